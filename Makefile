@@ -1,0 +1,29 @@
+# The README's two commands. Each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@echo "== cloudtimeouts validate profiles/aws-postgres.yaml"
+	$(BIN)/cloudtimeouts validate profiles/aws-postgres.yaml
+	@echo "== cloudtimeouts django-settings profiles/aws-postgres.yaml"
+	$(BIN)/cloudtimeouts django-settings profiles/aws-postgres.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,65 @@
+"""The errors users can act on, and the exit codes every command shares."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1  # bad input, usage, credentials, API error
+    CHANGES = 2  # only `plan --detailed-exitcode`: there are changes to make
+    REFUSED = 3  # the guard refused
+
+
+class CloudtimeoutsError(Exception):
+    """An error with a message for users and, optionally, a hint on what to do about it."""
+
+    exit_code = ExitCode.ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ProfileError(CloudtimeoutsError):
+    """A profile that cannot be loaded; the message carries file:line for each problem."""
+
+    def __init__(self, path: str, problems: list[tuple[int | None, str]], hint: str | None = None):
+        self.path = path
+        self.problems = problems
+        lines = [f"{path}:{line}: {text}" if line else f"{path}: {text}" for line, text in problems]
+        super().__init__("\n".join(lines), hint)
+
+
+class ProviderUnavailableError(CloudtimeoutsError):
+    """The provider's optional dependencies are not installed."""
+
+
+class ProviderAuthError(CloudtimeoutsError):
+    """No usable credentials were found, or they were refused."""
+
+
+class ProviderAPIError(CloudtimeoutsError):
+    """The cloud answered with an error: what we were doing, what the cloud said."""
+
+    def __init__(
+        self, provider: str, operation: str, code: str, message: str, hint: str | None = None
+    ) -> None:
+        self.provider = provider
+        self.operation = operation
+        self.code = code
+        super().__init__(message, hint)
+
+
+class TargetNotAllowedError(CloudtimeoutsError):
+    """The target exists but must not be changed (a default.* group, an engine mismatch…)."""
+
+
+class ConfirmationRequired(CloudtimeoutsError):
+    """apply on a non-interactive stdin without --yes."""
+
+
+class GuardRefusal(CloudtimeoutsError):
+    exit_code = ExitCode.REFUSED
