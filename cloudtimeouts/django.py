@@ -1,0 +1,255 @@
+"""Django settings snippets whose CONN_MAX_AGE comes from a profile.
+
+The profile is the single place where CONN_MAX_AGE and the servers' idle timeouts are declared
+together; this module turns it into the `DATABASES` setting so that the Django side cannot drift
+from what the guard checked. Connection details are always read from the environment at import
+time: a snippet never contains a secret, so it can be committed.
+
+Pure functions, no I/O: the CLI prints what `render` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cloudtimeouts.catalog import Engine, idle_parameters
+from cloudtimeouts.durations import NativeUnit
+from cloudtimeouts.profile import Profile
+
+Format = Literal["python", "dj-database-url", "json"]
+FORMATS: tuple[Format, ...] = ("python", "dj-database-url", "json")
+
+_ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENV_PREFIX = re.compile(r"[A-Z_][A-Z0-9_]*")
+DEFAULT_ENV_PREFIX = "DB_"
+
+ENGINES: dict[Engine, str] = {
+    Engine.POSTGRES: "django.db.backends.postgresql",
+    Engine.MYSQL: "django.db.backends.mysql",
+    Engine.MARIADB: "django.db.backends.mysql",  # Django serves MariaDB with its MySQL backend
+}
+
+# Server parameter -> libpq connection parameter (both in whole seconds). Client-side keepalives
+# keep NATs and load balancers from dropping a pooled connection that sits idle between requests,
+# and let the client notice a dead peer at the same pace as the server does.
+_PG_KEEPALIVES: dict[str, str] = {
+    "tcp_keepalives_idle": "keepalives_idle",
+    "tcp_keepalives_interval": "keepalives_interval",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """A value read from the environment when the settings module is imported.
+
+    `default` None means the variable is required (`os.environ[...]`, a KeyError when missing,
+    like Django's own failure for a missing NAME); otherwise `os.environ.get(name, default)`.
+    """
+
+    name: str
+    default: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {"env": self.name} if self.default is None else {"env": self.name, "default": ""}
+
+    def to_python(self) -> str:
+        if self.default is None:
+            return f"os.environ[{_literal(self.name)}]"
+        return f"os.environ.get({_literal(self.name)}, {_literal(self.default)})"
+
+
+def validate_alias(alias: str) -> str:
+    """Raise ValueError unless `alias` can be a DATABASES key and part of an identifier."""
+    if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
+        raise ValueError(
+            f"invalid database alias {alias!r}: use letters, digits and underscores, "
+            "not starting with a digit (e.g. default, replica)"
+        )
+    return alias
+
+
+def validate_env_prefix(env_prefix: str) -> str:
+    """Raise ValueError unless `env_prefix` makes portable environment variable names."""
+    if not isinstance(env_prefix, str) or not _ENV_PREFIX.fullmatch(env_prefix):
+        raise ValueError(
+            f"invalid environment variable prefix {env_prefix!r}: use upper-case letters, "
+            "digits and underscores, not starting with a digit (e.g. DB_, ORDERS_DB_)"
+        )
+    return env_prefix
+
+
+def url_env_var(env_prefix: str = DEFAULT_ENV_PREFIX) -> str:
+    """The variable holding the database URL: dj-database-url's DATABASE_URL by default."""
+    validate_env_prefix(env_prefix)
+    return "DATABASE_URL" if env_prefix == DEFAULT_ENV_PREFIX else f"{env_prefix}URL"
+
+
+def pg_keepalive_options(profile: Profile) -> dict[str, int]:
+    """libpq keepalive parameters mirroring the server's declared tcp_keepalives_* values.
+
+    Empty when the profile is not PostgreSQL or declares no enabled keepalive value: then libpq's
+    and the operating system's defaults stay in effect and the snippet says nothing about them.
+    """
+    if profile.engine is not Engine.POSTGRES:
+        return {}
+    options: dict[str, int] = {}
+    for server_name, libpq_name in _PG_KEEPALIVES.items():
+        value = profile.server.get(server_name)
+        if value is not None and not value.disabled:
+            options[libpq_name] = int(value.to_native(NativeUnit.SECONDS))
+    return {"keepalives": 1, **options} if options else {}
+
+
+def idle_timeouts_comment(profile: Profile) -> str | None:
+    """The enabled idle timeouts the profile declares, which CONN_MAX_AGE must stay below."""
+    declared = [
+        f"{spec.name}={profile.server[spec.name].human()}"
+        for spec in idle_parameters(profile.engine)
+        if spec.name in profile.server and not profile.server[spec.name].disabled
+    ]
+    if not declared:
+        return None
+    margin = profile.guard.margin
+    subject = "CONN_MAX_AGE" if margin.disabled else f"CONN_MAX_AGE + {margin.human()} (margin)"
+    return f"{subject} must stay below the idle timeouts: {', '.join(declared)}"
+
+
+def _comment(text: str, indent: str) -> list[str]:
+    """`text` as comment lines that keep the snippet within 100 columns."""
+    width = max(40, 100 - len(indent) - 2)
+    return [f"{indent}# {line}" for line in textwrap.wrap(text, width, break_on_hyphens=False)]
+
+
+def _database(profile: Profile, env_prefix: str) -> dict[str, Any]:
+    """One DATABASES entry; EnvVar marks the values read from the environment."""
+    entry: dict[str, Any] = {
+        "ENGINE": ENGINES[profile.engine],
+        "NAME": EnvVar(f"{env_prefix}NAME"),
+        "USER": EnvVar(f"{env_prefix}USER"),
+        "PASSWORD": EnvVar(f"{env_prefix}PASSWORD", ""),
+        "HOST": EnvVar(f"{env_prefix}HOST", ""),
+        "PORT": EnvVar(f"{env_prefix}PORT", ""),
+        "CONN_MAX_AGE": profile.django.conn_max_age,
+        "CONN_HEALTH_CHECKS": profile.django.conn_health_checks,
+    }
+    options = pg_keepalive_options(profile)
+    if options:
+        entry["OPTIONS"] = options
+    return entry
+
+
+def databases_dict(profile: Profile, alias: str = "default", env_prefix: str = "DB_") -> dict:
+    """The data behind `--format json`: `{alias: {...}}`, shaped like Django's DATABASES.
+
+    Values Django reads from the environment are objects instead of strings:
+    `{"env": "DB_NAME"}` for a required variable (NAME, USER) and
+    `{"env": "DB_PASSWORD", "default": ""}` for an optional one (PASSWORD, HOST, PORT).
+    CONN_MAX_AGE is an int of seconds, or None (JSON null) for unlimited. OPTIONS is present only
+    when there is something to set (PostgreSQL client keepalives).
+    """
+    validate_alias(alias)
+    validate_env_prefix(env_prefix)
+    entry = _database(profile, env_prefix)
+    return {
+        alias: {
+            key: value.to_json() if isinstance(value, EnvVar) else value
+            for key, value in entry.items()
+        }
+    }
+
+
+def render(
+    profile: Profile,
+    fmt: Literal["python", "dj-database-url", "json"],
+    alias: str = "default",
+    env_prefix: str = "DB_",
+) -> str:
+    """The snippet for `django-settings --format FMT`, ending with a newline."""
+    validate_alias(alias)
+    validate_env_prefix(env_prefix)
+    if fmt == "python":
+        return _render_python(profile, alias, env_prefix)
+    if fmt == "dj-database-url":
+        return _render_dj_database_url(profile, alias, env_prefix)
+    if fmt == "json":
+        return json.dumps(databases_dict(profile, alias, env_prefix), indent=2) + "\n"
+    raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+
+
+def _literal(value: object) -> str:
+    """A Python literal for value: double-quoted strings where that is exact, else repr()."""
+    if isinstance(value, str) and value.isascii() and value.isprintable():
+        # For printable ASCII, JSON's escapes (\" and \\) are Python's too.
+        return json.dumps(value)
+    if value is None or isinstance(value, bool | int | str):
+        return repr(value)
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _header(profile: Profile, fmt: Format) -> list[str]:
+    return [
+        f"# Generated by cloudtimeouts from profile {profile.name!r} ({profile.engine.value}).",
+        "# Change the profile and regenerate rather than editing this by hand:",
+        f"#   cloudtimeouts django-settings PROFILE --format {fmt}",
+    ]
+
+
+def _render_python(profile: Profile, alias: str, env_prefix: str) -> str:
+    entry = _database(profile, env_prefix)
+    lines = [*_header(profile, "python"), "import os", "", "DATABASES = {"]
+    lines.append(f"    {_literal(alias)}: {{")
+    comment = idle_timeouts_comment(profile)
+    for key, value in entry.items():
+        if key == "CONN_MAX_AGE" and comment:
+            lines.extend(_comment(comment, "        "))
+        if key == "OPTIONS":
+            lines.append(f"        {_literal(key)}: {{")
+            lines.append("            # libpq client-side TCP keepalives, as on the server")
+            lines.extend(f"            {_literal(k)}: {_literal(v)}," for k, v in value.items())
+            lines.append("        },")
+            continue
+        code = value.to_python() if isinstance(value, EnvVar) else _literal(value)
+        suffix = "  # unlimited" if key == "CONN_MAX_AGE" and value is None else ""
+        lines.append(f"        {_literal(key)}: {code},{suffix}")
+    lines += ["    },", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _render_dj_database_url(profile: Profile, alias: str, env_prefix: str) -> str:
+    conn_max_age = profile.django.conn_max_age
+    unlimited = "  # unlimited" if conn_max_age is None else ""
+    call = [
+        "dj_database_url.config(",
+        f"    env={_literal(url_env_var(env_prefix))},",
+        f"    conn_max_age={_literal(conn_max_age)},{unlimited}",
+        f"    conn_health_checks={_literal(profile.django.conn_health_checks)},",
+        ")",
+    ]
+    lines = [*_header(profile, "dj-database-url"), "import dj_database_url", ""]
+    comment = idle_timeouts_comment(profile)
+    if comment:
+        lines.extend(_comment(comment, ""))
+    options = pg_keepalive_options(profile)
+    if not options:
+        lines.append("DATABASES = {")
+        lines.append(f"    {_literal(alias)}: {call[0]}")
+        lines.extend(f"    {line}" for line in call[1:-1])
+        lines.append(f"    {call[-1]},")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+    # config() returns OPTIONS only when the URL's query string has some; keep those (they win
+    # over ours: a URL that says keepalives_idle=60 was written on purpose).
+    variable = f"_{alias}_from_url"
+    lines.append(f"{variable} = {call[0]}")
+    lines.extend(call[1:])
+    lines += ["DATABASES = {", f"    {_literal(alias)}: {{", f"        **{variable},"]
+    lines.append('        "OPTIONS": {')
+    lines.append("            # libpq client-side TCP keepalives, as on the server")
+    lines.extend(f"            {_literal(k)}: {_literal(v)}," for k, v in options.items())
+    lines.append(f'            **{variable}.get("OPTIONS", {{}}),')
+    lines += ["        },", "    },", "}"]
+    return "\n".join(lines) + "\n"

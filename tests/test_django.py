@@ -1,0 +1,428 @@
+"""django-settings snippets: executed, and loaded by real Django in a fresh interpreter."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from cloudtimeouts.django import databases_dict, render, url_env_var
+from cloudtimeouts.profile import Profile, parse_profile
+
+PG = "django.db.backends.postgresql"
+MY = "django.db.backends.mysql"
+SECRET = "s3cr3t-Pa55'\"word"
+
+
+def make_profile(
+    engine: str,
+    conn_max_age: str = "5min",
+    health: bool | None = None,
+    server: dict[str, str] | None = None,
+    margin: str | None = None,
+    name: str = "orders",
+) -> Profile:
+    """A profile from YAML text, through the same parser users' files go through."""
+    lines = [f"name: {name}", f"engine: {engine}", "django:", f"  conn_max_age: {conn_max_age}"]
+    if health is not None:
+        lines.append(f"  conn_health_checks: {str(health).lower()}")
+    if margin is not None:
+        lines += ["guard:", f"  margin: {margin}"]
+    if server:
+        lines.append("server:")
+        lines += [f"  {key}: {value}" for key, value in server.items()]
+    return parse_profile("\n".join(lines) + "\n", "t.yaml")
+
+
+def set_db_env(monkeypatch: pytest.MonkeyPatch, prefix: str = "DB_") -> dict[str, str]:
+    values = {
+        f"{prefix}NAME": "app",
+        f"{prefix}USER": "django",
+        f"{prefix}PASSWORD": SECRET,
+        f"{prefix}HOST": "127.0.0.1",
+        f"{prefix}PORT": "5432",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def run_snippet(snippet: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "<snippet>", "exec"), namespace)
+    return namespace["DATABASES"]
+
+
+KEEPALIVES = {"tcp_keepalives_idle": "2min", "tcp_keepalives_interval": "30s"}
+PG_IDLE = {"idle_session_timeout": "10min", "idle_in_transaction_session_timeout": "10min"}
+
+
+# engine, conn_max_age, health, server, expected ENGINE, CONN_MAX_AGE, CONN_HEALTH_CHECKS, OPTIONS
+SNIPPET_CASES = [
+    ("postgres", "5min", None, {**PG_IDLE, **KEEPALIVES}, PG, 300, True,
+     {"keepalives": 1, "keepalives_idle": 120, "keepalives_interval": 30}),
+    ("postgres", "0", False, PG_IDLE, PG, 0, False, None),
+    ("postgres", "unlimited", True, {}, PG, None, True, None),
+    ("postgres", "300", True, {"tcp_keepalives_idle": "off", "tcp_keepalives_interval": "10s"},
+     PG, 300, True, {"keepalives": 1, "keepalives_interval": 10}),
+    ("postgres", "60s", True, {"tcp_keepalives_idle": "0", "tcp_keepalives_interval": "off"},
+     PG, 60, True, None),
+    ("mysql", "5min", True, {"wait_timeout": "1h", "interactive_timeout": "1h"}, MY, 300, True,
+     None),
+    ("mysql", "unlimited", False, {}, MY, None, False, None),
+    ("mariadb", "0", True, {"wait_timeout": "10min", "idle_transaction_timeout": "5min"}, MY, 0,
+     True, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("engine", "conn_max_age", "health", "server", "backend", "max_age", "checks", "options"),
+    SNIPPET_CASES,
+)
+def test_python_snippet_defines_databases_from_profile_and_env(
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+    conn_max_age: str,
+    health: bool | None,
+    server: dict[str, str],
+    backend: str,
+    max_age: int | None,
+    checks: bool,
+    options: dict[str, int] | None,
+) -> None:
+    set_db_env(monkeypatch)
+    profile = make_profile(engine, conn_max_age, health, server)
+    expected: dict[str, Any] = {
+        "ENGINE": backend,
+        "NAME": "app",
+        "USER": "django",
+        "PASSWORD": SECRET,
+        "HOST": "127.0.0.1",
+        "PORT": "5432",
+        "CONN_MAX_AGE": max_age,
+        "CONN_HEALTH_CHECKS": checks,
+    }
+    if options is not None:
+        expected["OPTIONS"] = options
+    assert run_snippet(render(profile, "python")) == {"default": expected}
+
+
+@pytest.mark.parametrize(
+    ("engine", "conn_max_age", "health", "server", "backend", "max_age", "checks", "options"),
+    SNIPPET_CASES,
+)
+def test_dj_database_url_snippet_parses_url_with_profile_values(
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+    conn_max_age: str,
+    health: bool | None,
+    server: dict[str, str],
+    backend: str,
+    max_age: int | None,
+    checks: bool,
+    options: dict[str, int] | None,
+) -> None:
+    scheme = "postgres" if engine == "postgres" else "mysql"
+    monkeypatch.setenv("DATABASE_URL", f"{scheme}://u:p@db.internal:3306/app")
+    profile = make_profile(engine, conn_max_age, health, server)
+    entry = run_snippet(render(profile, "dj-database-url"))["default"]
+    assert entry["ENGINE"] == backend
+    assert (entry["NAME"], entry["USER"], entry["HOST"], entry["PORT"]) == (
+        "app",
+        "u",
+        "db.internal",
+        3306,
+    )
+    assert entry["CONN_MAX_AGE"] == max_age
+    assert entry["CONN_HEALTH_CHECKS"] is checks
+    assert entry.get("OPTIONS") == options
+
+
+def test_dj_database_url_keeps_options_from_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Query-string options survive, and win over the profile's keepalives."""
+    monkeypatch.setenv(
+        "DATABASE_URL", "postgres://u:p@h:5432/app?sslmode=require&keepalives_idle=45"
+    )
+    profile = make_profile("postgres", server=KEEPALIVES)
+    entry = run_snippet(render(profile, "dj-database-url"))["default"]
+    assert entry["OPTIONS"] == {
+        "keepalives": 1,
+        "keepalives_idle": 45,
+        "keepalives_interval": 30,
+        "sslmode": "require",
+    }
+    assert entry["CONN_MAX_AGE"] == 300
+
+
+@pytest.mark.parametrize(
+    ("env_prefix", "url_var"),
+    [("DB_", "DATABASE_URL"), ("ORDERS_DB_", "ORDERS_DB_URL"), ("PG", "PGURL")],
+)
+def test_dj_database_url_reads_the_prefixed_url_variable(
+    monkeypatch: pytest.MonkeyPatch, env_prefix: str, url_var: str
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv(url_var, "mysql://u:p@h:3306/shop")
+    assert url_env_var(env_prefix) == url_var
+    snippet = render(make_profile("mysql"), "dj-database-url", "orders_1", env_prefix)
+    assert f'env="{url_var}"' in snippet
+    assert run_snippet(snippet)["orders_1"]["NAME"] == "shop"
+
+
+@pytest.mark.parametrize("fmt", ["python", "dj-database-url", "json"])
+def test_no_secret_ever_appears_in_a_snippet(monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    set_db_env(monkeypatch)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:hunter2@h/app")
+    snippet = render(make_profile("postgres", server={**PG_IDLE, **KEEPALIVES}), fmt)  # type: ignore[arg-type]
+    for secret in (SECRET, "hunter2", "127.0.0.1", "5432"):
+        assert secret not in snippet
+
+
+def test_python_snippet_reads_connection_details_when_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snippet = render(make_profile("mysql"), "python", "default", "SHOP_")
+    assert 'os.environ.get("SHOP_PASSWORD", "")' in snippet
+    assert 'os.environ["SHOP_NAME"]' in snippet
+    set_db_env(monkeypatch, "SHOP_")
+    monkeypatch.setenv("SHOP_PASSWORD", "rotated")
+    assert run_snippet(snippet)["default"]["PASSWORD"] == "rotated"
+    for optional in ("PASSWORD", "HOST", "PORT"):
+        monkeypatch.delenv(f"SHOP_{optional}")
+    entry = run_snippet(snippet)["default"]
+    assert (entry["PASSWORD"], entry["HOST"], entry["PORT"]) == ("", "", "")
+    monkeypatch.delenv("SHOP_NAME")
+    with pytest.raises(KeyError, match="SHOP_NAME"):
+        run_snippet(snippet)
+
+
+@pytest.mark.parametrize(
+    ("engine", "server", "margin", "expected", "absent"),
+    [
+        ("postgres", PG_IDLE, "30s",
+         "CONN_MAX_AGE + 30s (margin) must stay below the idle timeouts: "
+         "idle_session_timeout=10min, idle_in_transaction_session_timeout=10min", []),
+        ("postgres", {"idle_session_timeout": "1h", "idle_in_transaction_session_timeout": "0"},
+         None, "CONN_MAX_AGE must stay below the idle timeouts: idle_session_timeout=1h",
+         ["idle_in_transaction_session_timeout"]),
+        ("mariadb", {"wait_timeout": "8h", "idle_readonly_transaction_timeout": "10min",
+                     "net_read_timeout": "30s"}, None,
+         "wait_timeout=8h, idle_readonly_transaction_timeout=10min", ["net_read_timeout"]),
+        ("mysql", {"net_write_timeout": "1min"}, None, None, ["must stay below"]),
+    ],
+)  # fmt: skip
+def test_snippets_name_the_idle_timeouts_conn_max_age_stays_below(
+    engine: str, server: dict[str, str], margin: str | None, expected: str | None, absent: list[str]
+) -> None:
+    profile = make_profile(engine, server=server, margin=margin)
+    for fmt in ("python", "dj-database-url"):
+        snippet = render(profile, fmt)  # type: ignore[arg-type]
+        comments = " ".join(
+            line.strip().lstrip("# ") for line in snippet.splitlines() if line.strip()[:1] == "#"
+        )
+        assert comments.startswith("Generated by cloudtimeouts from profile 'orders'")
+        assert all(len(line) <= 100 for line in snippet.splitlines())
+        if expected is not None:
+            assert expected in comments
+        if expected is not None and fmt == "python":
+            # The note sits right above the value it is about.
+            lines = snippet.splitlines()
+            start = next(i for i, line in enumerate(lines) if "must stay below" in line)
+            following = next(line for line in lines[start:] if not line.lstrip().startswith("#"))
+            assert following.lstrip().startswith('"CONN_MAX_AGE": ')
+        for word in absent:
+            assert word not in snippet
+
+
+@pytest.mark.parametrize(
+    ("alias", "env_prefix"),
+    [
+        ("default", "DB_"),
+        ("replica_2", "REPLICA2_"),
+        ("_Orders", "_"),
+        ("class", "X"),  # a keyword is still a fine dict key
+    ],
+)
+def test_every_snippet_is_valid_python_with_one_key_per_line(alias: str, env_prefix: str) -> None:
+    for engine in ("postgres", "mysql"):
+        profile = make_profile(engine, server=KEEPALIVES if engine == "postgres" else {})
+        for fmt in ("python", "dj-database-url"):
+            snippet = render(profile, fmt, alias, env_prefix)  # type: ignore[arg-type]
+            ast.parse(snippet)
+            assert f'"{alias}": ' in snippet
+        python = render(profile, "python", alias, env_prefix)
+        keys = [line.strip().split(":")[0] for line in python.splitlines() if '": ' in line]
+        assert keys.count('"CONN_MAX_AGE"') == 1
+        assert f'os.environ["{env_prefix}USER"]' in python
+
+
+@pytest.mark.parametrize(
+    ("alias", "env_prefix"),
+    [
+        ("", "DB_"),
+        ("1st", "DB_"),
+        ("my-db", "DB_"),
+        ("default\n", "DB_"),
+        ('x"]; import os', "DB_"),
+        ("default", ""),
+        ("default", "db_"),
+        ("default", "9DB_"),
+        ("default", "DB-"),
+        ("default", "DB_ "),
+        ("default", 'X"]'),
+    ],
+)
+def test_invalid_alias_or_env_prefix_is_refused(alias: str, env_prefix: str) -> None:
+    profile = make_profile("postgres")
+    word = "alias" if env_prefix == "DB_" else "prefix"
+    for fmt in ("python", "dj-database-url", "json"):
+        with pytest.raises(ValueError, match=word):
+            render(profile, fmt, alias, env_prefix)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=word):
+        databases_dict(profile, alias, env_prefix)
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="yaml"):
+        render(make_profile("postgres"), "yaml")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("engine", "conn_max_age", "server", "max_age", "options"),
+    [
+        ("postgres", "5min", KEEPALIVES, 300,
+         {"keepalives": 1, "keepalives_idle": 120, "keepalives_interval": 30}),
+        ("postgres", "unlimited", {}, None, None),
+        ("mariadb", "0", {"wait_timeout": "1h"}, 0, None),
+    ],
+)  # fmt: skip
+def test_json_round_trips_with_env_references(
+    engine: str,
+    conn_max_age: str,
+    server: dict[str, str],
+    max_age: int | None,
+    options: dict[str, int] | None,
+) -> None:
+    profile = make_profile(engine, conn_max_age, server=server)
+    text = render(profile, "json", "primary", "APP_DB_")
+    loaded = json.loads(text)
+    assert loaded == databases_dict(profile, "primary", "APP_DB_")
+    expected: dict[str, Any] = {
+        "ENGINE": PG if engine == "postgres" else MY,
+        "NAME": {"env": "APP_DB_NAME"},
+        "USER": {"env": "APP_DB_USER"},
+        "PASSWORD": {"env": "APP_DB_PASSWORD", "default": ""},
+        "HOST": {"env": "APP_DB_HOST", "default": ""},
+        "PORT": {"env": "APP_DB_PORT", "default": ""},
+        "CONN_MAX_AGE": max_age,
+        "CONN_HEALTH_CHECKS": True,
+    }
+    if options is not None:
+        expected["OPTIONS"] = options
+    assert loaded == {"primary": expected}
+    if max_age is None:
+        assert '"CONN_MAX_AGE": null' in text
+
+
+# Runs in a fresh interpreter: settings.configure() works once per process. It never connects;
+# for PostgreSQL it asks Django for the libpq parameters and has psycopg/libpq validate them.
+DJANGO_LOADER = r"""
+import json, sys
+snippet = sys.stdin.read()
+if "django.db.backends.mysql" in snippet or "mysql://" in sys.argv[1]:
+    import pymysql
+    pymysql.install_as_MySQLdb()  # Django's MySQL backend imports MySQLdb (mysqlclient)
+namespace = {}
+exec(compile(snippet, "<snippet>", "exec"), namespace)
+import django
+from django.conf import settings
+settings.configure(DATABASES=namespace["DATABASES"])
+django.setup()
+from django.db import connections
+connection = connections["default"]
+keys = ("ENGINE", "NAME", "USER", "PASSWORD", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS")
+result = {"settings": {key: connection.settings_dict[key] for key in keys}}
+if connection.vendor == "postgresql":
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    params = connection.get_connection_params()
+    for not_libpq in ("context", "cursor_factory", "prepare_threshold"):
+        params.pop(not_libpq)
+    result["libpq"] = conninfo_to_dict(make_conninfo(**params))
+print(json.dumps(result))
+"""
+
+KEEPALIVE_OPTIONS = {"keepalives": 1, "keepalives_idle": 120, "keepalives_interval": 30}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "engine", "server", "url", "options", "libpq"),
+    [
+        ("python", "postgres", {**PG_IDLE, **KEEPALIVES}, "", KEEPALIVE_OPTIONS,
+         {"keepalives": "1", "keepalives_idle": "120", "keepalives_interval": "30"}),
+        ("python", "mariadb", {"wait_timeout": "10min"}, "", {}, None),
+        ("dj-database-url", "postgres", KEEPALIVES,
+         "postgres://u:p@127.0.0.1:5432/app?sslmode=prefer",
+         {**KEEPALIVE_OPTIONS, "sslmode": "prefer"},
+         {"keepalives": "1", "keepalives_idle": "120", "sslmode": "prefer"}),
+        ("dj-database-url", "mysql", {"wait_timeout": "1h"}, "mysql://u:p@127.0.0.1:3306/app",
+         {}, None),
+    ],
+)  # fmt: skip
+def test_real_django_loads_the_snippet(
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+    engine: str,
+    server: dict[str, str],
+    url: str,
+    options: dict[str, Any],
+    libpq: dict[str, str] | None,
+) -> None:
+    env = set_db_env(monkeypatch)
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    if url:
+        monkeypatch.setenv("DATABASE_URL", url)
+    profile = make_profile(engine, "4min", False, server)
+    done = subprocess.run(
+        [sys.executable, "-c", DJANGO_LOADER, url],
+        input=render(profile, fmt),  # type: ignore[arg-type]
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    settings = result["settings"]
+    assert settings["ENGINE"] == (PG if engine == "postgres" else MY)
+    assert settings["NAME"] == "app"
+    assert settings["PASSWORD"] == ("p" if url else env["DB_PASSWORD"])
+    assert settings["CONN_MAX_AGE"] == 240
+    assert settings["CONN_HEALTH_CHECKS"] is False
+    assert settings["OPTIONS"] == options
+    if libpq is None:
+        assert "libpq" not in result
+    else:
+        assert libpq.items() <= result["libpq"].items()
+        assert result["libpq"]["dbname"] == "app"
+
+
+def test_real_django_takes_unlimited_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_db_env(monkeypatch)
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    done = subprocess.run(
+        [sys.executable, "-c", DJANGO_LOADER, ""],
+        input=render(make_profile("postgres", "unlimited"), "python"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    settings = json.loads(done.stdout)["settings"]
+    assert settings["CONN_MAX_AGE"] is None
+    assert settings["CONN_HEALTH_CHECKS"] is True
+    assert settings["OPTIONS"] == {}
