@@ -1,3 +1,3 @@
-"""cloudtimeouts: keep Django's CONN_MAX_AGE below every idle timeout that can close its connection."""
+"""cloudtimeouts: keep CONN_MAX_AGE below every idle timeout that can close a connection."""
 
 __version__ = "0.1.0"

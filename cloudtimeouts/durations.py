@@ -121,6 +121,9 @@ class Duration:
             )
         return str(whole)
 
+    def __add__(self, other: Duration) -> Duration:
+        return Duration(self.microseconds + other.microseconds)
+
     def human(self) -> str:
         """The shortest exact spelling: 600000 ms reads as 10min, 90 s as 90s."""
         if self.disabled:

@@ -63,3 +63,13 @@ class ConfirmationRequired(CloudtimeoutsError):
 
 class GuardRefusal(CloudtimeoutsError):
     exit_code = ExitCode.REFUSED
+
+
+class PartialWriteError(CloudtimeoutsError):
+    """A write failed after some parameters were already written: they must be reported."""
+
+    def __init__(self, message: str, written: tuple[str, ...], hint: str | None = None) -> None:
+        self.written = written
+        super().__init__(
+            f"{message} (already written before the failure: {', '.join(written)})", hint
+        )

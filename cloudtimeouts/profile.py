@@ -226,6 +226,15 @@ class Profile(_Strict):
         return targets
 
 
+def profile_json_schema() -> dict[str, Any]:
+    schema = Profile.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "cloudtimeouts profile",
+        **schema,
+    }
+
+
 def parse_profile(text: str, source: str = "<profile>") -> Profile:
     """Validate YAML text; every problem is reported as source:line."""
     try:

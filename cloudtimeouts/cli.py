@@ -1,0 +1,237 @@
+"""The command line: parse, call the library, render. One error boundary, one set of exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from cloudtimeouts.errors import CloudtimeoutsError, ConfirmationRequired, ExitCode
+
+if TYPE_CHECKING:
+    from cloudtimeouts.profile import Profile
+
+app = typer.Typer(
+    name="cloudtimeouts",
+    help="Keep Django's CONN_MAX_AGE below every idle timeout of your managed databases.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+_show_traceback = False
+
+Profiles = Annotated[list[Path], typer.Argument(help="Profile YAML files.", show_default=False)]
+Targets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        help="Only this target id (repeatable), e.g. aws:eu-west-1:parameter-group/orders-pg16.",
+    ),
+]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class SnippetFormat(StrEnum):
+    python = "python"
+    dj_database_url = "dj-database-url"
+    json = "json"
+
+
+@app.callback()
+def _options(
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the full traceback of unexpected errors.")
+    ] = False,
+) -> None:
+    global _show_traceback
+    _show_traceback = traceback
+
+
+@app.command()
+def validate(profiles: Profiles) -> None:
+    """Check profiles offline: schema, units, ranges, and the guard on declared values."""
+    from cloudtimeouts.plan import offline_violations
+
+    refused = False
+    for path, profile in zip(profiles, _load(profiles), strict=True):
+        violations = offline_violations(profile)
+        for violation in violations:
+            stderr.print(Text(f"refused: {path}: {violation.message}", style="red"))
+        refused = refused or bool(violations)
+        if not violations:
+            stdout.print(
+                f"{path}: ok ({profile.name}, {profile.engine}, {len(profile.server)} server "
+                f"parameter(s), {len(profile.targets)} target(s))"
+            )
+    if refused:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+@app.command()
+def plan(
+    profiles: Profiles,
+    target: Targets = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes to make.")
+    ] = False,
+) -> None:
+    """Show what apply would change on each target, and what the guard refuses."""
+    from cloudtimeouts import render
+    from cloudtimeouts.apply import make_plan
+
+    loaded = _load(profiles)
+    with _progress("reading targets"):
+        result = make_plan(loaded, only=target or ())
+    if output is OutputFormat.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        render.plan_text(result, stdout)
+    if result.error_count:
+        raise typer.Exit(ExitCode.ERROR)
+    if result.refusal_count:
+        raise typer.Exit(ExitCode.REFUSED)
+    if detailed_exitcode and result.change_count:
+        raise typer.Exit(ExitCode.CHANGES)
+
+
+@app.command()
+def apply(
+    profiles: Profiles,
+    target: Targets = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    allow_restart: Annotated[
+        bool,
+        typer.Option(
+            "--allow-restart",
+            help="Also write changes that take effect only after a restart (never restarts).",
+        ),
+    ] = False,
+) -> None:
+    """Plan, confirm, then write each target, re-reading before and verifying after."""
+    from cloudtimeouts import render
+    from cloudtimeouts.apply import apply_plan, check_applicable, make_plan
+
+    loaded = _load(profiles)
+    with _progress("reading targets"):
+        planned = make_plan(loaded, only=target or ())
+    render.plan_text(planned, stdout)
+    check_applicable(planned, allow_restart)
+    if not planned.change_count:
+        stdout.print("Nothing to apply.")
+        return
+    if not yes:
+        _confirm(planned.change_count)
+    with _progress("applying"):
+        result = apply_plan(planned, allow_restart=allow_restart)
+    render.apply_text(result, stdout)
+    if result.failed:
+        raise typer.Exit(ExitCode.ERROR)
+
+
+@app.command("django-settings")
+def django_settings(
+    profile: Annotated[Path, typer.Argument(help="Profile YAML file.", show_default=False)],
+    format: Annotated[SnippetFormat, typer.Option("--format", "-f")] = SnippetFormat.python,
+    alias: Annotated[str, typer.Option(help="The DATABASES alias.")] = "default",
+    env_prefix: Annotated[
+        str, typer.Option(help="Prefix of the environment variables holding connection details.")
+    ] = "DB_",
+) -> None:
+    """Print a Django DATABASES snippet whose CONN_MAX_AGE comes from the profile."""
+    from cloudtimeouts.django import render
+
+    (loaded,) = _load([profile])
+    try:
+        snippet = render(loaded, format.value, alias=alias, env_prefix=env_prefix)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise CloudtimeoutsError(str(error)) from None
+    print(snippet.rstrip("\n"))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of profiles (for editors and CI)."""
+    from cloudtimeouts.profile import profile_json_schema
+
+    print(json.dumps(profile_json_schema(), indent=2))
+
+
+def _load(paths: list[Path]) -> list[Profile]:
+    from cloudtimeouts.profile import load_profile
+
+    return [load_profile(path) for path in paths]
+
+
+def _confirm(count: int) -> None:
+    if not sys.stdin.isatty():
+        raise ConfirmationRequired(
+            "refusing to apply without confirmation: standard input is not a terminal",
+            hint="review the plan above and re-run with --yes",
+        )
+    stderr.print(f"Apply {count} change(s)? Only 'yes' will be accepted: ", end="")
+    if sys.stdin.readline().strip() != "yes":
+        stderr.print("Apply cancelled; nothing was written.")
+        raise typer.Exit(ExitCode.ERROR)
+
+
+def _progress(message: str):  # type: ignore[no-untyped-def]
+    """A spinner on stderr when a person is watching; silence in pipes and CI."""
+    import contextlib
+
+    if stderr.is_terminal:
+        return stderr.status(message)
+    return contextlib.nullcontext()
+
+
+def _fail(error: CloudtimeoutsError) -> NoReturn:
+    stderr.print(Text("Error: ", style="red") + Text(error.message))
+    if error.hint:
+        stderr.print(Text("Hint: ", style="bold") + Text(error.hint))
+    raise SystemExit(int(error.exit_code))
+
+
+def _is_usage_error(error: Exception) -> bool:
+    """Click's usage errors (typer vendors click, so match the shape, not a class)."""
+    return isinstance(getattr(error, "exit_code", None), int) and callable(
+        getattr(error, "show", None)
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors exit 1 (not click's 2) so that 2 means only 'changes'."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="cloudtimeouts", standalone_mode=False)
+    except CloudtimeoutsError as error:
+        _fail(error)
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        stderr.print("Interrupted.")
+        raise SystemExit(130) from None
+    except Exception as error:
+        if _is_usage_error(error):
+            error.show(file=sys.stderr)  # type: ignore[attr-defined]
+            raise SystemExit(ExitCode.ERROR) from None
+        if _show_traceback:
+            raise
+        stderr.print(
+            Text("Error: ", style="red")
+            + Text(f"unexpected error: {type(error).__name__}: {error} (re-run with --traceback)")
+        )
+        raise SystemExit(ExitCode.ERROR) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -1,0 +1,92 @@
+"""Text renderings of plans and apply results, read by people (JSON is Plan.to_json)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from cloudtimeouts.apply import ApplyResult
+from cloudtimeouts.durations import format_native
+from cloudtimeouts.plan import Change, Plan, TargetPlan
+
+_SYMBOLS = {
+    "+": "set (the target uses the default today)",
+    "~": "update (the target sets another value today)",
+}
+
+
+def plan_text(plan: Plan, console: Console) -> None:
+    """One block per target, a legend of the symbols in use, a one-line summary at the end."""
+    symbols = sorted({_symbol(change) for target in plan.targets for change in target.changes})
+    if symbols:
+        console.print("Symbols: " + "; ".join(f"{s} {_SYMBOLS[s]}" for s in symbols))
+        console.print()
+    for target in plan.targets:
+        _target_block(target, console)
+    console.print(_summary(plan))
+
+
+def _target_block(target: TargetPlan, console: Console) -> None:
+    version = f", {target.state.version}" if target.state and target.state.version else ""
+    console.print(Text(f"# {target.id}", style="bold"), f"(profile {target.profile.name}{version})")
+    if target.error:
+        console.print(Text(f"  error: {target.error}", style="red"))
+    for change in target.changes:
+        line = Text(f"  {_symbol(change)} {change.parameter}: ", style="yellow")
+        line.append(f"{format_native(change.current, change.unit)} [{change.current_source}]")
+        line.append(f" -> {format_native(change.desired, change.unit)}")
+        if change.apply == "restart":
+            line.append("  # restart required (needs --allow-restart)", style="magenta")
+        console.print(line)
+    if target.unchanged:
+        count = len(target.unchanged)
+        console.print(f"  ({count} unchanged parameter{'s' if count > 1 else ''} hidden)")
+    if not target.error and not target.changes:
+        console.print("  no changes")
+    for warning in target.warnings:
+        console.print(Text(f"  ! warning: {warning.message}", style="yellow"))
+    for refusal in target.refusals:
+        console.print(Text(f"  x refused: {refusal.message}", style="red"))
+    console.print()
+
+
+def _symbol(change: Change) -> str:
+    return "+" if change.current_source == "default" else "~"
+
+
+def _summary(plan: Plan) -> str:
+    restart = sum(len(target.restart_changes) for target in plan.targets)
+    restart_note = f" ({restart} need a restart)" if restart else ""
+    return (
+        f"Plan: {plan.change_count} to change{restart_note} on "
+        f"{sum(1 for t in plan.targets if t.changes)} of {len(plan.targets)} target(s), "
+        f"{plan.refusal_count} refused, {plan.error_count} error(s)."
+    )
+
+
+def apply_text(result: ApplyResult, console: Console) -> None:
+    for target in result.targets:
+        if target.outcome == "unchanged":
+            continue
+        style = "green" if target.outcome == "applied" else "red"
+        console.print(Text(f"# {target.id}: {target.outcome}", style=style))
+        if target.written:
+            console.print(f"  written and verified: {', '.join(target.written)}")
+        if target.pending_restart:
+            console.print(
+                Text(
+                    f"  waiting for a reboot you schedule: {', '.join(target.pending_restart)}",
+                    style="magenta",
+                )
+            )
+        for note in target.notes:
+            console.print(f"  {note}")
+        if target.error:
+            console.print(Text(f"  error: {target.error}", style="red"))
+    applied = sum(len(target.written) for target in result.targets)
+    failed = sum(
+        1
+        for target in result.targets
+        if target.outcome != "applied" and target.outcome != "unchanged"
+    )
+    console.print(f"Apply: {applied} parameter(s) written, {failed} target(s) not applied.")
