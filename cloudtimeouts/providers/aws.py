@@ -91,17 +91,7 @@ class AwsAdapter:
 
     def read(self, target: AwsTarget, engine: Engine, names: Collection[str]) -> TargetState:
         rds = self._client(target)
-        if target.parameter_group:
-            with _translated(target, "DescribeDBParameterGroups"):
-                group = rds.describe_db_parameter_groups(DBParameterGroupName=target.group_name)[
-                    "DBParameterGroups"
-                ][0]
-        else:
-            with _translated(target, "DescribeDBClusterParameterGroups"):
-                group = rds.describe_db_cluster_parameter_groups(
-                    DBClusterParameterGroupName=target.group_name
-                )["DBClusterParameterGroups"][0]
-        family = group["DBParameterGroupFamily"]
+        family = self._family(rds, target)
         _check_family(target, family, engine)
         _refuse_default_group(target, family)
         wanted = set(names)
@@ -156,6 +146,30 @@ class AwsAdapter:
                     "rds", region_name=target.region, config=_client_config()
                 )
             return self._clients[key]
+
+    def _family(self, rds: Any, target: AwsTarget) -> str:
+        if target.parameter_group:
+            operation, code = "DescribeDBParameterGroups", "DBParameterGroupNotFound"
+            with _translated(target, operation):
+                groups = rds.describe_db_parameter_groups(DBParameterGroupName=target.group_name)[
+                    "DBParameterGroups"
+                ]
+        else:
+            operation, code = "DescribeDBClusterParameterGroups", "DBParameterGroupNotFound"
+            with _translated(target, operation):
+                groups = rds.describe_db_cluster_parameter_groups(
+                    DBClusterParameterGroupName=target.group_name
+                )["DBClusterParameterGroups"]
+        if not groups:  # AWS answers DBParameterGroupNotFound; some emulators an empty list
+            raise ProviderAPIError(
+                "aws",
+                operation,
+                code,
+                f"{target.id}: {operation} failed: {code}: {target.group_name} does not exist "
+                f"in {target.region}",
+            )
+        family: str = groups[0]["DBParameterGroupFamily"]
+        return family
 
     def _describe_parameters(self, rds: Any, target: AwsTarget) -> Iterator[dict[str, Any]]:
         if target.parameter_group:

@@ -1,0 +1,130 @@
+"""The provider contract: every adapter passes the same suite against its emulator.
+
+read, write, re-read; parameters the change does not name stay byte for byte; failures raise
+errors that name the target (never an empty result).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import boto3
+import pytest
+
+from cloudtimeouts.catalog import Engine
+from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError
+from cloudtimeouts.plan import Change
+from cloudtimeouts.profile import AwsTarget, Target
+from cloudtimeouts.providers.aws import AwsAdapter
+from cloudtimeouts.providers.base import ProviderAdapter
+from cloudtimeouts.sandbox.aws_seed import seed_group
+from cloudtimeouts.durations import NativeUnit
+
+
+class Harness(Protocol):
+    """How the suite drives one provider's emulator."""
+
+    def adapter(self) -> ProviderAdapter: ...
+
+    def create(self, name: str, engine: Engine, values: dict[str, str]) -> Target: ...
+
+    def missing(self) -> Target: ...
+
+    def stored(self, target: Target) -> dict[str, Any]: ...
+
+
+class AwsHarness:
+    family = {
+        Engine.POSTGRES: "postgres16",
+        Engine.MYSQL: "mysql8.0",
+        Engine.MARIADB: "mariadb10.11",
+    }
+
+    def __init__(self) -> None:
+        self.rds = boto3.client("rds", region_name="eu-west-1")
+
+    def adapter(self) -> ProviderAdapter:
+        return AwsAdapter()
+
+    def create(self, name: str, engine: Engine, values: dict[str, str]) -> Target:
+        seed_group(self.rds, name, self.family[engine], engine, values)
+        return AwsTarget(provider="aws", region="eu-west-1", parameter_group=name)
+
+    def missing(self) -> Target:
+        return AwsTarget(provider="aws", region="eu-west-1", parameter_group="no-such-group")
+
+    def stored(self, target: Target) -> dict[str, Any]:
+        assert isinstance(target, AwsTarget)
+        pages = self.rds.get_paginator("describe_db_parameters").paginate(
+            DBParameterGroupName=target.group_name
+        )
+        return {p["ParameterName"]: p for page in pages for p in page["Parameters"]}
+
+
+@pytest.fixture(params=["aws"])
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    if request.param == "aws":
+        request.getfixturevalue("aws")
+        yield AwsHarness()
+
+
+def _change(name: str, current: str, desired: str, unit: NativeUnit) -> Change:
+    return Change(name, current, "target", desired, unit, "immediate", "contract test")
+
+
+def test_read_returns_what_the_target_holds(harness: Harness) -> None:
+    target = harness.create("orders", Engine.POSTGRES, {"idle_session_timeout": "60000"})
+    state = harness.adapter().read(
+        target, Engine.POSTGRES, ["idle_session_timeout", "lock_timeout"]
+    )
+    assert state.target_id == target.id
+    assert state.parameters["idle_session_timeout"].value == "60000"
+    assert not state.parameters["idle_session_timeout"].value_is_default
+    assert set(state.parameters) <= {"idle_session_timeout", "lock_timeout"}
+
+
+def test_write_then_reread_shows_the_new_values(harness: Harness) -> None:
+    target = harness.create("orders", Engine.MYSQL, {"wait_timeout": "28800"})
+    adapter = harness.adapter()
+    state = adapter.read(target, Engine.MYSQL, ["wait_timeout", "interactive_timeout"])
+    outcome = adapter.write(
+        target,
+        state,
+        [
+            _change("wait_timeout", "28800", "600", NativeUnit.SECONDS),
+            _change("interactive_timeout", "28800", "900", NativeUnit.SECONDS),
+        ],
+    )
+    assert set(outcome.written) == {"wait_timeout", "interactive_timeout"}
+    again = adapter.read(target, Engine.MYSQL, ["wait_timeout", "interactive_timeout"])
+    assert again.parameters["wait_timeout"].value == "600"
+    assert again.parameters["interactive_timeout"].value == "900"
+
+
+def test_write_leaves_every_other_parameter_untouched(harness: Harness) -> None:
+    target = harness.create("orders", Engine.POSTGRES, {"statement_timeout": "30000"})
+    before = harness.stored(target)
+    adapter = harness.adapter()
+    state = adapter.read(target, Engine.POSTGRES, ["idle_session_timeout"])
+    adapter.write(
+        target, state, [_change("idle_session_timeout", "0", "600000", NativeUnit.MILLISECONDS)]
+    )
+    after = harness.stored(target)
+    assert set(after) == set(before)
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"idle_session_timeout"}
+
+
+def test_a_missing_target_raises_an_error_naming_it(harness: Harness) -> None:
+    target = harness.missing()
+    with pytest.raises(CloudtimeoutsError) as raised:
+        harness.adapter().read(target, Engine.POSTGRES, ["idle_session_timeout"])
+    assert target.id in raised.value.message
+
+
+def test_an_engine_mismatch_is_refused_before_any_write(harness: Harness) -> None:
+    target = harness.create("orders", Engine.MYSQL, {})
+    with pytest.raises(TargetNotAllowedError) as raised:
+        harness.adapter().read(target, Engine.POSTGRES, ["idle_session_timeout"])
+    assert "postgres" in raised.value.message
