@@ -90,9 +90,9 @@ def test_read_follows_every_page_with_the_largest_page_size() -> None:
     )
     filler = [f"param_{index:03d}" for index in range(250)]
     pages = [
-        (filler[:99] + ["idle_session_timeout"], None, "m1"),
-        (filler[99:199] + ["statement_timeout"], "m1", "m2"),
-        (filler[199:] + ["lock_timeout"], "m2", None),
+        ([*filler[:99], "idle_session_timeout"], None, "m1"),
+        ([*filler[99:199], "statement_timeout"], "m1", "m2"),
+        ([*filler[199:], "lock_timeout"], "m2", None),
     ]
     for names, marker_in, marker_out in pages:
         expected = {"DBParameterGroupName": "orders", "MaxRecords": PAGE_SIZE}

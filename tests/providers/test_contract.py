@@ -7,19 +7,19 @@ errors that name the target (never an empty result).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import boto3
 import pytest
 
 from cloudtimeouts.catalog import Engine
+from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError
 from cloudtimeouts.plan import Change
 from cloudtimeouts.profile import AwsTarget, Target
 from cloudtimeouts.providers.aws import AwsAdapter
 from cloudtimeouts.providers.base import ProviderAdapter
 from cloudtimeouts.sandbox.aws_seed import seed_group
-from cloudtimeouts.durations import NativeUnit
 
 
 class Harness(Protocol):
@@ -35,7 +35,7 @@ class Harness(Protocol):
 
 
 class AwsHarness:
-    family = {
+    family: ClassVar[dict[Engine, str]] = {
         Engine.POSTGRES: "postgres16",
         Engine.MYSQL: "mysql8.0",
         Engine.MARIADB: "mariadb10.11",
