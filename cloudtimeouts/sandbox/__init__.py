@@ -1,0 +1,1 @@
+"""Local emulators shared by the demo and the tests."""
