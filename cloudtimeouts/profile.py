@@ -227,12 +227,10 @@ class Profile(_Strict):
 
 
 def profile_json_schema() -> dict[str, Any]:
+    """The profile's JSON Schema, for editors (yaml-language-server) and CI linters."""
     schema = Profile.model_json_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "cloudtimeouts profile",
-        **schema,
-    }
+    schema["title"] = "cloudtimeouts profile"
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 def parse_profile(text: str, source: str = "<profile>") -> Profile:

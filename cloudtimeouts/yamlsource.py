@@ -59,10 +59,10 @@ def load(text: str) -> LoadedYaml:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        problem = " ".join(part for part in (error.context, error.problem) if part)
-        raise YamlSourceError(
-            f"not valid YAML: {problem}", mark.line + 1 if mark else None
-        ) from None
+        message = f"not valid YAML: {error.problem or error.context}"
+        if error.context and error.problem and error.context_mark:
+            message += f" ({error.context} that starts on line {error.context_mark.line + 1})"
+        raise YamlSourceError(message, mark.line + 1 if mark else None) from None
     except yaml.YAMLError as error:
         raise YamlSourceError(f"not valid YAML: {error}", None) from None
     if len(documents) > 1:

@@ -1,0 +1,363 @@
+"""The CLI end to end: the real entry point, boto3 over HTTP to moto's server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from cloudtimeouts.apply import apply_plan, make_plan
+from cloudtimeouts.catalog import Engine
+from cloudtimeouts.profile import load_profile
+from cloudtimeouts.sandbox.aws_seed import seed_group
+
+REGION = "eu-west-1"
+TARGET = f"aws:{REGION}:parameter-group/orders-pg16"
+
+
+def write_profile(
+    directory: Path,
+    *,
+    server: str = "",
+    conn_max_age: str = "5min",
+    margin: str = "0s",
+    groups: tuple[str, ...] = ("orders-pg16",),
+    engine: str = "postgres",
+    name: str = "orders",
+) -> Path:
+    targets = "".join(
+        f"  - provider: aws\n    region: {REGION}\n    parameter_group: {group}\n"
+        for group in groups
+    )
+    text = (
+        f"name: {name}\nengine: {engine}\ndjango:\n  conn_max_age: {conn_max_age}\n"
+        f"guard:\n  margin: {margin}\nserver:\n{server or '  {}'}\ntargets:\n{targets}"
+    ).replace("server:\n  {}", "server: {}")
+    path = directory / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+SAFE_SERVER = (
+    "  idle_session_timeout: 10min\n  statement_timeout: 30s\n  tcp_keepalives_idle: 60s\n"
+)
+
+
+@pytest.fixture
+def rds(aws: Any) -> Any:
+    return boto3.client("rds", region_name=REGION)
+
+
+def stored(rds: Any, group: str = "orders-pg16") -> dict[str, str | None]:
+    pages = rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group)
+    return {
+        p["ParameterName"]: p.get("ParameterValue") for page in pages for p in page["Parameters"]
+    }
+
+
+def test_plan_shows_changes_in_both_units(cli: Any, rds: Any, tmp_path: Path) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    profile = write_profile(tmp_path, server=SAFE_SERVER)
+    result = cli("plan", profile, "--detailed-exitcode")
+    assert result.exit_code == 2, result.stderr
+    assert "~ idle_session_timeout: 0 ms (off) [target] -> 600000 ms (10min)" not in result.stdout
+    assert "+ idle_session_timeout: 0 ms (off) [default] -> 600000 ms (10min)" in result.stdout
+    assert "+ tcp_keepalives_idle: 300 s (5min) [default] -> 60 s (1min)" in result.stdout
+    assert "Plan: 3 to change on 1 of 1 target(s), 0 refused, 0 error(s)." in result.stdout
+
+    as_json = json.loads(cli("plan", profile, "--output", "json").stdout)
+    (target,) = as_json["targets"]
+    assert target["id"] == TARGET and target["error"] is None
+    units = {change["parameter"]: change["unit"] for change in target["changes"]}
+    assert units == {
+        "idle_session_timeout": "ms",
+        "statement_timeout": "ms",
+        "tcp_keepalives_idle": "s",
+    }
+    idle = next(c for c in target["changes"] if c["parameter"] == "idle_session_timeout")
+    assert idle | {"reason": ""} == {
+        "parameter": "idle_session_timeout",
+        "current": "0",
+        "current_source": "default",
+        "desired": "600000",
+        "unit": "ms",
+        "apply": "immediate",
+        "reason": "",
+    }
+    assert as_json["summary"] == {"changes": 3, "refusals": 0, "errors": 0}
+    assert as_json["format_version"] == "1"
+
+
+def test_apply_then_replan_is_empty_and_unrelated_parameters_stay(
+    cli: Any, rds: Any, tmp_path: Path
+) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    before = stored(rds)
+    profile = write_profile(tmp_path, server=SAFE_SERVER)
+    result = cli("apply", profile, "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "written and verified" in result.stdout
+    after = stored(rds)
+    assert after["idle_session_timeout"] == "600000"
+    assert after["statement_timeout"] == "30000"
+    assert after["tcp_keepalives_idle"] == "60"
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"idle_session_timeout", "statement_timeout", "tcp_keepalives_idle"}
+    replan = cli("plan", profile, "--detailed-exitcode")
+    assert replan.exit_code == 0, replan.stdout
+    assert "no changes" in replan.stdout
+    assert "(3 unchanged parameters hidden)" in replan.stdout
+
+
+def test_guard_refuses_a_profile_value(cli: Any, rds: Any, tmp_path: Path) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    profile = write_profile(tmp_path, conn_max_age="10min", server="  idle_session_timeout: 5min\n")
+    offline = cli("validate", profile)
+    assert offline.exit_code == 3
+    assert "idle_session_timeout = 300000 ms (5min), from the profile" in offline.stderr
+    online = cli("plan", profile)
+    assert online.exit_code == 3
+    assert f"x refused: {TARGET}: idle_session_timeout = 300000 ms (5min), from the profile" in (
+        online.stdout
+    )
+
+
+def test_guard_refuses_because_of_the_current_value_on_the_target(
+    cli: Any, rds: Any, tmp_path: Path
+) -> None:
+    seed_group(
+        rds,
+        "orders-pg16",
+        "postgres16",
+        Engine.POSTGRES,
+        {"idle_in_transaction_session_timeout": "60000"},
+    )
+    profile = write_profile(tmp_path, server="  statement_timeout: 30s\n")
+    assert cli("validate", profile).exit_code == 0  # offline, the engine default (off) applies
+    result = cli("plan", profile, "--output", "json")
+    assert result.exit_code == 3
+    (refusal,) = json.loads(result.stdout)["targets"][0]["refusals"]
+    assert refusal["parameter"] == "idle_in_transaction_session_timeout"
+    assert "60000 ms (1min), set on the target" in refusal["message"]
+
+
+def test_guard_counts_the_margin(cli: Any, rds: Any, tmp_path: Path) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    server = "  idle_session_timeout: 10min\n"
+    safe = write_profile(tmp_path, server=server, conn_max_age="5min", margin="4min")
+    assert cli("plan", safe).exit_code == 0
+    unsafe = write_profile(tmp_path, server=server, conn_max_age="5min", margin="5min")
+    result = cli("plan", unsafe)
+    assert result.exit_code == 3
+    assert "CONN_MAX_AGE 300 s + margin 5min = 10min" in result.stdout
+
+
+def test_a_refused_apply_writes_nothing_anywhere(cli: Any, rds: Any, tmp_path: Path) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    seed_group(
+        rds, "orders-pg16-b", "postgres16", Engine.POSTGRES, {"idle_session_timeout": "60000"}
+    )
+    before = (stored(rds), stored(rds, "orders-pg16-b"))
+    profile = write_profile(
+        tmp_path, server="  statement_timeout: 30s\n", groups=("orders-pg16", "orders-pg16-b")
+    )
+    result = cli("apply", profile, "--yes")
+    assert result.exit_code == 3
+    assert "nothing was applied" in result.stderr
+    assert (stored(rds), stored(rds, "orders-pg16-b")) == before
+
+
+def test_a_currently_unsafe_target_is_a_warning_when_the_plan_fixes_it(
+    cli: Any, rds: Any, tmp_path: Path
+) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES, {"idle_session_timeout": "60000"})
+    profile = write_profile(tmp_path, server="  idle_session_timeout: 10min\n")
+    result = cli("plan", profile, "--output", "json")
+    assert result.exit_code == 0
+    (warning,) = json.loads(result.stdout)["targets"][0]["warnings"]
+    assert warning["message"].startswith("currently unsafe:")
+    assert warning["message"].endswith("This plan fixes it.")
+
+
+def test_default_group_and_family_mismatch_are_errors(cli: Any, rds: Any, tmp_path: Path) -> None:
+    rds.create_db_parameter_group(
+        DBParameterGroupName="default.postgres16",
+        DBParameterGroupFamily="postgres16",
+        Description="default",
+    )
+    rds.create_db_parameter_group(
+        DBParameterGroupName="orders-mysql", DBParameterGroupFamily="mysql8.0", Description="mysql"
+    )
+    profile = write_profile(
+        tmp_path, server=SAFE_SERVER, groups=("default.postgres16", "orders-mysql")
+    )
+    result = cli("plan", profile, "--output", "json")
+    assert result.exit_code == 1
+    errors = {t["id"]: t["error"] for t in json.loads(result.stdout)["targets"]}
+    assert (
+        "AWS does not allow modifying default groups"
+        in errors[f"aws:{REGION}:parameter-group/default.postgres16"]
+    )
+    assert "copy-db-parameter-group" in errors[f"aws:{REGION}:parameter-group/default.postgres16"]
+    assert "family is mysql8.0" in errors[f"aws:{REGION}:parameter-group/orders-mysql"]
+
+
+def test_an_api_error_on_one_target_does_not_hide_the_others(
+    cli: Any, rds: Any, tmp_path: Path
+) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    profile = write_profile(tmp_path, server=SAFE_SERVER, groups=("orders-pg16", "missing-group"))
+    result = cli("plan", profile)
+    assert result.exit_code == 1
+    assert "DBParameterGroupNotFound" in result.stdout
+    assert "+ idle_session_timeout: 0 ms (off) [default] -> 600000 ms (10min)" in result.stdout
+    assert "Plan: 3 to change on 1 of 2 target(s), 0 refused, 1 error(s)." in result.stdout
+    assert cli("apply", profile, "--yes").exit_code == 1
+    assert stored(rds)["idle_session_timeout"] == "0"
+
+
+def test_apply_refuses_a_non_interactive_stdin_without_yes(
+    cli: Any, rds: Any, tmp_path: Path
+) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    profile = write_profile(tmp_path, server=SAFE_SERVER)
+    result = cli("apply", profile)
+    assert result.exit_code == 1
+    assert "standard input is not a terminal" in result.stderr
+    assert "--yes" in result.stderr
+    assert stored(rds)["idle_session_timeout"] == "0"
+
+
+def test_restart_bound_changes_need_allow_restart(cli: Any, rds: Any, tmp_path: Path) -> None:
+    seed_group(
+        rds, "orders-pg16", "postgres16", Engine.POSTGRES, static=frozenset({"tcp_keepalives_idle"})
+    )
+    profile = write_profile(tmp_path, server=SAFE_SERVER)
+    plan = cli("plan", profile)
+    assert "tcp_keepalives_idle: 300 s (5min) [default] -> 60 s (1min)  # restart required" in (
+        plan.stdout
+    )
+    refused = cli("apply", profile, "--yes")
+    assert refused.exit_code == 1
+    assert "--allow-restart" in refused.stderr
+    assert stored(rds)["tcp_keepalives_idle"] == "300"
+    allowed = cli("apply", profile, "--yes", "--allow-restart")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert "waiting for a reboot you schedule: tcp_keepalives_idle" in allowed.stdout
+    assert stored(rds)["tcp_keepalives_idle"] == "60"
+
+
+def test_target_selects_and_unknown_target_is_an_error(cli: Any, rds: Any, tmp_path: Path) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    profile = write_profile(tmp_path, server=SAFE_SERVER, groups=("orders-pg16", "missing-group"))
+    only = cli("plan", profile, "--target", TARGET)
+    assert only.exit_code == 0
+    assert "missing-group" not in only.stdout
+    unknown = cli("plan", profile, "--target", "aws:eu-west-1:parameter-group/nope")
+    assert unknown.exit_code == 1
+    assert "no profile has the target" in unknown.stderr
+
+
+def test_a_target_changed_since_the_plan_is_not_written(rds: Any, tmp_path: Path) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    profile = load_profile(write_profile(tmp_path, server=SAFE_SERVER))
+    plan = make_plan([profile])
+    rds.modify_db_parameter_group(
+        DBParameterGroupName="orders-pg16",
+        Parameters=[
+            {
+                "ParameterName": "statement_timeout",
+                "ParameterValue": "1000",
+                "ApplyMethod": "immediate",
+            }
+        ],
+    )
+    result = apply_plan(plan)
+    (target,) = result.targets
+    assert target.outcome == "changed-since-plan"
+    assert result.failed
+    assert stored(rds)["idle_session_timeout"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "name: x\nengine: postgres\ndjango: {conn_max_age: 1\n",
+            ":4: not valid YAML: expected ',' or '}', but got '<stream end>' (while parsing a flow mapping that starts on line 3)",
+        ),
+        (
+            "name: x\nengine: postgres\ndjango: {conn_max_age: 1}\ncolour: red\n",
+            ":4: unknown key 'colour'",
+        ),
+        (
+            "name: x\nengine: postgres\ndjango: {conn_max_age: 1}\nserver:\n  wait_timeout: 1\n",
+            ":5: server.wait_timeout: wait_timeout is not a parameter",
+        ),
+        (
+            "name: x\nengine: postgres\ndjango: {conn_max_age: 1}\nserver:\n"
+            "  lock_timeout: 10 minutes\n",
+            ":5: server.lock_timeout:",
+        ),
+        (
+            "name: x\nengine: mysql\ndjango: {conn_max_age: 1}\nserver:\n  wait_timeout: 1500ms\n",
+            "1500ms is not a whole number of s",
+        ),
+        ("name: x\nengine: oracle\ndjango: {conn_max_age: 1}\n", ":2: engine: 'oracle' is not"),
+    ],
+    ids=["malformed", "unknown-key", "unknown-parameter", "bad-duration", "fractional", "engine"],
+)
+def test_bad_profiles_exit_1_naming_the_file_and_line(
+    cli: Any, tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    for command in ("validate", "plan", "apply"):
+        result = cli(command, path)
+        assert result.exit_code == 1
+        assert f"{path}" in result.stderr and expected in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_a_missing_profile_file_is_named(cli: Any, tmp_path: Path) -> None:
+    result = cli("validate", tmp_path / "nope.yaml")
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'nope.yaml'}: no such file" in result.stderr
+
+
+def test_usage_errors_exit_1_not_2(cli: Any) -> None:
+    assert cli("plan").exit_code == 1
+    assert cli("plan", "x.yaml", "--no-such-flag").exit_code == 1
+
+
+def test_schema_is_json_schema_of_the_profile(cli: Any) -> None:
+    schema = json.loads(cli("schema").stdout)
+    assert schema["title"] == "cloudtimeouts profile"
+    assert {"name", "engine", "django"} <= set(schema["required"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["validate", "profiles/aws-postgres.yaml"],
+        ["django-settings", "profiles/aws-postgres.yaml"],
+        ["schema"],
+    ],
+)
+def test_offline_commands_import_no_cloud_sdk(argv: list[str]) -> None:
+    script = (
+        "import sys\nfrom cloudtimeouts.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in "
+        "('boto3', 'botocore', 'google', 'grpc', 'azure')]\n"
+        "assert not loaded, loaded\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
