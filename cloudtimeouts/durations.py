@@ -125,14 +125,16 @@ class Duration:
         return Duration(self.microseconds + other.microseconds)
 
     def human(self) -> str:
-        """The shortest exact spelling: 600000 ms reads as 10min, 90 s as 90s."""
+        """The shortest exact spelling: 600000 ms reads 10min, 330 s reads 5min30s."""
         if self.disabled:
             return "off"
-        for unit in ("d", "h", "min", "s", "ms"):
-            whole, rest = divmod(self.microseconds, _US_PER[unit])
-            if not rest:
-                return f"{whole}{unit}"
-        return f"{self.microseconds}us"
+        parts = []
+        rest = self.microseconds
+        for unit in ("d", "h", "min", "s", "ms", "us"):
+            whole, rest = divmod(rest, _US_PER[unit])
+            if whole:
+                parts.append(f"{whole}{unit}")
+        return "".join(parts)
 
     def __str__(self) -> str:
         return self.human()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cloudtimeouts.catalog import Engine, idle_parameters
-from cloudtimeouts.durations import Duration, format_native
+from cloudtimeouts.durations import Duration
 
 ValueSource = Literal["profile", "target", "default"]
 
@@ -69,7 +69,11 @@ def check(
     for name, observed in effective.items():
         if observed.value.disabled:
             continue
-        shown = f"{format_native(observed.native, units[name])}, {_SOURCE_WORDS[observed.source]}"
+        unit = units[name]
+        shown = (
+            f"{observed.native} {unit.symbol} ({observed.value.human()}, "
+            f"{_SOURCE_WORDS[observed.source]})"
+        )
         if conn_max_age is None:
             violations.append(
                 Violation(
