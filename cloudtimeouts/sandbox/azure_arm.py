@@ -1354,6 +1354,7 @@ class FakeAzure:
         # https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/error-not-found
         with self._lock:
             servers = list(self._servers.values())
+            server = self._servers.get(self._key(sub, rg, name))
         if not any(s.subscription_id.lower() == sub.lower() for s in servers):
             raise ArmError(
                 404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
@@ -1365,7 +1366,6 @@ class FakeAzure:
             raise ArmError(
                 404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
             )
-        server = self._servers.get(self._key(sub, rg, name))
         if server is None or server.engine != engine:
             namespace = _ENGINES[engine].namespace
             if child is None:
@@ -1463,7 +1463,11 @@ class FakeAzure:
                 keyword = query["keyword"].lower()
                 configs = [c for c in configs if keyword in c.seed.name.lower()]
             items = [self._config_json(server, c) for c in configs]
+        # nextLink carries the filters: the SDKs follow it verbatim, re-adding only api-version.
+        kept = {k: v for k, v in query.items() if k not in ("api-version", "page", "$skipToken")}
+        kept.pop("pageSize", None)
         base = f"{self.base_url}{server.arm_id}/configurations?api-version={quote(version)}"
+        base += "".join(f"&{quote(k)}={quote(v)}" for k, v in kept.items())
         if server.engine == "mysql" and ("page" in query or "pageSize" in query):
             size = max(1, int(query.get("pageSize") or self.page_size))
             page = max(1, int(query.get("page") or 1))
