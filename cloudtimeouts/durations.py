@@ -20,7 +20,9 @@ _US_PER = {
     "h": 3_600_000_000,
     "d": 86_400_000_000,
 }
-_PATTERN = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]+)?\s*$")
+_BARE = re.compile(r"^\d+(?:\.\d+)?$")
+_PARTS = re.compile(r"^(?:\d+(?:\.\d+)?\s*[a-z]+\s*)+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
 DISABLED_WORDS = frozenset({"off", "disabled"})
 
 
@@ -80,21 +82,25 @@ class Duration:
         text = raw.strip().lower()
         if text in DISABLED_WORDS:
             return cls(0)
-        match = _PATTERN.match(text)
-        if not match:
+        if _BARE.match(text):
+            parts = [(text, "s")]
+        elif _PARTS.match(text):
+            parts = _PART.findall(text)
+        else:
             raise DurationError(
                 f"{raw!r} is not a duration: use a number with a unit "
-                "(250ms, 30s, 10min, 2h), a bare number of seconds, or off"
+                "(250ms, 30s, 10min, 2h, 1h30min), a bare number of seconds, or off"
             )
-        unit = match["unit"] or "s"
-        if unit not in _US_PER:
-            raise DurationError(
-                f"{raw!r} has an unknown unit {match['unit']!r}: use one of ms, s, min, h, d"
-            )
-        microseconds = Decimal(match["number"]) * _US_PER[unit]
-        if microseconds != microseconds.to_integral_value():
+        total = Decimal(0)
+        for number, unit in parts:
+            if unit not in _US_PER:
+                raise DurationError(
+                    f"{raw!r} has an unknown unit {unit!r}: use one of ms, s, min, h, d"
+                )
+            total += Decimal(number) * _US_PER[unit]
+        if total != total.to_integral_value():
             raise DurationError(f"{raw!r} is finer than a microsecond")
-        return cls(int(microseconds))
+        return cls(int(total))
 
     @classmethod
     def from_native(cls, value: str, unit: NativeUnit) -> Duration:

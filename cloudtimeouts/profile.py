@@ -15,6 +15,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -23,7 +24,7 @@ from cloudtimeouts.catalog import PROVIDER_ENGINES, Engine, Provider, parameters
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.errors import ProfileError
 
-_DURATION_PATTERN = r"^(\d+(\.\d+)?\s*(us|ms|s|min|h|d)?|off|disabled)$"
+_DURATION_PATTERN = r"^(\d+(\.\d+)?|(\d+(\.\d+)?\s*(us|ms|s|min|h|d)\s*)+|off|disabled)$"
 
 
 def _parse_duration(raw: object) -> Duration:
@@ -111,16 +112,14 @@ class AwsTarget(_Strict):
     aws_profile: str | None = None
     role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = None
 
-    @field_validator("cluster_parameter_group")
-    @classmethod
-    def _exactly_one_group(cls, value: str | None, info: ValidationInfo) -> str | None:
-        has_db_group = info.data.get("parameter_group") is not None
-        if has_db_group == (value is not None):
+    @model_validator(mode="after")
+    def _exactly_one_group(self) -> AwsTarget:
+        if (self.parameter_group is None) == (self.cluster_parameter_group is None):
             raise PydanticCustomError(
                 "group",
                 "an aws target names exactly one of parameter_group or cluster_parameter_group",
             )
-        return value
+        return self
 
     @property
     def group_kind(self) -> Literal["parameter-group", "cluster-parameter-group"]:

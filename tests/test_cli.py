@@ -289,7 +289,8 @@ def test_a_target_changed_since_the_plan_is_not_written(rds: Any, tmp_path: Path
     [
         (
             "name: x\nengine: postgres\ndjango: {conn_max_age: 1\n",
-            ":4: not valid YAML: expected ',' or '}', but got '<stream end>' (while parsing a flow mapping that starts on line 3)",
+            ":4: not valid YAML: expected ',' or '}', but got '<stream end>' "
+            "(while parsing a flow mapping that starts on line 3)",
         ),
         (
             "name: x\nengine: postgres\ndjango: {conn_max_age: 1}\ncolour: red\n",
@@ -353,7 +354,8 @@ def test_schema_is_json_schema_of_the_profile(cli: Any) -> None:
 def test_offline_commands_import_no_cloud_sdk(argv: list[str]) -> None:
     script = (
         "import sys\nfrom cloudtimeouts.cli import main\n"
-        f"try:\n    main({argv!r})\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        f"try:\n    main({argv!r})\n"
+        "except SystemExit as done:\n    assert not done.code, done.code\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in "
         "('boto3', 'botocore', 'google', 'grpc', 'azure')]\n"
         "assert not loaded, loaded\n"

@@ -1,0 +1,116 @@
+"""The guard: effective values, refusals, and the messages users act on."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cloudtimeouts import guard
+from cloudtimeouts.catalog import Engine, idle_parameters
+from cloudtimeouts.durations import Duration
+
+S = Duration.of_seconds
+
+
+def observed(seconds: int, source: guard.ValueSource = "target") -> guard.Observed:
+    return guard.Observed(S(seconds), str(seconds), source)
+
+
+def test_effective_value_prefers_profile_then_target_then_default() -> None:
+    effective = guard.effective_idle_timeouts(
+        Engine.MYSQL,
+        declared={"wait_timeout": S(600)},
+        current={"wait_timeout": observed(60), "interactive_timeout": observed(120)},
+    )
+    assert effective["wait_timeout"] == guard.Observed(S(600), "600", "profile")
+    assert effective["interactive_timeout"].source == "target"
+    effective = guard.effective_idle_timeouts(Engine.MYSQL, {}, {})
+    assert effective["wait_timeout"] == guard.Observed(S(28800), "28800", "default")
+
+
+@pytest.mark.parametrize(
+    ("engine", "names"),
+    [
+        (Engine.POSTGRES, {"idle_session_timeout", "idle_in_transaction_session_timeout"}),
+        (Engine.MYSQL, {"wait_timeout", "interactive_timeout"}),
+        (
+            Engine.MARIADB,
+            {
+                "wait_timeout",
+                "interactive_timeout",
+                "idle_transaction_timeout",
+                "idle_write_transaction_timeout",
+                "idle_readonly_transaction_timeout",
+            },
+        ),
+    ],
+)
+def test_the_guard_watches_exactly_the_idle_timeouts_of_design(
+    engine: Engine, names: set[str]
+) -> None:
+    assert {spec.name for spec in idle_parameters(engine)} == names
+
+
+@pytest.mark.parametrize(
+    ("conn_max_age", "margin", "timeout", "refused"),
+    [
+        (300, 0, 301, False),
+        (300, 0, 300, True),  # equal is unsafe: the server may close first
+        (300, 30, 331, False),
+        (300, 30, 330, True),
+        (0, 0, 1, False),  # Django closes after each request
+        (None, 0, 86400, True),  # unlimited is refused by any enabled timeout
+        (None, 0, 0, False),  # ...but a disabled timeout closes nothing
+        (10**6, 0, 0, False),
+    ],
+)
+def test_check_table(conn_max_age: int | None, margin: int, timeout: int, refused: bool) -> None:
+    effective = {"wait_timeout": observed(timeout, "profile")}
+    violations = guard.check(Engine.MYSQL, conn_max_age, S(margin), effective, "t")
+    assert bool(violations) is refused
+
+
+def test_a_refusal_names_target_parameter_value_unit_and_source() -> None:
+    effective = {"idle_session_timeout": guard.Observed(S(60), "60000", "target")}
+    (violation,) = guard.check(Engine.POSTGRES, 300, S(30), effective, "aws:x:parameter-group/g")
+    assert violation.parameter == "idle_session_timeout"
+    assert violation.message.startswith(
+        "aws:x:parameter-group/g: idle_session_timeout = 60000 ms (1min, set on the target) "
+        "is not above CONN_MAX_AGE 300 s + margin 30s = 5min30s"
+    )
+
+
+def test_unlimited_says_so() -> None:
+    effective = {"wait_timeout": observed(28800, "default")}
+    (violation,) = guard.check(Engine.MYSQL, None, S(0), effective, "t")
+    assert "CONN_MAX_AGE is unlimited" in violation.message
+    assert "the default in effect" in violation.message
+
+
+@given(
+    conn_max_age=st.one_of(st.none(), st.integers(min_value=0, max_value=10**7)),
+    margin=st.integers(min_value=0, max_value=10**5),
+    timeouts=st.lists(st.integers(min_value=0, max_value=10**8), min_size=2, max_size=2),
+)
+def test_refused_exactly_when_an_enabled_timeout_is_within_reach(
+    conn_max_age: int | None, margin: int, timeouts: list[int]
+) -> None:
+    names = ["wait_timeout", "interactive_timeout"]
+    effective = {name: observed(value) for name, value in zip(names, timeouts, strict=True)}
+    violations = guard.check(Engine.MYSQL, conn_max_age, S(margin), effective, "t")
+    expected = {
+        name
+        for name, value in zip(names, timeouts, strict=True)
+        if value and (conn_max_age is None or conn_max_age + margin >= value)
+    }
+    assert {v.parameter for v in violations} == expected
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=1, max_value=10**6))
+def test_raising_the_timeout_never_creates_a_refusal(conn_max_age: int, timeout: int) -> None:
+    low = guard.check(Engine.MYSQL, conn_max_age, S(0), {"wait_timeout": observed(timeout)}, "t")
+    high = guard.check(
+        Engine.MYSQL, conn_max_age, S(0), {"wait_timeout": observed(timeout * 2)}, "t"
+    )
+    assert len(high) <= len(low)

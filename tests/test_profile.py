@@ -1,0 +1,130 @@
+"""Profiles: YAML loading with file:line errors, and the model's rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cloudtimeouts.errors import ProfileError
+from cloudtimeouts.plan import offline_violations
+from cloudtimeouts.profile import load_profile, parse_profile, profile_json_schema
+
+REPO = Path(__file__).resolve().parent.parent
+BASE = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\n"
+
+
+def problems(text: str) -> list[tuple[int | None, str]]:
+    with pytest.raises(ProfileError) as raised:
+        parse_profile(text, "p.yaml")
+    return raised.value.problems
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("", 1, "the file is empty"),
+        ("# only a comment\n", 1, "the file is empty"),
+        ("- a\n- b\n", 1, "top level must be a mapping"),
+        (BASE + "name: again\n", 5, "duplicate key 'name' (first set on line 1)"),
+        (BASE + "x: !!python/object/apply:os.system [ls]\n", 5, "is not allowed"),
+        (BASE + "---\nname: two\n", None, "one YAML document"),
+        (BASE + "<<: {engine: mysql}\n", 5, "no merge keys"),
+        (BASE + "server:\n  statement_timeout: 30s\n  statement_timeout: 1s\n", 7, "duplicate"),
+    ],
+)
+def test_yaml_problems_name_the_line(text: str, line: int | None, fragment: str) -> None:
+    ((found_line, message),) = problems(text)
+    assert found_line == line and fragment in message
+
+
+def test_alias_bombs_are_bounded() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for level in "bcdefg":
+        previous = chr(ord(level) - 1)
+        bomb += f"{level}: &{level} [{', '.join(['*' + previous] * 10)}]\n"
+    ((_, message),) = problems(bomb)
+    assert "too many values" in message
+
+
+def test_yaml_1_1_words_stay_strings() -> None:
+    loaded = parse_profile(BASE + "server:\n  statement_timeout: off\n", "p.yaml")
+    assert loaded.server["statement_timeout"].disabled
+
+
+def test_every_problem_is_reported_with_its_own_line() -> None:
+    text = BASE + "server:\n  statement_timeout: 30x\ncolour: red\nguard: {margin: 1x}\n"
+    found = problems(text)
+    assert [line for line, _ in found] == [8, 6, 7]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", 0), ("300", 300), ("5min", 300), ("unlimited", None), ("1h30min", 5400)],
+)
+def test_conn_max_age(value: str, expected: int | None) -> None:
+    text = BASE.replace("5min", value)
+    assert parse_profile(text, "p.yaml").django.conn_max_age == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("off", "off is ambiguous: write 0"),
+        ("1500ms", "whole seconds"),
+        ("~", "needs a value"),
+        ("-1", "cannot be negative"),
+    ],
+)
+def test_conn_max_age_rejects(value: str, fragment: str) -> None:
+    ((line, message),) = problems(BASE.replace("5min", value))
+    assert line == 4 and fragment in message
+
+
+@pytest.mark.parametrize(
+    ("targets", "fragment"),
+    [
+        ("  - {provider: aws, region: eu-west-1}\n", "exactly one of parameter_group"),
+        (
+            "  - {provider: aws, region: eu-west-1, parameter_group: a, "
+            "cluster_parameter_group: b}\n",
+            "exactly one of parameter_group",
+        ),
+        ("  - {provider: ibm}\n", "provider 'ibm' is unknown; choose one of: aws, gcp, azure"),
+        (
+            "  - {provider: aws, region: eu-west-1, parameter_group: a}\n" * 2,
+            "is listed twice",
+        ),
+        ("  - {provider: aws, region: Europe, parameter_group: a}\n", "targets.0.region"),
+    ],
+)
+def test_target_rules(targets: str, fragment: str) -> None:
+    found = problems(BASE + "targets:\n" + targets)
+    assert any(fragment in message for _, message in found), found
+
+
+def test_a_provider_without_the_engine_is_refused() -> None:
+    text = BASE.replace("postgres", "mariadb") + (
+        "targets:\n  - {provider: gcp, project: acme-prod, instance: orders}\n"
+    )
+    ((line, message),) = problems(text)
+    assert line == 6 and "gcp does not offer mariadb (it offers: mysql, postgres)" in message
+
+
+def test_unknown_keys_list_the_allowed_ones() -> None:
+    ((line, message),) = problems(BASE + "  conn_max_agee: 5\n")
+    assert line == 5
+    assert message == "unknown key 'conn_max_agee' (allowed: conn_max_age, conn_health_checks)"
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "profiles").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_profile_is_valid_and_safe(path: Path) -> None:
+    loaded = load_profile(path)
+    assert loaded.targets, "examples show at least one target"
+    assert offline_violations(loaded) == []
+
+
+def test_the_committed_json_schema_is_current() -> None:
+    committed = json.loads((REPO / "schema" / "profile.schema.json").read_text())
+    assert committed == profile_json_schema(), "regenerate: cloudtimeouts schema > schema/..."
