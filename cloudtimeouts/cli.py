@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cloudtimeouts.errors import CloudtimeoutsError, ConfirmationRequired, ExitCode
+from cloudtimeouts.errors import CloudtimeoutsError, ConfirmationRequired, ExitCode, GuardRefusal
 
 if TYPE_CHECKING:
     from cloudtimeouts.profile import Profile
@@ -153,8 +153,17 @@ def django_settings(
 ) -> None:
     """Print a Django DATABASES snippet whose CONN_MAX_AGE comes from the profile."""
     from cloudtimeouts.django import render
+    from cloudtimeouts.plan import offline_violations
 
     (loaded,) = _load([profile])
+    violations = offline_violations(loaded)
+    if violations:
+        for violation in violations:
+            stderr.print(Text(f"refused: {profile}: {violation.message}", style="red"))
+        raise GuardRefusal(
+            "no settings generated: this profile's CONN_MAX_AGE is not safe for its own timeouts",
+            hint="fix the profile (cloudtimeouts validate shows the same refusal)",
+        )
     try:
         snippet = render(loaded, format.value, alias=alias, env_prefix=env_prefix)  # type: ignore[arg-type]
     except ValueError as error:

@@ -363,3 +363,15 @@ def test_offline_commands_import_no_cloud_sdk(argv: list[str]) -> None:
     repo = Path(__file__).resolve().parent.parent
     done = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_django_settings_refuses_an_unsafe_profile(cli: Any, tmp_path: Path) -> None:
+    unsafe = write_profile(tmp_path, conn_max_age="unlimited", server=SAFE_SERVER)
+    result = cli("django-settings", unsafe)
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert "CONN_MAX_AGE is unlimited" in result.stderr
+    safe = write_profile(tmp_path, server=SAFE_SERVER, name="safe")
+    snippet = cli("django-settings", safe, "--format", "dj-database-url")
+    assert snippet.exit_code == 0
+    assert "dj_database_url.config(" in snippet.stdout and "conn_max_age=300" in snippet.stdout
