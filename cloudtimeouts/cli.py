@@ -244,3 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         raise SystemExit(ExitCode.ERROR) from None
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()
