@@ -71,7 +71,8 @@ def apply_text(result: ApplyResult, console: Console) -> None:
         style = "green" if target.outcome == "applied" else "red"
         console.print(Text(f"# {target.id}: {target.outcome}", style=style))
         if target.written:
-            console.print(f"  written and verified: {', '.join(target.written)}")
+            verified = " and verified" if target.outcome == "applied" else ""
+            console.print(f"  written{verified}: {', '.join(target.written)}")
         if target.pending_restart:
             console.print(
                 Text(
@@ -84,9 +85,5 @@ def apply_text(result: ApplyResult, console: Console) -> None:
         if target.error:
             console.print(Text(f"  error: {target.error}", style="red"))
     applied = sum(len(target.written) for target in result.targets)
-    failed = sum(
-        1
-        for target in result.targets
-        if target.outcome != "applied" and target.outcome != "unchanged"
-    )
+    failed = sum(1 for target in result.targets if target.outcome not in ("applied", "unchanged"))
     console.print(f"Apply: {applied} parameter(s) written, {failed} target(s) not applied.")

@@ -375,3 +375,39 @@ def test_django_settings_refuses_an_unsafe_profile(cli: Any, tmp_path: Path) -> 
     snippet = cli("django-settings", safe, "--format", "dj-database-url")
     assert snippet.exit_code == 0
     assert "dj_database_url.config(" in snippet.stdout and "conn_max_age=300" in snippet.stdout
+
+
+def _apply_on_a_terminal(profile: Path, answer: str) -> tuple[int, str]:
+    """Run apply as a person would: stdin is a terminal, the answer is typed at the prompt."""
+    import os
+    import pty
+    import select
+
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cloudtimeouts.cli", "apply", str(profile)],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    os.close(secondary)
+    select.select([], [primary], [], 10)
+    os.write(primary, f"{answer}\n".encode())
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        os.close(primary)
+    return process.returncode, err.decode()
+
+
+@pytest.mark.parametrize(("answer", "exit_code", "written"), [("no", 1, False), ("yes", 0, True)])
+def test_apply_asks_on_a_terminal_and_only_yes_writes(
+    rds: Any, tmp_path: Path, answer: str, exit_code: int, written: bool
+) -> None:
+    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    profile = write_profile(tmp_path, server=SAFE_SERVER)
+    code, err = _apply_on_a_terminal(profile, answer)
+    assert code == exit_code, err
+    assert "Only 'yes' will be accepted" in err
+    assert (stored(rds)["idle_session_timeout"] == "600000") is written
