@@ -154,6 +154,13 @@ def build_target_plan(profile: Profile, target: Target, state: TargetState) -> T
     if problems:
         return failed_target_plan(profile, target, "; ".join(problems))
     refusals, warnings = _guard(profile, target, state)
+    notice = state.extra.get("restart_notice")  # a provider's words on what a restart means there
+    if notice:
+        warnings += [
+            Finding(c.parameter, f"{c.parameter}: {notice}")
+            for c in changes
+            if c.apply == "restart"
+        ]
     return TargetPlan(
         profile=profile,
         target=target,
@@ -218,7 +225,8 @@ def _same(current: str, desired: str, unit: NativeUnit) -> bool:
 def _target_limit_problem(spec: ParameterSpec, seen: ParameterState, desired: str) -> str | None:
     """What the target itself forbids, found before any write (never left to the cloud)."""
     if not seen.modifiable:
-        return f"{spec.name} is not modifiable on this target (the provider marks it read-only)"
+        why = seen.unmodifiable_reason or "the provider marks it read-only"
+        return f"{spec.name} is not modifiable on this target ({why})"
     if seen.allowed is not None:
         low, high = seen.allowed
         try:

@@ -30,6 +30,7 @@ class ParameterState:
     modifiable: bool = True
     pending_restart: bool = False
     value_is_default: bool = False  # the API says the value in effect is the provider's default
+    unmodifiable_reason: str | None = None  # why modifiable is False, when the provider says
 
 
 @dataclass(frozen=True, slots=True)

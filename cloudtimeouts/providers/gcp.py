@@ -1,0 +1,415 @@
+"""Google Cloud SQL for PostgreSQL and MySQL: database flags, through google-cloud-sql (v1beta4).
+
+API facts used here (Cloud SQL Admin API reference, v1beta4):
+- instances.get: `databaseVersion`, `settings.databaseFlags` (name/value strings) and
+  `settings.settingsVersion` ("a required field for update method to make sure concurrent updates
+  are handled properly"); a stale settingsVersion is answered 412 (staleData).
+- instances.patch: `settings.databaseFlags` REPLACES the whole list, so every write sends the full
+  merged list; it returns an Operation to poll with operations.get until DONE.
+- flags.list?databaseVersion=...: per flag type, minValue/maxValue, allowed values and
+  requiresRestart. A flag it does not list cannot be set on that version.
+- Cloud SQL flags docs: "When you set, remove, or modify a flag for a database instance, the
+  database might be restarted"; replicas restart too when their source does.
+Only v1beta4 has the REST transport in google-cloud-sql 0.1.x. The generated clients set no default
+timeout or retry, so every call passes both. Credentials: Application Default Credentials.
+Endpoint: CLOUDTIMEOUTS_GCP_ENDPOINT (a base URL) overrides sqladmin.googleapis.com.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import google.auth
+import google.auth.exceptions
+import requests
+from google.api_core import exceptions as gexc
+from google.api_core import retry as gretry
+from google.auth.credentials import Credentials
+from google.cloud import sqladmin_v1beta4 as sql
+
+from cloudtimeouts.catalog import ApplyType, Engine
+from cloudtimeouts.errors import (
+    ProviderAPIError,
+    ProviderAuthError,
+    TargetNotAllowedError,
+)
+from cloudtimeouts.providers.base import ParameterState, TargetState, WriteOutcome
+
+if TYPE_CHECKING:
+    from cloudtimeouts.plan import Change
+    from cloudtimeouts.profile import GcpTarget
+
+ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_GCP_ENDPOINT"
+# Every Cloud SQL Admin API method accepts this scope (or cloud-platform); it is the narrower one.
+SCOPES = ("https://www.googleapis.com/auth/sqlservice.admin",)
+CALL_TIMEOUT_S = 30.0  # one HTTP attempt
+RETRY_INITIAL_S = 0.5  # truncated exponential back-off, as Google's retry guidance describes
+RETRY_MAXIMUM_S = 8.0
+RETRY_MULTIPLIER = 2.0
+RETRY_DEADLINE_S = 60.0  # all attempts of one call
+OPERATION_TIMEOUT_S = 600.0  # how long a flag update may take before we give up waiting
+OPERATION_POLL_INITIAL_S = 0.5
+OPERATION_POLL_MAXIMUM_S = 5.0
+_ENGINE_PREFIXES = (("POSTGRES_", Engine.POSTGRES), ("MYSQL_", Engine.MYSQL))
+_DONE = sql.Operation.SqlOperationStatus.DONE
+_INTEGER = sql.SqlFlagType.INTEGER
+# What each call needs in IAM (Cloud SQL roles and permissions page); flags.list needs none.
+_PERMISSIONS = {
+    "instances.get": "cloudsql.instances.get",
+    "instances.patch": "cloudsql.instances.update",
+    "operations.get": "cloudsql.instances.get",
+}
+_RESTART_NOTICE = (
+    "flags.list marks it requiresRestart: Cloud SQL may restart the instance (and its replicas) "
+    "to apply it"
+)
+
+ClientFactory = Callable[[], "_Clients"]
+
+
+class _NoProjectWarning(logging.Filter):
+    """google.auth.default() warns on stderr when ADC names no project; targets name theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("No project ID could be determined")
+
+
+logging.getLogger("google.auth._default").addFilter(_NoProjectWarning())
+
+
+class _Clients:
+    """The three REST clients, sharing one set of credentials and one endpoint."""
+
+    def __init__(self, credentials: Credentials, endpoint: str | None) -> None:
+        options = {"api_endpoint": endpoint} if endpoint else None
+        common: dict[str, Any] = {
+            "credentials": credentials,
+            "transport": "rest",
+            "client_options": options,
+        }
+        self.endpoint = endpoint or "https://sqladmin.googleapis.com"
+        self.instances = sql.SqlInstancesServiceClient(**common)
+        self.operations = sql.SqlOperationsServiceClient(**common)
+        self.flags = sql.SqlFlagsServiceClient(**common)
+
+
+def _default_clients() -> _Clients:
+    credentials, _project = google.auth.default(scopes=list(SCOPES))
+    return _Clients(credentials, os.environ.get(ENDPOINT_VARIABLE) or None)
+
+
+def _retry(*extra: type[Exception]) -> gretry.Retry:
+    """429 and 503 are retried on every call; reads also retry 500 (they are idempotent)."""
+    return gretry.Retry(
+        predicate=gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable, *extra),
+        initial=RETRY_INITIAL_S,
+        maximum=RETRY_MAXIMUM_S,
+        multiplier=RETRY_MULTIPLIER,
+        timeout=RETRY_DEADLINE_S,
+    )
+
+
+class GcpAdapter:
+    """One adapter per run: clients created once, flags.list read once per database version."""
+
+    def __init__(self, client_factory: ClientFactory | None = None) -> None:
+        self._client_factory = client_factory or _default_clients
+        self._clients: _Clients | None = None
+        self._lock = threading.Lock()
+        self._flags: dict[str, Mapping[str, Any]] = {}
+        self._flag_locks: dict[str, threading.Lock] = {}
+
+    def read(self, target: GcpTarget, engine: Engine, names: Collection[str]) -> TargetState:
+        clients = self._get_clients(target)
+        with _translated(target, "instances.get", clients):
+            instance = clients.instances.get(
+                request={"project": target.project, "instance": target.instance},
+                retry=_retry(gexc.InternalServerError),
+                timeout=CALL_TIMEOUT_S,
+            )
+        version = _enum_name(instance.database_version)
+        _check_engine(target, version, engine)
+        offered = self._offered_flags(target, clients, version)
+        current = tuple((flag.name, flag.value) for flag in instance.settings.database_flags)
+        values = dict(current)
+        parameters = {
+            name: _parameter_state(name, values.get(name), offered.get(name), version)
+            for name in names
+        }
+        return TargetState(
+            target_id=target.id,
+            engine=engine,
+            parameters=parameters,
+            version=version,
+            extra={
+                "database_version": version,
+                "settings_version": instance.settings.settings_version,
+                "database_flags": current,
+                "restart_notice": _RESTART_NOTICE,
+            },
+        )
+
+    def write(
+        self, target: GcpTarget, state: TargetState, changes: Sequence[Change]
+    ) -> WriteOutcome:
+        clients = self._get_clients(target)
+        merged = dict(state.extra["database_flags"])  # every flag on the instance, as it was
+        merged.update({change.parameter: change.desired for change in changes})
+        flags = [{"name": name, "value": merged[name]} for name in sorted(merged)]
+        settings_version = state.extra["settings_version"]
+        request = {
+            "project": target.project,
+            "instance": target.instance,
+            "body": {"settings": {"database_flags": flags, "settings_version": settings_version}},
+        }
+        offered = self._flags.get(state.version, {})
+        with _translated(target, "instances.patch", clients, suspects=_unoffered(merged, offered)):
+            operation = clients.instances.patch(
+                request=request, retry=_retry(), timeout=CALL_TIMEOUT_S
+            )
+        self._wait(target, clients, operation)
+        restart = [change.parameter for change in changes if change.apply == "restart"]
+        notes = ()
+        if restart:
+            notes = (
+                "Cloud SQL may restart the instance (and its replicas) to apply: "
+                + ", ".join(restart),
+            )
+        # Cloud SQL restarts by itself as part of the operation: nothing waits for a reboot.
+        return WriteOutcome(written=tuple(change.parameter for change in changes), notes=notes)
+
+    def _get_clients(self, target: GcpTarget) -> _Clients:
+        with self._lock:
+            if self._clients is None:
+                try:
+                    self._clients = self._client_factory()
+                except google.auth.exceptions.DefaultCredentialsError as error:
+                    raise ProviderAuthError(
+                        f"{target.id}: no usable Google credentials: {error}",
+                        hint="set up Application Default Credentials: gcloud auth "
+                        "application-default login, or GOOGLE_APPLICATION_CREDENTIALS=<key or "
+                        "credential configuration file>",
+                    ) from None
+            return self._clients
+
+    def _offered_flags(
+        self, target: GcpTarget, clients: _Clients, version: str
+    ) -> Mapping[str, Any]:
+        """flags.list for one database version, read once per adapter (targets share it)."""
+        with self._lock:
+            lock = self._flag_locks.setdefault(version, threading.Lock())
+        with lock:
+            if version not in self._flags:
+                with _translated(target, "flags.list", clients):
+                    listed = clients.flags.list(
+                        request={"database_version": version},
+                        retry=_retry(gexc.InternalServerError),
+                        timeout=CALL_TIMEOUT_S,
+                    )
+                self._flags[version] = {flag.name: flag for flag in listed.items}
+            return self._flags[version]
+
+    def _wait(self, target: GcpTarget, clients: _Clients, operation: Any) -> None:
+        """Poll operations.get until DONE (bounded); an operation error becomes an API error."""
+        deadline = time.monotonic() + OPERATION_TIMEOUT_S
+        delay = OPERATION_POLL_INITIAL_S
+        while operation.status != _DONE:
+            if time.monotonic() + delay > deadline:
+                raise ProviderAPIError(
+                    "gcp",
+                    "operations.get",
+                    "timeout",
+                    f"{target.id}: the Cloud SQL operation {operation.name} was still "
+                    f"{_enum_name(operation.status)} after {OPERATION_TIMEOUT_S:.0f} s",
+                    hint=f"follow it with: gcloud sql operations describe {operation.name} "
+                    f"--project {target.project}; then run plan again",
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, OPERATION_POLL_MAXIMUM_S)
+            with _translated(target, "operations.get", clients):
+                operation = clients.operations.get(
+                    request={"project": target.project, "operation": operation.name},
+                    retry=_retry(gexc.InternalServerError),
+                    timeout=CALL_TIMEOUT_S,
+                )
+        errors = list(operation.error.errors) if operation.error else []
+        if errors:
+            said = "; ".join(f"{error.code}: {error.message}".strip(": ") for error in errors)
+            raise ProviderAPIError(
+                "gcp",
+                "instances.patch",
+                errors[0].code or "operationError",
+                f"{target.id}: the Cloud SQL operation {operation.name} failed: {said}",
+                hint="Cloud SQL applied nothing from this operation; run plan again",
+            )
+
+
+def _parameter_state(
+    name: str, value: str | None, flag: Any | None, version: str
+) -> ParameterState:
+    if flag is None:
+        return ParameterState(
+            name=name,
+            value=value,
+            modifiable=False,
+            unmodifiable_reason=f"not supported by Cloud SQL for {version}: "
+            "flags.list does not offer it",
+        )
+    allowed = None
+    if flag.type_ == _INTEGER and flag.min_value is not None and flag.max_value is not None:
+        allowed = (Decimal(flag.min_value), Decimal(flag.max_value))
+    return ParameterState(
+        name=name,
+        value=value,  # None when the instance does not set it: Cloud SQL's default applies
+        allowed=allowed,
+        apply_type=ApplyType.STATIC if flag.requires_restart else ApplyType.DYNAMIC,
+    )
+
+
+def _unoffered(flags: Mapping[str, str], offered: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted(name for name in flags if offered and name not in offered))
+
+
+def _enum_name(value: Any) -> str:
+    """An enum's name; a number the installed client does not know stays a number."""
+    return getattr(value, "name", None) or str(value)
+
+
+def engine_of_version(version: str) -> Engine | None:
+    for prefix, engine in _ENGINE_PREFIXES:
+        if version.startswith(prefix):
+            return engine
+    return None
+
+
+def _check_engine(target: GcpTarget, version: str, engine: Engine) -> None:
+    found = engine_of_version(version)
+    if found is not engine:
+        runs = found or "not an engine cloudtimeouts manages on Cloud SQL"
+        raise TargetNotAllowedError(
+            f"{target.id}: the instance runs {version} ({runs}), "
+            f"but the profile's engine is {engine}",
+            hint="point the target at a Cloud SQL instance of the profile's engine",
+        )
+
+
+def _reason(error: gexc.GoogleAPICallError) -> str:
+    """Cloud SQL's `errors[0].reason` (e.g. instanceDoesNotExist), else the status class."""
+    for item in error.errors or ():
+        if isinstance(item, Mapping) and item.get("reason"):
+            return str(item["reason"])
+    return error.reason or type(error).__name__
+
+
+def _message(error: gexc.GoogleAPICallError) -> str:
+    """Google's own words (`error.message` of the body), without the method and URL."""
+    try:
+        said = error.response.json()["error"]["message"]  # type: ignore[union-attr]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        said = None
+    return said if isinstance(said, str) and said else str(error.message)
+
+
+@contextlib.contextmanager
+def _translated(
+    target: GcpTarget, operation: str, clients: _Clients, suspects: tuple[str, ...] = ()
+) -> Iterator[None]:
+    """Client errors become one message: what we were doing on which target, what Google said."""
+    try:
+        yield
+    except gexc.RetryError as error:
+        cause = error.cause
+        if isinstance(cause, gexc.GoogleAPICallError):
+            raise _api_error(target, operation, cause, suspects) from None
+        raise ProviderAPIError(
+            "gcp",
+            operation,
+            "RetryError",
+            f"{target.id}: {operation} failed: {error}",
+            hint="Cloud SQL kept failing after retries; wait a little and run again",
+        ) from None
+    except gexc.GoogleAPICallError as error:
+        raise _api_error(target, operation, error, suspects) from None
+    except requests.exceptions.RequestException as error:
+        raise ProviderAPIError(
+            "gcp",
+            operation,
+            type(error).__name__,
+            f"{target.id}: {operation} failed: could not reach {clients.endpoint}: {error}",
+            hint=f"check the network, or {ENDPOINT_VARIABLE} if you set it",
+        ) from None
+    except google.auth.exceptions.TransportError as error:
+        raise ProviderAPIError(
+            "gcp",
+            operation,
+            type(error).__name__,
+            f"{target.id}: {operation} failed: could not reach the credentials' token "
+            f"endpoint: {error}",
+            hint="check the network and the credentials in GOOGLE_APPLICATION_CREDENTIALS",
+        ) from None
+    except google.auth.exceptions.GoogleAuthError as error:  # RefreshError, OAuthError, ...
+        raise ProviderAuthError(
+            f"{target.id}: {operation} failed: the Google credentials could not be refreshed: "
+            f"{error}",
+            hint="renew Application Default Credentials (gcloud auth application-default login) "
+            "or check GOOGLE_APPLICATION_CREDENTIALS",
+        ) from None
+
+
+def _api_error(
+    target: GcpTarget, operation: str, error: gexc.GoogleAPICallError, suspects: tuple[str, ...]
+) -> ProviderAPIError | ProviderAuthError:
+    reason = _reason(error)
+    said = f"{error.code} {reason}: {_message(error)}"
+    text = f"{target.id}: {operation} failed: {said}"
+    if isinstance(error, gexc.Forbidden) and reason == "accessNotConfigured":
+        return ProviderAPIError(
+            "gcp",
+            operation,
+            reason,
+            text,
+            hint=f"enable the Cloud SQL Admin API: gcloud services enable sqladmin.googleapis.com "
+            f"--project {target.project}",
+        )
+    if isinstance(error, gexc.Unauthenticated | gexc.Forbidden):
+        permission = _PERMISSIONS.get(operation)
+        needed = f"the IAM permission {permission}" if permission else "access"
+        return ProviderAuthError(
+            text,
+            hint=f"the Application Default Credentials in use need {needed} on project "
+            f"{target.project} (roles/cloudsql.editor has it)",
+        )
+    hint = None
+    if isinstance(error, gexc.NotFound) and reason == "instanceDoesNotExist":
+        text = (
+            f"{target.id}: {operation} failed: instance not found: {target.instance} does not "
+            f"exist in project {target.project} ({said})"
+        )
+    elif isinstance(error, gexc.NotFound) and reason == "invalidFlagName":
+        named = ", ".join(suspects) if suspects else "a flag in the list sent"
+        text = f"{target.id}: {operation} failed: Cloud SQL does not know the flag {named} ({said})"
+        hint = "remove or rename that flag on the instance (gcloud sql instances describe)"
+    elif isinstance(error, gexc.PreconditionFailed):
+        text = (
+            f"{target.id} changed since the plan: Cloud SQL refused the write because the "
+            f"instance's settings changed meanwhile ({said}); nothing was written there"
+        )
+        hint = "run plan again"
+    elif isinstance(error, gexc.Conflict):
+        hint = (
+            f"another operation is running on the instance; wait for it (gcloud sql operations "
+            f"list --instance {target.instance} --project {target.project}) and run again"
+        )
+    elif isinstance(error, gexc.TooManyRequests | gexc.ServiceUnavailable):
+        hint = (
+            "Cloud SQL kept answering 429/503 after retries; wait a minute and run again "
+            "(the Admin API has a per-minute request quota)"
+        )
+    return ProviderAPIError("gcp", operation, reason, text, hint=hint)
