@@ -16,10 +16,12 @@ from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError
 from cloudtimeouts.plan import Change
-from cloudtimeouts.profile import AwsTarget, Target
+from cloudtimeouts.profile import AwsTarget, GcpTarget, Target
 from cloudtimeouts.providers.aws import AwsAdapter
 from cloudtimeouts.providers.base import ProviderAdapter
+from cloudtimeouts.providers.gcp import GcpAdapter
 from cloudtimeouts.sandbox.aws_seed import seed_group
+from cloudtimeouts.sandbox.gcp_cloudsql import flag_names
 
 
 class Harness(Protocol):
@@ -62,11 +64,43 @@ class AwsHarness:
         return {p["ParameterName"]: p for page in pages for p in page["Parameters"]}
 
 
-@pytest.fixture(params=["aws"])
+class GcpHarness:
+    """Cloud SQL through the real google-cloud-sql REST client against the wire-level fake."""
+
+    version: ClassVar[dict[Engine, str]] = {
+        Engine.POSTGRES: "POSTGRES_16",
+        Engine.MYSQL: "MYSQL_8_0",
+    }
+
+    def __init__(self, sandbox: Any) -> None:
+        self.sandbox = sandbox
+
+    def adapter(self) -> ProviderAdapter:
+        return GcpAdapter()
+
+    def create(self, name: str, engine: Engine, values: dict[str, str]) -> Target:
+        target: Target = self.sandbox.add(name, self.version[engine], values)
+        return target
+
+    def missing(self) -> Target:
+        return GcpTarget(provider="gcp", project=self.sandbox.project, instance="no-such-db")
+
+    def stored(self, target: Target) -> dict[str, Any]:
+        """Every flag the version offers (None when unset) and every flag set, as stored."""
+        assert isinstance(target, GcpTarget)
+        instance = self.sandbox.fake.instance(target.project, target.instance)
+        stored: dict[str, Any] = dict.fromkeys(flag_names(instance["databaseVersion"]))
+        stored.update({flag["name"]: flag for flag in instance["settings"]["databaseFlags"]})
+        return stored
+
+
+@pytest.fixture(params=["aws", "gcp"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if request.param == "aws":
         request.getfixturevalue("aws")
         yield AwsHarness()
+    elif request.param == "gcp":
+        yield GcpHarness(request.getfixturevalue("gcp"))
 
 
 def _change(name: str, current: str, desired: str, unit: NativeUnit) -> Change:

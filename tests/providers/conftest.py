@@ -1,0 +1,81 @@
+"""The Cloud SQL fake for the provider tests: one server per session, one fresh project per test.
+
+The adapter reaches it exactly as users reach Cloud SQL: Application Default Credentials from
+GOOGLE_APPLICATION_CREDENTIALS (an external_account_authorized_user file whose token_url is the
+fake) and the endpoint from CLOUDTIMEOUTS_GCP_ENDPOINT. Nothing in the client is patched; only the
+adapter's back-off and polling delays are shortened so that the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudtimeouts.profile import GcpTarget
+from cloudtimeouts.sandbox.gcp_cloudsql import FakeCloudSql
+
+_projects = itertools.count(1)
+
+
+@dataclass
+class GcpSandbox:
+    fake: FakeCloudSql
+    project: str
+    adc: Path
+
+    def add(
+        self, name: str, version: str = "POSTGRES_16", flags: Mapping[str, str] | None = None
+    ) -> GcpTarget:
+        self.fake.add_instance(self.project, name, version, flags=flags)
+        return GcpTarget(provider="gcp", project=self.project, instance=name)
+
+    def raw_flags(self, name: str) -> list[dict[str, Any]]:
+        """The stored settings.databaseFlags entries, exactly as the API would show them."""
+        flags: list[dict[str, Any]] = self.fake.instance(self.project, name)["settings"][
+            "databaseFlags"
+        ]
+        return flags
+
+    def flags(self, name: str) -> dict[str, str]:
+        return self.fake.flags(self.project, name)
+
+    def requests(self, suffix: str, method: str | None = None) -> int:
+        """How many API requests this test's project sent to a path ending with suffix."""
+        return sum(
+            1
+            for r in self.fake.requests
+            if r.path.endswith(suffix)
+            and f"/projects/{self.project}/" in r.path + "/"
+            and (method is None or r.method == method)
+        )
+
+
+@pytest.fixture(scope="session")
+def gcp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeCloudSql, Path]]:
+    with FakeCloudSql() as fake:
+        yield fake, fake.write_adc_file(tmp_path_factory.mktemp("gcp-adc") / "adc.json")
+
+
+@pytest.fixture
+def gcp(
+    gcp_server: tuple[FakeCloudSql, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> GcpSandbox:
+    """A fresh project on the shared fake, reached through ADC and CLOUDTIMEOUTS_GCP_ENDPOINT."""
+    from cloudtimeouts.providers import gcp as adapter
+
+    fake, adc = gcp_server
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+    monkeypatch.setenv("CLOUDTIMEOUTS_GCP_ENDPOINT", fake.base_url)
+    # No developer gcloud configuration may leak in (the autouse fixture clears GOOGLE_* only).
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path_factory.mktemp("gcloud-config")))
+    monkeypatch.setattr(adapter, "RETRY_INITIAL_S", 0.01)
+    monkeypatch.setattr(adapter, "RETRY_MAXIMUM_S", 0.05)
+    monkeypatch.setattr(adapter, "OPERATION_POLL_INITIAL_S", 0.01)
+    return GcpSandbox(fake, f"acme-{next(_projects)}", adc)
