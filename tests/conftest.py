@@ -16,6 +16,8 @@ import pytest
 
 from cloudtimeouts.cli import main
 
+pytest_plugins = ["dbservers"]  # real PostgreSQL and MariaDB servers, for the database tests
+
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = REPO / "profiles"
 

@@ -1,0 +1,443 @@
+"""Real PostgreSQL and MariaDB servers on loopback, one of each per test session.
+
+Started from the Debian packages' binaries (scripts/ensure-databases.sh installs them) on a free
+port with a throw-away data directory, and stopped at the end, also when tests fail. Each server
+has an application role/user `app` with a password, the way Django connects in production, and
+an admin connection for what only a superuser may do (ALTER SYSTEM, SET GLOBAL, ALTER ROLE).
+
+Without the binaries the tests that use these fixtures are skipped, except under CI (CI=true),
+where `make test` installs them first: there a missing server is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+STARTUP_TIMEOUT = 60.0  # seconds; a loaded 2-core CI machine starts both in a few seconds
+SHUTDOWN_TIMEOUT = 30.0
+SETTLE_TIMEOUT = 10.0  # a configuration reload reaching new sessions
+APP_USER = "app"
+APP_DATABASE = "app"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _unavailable(reason: str) -> None:
+    """Skip on a developer machine; fail under CI, where make test installs the servers."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason} (CI runs scripts/ensure-databases.sh first: it should be there)")
+    pytest.skip(f"{reason}; run scripts/ensure-databases.sh (or make test) to install it")
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", path))
+
+
+def postgres_bindir() -> Path | None:
+    """The newest Debian PostgreSQL server, never a stray pg_ctl elsewhere on PATH."""
+    found = [
+        Path(path).parent
+        for path in sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=_version_key)
+        if Path(path).with_name("initdb").exists()
+    ]
+    if found:
+        return found[-1]
+    postgres = shutil.which("postgres")
+    if postgres:
+        real = Path(postgres).resolve().parent
+        if (real / "initdb").exists():
+            return real
+    return None
+
+
+def mariadb_binaries() -> tuple[Path, Path] | None:
+    server = shutil.which("mariadbd") or next(
+        (path for path in ("/usr/sbin/mariadbd",) if os.path.exists(path)), None
+    )
+    install = shutil.which("mariadb-install-db")
+    if not server or not install:
+        return None
+    return Path(server), Path(install)
+
+
+def _stop(process: subprocess.Popen[bytes], sig: int) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=SHUTDOWN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=SHUTDOWN_TIMEOUT)
+
+
+def _wait_until_ready(
+    connect: Callable[[], Any], process: subprocess.Popen[bytes], log: Path, what: str
+) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            connect().close()
+            return
+        except Exception as error:  # any driver error means "not ready yet"
+            last = error
+        if process.poll() is not None or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{what} did not start: {type(last).__name__}\n{tail}")
+        time.sleep(0.1)
+
+
+@dataclass
+class DatabaseServer:
+    """A running server: the application's credentials and an admin connection factory."""
+
+    engine: str  # "postgres" or "mariadb"
+    port: int
+    password: str
+    admin: Callable[[], Any]
+    host: str = "127.0.0.1"
+    user: str = APP_USER
+    database: str = APP_DATABASE
+    version: str = ""
+    log: Path = field(default_factory=Path)
+
+    def url(self, *, port: int | None = None, password: str | None = None) -> str:
+        scheme = "postgres" if self.engine == "postgres" else "mysql"
+        secret = quote(self.password if password is None else password, safe="")
+        return f"{scheme}://{self.user}:{secret}@{self.host}:{port or self.port}/{self.database}"
+
+    def execute(self, *statements: str) -> None:
+        """Run admin statements (autocommit) on a fresh admin connection."""
+        connection = self.admin()
+        try:
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+        finally:
+            connection.close()
+
+    def app_value(self, name: str) -> str:
+        """What a new application session sees, as the server shows it."""
+        if self.engine == "postgres":
+            import psycopg
+
+            with (
+                psycopg.connect(
+                    host=self.host,
+                    port=self.port,
+                    user=self.user,
+                    password=self.password,
+                    dbname=self.database,
+                    connect_timeout=5,
+                ) as connection,
+                connection.cursor() as cursor,
+            ):
+                cursor.execute("SELECT setting FROM pg_settings WHERE name = %s", (name,))
+                row = cursor.fetchone()
+        else:
+            import pymysql
+
+            connection = pymysql.connect(
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self.password,
+                database=self.database,
+                connect_timeout=5,
+            )
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT @@session.{name}")
+                    row = cursor.fetchone()
+            finally:
+                connection.close()
+        assert row is not None
+        return str(row[0])
+
+    def settle(self, expected: dict[str, str]) -> None:
+        """Wait until new application sessions see these values (a reload is asynchronous)."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while True:
+            seen = {name: self.app_value(name) for name in expected}
+            if seen == expected:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server settings did not settle: {seen} != {expected}")
+            time.sleep(0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+
+def _pg_run_as() -> dict[str, Any]:
+    """PostgreSQL refuses to run as root: run it as the packages' postgres user then."""
+    if os.geteuid() != 0:
+        return {}
+    import pwd
+
+    try:
+        entry = pwd.getpwnam("postgres")
+    except KeyError:
+        _unavailable("running as root, and there is no postgres user to run PostgreSQL as")
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+def _chown_tree(path: Path, run_as: dict[str, Any]) -> None:
+    if run_as:
+        os.chown(path, run_as["user"], run_as["group"])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[DatabaseServer]:
+    """A real PostgreSQL on 127.0.0.1 with a role `app` (password auth, scram-sha-256)."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is the [verify] extra's driver")
+    bindir = postgres_bindir()
+    if bindir is None:
+        _unavailable("PostgreSQL server binaries (/usr/lib/postgresql/*/bin) not found")
+    assert bindir is not None
+    run_as = _pg_run_as()
+    base = Path(tempfile.mkdtemp(prefix="cloudtimeouts-pg-"))
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        _chown_tree(base, run_as)
+        admin_password = secrets.token_urlsafe(18)
+        pwfile = base / "pw"
+        pwfile.write_text(admin_password + "\n")
+        _chown_tree(pwfile, run_as)
+        data = base / "data"
+        log = base / "server.log"
+        initdb = subprocess.run(
+            [
+                str(bindir / "initdb"),
+                "--pgdata",
+                str(data),
+                "--username",
+                "postgres",
+                "--pwfile",
+                str(pwfile),
+                "--auth",
+                "scram-sha-256",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+                "--no-sync",
+            ],
+            capture_output=True,
+            timeout=STARTUP_TIMEOUT,
+            check=False,
+            **run_as,
+        )
+        pwfile.unlink()
+        if initdb.returncode:
+            raise RuntimeError(f"initdb failed:\n{initdb.stderr.decode(errors='replace')}")
+        port = _free_port()
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [
+                    str(bindir / "postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "unix_socket_directories=",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "shared_buffers=16MB",
+                    "-c",
+                    "max_connections=50",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                **run_as,
+            )
+
+        def admin() -> Any:
+            return psycopg.connect(
+                host="127.0.0.1",
+                port=port,
+                user="postgres",
+                password=admin_password,
+                dbname="postgres",
+                connect_timeout=2,
+                autocommit=True,
+            )
+
+        _wait_until_ready(admin, process, log, "PostgreSQL")
+        server = DatabaseServer("postgres", port, secrets.token_urlsafe(18), admin, log=log)
+        with admin() as connection:
+            connection.execute(
+                psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    psycopg.sql.Identifier(APP_USER), psycopg.sql.Literal(server.password)
+                )
+            )
+            connection.execute(f"CREATE DATABASE {APP_DATABASE} OWNER {APP_USER}")
+            server.version = str(connection.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        yield server
+    finally:
+        if process is not None:
+            _stop(process, signal.SIGINT)  # "fast" shutdown: disconnect clients, then stop
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def reset_postgres(server: DatabaseServer) -> None:
+    """Back to the engine's defaults: no ALTER SYSTEM, no per-role or per-database setting."""
+    server.execute(
+        "ALTER SYSTEM RESET ALL",
+        f"ALTER ROLE {APP_USER} RESET ALL",
+        f"ALTER DATABASE {APP_DATABASE} RESET ALL",
+        "SELECT pg_reload_conf()",
+    )
+    server.settle({"idle_session_timeout": "0", "idle_in_transaction_session_timeout": "0"})
+
+
+@pytest.fixture
+def postgres(postgres_server: DatabaseServer) -> Iterator[DatabaseServer]:
+    """The session's PostgreSQL, with default settings before and after the test."""
+    reset_postgres(postgres_server)
+    yield postgres_server
+    reset_postgres(postgres_server)
+
+
+def set_postgres(server: DatabaseServer, **settings: str) -> None:
+    """ALTER SYSTEM SET each setting (values in ms), reload, and wait until sessions see it."""
+    statements = [f"ALTER SYSTEM SET {name} = '{value}'" for name, value in settings.items()]
+    server.execute(*statements, "SELECT pg_reload_conf()")
+    server.settle(settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# MariaDB
+
+_MARIADB_IDLE_DEFAULTS = {
+    "wait_timeout": "28800",
+    "interactive_timeout": "28800",
+    "idle_transaction_timeout": "0",
+    "idle_write_transaction_timeout": "0",
+    "idle_readonly_transaction_timeout": "0",
+}
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[DatabaseServer]:
+    """A real MariaDB on 127.0.0.1 with a user `app`@`%` identified by a password."""
+    pymysql = pytest.importorskip("pymysql", reason="PyMySQL is the [verify] extra's driver")
+    binaries = mariadb_binaries()
+    if binaries is None:
+        _unavailable("MariaDB server binaries (mariadbd, mariadb-install-db) not found")
+    assert binaries is not None
+    server_bin, install_bin = binaries
+    as_root = ["--user=root"] if os.geteuid() == 0 else []
+    base = Path(tempfile.mkdtemp(prefix="cloudtimeouts-mariadb-"))
+    data, sock, log = base / "data", base / "mysqld.sock", base / "server.log"
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        install = subprocess.run(
+            [
+                str(install_bin),
+                "--no-defaults",
+                *as_root,
+                f"--datadir={data}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            capture_output=True,
+            timeout=STARTUP_TIMEOUT,
+            check=False,
+        )
+        if install.returncode:
+            raise RuntimeError(
+                f"mariadb-install-db failed:\n{install.stdout.decode(errors='replace')}"
+                f"{install.stderr.decode(errors='replace')}"
+            )
+        port = _free_port()
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [
+                    str(server_bin),
+                    "--no-defaults",
+                    *as_root,
+                    f"--datadir={data}",
+                    f"--socket={sock}",
+                    f"--port={port}",
+                    "--bind-address=127.0.0.1",
+                    f"--pid-file={base / 'mysqld.pid'}",
+                    f"--log-error={log}",
+                    "--skip-name-resolve",
+                    "--innodb-buffer-pool-size=32M",
+                    "--innodb-flush-log-at-trx-commit=0",
+                    "--max-connections=50",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+        def admin() -> Any:
+            # root@localhost over the private socket: no password, no network exposure
+            return pymysql.connect(unix_socket=str(sock), user="root", connect_timeout=2)
+
+        _wait_until_ready(admin, process, log, "MariaDB")
+        server = DatabaseServer("mariadb", port, secrets.token_urlsafe(18), admin, log=log)
+        connection = admin()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE {APP_DATABASE}")
+                cursor.execute(
+                    f"CREATE USER '{APP_USER}'@'%%' IDENTIFIED BY %s", (server.password,)
+                )
+                cursor.execute(f"GRANT ALL ON {APP_DATABASE}.* TO '{APP_USER}'@'%'")
+                cursor.execute("SELECT VERSION()")
+                server.version = str(cursor.fetchone()[0])  # type: ignore[index]
+        finally:
+            connection.close()
+        yield server
+    finally:
+        if process is not None:
+            _stop(process, signal.SIGTERM)  # MariaDB's normal shutdown
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def reset_mariadb(server: DatabaseServer) -> None:
+    server.execute(*(f"SET GLOBAL {name} = DEFAULT" for name in _MARIADB_IDLE_DEFAULTS))
+    server.settle(_MARIADB_IDLE_DEFAULTS)
+
+
+@pytest.fixture
+def mariadb(mariadb_server: DatabaseServer) -> Iterator[DatabaseServer]:
+    """The session's MariaDB, with default global timeouts before and after the test."""
+    reset_mariadb(mariadb_server)
+    yield mariadb_server
+    reset_mariadb(mariadb_server)
+
+
+def set_mariadb(server: DatabaseServer, **settings: str) -> None:
+    """SET GLOBAL each variable (seconds); new sessions see it at once."""
+    server.execute(*(f"SET GLOBAL {name} = {int(value)}" for name, value in settings.items()))
+    server.settle(settings)
