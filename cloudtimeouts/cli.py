@@ -172,6 +172,37 @@ def django_settings(
 
 
 @app.command()
+def verify(
+    profile: Annotated[Path, typer.Argument(help="Profile YAML file.", show_default=False)],
+    database_url: Annotated[
+        str,
+        typer.Option(
+            "--database-url",
+            envvar="DATABASE_URL",
+            show_envvar=True,
+            show_default=False,
+            help="postgres://, postgresql://, mysql:// or mariadb:// URL of the live database, "
+            "with the application's credentials.",
+        ),
+    ],
+    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+) -> None:
+    """Read the timeouts the live database applies to a session, and run the guard on them."""
+    from cloudtimeouts.verify import render_text
+    from cloudtimeouts.verify import verify as verify_live
+
+    (loaded,) = _load([profile])
+    with _progress("connecting"):
+        report = verify_live(loaded, database_url)
+    if output is OutputFormat.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        render_text(report, stdout, stderr)
+    if report.refused:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of profiles (for editors and CI)."""
     from cloudtimeouts.profile import profile_json_schema
