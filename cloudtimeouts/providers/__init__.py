@@ -11,6 +11,7 @@ from cloudtimeouts.providers.base import ProviderAdapter
 REGISTRY: dict[Provider, str] = {
     Provider.AWS: "cloudtimeouts.providers.aws:AwsAdapter",
     Provider.GCP: "cloudtimeouts.providers.gcp:GcpAdapter",
+    Provider.AZURE: "cloudtimeouts.providers.azure:AzureAdapter",
 }
 
 _SDK_ROOTS = frozenset({"boto3", "botocore", "google", "grpc", "azure", "msal"})

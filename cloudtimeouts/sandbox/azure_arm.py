@@ -45,7 +45,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -842,10 +842,14 @@ class FakeAzure:
         *,
         location: str = "westeurope",
         read_only: Iterable[str] = (),
+        static: Iterable[str] = (),
+        allowed_values: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create a server with seeded configurations; ``parameters`` are prior user overrides.
 
-        ``read_only`` names further parameters this server reports as read-only.
+        ``read_only`` names further parameters this server reports as read-only, ``static`` ones
+        it reports as non-dynamic (isDynamicConfig false), and ``allowed_values`` narrows what it
+        accepts: server versions and tiers differ in all three, which the tests need to show.
         """
         if engine not in _ENGINES:
             raise ValueError(f"engine must be 'postgres' or 'mysql', not {engine!r}")
@@ -853,8 +857,15 @@ class FakeAzure:
         read_only_names = {n.lower() for n in read_only}
         if engine == "postgres" and self.pg_idle_session_timeout_read_only:
             read_only_names.add("idle_session_timeout")
+        static_names = {n.lower() for n in static}
+        narrowed = {k.lower(): v for k, v in (allowed_values or {}).items()}
         configs: dict[str, _Config] = {}
         for seed in info.seeds:
+            key = seed.name.lower()
+            if key in static_names:
+                seed = replace(seed, dynamic=False)
+            if key in narrowed:
+                seed = replace(seed, allowed=narrowed[key])
             configs[seed.name.lower()] = _Config(
                 seed=seed,
                 value=seed.default,
@@ -884,6 +895,22 @@ class FakeAzure:
         """The server's ARM JSON."""
         with self._lock:
             return self._server_json(self._get_server(subscription_id, resource_group, name))
+
+    def reset(self) -> None:
+        """Forget every server, operation, injected failure and recorded request."""
+        with self._lock:
+            self._servers.clear()
+            self._operations.clear()
+            self._failures.clear()
+            self._failed_operations.clear()
+            self.requests.clear()
+
+    def configuration_names(
+        self, subscription_id: str, resource_group: str, server: str
+    ) -> list[str]:
+        with self._lock:
+            srv = self._get_server(subscription_id, resource_group, server)
+            return [config.seed.name for config in srv.configs.values()]
 
     def configuration(
         self, subscription_id: str, resource_group: str, server: str, name: str

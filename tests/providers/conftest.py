@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from cloudtimeouts.profile import GcpTarget
+from cloudtimeouts.sandbox.azure_arm import FakeAzure
 from cloudtimeouts.sandbox.gcp_cloudsql import FakeCloudSql
 
 _projects = itertools.count(1)
@@ -79,3 +80,23 @@ def gcp(
     monkeypatch.setattr(adapter, "RETRY_MAXIMUM_S", 0.05)
     monkeypatch.setattr(adapter, "OPERATION_POLL_INITIAL_S", 0.01)
     return GcpSandbox(fake, f"acme-{next(_projects)}", adc)
+
+
+SUB = "00000000-0000-0000-0000-0000000000aa"
+RG = "prod"
+
+
+@pytest.fixture(scope="session")
+def fake_azure() -> Iterator[FakeAzure]:
+    # Retry-After 0 on operations: the adapters' own poll interval decides (tests pass 0).
+    with FakeAzure(lro_retry_after=0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def azure(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    """The fake's endpoint and service principal, reached the standard way (env + CA bundle)."""
+    for key, value in fake_azure.env().items():
+        monkeypatch.setenv(key, value)
+    fake_azure.reset()
+    return fake_azure

@@ -16,12 +16,15 @@ from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError
 from cloudtimeouts.plan import Change
-from cloudtimeouts.profile import AwsTarget, GcpTarget, Target
+from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget, Target
 from cloudtimeouts.providers.aws import AwsAdapter
+from cloudtimeouts.providers.azure import AzureAdapter
 from cloudtimeouts.providers.base import ProviderAdapter
 from cloudtimeouts.providers.gcp import GcpAdapter
 from cloudtimeouts.sandbox.aws_seed import seed_group
+from cloudtimeouts.sandbox.azure_arm import FakeAzure
 from cloudtimeouts.sandbox.gcp_cloudsql import flag_names
+from tests.providers.conftest import RG, SUB
 
 
 class Harness(Protocol):
@@ -94,13 +97,41 @@ class GcpHarness:
         return stored
 
 
-@pytest.fixture(params=["aws", "gcp"])
+class AzureHarness:
+    """Azure flexible servers through the real management clients against the HTTPS fake."""
+
+    def __init__(self, fake: FakeAzure) -> None:
+        self.fake = fake
+
+    def adapter(self) -> ProviderAdapter:
+        return AzureAdapter(poll_interval=0)
+
+    def create(self, name: str, engine: Engine, values: dict[str, str]) -> Target:
+        self.fake.add_server(SUB, RG, name, engine.value, parameters=values)  # type: ignore[arg-type]
+        return AzureTarget(provider="azure", subscription_id=SUB, resource_group=RG, server=name)
+
+    def missing(self) -> Target:
+        return AzureTarget(
+            provider="azure", subscription_id=SUB, resource_group=RG, server="no-such-server"
+        )
+
+    def stored(self, target: Target) -> dict[str, Any]:
+        assert isinstance(target, AzureTarget)
+        return {
+            name: self.fake.configuration(SUB, RG, target.server, name)
+            for name in self.fake.configuration_names(SUB, RG, target.server)
+        }
+
+
+@pytest.fixture(params=["aws", "gcp", "azure"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if request.param == "aws":
         request.getfixturevalue("aws")
         yield AwsHarness()
     elif request.param == "gcp":
         yield GcpHarness(request.getfixturevalue("gcp"))
+    else:
+        yield AzureHarness(request.getfixturevalue("azure"))
 
 
 def _change(name: str, current: str, desired: str, unit: NativeUnit) -> Change:

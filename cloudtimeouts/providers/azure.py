@@ -1,0 +1,365 @@
+"""Azure Database for PostgreSQL / MySQL flexible server: server parameters ("configurations").
+
+API facts used here (Azure REST API reference, Microsoft.DBforPostgreSQL / Microsoft.DBforMySQL
+flexibleServers):
+- Configurations - List By Server / Get return value, defaultValue, dataType, allowedValues,
+  source, isDynamicConfig, isReadOnly, isConfigPendingRestart (PostgreSQL: JSON booleans and a
+  `unit`; MySQL: the strings "True"/"False").
+- Configurations - Update (and MySQL's Batch Update) are long-running operations: 202 with
+  Azure-AsyncOperation / Location and Retry-After. A non-dynamic parameter takes effect only after
+  a server restart, which cloudtimeouts never performs.
+Credentials come from DefaultAzureCredential; CLOUDTIMEOUTS_AZURE_ENDPOINT overrides the ARM
+endpoint (sovereign clouds, Azure Stack, the sandbox).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+)
+from azure.identity import DefaultAzureCredential
+
+from cloudtimeouts.catalog import ApplyType, Engine
+from cloudtimeouts.durations import NativeUnit
+from cloudtimeouts.errors import (
+    PartialWriteError,
+    ProviderAPIError,
+    ProviderAuthError,
+    TargetNotAllowedError,
+)
+from cloudtimeouts.providers.base import ParameterState, TargetState, WriteOutcome
+
+if TYPE_CHECKING:
+    from cloudtimeouts.plan import Change
+    from cloudtimeouts.profile import AzureTarget
+
+ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_AZURE_ENDPOINT"
+PUBLIC_ENDPOINT = "https://management.azure.com"
+# Used only when the server sends no Retry-After; the SDK's own default is 30 s.
+POLL_INTERVAL_SECONDS = 5
+OPERATION_TIMEOUT_SECONDS = 15 * 60  # a configuration update normally takes seconds
+_KNOWN_AUTHORITIES = (
+    "login.microsoftonline.com",
+    "login.chinacloudapi.cn",
+    "login.microsoftonline.us",
+)
+_SOVEREIGN_ARM_HOSTS = ("management.chinacloudapi.cn", "management.usgovcloudapi.net")
+_RANGE = re.compile(r"^(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)$")
+_UNITS = {  # what Azure's `unit` field says, for the units the catalog uses
+    NativeUnit.MILLISECONDS: {"milliseconds", "ms"},
+    NativeUnit.SECONDS: {"seconds", "s"},
+    NativeUnit.FRACTIONAL_SECONDS: {"seconds", "s"},
+}
+_ENGINE_LABELS = {Engine.POSTGRES: "PostgreSQL", Engine.MYSQL: "MySQL"}
+_PROVIDER_NAMESPACES = {
+    Engine.POSTGRES: "Microsoft.DBforPostgreSQL",
+    Engine.MYSQL: "Microsoft.DBforMySQL",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Configuration:
+    """One server parameter, the same shape for both SDKs (PostgreSQL nests, MySQL is flat)."""
+
+    name: str
+    value: str | None
+    default: str | None
+    allowed: str | None
+    source: str | None
+    dynamic: bool
+    read_only: bool
+    pending_restart: bool
+    unit: str | None
+
+
+class AzureAdapter:
+    """One credential per run; one management client per (subscription, engine), thread-safe."""
+
+    def __init__(
+        self, credential: Any = None, poll_interval: float = POLL_INTERVAL_SECONDS
+    ) -> None:
+        self._credential = credential
+        self._poll_interval = poll_interval
+        self._clients: dict[tuple[str, Engine], Any] = {}
+        self._lock = threading.Lock()
+        self._endpoint = os.environ.get(ENDPOINT_VARIABLE, PUBLIC_ENDPOINT).rstrip("/")
+
+    def read(self, target: AzureTarget, engine: Engine, names: Collection[str]) -> TargetState:
+        client = self._client(target, engine)
+        with _translated(target, "read the server"):
+            try:
+                server = client.servers.get(target.resource_group, target.server)
+            except ResourceNotFoundError:
+                self._explain_missing_server(target, engine)
+                raise
+        version = str(getattr(server, "version", "") or "")
+        wanted = {name.lower(): name for name in names}
+        with _translated(target, "list the server parameters"):
+            found = {
+                wanted[config.name.lower()]: config
+                for config in map(
+                    _configuration,
+                    client.configurations.list_by_server(target.resource_group, target.server),
+                )
+                if config.name.lower() in wanted
+            }
+        return TargetState(
+            target_id=target.id,
+            engine=engine,
+            parameters={name: _parameter_state(name, config) for name, config in found.items()},
+            version=f"{_ENGINE_LABELS[engine]} {version}".strip(),
+            extra={"units": {name: config.unit for name, config in found.items()}},
+        )
+
+    def write(
+        self, target: AzureTarget, state: TargetState, changes: Sequence[Change]
+    ) -> WriteOutcome:
+        _check_units(target, state, changes)
+        client = self._client(target, state.engine)
+        if state.engine is Engine.MYSQL:
+            self._write_mysql(client, target, changes)
+            written = tuple(change.parameter for change in changes)
+        else:
+            written = self._write_postgres(client, target, changes)
+        with _translated(target, "re-read the server parameters"):
+            pending = tuple(
+                change.parameter
+                for change in changes
+                for config in [
+                    _configuration(
+                        client.configurations.get(
+                            target.resource_group, target.server, change.parameter
+                        )
+                    )
+                ]
+                if config.pending_restart
+            )
+        notes = ()
+        if pending:
+            notes = (
+                f"server {target.server} has parameters waiting for a restart "
+                f"(isConfigPendingRestart): {', '.join(pending)}; restart it when you choose "
+                f"(az {'postgres' if state.engine is Engine.POSTGRES else 'mysql'} "
+                f"flexible-server restart)",
+            )
+        return WriteOutcome(written=written, pending_restart=pending, notes=notes)
+
+    def _write_postgres(
+        self, client: Any, target: AzureTarget, changes: Sequence[Change]
+    ) -> tuple[str, ...]:
+        from azure.mgmt.postgresqlflexibleservers.models import (
+            ConfigurationForUpdate,
+            ConfigurationProperties,
+        )
+
+        written: list[str] = []
+        for change in changes:  # one at a time: a server accepts one configuration change at once
+            update = ConfigurationForUpdate(
+                properties=ConfigurationProperties(value=change.desired, source="user-override")
+            )
+            try:
+                with _translated(target, f"set {change.parameter} to {change.desired}"):
+                    poller = client.configurations.begin_update(
+                        target.resource_group, target.server, change.parameter, update
+                    )
+                    _wait(poller, target, change.parameter)
+            except ProviderAPIError as error:
+                if not written:
+                    raise
+                raise PartialWriteError(error.message, tuple(written), error.hint) from None
+            written.append(change.parameter)
+        return tuple(written)
+
+    def _write_mysql(self, client: Any, target: AzureTarget, changes: Sequence[Change]) -> None:
+        from azure.mgmt.mysqlflexibleservers.models import (
+            ConfigurationForBatchUpdate,
+            ConfigurationListForBatchUpdate,
+        )
+
+        # One batch: Azure applies it as one operation (never with reset_all_to_default).
+        batch = ConfigurationListForBatchUpdate(
+            value=[
+                ConfigurationForBatchUpdate(
+                    name=change.parameter, value=change.desired, source="user-override"
+                )
+                for change in changes
+            ]
+        )
+        names = ", ".join(change.parameter for change in changes)
+        with _translated(target, f"set {names}"):
+            poller = client.configurations.begin_batch_update(
+                target.resource_group, target.server, batch
+            )
+            _wait(poller, target, names)
+
+    def _client(self, target: AzureTarget, engine: Engine) -> Any:
+        key = (target.subscription_id, engine)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._new_client(target.subscription_id, engine)
+            return self._clients[key]
+
+    def _new_client(self, subscription_id: str, engine: Engine) -> Any:
+        if self._credential is None:
+            self._credential = _default_credential()
+        options: dict[str, Any] = {
+            "base_url": self._endpoint,
+            "polling_interval": self._poll_interval,
+            "connection_timeout": 10,
+            "read_timeout": 60,
+        }
+        if any(self._endpoint.endswith(host) for host in _SOVEREIGN_ARM_HOSTS):
+            # Sovereign clouds issue tokens for their own ARM audience; elsewhere (the public
+            # cloud, emulators such as the sandbox) the SDK's default audience applies.
+            options["credential_scopes"] = [f"{self._endpoint}/.default"]
+        if engine is Engine.POSTGRES:
+            from azure.mgmt.postgresqlflexibleservers import PostgreSQLManagementClient
+
+            return PostgreSQLManagementClient(self._credential, subscription_id, **options)
+        from azure.mgmt.mysqlflexibleservers import MySQLManagementClient
+
+        return MySQLManagementClient(self._credential, subscription_id, **options)
+
+    def _explain_missing_server(self, target: AzureTarget, engine: Engine) -> None:
+        """A 404 for the profile's engine: is it a server of the other engine?"""
+        other = Engine.MYSQL if engine is Engine.POSTGRES else Engine.POSTGRES
+        try:
+            self._client(target, other).servers.get(target.resource_group, target.server)
+        except (HttpResponseError, ServiceRequestError, ClientAuthenticationError):
+            return
+        raise TargetNotAllowedError(
+            f"{target.id}: {target.server} is an Azure Database for {_ENGINE_LABELS[other]} "
+            f"flexible server, but the profile's engine is {engine}",
+            hint="point the target at a server of the profile's engine",
+        )
+
+
+def _default_credential() -> Any:
+    authority = os.environ.get("AZURE_AUTHORITY_HOST", "")
+    custom = bool(authority) and not any(host in authority for host in _KNOWN_AUTHORITIES)
+    # MSAL validates an unknown authority against the public cloud's instance discovery; a custom
+    # authority (Azure Stack, the sandbox) must skip that lookup.
+    return DefaultAzureCredential(disable_instance_discovery=custom)
+
+
+def _configuration(raw: Any) -> _Configuration:
+    properties = getattr(raw, "properties", None) or raw  # PostgreSQL nests, MySQL is flat
+    return _Configuration(
+        name=str(raw.name),
+        value=properties.value,
+        default=properties.default_value,
+        allowed=properties.allowed_values,
+        source=properties.source,
+        dynamic=_flag(properties.is_dynamic_config, default=True),
+        read_only=_flag(properties.is_read_only, default=False),
+        pending_restart=_flag(properties.is_config_pending_restart, default=False),
+        unit=getattr(properties, "unit", None),
+    )
+
+
+def _flag(value: object, default: bool) -> bool:
+    """PostgreSQL answers JSON booleans, MySQL the strings "True"/"False"."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def _parameter_state(name: str, config: _Configuration) -> ParameterState:
+    match = _RANGE.match(config.allowed or "")
+    return ParameterState(
+        name=name,
+        value=config.value,
+        default=config.default,
+        allowed=(Decimal(match[1]), Decimal(match[2])) if match else None,
+        apply_type=ApplyType.DYNAMIC if config.dynamic else ApplyType.STATIC,
+        modifiable=not config.read_only,
+        pending_restart=config.pending_restart,
+        value_is_default=config.source == "system-default",
+    )
+
+
+def _check_units(target: AzureTarget, state: TargetState, changes: Sequence[Change]) -> None:
+    """Never write a number in one unit to a parameter the server counts in another."""
+    units = state.extra.get("units", {})
+    for change in changes:
+        reported = (units.get(change.parameter) or "").strip().lower()
+        if reported and reported not in _UNITS[change.unit]:
+            raise TargetNotAllowedError(
+                f"{target.id}: Azure reports {change.parameter} in {reported}, but cloudtimeouts "
+                f"counts it in {change.unit.symbol}; nothing was written"
+            )
+
+
+def _wait(poller: Any, target: AzureTarget, what: str) -> None:
+    """Wait for a long-running operation, bounded; the poller honours Retry-After."""
+    poller.result(timeout=OPERATION_TIMEOUT_SECONDS)
+    if not poller.done():
+        raise ProviderAPIError(
+            "azure",
+            "wait",
+            "Timeout",
+            f"{target.id}: {what}: the operation is still running after "
+            f"{OPERATION_TIMEOUT_SECONDS // 60} min",
+            hint="check the server's activity log in the Azure portal, then plan again",
+        )
+
+
+_AUTH_STATUS = frozenset({401, 403})
+
+
+@contextlib.contextmanager
+def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
+    """SDK errors become one message: what we were doing on which server, what Azure said."""
+    try:
+        yield
+    except ClientAuthenticationError as error:  # includes CredentialUnavailableError
+        if error.status_code is None:  # raised by the credential chain, before any ARM call
+            problem = f"no usable Azure credentials ({_first_line(error)})"
+        else:
+            problem = f"Azure refused the credentials ({_first_line(error)})"
+        raise ProviderAuthError(
+            f"{target.id}: could not {doing}: {problem}",
+            hint="sign in with az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+            "AZURE_CLIENT_SECRET, or run with a managed identity",
+        ) from None
+    except HttpResponseError as error:
+        code = getattr(getattr(error, "error", None), "code", None) or str(error.status_code)
+        message = getattr(getattr(error, "error", None), "message", None) or _first_line(error)
+        text = f"{target.id}: could not {doing}: {code}: {message}"
+        if error.status_code in _AUTH_STATUS:
+            raise ProviderAuthError(
+                text,
+                hint="the identity needs read and write access to the server's configurations "
+                f"({_PROVIDER_NAMESPACES[Engine.POSTGRES]}/flexibleServers/configurations/* or "
+                f"{_PROVIDER_NAMESPACES[Engine.MYSQL]}/…, e.g. the Contributor role on the server)",
+            ) from None
+        hint = None
+        if error.status_code == 429:
+            hint = "Azure kept throttling after retries; try again later"
+        raise ProviderAPIError("azure", doing, code, text, hint=hint) from None
+    except ServiceRequestError as error:
+        raise ProviderAPIError(
+            "azure",
+            doing,
+            "ServiceRequestError",
+            f"{target.id}: could not {doing}: {_first_line(error)}",
+            hint=f"check the network, or {ENDPOINT_VARIABLE} if you set it",
+        ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
