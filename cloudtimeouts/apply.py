@@ -20,6 +20,7 @@ from cloudtimeouts.errors import (
     GuardRefusal,
     PartialWriteError,
     ProviderUnavailableError,
+    TargetChangedError,
 )
 from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan
 from cloudtimeouts.profile import Profile, Target
@@ -146,6 +147,8 @@ def _apply_target(adapters: _Adapters, planned: TargetPlan) -> TargetResult:
             )
         outcome = adapters.get(Provider(target.provider)).write(target, fresh, planned.changes)
         after = _read(adapters, profile, target)
+    except TargetChangedError as error:
+        return TargetResult(target.id, "changed-since-plan", error=_with_hint(error))
     except PartialWriteError as error:
         return TargetResult(target.id, "failed", written=error.written, error=_with_hint(error))
     except CloudtimeoutsError as error:

@@ -53,6 +53,10 @@ class ProviderAPIError(CloudtimeoutsError):
         super().__init__(message, hint)
 
 
+class TargetChangedError(ProviderAPIError):
+    """The cloud refused a write because the target changed after it was read (a precondition)."""
+
+
 class TargetNotAllowedError(CloudtimeoutsError):
     """The target exists but must not be changed (a default.* group, an engine mismatch…)."""
 

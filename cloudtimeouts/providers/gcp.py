@@ -38,6 +38,7 @@ from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import (
     ProviderAPIError,
     ProviderAuthError,
+    TargetChangedError,
     TargetNotAllowedError,
 )
 from cloudtimeouts.providers.base import ParameterState, TargetState, WriteOutcome
@@ -397,11 +398,14 @@ def _api_error(
         text = f"{target.id}: {operation} failed: Cloud SQL does not know the flag {named} ({said})"
         hint = "remove or rename that flag on the instance (gcloud sql instances describe)"
     elif isinstance(error, gexc.PreconditionFailed):
-        text = (
+        return TargetChangedError(
+            "gcp",
+            operation,
+            reason,
             f"{target.id} changed since the plan: Cloud SQL refused the write because the "
-            f"instance's settings changed meanwhile ({said}); nothing was written there"
+            f"instance's settings changed meanwhile ({said}); nothing was written there",
+            hint="run plan again",
         )
-        hint = "run plan again"
     elif isinstance(error, gexc.Conflict):
         hint = (
             f"another operation is running on the instance; wait for it (gcloud sql operations "

@@ -235,7 +235,7 @@ def test_a_concurrent_patch_just_before_the_write_is_refused_not_overwritten(
     result = apply_plan(plan, adapter_loader=lambda provider: RacedAdapter())
 
     (target,) = result.targets
-    assert target.outcome == "failed"
+    assert target.outcome == "changed-since-plan"
     assert target.error is not None
     assert f"{_tid(gcp, 'orders-db')} changed since the plan" in target.error
     assert "staleData" in target.error
