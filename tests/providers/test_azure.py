@@ -286,9 +286,7 @@ def test_mariadb_on_azure_is_refused_by_the_profile(cli: Any, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("name", ["azure-postgres.yaml", "azure-mysql.yaml"])
-def test_example_profiles_plan_against_the_fake(
-    cli: Any, azure: FakeAzure, name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_example_profiles_plan_against_the_fake(azure: FakeAzure, name: str) -> None:
     profile = load_profile(Path(__file__).resolve().parents[2] / "profiles" / name)
     for target in profile.targets:
         assert isinstance(target, AzureTarget)
