@@ -726,7 +726,12 @@ def render_text(report: VerifyReport, out: Console, err: Console) -> None:
             Text(row.verdict, style=_VERDICT_STYLE[row.verdict]) if row.verdict else Text("-")
         )
         table.add_row(*cells)
-    out.print(table)
+    if out.is_terminal:
+        out.print(table)
+    else:  # a pipe or a CI log has no width: keep each parameter on one line there
+        from rich.console import Console
+
+        Console(file=out.file, width=max(out.width, 160), highlight=False).print(table)
     for warning in report.warnings:
         err.print(Text(f"warning: {warning.message}", style="yellow"))
     for refusal in report.refusals:

@@ -113,8 +113,8 @@ class DatabaseServer:
 
     engine: str  # "postgres" or "mariadb"
     port: int
-    password: str
-    admin: Callable[[], Any]
+    password: str = field(repr=False)
+    admin: Callable[[], Any] = field(repr=False)
     host: str = "127.0.0.1"
     user: str = APP_USER
     database: str = APP_DATABASE
@@ -312,6 +312,7 @@ def reset_postgres(server: DatabaseServer) -> None:
     server.execute(
         "ALTER SYSTEM RESET ALL",
         f"ALTER ROLE {APP_USER} RESET ALL",
+        f"ALTER ROLE {APP_USER} IN DATABASE {APP_DATABASE} RESET ALL",
         f"ALTER DATABASE {APP_DATABASE} RESET ALL",
         "SELECT pg_reload_conf()",
     )
