@@ -21,6 +21,17 @@ pytest_plugins = ["dbservers"]  # real PostgreSQL and MariaDB servers, for the d
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = REPO / "profiles"
 
+# No test may reach an instance metadata service (169.254.169.254 is not ours). google-auth reads
+# these when it is first imported, so they are set here, before any test module imports an SDK.
+os.environ.update(
+    NO_GCE_CHECK="true",
+    GCE_METADATA_HOST="127.0.0.1:9",
+    GCE_METADATA_IP="127.0.0.1:9",
+    AWS_EC2_METADATA_DISABLED="true",
+    IDENTITY_ENDPOINT="http://127.0.0.1:9/msi/token",  # Azure managed identity: a closed port
+    IDENTITY_HEADER="cloudtimeouts-tests",
+)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_cloud_environment(
