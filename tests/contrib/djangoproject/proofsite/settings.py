@@ -1,0 +1,39 @@
+"""Settings from the environment, so each test picks the server, CONN_MAX_AGE and profile.
+
+DATABASE_URL (dj-database-url), CONN_MAX_AGE (seconds or "unlimited"), CONN_HEALTH_CHECKS
+("1" for True), PROOF_PROFILE (CLOUDTIMEOUTS_PROFILE: a path, or JSON for a dict), PROOF_SQLITE
+("1" adds an sqlite alias "other", which the check skips).
+"""
+
+import json
+import os
+
+import dj_database_url
+import pymysql
+
+# Django's MySQL backend imports MySQLdb (mysqlclient, not installed here); PyMySQL stands in and
+# reports mysqlclient's version (pymysql.version_info), which satisfies Django's version check.
+pymysql.install_as_MySQLdb()
+
+SECRET_KEY = "proofsite-tests-only"
+DEBUG = False
+DEBUG_PROPAGATE_EXCEPTIONS = True  # the scenario sees the real exception, not a 500 page
+ALLOWED_HOSTS = ["testserver"]
+INSTALLED_APPS = ["cloudtimeouts.contrib.django"]
+ROOT_URLCONF = "proofsite.urls"
+USE_TZ = True
+
+_max_age = os.environ.get("CONN_MAX_AGE", "0")
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ["DATABASE_URL"],
+        conn_max_age=None if _max_age == "unlimited" else int(_max_age),  # type: ignore[arg-type]
+        conn_health_checks=os.environ.get("CONN_HEALTH_CHECKS") == "1",
+    )
+}
+if os.environ.get("PROOF_SQLITE") == "1":
+    DATABASES["other"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+
+if "PROOF_PROFILE" in os.environ:
+    _profile = os.environ["PROOF_PROFILE"]
+    CLOUDTIMEOUTS_PROFILE = json.loads(_profile) if _profile.startswith("{") else _profile

@@ -1,0 +1,329 @@
+"""The proof on real servers: the failure happens, and validate, verify and the check see it.
+
+A small Django project (tests/contrib/djangoproject) runs in a subprocess, with CONN_MAX_AGE
+and the database from the environment. Its scenario sends two requests through Django's real
+WSGI handler with an idle pause between them, so close_old_connections() decides about reuse
+exactly as in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbservers import DatabaseServer, set_mariadb, set_postgres
+
+PROJECT = Path(__file__).resolve().parent / "djangoproject"
+CONN_MAX_AGE = 3
+UNSAFE_IDLE_S = 1
+SAFE_IDLE_S = 10
+PAUSE_S = 2.0  # > the unsafe idle timeout, < CONN_MAX_AGE: 1 s of slack on either side
+
+IDLE_PARAMETER = {"postgres": "idle_session_timeout", "mariadb": "wait_timeout"}
+
+# What really happens on the request after the pause (observed, then pinned down).
+FAILURES = {
+    "postgres": {
+        "error": "django.db.utils.OperationalError",
+        "message": "terminating connection due to idle-session timeout",
+        "cause": "psycopg.errors.IdleSessionTimeout",
+    },
+    "mariadb": {
+        "error": "django.db.utils.OperationalError",
+        "message": "(2006, \"MySQL server has gone away (ConnectionResetError(104, 'Connection "
+        "reset by peer'))\")",
+        "cause": "pymysql.err.OperationalError",
+    },
+}
+
+
+@pytest.fixture(params=["postgres", "mariadb"])
+def server(request: pytest.FixtureRequest) -> DatabaseServer:
+    """Each engine in turn, reset to its defaults around the test."""
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+def set_idle_timeout(server: DatabaseServer, seconds: int) -> None:
+    if server.engine == "postgres":
+        set_postgres(server, idle_session_timeout=str(seconds * 1000))
+    else:
+        set_mariadb(server, wait_timeout=str(seconds))
+
+
+def write_profile(tmp_path: Path, engine: str, idle_s: int, health_checks: bool = False) -> Path:
+    path = tmp_path / f"{engine}-{idle_s}s.yaml"
+    path.write_text(
+        f"name: proof\nengine: {engine}\n"
+        f"django:\n  conn_max_age: {CONN_MAX_AGE}\n"
+        f"  conn_health_checks: {str(health_checks).lower()}\n"
+        f"server:\n  {IDLE_PARAMETER[engine]}: {idle_s}s\n"
+    )
+    return path
+
+
+def django(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the proof project (manage.py or -m module) with these settings."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "proofsite.settings",
+        "DATABASE_URL": database_url,
+        "CONN_MAX_AGE": str(CONN_MAX_AGE),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def scenario(database_url: str, **env: str) -> dict[str, Any]:
+    done = django(database_url, "-m", "proofsite.scenario", str(PAUSE_S), **env)
+    assert done.returncode == 0, done.stderr
+    outcome: dict[str, Any] = json.loads(done.stdout)
+    assert outcome["first"]["status"] == "200 OK", outcome
+    # The proof only holds if Django still considered the connection young enough to reuse.
+    assert outcome["age_at_second"] < CONN_MAX_AGE, outcome
+    return outcome
+
+
+def check(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return django(database_url, "manage.py", "check", *args, **env)
+
+
+# ---------------------------------------------------------------------------------------------
+# The failure, and every tool refusing the state that causes it
+
+
+def test_unsafe_idle_timeout_breaks_the_next_request_and_every_tool_refuses_it(  # type: ignore[no-untyped-def]
+    server: DatabaseServer, tmp_path: Path, cli
+) -> None:
+    set_idle_timeout(server, UNSAFE_IDLE_S)
+    profile = write_profile(tmp_path, server.engine, UNSAFE_IDLE_S)
+    parameter = IDLE_PARAMETER[server.engine]
+
+    outcome = scenario(server.url())
+    assert outcome["second"] == FAILURES[server.engine]
+
+    refused = cli("validate", profile)
+    assert refused.exit_code == 3
+    assert f"{parameter} = " in refused.stderr
+    assert f"is not above CONN_MAX_AGE {CONN_MAX_AGE} s" in refused.stderr
+
+    verified = cli("verify", profile, "--database-url", server.url())
+    assert verified.exit_code == 3
+    assert f"refused: live app@127.0.0.1:{server.port}/app: {parameter} = " in verified.stderr
+
+    checked = check(server.url(), "--database", "default")
+    assert checked.returncode == 1
+    assert "SystemCheckError" in checked.stderr
+    value = "1000 ms (1s)" if server.engine == "postgres" else "1 s"
+    source = "configuration file" if server.engine == "postgres" else "global (SET GLOBAL)"
+    assert (
+        f"DATABASES['default']: (cloudtimeouts.E001) the server closes connections idle for "
+        f"{parameter} = {value} (source: {source}), but CONN_MAX_AGE = {CONN_MAX_AGE} s: Django "
+        "may reuse a connection the server has already closed."
+    ) in checked.stderr
+    assert f"HINT: Keep CONN_MAX_AGE below 1s or raise {parameter} on the server." in (
+        checked.stderr
+    )
+
+
+def test_guard_approved_values_reuse_the_connection_without_error(  # type: ignore[no-untyped-def]
+    server: DatabaseServer, tmp_path: Path, cli
+) -> None:
+    set_idle_timeout(server, SAFE_IDLE_S)
+    profile = write_profile(tmp_path, server.engine, SAFE_IDLE_S)
+
+    outcome = scenario(server.url())
+    assert outcome["second"]["status"] == "200 OK", outcome
+    # the same server session: the connection really was reused across the pause
+    assert outcome["second"]["session"] == outcome["first"]["session"]
+
+    assert cli("validate", profile).exit_code == 0
+    verified = cli("verify", profile, "--database-url", server.url())
+    assert verified.exit_code == 0, verified.stderr
+    assert "OK: every live idle timeout is above CONN_MAX_AGE." in verified.stdout
+
+    checked = check(server.url(), "--database", "default")
+    assert checked.returncode == 0, checked.stderr
+    assert "cloudtimeouts.E" not in checked.stdout + checked.stderr
+    # health checks are off in this scenario, which the check points out (a warning only)
+    assert "(cloudtimeouts.W001)" in checked.stdout + checked.stderr
+
+
+def test_conn_max_age_zero_is_safe_even_with_a_short_idle_timeout(  # type: ignore[no-untyped-def]
+    server: DatabaseServer,
+) -> None:
+    set_idle_timeout(server, UNSAFE_IDLE_S)
+    outcome = scenario(server.url(), CONN_MAX_AGE="0")
+    assert outcome["second"]["status"] == "200 OK", outcome
+    assert outcome["second"]["session"] != outcome["first"]["session"]  # a new connection
+    checked = check(server.url(), "--database", "default", CONN_MAX_AGE="0")
+    assert checked.returncode == 0, checked.stderr
+    assert "System check identified no issues" in checked.stdout
+
+
+def test_health_checks_turn_the_failure_into_a_reconnect(postgres: DatabaseServer) -> None:
+    # What W001 promises: with CONN_HEALTH_CHECKS the closed connection is discarded, not used.
+    set_idle_timeout(postgres, UNSAFE_IDLE_S)
+    outcome = scenario(postgres.url(), CONN_HEALTH_CHECKS="1")
+    assert outcome["second"]["status"] == "200 OK", outcome
+    assert outcome["second"]["session"] != outcome["first"]["session"]
+    checked = check(postgres.url(), "--database", "default", CONN_HEALTH_CHECKS="1")
+    assert checked.returncode == 1  # still an error: every idle pause costs a reconnect
+    assert "(cloudtimeouts.E001)" in checked.stderr
+    assert "W001" not in checked.stderr
+
+
+def test_per_role_override_is_caught_although_the_server_setting_is_safe(  # type: ignore[no-untyped-def]
+    postgres: DatabaseServer, tmp_path: Path, cli
+) -> None:
+    set_postgres(postgres, idle_session_timeout=str(SAFE_IDLE_S * 1000))
+    postgres.execute("ALTER ROLE app SET idle_session_timeout = '1s'")
+    profile = write_profile(tmp_path, "postgres", SAFE_IDLE_S)
+    assert cli("validate", profile).exit_code == 0  # the profile (and the server) look fine
+
+    outcome = scenario(postgres.url())
+    assert outcome["second"] == FAILURES["postgres"]
+
+    verified = cli("verify", profile, "--database-url", postgres.url(), "--output", "json")
+    assert verified.exit_code == 3
+    row = next(
+        row
+        for row in json.loads(verified.stdout)["parameters"]
+        if row["parameter"] == "idle_session_timeout"
+    )
+    assert (row["live"], row["source"], row["verdict"]) == ("1000", "user", "refused")
+
+    checked = check(postgres.url(), "--database", "default")
+    assert checked.returncode == 1
+    assert "idle_session_timeout = 1000 ms (1s) (source: user (ALTER ROLE … SET))" in (
+        checked.stderr
+    )
+    assert "this value comes from ALTER ROLE … SET (pg_settings.source 'user', see " in (
+        checked.stderr
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The check's own behaviour
+
+
+def test_the_check_runs_only_when_databases_are_asked_for(postgres: DatabaseServer) -> None:
+    set_idle_timeout(postgres, UNSAFE_IDLE_S)
+    plain = check(postgres.url())
+    assert plain.returncode == 0, plain.stderr
+    assert "System check identified no issues" in plain.stdout
+    assert check(postgres.url(), "--database", "default").returncode == 1
+
+
+def test_a_database_that_cannot_be_reached_is_an_error_not_a_crash(  # type: ignore[no-untyped-def]
+    postgres_server: DatabaseServer, mariadb_server: DatabaseServer
+) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = int(sock.getsockname()[1])
+    for server in (postgres_server, mariadb_server):
+        # --tag cloudtimeouts: Django's own MySQL check (sql_mode) crashes on an unreachable
+        # server before ours would report anything; the tag runs only this app's checks.
+        done = check(server.url(port=closed), "--database", "default", "--tag", "cloudtimeouts")
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+        assert (
+            f"(cloudtimeouts.E002) cannot read the live idle timeouts of database 'app' at "
+            f"127.0.0.1:{closed}: OperationalError: "
+        ) in done.stderr
+        assert server.password not in done.stdout + done.stderr
+
+
+def test_other_engines_are_skipped() -> None:
+    # No server needed: the sqlite alias is asked about, the default one is not.
+    done = check("postgres://app:pw@127.0.0.1:1/app", "--database", "other", PROOF_SQLITE="1")
+    assert done.returncode == 0, done.stderr
+    assert "System check identified no issues" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("profile", "env", "expected"),
+    [
+        (
+            "conn_max_age: 5",
+            {},
+            "DATABASES['default']: (cloudtimeouts.E003) CONN_MAX_AGE = 3 but profile proof says "
+            "5: the guard checked the profile's value, not this one.",
+        ),
+        (
+            "conn_max_age: unlimited",
+            {},
+            "(cloudtimeouts.E003) CONN_MAX_AGE = 3 but profile proof says None",
+        ),
+        (
+            "conn_max_age: 3\n  conn_health_checks: true",
+            {},
+            "(cloudtimeouts.E004) CONN_HEALTH_CHECKS = False but profile proof says True.",
+        ),
+        (
+            "conn_max_age: 3",
+            {"DATABASE_URL": "mysql://app:pw@127.0.0.1:1/app"},
+            "(cloudtimeouts.E005) profile proof is for postgres but ENGINE is "
+            "'django.db.backends.mysql'.",
+        ),
+    ],
+)
+def test_settings_are_compared_with_the_profile(
+    tmp_path: Path, profile: str, env: dict[str, str], expected: str
+) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_text(f"name: proof\nengine: postgres\ndjango:\n  {profile}\n")
+    url = env.pop("DATABASE_URL", "postgres://app:pw@127.0.0.1:1/app")
+    done = check(url, PROOF_PROFILE=str(path), **env)  # no database access needed
+    assert done.returncode == 1
+    assert expected in done.stderr
+
+
+def test_matching_settings_pass_and_bad_profile_settings_are_errors(tmp_path: Path) -> None:
+    url = "postgres://app:pw@127.0.0.1:1/app"
+    path = tmp_path / "profile.yaml"
+    path.write_text("name: proof\nengine: postgres\ndjango:\n  conn_max_age: 3\n")
+    done = check(url, PROOF_PROFILE=json.dumps({"default": str(path)}), CONN_HEALTH_CHECKS="1")
+    assert done.returncode == 0, done.stderr
+
+    missing = check(url, PROOF_PROFILE=str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 1
+    assert "CLOUDTIMEOUTS_PROFILE: (cloudtimeouts.E006) CLOUDTIMEOUTS_PROFILE['default']: " in (
+        missing.stderr
+    )
+    assert "nope.yaml: no such file" in missing.stderr
+
+    alias = check(url, PROOF_PROFILE=json.dumps({"replica": str(path)}))
+    assert alias.returncode == 1
+    assert "names database alias 'replica', which is not in DATABASES ('default')" in (alias.stderr)
+
+
+def test_the_profile_margin_counts_in_the_live_check(
+    postgres: DatabaseServer, tmp_path: Path
+) -> None:
+    # idle 4 s > CONN_MAX_AGE 3 s, but not > 3 s + the profile's 2 s margin
+    set_postgres(postgres, idle_session_timeout="4000")
+    path = tmp_path / "profile.yaml"
+    path.write_text(
+        "name: proof\nengine: postgres\ndjango:\n  conn_max_age: 3\n  conn_health_checks: true\n"
+        "guard:\n  margin: 2s\nserver:\n  idle_session_timeout: 10s\n"
+    )
+    done = check(
+        postgres.url(), "--database", "default", PROOF_PROFILE=str(path), CONN_HEALTH_CHECKS="1"
+    )
+    assert done.returncode == 1
+    assert "CONN_MAX_AGE = 3 s plus the profile's margin 2s: Django may reuse" in done.stderr
