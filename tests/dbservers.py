@@ -247,6 +247,7 @@ def postgres_server() -> Iterator[DatabaseServer]:
             capture_output=True,
             timeout=STARTUP_TIMEOUT,
             check=False,
+            cwd=base,  # the CI clone may sit where the postgres user cannot look
             **run_as,
         )
         pwfile.unlink()
@@ -276,6 +277,7 @@ def postgres_server() -> Iterator[DatabaseServer]:
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                cwd=base,
                 **run_as,
             )
 
