@@ -82,10 +82,6 @@ def gcp(
     return GcpSandbox(fake, f"acme-{next(_projects)}", adc)
 
 
-SUB = "00000000-0000-0000-0000-0000000000aa"
-RG = "prod"
-
-
 @pytest.fixture(scope="session")
 def fake_azure() -> Iterator[FakeAzure]:
     # Retry-After 0 on operations: the adapters' own poll interval decides (tests pass 0).

@@ -16,7 +16,9 @@ from cloudtimeouts.plan import Change
 from cloudtimeouts.profile import AzureTarget, load_profile
 from cloudtimeouts.providers.azure import AzureAdapter
 from cloudtimeouts.sandbox.azure_arm import FakeAzure
-from tests.providers.conftest import RG, SUB
+
+SUB = "00000000-0000-0000-0000-0000000000aa"
+RG = "prod"
 
 
 def fast_adapter(provider: Provider) -> AzureAdapter:

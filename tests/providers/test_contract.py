@@ -24,7 +24,9 @@ from cloudtimeouts.providers.gcp import GcpAdapter
 from cloudtimeouts.sandbox.aws_seed import seed_group
 from cloudtimeouts.sandbox.azure_arm import FakeAzure
 from cloudtimeouts.sandbox.gcp_cloudsql import flag_names
-from tests.providers.conftest import RG, SUB
+
+SUB = "00000000-0000-0000-0000-0000000000bb"  # an Azure subscription of the fake
+RG = "contract"
 
 
 class Harness(Protocol):
