@@ -12,11 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The whole flow on local emulators (AWS, GCP, Azure): no cloud account, no configuration.
 demo: $(STAMP)
-	@echo "== cloudtimeouts validate profiles/aws-postgres.yaml"
-	$(BIN)/cloudtimeouts validate profiles/aws-postgres.yaml
-	@echo "== cloudtimeouts django-settings profiles/aws-postgres.yaml"
-	$(BIN)/cloudtimeouts django-settings profiles/aws-postgres.yaml
+	$(BIN)/cloudtimeouts demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

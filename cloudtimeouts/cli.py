@@ -203,6 +203,43 @@ def verify(
 
 
 @app.command()
+def demo() -> None:
+    """Run the whole flow on local emulators: no cloud account, no configuration."""
+    from cloudtimeouts.sandbox.demo import run_demo
+
+    run_demo(stdout)
+
+
+@app.command()
+def sandbox(
+    directory: Annotated[
+        Path,
+        typer.Option("--dir", help="Where to write the example profiles and sandbox.env."),
+    ] = Path("cloudtimeouts-sandbox"),
+) -> None:
+    """Start the demo's emulators and print how to point the tool (and aws/gcloud) at them."""
+    import threading
+
+    from cloudtimeouts.sandbox.fleet import Sandbox
+
+    with Sandbox(directory.resolve()) as running:
+        orders, billing = running.write_profiles()
+        env_file = running.write_env_file()
+        stdout.print(f"Emulators running. In another shell:\n\n  source {env_file}")
+        stdout.print(f"  cloudtimeouts plan {orders} {billing}\n")
+        stdout.print(
+            "The variables are the providers' standard ones (AWS_ENDPOINT_URL_RDS, "
+            "GOOGLE_APPLICATION_CREDENTIALS, CLOUDTIMEOUTS_GCP_ENDPOINT, AZURE_*, "
+            "CLOUDTIMEOUTS_AZURE_ENDPOINT…); the aws CLI and gcloud sql honour them too. "
+            "The credentials in it are throwaway keys of these emulators. Ctrl-C stops them."
+        )
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            stderr.print("Stopping the emulators.")
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of profiles (for editors and CI)."""
     from cloudtimeouts.profile import profile_json_schema

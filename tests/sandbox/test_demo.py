@@ -1,0 +1,95 @@
+"""`cloudtimeouts demo` and `cloudtimeouts sandbox`, run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cloudtimeouts.cli", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def test_the_demo_runs_the_whole_flow_and_cleans_up() -> None:
+    process = _cli("demo")
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 0, out + err
+    steps = [
+        "$ cloudtimeouts plan orders.yaml billing.yaml",
+        "x refused: gcp:acme-prod:instance/orders-pg: idle_in_transaction_session_timeout",
+        "(exit 3)",
+        "+ idle_in_transaction_session_timeout: 10min",
+        "This plan fixes it.",
+        "$ cloudtimeouts apply orders.yaml billing.yaml --yes",
+        "Apply: 18 parameter(s) written, 0 target(s) not applied.",
+        "$ cloudtimeouts plan orders.yaml billing.yaml --detailed-exitcode",
+        "Plan: 0 to change on 0 of 5 target(s), 0 refused, 0 error(s).",
+        "cloudsql.iam_authentication=on, log_min_duration_statement=1000",
+        '"CONN_MAX_AGE": 300,',
+        "Sandbox stopped.",
+    ]
+    position = 0
+    for step in steps:  # in this order
+        found = out.find(step, position)
+        assert found >= 0, f"missing after position {position}: {step}\n{out}"
+        position = found
+    assert "Traceback" not in err
+
+
+def _listening(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((parts.hostname or "", parts.port or 0)) == 0
+
+
+def test_sandbox_prints_how_to_use_it_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    process = _cli("sandbox", "--dir", str(tmp_path), start_new_session=True)
+    env_file = tmp_path / "sandbox.env"
+    deadline = time.monotonic() + 60
+    while not env_file.exists() or "CLOUDTIMEOUTS_AZURE_ENDPOINT" not in env_file.read_text():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the sandbox did not start"
+        time.sleep(0.2)
+    assert env_file.stat().st_mode & 0o077 == 0, "throwaway keys, but still owner-only"
+    variables = dict(
+        line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines()
+    )
+    urls = [
+        variables["AWS_ENDPOINT_URL_RDS"],
+        variables["CLOUDTIMEOUTS_GCP_ENDPOINT"],
+        variables["CLOUDTIMEOUTS_AZURE_ENDPOINT"],
+    ]
+    assert all(_listening(url) for url in urls)
+    assert (tmp_path / "orders.yaml").exists() and (tmp_path / "billing.yaml").exists()
+
+    plan = subprocess.run(
+        [sys.executable, "-m", "cloudtimeouts.cli", "plan", "orders.yaml", "-o", "json"],
+        cwd=tmp_path,
+        env={**os.environ, **variables},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert plan.returncode == 3, plan.stderr  # the fleet's one unsafe value
+
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert f"source {env_file}" in out
+    assert "Traceback" not in err
+    assert not any(_listening(url) for url in urls)
