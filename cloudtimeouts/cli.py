@@ -230,7 +230,7 @@ def sandbox(
         stdout.print(
             "The variables are the providers' standard ones (AWS_ENDPOINT_URL_RDS, "
             "GOOGLE_APPLICATION_CREDENTIALS, CLOUDTIMEOUTS_GCP_ENDPOINT, AZURE_*, "
-            "CLOUDTIMEOUTS_AZURE_ENDPOINT…); the aws CLI and gcloud sql honour them too. "
+            "CLOUDTIMEOUTS_AZURE_ENDPOINT…); the aws CLI honours the AWS ones. "
             "The credentials in it are throwaway keys of these emulators. Ctrl-C stops them."
         )
         try:
