@@ -188,7 +188,7 @@ def verify(
     output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
 ) -> None:
     """Read the timeouts the live database applies to a session, and run the guard on them."""
-    from cloudtimeouts.verify import render_text
+    from cloudtimeouts.render import verify_text
     from cloudtimeouts.verify import verify as verify_live
 
     (loaded,) = _load([profile])
@@ -197,7 +197,7 @@ def verify(
     if output is OutputFormat.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        render_text(report, stdout, stderr)
+        verify_text(report, stdout, stderr)
     if report.refused:
         raise typer.Exit(ExitCode.REFUSED)
 

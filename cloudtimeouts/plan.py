@@ -10,7 +10,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from cloudtimeouts import guard
-from cloudtimeouts.catalog import ApplyType, ParameterSpec, Provider, idle_parameters, parameters
+from cloudtimeouts.catalog import (
+    ApplyType,
+    Engine,
+    ParameterSpec,
+    Provider,
+    idle_parameters,
+    parameters,
+)
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.providers.base import ParameterState, TargetState
@@ -173,7 +180,7 @@ def build_target_plan(profile: Profile, target: Target, state: TargetState) -> T
 
 
 def current_idle_timeouts(
-    engine: Any, state: TargetState, provider: Provider
+    engine: Engine, state: TargetState, provider: Provider
 ) -> dict[str, guard.Observed]:
     """The idle timeouts in force on a target now, as the guard sees them."""
     observed = {}

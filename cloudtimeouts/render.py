@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.text import Text
 
 from cloudtimeouts.apply import ApplyResult
+from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import format_native
 from cloudtimeouts.plan import Change, Plan, TargetPlan
+
+if TYPE_CHECKING:
+    from cloudtimeouts.verify import VerifyReport
 
 _SYMBOLS = {
     "+": "set (the target uses the default today)",
@@ -87,3 +93,84 @@ def apply_text(result: ApplyResult, console: Console) -> None:
     applied = sum(len(target.written) for target in result.targets)
     failed = sum(1 for target in result.targets if target.outcome not in ("applied", "unchanged"))
     console.print(f"Apply: {applied} parameter(s) written, {failed} target(s) not applied.")
+
+
+_VERDICT_STYLE = {
+    "ok": "green",
+    "refused": "bold red",
+    "off": "dim",
+    "absent": "dim",
+    "unknown": "yellow",
+}
+
+
+def verify_text(report: VerifyReport, out: Console, err: Console) -> None:
+    """The table on stdout; drift and refusals, which people must act on, on stderr too."""
+    from rich.table import Table
+
+    mysql = report.engine is not Engine.POSTGRES
+    cma = "unlimited" if report.conn_max_age is None else f"{report.conn_max_age} s"
+    margin = f", margin {report.margin.human()}" if not report.margin.disabled else ""
+    out.print(
+        Text(f"# {report.endpoint}", style="bold"),
+        f"({report.engine.value} {report.server_version}; profile {report.profile}: "
+        f"CONN_MAX_AGE {cma}{margin})",
+    )
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("profile")
+    table.add_column("live (session)")
+    table.add_column("source")
+    if mysql:
+        table.add_column("global")
+    table.add_column("guard")
+    from cloudtimeouts.verify import native_or_human
+
+    for row in report.parameters:
+        unit = row.unit.symbol
+        declared = (
+            format_native(native_or_human(row.profile, row.unit), row.unit)
+            if row.profile is not None
+            else "-"
+        )
+        if row.live is None:
+            live = "(not on this server)"
+        elif row.live.value is None:
+            live = row.live.shown
+        else:
+            live = format_native(row.live.native, row.unit)
+        cells: list[Text | str] = [
+            row.name,
+            declared,
+            Text(live, style="yellow" if row.drift else ""),
+            row.source or "-",
+        ]
+        if mysql:
+            cells.append(
+                f"{row.live.global_native} {unit}" if row.live and row.live.global_native else "-"
+            )
+        cells.append(
+            Text(row.verdict, style=_VERDICT_STYLE[row.verdict]) if row.verdict else Text("-")
+        )
+        table.add_row(*cells)
+    if out.is_terminal:
+        out.print(table)
+    else:  # a pipe or a CI log has no width: keep each parameter on one line there
+        Console(file=out.file, width=max(out.width, 160), highlight=False).print(table)
+    for warning in report.warnings:
+        err.print(Text(f"warning: {warning.message}", style="yellow"))
+    for refusal in report.refusals:
+        err.print(Text(f"refused: {refusal.message}", style="red"))
+    if report.refused:
+        out.print(
+            Text(
+                f"Refused: {len(report.refusals)} live idle timeout(s) can close a connection "
+                "Django may still reuse.",
+                style="red",
+            )
+        )
+    else:
+        drift = (
+            f" ({len(report.drift)} parameter(s) differ from the profile)" if report.drift else ""
+        )
+        out.print(Text(f"OK: every live idle timeout is above CONN_MAX_AGE{drift}.", style="green"))

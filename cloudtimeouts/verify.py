@@ -26,8 +26,6 @@ from cloudtimeouts.durations import Duration, DurationError, NativeUnit, format_
 from cloudtimeouts.errors import CloudtimeoutsError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from cloudtimeouts.profile import Profile
 
 FORMAT_VERSION = "1"
@@ -522,7 +520,7 @@ def _native_text(setting: LiveSetting, spec: ParameterSpec) -> str:
 def _drift_message(
     spec: ParameterSpec, declared: Duration, setting: LiveSetting | None, family: Family
 ) -> str:
-    wanted = format_native(_safe_native(declared, spec.unit), spec.unit)
+    wanted = format_native(native_or_human(declared, spec.unit), spec.unit)
     if setting is None:
         return f"{spec.name}: the profile declares {wanted} but this server has no such parameter"
     return (
@@ -531,7 +529,7 @@ def _drift_message(
     )
 
 
-def _safe_native(value: Duration, unit: NativeUnit) -> str:
+def native_or_human(value: Duration, unit: NativeUnit) -> str:
     try:
         return value.to_native(unit)
     except DurationError:
@@ -663,89 +661,3 @@ def _connect_mysql(endpoint: Endpoint) -> Any:
         return pymysql.connect(**params)
     except pymysql.err.MySQLError as error:
         raise _connect_failed(endpoint, error) from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Text rendering (the CLI's table); JSON is VerifyReport.to_json
-
-
-_VERDICT_STYLE = {
-    "ok": "green",
-    "refused": "bold red",
-    "off": "dim",
-    "absent": "dim",
-    "unknown": "yellow",
-}
-
-
-def render_text(report: VerifyReport, out: Console, err: Console) -> None:
-    """The table on stdout; drift and refusals, which people must act on, on stderr too."""
-    from rich.table import Table
-    from rich.text import Text
-
-    mysql = _FAMILY_OF_ENGINE[report.engine] == "mysql"
-    cma = "unlimited" if report.conn_max_age is None else f"{report.conn_max_age} s"
-    margin = f", margin {report.margin.human()}" if not report.margin.disabled else ""
-    out.print(
-        Text(f"# {report.endpoint}", style="bold"),
-        f"({report.engine.value} {report.server_version}; profile {report.profile}: "
-        f"CONN_MAX_AGE {cma}{margin})",
-    )
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("parameter", no_wrap=True)
-    table.add_column("profile")
-    table.add_column("live (session)")
-    table.add_column("source")
-    if mysql:
-        table.add_column("global")
-    table.add_column("guard")
-    for row in report.parameters:
-        unit = row.unit.symbol
-        declared = (
-            format_native(_safe_native(row.profile, row.unit), row.unit)
-            if row.profile is not None
-            else "-"
-        )
-        if row.live is None:
-            live = "(not on this server)"
-        elif row.live.value is None:
-            live = row.live.shown
-        else:
-            live = format_native(row.live.native, row.unit)
-        cells: list[Text | str] = [
-            row.name,
-            declared,
-            Text(live, style="yellow" if row.drift else ""),
-            row.source or "-",
-        ]
-        if mysql:
-            cells.append(
-                f"{row.live.global_native} {unit}" if row.live and row.live.global_native else "-"
-            )
-        cells.append(
-            Text(row.verdict, style=_VERDICT_STYLE[row.verdict]) if row.verdict else Text("-")
-        )
-        table.add_row(*cells)
-    if out.is_terminal:
-        out.print(table)
-    else:  # a pipe or a CI log has no width: keep each parameter on one line there
-        from rich.console import Console
-
-        Console(file=out.file, width=max(out.width, 160), highlight=False).print(table)
-    for warning in report.warnings:
-        err.print(Text(f"warning: {warning.message}", style="yellow"))
-    for refusal in report.refusals:
-        err.print(Text(f"refused: {refusal.message}", style="red"))
-    if report.refused:
-        out.print(
-            Text(
-                f"Refused: {len(report.refusals)} live idle timeout(s) can close a connection "
-                "Django may still reuse.",
-                style="red",
-            )
-        )
-    else:
-        drift = (
-            f" ({len(report.drift)} parameter(s) differ from the profile)" if report.drift else ""
-        )
-        out.print(Text(f"OK: every live idle timeout is above CONN_MAX_AGE{drift}.", style="green"))
