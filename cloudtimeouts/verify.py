@@ -24,6 +24,7 @@ from cloudtimeouts import guard
 from cloudtimeouts.catalog import Engine, ParameterSpec, Role, parameters
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit, format_native
 from cloudtimeouts.errors import CloudtimeoutsError
+from cloudtimeouts.plan import Finding
 
 if TYPE_CHECKING:
     from cloudtimeouts.profile import Profile
@@ -384,15 +385,6 @@ class ParameterReport:
             "drift": self.drift,
             "verdict": self.verdict,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    parameter: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"parameter": self.parameter, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)
