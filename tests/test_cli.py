@@ -411,3 +411,18 @@ def test_apply_asks_on_a_terminal_and_only_yes_writes(
     assert code == exit_code, err
     assert "Only 'yes' will be accepted" in err
     assert (stored(rds)["idle_session_timeout"] == "600000") is written
+
+
+def test_the_readme_documents_every_command_and_option() -> None:
+    import typer
+
+    from cloudtimeouts.cli import app
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        assert f"cloudtimeouts {name}" in readme, name
+        for parameter in command.params:
+            for option in parameter.opts:
+                if option.startswith("--") and option != "--help":
+                    assert option in readme, f"{name} {option}"
