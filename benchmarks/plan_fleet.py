@@ -73,7 +73,7 @@ def plan_fleet(count: int) -> None:
 def run_plan(count: int) -> None:
     import boto3
 
-    from cloudtimeouts.apply import make_plan
+    from cloudtimeouts.orchestration import make_plan
     from cloudtimeouts.catalog import Engine, Provider
     from cloudtimeouts.profile import load_profile
     from cloudtimeouts.providers.aws import AwsAdapter

@@ -91,7 +91,7 @@ def plan(
 ) -> None:
     """Show what apply would change on each target, and what the guard refuses."""
     from cloudtimeouts import render
-    from cloudtimeouts.apply import make_plan
+    from cloudtimeouts.orchestration import make_plan
 
     loaded = _load(profiles)
     with _progress("reading targets"):
@@ -123,7 +123,7 @@ def apply(
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
     from cloudtimeouts import render
-    from cloudtimeouts.apply import apply_plan, check_applicable, make_plan
+    from cloudtimeouts.orchestration import apply_plan, check_applicable, make_plan
 
     loaded = _load(profiles)
     with _progress("reading targets"):

@@ -13,6 +13,7 @@ from typing import Literal
 
 from cloudtimeouts.catalog import Engine, idle_parameters
 from cloudtimeouts.durations import Duration
+from cloudtimeouts.model import Finding
 
 ValueSource = Literal["profile", "target", "default"]
 
@@ -30,12 +31,6 @@ class Observed:
     value: Duration
     native: str
     source: ValueSource
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    parameter: str
-    message: str
 
 
 def effective_idle_timeouts(
@@ -62,7 +57,7 @@ def check(
     margin: Duration,
     effective: Mapping[str, Observed],
     where: str,
-) -> list[Violation]:
+) -> list[Finding]:
     """Every enabled idle timeout that could close a connection Django may still reuse."""
     units = {spec.name: spec.unit for spec in idle_parameters(engine)}
     violations = []
@@ -76,7 +71,7 @@ def check(
         )
         if conn_max_age is None:
             violations.append(
-                Violation(
+                Finding(
                     name,
                     f"{where}: {name} = {shown} closes idle connections, but CONN_MAX_AGE is "
                     f"unlimited, so Django may reuse a connection the server already closed. "
@@ -90,7 +85,7 @@ def check(
                 f" + margin {margin.human()} = {budget.human()}" if not margin.disabled else ""
             )
             violations.append(
-                Violation(
+                Finding(
                     name,
                     f"{where}: {name} = {shown} is not above CONN_MAX_AGE {conn_max_age} s"
                     f"{with_margin}: Django may reuse a connection the server already closed. "

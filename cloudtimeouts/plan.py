@@ -1,13 +1,15 @@
 """The one place where desired values meet current ones: a Plan that every rendering reads.
 
-`plan`, `apply` and the JSON output all use `build_target_plan`; nothing else diffs.
+`plan`, `apply` and the JSON output all use `build_target_plan`; nothing else diffs. Every check
+that can stop a write runs here, at plan time (the target's range, read-only parameters, the unit
+the target counts in, the guard), so that `apply` never refuses what `plan` accepted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
 from cloudtimeouts import guard
 from cloudtimeouts.catalog import (
@@ -19,44 +21,17 @@ from cloudtimeouts.catalog import (
     parameters,
 )
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit
+from cloudtimeouts.model import Change, CurrentSource, Finding, ParameterState, TargetState
 from cloudtimeouts.profile import Profile, Target
-from cloudtimeouts.providers.base import ParameterState, TargetState
 
 FORMAT_VERSION = "1"
 
-ApplyMode = Literal["immediate", "restart"]
-CurrentSource = Literal["target", "default"]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    parameter: str
-    current: str
-    current_source: CurrentSource
-    desired: str
-    unit: NativeUnit
-    apply: ApplyMode
-    reason: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "parameter": self.parameter,
-            "current": self.current,
-            "current_source": self.current_source,
-            "desired": self.desired,
-            "unit": self.unit.symbol,
-            "apply": self.apply,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    parameter: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"parameter": self.parameter, "message": self.message}
+# The words providers use for a parameter's unit (Azure's `unit` field), per native unit.
+_UNIT_WORDS = {
+    NativeUnit.MILLISECONDS: frozenset({"milliseconds", "ms"}),
+    NativeUnit.SECONDS: frozenset({"seconds", "s"}),
+    NativeUnit.FRACTIONAL_SECONDS: frozenset({"seconds", "s"}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +136,9 @@ def build_target_plan(profile: Profile, target: Target, state: TargetState) -> T
     if problems:
         return failed_target_plan(profile, target, "; ".join(problems))
     refusals, warnings = _guard(profile, target, state)
-    notice = state.extra.get("restart_notice")  # a provider's words on what a restart means there
-    if notice:
+    if state.restart_notice:
         warnings += [
-            Finding(c.parameter, f"{c.parameter}: {notice}")
+            Finding(c.parameter, f"{c.parameter}: {state.restart_notice}")
             for c in changes
             if c.apply == "restart"
         ]
@@ -202,14 +176,14 @@ def _guard(
     after = guard.effective_idle_timeouts(profile.engine, profile.server, current)
     conn_max_age, margin = profile.django.conn_max_age, profile.guard.margin
     refusals = guard.check(profile.engine, conn_max_age, margin, after, target.id)
-    refused = {violation.parameter for violation in refusals}
+    refused = {refusal.parameter for refusal in refusals}
     now_unsafe = guard.check(profile.engine, conn_max_age, margin, current, target.id)
     warnings = [
         Finding(v.parameter, f"currently unsafe: {v.message} This plan fixes it.")
         for v in now_unsafe
         if v.parameter not in refused
     ]
-    return [Finding(v.parameter, v.message) for v in refusals], warnings
+    return refusals, warnings
 
 
 def _current(
@@ -234,6 +208,12 @@ def _target_limit_problem(spec: ParameterSpec, seen: ParameterState, desired: st
     if not seen.modifiable:
         why = seen.unmodifiable_reason or "the provider marks it read-only"
         return f"{spec.name} is not modifiable on this target ({why})"
+    reported = (seen.unit or "").strip().lower()
+    if reported and reported not in _UNIT_WORDS[spec.unit]:
+        return (
+            f"the target counts {spec.name} in {reported}, but cloudtimeouts counts it in "
+            f"{spec.unit.symbol}; nothing will be written there"
+        )
     if seen.allowed is not None:
         low, high = seen.allowed
         try:
@@ -248,7 +228,7 @@ def _target_limit_problem(spec: ParameterSpec, seen: ParameterState, desired: st
     return None
 
 
-def offline_violations(profile: Profile) -> list[guard.Violation]:
+def offline_violations(profile: Profile) -> list[Finding]:
     """The guard with no target: declared values, else the engines' documented defaults."""
     effective = guard.effective_idle_timeouts(profile.engine, profile.server, {})
     return guard.check(

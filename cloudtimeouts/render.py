@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from cloudtimeouts.apply import ApplyResult
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import format_native
-from cloudtimeouts.plan import Change, Plan, TargetPlan
+from cloudtimeouts.model import Change
+from cloudtimeouts.orchestration import ApplyResult
+from cloudtimeouts.plan import Plan, TargetPlan
 
 if TYPE_CHECKING:
     from cloudtimeouts.verify import VerifyReport

@@ -24,7 +24,7 @@ from cloudtimeouts import guard
 from cloudtimeouts.catalog import Engine, ParameterSpec, Role, parameters
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit, format_native
 from cloudtimeouts.errors import CloudtimeoutsError
-from cloudtimeouts.plan import Finding
+from cloudtimeouts.model import Finding
 
 if TYPE_CHECKING:
     from cloudtimeouts.profile import Profile

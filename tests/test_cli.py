@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cloudtimeouts.apply import apply_plan, make_plan
+from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.profile import load_profile
 from cloudtimeouts.sandbox.aws_seed import seed_group

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from cloudtimeouts.catalog import ApplyType, Engine
+from cloudtimeouts.model import ParameterState, TargetState
 from cloudtimeouts.plan import Plan, build_target_plan, offline_violations
 from cloudtimeouts.profile import Profile, parse_profile
-from cloudtimeouts.providers.base import ParameterState, TargetState
 
 
 def profile(server: str, conn_max_age: str = "5min", engine: str = "postgres") -> Profile:

@@ -7,11 +7,11 @@ import io
 from rich.console import Console
 
 from cloudtimeouts import render
-from cloudtimeouts.apply import ApplyResult, TargetResult
 from cloudtimeouts.catalog import ApplyType, Engine
+from cloudtimeouts.model import ParameterState, TargetState
+from cloudtimeouts.orchestration import ApplyResult, TargetResult
 from cloudtimeouts.plan import Plan, build_target_plan, failed_target_plan
 from cloudtimeouts.profile import parse_profile
-from cloudtimeouts.providers.base import ParameterState, TargetState
 
 PROFILE = parse_profile(
     """

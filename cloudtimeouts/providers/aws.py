@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 import botocore.config
@@ -31,11 +31,8 @@ from cloudtimeouts.errors import (
     ProviderAuthError,
     TargetNotAllowedError,
 )
-from cloudtimeouts.providers.base import ParameterState, TargetState, WriteOutcome
-
-if TYPE_CHECKING:
-    from cloudtimeouts.plan import Change
-    from cloudtimeouts.profile import AwsTarget
+from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
+from cloudtimeouts.profile import AwsTarget
 
 MAX_PARAMETERS_PER_MODIFY = 20  # ModifyDBParameterGroup: "You can modify up to 20 parameters"
 PAGE_SIZE = 100  # DescribeDBParameters MaxRecords maximum: fewest calls for ~350 parameters
@@ -105,7 +102,6 @@ class AwsAdapter:
             engine=engine,
             parameters=found,
             version=family,
-            extra={"family": family},
         )
 
     def write(

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -32,18 +32,14 @@ from azure.core.exceptions import (
 from azure.identity import DefaultAzureCredential
 
 from cloudtimeouts.catalog import ApplyType, Engine
-from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import (
     PartialWriteError,
     ProviderAPIError,
     ProviderAuthError,
     TargetNotAllowedError,
 )
-from cloudtimeouts.providers.base import ParameterState, TargetState, WriteOutcome
-
-if TYPE_CHECKING:
-    from cloudtimeouts.plan import Change
-    from cloudtimeouts.profile import AzureTarget
+from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
+from cloudtimeouts.profile import AzureTarget
 
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_AZURE_ENDPOINT"
 PUBLIC_ENDPOINT = "https://management.azure.com"
@@ -57,11 +53,6 @@ _KNOWN_AUTHORITIES = (
 )
 _SOVEREIGN_ARM_HOSTS = ("management.chinacloudapi.cn", "management.usgovcloudapi.net")
 _RANGE = re.compile(r"^(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)$")
-_UNITS = {  # what Azure's `unit` field says, for the units the catalog uses
-    NativeUnit.MILLISECONDS: {"milliseconds", "ms"},
-    NativeUnit.SECONDS: {"seconds", "s"},
-    NativeUnit.FRACTIONAL_SECONDS: {"seconds", "s"},
-}
 _ENGINE_LABELS = {Engine.POSTGRES: "PostgreSQL", Engine.MYSQL: "MySQL"}
 _PROVIDER_NAMESPACES = {
     Engine.POSTGRES: "Microsoft.DBforPostgreSQL",
@@ -120,13 +111,11 @@ class AzureAdapter:
             engine=engine,
             parameters={name: _parameter_state(name, config) for name, config in found.items()},
             version=f"{_ENGINE_LABELS[engine]} {version}".strip(),
-            extra={"units": {name: config.unit for name, config in found.items()}},
         )
 
     def write(
         self, target: AzureTarget, state: TargetState, changes: Sequence[Change]
     ) -> WriteOutcome:
-        _check_units(target, state, changes)
         client = self._client(target, state.engine)
         if state.engine is Engine.MYSQL:
             self._write_mysql(client, target, changes)
@@ -289,19 +278,8 @@ def _parameter_state(name: str, config: _Configuration) -> ParameterState:
         modifiable=not config.read_only,
         pending_restart=config.pending_restart,
         value_is_default=config.source == "system-default",
+        unit=config.unit,
     )
-
-
-def _check_units(target: AzureTarget, state: TargetState, changes: Sequence[Change]) -> None:
-    """Never write a number in one unit to a parameter the server counts in another."""
-    units = state.extra.get("units", {})
-    for change in changes:
-        reported = (units.get(change.parameter) or "").strip().lower()
-        if reported and reported not in _UNITS[change.unit]:
-            raise TargetNotAllowedError(
-                f"{target.id}: Azure reports {change.parameter} in {reported}, but cloudtimeouts "
-                f"counts it in {change.unit.symbol}; nothing was written"
-            )
 
 
 def _wait(poller: Any, target: AzureTarget, what: str) -> None:

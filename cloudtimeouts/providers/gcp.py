@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import google.auth
 import google.auth.exceptions
@@ -41,11 +41,8 @@ from cloudtimeouts.errors import (
     TargetChangedError,
     TargetNotAllowedError,
 )
-from cloudtimeouts.providers.base import ParameterState, TargetState, WriteOutcome
-
-if TYPE_CHECKING:
-    from cloudtimeouts.plan import Change
-    from cloudtimeouts.profile import GcpTarget
+from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
+from cloudtimeouts.profile import GcpTarget
 
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_GCP_ENDPOINT"
 # Every Cloud SQL Admin API method accepts this scope (or cloud-platform); it is the narrower one.
@@ -149,22 +146,19 @@ class GcpAdapter:
             engine=engine,
             parameters=parameters,
             version=version,
-            extra={
-                "database_version": version,
-                "settings_version": instance.settings.settings_version,
-                "database_flags": current,
-                "restart_notice": _RESTART_NOTICE,
-            },
+            restart_notice=_RESTART_NOTICE,
+            revision=str(instance.settings.settings_version),
+            whole_list=current,
         )
 
     def write(
         self, target: GcpTarget, state: TargetState, changes: Sequence[Change]
     ) -> WriteOutcome:
         clients = self._get_clients(target)
-        merged = dict(state.extra["database_flags"])  # every flag on the instance, as it was
+        merged = dict(state.whole_list)  # every flag on the instance, as it was
         merged.update({change.parameter: change.desired for change in changes})
         flags = [{"name": name, "value": merged[name]} for name in sorted(merged)]
-        settings_version = state.extra["settings_version"]
+        settings_version = int(state.revision) if state.revision else None
         request = {
             "project": target.project,
             "instance": target.instance,

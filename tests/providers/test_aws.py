@@ -17,7 +17,7 @@ from cloudtimeouts.errors import (
     ProviderAuthError,
     TargetNotAllowedError,
 )
-from cloudtimeouts.plan import Change
+from cloudtimeouts.model import Change
 from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws import MAX_PARAMETERS_PER_MODIFY, PAGE_SIZE, AwsAdapter
 from cloudtimeouts.sandbox.aws_seed import seed_group

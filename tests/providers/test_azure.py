@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from cloudtimeouts.apply import apply_plan, make_plan
+from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import ProviderAPIError, TargetNotAllowedError
-from cloudtimeouts.plan import Change
+from cloudtimeouts.model import Change
 from cloudtimeouts.profile import AzureTarget, load_profile
 from cloudtimeouts.providers.azure import AzureAdapter
 from cloudtimeouts.sandbox.azure_arm import FakeAzure

@@ -15,7 +15,7 @@ import pytest
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError
-from cloudtimeouts.plan import Change
+from cloudtimeouts.model import Change
 from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget, Target
 from cloudtimeouts.providers.aws import AwsAdapter
 from cloudtimeouts.providers.azure import AzureAdapter

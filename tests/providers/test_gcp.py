@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from cloudtimeouts.apply import apply_plan, make_plan
+from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import ProviderAPIError
-from cloudtimeouts.plan import Change
+from cloudtimeouts.model import Change
 from cloudtimeouts.profile import GcpTarget, Target, load_profile
-from cloudtimeouts.providers.base import TargetState, WriteOutcome
+from cloudtimeouts.model import TargetState, WriteOutcome
 from cloudtimeouts.providers.gcp import GcpAdapter, engine_of_version
 from cloudtimeouts.sandbox import gcp_cloudsql
 from cloudtimeouts.sandbox.gcp_cloudsql import FLAG_TABLE, FlagSpec

@@ -1,4 +1,7 @@
-"""Orchestration: read targets concurrently into a Plan; apply a Plan safely.
+"""The one orchestration room: read targets concurrently into a Plan; apply a Plan safely.
+
+`plan.build_target_plan` judges one target from what it read; this module decides which targets
+are read, by which adapter, how many at once, and how a plan's writes are carried out.
 
 Safety rules of `apply_plan` (DESIGN.md): nothing is written when any target of the plan was
 refused or failed; restart-bound changes need `allow_restart`; each target is re-read just
@@ -22,10 +25,11 @@ from cloudtimeouts.errors import (
     ProviderUnavailableError,
     TargetChangedError,
 )
+from cloudtimeouts.model import TargetState
 from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.providers import load_adapter
-from cloudtimeouts.providers.base import ProviderAdapter, TargetState
+from cloudtimeouts.providers.base import ProviderAdapter
 
 MAX_CONCURRENT_TARGETS = 8  # enough to hide API latency, few enough to stay under rate limits
 
@@ -153,7 +157,7 @@ def _apply_target(adapters: _Adapters, planned: TargetPlan) -> TargetResult:
         return TargetResult(target.id, "failed", written=error.written, error=_with_hint(error))
     except CloudtimeoutsError as error:
         return TargetResult(target.id, "failed", error=_with_hint(error))
-    mismatches = _verify(planned, after)
+    mismatches = _not_written_as_planned(planned, after)
     return TargetResult(
         target.id,
         "failed" if mismatches else "applied",
@@ -164,7 +168,8 @@ def _apply_target(adapters: _Adapters, planned: TargetPlan) -> TargetResult:
     )
 
 
-def _verify(planned: TargetPlan, after: TargetState) -> list[str]:
+def _not_written_as_planned(planned: TargetPlan, after: TargetState) -> list[str]:
+    """The planned changes that the re-read after the write does not show."""
     specs = parameters(planned.profile.engine)
     problems = []
     for change in planned.changes:

@@ -1,0 +1,110 @@
+"""The plain frozen values every room exchanges: what a target holds, a change, a finding.
+
+Why one module: the core (plan, guard, orchestration), the provider adapters, verify and the
+renderings all pass these between them. Keeping them here, with no behaviour beyond small
+conversions, is what lets `plan` depend on adapters' output and adapters depend on `plan`'s
+output without either importing the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from cloudtimeouts.catalog import ApplyType, Engine
+from cloudtimeouts.durations import NativeUnit
+
+ApplyMode = Literal["immediate", "restart"]
+CurrentSource = Literal["target", "default"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing said about one parameter: a guard refusal, a warning, a verify drift."""
+
+    parameter: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"parameter": self.parameter, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterState:
+    """One parameter as the cloud shows it; every field the cloud leaves out stays None.
+
+    `value` and `default` are strings in the parameter's native unit, exactly as the API shows
+    them. `allowed` is the inclusive range the target accepts, in the native unit. `unit` is the
+    unit the provider reports for the parameter (Azure does), so that a provider whose unit
+    differs from the catalog's is refused at plan time rather than written in the wrong unit.
+    """
+
+    name: str
+    value: str | None = None
+    default: str | None = None
+    allowed: tuple[Decimal, Decimal] | None = None
+    apply_type: ApplyType | None = None
+    modifiable: bool = True
+    pending_restart: bool = False
+    value_is_default: bool = False  # the API says the value in effect is the provider's default
+    unmodifiable_reason: str | None = None  # why modifiable is False, when the provider says
+    unit: str | None = None  # the provider's own unit word, when it reports one
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    """What a read saw: the parameters the profile manages, and the provider facts the core reads.
+
+    `restart_notice` is a provider's words on what a restart-bound change means there (e.g.
+    Cloud SQL restarts the instance itself); the plan repeats it next to each such change.
+    `revision` and `whole_list` serve APIs that replace a whole list on write under an optimistic
+    lock (Cloud SQL's databaseFlags with settingsVersion): the adapter writes back every entry it
+    read, not only the managed ones, and the cloud refuses the write if the target changed.
+    """
+
+    target_id: str
+    engine: Engine
+    parameters: Mapping[str, ParameterState]
+    version: str = ""  # family / databaseVersion / server version, for messages
+    restart_notice: str | None = None
+    revision: str | None = None
+    whole_list: tuple[tuple[str, str], ...] = ()
+
+    def fingerprint(self) -> dict[str, str | None]:
+        """What must not change between plan and apply."""
+        return {name: state.value for name, state in sorted(self.parameters.items())}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One parameter to write: from `current` to `desired`, both in the native unit."""
+
+    parameter: str
+    current: str
+    current_source: CurrentSource
+    desired: str
+    unit: NativeUnit
+    apply: ApplyMode
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "parameter": self.parameter,
+            "current": self.current,
+            "current_source": self.current_source,
+            "desired": self.desired,
+            "unit": self.unit.symbol,
+            "apply": self.apply,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """What a write did, in words for the apply report (pending restarts, affected instances)."""
+
+    written: tuple[str, ...]
+    pending_restart: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
