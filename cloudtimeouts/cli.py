@@ -12,7 +12,12 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cloudtimeouts.errors import CloudtimeoutsError, ConfirmationRequired, ExitCode, GuardRefusal
+from cloudtimeouts.errors import (
+    CloudtimeoutsError,
+    ConfirmationRequired,
+    ExitCode,
+    UnsafeProfileError,
+)
 
 if TYPE_CHECKING:
     from cloudtimeouts.profile import Profile
@@ -152,20 +157,15 @@ def django_settings(
     ] = "DB_",
 ) -> None:
     """Print a Django DATABASES snippet whose CONN_MAX_AGE comes from the profile."""
-    from cloudtimeouts.django import render
-    from cloudtimeouts.plan import offline_violations
+    from cloudtimeouts.django import django_settings
 
     (loaded,) = _load([profile])
-    violations = offline_violations(loaded)
-    if violations:
-        for violation in violations:
-            stderr.print(Text(f"refused: {profile}: {violation.message}", style="red"))
-        raise GuardRefusal(
-            "no settings generated: this profile's CONN_MAX_AGE is not safe for its own timeouts",
-            hint="fix the profile (cloudtimeouts validate shows the same refusal)",
-        )
     try:
-        snippet = render(loaded, format.value, alias=alias, env_prefix=env_prefix)  # type: ignore[arg-type]
+        snippet = django_settings(loaded, format.value, alias=alias, env_prefix=env_prefix)  # type: ignore[arg-type]
+    except UnsafeProfileError as refused:
+        for finding in refused.refusals:
+            stderr.print(Text(f"refused: {profile}: {finding.message}", style="red"))
+        raise
     except ValueError as error:
         raise CloudtimeoutsError(str(error)) from None
     print(snippet.rstrip("\n"))

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from cloudtimeouts.catalog import Engine, idle_parameters
 from cloudtimeouts.durations import NativeUnit
+from cloudtimeouts.errors import UnsafeProfileError
+from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile
 
 Format = Literal["python", "dj-database-url", "json"]
@@ -162,13 +164,24 @@ def databases_dict(profile: Profile, alias: str = "default", env_prefix: str = "
     }
 
 
-def render(
+def django_settings(
     profile: Profile,
-    fmt: Literal["python", "dj-database-url", "json"],
+    fmt: Literal["python", "dj-database-url", "json"] = "python",
     alias: str = "default",
     env_prefix: str = "DB_",
 ) -> str:
-    """The snippet for `django-settings --format FMT`, ending with a newline."""
+    """The snippet for `django-settings --format FMT`, ending with a newline.
+
+    Refuses (UnsafeProfileError, exit 3) a profile whose own guard refuses it: settings that let
+    Django reuse a connection the server already closed are never generated, whoever asks.
+    """
+    refusals = offline_violations(profile)
+    if refusals:
+        raise UnsafeProfileError(
+            "no settings generated: this profile's CONN_MAX_AGE is not safe for its own timeouts",
+            refusals,
+            hint="fix the profile (cloudtimeouts validate shows the same refusal)",
+        )
     validate_alias(alias)
     validate_env_prefix(env_prefix)
     if fmt == "python":

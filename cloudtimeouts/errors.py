@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # not a cycle: kept out of run time so that `--help` never loads the catalog
+    from cloudtimeouts.model import Finding
 
 
 class ExitCode(IntEnum):
@@ -67,6 +72,14 @@ class ConfirmationRequired(CloudtimeoutsError):
 
 class GuardRefusal(CloudtimeoutsError):
     exit_code = ExitCode.REFUSED
+
+
+class UnsafeProfileError(GuardRefusal):
+    """A profile the guard refuses on its own values; `refusals` say which and why."""
+
+    def __init__(self, message: str, refusals: Sequence[Finding], hint: str | None = None) -> None:
+        self.refusals = tuple(refusals)
+        super().__init__(message, hint)
 
 
 class PartialWriteError(CloudtimeoutsError):

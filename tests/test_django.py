@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from cloudtimeouts.django import databases_dict, render, url_env_var
+from cloudtimeouts.django import databases_dict, django_settings, url_env_var
+from cloudtimeouts.errors import UnsafeProfileError
 from cloudtimeouts.profile import Profile, parse_profile
 
 PG = "django.db.backends.postgresql"
@@ -73,10 +74,21 @@ SNIPPET_CASES = [
      PG, 60, True, None),
     ("mysql", "5min", True, {"wait_timeout": "1h", "interactive_timeout": "1h"}, MY, 300, True,
      None),
-    ("mysql", "unlimited", False, {}, MY, None, False, None),
+    ("mysql", "7h", False, {}, MY, 25200, False, None),
     ("mariadb", "0", True, {"wait_timeout": "10min", "idle_transaction_timeout": "5min"}, MY, 0,
      True, None),
 ]  # fmt: skip
+
+
+def test_the_library_refuses_settings_for_a_profile_its_guard_refuses() -> None:
+    unsafe = make_profile("mysql", "unlimited", False, {})  # wait_timeout's default is 8 h
+    with pytest.raises(UnsafeProfileError) as refused:
+        django_settings(unsafe, "python")
+    assert refused.value.exit_code == 3
+    assert sorted(f.parameter for f in refused.value.refusals) == [
+        "interactive_timeout",
+        "wait_timeout",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -108,7 +120,7 @@ def test_python_snippet_defines_databases_from_profile_and_env(
     }
     if options is not None:
         expected["OPTIONS"] = options
-    assert run_snippet(render(profile, "python")) == {"default": expected}
+    assert run_snippet(django_settings(profile, "python")) == {"default": expected}
 
 
 @pytest.mark.parametrize(
@@ -129,7 +141,7 @@ def test_dj_database_url_snippet_parses_url_with_profile_values(
     scheme = "postgres" if engine == "postgres" else "mysql"
     monkeypatch.setenv("DATABASE_URL", f"{scheme}://u:p@db.internal:3306/app")
     profile = make_profile(engine, conn_max_age, health, server)
-    entry = run_snippet(render(profile, "dj-database-url"))["default"]
+    entry = run_snippet(django_settings(profile, "dj-database-url"))["default"]
     assert entry["ENGINE"] == backend
     assert (entry["NAME"], entry["USER"], entry["HOST"], entry["PORT"]) == (
         "app",
@@ -148,7 +160,7 @@ def test_dj_database_url_keeps_options_from_the_url(monkeypatch: pytest.MonkeyPa
         "DATABASE_URL", "postgres://u:p@h:5432/app?sslmode=require&keepalives_idle=45"
     )
     profile = make_profile("postgres", server=KEEPALIVES)
-    entry = run_snippet(render(profile, "dj-database-url"))["default"]
+    entry = run_snippet(django_settings(profile, "dj-database-url"))["default"]
     assert entry["OPTIONS"] == {
         "keepalives": 1,
         "keepalives_idle": 45,
@@ -168,7 +180,7 @@ def test_dj_database_url_reads_the_prefixed_url_variable(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv(url_var, "mysql://u:p@h:3306/shop")
     assert url_env_var(env_prefix) == url_var
-    snippet = render(make_profile("mysql"), "dj-database-url", "orders_1", env_prefix)
+    snippet = django_settings(make_profile("mysql"), "dj-database-url", "orders_1", env_prefix)
     assert f'env="{url_var}"' in snippet
     assert run_snippet(snippet)["orders_1"]["NAME"] == "shop"
 
@@ -177,7 +189,7 @@ def test_dj_database_url_reads_the_prefixed_url_variable(
 def test_no_secret_ever_appears_in_a_snippet(monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
     set_db_env(monkeypatch)
     monkeypatch.setenv("DATABASE_URL", "postgres://u:hunter2@h/app")
-    snippet = render(make_profile("postgres", server={**PG_IDLE, **KEEPALIVES}), fmt)  # type: ignore[arg-type]
+    snippet = django_settings(make_profile("postgres", server={**PG_IDLE, **KEEPALIVES}), fmt)  # type: ignore[arg-type]
     for secret in (SECRET, "hunter2", "127.0.0.1", "5432"):
         assert secret not in snippet
 
@@ -185,7 +197,7 @@ def test_no_secret_ever_appears_in_a_snippet(monkeypatch: pytest.MonkeyPatch, fm
 def test_python_snippet_reads_connection_details_when_imported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    snippet = render(make_profile("mysql"), "python", "default", "SHOP_")
+    snippet = django_settings(make_profile("mysql"), "python", "default", "SHOP_")
     assert 'os.environ.get("SHOP_PASSWORD", "")' in snippet
     assert 'os.environ["SHOP_NAME"]' in snippet
     set_db_env(monkeypatch, "SHOP_")
@@ -220,7 +232,7 @@ def test_snippets_name_the_idle_timeouts_conn_max_age_stays_below(
 ) -> None:
     profile = make_profile(engine, server=server, margin=margin)
     for fmt in ("python", "dj-database-url"):
-        snippet = render(profile, fmt)  # type: ignore[arg-type]
+        snippet = django_settings(profile, fmt)  # type: ignore[arg-type]
         comments = " ".join(
             line.strip().lstrip("# ") for line in snippet.splitlines() if line.strip()[:1] == "#"
         )
@@ -251,10 +263,10 @@ def test_every_snippet_is_valid_python_with_one_key_per_line(alias: str, env_pre
     for engine in ("postgres", "mysql"):
         profile = make_profile(engine, server=KEEPALIVES if engine == "postgres" else {})
         for fmt in ("python", "dj-database-url"):
-            snippet = render(profile, fmt, alias, env_prefix)  # type: ignore[arg-type]
+            snippet = django_settings(profile, fmt, alias, env_prefix)  # type: ignore[arg-type]
             ast.parse(snippet)
             assert f'"{alias}": ' in snippet
-        python = render(profile, "python", alias, env_prefix)
+        python = django_settings(profile, "python", alias, env_prefix)
         keys = [line.strip().split(":")[0] for line in python.splitlines() if '": ' in line]
         assert keys.count('"CONN_MAX_AGE"') == 1
         assert f'os.environ["{env_prefix}USER"]' in python
@@ -281,14 +293,14 @@ def test_invalid_alias_or_env_prefix_is_refused(alias: str, env_prefix: str) -> 
     word = "alias" if env_prefix == "DB_" else "prefix"
     for fmt in ("python", "dj-database-url", "json"):
         with pytest.raises(ValueError, match=word):
-            render(profile, fmt, alias, env_prefix)  # type: ignore[arg-type]
+            django_settings(profile, fmt, alias, env_prefix)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=word):
         databases_dict(profile, alias, env_prefix)
 
 
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="yaml"):
-        render(make_profile("postgres"), "yaml")  # type: ignore[arg-type]
+        django_settings(make_profile("postgres"), "yaml")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -308,7 +320,7 @@ def test_json_round_trips_with_env_references(
     options: dict[str, int] | None,
 ) -> None:
     profile = make_profile(engine, conn_max_age, server=server)
-    text = render(profile, "json", "primary", "APP_DB_")
+    text = django_settings(profile, "json", "primary", "APP_DB_")
     loaded = json.loads(text)
     assert loaded == databases_dict(profile, "primary", "APP_DB_")
     expected: dict[str, Any] = {
@@ -388,7 +400,7 @@ def test_real_django_loads_the_snippet(
     profile = make_profile(engine, "4min", False, server)
     done = subprocess.run(
         [sys.executable, "-c", DJANGO_LOADER, url],
-        input=render(profile, fmt),  # type: ignore[arg-type]
+        input=django_settings(profile, fmt),  # type: ignore[arg-type]
         capture_output=True,
         text=True,
         timeout=60,
@@ -415,7 +427,7 @@ def test_real_django_takes_unlimited_as_none(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
     done = subprocess.run(
         [sys.executable, "-c", DJANGO_LOADER, ""],
-        input=render(make_profile("postgres", "unlimited"), "python"),
+        input=django_settings(make_profile("postgres", "unlimited"), "python"),
         capture_output=True,
         text=True,
         timeout=60,

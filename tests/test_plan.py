@@ -109,3 +109,15 @@ def test_offline_violations_use_engine_defaults() -> None:
         "interactive_timeout",
     ]
     assert offline_violations(profile("", "unlimited", "postgres")) == []
+
+
+@pytest.mark.parametrize(("unit", "error"), [("milliseconds", False), ("seconds", True)])
+def test_a_target_that_counts_in_another_unit_is_an_error_at_plan_time(
+    unit: str, error: bool
+) -> None:
+    seen = ParameterState("idle_session_timeout", "0", unit=unit)
+    result = plan_for(profile("idle_session_timeout: 10min"), state(seen))
+    assert (result.error is not None) is error
+    if error:
+        assert "counts idle_session_timeout in seconds" in (result.error or "")
+        assert result.changes == ()

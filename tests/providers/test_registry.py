@@ -1,0 +1,43 @@
+"""load_adapter: a provider whose SDK is missing is one actionable message, not a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.profiles import aws_target, gcp_target, write_profile
+
+from cloudtimeouts.catalog import Provider
+from cloudtimeouts.errors import ProviderUnavailableError
+from cloudtimeouts.providers import load_adapter
+
+SDK = {Provider.AWS: "boto3", Provider.GCP: "google.auth", Provider.AZURE: "azure"}
+
+
+@pytest.mark.parametrize("provider", list(Provider))
+def test_a_missing_sdk_names_the_extra_to_install(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, SDK[provider], None)  # import raises ModuleNotFoundError
+    monkeypatch.delitem(sys.modules, f"cloudtimeouts.providers.{provider.value}", raising=False)
+    with pytest.raises(ProviderUnavailableError) as missing:
+        load_adapter(provider)
+    assert missing.value.hint == f"pip install 'cloudtimeouts[{provider.value}]'"
+
+
+def test_the_cli_shows_the_hint_as_the_targets_error(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    monkeypatch.delitem(sys.modules, "cloudtimeouts.providers.aws", raising=False)
+    path = write_profile(
+        tmp_path,
+        server={"idle_session_timeout": "10min"},
+        targets=[aws_target("orders-pg16"), gcp_target("acme", "orders")],
+    )
+    result = cli("plan", path)
+    assert result.exit_code == 1
+    assert "pip install 'cloudtimeouts[aws]'" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
