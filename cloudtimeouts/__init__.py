@@ -34,7 +34,19 @@ _EXPORTS = {
     "ExitCode": "cloudtimeouts.errors",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "ApplyResult",
+    "CloudtimeoutsError",
+    "ExitCode",
+    "Plan",
+    "Profile",
+    "__version__",
+    "apply_plan",
+    "django_settings",
+    "load_profile",
+    "make_plan",
+    "verify",
+]
 
 if TYPE_CHECKING:
     from cloudtimeouts.django import django_settings
