@@ -22,7 +22,8 @@ from decimal import Decimal, InvalidOperation
 
 __all__ = ["NUMERIC_TYPES", "SET_TYPES", "parse_range", "split_choices", "value_allowed"]
 
-_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
+_BOUND = r"(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"  # RDS writes "0-1.79769e+308"
+_RANGE = re.compile(rf"^\s*{_BOUND}\s*-\s*{_BOUND}\s*$")
 _INTEGER = re.compile(r"^-?\d+$")
 _DECIMAL = re.compile(r"^-?\d+(?:\.\d+)?$")
 
