@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -20,6 +24,8 @@ from cloudtimeouts.errors import (
 )
 
 if TYPE_CHECKING:
+    from cloudtimeouts.concurrency import Cancellation
+    from cloudtimeouts.plan import Plan
     from cloudtimeouts.profile import Profile
 
 app = typer.Typer(
@@ -85,6 +91,16 @@ def validate(profiles: Profiles) -> None:
         raise typer.Exit(ExitCode.REFUSED)
 
 
+Timeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=1,
+        help="Seconds any one target may take before it ends with an error (default 60).",
+    ),
+]
+
+
 @app.command()
 def plan(
     profiles: Profiles,
@@ -93,14 +109,16 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes to make.")
     ] = False,
+    timeout: Timeout = 60.0,
 ) -> None:
     """Show what apply would change on each target, and what the guard refuses."""
     from cloudtimeouts import render
     from cloudtimeouts.orchestration import make_plan
 
     loaded = _load(profiles)
-    with _progress("reading targets"):
-        result = make_plan(loaded, only=target or ())
+    with _progress("reading targets"), _stoppable() as cancel:
+        result = make_plan(loaded, only=target or (), timeout=timeout, cancel=cancel)
+    _exit_if_interrupted(cancel, "nothing was written")
     if output is OutputFormat.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -113,36 +131,106 @@ def plan(
         raise typer.Exit(ExitCode.CHANGES)
 
 
+AllowRestart = Annotated[
+    bool,
+    typer.Option(
+        "--allow-restart",
+        help="Also write changes that take effect only after a restart (never restarts).",
+    ),
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+JournalPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--journal",
+        help="Append the journal here (default: a new file under $XDG_STATE_HOME/cloudtimeouts/).",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def apply(
     profiles: Profiles,
     target: Targets = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    allow_restart: Annotated[
-        bool,
-        typer.Option(
-            "--allow-restart",
-            help="Also write changes that take effect only after a restart (never restarts).",
-        ),
-    ] = False,
+    yes: Yes = False,
+    allow_restart: AllowRestart = False,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+    journal: JournalPath = None,
+    timeout: Timeout = 60.0,
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
-    from cloudtimeouts import render
-    from cloudtimeouts.orchestration import apply_plan, check_applicable, make_plan
+    from cloudtimeouts.orchestration import make_plan
 
     loaded = _load(profiles)
-    with _progress("reading targets"):
-        planned = make_plan(loaded, only=target or ())
-    render.plan_text(planned, stdout)
+    with _progress("reading targets"), _stoppable() as cancel:
+        planned = make_plan(loaded, only=target or (), timeout=timeout, cancel=cancel)
+    _exit_if_interrupted(cancel, "nothing was written")
+    _apply_planned(planned, yes, allow_restart, output, journal, timeout)
+
+
+@app.command()
+def rollback(
+    journal_file: Annotated[
+        Path, typer.Argument(metavar="JOURNAL", help="A journal written by apply.")
+    ],
+    yes: Yes = False,
+    allow_restart: AllowRestart = False,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+    journal: JournalPath = None,
+    timeout: Timeout = 60.0,
+) -> None:
+    """Put back the values a journal says apply wrote (or may have written), guarded like apply."""
+    from cloudtimeouts.orchestration import make_plan
+    from cloudtimeouts.rollback import rollback_profiles
+
+    profiles = rollback_profiles(journal_file)
+    if not profiles:
+        stdout.print(f"{journal_file}: no write to roll back.")
+        return
+    with _progress("reading targets"), _stoppable() as cancel:
+        planned = make_plan(profiles, timeout=timeout, cancel=cancel)
+    _exit_if_interrupted(cancel, "nothing was written")
+    _apply_planned(planned, yes, allow_restart, output, journal, timeout)
+
+
+def _apply_planned(
+    planned: Plan,
+    yes: bool,
+    allow_restart: bool,
+    output: OutputFormat,
+    journal_path: Path | None,
+    timeout: float,
+) -> None:
+    """The write half of apply and rollback: show, confirm, journal, write, report."""
+    from cloudtimeouts import render
+    from cloudtimeouts.journal import Journal, default_path
+    from cloudtimeouts.orchestration import apply_plan, check_applicable
+
+    shown = stderr if output is OutputFormat.json else stdout
+    render.plan_text(planned, shown)
     check_applicable(planned, allow_restart)
     if not planned.change_count:
-        stdout.print("Nothing to apply.")
+        shown.print("Nothing to apply.")
+        if output is OutputFormat.json:
+            print(json.dumps(apply_plan(planned, allow_restart).to_json(), indent=2))
         return
     if not yes:
         _confirm(planned.change_count)
-    with _progress("applying"):
-        result = apply_plan(planned, allow_restart=allow_restart)
-    render.apply_text(result, stdout)
+    with (
+        Journal(journal_path or default_path()) as journal,
+        _progress("applying"),
+        _stoppable() as cancel,
+    ):
+        result = apply_plan(
+            planned, allow_restart=allow_restart, journal=journal, timeout=timeout, cancel=cancel
+        )
+    if output is OutputFormat.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        render.apply_text(result, stdout)
+    if result.interrupted:
+        raise typer.Exit(ExitCode.INTERRUPTED)
     if result.failed:
         raise typer.Exit(ExitCode.ERROR)
 
@@ -188,8 +276,8 @@ def verify(
     output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
 ) -> None:
     """Read the timeouts the live database applies to a session, and run the guard on them."""
+    from cloudtimeouts.live import verify as verify_live
     from cloudtimeouts.render import verify_text
-    from cloudtimeouts.verify import verify as verify_live
 
     (loaded,) = _load([profile])
     with _progress("connecting"):
@@ -267,11 +355,47 @@ def _confirm(count: int) -> None:
 
 def _progress(message: str):  # type: ignore[no-untyped-def]
     """A spinner on stderr when a person is watching; silence in pipes and CI."""
-    import contextlib
-
     if stderr.is_terminal:
         return stderr.status(message)
     return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _stoppable() -> Iterator[Cancellation]:
+    """While reading or writing, Ctrl-C and SIGTERM stop new work instead of killing the run.
+
+    The first signal lets no new target start (writes in flight finish or are reported as
+    unknown); a second one stops waiting for them. Signal handlers belong to the main thread.
+    """
+    from cloudtimeouts.concurrency import Cancellation
+
+    cancel = Cancellation()
+    if threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        again = cancel.requested.is_set()
+        cancel.request()
+        stderr.print(
+            "Stopping now: waiting for nothing more."
+            if again
+            else "Stopping: no new write will start; waiting for writes in flight "
+            "(press Ctrl-C again to stop waiting)."
+        )
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield cancel
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _exit_if_interrupted(cancel: Cancellation, what: str) -> None:
+    if cancel.requested.is_set():
+        stderr.print(f"Interrupted: {what}.")
+        raise typer.Exit(ExitCode.INTERRUPTED)
 
 
 def _fail(error: CloudtimeoutsError) -> NoReturn:
@@ -296,10 +420,12 @@ def main(argv: list[str] | None = None) -> None:
     except CloudtimeoutsError as error:
         _fail(error)
     except typer.Exit as done:
+        if isinstance(done.__cause__, KeyboardInterrupt):  # typer's own Ctrl-C handling
+            stderr.print("Interrupted.")
         raise SystemExit(done.exit_code) from None
     except (typer.Abort, KeyboardInterrupt):
         stderr.print("Interrupted.")
-        raise SystemExit(130) from None
+        raise SystemExit(ExitCode.INTERRUPTED) from None
     except Exception as error:
         if _is_usage_error(error):
             error.show(file=sys.stderr)  # type: ignore[attr-defined]

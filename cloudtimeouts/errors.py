@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     ERROR = 1  # bad input, usage, credentials, API error
     CHANGES = 2  # only `plan --detailed-exitcode`: there are changes to make
     REFUSED = 3  # the guard refused
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM (the shell's 128 + SIGINT)
 
 
 class CloudtimeoutsError(Exception):
@@ -82,11 +83,20 @@ class UnsafeProfileError(GuardRefusal):
         super().__init__(message, hint)
 
 
-class PartialWriteError(CloudtimeoutsError):
-    """A write failed after some parameters were already written: they must be reported."""
+class WriteError(CloudtimeoutsError):
+    """A write failed: `written` the cloud confirmed, `unknown` it may or may not have applied.
 
-    def __init__(self, message: str, written: tuple[str, ...], hint: str | None = None) -> None:
-        self.written = written
-        super().__init__(
-            f"{message} (already written before the failure: {', '.join(written)})", hint
-        )
+    Every other change given to the write was not sent. The orchestration reconciles `unknown`
+    by reading the target, never by sending the write again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        written: Sequence[str] = (),
+        unknown: Sequence[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        self.written = tuple(written)
+        self.unknown = tuple(unknown)
+        super().__init__(message, hint)

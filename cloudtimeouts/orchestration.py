@@ -1,42 +1,49 @@
 """The one orchestration room: read targets concurrently into a Plan; apply a Plan safely.
 
 `plan.build_target_plan` judges one target from what it read; this module decides which targets
-are read, by which adapter, how many at once, and how a plan's writes are carried out.
+are read, by which adapter, how many at once and for how long, and how a plan's writes are carried
+out and accounted for.
 
-Safety rules of `apply_plan` (DESIGN.md): nothing is written when any target of the plan was
-refused or failed; restart-bound changes need `allow_restart`; each target is re-read just
-before writing and skipped if it changed since the plan; every write is verified by a re-read.
+Safety rules of `apply_plan` (README, "What apply guarantees"): nothing is written when any target
+of the plan was refused or failed; restart-bound changes need `allow_restart`; each target is
+re-read just before writing and skipped if it changed since the plan; each write is announced in
+the journal before it is sent and its outcome recorded after; a write whose outcome is unknown is
+reconciled by reading the target, never sent again; every write is confirmed by a re-read; a
+failure of any kind stays that target's; a stop request lets no new write start.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Any, Literal
 
 from cloudtimeouts.catalog import Provider, parameters
+from cloudtimeouts.concurrency import Cancellation, run_bounded
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.errors import (
     CloudtimeoutsError,
     GuardRefusal,
-    PartialWriteError,
     ProviderUnavailableError,
     TargetChangedError,
+    WriteError,
 )
-from cloudtimeouts.model import TargetState
+from cloudtimeouts.journal import Journal
+from cloudtimeouts.model import Change, TargetState
 from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter
 
 MAX_CONCURRENT_TARGETS = 8  # enough to hide API latency, few enough to stay under rate limits
+DEFAULT_TIMEOUT_S = 60.0  # no target waits longer than this on an unresponsive endpoint
+FORMAT_VERSION = "1"
 
 AdapterLoader = Callable[[Provider], ProviderAdapter]
-_T = TypeVar("_T")
-_R = TypeVar("_R")
-Outcome = Literal["applied", "unchanged", "changed-since-plan", "failed"]
+Outcome = Literal[
+    "applied", "unchanged", "changed-since-plan", "failed", "interrupted", "not-started"
+]
 
 
 class UnknownTargetError(CloudtimeoutsError):
@@ -47,23 +54,28 @@ def make_plan(
     profiles: Sequence[Profile],
     only: Collection[str] = (),
     adapter_loader: AdapterLoader = load_adapter,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    cancel: Cancellation | None = None,
 ) -> Plan:
     """Read every selected target (concurrently) and build its plan; failures stay per target."""
     pairs = _select(profiles, only)
     adapters = _Adapters(adapter_loader)
-    owners: dict[str, list[str]] = {}
+    owners: dict[str, list[tuple[str, str]]] = {}  # target key -> (profile name, id as written)
     for profile, target in pairs:
-        owners.setdefault(target.id, []).append(profile.name)
+        owners.setdefault(target.key, []).append((profile.name, target.id))
 
     def plan_one(pair: tuple[Profile, Target]) -> TargetPlan:
         profile, target = pair
-        if len(owners[target.id]) > 1:
-            names = ", ".join(owners[target.id])
+        if len(owners[target.key]) > 1:
+            names = ", ".join(name for name, _ in owners[target.key])
+            spellings = sorted({written for _, written in owners[target.key]})
+            same = f" ({' and '.join(spellings)} name one target)" if len(spellings) > 1 else ""
             return failed_target_plan(
                 profile,
                 target,
-                f"{target.id} is in several profiles ({names}); one target, "
-                "one profile, so that their values cannot fight",
+                f"{target.id} is in several profiles ({names}){same}; one target, one profile, "
+                "so that their values cannot fight",
             )
         try:
             state = _read(adapters, profile, target)
@@ -71,26 +83,76 @@ def make_plan(
             return failed_target_plan(profile, target, _with_hint(error))
         return build_target_plan(profile, target, state)
 
-    return Plan(targets=tuple(_concurrently(plan_one, pairs)))
+    def failed(why: str) -> Callable[[tuple[Profile, Target]], TargetPlan]:
+        return lambda pair: failed_target_plan(pair[0], pair[1], f"{pair[1].id}: {why}")
+
+    return Plan(
+        targets=tuple(
+            run_bounded(
+                plan_one,
+                pairs,
+                concurrency=MAX_CONCURRENT_TARGETS,
+                timeout=timeout,
+                cancel=cancel or Cancellation(),
+                on_timeout=failed(f"no answer within {timeout:g} s; not read"),
+                on_cancel=failed("interrupted before it was read"),
+                on_error=lambda pair, error: failed_target_plan(
+                    pair[0], pair[1], f"{pair[1].id}: {_unexpected(error)}"
+                ),
+            )
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class TargetResult:
+    """What apply did to one target: every planned change is in exactly one of three sets."""
+
     id: str
     outcome: Outcome
     written: tuple[str, ...] = ()
+    not_written: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()  # the request may have reached the cloud; read to find out
     pending_restart: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "outcome": self.outcome,
+            "written": list(self.written),
+            "not_written": list(self.not_written),
+            "unknown": list(self.unknown),
+            "pending_restart": list(self.pending_restart),
+            "notes": list(self.notes),
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
     targets: tuple[TargetResult, ...] = field(default_factory=tuple)
+    journal: str | None = None  # where the journal of this run is
+    interrupted: bool = False
 
     @property
     def failed(self) -> bool:
-        return any(result.outcome in ("failed", "changed-since-plan") for result in self.targets)
+        return any(result.outcome not in ("applied", "unchanged") for result in self.targets)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "targets": [target.to_json() for target in self.targets],
+            "journal": self.journal,
+            "interrupted": self.interrupted,
+            "summary": {
+                "written": sum(len(t.written) for t in self.targets),
+                "not_written": sum(len(t.not_written) for t in self.targets),
+                "unknown": sum(len(t.unknown) for t in self.targets),
+                "failed_targets": sum(1 for t in self.targets if t.outcome == "failed"),
+            },
+        }
 
 
 def check_applicable(plan: Plan, allow_restart: bool) -> None:
@@ -121,71 +183,249 @@ def check_applicable(plan: Plan, allow_restart: bool) -> None:
 
 
 def apply_plan(
-    plan: Plan, allow_restart: bool = False, adapter_loader: AdapterLoader = load_adapter
+    plan: Plan,
+    allow_restart: bool = False,
+    adapter_loader: AdapterLoader = load_adapter,
+    *,
+    journal: Journal | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    cancel: Cancellation | None = None,
 ) -> ApplyResult:
+    """Write every target of an applicable plan; each target's result says what was written."""
     check_applicable(plan, allow_restart)
-    adapters = _Adapters(adapter_loader)
+    cancel = cancel or Cancellation()
+    run = _ApplyRun(_Adapters(adapter_loader), journal, cancel)
     pending = [target for target in plan.targets if target.changes]
-    results = {
-        result.id: result
-        for result in _concurrently(lambda target: _apply_target(adapters, target), pending)
-    }
+    if journal is not None and pending:
+        journal.started()
+    finished = run_bounded(
+        run.apply_target,
+        pending,
+        concurrency=MAX_CONCURRENT_TARGETS,
+        timeout=timeout,
+        cancel=cancel,
+        on_timeout=run.abandoned,
+        on_cancel=run.not_started,
+        on_error=run.crashed,
+    )
+    results = {result.id: result for result in finished}
     return ApplyResult(
         targets=tuple(
             results.get(target.id, TargetResult(target.id, "unchanged")) for target in plan.targets
-        )
+        ),
+        journal=str(journal.path) if journal is not None else None,
+        interrupted=cancel.requested.is_set(),
     )
 
 
-def _apply_target(adapters: _Adapters, planned: TargetPlan) -> TargetResult:
-    profile, target = planned.profile, planned.target
-    assert planned.state is not None  # a plan with changes always carries what it read
-    try:
-        fresh = _read(adapters, profile, target)
+class _ApplyRun:
+    """One apply: per-target steps sharing the adapters, the journal and the stop request."""
+
+    def __init__(self, adapters: _Adapters, journal: Journal | None, cancel: Cancellation) -> None:
+        self.adapters, self.journal, self.cancel = adapters, journal, cancel
+        self._sent: set[str] = set()  # targets whose write request may have left
+        self._lock = threading.Lock()
+
+    def apply_target(self, planned: TargetPlan) -> TargetResult:
+        profile, target, changes = planned.profile, planned.target, planned.changes
+        assert planned.state is not None  # a plan with changes always carries what it read
+        names = tuple(change.parameter for change in changes)
+        try:
+            fresh = _read(self.adapters, profile, target)
+        except CloudtimeoutsError as error:
+            return TargetResult(target.id, "failed", not_written=names, error=_with_hint(error))
         if fresh.fingerprint() != planned.state.fingerprint():
             return TargetResult(
                 target.id,
                 "changed-since-plan",
+                not_written=names,
                 error=f"{target.id} changed since the plan; nothing was written there "
                 "(run plan again)",
             )
-        outcome = adapters.get(Provider(target.provider)).write(target, fresh, planned.changes)
-        after = _read(adapters, profile, target)
-    except TargetChangedError as error:
-        return TargetResult(target.id, "changed-since-plan", error=_with_hint(error))
-    except PartialWriteError as error:
-        return TargetResult(target.id, "failed", written=error.written, error=_with_hint(error))
-    except CloudtimeoutsError as error:
-        return TargetResult(target.id, "failed", error=_with_hint(error))
-    mismatches = _not_written_as_planned(planned, after)
-    return TargetResult(
-        target.id,
-        "failed" if mismatches else "applied",
-        written=outcome.written,
-        pending_restart=outcome.pending_restart,
-        notes=outcome.notes,
-        error="verification failed: " + "; ".join(mismatches) if mismatches else None,
-    )
+        if self.cancel.requested.is_set():
+            return self.not_started(planned)
+        self._journal_intent(planned)
+        with self._lock:
+            self._sent.add(target.id)
+        try:
+            outcome = self.adapters.get(Provider(target.provider)).write(target, fresh, changes)
+        except TargetChangedError as error:  # the cloud's own precondition: nothing was applied
+            return self._finish(planned, "changed-since-plan", (), names, (), _with_hint(error))
+        except WriteError as error:
+            return self._reconcile(planned, error.written, error.unknown, _with_hint(error))
+        except BaseException as error:
+            return self._reconcile(planned, (), names, _unexpected(error))
+        written = tuple(n for n in names if n in outcome.written)
+        try:
+            after = _read(self.adapters, profile, target)
+        except CloudtimeoutsError as error:
+            return self._finish(
+                planned,
+                "failed",
+                written,
+                (),
+                tuple(n for n in names if n not in written),
+                f"written, but the re-read to confirm failed: {_with_hint(error)}",
+                outcome.pending_restart,
+                outcome.notes,
+            )
+        mismatches = _not_written_as_planned(planned, after)
+        return self._finish(
+            planned,
+            "failed" if mismatches else "applied",
+            written,
+            (),
+            tuple(n for n in names if n not in written),
+            "verification failed: " + "; ".join(mismatches) if mismatches else None,
+            outcome.pending_restart,
+            outcome.notes,
+        )
+
+    def _reconcile(
+        self, planned: TargetPlan, written: Sequence[str], unknown: Sequence[str], error: str
+    ) -> TargetResult:
+        """After a failed write, read the target to learn what the unknown requests did."""
+        names = [change.parameter for change in planned.changes]
+        written, unknown = list(written), [n for n in unknown if n not in written]
+        not_written = [n for n in names if n not in written and n not in unknown]
+        if unknown:
+            try:
+                after = _read(self.adapters, planned.profile, planned.target)
+            except BaseException:
+                after = None
+            if after is not None:
+                for change in planned.changes:
+                    if change.parameter not in unknown:
+                        continue
+                    seen = after.parameters.get(change.parameter)
+                    value = seen.value if seen is not None else None
+                    if _same_value(value, change.desired, change):
+                        written.append(change.parameter)
+                        unknown.remove(change.parameter)
+                    elif _same_value(value, change.current, change):
+                        not_written.append(change.parameter)
+                        unknown.remove(change.parameter)
+        return self._finish(
+            planned, "failed", tuple(written), tuple(not_written), tuple(unknown), error
+        )
+
+    def _finish(
+        self,
+        planned: TargetPlan,
+        outcome: Outcome,
+        written: tuple[str, ...],
+        not_written: tuple[str, ...],
+        unknown: tuple[str, ...],
+        error: str | None,
+        pending_restart: tuple[str, ...] = (),
+        notes: tuple[str, ...] = (),
+    ) -> TargetResult:
+        order = [change.parameter for change in planned.changes]
+        ordered = lambda names: tuple(n for n in order if n in names)  # noqa: E731
+        if self.journal is not None:
+            by_name = {change.parameter: change for change in planned.changes}
+            for word, group in (
+                ("written", written),
+                ("not-written", not_written),
+                ("unknown", unknown),
+            ):
+                self.journal.writes(
+                    planned.id,
+                    _journal_rows(by_name[n] for n in ordered(group)),
+                    word,  # type: ignore[arg-type]
+                )
+        return TargetResult(
+            planned.id,
+            outcome,
+            ordered(written),
+            ordered(not_written),
+            ordered(unknown),
+            pending_restart,
+            notes,
+            error,
+        )
+
+    def _journal_intent(self, planned: TargetPlan) -> None:
+        if self.journal is None:
+            return
+        profile, target = planned.profile, planned.target
+        self.journal.target(
+            planned.id,
+            target.model_dump(mode="json", exclude_none=True),
+            {
+                "name": profile.name,
+                "engine": profile.engine.value,
+                "conn_max_age": profile.django.conn_max_age,
+                "margin": profile.guard.margin.human(),
+            },
+        )
+        self.journal.writes(planned.id, _journal_rows(planned.changes), "intent")
+
+    def not_started(self, planned: TargetPlan) -> TargetResult:
+        names = tuple(change.parameter for change in planned.changes)
+        return TargetResult(
+            planned.id, "not-started", not_written=names, error="interrupted before any write"
+        )
+
+    def abandoned(self, planned: TargetPlan) -> TargetResult:
+        """Past its deadline (or a second Ctrl-C): a write may be in flight, so say unknown."""
+        names = tuple(change.parameter for change in planned.changes)
+        with self._lock:
+            sent = planned.id in self._sent
+        why = "interrupted" if self.cancel.forced.is_set() else "no answer in time"
+        if not sent:
+            return TargetResult(
+                planned.id, "failed", not_written=names, error=f"{why}; not written"
+            )
+        if self.journal is not None:
+            self.journal.writes(planned.id, _journal_rows(planned.changes), "unknown")
+        return TargetResult(
+            planned.id,
+            "interrupted" if self.cancel.forced.is_set() else "failed",
+            unknown=names,
+            error=f"{why} while writing; run plan to see what was written",
+        )
+
+    def crashed(self, planned: TargetPlan, error: BaseException) -> TargetResult:
+        return self._reconcile(
+            planned, (), [c.parameter for c in planned.changes], _unexpected(error)
+        )
+
+
+def _journal_rows(changes: Any) -> list[tuple[str, str, str, str]]:
+    return [(c.parameter, c.current, c.desired, c.unit.symbol) for c in changes]
+
+
+def _same_value(value: str | None, expected: str, change: Change) -> bool:
+    if value is None:
+        return False
+    try:
+        return Duration.from_native(value, change.unit) == Duration.from_native(
+            expected, change.unit
+        )
+    except DurationError:
+        return value == expected
 
 
 def _not_written_as_planned(planned: TargetPlan, after: TargetState) -> list[str]:
     """The planned changes that the re-read after the write does not show."""
-    specs = parameters(planned.profile.engine)
     problems = []
     for change in planned.changes:
         seen = after.parameters.get(change.parameter)
         value = seen.value if seen else None
-        try:
-            same = value is not None and Duration.from_native(
-                value, specs[change.parameter].unit
-            ) == Duration.from_native(change.desired, change.unit)
-        except DurationError:
-            same = False
-        if not same:
+        if not _same_value(value, change.desired, change):
             problems.append(
                 f"{change.parameter} reads {value!r} after the write, not {change.desired!r}"
             )
     return problems
+
+
+def _unexpected(error: BaseException) -> str:
+    """A failure outside the mapped errors, in one line (never a traceback)."""
+    if isinstance(error, CloudtimeoutsError):
+        return _with_hint(error)
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"unexpected {type(error).__name__}" + (f": {text}" if text else "")
 
 
 def _read(adapters: _Adapters, profile: Profile, target: Target) -> TargetState:
@@ -229,14 +469,6 @@ class _Adapters:
             self._loaded[provider] = self._loader(provider)
         except ProviderUnavailableError as error:
             self._loaded[provider] = error
-
-
-def _concurrently(work: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
-    items = list(items)
-    if len(items) <= 1:
-        return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_TARGETS, len(items))) as pool:
-        return list(pool.map(work, items))
 
 
 def _with_hint(error: CloudtimeoutsError) -> str:

@@ -14,7 +14,7 @@ from cloudtimeouts.orchestration import ApplyResult
 from cloudtimeouts.plan import Plan, TargetPlan
 
 if TYPE_CHECKING:
-    from cloudtimeouts.verify import VerifyReport
+    from cloudtimeouts.live import VerifyReport
 
 _SYMBOLS = {
     "+": "set (the target uses the default today)",
@@ -72,6 +72,7 @@ def _summary(plan: Plan) -> str:
 
 
 def apply_text(result: ApplyResult, console: Console) -> None:
+    """Per target: what was written, what was not, what is unknown; then the journal's path."""
     for target in result.targets:
         if target.outcome == "unchanged":
             continue
@@ -80,6 +81,16 @@ def apply_text(result: ApplyResult, console: Console) -> None:
         if target.written:
             verified = " and verified" if target.outcome == "applied" else ""
             console.print(f"  written{verified}: {', '.join(target.written)}")
+        if target.not_written and target.outcome != "changed-since-plan":
+            console.print(f"  not written: {', '.join(target.not_written)}")
+        if target.unknown:
+            console.print(
+                Text(
+                    f"  unknown (the request may have reached the cloud): "
+                    f"{', '.join(target.unknown)}",
+                    style="yellow",
+                )
+            )
         if target.pending_restart:
             console.print(
                 Text(
@@ -92,8 +103,14 @@ def apply_text(result: ApplyResult, console: Console) -> None:
         if target.error:
             console.print(Text(f"  error: {target.error}", style="red"))
     applied = sum(len(target.written) for target in result.targets)
+    unknown = sum(len(target.unknown) for target in result.targets)
     failed = sum(1 for target in result.targets if target.outcome not in ("applied", "unchanged"))
-    console.print(f"Apply: {applied} parameter(s) written, {failed} target(s) not applied.")
+    maybe = f", {unknown} unknown" if unknown else ""
+    console.print(f"Apply: {applied} parameter(s) written{maybe}, {failed} target(s) not applied.")
+    if result.interrupted:
+        console.print(Text("Interrupted: no write started after the stop request.", style="red"))
+    if result.journal:
+        console.print(f"Journal: {result.journal} (cloudtimeouts rollback {result.journal})")
 
 
 _VERDICT_STYLE = {
@@ -125,31 +142,15 @@ def verify_text(report: VerifyReport, out: Console, err: Console) -> None:
     if mysql:
         table.add_column("global")
     table.add_column("guard")
-    from cloudtimeouts.verify import native_or_human
-
     for row in report.parameters:
-        unit = row.unit.symbol
-        declared = (
-            format_native(native_or_human(row.profile, row.unit), row.unit)
-            if row.profile is not None
-            else "-"
-        )
-        if row.live is None:
-            live = "(not on this server)"
-        elif row.live.value is None:
-            live = row.live.shown
-        else:
-            live = format_native(row.live.native, row.unit)
         cells: list[Text | str] = [
             row.name,
-            declared,
-            Text(live, style="yellow" if row.drift else ""),
+            row.profile_text or "-",
+            Text(row.live_text, style="yellow" if row.drift else ""),
             row.source or "-",
         ]
         if mysql:
-            cells.append(
-                f"{row.live.global_native} {unit}" if row.live and row.live.global_native else "-"
-            )
+            cells.append(row.global_text or "-")
         cells.append(
             Text(row.verdict, style=_VERDICT_STYLE[row.verdict]) if row.verdict else Text("-")
         )

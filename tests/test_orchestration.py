@@ -106,3 +106,26 @@ def test_an_unknown_target_is_named_with_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(UnknownTargetError) as error:
         make_plan([load(tmp_path)], only=["aws:eu-west-1:parameter-group/nope"])
     assert GROUP_ID in (error.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (aws_target("orders-pg16"), aws_target("Orders-PG16")),  # RDS stores names in lower case
+        (
+            {"provider": "azure", "subscription_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+             "resource_group": "prod", "server": "orders"},
+            {"provider": "azure", "subscription_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+             "resource_group": "PROD", "server": "orders"},
+        ),
+    ],
+)  # fmt: skip
+def test_one_target_spelled_two_ways_is_still_one_target(
+    tmp_path: Path, first: dict[str, str], second: dict[str, str]
+) -> None:
+    memory = MemoryAdapter()
+    one = load(tmp_path, "orders", targets=[first])
+    other = load(tmp_path, "billing", targets=[second])
+    plan = make_plan([one, other], adapter_loader=memory.loader())
+    assert all("in several profiles (orders, billing)" in (t.error or "") for t in plan.targets)
+    assert "name one target" in (plan.targets[0].error or "")

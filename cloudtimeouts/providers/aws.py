@@ -26,10 +26,11 @@ import botocore.exceptions
 
 from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import (
-    PartialWriteError,
+    CloudtimeoutsError,
     ProviderAPIError,
     ProviderAuthError,
     TargetNotAllowedError,
+    WriteError,
 )
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AwsTarget
@@ -121,10 +122,10 @@ class AwsAdapter:
             batch = parameters[start : start + MAX_PARAMETERS_PER_MODIFY]
             try:
                 self._modify(rds, target, batch)
-            except ProviderAPIError as error:
-                if not written:
-                    raise
-                raise PartialWriteError(error.message, written=tuple(written)) from None
+            except CloudtimeoutsError as error:
+                # The failing batch may have reached RDS (a lost response looks like any error).
+                unknown = [parameter["ParameterName"] for parameter in batch]
+                raise WriteError(error.message, written, unknown, error.hint) from None
             written.extend(parameter["ParameterName"] for parameter in batch)
         restart = tuple(change.parameter for change in changes if change.apply == "restart")
         return WriteOutcome(

@@ -33,10 +33,11 @@ from azure.identity import DefaultAzureCredential
 
 from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import (
-    PartialWriteError,
+    CloudtimeoutsError,
     ProviderAPIError,
     ProviderAuthError,
     TargetNotAllowedError,
+    WriteError,
 )
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AzureTarget
@@ -164,10 +165,8 @@ class AzureAdapter:
                         target.resource_group, target.server, change.parameter, update
                     )
                     _wait(poller, target, change.parameter)
-            except ProviderAPIError as error:
-                if not written:
-                    raise
-                raise PartialWriteError(error.message, tuple(written), error.hint) from None
+            except CloudtimeoutsError as error:  # of any kind: what was written must be said
+                raise WriteError(error.message, written, [change.parameter], error.hint) from None
             written.append(change.parameter)
         return tuple(written)
 
@@ -187,11 +186,15 @@ class AzureAdapter:
             ]
         )
         names = ", ".join(change.parameter for change in changes)
-        with _translated(target, f"set {names}"):
-            poller = client.configurations.begin_batch_update(
-                target.resource_group, target.server, batch
-            )
-            _wait(poller, target, names)
+        try:
+            with _translated(target, f"set {names}"):
+                poller = client.configurations.begin_batch_update(
+                    target.resource_group, target.server, batch
+                )
+                _wait(poller, target, names)
+        except CloudtimeoutsError as error:  # one operation: all or none, but which is unknown
+            unknown = [change.parameter for change in changes]
+            raise WriteError(error.message, (), unknown, error.hint) from None
 
     def _client(self, target: AzureTarget, engine: Engine) -> Any:
         key = (target.subscription_id, engine)

@@ -1,0 +1,89 @@
+"""Run one piece of work per target on bounded threads, with a deadline each and an honest stop.
+
+Why not `ThreadPoolExecutor`: its workers are joined at interpreter exit, so one call stuck on a
+black-holed endpoint would hold the whole process; and its `map` blocks the main thread in a way
+that defers Ctrl-C. Here every item runs on a daemon thread, the main thread waits in short slices
+(so signal handlers run at once), an item past its deadline is reported by `on_timeout` and left
+behind, and a stop request keeps items that have not started from starting.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_SLICE_S = 0.1
+
+
+@dataclass
+class Cancellation:
+    """Set by a signal handler: the first request stops new work; a second one stops waiting."""
+
+    requested: threading.Event = field(default_factory=threading.Event)
+    forced: threading.Event = field(default_factory=threading.Event)
+
+    def request(self) -> None:
+        if self.requested.is_set():
+            self.forced.set()
+        self.requested.set()
+
+
+def run_bounded(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    concurrency: int,
+    timeout: float,
+    cancel: Cancellation,
+    on_timeout: Callable[[T], R],
+    on_cancel: Callable[[T], R],
+    on_error: Callable[[T, BaseException], R],
+) -> list[R]:
+    """`work(item)` for each item, at most `concurrency` at once; results in the items' order.
+
+    An item that has not finished `timeout` seconds after it started gets `on_timeout(item)`; one
+    that has not started when a stop is requested gets `on_cancel(item)`; an item still running
+    when a second stop is requested gets `on_timeout(item)` too. An exception escaping `work`
+    becomes `on_error(item, exception)`, so one item can never end the others.
+    """
+    results: dict[int, R] = {}
+    started: dict[int, float] = {}  # running items and when they started
+    finished: queue.Queue[tuple[int, R]] = queue.Queue()
+    waiting = list(range(len(items)))
+
+    def run(index: int) -> None:
+        try:
+            result = work(items[index])
+        except BaseException as error:
+            result = on_error(items[index], error)
+        finished.put((index, result))
+
+    while len(results) < len(items):
+        if cancel.requested.is_set():
+            for index in waiting:
+                results[index] = on_cancel(items[index])
+            waiting = []
+        while waiting and len(started) < max(1, concurrency):
+            index = waiting.pop(0)
+            started[index] = time.monotonic()
+            threading.Thread(target=run, args=(index,), name=f"target-{index}", daemon=True).start()
+        try:
+            index, result = finished.get(timeout=_SLICE_S)
+            if index in started:  # an answer after its deadline was already reported: dropped
+                del started[index]
+                results[index] = result
+        except queue.Empty:
+            pass
+        now = time.monotonic()
+        for index, at in list(started.items()):
+            if now - at > timeout or cancel.forced.is_set():
+                del started[index]  # left behind on its daemon thread; its slot is free again
+                results[index] = on_timeout(items[index])
+    return [results[index] for index in range(len(items))]

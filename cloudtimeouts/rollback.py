@@ -1,0 +1,60 @@
+"""Rollback: a journal's writes turned back into profiles, so the reverse is planned like any plan.
+
+Why profiles: a rollback must be judged exactly as an apply is — re-read before writing, refused
+by the same guard (a rollback that would bring back a timeout Django cannot live with is refused,
+not carried out), restart-bound values only with consent, journaled in its turn. Building one
+profile per journaled target, whose `server` values are the values from before the apply, makes
+`make_plan` and `apply_plan` do all of that with no second code path. The profile is written as
+YAML text and loaded by the same loader as any profile, so a damaged journal is one clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from cloudtimeouts.catalog import Engine, parameters
+from cloudtimeouts.durations import Duration, DurationError
+from cloudtimeouts.journal import JournalError, Restorable, restorable
+from cloudtimeouts.profile import Profile, parse_profile
+
+_SAFE_NAME = re.compile(r"[^a-z0-9-]+")
+
+
+def rollback_profiles(path: Path) -> list[Profile]:
+    """One profile per target with writes to undo; values from before the apply."""
+    by_target: dict[str, list[Restorable]] = defaultdict(list)
+    for entry in restorable(path):
+        by_target[entry.target_id].append(entry)
+    return [_profile(path, index, entries) for index, entries in enumerate(by_target.values())]
+
+
+def _profile(path: Path, index: int, entries: list[Restorable]) -> Profile:
+    first = entries[0]
+    declared, original = first.declared, first.profile
+    try:
+        engine = Engine(original["engine"])
+        units = {name: spec.unit for name, spec in parameters(engine).items()}
+        server = {
+            entry.parameter: Duration.from_native(entry.before, units[entry.parameter]).human()
+            for entry in entries
+        }
+    except (KeyError, ValueError, DurationError) as error:
+        raise JournalError(
+            f"{path}: cannot restore {first.target_id}: {error}",
+            hint="the journal lists the values from before; restore them by hand",
+        ) from None
+    conn_max_age = original.get("conn_max_age")
+    name = _SAFE_NAME.sub("-", f"rollback-{original.get('name', 'profile')}")[:55] + f"-{index}"
+    document = {
+        "name": name,
+        "engine": engine.value,
+        "django": {"conn_max_age": "unlimited" if conn_max_age is None else conn_max_age},
+        "guard": {"margin": original.get("margin", "0s")},
+        "server": server,
+        "targets": [dict(declared)],
+    }
+    # JSON is YAML 1.2: the profile loader reads it, with its own checks and messages.
+    return parse_profile(json.dumps(document, indent=2), f"{path} ({first.target_id})")
