@@ -43,7 +43,7 @@ class JournalError(CloudtimeoutsError):
 def default_path(now: float | None = None) -> Path:
     """A new file under $XDG_STATE_HOME/cloudtimeouts/ (default ~/.local/state/cloudtimeouts/)."""
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    stamp = datetime.fromtimestamp(now or time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.fromtimestamp(time.time() if now is None else now, UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path(state) / "cloudtimeouts" / f"apply-{stamp}-{os.getpid()}.jsonl"
 
 
