@@ -1,7 +1,7 @@
 """The sandbox: the three emulators on loopback, seeded with a small realistic fleet.
 
-AWS is the realistic RDS layer over moto (`aws_rds`), GCP the Cloud SQL Admin API fake
-(`gcp_cloudsql`), Azure the ARM + Entra ID fake (`azure_arm`). The tool reaches them exactly as it
+AWS is the realistic RDS layer over moto (`aws_rds`), GCP the Cloud SQL Admin API emulator
+(`cloudsql`), Azure the ARM + Entra ID fake (`azure_arm`). The tool reaches them exactly as it
 reaches the clouds: through each provider's standard credentials and endpoint variables, which
 `Sandbox.env()` returns. The fleet has settings cloudtimeouts does not manage (they must survive an
 apply) and one unsafe current value (the guard must refuse it until the profile fixes it).
@@ -88,7 +88,7 @@ class Sandbox:
         try:
             from cloudtimeouts.sandbox.aws_rds import RealisticRds
             from cloudtimeouts.sandbox.azure_arm import FakeAzure
-            from cloudtimeouts.sandbox.gcp_cloudsql import FakeCloudSql
+            from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
         except ModuleNotFoundError as error:
             raise ProviderUnavailableError(
                 f"the sandbox needs a package that is not installed ({error.name})",

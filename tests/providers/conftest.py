@@ -18,7 +18,7 @@ import pytest
 
 from cloudtimeouts.profile import GcpTarget
 from cloudtimeouts.sandbox.azure_arm import FakeAzure
-from cloudtimeouts.sandbox.gcp_cloudsql import FakeCloudSql
+from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
 
 _projects = itertools.count(1)
 
@@ -72,6 +72,7 @@ def gcp(
     from cloudtimeouts.providers import gcp as adapter
 
     fake, adc = gcp_server
+    fake.faults.clear()  # the server is shared: no fault rule outlives its test
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
     monkeypatch.setenv("CLOUDTIMEOUTS_GCP_ENDPOINT", fake.base_url)
     # No developer gcloud configuration may leak in (the autouse fixture clears GOOGLE_* only).

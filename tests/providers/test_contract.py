@@ -23,7 +23,7 @@ from cloudtimeouts.providers.base import ProviderAdapter
 from cloudtimeouts.providers.gcp import GcpAdapter
 from cloudtimeouts.sandbox.aws_seed import seed_group
 from cloudtimeouts.sandbox.azure_arm import FakeAzure
-from cloudtimeouts.sandbox.gcp_cloudsql import flag_names
+from cloudtimeouts.sandbox.cloudsql import flag_names
 
 SUB = "00000000-0000-0000-0000-0000000000bb"  # an Azure subscription of the fake
 RG = "contract"
@@ -70,7 +70,7 @@ class AwsHarness:
 
 
 class GcpHarness:
-    """Cloud SQL through the real google-cloud-sql REST client against the wire-level fake."""
+    """Cloud SQL through the real google-cloud-sql REST client against the emulator."""
 
     version: ClassVar[dict[Engine, str]] = {
         Engine.POSTGRES: "POSTGRES_16",

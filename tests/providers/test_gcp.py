@@ -1,10 +1,9 @@
 """GCP specifics the contract suite does not cover, with the real google-cloud-sql client over HTTP
-against the Cloud SQL fake: units, the merged flag list, settingsVersion, flags.list metadata,
+against the Cloud SQL emulator: units, the merged flag list, settingsVersion, flags.list metadata,
 restarts, retries, credentials and error mapping, mostly through the CLI's real entry point."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -14,16 +13,14 @@ from typing import Any
 
 import pytest
 
-from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import ProviderAPIError
-from cloudtimeouts.model import Change
+from cloudtimeouts.model import Change, TargetState, WriteOutcome
+from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.profile import GcpTarget, Target, load_profile
-from cloudtimeouts.model import TargetState, WriteOutcome
 from cloudtimeouts.providers.gcp import GcpAdapter, engine_of_version
-from cloudtimeouts.sandbox import gcp_cloudsql
-from cloudtimeouts.sandbox.gcp_cloudsql import FLAG_TABLE, FlagSpec
+from cloudtimeouts.sandbox.loopback import Fault
 
 REPO = Path(__file__).resolve().parents[2]
 PG_SERVER = (
@@ -57,11 +54,9 @@ def write_profile(
     return path
 
 
-def _with_flag(name: str, **changes: Any) -> tuple[FlagSpec, ...]:
-    """The fake's flag table with one row changed (what flags.list will answer)."""
-    return tuple(
-        dataclasses.replace(spec, **changes) if spec.name == name else spec for spec in FLAG_TABLE
-    )
+def _with_flag(gcp: Any, monkeypatch: pytest.MonkeyPatch, name: str, **changes: Any) -> None:
+    """For this test, the emulator's catalogue with one row changed (what flags.list answers)."""
+    monkeypatch.setattr(gcp.fake, "catalogue", gcp.fake.catalogue.replaced(name, **changes))
 
 
 def _tid(gcp: Any, instance: str) -> str:
@@ -181,8 +176,8 @@ def test_patch_sends_the_full_sorted_list_with_the_settings_version(gcp: Any) ->
     outcome = adapter.write(target, state, [change])
 
     mine = [r for r in gcp.fake.requests if f"/projects/{gcp.project}/" in r.path]
-    (patch,) = [r for r in mine if r.method == "PATCH"]
-    assert patch.body == {
+    (patch,) = [r for r in mine if r.operation == "instances.patch"]
+    assert json.loads(patch.body) == {
         "settings": {
             "settingsVersion": "2",
             "databaseFlags": [
@@ -193,7 +188,7 @@ def test_patch_sends_the_full_sorted_list_with_the_settings_version(gcp: Any) ->
         }
     }
     assert outcome == WriteOutcome(written=("idle_session_timeout",))
-    polls = [r for r in mine if "/operations/" in r.path]
+    polls = [r for r in mine if r.operation == "operations.get"]
     assert len(polls) == 2  # PENDING -> RUNNING -> DONE
 
 
@@ -268,9 +263,9 @@ def test_a_change_to_unnamed_flags_after_the_plan_is_kept(gcp: Any, tmp_path: Pa
 def test_an_unsupported_flag_and_a_missing_instance_fail_only_their_targets(
     cli: Any, gcp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # transaction_timeout is PostgreSQL 17+; here flags.list offers it for POSTGRES_17 only.
-    only_17 = FlagSpec("transaction_timeout", "INTEGER", ("POSTGRES_17",), 0, 2_147_483_647)
-    monkeypatch.setattr(gcp_cloudsql, "FLAG_TABLE", (*FLAG_TABLE, only_17))
+    # transaction_timeout is PostgreSQL 17+: flags.list offers it for POSTGRES_17, not 16 (pinned
+    # here, since the emulator's row for it is marked unverified).
+    _with_flag(gcp, monkeypatch, "transaction_timeout", applies_to=("POSTGRES_17",))
     gcp.add("pg16-db", "POSTGRES_16")
     gcp.add("pg17-db", "POSTGRES_17")
     server = PG_SERVER + "  transaction_timeout: 1min\n"
@@ -304,7 +299,7 @@ def test_an_unsupported_flag_and_a_missing_instance_fail_only_their_targets(
 def test_a_value_outside_flags_list_range_is_refused_before_any_write(
     cli: Any, gcp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gcp_cloudsql, "FLAG_TABLE", _with_flag("wait_timeout", max_value=86400))
+    _with_flag(gcp, monkeypatch, "wait_timeout", max_value=86400)
     gcp.add("shop-db", "MYSQL_8_0")
     server = "  wait_timeout: 2d\n  interactive_timeout: 10min\n"
     profile = write_profile(tmp_path, gcp.project, ["shop-db"], engine="mysql", server=server)
@@ -356,8 +351,8 @@ def test_a_failed_operation_is_reported_with_its_message(
 def test_throttling_and_unavailability_are_retried(cli: Any, gcp: Any, tmp_path: Path) -> None:
     gcp.add("orders-db", "POSTGRES_16")
     profile = write_profile(tmp_path, gcp.project, ["orders-db"])
-    gcp.fake.fail_next(1, 429)
-    gcp.fake.fail_next(2, 503)
+    gcp.fake.faults.add(Fault.THROTTLE, operation="instances.get", nth=1)
+    gcp.fake.faults.add(Fault.SERVER_ERROR, operation="instances.get", rate=1.0, times=2)
 
     result = cli("plan", profile, "--detailed-exitcode")
 
@@ -373,7 +368,7 @@ def test_throttling_that_outlasts_the_retries_is_an_error_with_a_hint(
     monkeypatch.setattr(adapter, "RETRY_DEADLINE_S", 1e-9)  # the first refusal is the last
     gcp.add("orders-db", "POSTGRES_16")
     profile = write_profile(tmp_path, gcp.project, ["orders-db"])
-    gcp.fake.fail_next(1, 429)
+    gcp.fake.faults.add(Fault.THROTTLE, operation="instances.get", nth=1)
 
     result = cli("plan", profile)
 
@@ -385,7 +380,7 @@ def test_throttling_that_outlasts_the_retries_is_an_error_with_a_hint(
 def test_permission_denied_names_the_iam_permission(cli: Any, gcp: Any, tmp_path: Path) -> None:
     gcp.add("orders-db", "POSTGRES_16")
     profile = write_profile(tmp_path, gcp.project, ["orders-db"])
-    gcp.fake.fail_next(1, 403)
+    gcp.fake.deny(gcp.project, "cloudsql.instances.get")
 
     result = cli("plan", profile)
 
@@ -397,8 +392,7 @@ def test_permission_denied_names_the_iam_permission(cli: Any, gcp: Any, tmp_path
 def test_a_restart_bound_flag_needs_allow_restart(
     cli: Any, gcp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    table = _with_flag("tcp_keepalives_idle", requires_restart=True)
-    monkeypatch.setattr(gcp_cloudsql, "FLAG_TABLE", table)
+    _with_flag(gcp, monkeypatch, "tcp_keepalives_idle", requires_restart=True)
     gcp.add("orders-db", "POSTGRES_16")
     server = PG_SERVER + "  tcp_keepalives_idle: 60s\n"
     profile = write_profile(tmp_path, gcp.project, ["orders-db"], server=server)
@@ -436,8 +430,11 @@ def test_flags_list_is_read_once_per_database_version(gcp: Any, tmp_path: Path) 
     plan = make_plan([profile])
 
     assert plan.error_count == 0
-    flag_lists = [r for r in gcp.fake.requests[before:] if r.path.endswith("/flags")]
-    assert sorted(r.query["databaseVersion"] for r in flag_lists) == ["POSTGRES_16", "POSTGRES_17"]
+    flag_lists = [r for r in gcp.fake.requests[before:] if r.operation == "flags.list"]
+    assert sorted(r.query_value("databaseVersion") for r in flag_lists) == [
+        "POSTGRES_16",
+        "POSTGRES_17",
+    ]
 
 
 def test_no_credentials_is_one_clear_error(
@@ -513,7 +510,7 @@ def test_there_are_gcp_example_profiles_for_both_engines() -> None:
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
-def test_example_profile_validates_and_plans_against_the_fake(
+def test_example_profile_validates_and_plans_against_the_emulator(
     cli: Any, gcp: Any, path: Path
 ) -> None:
     assert cli("validate", path).exit_code == 0
