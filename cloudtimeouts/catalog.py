@@ -22,6 +22,8 @@ from cloudtimeouts.durations import Duration, NativeUnit
 
 INT32_MAX = 2_147_483_647
 LONG_TIMEOUT = 31_536_000  # MySQL sql/sql_const.h: 3600*24*365 seconds
+AURORA_POSTGRESQL = "aurora-postgresql"  # the RDS family prefix of Aurora PostgreSQL
+AURORA_MYSQL = "aurora-mysql"
 
 
 class Engine(StrEnum):
@@ -72,12 +74,18 @@ class ParameterSpec:
     summary: str
     provider_defaults: Mapping[Provider, Duration] = field(default_factory=dict)
     provider_apply: Mapping[Provider, ApplyType] = field(default_factory=dict)
+    # Defaults of one platform, keyed by the prefix of its version (an RDS family such as
+    # "aurora-postgresql16"): they win over the provider's and the engine's.
+    platform_defaults: Mapping[str, Duration] = field(default_factory=dict)
 
     @property
     def closes_idle_connections(self) -> bool:
         return self.role is Role.IDLE
 
-    def default_for(self, provider: Provider | None) -> Duration:
+    def default_for(self, provider: Provider | None, version: str = "") -> Duration:
+        for prefix, value in self.platform_defaults.items():
+            if version.startswith(prefix):
+                return value
         if provider is None:
             return self.default
         return self.provider_defaults.get(provider, self.default)
@@ -126,6 +134,9 @@ _POSTGRES = (
         "idle_in_transaction_session_timeout",
         Role.IDLE,
         "closes sessions idle inside an open transaction",
+        # Aurora PostgreSQL sets 86400000 ms (24 h), Source `system` (Aurora User Guide,
+        # AuroraPostgreSQL.Reference.ParameterGroups: "idle_in_transaction_session_timeout").
+        platform_defaults={AURORA_POSTGRESQL: _ms(86_400_000)},
     ),
     _pg_ms("statement_timeout", Role.STATEMENT, "cancels statements running longer than this"),
     _pg_ms("lock_timeout", Role.LOCK, "cancels statements waiting longer than this for a lock"),

@@ -54,8 +54,25 @@ class ParameterState:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberState:
+    """An instance whose own parameter group overrides the target's where it sets a parameter.
+
+    Aurora: a DB parameter group attached to a cluster member overrides the cluster parameter
+    group for the parameters it sets. `parameters` are those the member's group sets (Source
+    `user`), so the guard judges each member's effective value, not only the cluster's.
+    """
+
+    instance: str  # e.g. "search-1 (cluster search)"
+    group: str
+    parameters: Mapping[str, ParameterState]
+
+
+@dataclass(frozen=True, slots=True)
 class TargetState:
     """What a read saw: the parameters the profile manages, and the provider facts the core reads.
+
+    `parameters` holds every managed parameter the target has, set or not: a name missing from
+    it is one the target does not have (for its engine version), and the plan refuses to set it.
 
     `restart_notice` is a provider's words on what a restart-bound change means there (e.g.
     Cloud SQL restarts the instance itself); the plan repeats it next to each such change.
@@ -71,6 +88,7 @@ class TargetState:
     restart_notice: str | None = None
     revision: str | None = None
     whole_list: tuple[tuple[str, str], ...] = ()
+    members: tuple[MemberState, ...] = ()
 
     def fingerprint(self) -> dict[str, str | None]:
         """What must not change between plan and apply."""

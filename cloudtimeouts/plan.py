@@ -13,6 +13,8 @@ from typing import Any
 
 from cloudtimeouts import guard
 from cloudtimeouts.catalog import (
+    AURORA_MYSQL,
+    AURORA_POSTGRESQL,
     ApplyType,
     Engine,
     ParameterSpec,
@@ -111,9 +113,14 @@ def build_target_plan(profile: Profile, target: Target, state: TargetState) -> T
     problems: list[str] = []
     for name, desired_value in profile.server.items():
         spec = specs[name]
-        seen = state.parameters.get(name, ParameterState(name))
+        seen = state.parameters.get(name)
+        if seen is None:  # adapters list every managed parameter the target has, set or not
+            problems.append(
+                f"the target has no parameter {name} ({state.version or 'its version'})"
+            )
+            continue
         desired = spec.to_native_checked(desired_value)
-        current, source = _current(spec, seen, provider)
+        current, source = _current(spec, seen, provider, state.version)
         problem = _target_limit_problem(spec, seen, desired)
         if problem:
             problems.append(problem)
@@ -155,27 +162,35 @@ def build_target_plan(profile: Profile, target: Target, state: TargetState) -> T
 
 def current_idle_timeouts(
     engine: Engine, state: TargetState, provider: Provider
-) -> dict[str, guard.Observed]:
-    """The idle timeouts in force on a target now, as the guard sees them."""
-    observed = {}
+) -> tuple[dict[str, guard.Observed], dict[str, str]]:
+    """The idle timeouts in force on a target now, and those the tool cannot evaluate.
+
+    A value that is not a number in the parameter's unit (an RDS formula such as
+    `{DBInstanceClassMemory/1073741824}` or `LEAST(...)`) is returned apart, never replaced by a
+    default: the guard cannot know when such a timeout closes a connection.
+    """
+    observed, unknown = {}, {}
     for spec in idle_parameters(engine):
-        current, source = _current(spec, state.parameters.get(spec.name), provider)
+        current, source = _current(spec, state.parameters.get(spec.name), provider, state.version)
         try:
             value = Duration.from_native(current, spec.unit)
         except DurationError:
-            continue  # not a number (e.g. an RDS formula); nothing the guard can compare
+            unknown[spec.name] = current
+            continue
         observed[spec.name] = guard.Observed(value, current, source)
-    return observed
+    return observed, unknown
 
 
 def _guard(
     profile: Profile, target: Target, state: TargetState
 ) -> tuple[list[Finding], list[Finding]]:
     provider = Provider(target.provider)
-    current = current_idle_timeouts(profile.engine, state, provider)
+    current, unknown = current_idle_timeouts(profile.engine, state, provider)
     after = guard.effective_idle_timeouts(profile.engine, profile.server, current)
     conn_max_age, margin = profile.django.conn_max_age, profile.guard.margin
     refusals = guard.check(profile.engine, conn_max_age, margin, after, target.id)
+    refusals += _unevaluable(target.id, unknown, profile)
+    refusals += _member_refusals(profile, state, after)
     refused = {refusal.parameter for refusal in refusals}
     now_unsafe = guard.check(profile.engine, conn_max_age, margin, current, target.id)
     warnings = [
@@ -186,14 +201,60 @@ def _guard(
     return refusals, warnings
 
 
+def _unevaluable(where: str, unknown: dict[str, str], profile: Profile) -> list[Finding]:
+    return [
+        Finding(
+            name,
+            f"{where}: {name} = {value!r} is not a number cloudtimeouts can evaluate, so the "
+            f"guard cannot tell when it closes idle connections. Set {name} in the profile.",
+        )
+        for name, value in unknown.items()
+        if name not in profile.server
+    ]
+
+
+def _member_refusals(
+    profile: Profile, state: TargetState, cluster_after: dict[str, guard.Observed]
+) -> list[Finding]:
+    """Aurora: a member instance's DB parameter group overrides the cluster group where it sets a
+    parameter (Aurora User Guide, "Parameter groups for Amazon Aurora"), so each member is judged
+    on its own effective values."""
+    refusals: list[Finding] = []
+    conn_max_age, margin = profile.django.conn_max_age, profile.guard.margin
+    for member in state.members:
+        where = f"{state.target_id} member {member.instance} (DB parameter group {member.group})"
+        overrides, unknown = {}, {}
+        for spec in idle_parameters(profile.engine):
+            seen = member.parameters.get(spec.name)
+            if seen is None or seen.value in (None, ""):
+                continue
+            try:
+                value = Duration.from_native(seen.value, spec.unit)
+            except DurationError:
+                unknown[spec.name] = seen.value
+                continue
+            overrides[spec.name] = guard.Observed(value, seen.value, "target")
+        effective = {**cluster_after, **overrides}
+        refusals += guard.check(profile.engine, conn_max_age, margin, effective, where)
+        refusals += [
+            Finding(
+                name,
+                f"{where}: {name} = {value!r} overrides the cluster's value and is not a "
+                "number cloudtimeouts can evaluate. Set it on the member's group.",
+            )
+            for name, value in unknown.items()
+        ]
+    return refusals
+
+
 def _current(
-    spec: ParameterSpec, seen: ParameterState | None, provider: Provider
+    spec: ParameterSpec, seen: ParameterState | None, provider: Provider, version: str
 ) -> tuple[str, CurrentSource]:
     if seen is not None and seen.value not in (None, ""):
         return seen.value, "default" if seen.value_is_default else "target"  # type: ignore[return-value]
     if seen is not None and seen.default not in (None, ""):
         return seen.default, "default"  # type: ignore[return-value]
-    return spec.default_for(provider).to_native(spec.unit), "default"
+    return spec.default_for(provider, version).to_native(spec.unit), "default"
 
 
 def _same(current: str, desired: str, unit: NativeUnit) -> bool:
@@ -229,12 +290,25 @@ def _target_limit_problem(spec: ParameterSpec, seen: ParameterState, desired: st
 
 
 def offline_violations(profile: Profile) -> list[Finding]:
-    """The guard with no target: declared values, else the engines' documented defaults."""
-    effective = guard.effective_idle_timeouts(profile.engine, profile.server, {})
-    return guard.check(
-        profile.engine,
-        profile.django.conn_max_age,
-        profile.guard.margin,
-        effective,
-        f"profile {profile.name}",
-    )
+    """The guard with no target: declared values, else the documented defaults.
+
+    Offline the platform is unknown, so a target that may be Aurora (an AWS cluster parameter
+    group) is judged with Aurora's defaults too, and the strictest result wins.
+    """
+    platforms = [""]
+    aurora = {Engine.POSTGRES: AURORA_POSTGRESQL, Engine.MYSQL: AURORA_MYSQL}.get(profile.engine)
+    if aurora and any(getattr(t, "cluster_parameter_group", None) for t in profile.targets):
+        platforms.append(aurora)
+    findings: dict[str, Finding] = {}
+    for platform in platforms:
+        defaults = {}
+        for spec in idle_parameters(profile.engine):
+            value = spec.default_for(None, platform)
+            defaults[spec.name] = guard.Observed(value, value.to_native(spec.unit), "default")
+        effective = guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
+        where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
+        for finding in guard.check(
+            profile.engine, profile.django.conn_max_age, profile.guard.margin, effective, where
+        ):
+            findings.setdefault(finding.parameter, finding)
+    return list(findings.values())

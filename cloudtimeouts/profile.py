@@ -1,7 +1,23 @@
-"""Profiles: the typed contract between Django's CONN_MAX_AGE and the servers' timeouts."""
+"""Profiles: the typed contract between Django's CONN_MAX_AGE and the servers' timeouts.
+
+`django.conn_max_age` is at most `CONN_MAX_AGE_MAX` = 2147483647 seconds (INT32_MAX s, about 68
+years). Django computes `time.monotonic() + CONN_MAX_AGE` for every connection, so a value must
+stay a number a float holds exactly and a clock can add without overflowing; 2147483647 is exact
+as a float, longer than any idle timeout an engine allows (PostgreSQL's largest is INT_MAX
+seconds, MySQL's a year), and what every Django database backend stores comfortably. Longer
+lifetimes are spelled `unlimited` (Django's None). Every other duration in a profile (server
+parameters, `guard.margin`) has the same ceiling (`durations.MAXIMUM`) before the engine's own
+range is checked.
+
+Loading is hostile-input safe: `load_profile` reads at most `MAX_PROFILE_BYTES`, and any file
+(binary, not UTF-8, NUL bytes, a directory, unreadable, nested a thousand levels, an alias bomb,
+numbers of thousands of digits, keys of a megabyte) ends in one ProfileError naming file:line,
+at most `MAX_PROBLEMS` problems long, with user input quoted and shortened.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,8 +37,13 @@ from pydantic_core import PydanticCustomError
 
 from cloudtimeouts import yamlsource
 from cloudtimeouts.catalog import PROVIDER_ENGINES, Engine, Provider, parameters
-from cloudtimeouts.durations import Duration, DurationError
+from cloudtimeouts.durations import Duration, DurationError, DurationTooLongError, shown
 from cloudtimeouts.errors import ProfileError
+
+CONN_MAX_AGE_MAX = 2_147_483_647  # seconds: INT32_MAX, ~68 years; why: see the module docstring
+MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB; more is refused unread
+MAX_PROBLEMS = 20  # problems reported per file; the rest are counted
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 _DURATION_PATTERN = r"^(\d+(\.\d+)?|(\d+(\.\d+)?\s*(us|ms|s|min|h|d)\s*)+|off|disabled)$"
 
@@ -47,13 +68,29 @@ def _parse_conn_max_age(raw: object) -> int | None:
             "conn_max_age: off is ambiguous: write 0 (close the connection after each "
             "request) or unlimited (keep it open forever, Django's None)",
         )
-    duration = _parse_duration(raw)
+    try:
+        duration = Duration.parse(raw)
+    except DurationTooLongError:
+        raise _conn_max_age_too_long(raw) from None
+    except DurationError as error:
+        raise PydanticCustomError("duration", str(error)) from None
     whole, rest = divmod(duration.microseconds, 1_000_000)
     if rest:
         raise PydanticCustomError(
             "conn_max_age", f"conn_max_age is whole seconds in Django; {duration} is not"
         )
+    if whole > CONN_MAX_AGE_MAX:
+        raise _conn_max_age_too_long(raw)
     return whole
+
+
+def _conn_max_age_too_long(raw: object) -> PydanticCustomError:
+    return PydanticCustomError(
+        "conn_max_age",
+        f"{shown(raw)} is more than the maximum of {CONN_MAX_AGE_MAX} seconds (about 68 years): "
+        "Django adds CONN_MAX_AGE to its clock; for a connection that is never closed by age, "
+        "write unlimited",
+    )
 
 
 DurationField = Annotated[
@@ -133,6 +170,12 @@ class AwsTarget(_Strict):
     def id(self) -> str:
         return f"aws:{self.region}:{self.group_kind}/{self.group_name}"
 
+    @property
+    def key(self) -> str:
+        """The id as RDS compares it: parameter group names are stored in lower case (RDS API
+        Reference, CreateDBParameterGroup: "This value is stored as a lowercase string")."""
+        return self.id.lower()
+
 
 class GcpTarget(_Strict):
     provider: Literal["gcp"]
@@ -142,6 +185,11 @@ class GcpTarget(_Strict):
     @property
     def id(self) -> str:
         return f"gcp:{self.project}:instance/{self.instance}"
+
+    @property
+    def key(self) -> str:
+        """Project ids and instance names are lower case by Cloud SQL's own naming rules."""
+        return self.id.lower()
 
 
 class AzureTarget(_Strict):
@@ -153,6 +201,12 @@ class AzureTarget(_Strict):
     @property
     def id(self) -> str:
         return f"azure:{self.subscription_id}:{self.resource_group}:server/{self.server}"
+
+    @property
+    def key(self) -> str:
+        """The id as ARM compares it: resource group and resource names are not case-sensitive
+        (Azure Resource Manager, "Naming rules and restrictions for Azure resources")."""
+        return self.id.lower()
 
 
 Target = Annotated[AwsTarget | GcpTarget | AzureTarget, Field(discriminator="provider")]
@@ -180,19 +234,18 @@ class Profile(_Strict):
         for name, value in server.items():
             spec = known.get(name)
             if spec is None:
+                message = (
+                    f"{_key(name)} is not a parameter cloudtimeouts manages for {engine.value}; "
+                    f"choose one of: {', '.join(known)}"
+                )
                 raise PydanticCustomError(
-                    "unknown_parameter",
-                    "{parameter} is not a parameter cloudtimeouts manages for {engine}; "
-                    "choose one of: {choices}",
-                    {"parameter": name, "engine": engine.value, "choices": ", ".join(known)},
+                    "unknown_parameter", "{message}", {"parameter": name, "message": message}
                 )
             try:
                 spec.to_native_checked(value)
             except (DurationError, ValueError) as error:
                 raise PydanticCustomError(
-                    "parameter_value",
-                    "{problem}",
-                    {"parameter": name, "problem": str(error)},
+                    "parameter_value", "{message}", {"parameter": name, "message": str(error)}
                 ) from None
         return server
 
@@ -234,6 +287,8 @@ def profile_json_schema() -> dict[str, Any]:
 
 def parse_profile(text: str, source: str = "<profile>") -> Profile:
     """Validate YAML text; every problem is reported as source:line."""
+    if len(text) > MAX_PROFILE_BYTES:  # load_profile never reads more; library callers might
+        raise ProfileError(source, [(None, _too_large())])
     try:
         loaded = yamlsource.load(text)
     except yamlsource.YamlSourceError as error:
@@ -245,18 +300,47 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
     try:
         return Profile.model_validate(loaded.data)
     except ValidationError as error:
-        raise ProfileError(source, [_describe(item, loaded) for item in error.errors()]) from None
+        items = error.errors()
+        problems = [_describe(item, loaded) for item in items[:MAX_PROBLEMS]]
+        if len(items) > MAX_PROBLEMS:
+            problems.append((None, f"… and {len(items) - MAX_PROBLEMS} more problem(s)"))
+        raise ProfileError(source, problems) from None
 
 
 def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile file; whatever the file is, failure is one ProfileError."""
     path = Path(path)
+    source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_PROFILE_BYTES + 1)
     except FileNotFoundError:
-        raise ProfileError(str(path), [(None, "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProfileError(str(path), [(None, f"cannot be read: {error}")]) from None
-    return parse_profile(text, str(path))
+        raise ProfileError(source, [(None, "no such file")]) from None
+    except IsADirectoryError:
+        raise ProfileError(source, [(None, "is a directory, not a profile file")]) from None
+    except PermissionError:
+        raise ProfileError(source, [(None, "cannot be read: permission denied")]) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ProfileError(source, [(None, f"cannot be read: {reason}")]) from None
+    except ValueError:  # open() refuses a path with a NUL byte before the OS sees it
+        raise ProfileError(shown(source), [(None, "is not a file name (a NUL byte)")]) from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise ProfileError(source, [(None, _too_large())])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start]
+        raise ProfileError(
+            source,
+            [(line, f"the file is not UTF-8 text (byte 0x{byte:02x}); a profile is YAML text")],
+        ) from None
+    return parse_profile(text, source)
+
+
+def _too_large() -> str:
+    return f"is larger than {MAX_PROFILE_BYTES >> 20} MiB; a profile is a short text file"
 
 
 def _describe(item: Any, loaded: yamlsource.LoadedYaml) -> tuple[int | None, str]:
@@ -266,26 +350,35 @@ def _describe(item: Any, loaded: yamlsource.LoadedYaml) -> tuple[int | None, str
         path.append(ctx["parameter"])
     if "index" in ctx:
         path.append(ctx["index"])
-    dotted = ".".join(str(part) for part in path)
+    dotted = ".".join(_key(part) for part in path)
     kind = item["type"]
     if kind == "extra_forbidden":
         parent = _allowed_keys(item["loc"][:-1])
         choices = f" (allowed: {', '.join(parent)})" if parent else ""
-        message = f"unknown key {path[-1]!r}{choices}"
+        message = f"unknown key {shown(path[-1])}{choices}"
     elif kind == "missing":
         message = f"{dotted}: required key is missing"
     elif kind == "enum" and path == ["engine"]:
         message = (
-            f"engine: {item['input']!r} is not an engine; choose one of: postgres, mysql, mariadb"
+            f"engine: {shown(item['input'])} is not an engine; "
+            "choose one of: postgres, mysql, mariadb"
         )
     elif kind == "union_tag_invalid":
-        provider = item["ctx"].get("tag")
-        message = f"{dotted}: provider {provider!r} is unknown; choose one of: aws, gcp, azure"
+        provider = shown(ctx.get("tag"))
+        message = f"{dotted}: provider {provider} is unknown; choose one of: aws, gcp, azure"
     elif kind == "union_tag_not_found":
         message = f"{dotted}: each target needs provider: aws, gcp or azure"
     else:
-        message = f"{dotted}: {item['msg']}" if dotted else item["msg"]
+        text = ctx.get("message", item["msg"])  # ours, unformatted: user text stays as written
+        message = f"{dotted}: {text}" if dotted else text
     return loaded.line_of(tuple(path)), message
+
+
+def _key(part: str | int) -> str:
+    """A path part as messages show it: plain names as is, anything else quoted and short."""
+    if isinstance(part, int) or _PLAIN_KEY.match(part):
+        return str(part)
+    return shown(part)
 
 
 _TARGET_MODELS: dict[str, type[BaseModel]] = {

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from cloudtimeouts.catalog import ApplyType, Engine
-from cloudtimeouts.model import ParameterState, TargetState
+from cloudtimeouts.catalog import ApplyType, Engine, parameters
+from cloudtimeouts.model import MemberState, ParameterState, TargetState
 from cloudtimeouts.plan import Plan, build_target_plan, offline_violations
 from cloudtimeouts.profile import Profile, parse_profile
 
@@ -21,8 +21,13 @@ def profile(server: str, conn_max_age: str = "5min", engine: str = "postgres") -
     )
 
 
-def state(*parameters: ParameterState, engine: Engine = Engine.POSTGRES) -> TargetState:
-    return TargetState("aws:eu-west-1:parameter-group/g", engine, {p.name: p for p in parameters})
+def state(*seen: ParameterState, engine: Engine = Engine.POSTGRES) -> TargetState:
+    """A target that has every catalog parameter of engine (unset) except `transaction_timeout`,
+    with `seen` as given."""
+    has = {
+        name: ParameterState(name) for name in parameters(engine) if name != "transaction_timeout"
+    }
+    return TargetState("aws:eu-west-1:parameter-group/g", engine, has | {p.name: p for p in seen})
 
 
 def plan_for(p: Profile, s: TargetState):  # type: ignore[no-untyped-def]
@@ -121,3 +126,81 @@ def test_a_target_that_counts_in_another_unit_is_an_error_at_plan_time(
     if error:
         assert "counts idle_session_timeout in seconds" in (result.error or "")
         assert result.changes == ()
+
+
+def test_a_parameter_the_target_does_not_have_is_an_error_before_any_write() -> None:
+    result = plan_for(profile("transaction_timeout: 1min"), state())
+    assert result.error is not None and "has no parameter transaction_timeout" in result.error
+    assert result.changes == ()
+
+
+@pytest.mark.parametrize(
+    "formula", ["{DBInstanceClassMemory/1073741824}", "LEAST({DBInstanceClassMemory/9531392},5000)"]
+)
+def test_an_idle_timeout_the_tool_cannot_evaluate_is_refused_unless_the_profile_sets_it(
+    formula: str,
+) -> None:
+    seen = ParameterState("idle_session_timeout", formula)
+    refused = plan_for(
+        profile("statement_timeout: 30s"), state(seen, ParameterState("statement_timeout", "0"))
+    )
+    (refusal,) = refused.refusals
+    assert refusal.parameter == "idle_session_timeout" and repr(formula) in refusal.message
+    fixed = plan_for(profile("idle_session_timeout: 10min"), state(seen))
+    assert fixed.refusals == () and [c.parameter for c in fixed.changes] == ["idle_session_timeout"]
+
+
+def test_an_aurora_member_group_overrides_the_cluster_and_is_judged_on_its_own() -> None:
+    member = MemberState(
+        "search-1 (cluster search)",
+        "search-instances",
+        {"idle_session_timeout": ParameterState("idle_session_timeout", "60000")},
+    )
+    cluster = TargetState(
+        "aws:eu-west-1:cluster-parameter-group/g",
+        Engine.POSTGRES,
+        {"idle_session_timeout": ParameterState("idle_session_timeout", "0")},
+        members=(member,),
+    )
+    result = plan_for(profile("idle_session_timeout: 10min"), cluster)
+    (refusal,) = result.refusals
+    assert (
+        "member search-1 (cluster search) (DB parameter group search-instances)" in refusal.message
+    )
+    assert "60000 ms" in refusal.message
+    safe_member = MemberState("search-1 (cluster search)", "search-instances", {})
+    ok = plan_for(
+        profile("idle_session_timeout: 10min"),
+        TargetState(cluster.target_id, Engine.POSTGRES, cluster.parameters, members=(safe_member,)),
+    )
+    assert ok.refusals == ()
+
+
+def test_aurora_postgresql_keeps_idle_transactions_for_24_hours_by_default() -> None:
+    aurora = TargetState(
+        "aws:eu-west-1:cluster-parameter-group/g",
+        Engine.POSTGRES,
+        {
+            "idle_in_transaction_session_timeout": ParameterState(
+                "idle_in_transaction_session_timeout"
+            )
+        },
+        version="aurora-postgresql16",
+    )
+    result = plan_for(profile("", conn_max_age="unlimited"), aurora)
+    assert [r.parameter for r in result.refusals] == ["idle_in_transaction_session_timeout"]
+    assert "86400000 ms" in result.refusals[0].message
+
+
+def test_offline_a_cluster_group_is_judged_with_aurora_defaults_too() -> None:
+    cluster = parse_profile(
+        "name: search\nengine: postgres\ndjango: {conn_max_age: unlimited}\n"
+        "server: {idle_session_timeout: 0}\ntargets:\n"
+        "  - {provider: aws, region: eu-west-1, cluster_parameter_group: search}\n",
+        "t.yaml",
+    )
+    (refusal,) = offline_violations(cluster)
+    assert refusal.parameter == "idle_in_transaction_session_timeout"
+    assert "on aurora-postgresql" in refusal.message
+    instance_only = profile("idle_session_timeout: 0", conn_max_age="unlimited")
+    assert offline_violations(instance_only) == []

@@ -59,6 +59,7 @@ def test_plan_text_golden() -> None:
         "aws:eu-west-1:parameter-group/orders-pg16",
         Engine.POSTGRES,
         {
+            "idle_session_timeout": ParameterState("idle_session_timeout", None),
             "idle_in_transaction_session_timeout": ParameterState(
                 "idle_in_transaction_session_timeout", "60000"
             ),

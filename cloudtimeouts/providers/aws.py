@@ -32,7 +32,7 @@ from cloudtimeouts.errors import (
     TargetNotAllowedError,
     WriteError,
 )
-from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
+from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AwsTarget
 
 MAX_PARAMETERS_PER_MODIFY = 20  # ModifyDBParameterGroup: "You can modify up to 20 parameters"
@@ -98,12 +98,60 @@ class AwsAdapter:
             for raw in self._describe_parameters(rds, target)
             if raw["ParameterName"] in wanted
         }
+        members = () if target.parameter_group else self._members(rds, target, wanted)
         return TargetState(
-            target_id=target.id,
-            engine=engine,
-            parameters=found,
-            version=family,
+            target_id=target.id, engine=engine, parameters=found, version=family, members=members
         )
+
+    def _members(self, rds: Any, target: AwsTarget, wanted: set[str]) -> tuple[MemberState, ...]:
+        """Every instance of every cluster using the cluster group, with what its own DB
+        parameter group sets: there it overrides the cluster group (Aurora User Guide,
+        "Parameter groups for Amazon Aurora")."""
+        name = target.group_name.lower()  # RDS stores group names in lower case
+        members, groups = [], {}
+        with _translated(target, "DescribeDBClusters"):
+            for page in rds.get_paginator("describe_db_clusters").paginate():
+                for cluster in page.get("DBClusters", []):
+                    if str(cluster.get("DBClusterParameterGroup", "")).lower() != name:
+                        continue
+                    for member in cluster.get("DBClusterMembers", []):
+                        members.append(
+                            (cluster["DBClusterIdentifier"], member["DBInstanceIdentifier"])
+                        )
+        result = []
+        for cluster_id, instance_id in members:
+            with _translated(target, "DescribeDBInstances"):
+                (instance,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)[
+                    "DBInstances"
+                ]
+            for group in instance.get("DBParameterGroups", []):
+                group_name = group["DBParameterGroupName"]
+                if group_name not in groups:
+                    groups[group_name] = self._user_set(rds, target, group_name, wanted)
+                result.append(
+                    MemberState(
+                        f"{instance_id} (cluster {cluster_id})", group_name, groups[group_name]
+                    )
+                )
+        return tuple(result)
+
+    def _user_set(
+        self, rds: Any, target: AwsTarget, group: str, wanted: set[str]
+    ) -> dict[str, ParameterState]:
+        """The parameters a DB parameter group sets itself (Source=user)."""
+        paginator = rds.get_paginator("describe_db_parameters")
+        with _translated(target, "DescribeDBParameters"):
+            pages = paginator.paginate(
+                DBParameterGroupName=group,
+                Source="user",
+                PaginationConfig={"PageSize": PAGE_SIZE},
+            )
+            return {
+                raw["ParameterName"]: _parameter_state(raw)
+                for page in pages
+                for raw in page.get("Parameters", [])
+                if raw["ParameterName"] in wanted
+            }
 
     def write(
         self, target: AwsTarget, state: TargetState, changes: Sequence[Change]

@@ -137,9 +137,10 @@ class GcpAdapter:
         offered = self._offered_flags(target, clients, version)
         current = tuple((flag.name, flag.value) for flag in instance.settings.database_flags)
         values = dict(current)
-        parameters = {
-            name: _parameter_state(name, values.get(name), offered.get(name), version)
+        parameters = {  # a flag flags.list does not offer for this version: the target lacks it
+            name: _parameter_state(values.get(name), offered[name])
             for name in names
+            if name in offered
         }
         return TargetState(
             target_id=target.id,
@@ -246,22 +247,12 @@ class GcpAdapter:
             )
 
 
-def _parameter_state(
-    name: str, value: str | None, flag: Any | None, version: str
-) -> ParameterState:
-    if flag is None:
-        return ParameterState(
-            name=name,
-            value=value,
-            modifiable=False,
-            unmodifiable_reason=f"not supported by Cloud SQL for {version}: "
-            "flags.list does not offer it",
-        )
+def _parameter_state(value: str | None, flag: Any) -> ParameterState:
     allowed = None
     if flag.type_ == _INTEGER and flag.min_value is not None and flag.max_value is not None:
         allowed = (Decimal(flag.min_value), Decimal(flag.max_value))
     return ParameterState(
-        name=name,
+        name=flag.name,
         value=value,  # None when the instance does not set it: Cloud SQL's default applies
         allowed=allowed,
         apply_type=ApplyType.STATIC if flag.requires_restart else ApplyType.DYNAMIC,

@@ -1,7 +1,7 @@
 """An in-memory ProviderAdapter, for testing orchestration without any cloud or emulator.
 
-It keeps parameters per target id and honours the adapter contract: `read` returns the managed
-parameters or raises, `write` writes exactly the changes it is given.
+It keeps parameters per target id and honours the adapter contract: `read` returns every managed
+parameter the target has (all of them, less `missing`), `write` writes exactly the changes given.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ class MemoryAdapter:
     def __init__(self) -> None:
         self.values: dict[str, dict[str, str]] = {}
         self.static: set[str] = set()  # parameters that take effect only after a restart
+        self.missing: set[str] = set()  # parameters the target does not have
         self.writes: list[tuple[str, tuple[str, ...]]] = []
 
     def read(self, target: Target, engine: Engine, names: Collection[str]) -> TargetState:
@@ -32,7 +33,7 @@ class MemoryAdapter:
                     apply_type=ApplyType.STATIC if name in self.static else ApplyType.DYNAMIC,
                 )
                 for name in names
-                if name in stored or name in self.static
+                if name not in self.missing
             },
         )
 
