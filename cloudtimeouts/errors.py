@@ -87,7 +87,9 @@ class WriteError(CloudtimeoutsError):
     """A write failed: `written` the cloud confirmed, `unknown` it may or may not have applied.
 
     Every other change given to the write was not sent. The orchestration reconciles `unknown`
-    by reading the target, never by sending the write again.
+    by reading the target, never by sending the write again. `in_flight` says the cloud may still
+    be applying it (an operation not known to have ended): then a value that still reads as
+    before is not proof that it was not written, and it stays unknown.
     """
 
     def __init__(
@@ -96,7 +98,10 @@ class WriteError(CloudtimeoutsError):
         written: Sequence[str] = (),
         unknown: Sequence[str] = (),
         hint: str | None = None,
+        *,
+        in_flight: bool = False,
     ) -> None:
         self.written = tuple(written)
         self.unknown = tuple(unknown)
+        self.in_flight = in_flight
         super().__init__(message, hint)

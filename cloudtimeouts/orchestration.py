@@ -282,9 +282,18 @@ class _ApplyRun:
         )
 
     def _reconcile(
-        self, planned: TargetPlan, written: Sequence[str], unknown: Sequence[str], error: str
+        self,
+        planned: TargetPlan,
+        written: Sequence[str],
+        unknown: Sequence[str],
+        error: str,
+        in_flight: bool = False,
     ) -> TargetResult:
-        """After a failed write, read the target to learn what the unknown requests did."""
+        """After a failed write, read the target to learn what the unknown requests did.
+
+        A value that reads as desired was written. One that reads as before was not — unless the
+        write may still be in flight, when it stays unknown.
+        """
         names = [change.parameter for change in planned.changes]
         written, unknown = list(written), [n for n in unknown if n not in written]
         not_written = [n for n in names if n not in written and n not in unknown]
@@ -302,7 +311,7 @@ class _ApplyRun:
                     if _same_value(value, change.desired, change):
                         written.append(change.parameter)
                         unknown.remove(change.parameter)
-                    elif _same_value(value, change.current, change):
+                    elif not in_flight and _same_value(value, change.current, change):
                         not_written.append(change.parameter)
                         unknown.remove(change.parameter)
         return self._finish(
@@ -387,9 +396,8 @@ class _ApplyRun:
         )
 
     def crashed(self, planned: TargetPlan, error: BaseException) -> TargetResult:
-        return self._reconcile(
-            planned, (), [c.parameter for c in planned.changes], _unexpected(error)
-        )
+        names = [c.parameter for c in planned.changes]
+        return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
 
 
 def _journal_rows(changes: Any) -> list[tuple[str, str, str, str]]:

@@ -14,8 +14,11 @@ class ProviderAdapter(Protocol):
     """Translate between a cloud API and the core's plain data. Nothing more.
 
     `read` paginates fully and raises a CloudtimeoutsError on any failure: it never returns a
-    partial or empty result in place of an error. `write` performs exactly the changes it is given
-    (already planned and guarded) and never diffs.
+    partial or empty result in place of an error; its state lists every managed parameter the
+    target has. `write` performs exactly the changes it is given (already planned and guarded)
+    and never diffs. When a write fails it raises `WriteError` naming what the cloud confirmed
+    and what may have reached it; any other CloudtimeoutsError means the cloud refused the write
+    and applied nothing. A request that is not idempotent is never sent twice.
     """
 
     def read(self, target: Target, engine: Engine, names: Collection[str]) -> TargetState: ...

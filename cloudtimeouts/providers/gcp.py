@@ -36,10 +36,12 @@ from google.cloud import sqladmin_v1beta4 as sql
 
 from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import (
+    CloudtimeoutsError,
     ProviderAPIError,
     ProviderAuthError,
     TargetChangedError,
     TargetNotAllowedError,
+    WriteError,
 )
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import GcpTarget
@@ -166,11 +168,31 @@ class GcpAdapter:
             "body": {"settings": {"database_flags": flags, "settings_version": settings_version}},
         }
         offered = self._flags.get(state.version, {})
-        with _translated(target, "instances.patch", clients, suspects=_unoffered(merged, offered)):
-            operation = clients.instances.patch(
-                request=request, retry=_retry(), timeout=CALL_TIMEOUT_S
-            )
-        self._wait(target, clients, operation)
+        names = [change.parameter for change in changes]
+        refused = False  # Cloud SQL answered 4xx: it applied nothing
+        try:
+            with _translated(target, "instances.patch", clients, _unoffered(merged, offered)):
+                # Not idempotent (settingsVersion moves on): only a 429, which Cloud SQL answers
+                # without doing anything, is sent again. A 5xx, a reset or a timeout may have
+                # reached Cloud SQL: never resend, settle and let the caller read.
+                try:
+                    operation = self._patch(clients, request)
+                except gexc.ClientError as answer:
+                    refused = answer.code not in (408, 429)
+                    raise
+        except TargetChangedError:
+            raise  # 412 on the one attempt: the instance changed since the read, nothing applied
+        except CloudtimeoutsError as error:
+            if refused:
+                raise
+            settled = self._settle(target, clients)
+            raise WriteError(error.message, (), names, error.hint, in_flight=not settled) from None
+        try:
+            self._wait(target, clients, operation)
+        except CloudtimeoutsError as error:
+            if isinstance(error, ProviderAPIError) and error.operation == "instances.patch":
+                raise  # the operation ended in an error: Cloud SQL applied nothing from it
+            raise WriteError(error.message, (), names, error.hint, in_flight=True) from None
         restart = [change.parameter for change in changes if change.apply == "restart"]
         notes = ()
         if restart:
@@ -211,6 +233,40 @@ class GcpAdapter:
                     )
                 self._flags[version] = {flag.name: flag for flag in listed.items}
             return self._flags[version]
+
+    @staticmethod
+    def _patch(clients: _Clients, request: Mapping[str, Any]) -> Any:
+        return clients.instances.patch(
+            request=request,
+            retry=gretry.Retry(
+                predicate=gretry.if_exception_type(gexc.TooManyRequests),
+                initial=RETRY_INITIAL_S,
+                maximum=RETRY_MAXIMUM_S,
+                multiplier=RETRY_MULTIPLIER,
+                timeout=RETRY_DEADLINE_S,
+            ),
+            timeout=CALL_TIMEOUT_S,
+        )
+
+    def _settle(self, target: GcpTarget, clients: _Clients) -> bool:
+        """Wait for every operation still running on the instance; False if that is unknown.
+
+        After a lost answer to instances.patch the operation may exist and still run: reading the
+        flags before it ends would call a write that is about to happen "not written".
+        """
+        try:
+            with _translated(target, "operations.list", clients):
+                listed = clients.operations.list(
+                    request={"project": target.project, "instance": target.instance},
+                    retry=_retry(gexc.InternalServerError),
+                    timeout=CALL_TIMEOUT_S,
+                )
+                running = [op for op in listed if op.status != _DONE]
+            for operation in running:
+                self._wait(target, clients, operation)
+        except CloudtimeoutsError:
+            return False
+        return True
 
     def _wait(self, target: GcpTarget, clients: _Clients, operation: Any) -> None:
         """Poll operations.get until DONE (bounded); an operation error becomes an API error."""
