@@ -86,6 +86,11 @@ def make_plan(
     def failed(why: str) -> Callable[[tuple[Profile, Target]], TargetPlan]:
         return lambda pair: failed_target_plan(pair[0], pair[1], f"{pair[1].id}: {why}")
 
+    def silent(pair: tuple[Profile, Target]) -> TargetPlan:
+        where = adapters.endpoint(pair[1])
+        why = f"no answer from {where} within {timeout:g} s; not read (--timeout changes it)"
+        return failed(why)(pair)
+
     return Plan(
         targets=tuple(
             run_bounded(
@@ -94,7 +99,7 @@ def make_plan(
                 concurrency=MAX_CONCURRENT_TARGETS,
                 timeout=timeout,
                 cancel=cancel or Cancellation(),
-                on_timeout=failed(f"no answer within {timeout:g} s; not read"),
+                on_timeout=silent,
                 on_cancel=failed("interrupted before it was read"),
                 on_error=lambda pair, error: failed_target_plan(
                     pair[0], pair[1], f"{pair[1].id}: {_unexpected(error)}"
@@ -381,7 +386,11 @@ class _ApplyRun:
         names = tuple(change.parameter for change in planned.changes)
         with self._lock:
             sent = planned.id in self._sent
-        why = "interrupted" if self.cancel.forced.is_set() else "no answer in time"
+        why = (
+            "interrupted"
+            if self.cancel.forced.is_set()
+            else f"no answer from {self.adapters.endpoint(planned.target)} in time"
+        )
         if not sent:
             return TargetResult(
                 planned.id, "failed", not_written=names, error=f"{why}; not written"
@@ -471,6 +480,12 @@ class _Adapters:
         if isinstance(adapter, ProviderUnavailableError):
             raise adapter
         return adapter
+
+    def endpoint(self, target: Target) -> str:
+        try:
+            return self.get(Provider(target.provider)).endpoint(target)
+        except Exception:
+            return f"the {target.provider} API"
 
     def _load(self, provider: Provider) -> None:
         try:

@@ -69,7 +69,9 @@ def _client_config() -> botocore.config.Config:
     return botocore.config.Config(
         retries={
             "mode": os.environ.get("AWS_RETRY_MODE", "standard"),  # type: ignore[typeddict-item]
-            "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "6")),
+            # AWS_MAX_ATTEMPTS counts every attempt, the first included (botocore's
+            # total_max_attempts; its `max_attempts` key would count retries only).
+            "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "6")),
         },
         connect_timeout=10,
         read_timeout=30,
@@ -102,6 +104,10 @@ class AwsAdapter:
         return TargetState(
             target_id=target.id, engine=engine, parameters=found, version=family, members=members
         )
+
+    def endpoint(self, target: AwsTarget) -> str:
+        url = os.environ.get("AWS_ENDPOINT_URL_RDS") or os.environ.get("AWS_ENDPOINT_URL")
+        return url or f"https://rds.{target.region}.amazonaws.com"
 
     def _members(self, rds: Any, target: AwsTarget, wanted: set[str]) -> tuple[MemberState, ...]:
         """Every instance of every cluster using the cluster group, with what its own DB

@@ -88,6 +88,10 @@ class AzureAdapter:
         self._lock = threading.Lock()
         self._endpoint = os.environ.get(ENDPOINT_VARIABLE, PUBLIC_ENDPOINT).rstrip("/")
 
+    def endpoint(self, target: AzureTarget) -> str:
+        authority = os.environ.get("AZURE_AUTHORITY_HOST") or "https://login.microsoftonline.com"
+        return f"{self._endpoint} (sign-in: {authority})"
+
     def read(self, target: AzureTarget, engine: Engine, names: Collection[str]) -> TargetState:
         client = self._client(target, engine)
         with _translated(target, "read the server"):

@@ -26,3 +26,7 @@ class ProviderAdapter(Protocol):
     def write(
         self, target: Target, state: TargetState, changes: Sequence[Change]
     ) -> WriteOutcome: ...
+
+    def endpoint(self, target: Target) -> str:
+        """The API endpoint(s) a target is reached through, for 'no answer from …' errors."""
+        ...

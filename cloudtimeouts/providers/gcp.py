@@ -126,6 +126,9 @@ class GcpAdapter:
         self._flags: dict[str, Mapping[str, Any]] = {}
         self._flag_locks: dict[str, threading.Lock] = {}
 
+    def endpoint(self, target: GcpTarget) -> str:
+        return os.environ.get(ENDPOINT_VARIABLE) or "https://sqladmin.googleapis.com"
+
     def read(self, target: GcpTarget, engine: Engine, names: Collection[str]) -> TargetState:
         clients = self._get_clients(target)
         with _translated(target, "instances.get", clients):

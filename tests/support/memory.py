@@ -43,5 +43,8 @@ class MemoryAdapter:
             self.values.setdefault(target.id, {})[change.parameter] = change.desired
         return WriteOutcome(written=tuple(change.parameter for change in changes))
 
+    def endpoint(self, target: Target) -> str:
+        return "memory://"
+
     def loader(self) -> Callable[[Provider], ProviderAdapter]:
         return lambda provider: self

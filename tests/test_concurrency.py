@@ -1,0 +1,77 @@
+"""run_bounded: deadlines, a stop request and escaping exceptions, each per item."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from cloudtimeouts.concurrency import Cancellation, run_bounded
+
+
+def run(work, items, *, timeout=5.0, cancel=None, concurrency=4):  # type: ignore[no-untyped-def]
+    return run_bounded(
+        work,
+        items,
+        concurrency=concurrency,
+        timeout=timeout,
+        cancel=cancel or Cancellation(),
+        on_timeout=lambda item: ("timeout", item),
+        on_cancel=lambda item: ("cancelled", item),
+        on_error=lambda item, error: ("error", f"{item}: {error}"),
+    )
+
+
+def test_results_keep_the_order_of_the_items() -> None:
+    assert run(lambda n: ("ok", n * n), [3, 1, 2]) == [("ok", 9), ("ok", 1), ("ok", 4)]
+
+
+def test_an_item_past_its_deadline_is_reported_and_frees_its_slot() -> None:
+    hang = threading.Event()
+    started = time.monotonic()
+
+    def work(n: int) -> tuple[str, int]:
+        if n == 0:
+            hang.wait()  # a black-holed endpoint
+        return ("ok", n)
+
+    results = run(work, [0, 1, 2], timeout=0.5, concurrency=1)
+    assert results == [("timeout", 0), ("ok", 1), ("ok", 2)]
+    assert time.monotonic() - started < 3
+    hang.set()
+
+
+def test_a_stop_request_keeps_waiting_items_from_starting() -> None:
+    cancel = Cancellation()
+
+    def work(n: int) -> tuple[str, int]:
+        cancel.request()  # as if Ctrl-C came while the first item ran
+        return ("ok", n)
+
+    assert run(work, [1, 2, 3], cancel=cancel, concurrency=1) == [
+        ("ok", 1),
+        ("cancelled", 2),
+        ("cancelled", 3),
+    ]
+
+
+def test_a_second_stop_request_stops_waiting_for_running_items() -> None:
+    cancel = Cancellation()
+    hang = threading.Event()
+
+    def work(n: int) -> tuple[str, int]:
+        cancel.request()
+        cancel.request()
+        hang.wait()
+        return ("ok", n)
+
+    assert run(work, [1], cancel=cancel, timeout=30) == [("timeout", 1)]
+    hang.set()
+
+
+def test_an_exception_is_that_items_result_only() -> None:
+    def work(n: int) -> tuple[str, int]:
+        if n == 2:
+            raise ConnectionResetError("reset by peer")
+        return ("ok", n)
+
+    assert run(work, [1, 2, 3]) == [("ok", 1), ("error", "2: reset by peer"), ("ok", 3)]
