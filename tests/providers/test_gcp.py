@@ -313,6 +313,25 @@ def test_a_value_outside_flags_list_range_is_refused_before_any_write(
     assert gcp.requests("/instances/shop-db", "PATCH") == 0
 
 
+def test_cloud_sqls_documented_minimum_wins_over_the_engines(
+    cli: Any, gcp: Any, tmp_path: Path
+) -> None:
+    """MySQL accepts net_read_timeout from 1 s; Cloud SQL documents 30 ... 4294967295
+    (cloud.google.com/sql/docs/mysql/flags). flags.list decides, before any write."""
+    gcp.add("shop-db", "MYSQL_8_0")
+    server = "  wait_timeout: 10min\n  net_read_timeout: 10s\n"
+    profile = write_profile(tmp_path, gcp.project, ["shop-db"], engine="mysql", server=server)
+
+    assert cli("validate", profile).exit_code == 0  # offline, the engine's range: fine
+    result = cli("apply", profile, "--yes")
+
+    assert result.exit_code == 1
+    assert "net_read_timeout = 10 s is outside what this target allows (30..4294967295 s)" in (
+        result.stdout
+    )
+    assert gcp.requests("/instances/shop-db", "PATCH") == 0
+
+
 def test_write_errors_name_the_flag_and_quote_cloud_sql(gcp: Any) -> None:
     target = gcp.add("orders-db", "POSTGRES_16", {"statement_timeout": "5000"})
     adapter = GcpAdapter()

@@ -8,6 +8,7 @@ case a client must reconcile by reading, not by blindly sending the patch again)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import google.auth
@@ -35,6 +36,7 @@ def fake() -> Iterator[FakeCloudSql]:
 def _no_leftover_faults(fake: FakeCloudSql) -> Iterator[None]:
     fake.faults.clear()
     fake.server_error_status = 503
+    fake.operation_seconds = 2.0
     yield
     fake.faults.clear()
 
@@ -151,6 +153,28 @@ def test_lost_response_on_patch_created_an_operation_that_completes(
     assert fake.flags(PROJECT, "lost-db") == {"statement_timeout": "1000"}
     with pytest.raises(gexc.PreconditionFailed):  # and once it is done, settingsVersion moved on
         _patch(instances, "lost-db", "1000")
+
+
+def test_a_lost_operation_nobody_polls_completes_by_itself(
+    fake: FakeCloudSql,
+    instances: sql.SqlInstancesServiceClient,
+    operations: sql.SqlOperationsServiceClient,
+) -> None:
+    fake.add_instance(PROJECT, "unpolled-db", "POSTGRES_16")
+    fake.operation_seconds = 0.2
+    fake.faults.add(Fault.LOST_RESPONSE, operation="instances.patch", nth=1)
+
+    with pytest.raises(gexc.ServiceUnavailable):
+        _patch(instances, "unpolled-db", "1000")
+    time.sleep(0.3)
+
+    got = instances.get(request={"project": PROJECT, "instance": "unpolled-db"}, timeout=5)
+    assert [(f.name, f.value) for f in got.settings.database_flags] == [
+        ("statement_timeout", "1000")
+    ]
+    assert got.settings.settings_version == 2
+    (done,) = _operations_on(operations, "unpolled-db")
+    assert done.status == sql.Operation.SqlOperationStatus.DONE
 
 
 def test_reset_breaks_the_connection_before_anything_is_processed(

@@ -175,3 +175,13 @@ class FakeCloudSql:
     def complete_operations(self) -> None:
         """Drives every unfinished operation to DONE (for tests that do not poll)."""
         self._state.complete_operations()
+
+    @property
+    def operation_seconds(self) -> float:
+        """How long after its insert an operation nobody polls is DONE (default 2 s)."""
+        return self._state.operation_seconds
+
+    @operation_seconds.setter
+    def operation_seconds(self, seconds: float) -> None:
+        with self._state.lock:
+            self._state.operation_seconds = seconds

@@ -5,7 +5,9 @@ Behaviour, with its sources:
 - instances.patch "partially updates settings of a Cloud SQL instance by using patch semantics"
   and returns an Operation; the change lands when the operation is DONE
   (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1beta4/instances/patch). Each poll
-  advances an operation one step, PENDING -> RUNNING -> DONE, so clients must poll.
+  advances an operation one step, PENDING -> RUNNING -> DONE, so clients must poll; an operation
+  nobody polls (its response was lost) still completes by itself after ``operation_seconds``, as
+  Cloud SQL's do (the duration is the emulator's choice).
 - ``settings.databaseFlags`` in a patch REPLACES the whole list: "The PATCH command overwrites the
   existing flags with the ones specified in the request" (Configure database flags,
   https://cloud.google.com/sql/docs/mysql/flags, REST section; same on the postgres page).
@@ -23,6 +25,7 @@ from __future__ import annotations
 import copy
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +66,7 @@ class Operation:
     patch: JSON | None
     fail_with: tuple[str, str] | None = None
     applied: bool = False
+    created: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -74,6 +78,7 @@ class CloudSqlState:
     operations: dict[str, Operation] = field(default_factory=dict)
     denied: set[tuple[str, str]] = field(default_factory=set)  # (project, IAM permission)
     fail_next_operation: tuple[str, str] | None = None
+    operation_seconds: float = 2.0  # an unpolled operation is DONE this long after its insert
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- seeding -------------------------------------------------------------------------------
@@ -134,10 +139,12 @@ class CloudSqlState:
             instance["settings"]["databaseFlags"] = flag_list
             _bump(instance)
 
-    def complete_operations(self) -> None:
+    def complete_operations(self, older_than: float = 0.0) -> None:
+        """Drives to DONE every operation inserted at least ``older_than`` seconds ago."""
         with self.lock:
+            now_ = time.monotonic()
             for op in self.operations.values():
-                while op.resource["status"] != "DONE":
+                while op.resource["status"] != "DONE" and now_ - op.created >= older_than:
                     self._advance(op)
 
     # -- checks ----------------------------------------------------------------------------------
@@ -183,17 +190,20 @@ class CloudSqlState:
     # -- API methods -----------------------------------------------------------------------------
     def get_instance(self, project: str, name: str) -> JSON:
         with self.lock:
+            self._settle()
             return copy.deepcopy(self._instance(project, name))
 
     def list_instances(self, project: str) -> list[JSON]:
         """Every instance of a project, by name (the order pages are cut in)."""
         with self.lock:
+            self._settle()
             return [
                 copy.deepcopy(i) for (p, _), i in sorted(self.instances.items()) if p == project
             ]
 
     def patch_instance(self, project: str, name: str, body: Any, user: str) -> Operation:
         with self.lock:
+            self._settle()
             instance = self._instance(project, name)
             if not isinstance(body, dict):
                 raise ApiError(400, "Invalid JSON payload received.", "parseError")
@@ -221,6 +231,7 @@ class CloudSqlState:
     def get_operation(self, project: str, op_name: str) -> JSON:
         """operations.get; each call advances the operation one step."""
         with self.lock:
+            self._settle()
             op = self.operations.get(op_name)
             if op is None or op.project != project:
                 # Reason and message UNVERIFIED (modelled on instanceDoesNotExist).
@@ -233,6 +244,7 @@ class CloudSqlState:
     def list_operations(self, project: str, instance: str | None) -> list[JSON]:
         """operations.list: newest first ("reverse chronological order of the start time")."""
         with self.lock:
+            self._settle()
             return [
                 copy.deepcopy(op.resource)
                 for op in reversed(list(self.operations.values()))
@@ -240,6 +252,9 @@ class CloudSqlState:
             ]
 
     # -- internals -------------------------------------------------------------------------------
+    def _settle(self) -> None:
+        self.complete_operations(older_than=self.operation_seconds)
+
     def _instance(self, project: str, name: str) -> JSON:
         instance = self.instances.get((project, name))
         if instance is None:
