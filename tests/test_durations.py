@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudtimeouts.durations import Duration, DurationError, NativeUnit, format_native
+from cloudtimeouts.durations import (
+    MAXIMUM,
+    Duration,
+    DurationError,
+    DurationTooLongError,
+    NativeUnit,
+    format_native,
+)
+from cloudtimeouts.durations import shown as shown_in_messages
 
 US = 1
 MS = 1_000
@@ -121,10 +129,108 @@ def test_native_round_trip_is_exact_or_refused(duration: Duration, unit: NativeU
 @given(st.integers(min_value=0, max_value=10**9), st.sampled_from(["ms", "s", "min", "h"]))
 def test_units_scale_as_written(number: int, unit: str) -> None:
     scale = {"ms": MS, "s": S, "min": 60 * S, "h": 3600 * S}[unit]
-    assert Duration.parse(f"{number}{unit}").microseconds == number * scale
+    if number * scale > MAXIMUM.microseconds:
+        with pytest.raises(DurationTooLongError, match="longer than the maximum of 2147483647 s"):
+            Duration.parse(f"{number}{unit}")
+    else:
+        assert Duration.parse(f"{number}{unit}").microseconds == number * scale
 
 
 @given(durations, durations)
 def test_ordering_follows_microseconds(a: Duration, b: Duration) -> None:
     assert (a < b) == (a.microseconds < b.microseconds)
     assert (a + b).microseconds == a.microseconds + b.microseconds
+
+
+def test_the_maximum_is_int_max_seconds() -> None:
+    assert Duration.of_seconds(2_147_483_647) == MAXIMUM
+    assert Duration.parse("24855d3h14min7s") == MAXIMUM
+    assert Duration.parse(2_147_483_647) == MAXIMUM
+    assert float(MAXIMUM.seconds) == 2_147_483_647  # exact as a float: Django adds it to a clock
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        2_147_483_648,
+        "2147483648",
+        "24855d3h14min8s",
+        "2147483647.000001s",
+        10**400,
+        "1" + "0" * 400 + "s",
+        "9" * 5000,
+        "9" * 300 + "d" + "9" * 300 + "h",
+        "1d" * 30_000,
+        "0" * 5000 + "99999999999d",
+    ],
+    ids=lambda raw: shown_in_messages(raw, 16),
+)
+def test_longer_than_the_maximum_is_refused_with_the_maximum(raw: object) -> None:
+    with pytest.raises(DurationTooLongError) as raised:
+        Duration.parse(raw)
+    message = str(raised.value)
+    assert "is longer than the maximum of 2147483647 s (24855d3h14min7s, about 68 years)" in message
+    assert len(message) < 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "microseconds"),
+    [
+        ("0" * 5000 + "5s", 5 * S),  # leading zeros are not digits that count
+        ("5." + "0" * 5000 + "s", 5 * S),  # nor are trailing zeros of a fraction
+        ("12345678.123456s", 12_345_678_123_456),  # exact where a 28-digit Decimal rounds
+        ("0.0000115740740740740740740740740740740741d", None),  # no rounding to 1 us either
+    ],
+)
+def test_long_numbers_are_exact_or_refused(raw: str, microseconds: int | None) -> None:
+    if microseconds is None:
+        with pytest.raises(DurationError, match="finer than a microsecond"):
+            Duration.parse(raw)
+    else:
+        assert Duration.parse(raw).microseconds == microseconds
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999999999", "1e31"])
+def test_from_native_refuses_what_is_no_timeout(value: str) -> None:
+    with pytest.raises(DurationError, match="is not a timeout"):
+        Duration.from_native(value, NativeUnit.SECONDS)
+    assert format_native(value, NativeUnit.SECONDS) == f"{value} s"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("off", "'off'"),
+        ("a" * 100, "'aaaaaaaaaaaaaaaaaaaa'… (100 characters)"),
+        ("\x1b[31m", "'\\x1b[31m'"),  # an escape sequence never reaches the terminal
+        (10**50, "100000000000…0000 (51 digits)"),
+        (-(10**50), "-100000000000…0000 (51 digits)"),
+        (10**5000, "a number of about 5001 digits"),
+        (12345, "12345"),
+        (None, "None"),
+        (list(range(100)), "[0, 1, 2, 3, ...]"),
+    ],
+    ids=lambda value: shown_in_messages(value, 16),
+)
+def test_input_is_shown_quoted_and_short(value: object, expected: str) -> None:
+    assert shown_in_messages(value) == expected
+
+
+@given(st.text(max_size=2000))
+def test_any_text_parses_or_raises_a_duration_error(text: str) -> None:
+    try:
+        duration = Duration.parse(text)
+    except DurationError as error:
+        assert len(str(error)) < 300
+    else:
+        assert duration <= MAXIMUM
+
+
+@given(st.integers())
+def test_any_integer_parses_or_raises_a_duration_error(number: int) -> None:
+    try:
+        duration = Duration.parse(number)
+    except DurationError as error:
+        assert len(str(error)) < 300
+    else:
+        assert duration == Duration.of_seconds(number) <= MAXIMUM

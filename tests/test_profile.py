@@ -9,7 +9,14 @@ import pytest
 
 from cloudtimeouts.errors import ProfileError
 from cloudtimeouts.plan import offline_violations
-from cloudtimeouts.profile import load_profile, parse_profile, profile_json_schema
+from cloudtimeouts.profile import (
+    CONN_MAX_AGE_MAX,
+    MAX_PROBLEMS,
+    MAX_PROFILE_BYTES,
+    load_profile,
+    parse_profile,
+    profile_json_schema,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\n"
@@ -29,7 +36,7 @@ def problems(text: str) -> list[tuple[int | None, str]]:
         ("- a\n- b\n", 1, "top level must be a mapping"),
         (BASE + "name: again\n", 5, "duplicate key 'name' (first set on line 1)"),
         (BASE + "x: !!python/object/apply:os.system [ls]\n", 5, "is not allowed"),
-        (BASE + "---\nname: two\n", None, "one YAML document"),
+        (BASE + "---\nname: two\n", 5, "one YAML document"),
         (BASE + "<<: {engine: mysql}\n", 5, "no merge keys"),
         (BASE + "server:\n  statement_timeout: 30s\n  statement_timeout: 1s\n", 7, "duplicate"),
     ],
@@ -48,6 +55,32 @@ def test_alias_bombs_are_bounded() -> None:
     assert "too many values" in message
 
 
+def test_the_conn_max_age_maximum_is_what_django_can_add_to_its_clock() -> None:
+    assert CONN_MAX_AGE_MAX == 2**31 - 1
+    assert float(CONN_MAX_AGE_MAX) == CONN_MAX_AGE_MAX  # exact as a float
+
+
+def test_text_larger_than_a_profile_is_refused_unparsed() -> None:
+    ((line, message),) = problems("#" * (MAX_PROFILE_BYTES + 1))
+    assert line is None and "is larger than 1 MiB" in message
+
+
+def test_problems_are_capped() -> None:
+    found = problems(BASE + "targets:\n" + "  - {provider: aws}\n" * 50)
+    assert len(found) == MAX_PROBLEMS + 1
+    assert found[-1] == (None, f"… and {50 - MAX_PROBLEMS} more problem(s)")
+
+
+def test_load_profile_names_the_line_of_a_byte_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_bytes(BASE.encode() + b"x: \xff\n")
+    with pytest.raises(ProfileError) as raised:
+        load_profile(path)
+    assert raised.value.problems == [
+        (5, "the file is not UTF-8 text (byte 0xff); a profile is YAML text")
+    ]
+
+
 def test_yaml_1_1_words_stay_strings() -> None:
     loaded = parse_profile(BASE + "server:\n  statement_timeout: off\n", "p.yaml")
     assert loaded.server["statement_timeout"].disabled
@@ -61,7 +94,14 @@ def test_every_problem_is_reported_with_its_own_line() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("0", 0), ("300", 300), ("5min", 300), ("unlimited", None), ("1h30min", 5400)],
+    [
+        ("0", 0),
+        ("300", 300),
+        ("5min", 300),
+        ("unlimited", None),
+        ("1h30min", 5400),
+        ("2147483647", CONN_MAX_AGE_MAX),
+    ],
 )
 def test_conn_max_age(value: str, expected: int | None) -> None:
     text = BASE.replace("5min", value)
@@ -75,6 +115,9 @@ def test_conn_max_age(value: str, expected: int | None) -> None:
         ("1500ms", "whole seconds"),
         ("~", "needs a value"),
         ("-1", "cannot be negative"),
+        ("2147483648", "more than the maximum of 2147483647 seconds (about 68 years)"),
+        ("24855d3h14min8s", "more than the maximum of 2147483647 seconds"),
+        ("9" * 400, "999999999999…9999 (400 digits) is more than the maximum of 2147483647"),
     ],
 )
 def test_conn_max_age_rejects(value: str, fragment: str) -> None:
