@@ -1,23 +1,23 @@
-"""Figures for the performance claims: startup without cloud SDKs, and planning a fleet on moto.
+"""Figures for the performance claims: startup without cloud SDKs, and planning a fleet on the
+RDS emulator.
 
 Run: .venv/bin/python benchmarks/plan_fleet.py [--targets 50]
 Prints: median startup of `cloudtimeouts --help` and `validate`; wall time of `make_plan` over N
-RDS parameter groups on moto's server, with the number of API calls per target observed through
-botocore's event hooks. moto answers from memory, so the figures show the tool's own overhead and
-its call count, not AWS latency (where the concurrent reads matter more).
+RDS parameter groups on the realistic RDS emulator (each group lists its family's whole catalogue,
+so a read takes every page RDS would send), with the number of API calls per target observed
+through botocore's event hooks. The emulator answers from memory, so the figures show the tool's
+own overhead and its call count, not AWS latency (where the concurrent reads matter more).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -39,50 +39,26 @@ def startup_seconds(args: list[str], runs: int = 5) -> float:
     return statistics.median(times)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def plan_fleet(count: int) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        os.environ.update(
-            AWS_ENDPOINT_URL_RDS=f"http://127.0.0.1:{port}",
-            AWS_ACCESS_KEY_ID="bench",
-            AWS_SECRET_ACCESS_KEY="bench",
-        )
+    from cloudtimeouts.sandbox.rds import RealisticRds
+
+    with RealisticRds(region="eu-west-1") as emulator:
+        os.environ.update(emulator.env())  # AWS_ENDPOINT_URL_RDS and throwaway keys
+        for index in range(count):
+            emulator.create_group(f"fleet-{index:03d}", "postgres16")
         run_plan(count)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def run_plan(count: int) -> None:
     import boto3
 
+    from cloudtimeouts.catalog import Provider
     from cloudtimeouts.orchestration import make_plan
-    from cloudtimeouts.catalog import Engine, Provider
     from cloudtimeouts.profile import load_profile
     from cloudtimeouts.providers.aws import AwsAdapter
-    from cloudtimeouts.sandbox.aws_seed import seed_group
 
-    rds = boto3.client("rds", region_name="eu-west-1")
     targets = ""
     for index in range(count):
-        seed_group(rds, f"fleet-{index:03d}", "postgres16", Engine.POSTGRES)
         targets += f"  - {{provider: aws, region: eu-west-1, parameter_group: fleet-{index:03d}}}\n"
     profile_text = (REPO / "profiles" / "aws-postgres.yaml").read_text().split("targets:")[0]
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:

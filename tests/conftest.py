@@ -1,20 +1,19 @@
-"""Shared fixtures: an isolated environment, moto's server on loopback, and a CLI runner."""
+"""Shared fixtures: an isolated environment, the RDS emulator on loopback, and a CLI runner."""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from cloudtimeouts.cli import main
+
+if TYPE_CHECKING:
+    from cloudtimeouts.sandbox.rds import RealisticRds
 
 pytest_plugins = ["dbservers"]  # real PostgreSQL and MariaDB servers, for the database tests
 
@@ -47,56 +46,28 @@ def _isolated_cloud_environment(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class MotoServer:
-    url: str
-
-    def reset(self) -> None:
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request, timeout=10).close()
-
-
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    """moto in server mode: boto3 talks HTTP to it exactly as to AWS."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = MotoServer(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{server.url}/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("moto_server did not start") from None
-            time.sleep(0.1)
-    yield server
-    process.terminate()
-    process.wait(timeout=10)
+def rds_emulator() -> Iterator[RealisticRds]:
+    """The realistic RDS emulator (RDS's parameter-group behaviour in front of moto), one per
+    session; the `aws` fixture gives each test a fresh account on it."""
+    from cloudtimeouts.sandbox.rds import RealisticRds
+
+    with RealisticRds(region="eu-west-1") as emulator:
+        yield emulator
 
 
 @pytest.fixture
-def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
-    """A clean moto account, reached the way users reach a custom endpoint."""
-    moto_server.reset()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", moto_server.url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_server.url)
+def aws(rds_emulator: RealisticRds, monkeypatch: pytest.MonkeyPatch) -> RealisticRds:
+    """A fresh account (no groups, instances, faults or recorded requests), reached the way users
+    reach a custom endpoint. Seed it as users do: `aws.create_group(name, family, values)`,
+    `aws.set_parameters(...)`, `aws.create_instance(...)`, `aws.create_cluster(...)`."""
+    rds_emulator.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", rds_emulator.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rds_emulator.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    yield moto_server
+    return rds_emulator
 
 
 @dataclass

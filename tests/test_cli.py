@@ -1,4 +1,4 @@
-"""The CLI end to end: the real entry point, boto3 over HTTP to moto's server."""
+"""The CLI end to end: the real entry point, boto3 over HTTP to the realistic RDS emulator."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ import boto3
 import pytest
 
 from cloudtimeouts.orchestration import apply_plan, make_plan
-from cloudtimeouts.catalog import Engine
 from cloudtimeouts.profile import load_profile
-from cloudtimeouts.sandbox.aws_seed import seed_group
 
 REGION = "eu-west-1"
 TARGET = f"aws:{REGION}:parameter-group/orders-pg16"
@@ -60,8 +58,8 @@ def stored(rds: Any, group: str = "orders-pg16") -> dict[str, str | None]:
     }
 
 
-def test_plan_shows_changes_in_both_units(cli: Any, rds: Any, tmp_path: Path) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+def test_plan_shows_changes_in_both_units(aws: Any, cli: Any, rds: Any, tmp_path: Path) -> None:
+    aws.create_group("orders-pg16", "postgres16")
     profile = write_profile(tmp_path, server=SAFE_SERVER)
     result = cli("plan", profile, "--detailed-exitcode")
     assert result.exit_code == 2, result.stderr
@@ -94,9 +92,9 @@ def test_plan_shows_changes_in_both_units(cli: Any, rds: Any, tmp_path: Path) ->
 
 
 def test_apply_then_replan_is_empty_and_unrelated_parameters_stay(
-    cli: Any, rds: Any, tmp_path: Path
+    aws: Any, cli: Any, rds: Any, tmp_path: Path
 ) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    aws.create_group("orders-pg16", "postgres16")
     before = stored(rds)
     profile = write_profile(tmp_path, server=SAFE_SERVER)
     result = cli("apply", profile, "--yes")
@@ -114,8 +112,8 @@ def test_apply_then_replan_is_empty_and_unrelated_parameters_stay(
     assert "(3 unchanged parameters hidden)" in replan.stdout
 
 
-def test_guard_refuses_a_profile_value(cli: Any, rds: Any, tmp_path: Path) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+def test_guard_refuses_a_profile_value(aws: Any, cli: Any, rds: Any, tmp_path: Path) -> None:
+    aws.create_group("orders-pg16", "postgres16")
     profile = write_profile(tmp_path, conn_max_age="10min", server="  idle_session_timeout: 5min\n")
     offline = cli("validate", profile)
     assert offline.exit_code == 3
@@ -128,15 +126,9 @@ def test_guard_refuses_a_profile_value(cli: Any, rds: Any, tmp_path: Path) -> No
 
 
 def test_guard_refuses_because_of_the_current_value_on_the_target(
-    cli: Any, rds: Any, tmp_path: Path
+    aws: Any, cli: Any, rds: Any, tmp_path: Path
 ) -> None:
-    seed_group(
-        rds,
-        "orders-pg16",
-        "postgres16",
-        Engine.POSTGRES,
-        {"idle_in_transaction_session_timeout": "60000"},
-    )
+    aws.create_group("orders-pg16", "postgres16", {"idle_in_transaction_session_timeout": "60000"})
     profile = write_profile(tmp_path, server="  statement_timeout: 30s\n")
     assert cli("validate", profile).exit_code == 0  # offline, the engine default (off) applies
     result = cli("plan", profile, "--output", "json")
@@ -146,8 +138,8 @@ def test_guard_refuses_because_of_the_current_value_on_the_target(
     assert "60000 ms (1min, set on the target)" in refusal["message"]
 
 
-def test_guard_counts_the_margin(cli: Any, rds: Any, tmp_path: Path) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+def test_guard_counts_the_margin(aws: Any, cli: Any, rds: Any, tmp_path: Path) -> None:
+    aws.create_group("orders-pg16", "postgres16")
     server = "  idle_session_timeout: 10min\n"
     safe = write_profile(tmp_path, server=server, conn_max_age="5min", margin="4min")
     assert cli("plan", safe).exit_code == 0
@@ -157,11 +149,11 @@ def test_guard_counts_the_margin(cli: Any, rds: Any, tmp_path: Path) -> None:
     assert "CONN_MAX_AGE 300 s + margin 5min = 10min" in result.stdout
 
 
-def test_a_refused_apply_writes_nothing_anywhere(cli: Any, rds: Any, tmp_path: Path) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
-    seed_group(
-        rds, "orders-pg16-b", "postgres16", Engine.POSTGRES, {"idle_session_timeout": "60000"}
-    )
+def test_a_refused_apply_writes_nothing_anywhere(
+    aws: Any, cli: Any, rds: Any, tmp_path: Path
+) -> None:
+    aws.create_group("orders-pg16", "postgres16")
+    aws.create_group("orders-pg16-b", "postgres16", {"idle_session_timeout": "60000"})
     before = (stored(rds), stored(rds, "orders-pg16-b"))
     profile = write_profile(
         tmp_path, server="  statement_timeout: 30s\n", groups=("orders-pg16", "orders-pg16-b")
@@ -173,9 +165,9 @@ def test_a_refused_apply_writes_nothing_anywhere(cli: Any, rds: Any, tmp_path: P
 
 
 def test_a_currently_unsafe_target_is_a_warning_when_the_plan_fixes_it(
-    cli: Any, rds: Any, tmp_path: Path
+    aws: Any, cli: Any, rds: Any, tmp_path: Path
 ) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES, {"idle_session_timeout": "60000"})
+    aws.create_group("orders-pg16", "postgres16", {"idle_session_timeout": "60000"})
     profile = write_profile(tmp_path, server="  idle_session_timeout: 10min\n")
     result = cli("plan", profile, "--output", "json")
     assert result.exit_code == 0
@@ -185,12 +177,7 @@ def test_a_currently_unsafe_target_is_a_warning_when_the_plan_fixes_it(
 
 
 def test_default_group_and_family_mismatch_are_errors(cli: Any, rds: Any, tmp_path: Path) -> None:
-    rds.create_db_parameter_group(
-        DBParameterGroupName="default.postgres16",
-        DBParameterGroupFamily="postgres16",
-        Description="default",
-    )
-    rds.create_db_parameter_group(
+    rds.create_db_parameter_group(  # default.postgres16 exists, as on AWS
         DBParameterGroupName="orders-mysql", DBParameterGroupFamily="mysql8.0", Description="mysql"
     )
     profile = write_profile(
@@ -208,9 +195,9 @@ def test_default_group_and_family_mismatch_are_errors(cli: Any, rds: Any, tmp_pa
 
 
 def test_an_api_error_on_one_target_does_not_hide_the_others(
-    cli: Any, rds: Any, tmp_path: Path
+    aws: Any, cli: Any, rds: Any, tmp_path: Path
 ) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    aws.create_group("orders-pg16", "postgres16")
     profile = write_profile(tmp_path, server=SAFE_SERVER, groups=("orders-pg16", "missing-group"))
     result = cli("plan", profile)
     assert result.exit_code == 1
@@ -218,25 +205,26 @@ def test_an_api_error_on_one_target_does_not_hide_the_others(
     assert "+ idle_session_timeout: 0 ms (off) [default] -> 600000 ms (10min)" in result.stdout
     assert "Plan: 3 to change on 1 of 2 target(s), 0 refused, 1 error(s)." in result.stdout
     assert cli("apply", profile, "--yes").exit_code == 1
-    assert stored(rds)["idle_session_timeout"] == "0"
+    assert stored(rds)["idle_session_timeout"] is None  # untouched: RDS lists no value
 
 
 def test_apply_refuses_a_non_interactive_stdin_without_yes(
-    cli: Any, rds: Any, tmp_path: Path
+    aws: Any, cli: Any, rds: Any, tmp_path: Path
 ) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    aws.create_group("orders-pg16", "postgres16")
     profile = write_profile(tmp_path, server=SAFE_SERVER)
     result = cli("apply", profile)
     assert result.exit_code == 1
     assert "standard input is not a terminal" in result.stderr
     assert "--yes" in result.stderr
-    assert stored(rds)["idle_session_timeout"] == "0"
+    assert stored(rds)["idle_session_timeout"] is None  # untouched: RDS lists no value
 
 
-def test_restart_bound_changes_need_allow_restart(cli: Any, rds: Any, tmp_path: Path) -> None:
-    seed_group(
-        rds, "orders-pg16", "postgres16", Engine.POSTGRES, static=frozenset({"tcp_keepalives_idle"})
-    )
+def test_restart_bound_changes_need_allow_restart(
+    aws: Any, cli: Any, rds: Any, tmp_path: Path
+) -> None:
+    # RDS has no static timeout: the emulator's test seam reports this one static in this group.
+    aws.create_group("orders-pg16", "postgres16", static={"tcp_keepalives_idle"})
     profile = write_profile(tmp_path, server=SAFE_SERVER)
     plan = cli("plan", profile)
     assert "tcp_keepalives_idle: 300 s (5min) [default] -> 60 s (1min)  # restart required" in (
@@ -252,8 +240,10 @@ def test_restart_bound_changes_need_allow_restart(cli: Any, rds: Any, tmp_path: 
     assert stored(rds)["tcp_keepalives_idle"] == "60"
 
 
-def test_target_selects_and_unknown_target_is_an_error(cli: Any, rds: Any, tmp_path: Path) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+def test_target_selects_and_unknown_target_is_an_error(
+    aws: Any, cli: Any, rds: Any, tmp_path: Path
+) -> None:
+    aws.create_group("orders-pg16", "postgres16")
     profile = write_profile(tmp_path, server=SAFE_SERVER, groups=("orders-pg16", "missing-group"))
     only = cli("plan", profile, "--target", TARGET)
     assert only.exit_code == 0
@@ -263,8 +253,8 @@ def test_target_selects_and_unknown_target_is_an_error(cli: Any, rds: Any, tmp_p
     assert "no profile has the target" in unknown.stderr
 
 
-def test_a_target_changed_since_the_plan_is_not_written(rds: Any, tmp_path: Path) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+def test_a_target_changed_since_the_plan_is_not_written(aws: Any, rds: Any, tmp_path: Path) -> None:
+    aws.create_group("orders-pg16", "postgres16")
     profile = load_profile(write_profile(tmp_path, server=SAFE_SERVER))
     plan = make_plan([profile])
     rds.modify_db_parameter_group(
@@ -281,7 +271,7 @@ def test_a_target_changed_since_the_plan_is_not_written(rds: Any, tmp_path: Path
     (target,) = result.targets
     assert target.outcome == "changed-since-plan"
     assert result.failed
-    assert stored(rds)["idle_session_timeout"] == "0"
+    assert stored(rds)["idle_session_timeout"] is None  # untouched: RDS lists no value
 
 
 @pytest.mark.parametrize(
@@ -403,9 +393,9 @@ def _apply_on_a_terminal(profile: Path, answer: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(("answer", "exit_code", "written"), [("no", 1, False), ("yes", 0, True)])
 def test_apply_asks_on_a_terminal_and_only_yes_writes(
-    rds: Any, tmp_path: Path, answer: str, exit_code: int, written: bool
+    aws: Any, rds: Any, tmp_path: Path, answer: str, exit_code: int, written: bool
 ) -> None:
-    seed_group(rds, "orders-pg16", "postgres16", Engine.POSTGRES)
+    aws.create_group("orders-pg16", "postgres16")
     profile = write_profile(tmp_path, server=SAFE_SERVER)
     code, err = _apply_on_a_terminal(profile, answer)
     assert code == exit_code, err

@@ -1,6 +1,6 @@
 """The sandbox: the three emulators on loopback, seeded with a small realistic fleet.
 
-AWS is the realistic RDS layer over moto (`aws_rds`), GCP the Cloud SQL Admin API emulator
+AWS is the realistic RDS layer over moto (`rds`), GCP the Cloud SQL Admin API emulator
 (`cloudsql`), Azure the ARM + Entra ID fake (`azure_arm`). The tool reaches them exactly as it
 reaches the clouds: through each provider's standard credentials and endpoint variables, which
 `Sandbox.env()` returns. The fleet has settings cloudtimeouts does not manage (they must survive an
@@ -86,9 +86,9 @@ class Sandbox:
 
     def __init__(self, workdir: Path) -> None:
         try:
-            from cloudtimeouts.sandbox.aws_rds import RealisticRds
             from cloudtimeouts.sandbox.azure_arm import FakeAzure
             from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
+            from cloudtimeouts.sandbox.rds import RealisticRds
         except ModuleNotFoundError as error:
             raise ProviderUnavailableError(
                 f"the sandbox needs a package that is not installed ({error.name})",

@@ -1,8 +1,10 @@
 """AWS specifics the contract suite does not cover: pagination, batches, apply methods, groups,
-credentials and error mapping. Requests are observed with botocore's event hooks or Stubber."""
+credentials and error mapping. Requests are observed with botocore's event hooks or Stubber; the
+`aws` fixture is the realistic RDS emulator (every group lists its family's whole catalogue)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,8 @@ from cloudtimeouts.errors import (
 from cloudtimeouts.model import Change
 from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws import MAX_PARAMETERS_PER_MODIFY, PAGE_SIZE, AwsAdapter
-from cloudtimeouts.sandbox.aws_seed import seed_group
+from cloudtimeouts.sandbox.ranges import parse_range
+from cloudtimeouts.sandbox.rds import family_catalogue
 
 REGION = "eu-west-1"
 
@@ -111,35 +114,42 @@ def test_read_follows_every_page_with_the_largest_page_size() -> None:
     assert state.parameters["lock_timeout"].allowed is not None
 
 
-def test_read_against_moto_asks_for_pages_of_100(aws: Any) -> None:
-    rds = boto3.client("rds", region_name=REGION)
-    seed_group(rds, "orders", "postgres16", Engine.POSTGRES, {})
+def test_read_against_the_emulator_asks_for_pages_of_100(aws: Any) -> None:
+    aws.create_group("orders", "postgres16")
     recorder = RecordingSession()
     AwsAdapter(recorder.factory).read(
         _target(parameter_group="orders"), Engine.POSTGRES, ["idle_session_timeout"]
     )
     calls = recorder.calls("DescribeDBParameters")
-    assert calls and all(call["MaxRecords"] == 100 for call in calls)
+    assert len(calls) == math.ceil(len(family_catalogue("postgres16")) / 100) >= 2
+    assert all(call["MaxRecords"] == 100 for call in calls)
 
 
 def _changes(count: int) -> list[Change]:
-    return [
-        Change(
-            f"param_{index:02d}",
-            "0",
-            "target",
-            str(index),
-            NativeUnit.MILLISECONDS,
-            "immediate",
-            "test",
-        )
-        for index in range(count)
-    ]
+    """`count` writable dynamic integer parameters of postgres16, each set to its lowest value."""
+    changes = []
+    for parameter in family_catalogue("postgres16").values():
+        bounds = parse_range(parameter.allowed or "")
+        dynamic = parameter.apply_type == "dynamic" and parameter.modifiable
+        if dynamic and parameter.data_type == "integer" and bounds:
+            lowest = str(bounds[0])
+            changes.append(
+                Change(
+                    parameter.name,
+                    "",
+                    "default",
+                    lowest,
+                    NativeUnit.MILLISECONDS,
+                    "immediate",
+                    "test",
+                )
+            )
+    assert len(changes) >= count
+    return changes[:count]
 
 
 def test_write_sends_at_most_20_parameters_per_request(aws: Any) -> None:
-    rds = boto3.client("rds", region_name=REGION)
-    seed_group(rds, "orders", "postgres16", Engine.POSTGRES, {})
+    aws.create_group("orders", "postgres16")
     recorder = RecordingSession()
     adapter = AwsAdapter(recorder.factory)
     target = _target(parameter_group="orders")
@@ -154,8 +164,7 @@ def test_write_sends_at_most_20_parameters_per_request(aws: Any) -> None:
 def test_static_parameters_are_written_pending_reboot_and_dynamic_ones_immediately(
     aws: Any,
 ) -> None:
-    rds = boto3.client("rds", region_name=REGION)
-    seed_group(rds, "orders", "postgres16", Engine.POSTGRES, {})
+    aws.create_group("orders", "postgres16")
     recorder = RecordingSession()
     adapter = AwsAdapter(recorder.factory)
     target = _target(parameter_group="orders")
@@ -182,13 +191,7 @@ def test_static_parameters_are_written_pending_reboot_and_dynamic_ones_immediate
 
 
 def test_a_default_group_is_refused_with_what_to_do_instead(aws: Any) -> None:
-    rds = boto3.client("rds", region_name=REGION)
-    rds.create_db_parameter_group(
-        DBParameterGroupName="default.postgres16",
-        DBParameterGroupFamily="postgres16",
-        Description="stands in for the AWS default group",
-    )
-    with pytest.raises(TargetNotAllowedError) as raised:
+    with pytest.raises(TargetNotAllowedError) as raised:  # default.postgres16 exists, read-only
         AwsAdapter().read(
             _target(parameter_group="default.postgres16"), Engine.POSTGRES, ["lock_timeout"]
         )
@@ -226,13 +229,8 @@ def test_the_group_family_must_match_the_engine(
 
 def test_cluster_parameter_groups_are_read_and_written(aws: Any) -> None:
     rds = boto3.client("rds", region_name=REGION)
-    seed_group(
-        rds,
-        "orders-aurora",
-        "aurora-postgresql16",
-        Engine.POSTGRES,
-        {"idle_session_timeout": "60000"},
-        cluster=True,
+    aws.create_group(
+        "orders-aurora", "aurora-postgresql16", {"idle_session_timeout": "60000"}, cluster=True
     )
     adapter = AwsAdapter()
     target = _target(cluster_parameter_group="orders-aurora")
@@ -260,7 +258,7 @@ def test_cluster_parameter_groups_are_read_and_written(aws: Any) -> None:
 
 def test_instances_using_the_group_are_reported_after_a_write(aws: Any) -> None:
     rds = boto3.client("rds", region_name=REGION)
-    seed_group(rds, "orders", "postgres16", Engine.POSTGRES, {})
+    aws.create_group("orders", "postgres16")
     rds.create_db_instance(
         DBInstanceIdentifier="orders-db",
         DBInstanceClass="db.t4g.micro",
@@ -283,8 +281,7 @@ def test_instances_using_the_group_are_reported_after_a_write(aws: Any) -> None:
 
 
 def test_role_arn_assumes_the_role_through_sts(aws: Any) -> None:
-    rds = boto3.client("rds", region_name=REGION)
-    seed_group(rds, "orders", "postgres16", Engine.POSTGRES, {"lock_timeout": "5000"})
+    aws.create_group("orders", "postgres16", {"lock_timeout": "5000"})
     recorder_session = boto3.session.Session()
     seen: list[str] = []
     recorder_session.events.register(
@@ -302,8 +299,7 @@ def test_role_arn_assumes_the_role_through_sts(aws: Any) -> None:
 def test_aws_profile_selects_the_named_profile(
     aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rds = boto3.client("rds", region_name=REGION)
-    seed_group(rds, "orders", "postgres16", Engine.POSTGRES, {})
+    aws.create_group("orders", "postgres16")
     credentials = tmp_path / "credentials"
     credentials.write_text("[prod]\naws_access_key_id = AKIDPROD\naws_secret_access_key = s\n")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
@@ -351,3 +347,17 @@ def test_api_errors_are_mapped_by_code(
     assert "aws:eu-west-1:parameter-group/orders" in message
     if hint_part:
         assert hint_part in (raised.value.hint or "")  # type: ignore[attr-defined]
+
+
+def test_aurora_postgresql_reads_the_idle_in_transaction_timeout_aws_sets(aws: Any) -> None:
+    """Aurora PostgreSQL lists idle_in_transaction_session_timeout = 86400000 with Source system,
+    and no lock_timeout (Aurora User Guide, AuroraPostgreSQL.Reference.ParameterGroups)."""
+    aws.create_group("search", "aurora-postgresql16", cluster=True)
+    state = AwsAdapter().read(
+        _target(cluster_parameter_group="search"),
+        Engine.POSTGRES,
+        ["idle_in_transaction_session_timeout", "lock_timeout"],
+    )
+    idle = state.parameters["idle_in_transaction_session_timeout"]
+    assert (idle.value, idle.value_is_default) == ("86400000", True)
+    assert "lock_timeout" not in state.parameters

@@ -21,7 +21,6 @@ from cloudtimeouts.providers.aws import AwsAdapter
 from cloudtimeouts.providers.azure import AzureAdapter
 from cloudtimeouts.providers.base import ProviderAdapter
 from cloudtimeouts.providers.gcp import GcpAdapter
-from cloudtimeouts.sandbox.aws_seed import seed_group
 from cloudtimeouts.sandbox.azure_arm import FakeAzure
 from cloudtimeouts.sandbox.cloudsql import flag_names
 
@@ -42,20 +41,24 @@ class Harness(Protocol):
 
 
 class AwsHarness:
+    """RDS parameter groups through boto3 against the realistic RDS emulator: a new group lists
+    its family's whole catalogue, and values are set as users set them."""
+
     family: ClassVar[dict[Engine, str]] = {
         Engine.POSTGRES: "postgres16",
         Engine.MYSQL: "mysql8.0",
         Engine.MARIADB: "mariadb10.11",
     }
 
-    def __init__(self) -> None:
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
         self.rds = boto3.client("rds", region_name="eu-west-1")
 
     def adapter(self) -> ProviderAdapter:
         return AwsAdapter()
 
     def create(self, name: str, engine: Engine, values: dict[str, str]) -> Target:
-        seed_group(self.rds, name, self.family[engine], engine, values)
+        self.emulator.create_group(name, self.family[engine], values)
         return AwsTarget(provider="aws", region="eu-west-1", parameter_group=name)
 
     def missing(self) -> Target:
@@ -128,8 +131,7 @@ class AzureHarness:
 @pytest.fixture(params=["aws", "gcp", "azure"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if request.param == "aws":
-        request.getfixturevalue("aws")
-        yield AwsHarness()
+        yield AwsHarness(request.getfixturevalue("aws"))
     elif request.param == "gcp":
         yield GcpHarness(request.getfixturevalue("gcp"))
     else:

@@ -1,42 +1,33 @@
-"""The realistic RDS layer, exercised only through the real boto3 client over HTTP.
+"""The RDS emulator on the wire, exercised only through the real boto3 client over HTTP.
 
-Why: the demo and the sandbox trust this layer to answer as Amazon RDS does where cloudtimeouts'
+Why: the demo and the tests trust this emulator to answer as Amazon RDS does where cloudtimeouts'
 safety depends on it (full catalogue behind pagination, the 20-parameter limit, default groups,
-static parameters, allowed values, pending-reboot). Each test would fail against plain moto.
+static parameters, allowed values, pending-reboot, requests applied whole or not at all, and the
+throttling / 5xx answers botocore retries). Each test would fail against plain moto.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterator
-from pathlib import Path
+import threading
+import urllib.request
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from cloudtimeouts.sandbox.aws_rds import FAMILIES, RealisticRds, family_catalogue
+from cloudtimeouts.sandbox.loopback import Fault
+from cloudtimeouts.sandbox.rds import FAMILIES, RealisticRds, family_catalogue
 
 REGION = "eu-west-1"
 PG16 = family_catalogue("postgres16")
 
 
-@pytest.fixture(scope="module")
-def layer() -> Iterator[RealisticRds]:
-    with RealisticRds(region=REGION) as server:
-        yield server
-
-
 @pytest.fixture
-def rds(layer: RealisticRds, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A fresh account, reached the way users reach a custom endpoint."""
-    layer.reset()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", layer.url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", layer.url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def rds(aws: RealisticRds, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A boto3 client of a fresh account, reached the way users reach a custom endpoint."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     return boto3.client("rds", region_name=REGION)
 
@@ -64,54 +55,23 @@ def _apply_status(rds: Any, instance: str) -> dict[str, str]:
     return {g["DBParameterGroupName"]: g["ParameterApplyStatus"] for g in db["DBParameterGroups"]}
 
 
-# -- the catalogue ---------------------------------------------------------------------------
-def test_every_family_has_the_managed_parameters_with_rds_defaults() -> None:
-    required = {"postgres16", "mysql8.0", "mariadb10.11", "aurora-postgresql16", "aurora-mysql8.0"}
-    assert required <= set(FAMILIES)
-    for name in FAMILIES:
-        assert len(family_catalogue(name)) >= 30, name
-    assert len(PG16) > 100  # so that one read needs several pages of 100
-    keepalive = PG16["tcp_keepalives_idle"]
-    assert (keepalive.value, keepalive.source, keepalive.apply_type) == ("300", "system", "dynamic")
-    assert PG16["tcp_keepalives_interval"].value == "30"
-    assert PG16["tcp_keepalives_count"].value == "2"
-    assert PG16["statement_timeout"].value is None  # RDS shows no value: the engine default
-    assert PG16["max_connections"].value == "LEAST({DBInstanceClassMemory/9531392},5000)"
-    assert PG16["shared_buffers"].apply_type == "static"
-    assert family_catalogue("mysql8.0")["innodb_buffer_pool_size"].apply_type == "static"
-    assert family_catalogue("mariadb10.11")["max_statement_time"].data_type == "float"
-    assert "wait_timeout" in family_catalogue("aurora-mysql8.0")
-
-
-@pytest.mark.parametrize(
-    ("family", "idle_session", "transaction"),
-    [("postgres14", True, False), ("postgres16", True, False), ("postgres17", True, True)],
-)
-def test_version_gated_parameters_appear_only_where_the_engine_has_them(
-    family: str, idle_session: bool, transaction: bool
-) -> None:
-    catalogue = family_catalogue(family)
-    assert ("idle_session_timeout" in catalogue) is idle_session
-    assert ("transaction_timeout" in catalogue) is transaction
-
-
 # -- DescribeDBParameters ----------------------------------------------------------------------
 def test_a_fresh_group_lists_the_whole_catalogue_across_marker_pages(
-    rds: Any, layer: RealisticRds
+    rds: Any, aws: RealisticRds
 ) -> None:
     rds.create_db_parameter_group(
         DBParameterGroupName="orders", DBParameterGroupFamily="postgres16", Description="t"
     )
-    layer.reset_counters()
+    aws.reset_counters()
     pages = list(
         rds.get_paginator("describe_db_parameters").paginate(
             DBParameterGroupName="orders", PaginationConfig={"PageSize": 20}
         )
     )
-    assert len(pages) == math.ceil(len(PG16) / 20) == layer.calls["DescribeDBParameters"]
+    assert len(pages) == math.ceil(len(PG16) / 20) == aws.calls["DescribeDBParameters"]
     assert all(len(page["Parameters"]) == 20 for page in pages[:-1])
     assert all("Marker" in page for page in pages[:-1]) and "Marker" not in pages[-1]
-    last = layer.last_params["DescribeDBParameters"]
+    last = aws.last_params["DescribeDBParameters"]
     assert last["MaxRecords"] == "20" and last["Marker"]
     names = [p["ParameterName"] for page in pages for p in page["Parameters"]]
     assert names == sorted(PG16)
@@ -300,20 +260,20 @@ def test_copy_makes_a_modifiable_group_with_the_source_user_values(rds: Any) -> 
     assert [p["ParameterValue"] for p in user["Parameters"]] == ["600"]
 
 
-def test_delete_refuses_defaults_and_groups_in_use(rds: Any, layer: RealisticRds) -> None:
-    layer.create_group("orders", "postgres16")
-    layer.create_instance("orders-db", "postgres", group="orders")
+def test_delete_refuses_defaults_and_groups_in_use(rds: Any, aws: RealisticRds) -> None:
+    aws.create_group("orders", "postgres16")
+    aws.create_instance("orders-db", "postgres", group="orders")
     for name in ("default.postgres16", "orders"):
         error = _error(rds.delete_db_parameter_group, DBParameterGroupName=name)
         assert error["Code"] == "InvalidDBParameterGroupState"
-    layer.create_group("spare", "postgres16")
+    aws.create_group("spare", "postgres16")
     rds.delete_db_parameter_group(DBParameterGroupName="spare")
     error = _error(rds.describe_db_parameters, DBParameterGroupName="spare")
     assert error["Code"] == "DBParameterGroupNotFound"
 
 
-def test_reset_returns_parameters_to_their_defaults(rds: Any, layer: RealisticRds) -> None:
-    layer.create_group("orders", "postgres16", {"lock_timeout": "5000", "work_mem": "8192"})
+def test_reset_returns_parameters_to_their_defaults(rds: Any, aws: RealisticRds) -> None:
+    aws.create_group("orders", "postgres16", {"lock_timeout": "5000", "work_mem": "8192"})
     rds.reset_db_parameter_group(
         DBParameterGroupName="orders", Parameters=[_change("lock_timeout", "", "immediate")]
     )
@@ -415,12 +375,12 @@ def test_modify_sets_source_user_with_the_apply_method_used(rds: Any) -> None:
 
 
 def test_a_static_change_leaves_the_instances_using_the_group_pending_reboot(
-    rds: Any, layer: RealisticRds
+    rds: Any, aws: RealisticRds
 ) -> None:
-    layer.create_group("orders", "postgres16")
-    layer.create_group("other", "postgres16")
-    layer.create_instance("orders-db", "postgres", group="orders")
-    layer.create_instance("other-db", "postgres", group="other")
+    aws.create_group("orders", "postgres16")
+    aws.create_group("other", "postgres16")
+    aws.create_instance("orders-db", "postgres", group="orders")
+    aws.create_instance("other-db", "postgres", group="other")
     rds.modify_db_parameter_group(
         DBParameterGroupName="orders", Parameters=[_change("statement_timeout", "30000")]
     )
@@ -431,16 +391,16 @@ def test_a_static_change_leaves_the_instances_using_the_group_pending_reboot(
     )
     assert _apply_status(rds, "orders-db") == {"orders": "pending-reboot"}
     assert _apply_status(rds, "other-db") == {"other": "in-sync"}
-    assert layer.pending_reboot() == {"orders-db"}
+    assert aws.pending_reboot() == {"orders-db"}
     rds.reboot_db_instance(DBInstanceIdentifier="orders-db")
     assert _apply_status(rds, "orders-db") == {"orders": "in-sync"}
 
 
 def test_a_cluster_group_change_leaves_members_pending_until_the_cluster_reboots(
-    rds: Any, layer: RealisticRds
+    rds: Any, aws: RealisticRds
 ) -> None:
-    layer.create_group("search", "aurora-postgresql16", cluster=True)
-    layer.create_cluster("search", "aurora-postgresql", "search", members=2)
+    aws.create_group("search", "aurora-postgresql16", cluster=True)
+    aws.create_cluster("search", "aurora-postgresql", "search", members=2)
     rds.modify_db_cluster_parameter_group(
         DBClusterParameterGroupName="search",
         Parameters=[_change("idle_session_timeout", "600000", "pending-reboot")],
@@ -456,9 +416,9 @@ def test_a_cluster_group_change_leaves_members_pending_until_the_cluster_reboots
 
 
 def test_instances_and_clusters_must_name_a_fitting_existing_group(
-    rds: Any, layer: RealisticRds
+    rds: Any, aws: RealisticRds
 ) -> None:
-    layer.create_group("pg15", "postgres15")
+    aws.create_group("pg15", "postgres15")
     error = _error(
         rds.create_db_instance,
         DBInstanceIdentifier="db",
@@ -484,7 +444,7 @@ def test_instances_and_clusters_must_name_a_fitting_existing_group(
     assert (error["Code"], error["Status"]) == ("DBClusterParameterGroupNotFound", 404)
 
 
-def test_sts_and_other_services_reach_moto(rds: Any, layer: RealisticRds) -> None:
+def test_sts_and_other_services_reach_moto(rds: Any, aws: RealisticRds) -> None:
     sts = boto3.client("sts", region_name=REGION)
     role = "arn:aws:iam::123456789012:role/cloudtimeouts"
     assumed = sts.assume_role(RoleArn=role, RoleSessionName="tests")["Credentials"]
@@ -492,112 +452,116 @@ def test_sts_and_other_services_reach_moto(rds: Any, layer: RealisticRds) -> Non
     assert rds.describe_db_instances()["DBInstances"] == []
 
 
-# -- cloudtimeouts on the layer ------------------------------------------------------------------
-def _profile(directory: Path, server: str, target: str, engine: str = "postgres") -> Path:
-    path = directory / "orders.yaml"
-    path.write_text(
-        f"name: orders\nengine: {engine}\ndjango:\n  conn_max_age: 5min\n"
-        f"server:\n{server}targets:\n  - provider: aws\n    region: {REGION}\n    {target}\n"
+# -- whole or nothing ------------------------------------------------------------------------------
+def test_a_reset_naming_an_unknown_parameter_resets_nothing(rds: Any, aws: RealisticRds) -> None:
+    aws.create_group("orders", "postgres16", {"lock_timeout": "5000", "work_mem": "8192"})
+    error = _error(
+        rds.reset_db_parameter_group,
+        DBParameterGroupName="orders",
+        Parameters=[_change("lock_timeout", "", "immediate"), _change("nope", "", "immediate")],
     )
-    return path
+    assert error["Message"] == "Could not find parameter with name: nope"
+    assert set(aws.parameters("orders", source="user")) == {"lock_timeout", "work_mem"}
 
 
-SERVER = "  idle_session_timeout: 10min\n  statement_timeout: 30s\n  tcp_keepalives_idle: 60s\n"
+def test_concurrent_modifies_each_apply_whole(aws: RealisticRds) -> None:
+    aws.create_group("orders", "postgres16")
+    names = ["statement_timeout", "lock_timeout", "idle_session_timeout", "tcp_user_timeout"]
+
+    def write(value: str) -> None:
+        aws.set_parameters("orders", dict.fromkeys(names, value))
+
+    threads = [threading.Thread(target=write, args=(str(n * 1000),)) for n in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    values = {row["ParameterValue"] for row in aws.parameters("orders", source="user").values()}
+    assert len(values) == 1  # the last request won for every name: no mix of two requests
 
 
-def test_the_tool_reads_every_page_and_applies_immediately(
-    cli: Any, rds: Any, layer: RealisticRds, tmp_path: Path
-) -> None:
-    layer.create_group("orders-pg16", "postgres16", {"work_mem": "8192"})
-    layer.create_instance("orders-db", "postgres", group="orders-pg16")
-    profile = _profile(tmp_path, SERVER, "parameter_group: orders-pg16")
-    layer.reset_counters()
-    plan = cli("plan", profile, "--output", "json")
-    assert plan.exit_code == 0, plan.stderr
-    reads = layer.calls["DescribeDBParameters"]
-    assert reads == math.ceil(len(PG16) / 100) >= 2
-    assert layer.last_params["DescribeDBParameters"]["MaxRecords"] == "100"
-    assert layer.last_params["DescribeDBParameters"]["Marker"]
-    (target,) = json.loads(plan.stdout)["targets"]
-    changes = {c["parameter"]: c for c in target["changes"]}
-    assert (changes["tcp_keepalives_idle"]["current"], changes["tcp_keepalives_idle"]["apply"]) == (
-        "300",
-        "immediate",
+# -- injected faults, as AWS answers them ----------------------------------------------------------
+def _raw_post(url: str, body: bytes, service: str = "rds") -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential=AKID/20240101/{REGION}/{service}/"
+            "aws4_request, SignedHeaders=host, Signature=0",
+        },
     )
-    assert changes["idle_session_timeout"]["current_source"] == "default"
-
-    applied = cli("apply", profile, "--yes")
-    assert applied.exit_code == 0, applied.stderr + applied.stdout
-    user = {p["ParameterName"]: p for p in _all_parameters(rds, "orders-pg16", Source="user")}
-    assert {name: p["ParameterValue"] for name, p in user.items()} == {
-        "idle_session_timeout": "600000",
-        "statement_timeout": "30000",
-        "tcp_keepalives_idle": "60",
-        "work_mem": "8192",  # a parameter the profile does not name stays as it was
-    }
-    assert {p["ApplyMethod"] for name, p in user.items() if name != "work_mem"} == {"immediate"}
-    assert _apply_status(rds, "orders-db") == {"orders-pg16": "in-sync"}
-
-    # A static change made outside the tool shows on the instance; the tool's plan stays empty.
-    rds.modify_db_parameter_group(
-        DBParameterGroupName="orders-pg16",
-        Parameters=[_change("shared_buffers", "65536", "pending-reboot")],
-    )
-    assert _apply_status(rds, "orders-db") == {"orders-pg16": "pending-reboot"}
-    replan = cli("plan", profile, "--detailed-exitcode")
-    assert replan.exit_code == 0, replan.stdout
-
-
-def test_the_tool_refuses_a_default_group_and_its_hint_works(
-    cli: Any, rds: Any, tmp_path: Path
-) -> None:
-    default = _profile(tmp_path, SERVER, "parameter_group: default.postgres16")
-    result = cli("plan", default, "--output", "json")
-    assert result.exit_code == 1
-    (target,) = json.loads(result.stdout)["targets"]
-    assert "AWS does not allow modifying default groups" in target["error"]
-    assert "copy-db-parameter-group" in target["error"]
-    rds.copy_db_parameter_group(
-        SourceDBParameterGroupIdentifier="default.postgres16",
-        TargetDBParameterGroupIdentifier="orders-pg16",
-        TargetDBParameterGroupDescription="custom copy",
-    )
-    custom = _profile(tmp_path, SERVER, "parameter_group: orders-pg16")
-    assert cli("plan", custom, "--detailed-exitcode").exit_code == 2
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
 
 
 @pytest.mark.parametrize(
-    ("family", "engine", "server", "target"),
+    ("fault", "status", "code", "kind"),
     [
-        ("mysql8.0", "mysql", "  wait_timeout: 10min\n", "parameter_group: g"),
-        ("mariadb10.11", "mariadb", "  max_statement_time: 2500ms\n", "parameter_group: g"),
-        (
-            "aurora-postgresql16",
-            "postgres",
-            "  idle_session_timeout: 20min\n",
-            "cluster_parameter_group: g",
-        ),
-        ("aurora-mysql8.0", "mysql", "  interactive_timeout: 1h\n", "cluster_parameter_group: g"),
+        (Fault.THROTTLE, 400, "Throttling", "Sender"),
+        (Fault.SERVER_ERROR, 500, "InternalFailure", "Receiver"),
+        (Fault.LOST_RESPONSE, 503, "ServiceUnavailable", "Receiver"),
     ],
 )
-def test_the_tool_applies_to_every_kind_of_group(
-    cli: Any,
-    rds: Any,
-    layer: RealisticRds,
-    tmp_path: Path,
-    family: str,
-    engine: str,
-    server: str,
-    target: str,
+def test_faults_answer_with_the_query_protocol_error_document(
+    aws: RealisticRds, fault: Fault, status: int, code: str, kind: str
 ) -> None:
-    layer.create_group("g", family, cluster=target.startswith("cluster"))
-    profile = _profile(tmp_path, server, target, engine)
-    applied = cli("apply", profile, "--yes")
-    assert applied.exit_code == 0, applied.stderr + applied.stdout
-    assert cli("plan", profile, "--detailed-exitcode").exit_code == 0
-    assert (
-        layer.calls[
-            "ModifyDBClusterParameterGroup" if "cluster" in target else "ModifyDBParameterGroup"
-        ]
-        == 1
+    aws.faults.add(fault, operation="DescribeDBParameterGroups", nth=1)
+    answer = _raw_post(aws.url, b"Action=DescribeDBParameterGroups&Version=2014-10-31")
+    assert answer[0] == status
+    assert b'<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">' in answer[1]
+    assert f"<Type>{kind}</Type><Code>{code}</Code>".encode() in answer[1]
+    if fault is Fault.THROTTLE:
+        assert b"<Message>Rate exceeded</Message>" in answer[1]
+    assert b"<RequestId>" in answer[1]
+    sts = _raw_post(aws.url, b"Action=GetCallerIdentity&Version=2011-06-15", "sts")
+    assert sts[0] == 200  # the rule fired once, on its own operation
+
+
+@pytest.mark.parametrize("fault", [Fault.THROTTLE, Fault.SERVER_ERROR, Fault.LOST_RESPONSE])
+def test_botocore_retries_each_fault_and_succeeds(aws: RealisticRds, fault: Fault) -> None:
+    retrying = boto3.client(
+        "rds",
+        region_name=REGION,
+        endpoint_url=aws.url,
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=Config(retries={"mode": "standard", "max_attempts": 3}),
     )
+    aws.faults.add(fault, operation="DescribeDBParameterGroups", nth=1)
+    answer = retrying.describe_db_parameter_groups(DBParameterGroupName="default.postgres16")
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert aws.calls["DescribeDBParameterGroups"] == 2
+
+
+def test_a_lost_response_was_processed_and_a_throttled_request_was_not(
+    rds: Any, aws: RealisticRds
+) -> None:
+    aws.create_group("orders", "postgres16")
+    aws.faults.add(Fault.LOST_RESPONSE, operation="ModifyDBParameterGroup", nth=1)
+    # nth counts the calls a rule sees; the first rule that fires hides the call from the rest.
+    aws.faults.add(Fault.THROTTLE, operation="ModifyDBParameterGroup", nth=1)
+    first = _error(
+        rds.modify_db_parameter_group,
+        DBParameterGroupName="orders",
+        Parameters=[_change("lock_timeout", "5000")],
+    )
+    assert (first["Code"], first["Status"]) == ("ServiceUnavailable", 503)
+    second = _error(
+        rds.modify_db_parameter_group,
+        DBParameterGroupName="orders",
+        Parameters=[_change("statement_timeout", "30000")],
+    )
+    assert (second["Code"], second["Status"]) == ("Throttling", 400)
+    assert set(aws.parameters("orders", source="user")) == {"lock_timeout"}
+
+
+def test_sts_faults_use_the_sts_namespace(aws: RealisticRds) -> None:
+    aws.faults.add(Fault.THROTTLE, operation="AssumeRole", nth=1)
+    status, body = _raw_post(aws.url, b"Action=AssumeRole&Version=2011-06-15", "sts")
+    assert status == 400
+    assert b'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"' in body
+    assert [request.operation for request in aws.requests] == ["AssumeRole"]
