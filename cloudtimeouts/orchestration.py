@@ -319,6 +319,11 @@ class _ApplyRun:
                     elif not in_flight and _same_value(value, change.current, change):
                         not_written.append(change.parameter)
                         unknown.remove(change.parameter)
+        if not unknown and not not_written:  # the answer was lost, not the write
+            note = (
+                f"the write's answer was an error ({error}); a re-read shows every change in place"
+            )
+            return self._finish(planned, "applied", tuple(written), (), (), None, notes=(note,))
         return self._finish(
             planned, "failed", tuple(written), tuple(not_written), tuple(unknown), error
         )
