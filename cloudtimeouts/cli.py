@@ -182,16 +182,16 @@ def rollback(
 ) -> None:
     """Put back the values a journal says apply wrote (or may have written), guarded like apply."""
     from cloudtimeouts.orchestration import make_plan
-    from cloudtimeouts.rollback import rollback_profiles
+    from cloudtimeouts.rollback import read_rollback, with_resets
 
-    profiles = rollback_profiles(journal_file)
-    if not profiles:
+    undo = read_rollback(journal_file)
+    if not undo.profiles:
         stdout.print(f"{journal_file}: no write to roll back.")
         return
     with _progress("reading targets"), _stoppable() as cancel:
-        planned = make_plan(profiles, timeout=timeout, cancel=cancel)
+        planned = make_plan(undo.profiles, timeout=timeout, cancel=cancel)
     _exit_if_interrupted(cancel, "nothing was written")
-    _apply_planned(planned, yes, allow_restart, output, journal, timeout)
+    _apply_planned(with_resets(planned, undo), yes, allow_restart, output, journal, timeout)
 
 
 def _apply_planned(

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from cloudtimeouts import __version__
 from cloudtimeouts.errors import CloudtimeoutsError
+from cloudtimeouts.model import Change
 
 WriteOutcomeWord = Literal["intent", "written", "not-written", "unknown"]
 MAY_HAVE_BEEN_WRITTEN = frozenset({"intent", "written", "unknown"})
@@ -43,7 +44,9 @@ class JournalError(CloudtimeoutsError):
 def default_path(now: float | None = None) -> Path:
     """A new file under $XDG_STATE_HOME/cloudtimeouts/ (default ~/.local/state/cloudtimeouts/)."""
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    stamp = datetime.fromtimestamp(time.time() if now is None else now, UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.fromtimestamp(time.time() if now is None else now, UTC).strftime(
+        "%Y%m%dT%H%M%SZ"
+    )
     return Path(state) / "cloudtimeouts" / f"apply-{stamp}-{os.getpid()}.jsonl"
 
 
@@ -81,21 +84,18 @@ class Journal:
     ) -> None:
         self.record("target", target=target_id, declared=dict(declared), profile=dict(profile))
 
-    def writes(
-        self,
-        target_id: str,
-        changes: Iterable[tuple[str, str, str, str]],
-        outcome: WriteOutcomeWord,
-    ) -> None:
-        """One line per (parameter, before, after, unit), all with the same outcome."""
-        for parameter, before, after, unit in changes:
+    def writes(self, target_id: str, changes: Iterable[Change], outcome: WriteOutcomeWord) -> None:
+        """One line per change, all with the same outcome; `before_source` says whether the
+        value before was the target's own setting or the default (rollback resets those)."""
+        for change in changes:
             self.record(
                 "write",
                 target=target_id,
-                parameter=parameter,
-                before=before,
-                after=after,
-                unit=unit,
+                parameter=change.parameter,
+                before=change.current,
+                before_source=change.current_source,
+                after=change.desired,
+                unit=change.unit.symbol,
                 outcome=outcome,
             )
 
@@ -121,6 +121,7 @@ class Restorable:
     profile: Mapping[str, Any]
     parameter: str
     before: str
+    before_source: str  # "target" or "default"
     after: str
     unit: str
     outcome: str
@@ -148,13 +149,14 @@ def restorable(path: Path) -> list[Restorable]:
     """Every parameter whose last recorded outcome says it was or may have been written."""
     targets: dict[str, dict[str, Any]] = {}
     last: dict[tuple[str, str], dict[str, Any]] = {}
-    first_before: dict[tuple[str, str], str] = {}
+    first_before: dict[tuple[str, str], tuple[str, str]] = {}
     for entry in read_entries(path):
         if entry["kind"] == "target":
             targets[entry["target"]] = entry
         elif entry["kind"] == "write":
             key = (entry["target"], entry["parameter"])
-            first_before.setdefault(key, entry["before"])  # the value before this run touched it
+            # the value before this run touched it, and whether it was the default
+            first_before.setdefault(key, (entry["before"], entry.get("before_source", "target")))
             last[key] = entry
     result = []
     for (target_id, parameter), entry in last.items():
@@ -166,7 +168,8 @@ def restorable(path: Path) -> list[Restorable]:
                 declared=targets[target_id]["declared"],
                 profile=targets[target_id]["profile"],
                 parameter=parameter,
-                before=first_before[(target_id, parameter)],
+                before=first_before[(target_id, parameter)][0],
+                before_source=first_before[(target_id, parameter)][1],
                 after=entry["after"],
                 unit=entry["unit"],
                 outcome=entry["outcome"],

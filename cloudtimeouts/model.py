@@ -97,7 +97,11 @@ class TargetState:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One parameter to write: from `current` to `desired`, both in the native unit."""
+    """One parameter to write: from `current` to `desired`, both in the native unit.
+
+    `reset` writes by removing the target's own setting, so that the default (`desired`) applies
+    again: how rollback restores a parameter that was at its default before an apply, exactly.
+    """
 
     parameter: str
     current: str
@@ -106,9 +110,11 @@ class Change:
     unit: NativeUnit
     apply: ApplyMode
     reason: str
+    reset: bool = False
 
-    def to_json(self) -> dict[str, str]:
-        return {
+    def to_json(self) -> dict[str, str | bool]:
+        shown: dict[str, str | bool] = {"reset": True} if self.reset else {}  # rollback only
+        return shown | {
             "parameter": self.parameter,
             "current": self.current,
             "current_source": self.current_source,

@@ -350,7 +350,7 @@ class _ApplyRun:
             ):
                 self.journal.writes(
                     planned.id,
-                    _journal_rows(by_name[n] for n in ordered(group)),
+                    [by_name[n] for n in ordered(group)],
                     word,  # type: ignore[arg-type]
                 )
         return TargetResult(
@@ -378,7 +378,7 @@ class _ApplyRun:
                 "margin": profile.guard.margin.human(),
             },
         )
-        self.journal.writes(planned.id, _journal_rows(planned.changes), "intent")
+        self.journal.writes(planned.id, planned.changes, "intent")
 
     def not_started(self, planned: TargetPlan) -> TargetResult:
         names = tuple(change.parameter for change in planned.changes)
@@ -401,7 +401,7 @@ class _ApplyRun:
                 planned.id, "failed", not_written=names, error=f"{why}; not written"
             )
         if self.journal is not None:
-            self.journal.writes(planned.id, _journal_rows(planned.changes), "unknown")
+            self.journal.writes(planned.id, planned.changes, "unknown")
         return TargetResult(
             planned.id,
             "interrupted" if self.cancel.forced.is_set() else "failed",
@@ -412,10 +412,6 @@ class _ApplyRun:
     def crashed(self, planned: TargetPlan, error: BaseException) -> TargetResult:
         names = [c.parameter for c in planned.changes]
         return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
-
-
-def _journal_rows(changes: Any) -> list[tuple[str, str, str, str]]:
-    return [(c.parameter, c.current, c.desired, c.unit.symbol) for c in changes]
 
 
 def _same_value(value: str | None, expected: str, change: Change) -> bool:

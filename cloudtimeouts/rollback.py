@@ -10,25 +10,60 @@ YAML text and loaded by the same loader as any profile, so a damaged journal is 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.journal import JournalError, Restorable, restorable
+from cloudtimeouts.plan import Plan
 from cloudtimeouts.profile import Profile, parse_profile
 
 _SAFE_NAME = re.compile(r"[^a-z0-9-]+")
 
 
-def rollback_profiles(path: Path) -> list[Profile]:
-    """One profile per target with writes to undo; values from before the apply."""
+@dataclass(frozen=True, slots=True)
+class Rollback:
+    """What to plan: one profile per target, and which parameters were at their default."""
+
+    profiles: tuple[Profile, ...]
+    defaults: frozenset[tuple[str, str]]  # (target key, parameter): restore by resetting
+
+
+def read_rollback(path: Path) -> Rollback:
+    """The profiles that put back the values from before the apply a journal records."""
     by_target: dict[str, list[Restorable]] = defaultdict(list)
     for entry in restorable(path):
         by_target[entry.target_id].append(entry)
-    return [_profile(path, index, entries) for index, entries in enumerate(by_target.values())]
+    profiles = tuple(
+        _profile(path, index, entries) for index, entries in enumerate(by_target.values())
+    )
+    defaults = frozenset(
+        (entry.target_id.lower(), entry.parameter)
+        for entries in by_target.values()
+        for entry in entries
+        if entry.before_source == "default"
+    )
+    return Rollback(profiles, defaults)
+
+
+def with_resets(plan: Plan, rollback: Rollback) -> Plan:
+    """Mark the changes that restore a default as resets, so the target's own setting is
+    removed rather than the default value written over it."""
+    targets = []
+    for target in plan.targets:
+        changes = tuple(
+            dataclasses.replace(change, reset=True, reason="rollback: back to the default")
+            if (target.target.key, change.parameter) in rollback.defaults
+            else dataclasses.replace(change, reason="rollback: back to the value before apply")
+            for change in target.changes
+        )
+        targets.append(dataclasses.replace(target, changes=changes))
+    return Plan(tuple(targets))
 
 
 def _profile(path: Path, index: int, entries: list[Restorable]) -> Profile:

@@ -9,10 +9,12 @@ import pytest
 from support.memory import MemoryAdapter
 from support.profiles import aws_target, write_profile
 
+from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.journal import Journal, JournalError, default_path, read_entries, restorable
+from cloudtimeouts.model import Change
 from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.profile import load_profile
-from cloudtimeouts.rollback import rollback_profiles
+from cloudtimeouts.rollback import read_rollback, with_resets
 
 GROUP_ID = "aws:eu-west-1:parameter-group/orders-pg16"
 
@@ -59,13 +61,25 @@ def test_rollback_profiles_restore_the_values_from_before(tmp_path: Path) -> Non
     memory = MemoryAdapter()
     memory.values[GROUP_ID] = {"statement_timeout": "15000", "idle_session_timeout": "900000"}
     path = applied(tmp_path, memory)
-    (profile,) = rollback_profiles(path)
-    plan = make_plan([profile], adapter_loader=memory.loader())
+    undo = read_rollback(path)
+    plan = with_resets(make_plan(undo.profiles, adapter_loader=memory.loader()), undo)
     apply_plan(plan, adapter_loader=memory.loader())
     assert memory.values[GROUP_ID] == {
         "statement_timeout": "15000",
         "idle_session_timeout": "900000",
     }
+
+
+def test_a_parameter_that_was_at_its_default_is_reset_not_overwritten(tmp_path: Path) -> None:
+    memory = MemoryAdapter()
+    memory.values[GROUP_ID] = {"statement_timeout": "15000"}  # idle_session_timeout: default
+    path = applied(tmp_path, memory)
+    undo = read_rollback(path)
+    plan = with_resets(make_plan(undo.profiles, adapter_loader=memory.loader()), undo)
+    resets = {c.parameter: c.reset for t in plan.targets for c in t.changes}
+    assert resets == {"idle_session_timeout": True, "statement_timeout": False}
+    apply_plan(plan, adapter_loader=memory.loader())
+    assert memory.values[GROUP_ID] == {"statement_timeout": "15000"}
 
 
 def test_a_write_cut_off_by_a_crash_counts_as_maybe_written(tmp_path: Path) -> None:
@@ -84,10 +98,12 @@ def test_not_written_parameters_are_not_rolled_back(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
     with Journal(path) as journal:
         journal.target(GROUP_ID, aws_target("orders-pg16"), {"engine": "postgres"})
-        journal.writes(GROUP_ID, [("statement_timeout", "0", "30000", "ms")], "intent")
-        journal.writes(GROUP_ID, [("statement_timeout", "0", "30000", "ms")], "not-written")
+        change = Change("statement_timeout", "0", "default", "30000", NativeUnit.MILLISECONDS,
+                        "immediate", "")  # fmt: skip
+        journal.writes(GROUP_ID, [change], "intent")
+        journal.writes(GROUP_ID, [change], "not-written")
     assert restorable(path) == []
-    assert rollback_profiles(path) == []
+    assert read_rollback(path).profiles == ()
 
 
 def test_a_damaged_journal_is_one_error_with_file_and_line(tmp_path: Path) -> None:

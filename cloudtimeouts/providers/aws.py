@@ -163,24 +163,26 @@ class AwsAdapter:
         self, target: AwsTarget, state: TargetState, changes: Sequence[Change]
     ) -> WriteOutcome:
         rds = self._client(target)
-        parameters = [
-            {
-                "ParameterName": change.parameter,
-                "ParameterValue": change.desired,
-                "ApplyMethod": "immediate" if change.apply == "immediate" else "pending-reboot",
-            }
-            for change in changes
-        ]
         written: list[str] = []
-        for start in range(0, len(parameters), MAX_PARAMETERS_PER_MODIFY):
-            batch = parameters[start : start + MAX_PARAMETERS_PER_MODIFY]
-            try:
-                self._modify(rds, target, batch)
-            except CloudtimeoutsError as error:
-                # The failing batch may have reached RDS (a lost response looks like any error).
-                unknown = [parameter["ParameterName"] for parameter in batch]
-                raise WriteError(error.message, written, unknown, error.hint) from None
-            written.extend(parameter["ParameterName"] for parameter in batch)
+        for reset in (False, True):  # ResetDB*ParameterGroup puts defaults back (rollback)
+            parameters = [
+                {
+                    "ParameterName": change.parameter,
+                    "ApplyMethod": "immediate" if change.apply == "immediate" else "pending-reboot",
+                    **({} if reset else {"ParameterValue": change.desired}),
+                }
+                for change in changes
+                if change.reset is reset
+            ]
+            for start in range(0, len(parameters), MAX_PARAMETERS_PER_MODIFY):
+                batch = parameters[start : start + MAX_PARAMETERS_PER_MODIFY]
+                try:
+                    self._modify(rds, target, batch, reset)
+                except CloudtimeoutsError as error:
+                    # The failing batch may have reached RDS (a lost answer looks like any error).
+                    unknown = [parameter["ParameterName"] for parameter in batch]
+                    raise WriteError(error.message, written, unknown, error.hint) from None
+                written.extend(parameter["ParameterName"] for parameter in batch)
         restart = tuple(change.parameter for change in changes if change.apply == "restart")
         return WriteOutcome(
             written=tuple(written), pending_restart=restart, notes=self._users_note(rds, target)
@@ -238,17 +240,16 @@ class AwsAdapter:
             for page in paginator.paginate(**arguments, PaginationConfig={"PageSize": PAGE_SIZE}):
                 yield from page.get("Parameters", [])
 
-    def _modify(self, rds: Any, target: AwsTarget, batch: list[dict[str, str]]) -> None:
-        if target.parameter_group:
-            with _translated(target, "ModifyDBParameterGroup"):
-                rds.modify_db_parameter_group(
-                    DBParameterGroupName=target.group_name, Parameters=batch
-                )
-        else:
-            with _translated(target, "ModifyDBClusterParameterGroup"):
-                rds.modify_db_cluster_parameter_group(
-                    DBClusterParameterGroupName=target.group_name, Parameters=batch
-                )
+    def _modify(
+        self, rds: Any, target: AwsTarget, batch: list[dict[str, str]], reset: bool
+    ) -> None:
+        verb = "Reset" if reset else "Modify"
+        cluster = "" if target.parameter_group else "Cluster"
+        operation = f"{verb}DB{cluster}ParameterGroup"
+        name = {f"DB{cluster}ParameterGroupName": target.group_name}
+        extra = {"ResetAllParameters": False} if reset else {}
+        with _translated(target, operation):
+            getattr(rds, botocore.xform_name(operation))(**name, Parameters=batch, **extra)
 
     def _users_note(self, rds: Any, target: AwsTarget) -> tuple[str, ...]:
         """Which instances or clusters use the group, and whether they wait for a reboot."""

@@ -161,7 +161,7 @@ class AzureAdapter:
         written: list[str] = []
         for change in changes:  # one at a time: a server accepts one configuration change at once
             update = ConfigurationForUpdate(
-                properties=ConfigurationProperties(value=change.desired, source="user-override")
+                properties=ConfigurationProperties(value=change.desired, source=_source(change))
             )
             try:
                 with _translated(target, f"set {change.parameter} to {change.desired}"):
@@ -184,7 +184,7 @@ class AzureAdapter:
         batch = ConfigurationListForBatchUpdate(
             value=[
                 ConfigurationForBatchUpdate(
-                    name=change.parameter, value=change.desired, source="user-override"
+                    name=change.parameter, value=change.desired, source=_source(change)
                 )
                 for change in changes
             ]
@@ -287,6 +287,11 @@ def _parameter_state(name: str, config: _Configuration) -> ParameterState:
         value_is_default=config.source == "system-default",
         unit=config.unit,
     )
+
+
+def _source(change: Change) -> str:
+    """Configurations - Update: `system-default` with the default value resets a parameter."""
+    return "system-default" if change.reset else "user-override"
 
 
 def _wait(poller: Any, target: AzureTarget, what: str) -> None:

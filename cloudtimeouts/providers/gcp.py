@@ -162,7 +162,10 @@ class GcpAdapter:
     ) -> WriteOutcome:
         clients = self._get_clients(target)
         merged = dict(state.whole_list)  # every flag on the instance, as it was
-        merged.update({change.parameter: change.desired for change in changes})
+        merged.update({c.parameter: c.desired for c in changes if not c.reset})
+        for change in changes:
+            if change.reset:  # a flag left out of the list is back at its default
+                merged.pop(change.parameter, None)
         flags = [{"name": name, "value": merged[name]} for name in sorted(merged)]
         settings_version = int(state.revision) if state.revision else None
         request = {

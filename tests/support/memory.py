@@ -40,7 +40,11 @@ class MemoryAdapter:
     def write(self, target: Target, state: TargetState, changes: Sequence[Change]) -> WriteOutcome:
         self.writes.append((target.id, tuple(change.parameter for change in changes)))
         for change in changes:
-            self.values.setdefault(target.id, {})[change.parameter] = change.desired
+            stored = self.values.setdefault(target.id, {})
+            if change.reset:
+                stored.pop(change.parameter, None)
+            else:
+                stored[change.parameter] = change.desired
         return WriteOutcome(written=tuple(change.parameter for change in changes))
 
     def endpoint(self, target: Target) -> str:
