@@ -1,7 +1,7 @@
 """The sandbox: the three emulators on loopback, seeded with a small realistic fleet.
 
 AWS is the realistic RDS layer over moto (`rds`), GCP the Cloud SQL Admin API emulator
-(`cloudsql`), Azure the ARM + Entra ID fake (`azure_arm`). The tool reaches them exactly as it
+(`cloudsql`), Azure the ARM + Entra ID emulator (`azure`). The tool reaches them exactly as it
 reaches the clouds: through each provider's standard credentials and endpoint variables, which
 `Sandbox.env()` returns. The fleet has settings cloudtimeouts does not manage (they must survive an
 apply) and one unsafe current value (the guard must refuse it until the profile fixes it).
@@ -86,7 +86,7 @@ class Sandbox:
 
     def __init__(self, workdir: Path) -> None:
         try:
-            from cloudtimeouts.sandbox.azure_arm import FakeAzure
+            from cloudtimeouts.sandbox.azure import FakeAzure
             from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
             from cloudtimeouts.sandbox.rds import RealisticRds
         except ModuleNotFoundError as error:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from cloudtimeouts.profile import GcpTarget
-from cloudtimeouts.sandbox.azure_arm import FakeAzure
+from cloudtimeouts.sandbox.azure import FakeAzure
 from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
 
 _projects = itertools.count(1)

@@ -21,7 +21,7 @@ from cloudtimeouts.providers.aws import AwsAdapter
 from cloudtimeouts.providers.azure import AzureAdapter
 from cloudtimeouts.providers.base import ProviderAdapter
 from cloudtimeouts.providers.gcp import GcpAdapter
-from cloudtimeouts.sandbox.azure_arm import FakeAzure
+from cloudtimeouts.sandbox.azure import FakeAzure
 from cloudtimeouts.sandbox.cloudsql import flag_names
 
 SUB = "00000000-0000-0000-0000-0000000000bb"  # an Azure subscription of the fake
