@@ -1,13 +1,16 @@
 """System checks: Django must never reuse a connection the database has already closed.
 
-The live check reads the idle timeouts through Django's own connection, so it sees what a
-request would see: the server's globals, per-role and per-database overrides (PostgreSQL), the
-session value an init_command set (MySQL/MariaDB). It then asks the same guard as the CLI.
+The live check reads the timeouts through Django's own connection, so it sees what a request
+would see: the server's globals, per-role and per-database overrides (PostgreSQL), the session
+value an init_command set (MySQL/MariaDB). It reads and judges with cloudtimeouts.live, the code
+behind `cloudtimeouts verify` (read_session, assess), with this alias's CONN_MAX_AGE, and only
+maps what that says to check ids:
 
-Ids: E001 a live idle timeout is not above CONN_MAX_AGE (+ the profile's margin); E002 the live
-values could not be read; E003/E004 CONN_MAX_AGE/CONN_HEALTH_CHECKS differ from the profile;
-E005 the profile is for another engine; E006 CLOUDTIMEOUTS_PROFILE cannot be used;
-W001 persistent connections without health checks; W002 a psycopg pool (not covered yet).
+E001 a live idle timeout is not above CONN_MAX_AGE (+ the profile's margin): the guard's refusal;
+E002 the live values could not be read: the same message as verify's connection errors;
+E003/E004 CONN_MAX_AGE/CONN_HEALTH_CHECKS differ from the profile; E005 the profile is for
+another engine; E006 CLOUDTIMEOUTS_PROFILE cannot be used; W001 persistent connections without
+health checks; W002 a psycopg pool (not covered yet).
 """
 
 from __future__ import annotations
@@ -18,27 +21,27 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, connections
+from django.db import connections
 
-from cloudtimeouts import guard
-from cloudtimeouts.catalog import Engine, idle_parameters
-from cloudtimeouts.durations import Duration, format_native
+from cloudtimeouts.durations import Duration
 from cloudtimeouts.errors import CloudtimeoutsError
-from cloudtimeouts.profile import Profile, load_profile
-from cloudtimeouts.verify import (
-    PG_ROLE_SOURCES,
-    describe_source,
-    is_mariadb,
-    live_idle_timeouts,
-    read_mysql_settings,
-    read_postgres_settings,
-    redact,
-    server_version,
+from cloudtimeouts.live import (
+    DatabaseConnectError,
+    Endpoint,
+    Family,
+    VerifyReport,
+    assess,
+    connect_error,
+    family_of,
+    family_of_name,
+    is_driver_error,
+    read_error,
+    read_session,
 )
+from cloudtimeouts.profile import Profile, load_profile
 
 TAG = "cloudtimeouts"
 SETTING = "CLOUDTIMEOUTS_PROFILE"
-_VENDORS = ("postgresql", "mysql")  # others (sqlite, oracle, third-party) are skipped silently
 
 
 def check_live_idle_timeouts(
@@ -51,16 +54,94 @@ def check_live_idle_timeouts(
     messages: list[checks.CheckMessage] = []
     for alias in databases:
         connection = connections[alias]
-        if connection.vendor not in _VENDORS:
+        family = family_of_name(connection.vendor)
+        if family is None:  # sqlite, oracle, third-party vendors: skipped silently
             continue
-        messages.extend(_check_alias(alias, connection, profiles.get(alias)))
+        messages.extend(_check_alias(alias, connection, family, profiles.get(alias)))
     return messages
 
 
-def _check_alias(alias: str, connection: Any, profile: Profile | None) -> list[checks.CheckMessage]:
+def _check_alias(
+    alias: str, connection: Any, family: Family, profile: Profile | None
+) -> list[checks.CheckMessage]:
     where = f"DATABASES[{alias!r}]"
     options = connection.settings_dict
     conn_max_age: int | None = options.get("CONN_MAX_AGE", 0)
+    messages = _connection_warnings(where, connection, conn_max_age)
+    endpoint = _endpoint(family, options)
+    try:
+        report = _read(connection, endpoint, conn_max_age, profile)
+    except DatabaseConnectError as error:
+        return [
+            *messages,
+            checks.Error(
+                error.message,
+                hint="The check connects with this alias's own settings; make sure the "
+                "database is reachable from here, or run the check without --database.",
+                obj=where,
+                id="cloudtimeouts.E002",
+            ),
+        ]
+    rows = {row.name: row for row in report.parameters}
+    for refusal in report.refusals:
+        row = rows[refusal.parameter]
+        hints = [f"Where the session's value comes from: {row.source}."]
+        if row.source_warning is not None:
+            hints.append(f"{row.source_warning.message}.")
+        messages.append(
+            checks.Error(refusal.message, hint=" ".join(hints), obj=where, id="cloudtimeouts.E001")
+        )
+    return messages
+
+
+def _read(
+    connection: Any, endpoint: Endpoint, conn_max_age: int | None, profile: Profile | None
+) -> VerifyReport:
+    """The live values through Django's connection, judged by the code behind verify."""
+    was_open = connection.connection is not None
+    try:
+        try:
+            connection.ensure_connection()
+        except Exception as error:  # Django's wrappers, or whatever the driver let through
+            raise connect_error(endpoint, error) from None
+        try:
+            with connection.cursor() as cursor:
+                session = read_session(cursor, endpoint.family)
+        except Exception as error:
+            if not (is_driver_error(error) or isinstance(error, OSError)):
+                raise
+            raise read_error(endpoint, error) from None
+    finally:
+        if not was_open:
+            connection.close()  # leave the connection as the check found it
+    return assess(
+        session,
+        endpoint=endpoint.describe(),
+        conn_max_age=conn_max_age,
+        margin=profile.guard.margin if profile else Duration(0),
+        declared=profile.server if profile else None,
+        profile=profile.name if profile else None,
+    )
+
+
+def _endpoint(family: Family, options: Mapping[str, Any]) -> Endpoint:
+    """Django's HOST, PORT, NAME, USER and PASSWORD, for messages (and their redaction)."""
+    port = str(options.get("PORT") or "")
+    return Endpoint.build(
+        family,
+        host=str(options.get("HOST") or "") or None,
+        port=int(port) if port.isdigit() else None,
+        database=str(options.get("NAME") or ""),
+        user=str(options.get("USER") or "") or None,
+        password=str(options.get("PASSWORD") or "") or None,
+    )
+
+
+def _connection_warnings(
+    where: str, connection: Any, conn_max_age: int | None
+) -> list[checks.CheckMessage]:
+    """What Django's own settings risk, whatever the server says: W001, W002."""
+    options = connection.settings_dict
     messages: list[checks.CheckMessage] = []
     if conn_max_age != 0 and not options.get("CONN_HEALTH_CHECKS", False):
         age = "None (unlimited)" if conn_max_age is None else str(conn_max_age)
@@ -87,66 +168,6 @@ def _check_alias(alias: str, connection: Any, profile: Profile | None) -> list[c
                 id="cloudtimeouts.W002",
             )
         )
-    was_open = connection.connection is not None
-    try:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                engine = Engine.POSTGRES
-                names = [spec.name for spec in idle_parameters(engine)]
-                live = read_postgres_settings(cursor, names)
-            else:
-                mariadb = is_mariadb(server_version(cursor, "mysql"))
-                engine = Engine.MARIADB if mariadb else Engine.MYSQL
-                names = [spec.name for spec in idle_parameters(engine)]
-                live = read_mysql_settings(cursor, names, mariadb=mariadb)
-    except (DatabaseError, ImproperlyConfigured) as error:
-        host = options.get("HOST") or "localhost"
-        port = f":{options['PORT']}" if options.get("PORT") else ""
-        text = redact(f"{type(error).__name__}: {error}", options.get("PASSWORD") or None)
-        return [
-            *messages,
-            checks.Error(
-                f"cannot read the live idle timeouts of database {options.get('NAME')!r} at "
-                f"{host}{port}: {text}",
-                hint="The check connects with this alias's own settings; make sure the "
-                "database is reachable from here, or run the check without --database.",
-                obj=where,
-                id="cloudtimeouts.E002",
-            ),
-        ]
-    finally:
-        if not was_open:
-            connection.close()  # leave the connection as the check found it
-    margin = profile.guard.margin if profile else Duration(0)
-    observed = live_idle_timeouts(engine, live)
-    family = "postgres" if engine is Engine.POSTGRES else "mysql"
-    for violation in guard.check(engine, conn_max_age, margin, observed, where):
-        setting = live[violation.parameter]
-        spec = next(s for s in idle_parameters(engine) if s.name == violation.parameter)
-        value = format_native(setting.native, spec.unit)
-        source = describe_source(setting, family)
-        age = "None (unlimited)" if conn_max_age is None else f"{conn_max_age} s"
-        with_margin = f" plus the profile's margin {margin.human()}" if not margin.disabled else ""
-        hint = (
-            f"Keep CONN_MAX_AGE{with_margin} below {setting.value.human()} "  # type: ignore[union-attr]
-            f"or raise {violation.parameter} on the server"
-        )
-        how = PG_ROLE_SOURCES.get(setting.source) if family == "postgres" else None
-        if how:
-            hint += (
-                f"; this value comes from {how} (pg_settings.source {setting.source!r}, see "
-                "pg_db_role_setting), which no parameter group or flag shows"
-            )
-        messages.append(
-            checks.Error(
-                f"the server closes connections idle for {violation.parameter} = {value} "
-                f"(source: {source}), but CONN_MAX_AGE = {age}{with_margin}: Django may reuse a "
-                "connection the server has already closed.",
-                hint=hint + ".",
-                obj=where,
-                id="cloudtimeouts.E001",
-            )
-        )
     return messages
 
 
@@ -161,9 +182,8 @@ def check_settings_against_profile(
             messages.append(found)
             continue
         options = settings.DATABASES[alias]
-        family = _family(str(options.get("ENGINE", "")))
-        wanted = "postgres" if found.engine is Engine.POSTGRES else "mysql"
-        if family != wanted:
+        vendor = _vendor(alias)
+        if vendor is not None and family_of_name(vendor) != family_of(found.engine):
             messages.append(
                 checks.Error(
                     f"profile {found.name} is for {found.engine.value} but ENGINE is "
@@ -244,12 +264,12 @@ def _setting_error(message: str) -> checks.Error:
     )
 
 
-def _family(engine: str) -> str | None:
-    if "postgres" in engine or "postgis" in engine:
-        return "postgres"
-    if "mysql" in engine:
-        return "mysql"
-    return None
+def _vendor(alias: str) -> str | None:
+    """The alias's backend vendor (`postgresql`, `mysql`, …): loads the backend, never connects."""
+    try:
+        return str(connections[alias].vendor)
+    except ImproperlyConfigured:  # a backend that cannot load: Django says so when it is used
+        return None
 
 
 def _python(conn_max_age: int | None) -> str:

@@ -1,0 +1,95 @@
+"""The live database: what a session really gets, and the guard's word on it.
+
+`verify(profile, database_url)` connects as the application does (live.connect), reads what
+the session sees (live.read) and judges it (live.report). The Django system check
+(cloudtimeouts.contrib.django) reads through Django's own connection with the same
+`read_session` and judges with the same `assess`; it only maps the findings to its check ids.
+
+    url      parse_database_url, Endpoint, Family, redact
+    connect  connected(endpoint), connect_error/read_error -> DatabaseConnectError
+    read     read_session(cursor, family) -> LiveSession (settings, source, engine, version)
+    report   assess(session, …) / build_report(profile, …) -> VerifyReport
+
+No cloud SDK and no plan here: the drivers are imported on first use, the profile only for
+types.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cloudtimeouts.errors import CloudtimeoutsError
+from cloudtimeouts.live.connect import (
+    DatabaseConnectError,
+    DriverUnavailableError,
+    connect_error,
+    connected,
+    is_driver_error,
+    read_error,
+)
+from cloudtimeouts.live.read import LiveSession, LiveSetting, read_session
+from cloudtimeouts.live.report import ParameterReport, VerifyReport, assess, build_report
+from cloudtimeouts.live.url import (
+    DatabaseUrlError,
+    Endpoint,
+    Family,
+    family_of,
+    family_of_name,
+    parse_database_url,
+)
+
+if TYPE_CHECKING:
+    from cloudtimeouts.profile import Profile
+
+__all__ = [
+    "DatabaseConnectError",
+    "DatabaseUrlError",
+    "DriverUnavailableError",
+    "Endpoint",
+    "EngineMismatchError",
+    "Family",
+    "LiveSession",
+    "LiveSetting",
+    "ParameterReport",
+    "VerifyReport",
+    "assess",
+    "build_report",
+    "connect_error",
+    "connected",
+    "family_of",
+    "family_of_name",
+    "is_driver_error",
+    "parse_database_url",
+    "read_error",
+    "read_session",
+    "verify",
+]
+
+
+class EngineMismatchError(CloudtimeoutsError):
+    """The URL or the server is not of the profile's engine."""
+
+
+def verify(profile: Profile, database_url: str) -> VerifyReport:
+    """Connect as the application, read the live values, and judge them against the profile."""
+    endpoint = parse_database_url(database_url)
+    if endpoint.family != family_of(profile.engine):
+        raise EngineMismatchError(
+            f"profile {profile.name} is for {profile.engine.value} but the database URL is a "
+            f"{endpoint.family} URL ({endpoint.describe()})",
+            hint="pass the URL of the database this profile describes",
+        )
+    with connected(endpoint) as cursor:
+        try:
+            session = read_session(cursor, endpoint.family)
+        except Exception as error:
+            if not (is_driver_error(error) or isinstance(error, OSError)):
+                raise  # a bug of ours, not the database's: the CLI shows it as unexpected
+            raise read_error(endpoint, error) from None
+    if session.engine is not profile.engine:
+        raise EngineMismatchError(
+            f"profile {profile.name} is for {profile.engine.value} but the server at "
+            f"{endpoint.describe()} is {session.engine.value} ({session.version})",
+            hint=f"set engine: {session.engine.value} in the profile if this is the right database",
+        )
+    return build_report(profile, endpoint.describe(), session)

@@ -1,0 +1,172 @@
+"""Where the live database is: a dj-database-url style URL, the protocol family, redaction.
+
+A database URL carries a password, so nothing here repeats the URL: messages name the endpoint
+as `user@host:port/database`, and `redact` removes the password (and every part of it) from a
+driver's words before they reach a message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from cloudtimeouts.catalog import Engine
+from cloudtimeouts.errors import CloudtimeoutsError
+
+Family = Literal["postgres", "mysql"]
+"""The wire protocol: MariaDB speaks MySQL's, and is told apart by its server version."""
+
+# URL schemes as dj-database-url spells them, which are also Django's `connection.vendor`
+# names ("postgresql", "mysql"): one table maps both to a protocol family.
+SCHEMES: Mapping[str, Family] = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "pgsql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+}
+DEFAULT_PORT: Mapping[Family, int] = {"postgres": 5432, "mysql": 3306}
+_FAMILY_OF_ENGINE: Mapping[Engine, Family] = {
+    Engine.POSTGRES: "postgres",
+    Engine.MYSQL: "mysql",
+    Engine.MARIADB: "mysql",
+}
+SHORTEST_SECRET_PART = 3  # redact() removes every part of a secret at least this long
+
+
+class DatabaseUrlError(CloudtimeoutsError):
+    """A database URL that cannot be used; the message never repeats the URL (it has secrets)."""
+
+
+def family_of(engine: Engine) -> Family:
+    return _FAMILY_OF_ENGINE[engine]
+
+
+def family_of_name(name: str) -> Family | None:
+    """The family of a URL scheme or a Django `connection.vendor`; None for any other."""
+    return SCHEMES.get(name.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where to connect. The password is kept out of repr() and of every message."""
+
+    family: Family
+    host: str | None
+    port: int
+    database: str
+    user: str | None
+    password: str | None = field(default=None, repr=False)
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        family: Family,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        database: str = "",
+        user: str | None = None,
+        password: str | None = None,
+        options: Mapping[str, str] | None = None,
+    ) -> Endpoint:
+        """From separate settings (Django's HOST, PORT, …); the family's port when none."""
+        return cls(
+            family,
+            host or None,
+            port or DEFAULT_PORT[family],
+            database,
+            user or None,
+            password,
+            dict(options or {}),
+        )
+
+    def describe(self) -> str:
+        """`app@db.example.com:5432/orders`: what users need to find the database, no secret."""
+        user = f"{self.user}@" if self.user else ""
+        host = self.host or "localhost"
+        where = host if host.startswith("/") else f"{host}:{self.port}"
+        return f"{user}{where}/{self.database}"
+
+
+def parse_database_url(url: str) -> Endpoint:
+    """A dj-database-url style URL: postgres://user:pass@host:port/name?sslmode=require.
+
+    Query parameters are kept as they are: the driver's connect (live.connect) says which it
+    takes, so that a wrong one is a connection error naming the endpoint.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise DatabaseUrlError(
+            "the database URL cannot be parsed (check the host and the port)",
+            hint="use scheme://user:password@host:port/database; percent-encode special "
+            "characters in the password",
+        ) from None
+    family = family_of_name(parts.scheme)
+    if family is None:
+        shown = parts.scheme or "(none)"
+        raise DatabaseUrlError(
+            f"the database URL's scheme {shown!r} is not supported; "
+            f"use one of: {', '.join(f'{scheme}://' for scheme in SCHEMES)}"
+        )
+    hostport = parts.netloc.rpartition("@")[2]
+    if hostport.startswith("["):  # [::1]:5432
+        host = hostport[1 : hostport.find("]")]
+    else:  # a percent-encoded socket directory (%2Fvar%2Frun%2Fpostgresql) has no colon
+        host = unquote(hostport.rsplit(":", 1)[0])
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise DatabaseUrlError(
+            "the database URL names no database (…/DATABASE at the end of the URL)"
+        )
+    return Endpoint.build(
+        family,
+        host=host,
+        port=port,
+        database=database,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        options=dict(parse_qsl(parts.query, keep_blank_values=True)),
+    )
+
+
+def redact(text: str, secret: str | None) -> str:
+    """A driver's message without the secret or any part of it of 3 characters or more.
+
+    Drivers may echo what they were given, whole or in part (an encoding error quotes the
+    character it could not encode); each run of the text that is a piece of the secret, also in
+    its escaped spelling (ascii), becomes a mask made of characters the secret does not contain.
+    A secret shorter than 3 characters is masked wherever it appears whole.
+    """
+    text = re.sub(r"\s+", " ", text).strip()
+    if not secret:
+        return text
+    candidates = itertools.chain("*#~^", map(chr, itertools.count(0x2022)))
+    mask = next(c for c in candidates if c not in secret) * 3
+    for spelling in dict.fromkeys((secret, ascii(secret)[1:-1])):
+        text = _mask_parts(text, spelling, min(SHORTEST_SECRET_PART, len(spelling)), mask)
+    return text
+
+
+def _mask_parts(text: str, secret: str, shortest: int, mask: str) -> str:
+    out: list[str] = []
+    start = 0
+    while start < len(text):
+        end = start + shortest
+        if end <= len(text) and text[start:end] in secret:
+            # every piece of a piece of the secret is one too: extend while that holds
+            while end < len(text) and text[start : end + 1] in secret:
+                end += 1
+            out.append(mask)
+            start = end
+        else:
+            out.append(text[start])
+            start += 1
+    return "".join(out)
