@@ -15,7 +15,7 @@ from cloudtimeouts.sandbox.azure import catalogue
 from cloudtimeouts.sandbox.azure.state import value_fits
 
 
-def _by_name(engine: str, version: str) -> dict[str, catalogue.ParameterSpec]:
+def _by_name(engine: str, version: str) -> dict[str, catalogue.ServerParameter]:
     return {spec.name: spec for spec in catalogue.parameters(engine, version)}
 
 

@@ -11,8 +11,8 @@ Layout:
 - ``catalogue.py`` + ``data/*.csv``: the server parameters per engine and version, from
   Microsoft's documentation (sources in the files' headers);
 - ``state.py``: servers, configurations, long-running operations;
-- ``shapes.py``: the JSON bodies; ``arm.py``: the ARM wire (paths, api-versions, LROs, errors,
-  fault shapes); ``errors.py``: ARM's error answer;
+- ``shapes.py``: the JSON bodies; ``arm.py``: the ARM wire (paths, LROs, errors, fault shapes);
+  ``access.py``: bearer token and api-version checks; ``errors.py``: ARM's error answer;
 - ``entra.py``: the Entra ID discovery and token endpoints, standing apart;
 - ``fake.py``: :class:`FakeAzure`, lifecycle, credentials and seeding.
 

@@ -23,41 +23,19 @@ Sources (each behaviour below names the one it follows):
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from cloudtimeouts.sandbox.azure.access import ENGINE_OF, api_version, authenticate
 from cloudtimeouts.sandbox.azure.entra import EntraId
 from cloudtimeouts.sandbox.azure.errors import ArmError
 from cloudtimeouts.sandbox.azure.shapes import config_json, operation_json, server_json
-from cloudtimeouts.sandbox.azure.state import FLAVOURS, AzureState, ConfigState, ServerState
+from cloudtimeouts.sandbox.azure.state import AzureState, ConfigState, ServerState
 from cloudtimeouts.sandbox.loopback import Fault, Request, Response
 
-__all__ = ["API_VERSIONS", "ArmApp", "ArmSettings"]
-
-# api-versions accepted. The installed SDKs send: azure-mgmt-postgresqlflexibleservers 3.0.0 ->
-# "2026-10-01" (its _configuration.py default; the previews are in its operation tables);
-# azure-mgmt-mysqlflexibleservers 1.0.0 -> "2024-12-30". The older GA versions are those of the
-# REST references above (az CLI, Terraform).
-API_VERSIONS = {
-    "postgres": frozenset(
-        {
-            "2021-06-01",
-            "2022-12-01",
-            "2024-08-01",
-            "2025-08-01",
-            "2026-01-01-preview",
-            "2026-04-01-preview",
-            "2026-07-01-preview",
-            "2026-10-01",
-        }
-    ),
-    "mysql": frozenset({"2021-05-01", "2022-01-01", "2023-06-30", "2023-12-30", "2024-12-30"}),
-}
-_ENGINE_OF = {flavour.namespace.lower(): engine for engine, flavour in FLAVOURS.items()}
-_MANAGEMENT_AUDIENCES = ("https://management.azure.com", "https://management.core.windows.net")
+__all__ = ["ArmApp", "ArmSettings"]
 
 
 class ArmSettings(Protocol):
@@ -119,7 +97,7 @@ class ArmApp:
             }.get(p[6], "unknown")
         if not (len(p) >= 8 and p[0] == "subscriptions" and p[2] == "resourcegroups"):
             return "unknown"
-        engine = _ENGINE_OF.get(p[5])
+        engine = ENGINE_OF.get(p[5])
         rest = p[8:]
         names = {
             ((), "GET"): "servers.get",
@@ -187,10 +165,10 @@ class ArmApp:
         p = [part.lower() for part in parts]
         if len(p) < 2 or p[0] != "subscriptions":
             raise ArmError(404, "NotFound", f"No route for '{request.path}'.")
-        self._authenticate(request)
+        authenticate(request, self.entra, self._base_url())
         if len(p) == 8 and p[2] == "providers" and p[4] == "locations":
             # /subscriptions/{sub}/providers/{ns}/locations/{loc}/{monitor}/{id}
-            version = self._api_version(parts[3], request)
+            version = api_version(parts[3], request)
             if request.method != "GET":
                 raise _method_not_allowed(request.method)
             if p[6] == "azureasyncoperation":
@@ -203,8 +181,8 @@ class ArmApp:
             and p[4] == "providers"
             and p[6] == "flexibleservers"
         ):
-            version = self._api_version(parts[5], request)
-            return self._server_route(request, parts, _ENGINE_OF[p[5]], version)
+            version = api_version(parts[5], request)
+            return self._server_route(request, parts, ENGINE_OF[p[5]], version)
         raise ArmError(
             404,
             "InvalidResourceType",
@@ -251,72 +229,6 @@ class ArmApp:
             f"The resource type 'flexibleServers/{'/'.join(rest)}' could not be found in the "
             f"namespace '{server.flavour.namespace}' for api version '{version}'.",
         )
-
-    # -- checks ------------------------------------------------------------------------------------
-    def _authenticate(self, request: Request) -> None:
-        # 401 with a Bearer challenge and no Retry-After (else azure-core would retry it). Codes
-        # as ARM sends them, common-deployment-errors: AuthenticationFailed,
-        # InvalidAuthenticationToken, ExpiredAuthenticationToken,
-        # InvalidAuthenticationTokenAudience.
-        def deny(code: str, message: str) -> ArmError:
-            challenge = (
-                f'Bearer authorization_uri="{self._base_url()}/{self.entra.tenant_id}", '
-                f'error="invalid_token", error_description="{message}"'
-            )
-            return ArmError(401, code, message, {"WWW-Authenticate": challenge})
-
-        authorization = request.header("authorization")
-        if not authorization:
-            raise deny(
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is missing.",
-            )
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise deny(
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is provided in an invalid "
-                "format.",
-            )
-        issued = self.entra.lookup(token)
-        if issued is None:
-            raise deny("InvalidAuthenticationToken", "The access token is invalid.")
-        if issued.expires <= time.time():
-            raise deny(
-                "ExpiredAuthenticationToken",
-                "The access token expiry UTC time is earlier than current UTC time.",
-            )
-        if not issued.audience.rstrip("/").lower().startswith(_MANAGEMENT_AUDIENCES):
-            raise deny(
-                "InvalidAuthenticationTokenAudience",
-                "The access token has been obtained for wrong audience or resource "
-                f"'{issued.audience}'.",
-            )
-
-    @staticmethod
-    def _api_version(namespace: str, request: Request) -> str:
-        engine = _ENGINE_OF.get(namespace.lower())
-        if engine is None:
-            raise ArmError(
-                404, "InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid."
-            )
-        version = request.query_value("api-version")
-        if not version:
-            raise ArmError(
-                400,
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            )
-        supported = API_VERSIONS[engine]
-        if version not in supported:
-            raise ArmError(
-                400,
-                "NoRegisteredProviderFound",
-                f"No registered resource provider found for location 'westeurope' and API version "
-                f"'{version}' for type 'flexibleServers'. The supported api-versions are "
-                f"'{', '.join(sorted(supported))}'.",
-            )
-        return version
 
     @staticmethod
     def _body(request: Request) -> dict[str, Any]:

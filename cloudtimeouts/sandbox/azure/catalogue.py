@@ -26,7 +26,7 @@ import io
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["DB_ENGINES", "ParameterSpec", "parameters", "resolve_version", "versions"]
+__all__ = ["DB_ENGINES", "ServerParameter", "parameters", "resolve_version", "versions"]
 
 DB_ENGINES = ("postgres", "mysql")
 _FILES = {"postgres": "postgres.csv", "mysql": "mysql.csv"}
@@ -34,7 +34,7 @@ _PARAMETER_TYPES = frozenset({"dynamic", "static", "read-only"})
 
 
 @dataclass(frozen=True, slots=True)
-class ParameterSpec:
+class ServerParameter:
     """One row: what the service reports about a parameter before anyone changes it."""
 
     version: str
@@ -61,11 +61,11 @@ def _flag(text: str, where: str) -> bool:
     return lowered == "true"
 
 
-def _spec(row: dict[str, str], where: str) -> ParameterSpec:
+def _spec(row: dict[str, str], where: str) -> ServerParameter:
     parameter_type = row["parameterType"].strip()
     if parameter_type not in _PARAMETER_TYPES:
         raise ValueError(f"{where}: parameterType {parameter_type!r}")
-    spec = ParameterSpec(
+    spec = ServerParameter(
         version=row["version"].strip(),
         name=row["name"].strip(),
         category=row["category"],
@@ -90,13 +90,13 @@ def _spec(row: dict[str, str], where: str) -> ParameterSpec:
 
 
 @functools.cache
-def _load(engine: str) -> dict[str, dict[str, ParameterSpec]]:
+def _load(engine: str) -> dict[str, dict[str, ServerParameter]]:
     """version -> lower-cased name -> spec, in file order."""
     if engine not in _FILES:
         raise ValueError(f"engine must be one of {', '.join(DB_ENGINES)}, not {engine!r}")
     text = resources.files(__package__).joinpath("data").joinpath(_FILES[engine]).read_text("utf-8")
     lines = [line for line in text.splitlines(keepends=True) if not line.startswith("#")]
-    table: dict[str, dict[str, ParameterSpec]] = {}
+    table: dict[str, dict[str, ServerParameter]] = {}
     for number, row in enumerate(csv.DictReader(io.StringIO("".join(lines))), start=2):
         spec = _spec(row, f"{_FILES[engine]} row {number}")
         by_name = table.setdefault(spec.version, {})
@@ -124,6 +124,6 @@ def resolve_version(engine: str, server_version: str) -> str:
     )
 
 
-def parameters(engine: str, server_version: str) -> tuple[ParameterSpec, ...]:
+def parameters(engine: str, server_version: str) -> tuple[ServerParameter, ...]:
     """Every parameter a server of this engine and version has, in catalogue order."""
     return tuple(_load(engine)[resolve_version(engine, server_version)].values())

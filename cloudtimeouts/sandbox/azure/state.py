@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from cloudtimeouts.sandbox.azure.catalogue import DB_ENGINES, ParameterSpec, parameters
+from cloudtimeouts.sandbox.azure.catalogue import DB_ENGINES, ServerParameter, parameters
 from cloudtimeouts.sandbox.azure.errors import ArmError
 from cloudtimeouts.sandbox.ranges import value_allowed
 
@@ -85,7 +85,7 @@ def value_fits(value: str, data_type: str, allowed: str) -> bool:
 
 @dataclass
 class ConfigState:
-    spec: ParameterSpec
+    spec: ServerParameter
     value: str
     running: str  # what the engine uses now (differs from value while a restart is pending)
     read_only: bool
