@@ -229,6 +229,7 @@ class _ApplyRun:
     def __init__(self, adapters: _Adapters, journal: Journal | None, cancel: Cancellation) -> None:
         self.adapters, self.journal, self.cancel = adapters, journal, cancel
         self._sent: set[str] = set()  # targets whose write request may have left
+        self._given_up: set[str] = set()  # past their deadline before any write: none may start
         self._lock = threading.Lock()
 
     def apply_target(self, planned: TargetPlan) -> TargetResult:
@@ -247,11 +248,11 @@ class _ApplyRun:
                 error=f"{target.id} changed since the plan; nothing was written there "
                 "(run plan again)",
             )
-        if self.cancel.requested.is_set():
-            return self.not_started(planned)
-        self._journal_intent(planned)
-        with self._lock:
+        with self._lock:  # a stop request or a deadline and the first write never cross
+            if self.cancel.requested.is_set() or target.id in self._given_up:
+                return self.not_started(planned)
             self._sent.add(target.id)
+        self._journal_intent(planned)
         try:
             outcome = self.adapters.get(Provider(target.provider)).write(target, fresh, changes)
         except TargetChangedError as error:  # the cloud's own precondition: nothing was applied
@@ -391,6 +392,8 @@ class _ApplyRun:
         names = tuple(change.parameter for change in planned.changes)
         with self._lock:
             sent = planned.id in self._sent
+            if not sent:
+                self._given_up.add(planned.id)
         why = (
             "interrupted"
             if self.cancel.forced.is_set()

@@ -93,9 +93,12 @@ def test_a_stop_mid_apply_reports_every_target_and_exits_130(
     assert any(t["unknown"] for t in report["targets"])  # the black-holed one
 
     gcp.fake.faults.clear()
+    gcp.fake.complete_operations()  # an operation the stopped run left running ends first
     restored = rollback(journal)
     assert restored.returncode == 0, restored.stdout + restored.stderr
-    assert {name: gcp.flags(name) for name in INSTANCES} == dict.fromkeys(INSTANCES, BEFORE)
+    assert {name: gcp.flags(name) for name in INSTANCES} == dict.fromkeys(INSTANCES, BEFORE), (
+        out + restored.stdout + journal.read_text()
+    )
 
 
 def test_kill_9_mid_apply_leaves_a_journal_rollback_restores_from(gcp: Any, tmp_path: Path) -> None:
@@ -110,6 +113,7 @@ def test_kill_9_mid_apply_leaves_a_journal_rollback_restores_from(gcp: Any, tmp_
     assert "intent" in kinds
 
     gcp.fake.faults.clear()
+    gcp.fake.complete_operations()  # an operation the stopped run left running ends first
     restored = rollback(journal)
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert {name: gcp.flags(name) for name in INSTANCES} == dict.fromkeys(INSTANCES, BEFORE)
