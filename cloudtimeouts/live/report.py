@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal
 
 from cloudtimeouts import guard
@@ -22,10 +21,11 @@ from cloudtimeouts.model import Finding
 if TYPE_CHECKING:
     from cloudtimeouts.profile import Profile
 
-FORMAT_VERSION = "2"  # 2: numbers (margin_s, profile, live, global) are JSON numbers
+# docs/json.md: numbers are JSON numbers (margin_s, conn_max_age); parameter values are strings
+# in the parameter's native unit, as the server shows them (as in the plan's JSON).
+FORMAT_VERSION = "1"
 
 Verdict = Literal["ok", "refused", "off", "absent", "unknown"]
-Number = int | float
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +71,17 @@ class ParameterReport:
 
     def to_json(self) -> dict[str, Any]:
         live = self.live
-        profile = _native_or_human(self.profile, self.unit) if self.profile is not None else None
         return {
             "parameter": self.name,
             "role": self.role.value,
             "unit": self.unit.symbol,
-            "profile": _number(profile),
-            "live": _number(live.native) if live else None,
-            "live_shown": live.shown if live else None,
+            "profile": (
+                _native_or_human(self.profile, self.unit) if self.profile is not None else None
+            ),
+            "live": live.native if live else None,
             "live_human": live.value.human() if live and live.value is not None else None,
             "source": live.source if live else None,
-            "global": _number(live.global_native) if live else None,
+            "global": live.global_native if live else None,
             "origin": live.origin if live else None,
             "drift": self.drift,
             "verdict": self.verdict,
@@ -125,7 +125,7 @@ class VerifyReport:
             "endpoint": self.endpoint,
             "server_version": self.server_version,
             "conn_max_age": self.conn_max_age,
-            "margin_s": _number(str(self.margin.seconds)),
+            "margin_s": _seconds(self.margin),
             "parameters": [row.to_json() for row in self.parameters],
             "refusals": [finding.to_json() for finding in self.refusals],
             "warnings": [finding.to_json() for finding in self.warnings],
@@ -257,15 +257,7 @@ def _native_or_human(value: Duration, unit: NativeUnit) -> str:
         return value.human()
 
 
-def _number(text: str | None) -> Number | None:
-    """A value in a native unit as a JSON number (`30`, `0.5`); None when it is not a number."""
-    if text is None:
-        return None
-    try:
-        number = Decimal(text.strip())
-    except InvalidOperation:
-        return None
-    if not number.is_finite():
-        return None
-    integral = number.to_integral_value()
-    return int(integral) if number == integral else float(number)
+def _seconds(value: Duration) -> int | float:
+    """A duration as a JSON number of seconds: `30`, `0.25` (never the string "3E+1")."""
+    seconds = value.seconds
+    return int(seconds) if seconds == seconds.to_integral_value() else float(seconds)

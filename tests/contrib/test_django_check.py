@@ -206,7 +206,7 @@ def test_per_role_override_is_caught_although_the_server_setting_is_safe(  # typ
         for row in json.loads(verified.stdout)["parameters"]
         if row["parameter"] == "idle_session_timeout"
     )
-    assert (row["live"], row["source"], row["verdict"]) == (1000, "user", "refused")
+    assert (row["live"], row["source"], row["verdict"]) == ("1000", "user", "refused")
 
     checked = check(postgres.url(), "--database", "default")
     assert checked.returncode == 1

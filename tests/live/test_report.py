@@ -140,7 +140,8 @@ def test_rows_carry_the_texts_the_table_shows() -> None:
     assert rows["net_read_timeout"].profile_text is None
 
 
-def test_json_numbers_are_json_numbers() -> None:
+def test_numbers_are_json_numbers_and_values_native_strings() -> None:
+    # docs/json.md: numbers are JSON numbers; parameter values are strings in the native unit
     profile = parse_profile(
         "name: p\nengine: mariadb\ndjango:\n  conn_max_age: 300\n"
         "guard:\n  margin: 30s\nserver:\n  wait_timeout: 10min\n  max_statement_time: 250ms\n"
@@ -151,32 +152,29 @@ def test_json_numbers_are_json_numbers() -> None:
         "lock_wait_timeout": LiveSetting("lock_wait_timeout", "n/a", None, "n/a", "global", "n/a"),
     }
     report = build_report(profile, "app@db:3306/shop", LiveSession(Engine.MARIADB, "11", live))
-    data = json.loads(json.dumps(report.to_json()))
+    text = json.dumps(report.to_json())
+    data = json.loads(text)
     assert data["format_version"] == FORMAT_VERSION
-    assert data["margin_s"] == 30
-    assert '"margin_s": 30,' in json.dumps(report.to_json())  # not "3E+1"
-    assert data["conn_max_age"] == 300
+    assert '"margin_s": 30,' in text  # not "3E+1"
+    assert (data["margin_s"], data["conn_max_age"]) == (30, 300)
     rows = {row["parameter"]: row for row in data["parameters"]}
     assert rows["wait_timeout"] | {"parameter": "x"} == {
         "parameter": "x",
         "role": "idle",
         "unit": "s",
-        "profile": 600,
-        "live": 600,
-        "live_shown": "600",
+        "profile": "600",
+        "live": "600",
         "live_human": "10min",
         "source": "session",
-        "global": 28800,
+        "global": "28800",
         "origin": "SQL",
         "drift": False,
         "verdict": "ok",
     }
-    assert (rows["max_statement_time"]["profile"], rows["max_statement_time"]["live"]) == (
-        0.25,
-        0.25,
-    )
-    unknown = rows["lock_wait_timeout"]
-    assert (unknown["live"], unknown["live_shown"], unknown["global"]) == (None, "n/a", None)
+    statement = rows["max_statement_time"]
+    assert (statement["profile"], statement["live"]) == ("0.25", "0.25")
+    unknown = rows["lock_wait_timeout"]  # not a duration: the server's own words
+    assert (unknown["live"], unknown["live_human"], unknown["verdict"]) == ("n/a", None, None)
     assert rows["idle_transaction_timeout"]["live"] is None
 
 
