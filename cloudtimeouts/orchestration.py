@@ -30,7 +30,7 @@ from cloudtimeouts.errors import (
     WriteError,
 )
 from cloudtimeouts.journal import Journal
-from cloudtimeouts.model import Change, TargetState
+from cloudtimeouts.model import Change, ParameterState, TargetState
 from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.providers import load_adapter
@@ -314,7 +314,7 @@ class _ApplyRun:
                         continue
                     seen = after.parameters.get(change.parameter)
                     value = seen.value if seen is not None else None
-                    if _same_value(value, change.desired, change):
+                    if _reads_as_desired(seen, change):
                         written.append(change.parameter)
                         unknown.remove(change.parameter)
                     elif not in_flight and _same_value(value, change.current, change):
@@ -417,6 +417,14 @@ class _ApplyRun:
         return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
 
 
+def _reads_as_desired(seen: ParameterState | None, change: Change) -> bool:
+    """A reset reads back as no value of the target's own (or as the default); else the value."""
+    value = seen.value if seen is not None else None
+    if change.reset and (value in (None, "") or (seen is not None and seen.value_is_default)):
+        return True
+    return _same_value(value, change.desired, change)
+
+
 def _same_value(value: str | None, expected: str, change: Change) -> bool:
     if value is None:
         return False
@@ -434,7 +442,7 @@ def _not_written_as_planned(planned: TargetPlan, after: TargetState) -> list[str
     for change in planned.changes:
         seen = after.parameters.get(change.parameter)
         value = seen.value if seen else None
-        if not _same_value(value, change.desired, change):
+        if not _reads_as_desired(seen, change):
             problems.append(
                 f"{change.parameter} reads {value!r} after the write, not {change.desired!r}"
             )
