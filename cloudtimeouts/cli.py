@@ -39,6 +39,7 @@ app = typer.Typer(
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 _show_traceback = False
+_interrupt_said = False
 
 Profiles = Annotated[list[Path], typer.Argument(help="Profile YAML files.", show_default=False)]
 Targets = Annotated[
@@ -230,7 +231,7 @@ def _apply_planned(
     else:
         render.apply_text(result, stdout)
     if result.interrupted:
-        raise typer.Exit(ExitCode.INTERRUPTED)
+        _interrupted(None)  # the report above says it
     if result.failed:
         raise typer.Exit(ExitCode.ERROR)
 
@@ -293,9 +294,10 @@ def verify(
 @app.command()
 def demo() -> None:
     """Run the whole flow on local emulators: no cloud account, no configuration."""
-    from cloudtimeouts.sandbox.demo import run_demo
+    from cloudtimeouts.demo import run_demo
 
-    run_demo(stdout)
+    with _sigterm_as_interrupt():
+        run_demo(stdout)
 
 
 @app.command()
@@ -306,11 +308,9 @@ def sandbox(
     ] = Path("cloudtimeouts-sandbox"),
 ) -> None:
     """Start the demo's emulators and print how to point the tool (and aws/gcloud) at them."""
-    import threading
+    from cloudtimeouts.demo import open_sandbox
 
-    from cloudtimeouts.sandbox.fleet import Sandbox
-
-    with Sandbox(directory.resolve()) as running:
+    with _sigterm_as_interrupt(), open_sandbox(directory.resolve()) as running:
         orders, billing = running.write_profiles()
         env_file = running.write_env_file()
         stdout.print(f"Emulators running. In another shell:\n\n  source {env_file}")
@@ -325,6 +325,7 @@ def sandbox(
             threading.Event().wait()
         except KeyboardInterrupt:
             stderr.print("Stopping the emulators.")
+            raise
 
 
 @app.command()
@@ -392,10 +393,32 @@ def _stoppable() -> Iterator[Cancellation]:
             signal.signal(sig, handler)
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C, so the emulators stop and their files are removed."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _exit_if_interrupted(cancel: Cancellation, what: str) -> None:
     if cancel.requested.is_set():
-        stderr.print(f"Interrupted: {what}.")
-        raise typer.Exit(ExitCode.INTERRUPTED)
+        _interrupted(f"Interrupted: {what}.")
+
+
+def _interrupted(message: str | None) -> NoReturn:
+    """Exit 130, having said so once (typer turns a bare Ctrl-C into a silent 130)."""
+    global _interrupt_said
+    if message:
+        stderr.print(message)
+    _interrupt_said = True
+    raise typer.Exit(ExitCode.INTERRUPTED)
 
 
 def _fail(error: CloudtimeoutsError) -> NoReturn:
@@ -420,8 +443,6 @@ def main(argv: list[str] | None = None) -> None:
     except CloudtimeoutsError as error:
         _fail(error)
     except typer.Exit as done:
-        if isinstance(done.__cause__, KeyboardInterrupt):  # typer's own Ctrl-C handling
-            stderr.print("Interrupted.")
         raise SystemExit(done.exit_code) from None
     except (typer.Abort, KeyboardInterrupt):
         stderr.print("Interrupted.")
@@ -437,6 +458,8 @@ def main(argv: list[str] | None = None) -> None:
             + Text(f"unexpected error: {type(error).__name__}: {error} (re-run with --traceback)")
         )
         raise SystemExit(ExitCode.ERROR) from None
+    if code == ExitCode.INTERRUPTED and not _interrupt_said:  # typer's silent Ctrl-C
+        stderr.print("Interrupted.")
     raise SystemExit(code if isinstance(code, int) else 0)
 
 

@@ -18,17 +18,29 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from cloudtimeouts.errors import CloudtimeoutsError
+from cloudtimeouts.errors import CloudtimeoutsError, ProviderUnavailableError
 from cloudtimeouts.sandbox.fleet import (
     GCP_PROJECT,
     GCP_UNRELATED_FLAGS,
     ORDERS_FIX,
     Sandbox,
+    SandboxUnavailable,
 )
 
 
 class DemoFailed(CloudtimeoutsError):
     pass
+
+
+def open_sandbox(workdir: Path) -> Sandbox:
+    """The emulators, or one actionable error when their packages are missing."""
+    try:
+        return Sandbox(workdir)
+    except SandboxUnavailable as missing:
+        raise ProviderUnavailableError(
+            f"the sandbox needs a package that is not installed ({missing.package})",
+            hint="pip install 'cloudtimeouts[sandbox]'",
+        ) from None
 
 
 def run_demo(console: Console) -> None:
@@ -42,7 +54,7 @@ def run_demo(console: Console) -> None:
                 style="bold",
             )
         )
-        with Sandbox(workdir) as sandbox:
+        with open_sandbox(workdir) as sandbox:
             console.print(
                 f"  AWS   {sandbox.aws.url}   GCP   {sandbox.gcp.base_url}   "
                 f"Azure {sandbox.azure.base_url}"

@@ -7,11 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parents[2]
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _cli(*args: str, **kwargs: object) -> subprocess.Popen[str]:
@@ -58,7 +61,15 @@ def _listening(url: str) -> bool:
         return sock.connect_ex((parts.hostname or "", parts.port or 0)) == 0
 
 
-def test_sandbox_prints_how_to_use_it_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def _tls_directories() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("cloudtimeouts-tls-*"))
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_sandbox_prints_how_to_use_it_and_stops_on_ctrl_c_or_sigterm(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    tls_before = _tls_directories()
     process = _cli("sandbox", "--dir", str(tmp_path), start_new_session=True)
     env_file = tmp_path / "sandbox.env"
     deadline = time.monotonic() + 60
@@ -66,7 +77,8 @@ def test_sandbox_prints_how_to_use_it_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the sandbox did not start"
         time.sleep(0.2)
-    assert env_file.stat().st_mode & 0o077 == 0, "throwaway keys, but still owner-only"
+    for secret in (env_file, tmp_path / "gcp-adc.json"):
+        assert secret.stat().st_mode & 0o077 == 0, f"{secret.name}: throwaway keys, still 0600"
     variables = dict(
         line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines()
     )
@@ -88,8 +100,20 @@ def test_sandbox_prints_how_to_use_it_and_stops_on_ctrl_c(tmp_path: Path) -> Non
     )
     assert plan.returncode == 3, plan.stderr  # the fleet's one unsafe value
 
-    os.killpg(process.pid, signal.SIGINT)
+    os.killpg(process.pid, stop)
     out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
     assert f"source {env_file}" in out
     assert "Traceback" not in err
     assert not any(_listening(url) for url in urls)
+    assert _tls_directories() <= tls_before, "the TLS key's directory is removed"
+
+
+def test_ctrl_c_during_the_demo_is_one_line_and_exit_130() -> None:
+    process = _cli("demo", start_new_session=True)
+    time.sleep(4)  # the emulators are up and a step is running
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err + out
+    assert err.strip().splitlines()[-1] == "Interrupted."

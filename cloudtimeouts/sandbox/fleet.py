@@ -14,8 +14,6 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from cloudtimeouts.errors import ProviderUnavailableError
-
 REGION = "eu-west-1"
 GCP_PROJECT = "acme-prod"
 AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -81,6 +79,23 @@ targets:
 """
 
 
+class SandboxUnavailable(Exception):
+    """A package the emulators need is not installed (the CLI says which extra brings it)."""
+
+    def __init__(self, package: str) -> None:
+        super().__init__(package)
+        self.package = package
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write a file only its owner can read: the sandbox's credential files hold keys."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file existed with a wider mode
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    return path
+
+
 class Sandbox:
     """Start, seed and stop the emulators; `env()` points the tool (and cloud CLIs) at them."""
 
@@ -90,10 +105,7 @@ class Sandbox:
             from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
             from cloudtimeouts.sandbox.rds import RealisticRds
         except ModuleNotFoundError as error:
-            raise ProviderUnavailableError(
-                f"the sandbox needs a package that is not installed ({error.name})",
-                hint="pip install 'cloudtimeouts[sandbox]'",
-            ) from None
+            raise SandboxUnavailable(error.name or "an emulator's package") from None
         self.workdir = workdir
         self.aws = RealisticRds(region=REGION)
         self.gcp = FakeCloudSql()
@@ -168,15 +180,18 @@ class Sandbox:
             "AWS_CONFIG_FILE": str(empty),
             "AWS_SHARED_CREDENTIALS_FILE": str(empty),
             "AWS_EC2_METADATA_DISABLED": "true",
-            "GOOGLE_APPLICATION_CREDENTIALS": str(
-                self.gcp.write_adc_file(self.workdir / "gcp-adc.json")
-            ),
+            "GOOGLE_APPLICATION_CREDENTIALS": str(self._adc_file()),
             "CLOUDTIMEOUTS_GCP_ENDPOINT": self.gcp.base_url,
             "CLOUDSDK_CONFIG": str(gcloud),
             "CLOUDSDK_API_ENDPOINT_OVERRIDES_SQL": f"{self.gcp.base_url}/",
             "NO_GCE_CHECK": "true",
             **self.azure.env(),
         }
+
+    def _adc_file(self) -> Path:
+        path = self.gcp.write_adc_file(self.workdir / "gcp-adc.json")
+        os.chmod(path, 0o600)  # it holds the emulator's client secret and refresh token
+        return path
 
     def write_profiles(self) -> tuple[Path, Path]:
         orders, billing = self.workdir / "orders.yaml", self.workdir / "billing.yaml"
@@ -186,9 +201,5 @@ class Sandbox:
 
     def write_env_file(self) -> Path:
         """The variables as `export` lines, owner-readable only (they hold throwaway keys)."""
-        path = self.workdir / "sandbox.env"
         lines = [f"export {name}={value}" for name, value in sorted(self.env().items())]
-        path.touch(mode=0o600)
-        os.chmod(path, 0o600)
-        path.write_text("\n".join(lines) + "\n")
-        return path
+        return write_private(self.workdir / "sandbox.env", "\n".join(lines) + "\n")

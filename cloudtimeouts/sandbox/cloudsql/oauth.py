@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import threading
 import time
@@ -113,7 +114,10 @@ class TokenEndpoint:
             "revoke_url": f"{base_url}/revoke",
             "universe_domain": "googleapis.com",
         }
-        target.write_text(json.dumps(info, indent=2), encoding="utf-8")
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # it holds a client secret and a refresh token
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(json.dumps(info, indent=2))
         return target
 
 
