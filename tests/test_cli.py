@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+import support.profiles as support
 
 from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.profile import load_profile
@@ -21,24 +22,14 @@ TARGET = f"aws:{REGION}:parameter-group/orders-pg16"
 def write_profile(
     directory: Path,
     *,
-    server: str = "",
-    conn_max_age: str = "5min",
-    margin: str = "0s",
     groups: tuple[str, ...] = ("orders-pg16",),
-    engine: str = "postgres",
-    name: str = "orders",
+    **fields: object,
 ) -> Path:
-    targets = "".join(
-        f"  - provider: aws\n    region: {REGION}\n    parameter_group: {group}\n"
-        for group in groups
+    """A profile for the RDS groups `groups` (support.profiles.write_profile does the writing)."""
+    fields.setdefault("margin", "0s")
+    return support.write_profile(
+        directory, targets=[support.aws_target(group, REGION) for group in groups], **fields
     )
-    text = (
-        f"name: {name}\nengine: {engine}\ndjango:\n  conn_max_age: {conn_max_age}\n"
-        f"guard:\n  margin: {margin}\nserver:\n{server or '  {}'}\ntargets:\n{targets}"
-    ).replace("server:\n  {}", "server: {}")
-    path = directory / f"{name}.yaml"
-    path.write_text(text)
-    return path
 
 
 SAFE_SERVER = (

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import support.profiles as support
 from dbservers import DatabaseServer, set_mariadb, set_postgres
 
 PROJECT = Path(__file__).resolve().parent / "djangoproject"
@@ -56,14 +57,15 @@ def set_idle_timeout(server: DatabaseServer, seconds: int) -> None:
 
 
 def write_profile(tmp_path: Path, engine: str, idle_s: int, health_checks: bool = False) -> Path:
-    path = tmp_path / f"{engine}-{idle_s}s.yaml"
-    path.write_text(
-        f"name: proof\nengine: {engine}\n"
-        f"django:\n  conn_max_age: {CONN_MAX_AGE}\n"
-        f"  conn_health_checks: {str(health_checks).lower()}\n"
-        f"server:\n  {IDLE_PARAMETER[engine]}: {idle_s}s\n"
+    return support.write_profile(
+        tmp_path,
+        f"{engine}-{idle_s}s.yaml",
+        name="proof",
+        engine=engine,
+        conn_max_age=str(CONN_MAX_AGE),
+        health_checks=health_checks,
+        server={IDLE_PARAMETER[engine]: f"{idle_s}s"},
     )
-    return path
 
 
 def django(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

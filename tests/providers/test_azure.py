@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import support.profiles as support
 
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import NativeUnit
@@ -35,16 +36,14 @@ def write_profile(
     conn_max_age: str = "5min",
     name: str = "orders",
 ) -> Path:
-    targets = "".join(
-        f"  - {{provider: azure, subscription_id: {SUB}, resource_group: {RG}, server: {s}}}\n"
-        for s in servers
+    return support.write_profile(
+        directory,
+        name=name,
+        engine=engine,
+        conn_max_age=conn_max_age,
+        server=server,
+        targets=[support.azure_target(SUB, RG, s) for s in servers],
     )
-    path = directory / f"{name}.yaml"
-    path.write_text(
-        f"name: {name}\nengine: {engine}\ndjango: {{conn_max_age: {conn_max_age}}}\n"
-        f"server:\n{server}targets:\n{targets}"
-    )
-    return path
 
 
 def target_id(server: str) -> str:

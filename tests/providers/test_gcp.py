@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import support.profiles as support
 
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import NativeUnit
@@ -42,16 +43,13 @@ def write_profile(
     server: str = PG_SERVER,
     name: str = "orders",
 ) -> Path:
-    targets = "".join(
-        f"  - provider: gcp\n    project: {project}\n    instance: {instance}\n"
-        for instance in instances
+    return support.write_profile(
+        directory,
+        name=name,
+        engine=engine,
+        server=server,
+        targets=[support.gcp_target(project, instance) for instance in instances],
     )
-    path = directory / f"{name}.yaml"
-    path.write_text(
-        f"name: {name}\nengine: {engine}\ndjango:\n  conn_max_age: 5min\n"
-        f"server:\n{server}targets:\n{targets}"
-    )
-    return path
 
 
 def _with_flag(gcp: Any, monkeypatch: pytest.MonkeyPatch, name: str, **changes: Any) -> None:

@@ -31,18 +31,24 @@ def profile_text(
     conn_max_age: str = "5min",
     health_checks: bool | None = None,
     margin: str | None = None,
-    server: Mapping[str, str] | None = None,
+    server: Mapping[str, str] | str | None = None,
     targets: Sequence[Mapping[str, str]] = (),
 ) -> str:
-    """A profile in block YAML, one key per line (so that file:line errors are predictable)."""
+    """A profile in block YAML, one key per line (so that file:line errors are predictable).
+
+    `server` is a mapping, or YAML lines already indented under `server:` (to test spellings).
+    """
     lines = [f"name: {name}", f"engine: {engine}", "django:", f"  conn_max_age: {conn_max_age}"]
     if health_checks is not None:
         lines.append(f"  conn_health_checks: {str(health_checks).lower()}")
     if margin is not None:
         lines += ["guard:", f"  margin: {margin}"]
-    lines += ["server:", *(f"  {key}: {value}" for key, value in (server or {}).items())]
-    if not server:
-        lines[-1] = "server: {}"
+    if isinstance(server, str):
+        lines += ["server:", *server.rstrip("\n").splitlines()] if server else ["server: {}"]
+    else:
+        lines += ["server:", *(f"  {key}: {value}" for key, value in (server or {}).items())]
+        if not server:
+            lines[-1] = "server: {}"
     lines.append("targets:" if targets else "targets: []")
     for target in targets:
         first, *rest = target.items()
