@@ -6,32 +6,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from support.memory import MemoryAdapter
-from support.profiles import aws_target, write_profile
+from support.memory import MemoryAdapter, applied
+from support.profiles import aws_target
 
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.journal import Journal, JournalError, default_path, read_entries, restorable
 from cloudtimeouts.model import Change
-from cloudtimeouts.orchestration import apply_plan, make_plan
-from cloudtimeouts.profile import load_profile
-from cloudtimeouts.rollback import read_rollback, with_resets
+from cloudtimeouts.rollback import read_rollback
 
 GROUP_ID = "aws:eu-west-1:parameter-group/orders-pg16"
-
-
-def applied(tmp_path: Path, memory: MemoryAdapter) -> Path:
-    profile = load_profile(
-        write_profile(
-            tmp_path,
-            server={"idle_session_timeout": "10min", "statement_timeout": "30s"},
-            targets=[aws_target("orders-pg16")],
-        )
-    )
-    path = tmp_path / "journal.jsonl"
-    plan = make_plan([profile], adapter_loader=memory.loader())
-    with Journal(path) as journal:
-        apply_plan(plan, adapter_loader=memory.loader(), journal=journal)
-    return path
 
 
 def test_the_journal_is_private_and_says_before_after_and_outcome(tmp_path: Path) -> None:
@@ -55,31 +38,6 @@ def test_the_journal_is_private_and_says_before_after_and_outcome(tmp_path: Path
         "conn_max_age": 300,
         "margin": "off",
     }
-
-
-def test_rollback_profiles_restore_the_values_from_before(tmp_path: Path) -> None:
-    memory = MemoryAdapter()
-    memory.values[GROUP_ID] = {"statement_timeout": "15000", "idle_session_timeout": "900000"}
-    path = applied(tmp_path, memory)
-    undo = read_rollback(path)
-    plan = with_resets(make_plan(undo.profiles, adapter_loader=memory.loader()), undo)
-    apply_plan(plan, adapter_loader=memory.loader())
-    assert memory.values[GROUP_ID] == {
-        "statement_timeout": "15000",
-        "idle_session_timeout": "900000",
-    }
-
-
-def test_a_parameter_that_was_at_its_default_is_reset_not_overwritten(tmp_path: Path) -> None:
-    memory = MemoryAdapter()
-    memory.values[GROUP_ID] = {"statement_timeout": "15000"}  # idle_session_timeout: default
-    path = applied(tmp_path, memory)
-    undo = read_rollback(path)
-    plan = with_resets(make_plan(undo.profiles, adapter_loader=memory.loader()), undo)
-    resets = {c.parameter: c.reset for t in plan.targets for c in t.changes}
-    assert resets == {"idle_session_timeout": True, "statement_timeout": False}
-    apply_plan(plan, adapter_loader=memory.loader())
-    assert memory.values[GROUP_ID] == {"statement_timeout": "15000"}
 
 
 def test_a_write_cut_off_by_a_crash_counts_as_maybe_written(tmp_path: Path) -> None:

@@ -7,11 +7,15 @@ parameter the target has (all of them, less `missing`), `write` writes exactly t
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 
 from cloudtimeouts.catalog import ApplyType, Engine, Provider
+from cloudtimeouts.journal import Journal
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
-from cloudtimeouts.profile import Target
+from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.profile import Target, load_profile
 from cloudtimeouts.providers.base import ProviderAdapter
+from support.profiles import aws_target, write_profile
 
 
 class MemoryAdapter:
@@ -52,3 +56,22 @@ class MemoryAdapter:
 
     def loader(self) -> Callable[[Provider], ProviderAdapter]:
         return lambda provider: self
+
+
+GROUP_ID = "aws:eu-west-1:parameter-group/orders-pg16"
+
+
+def applied(tmp_path: Path, memory: MemoryAdapter) -> Path:
+    """Apply a two-parameter profile to orders-pg16 with a journal; the journal's path."""
+    profile = load_profile(
+        write_profile(
+            tmp_path,
+            server={"idle_session_timeout": "10min", "statement_timeout": "30s"},
+            targets=[aws_target("orders-pg16")],
+        )
+    )
+    path = tmp_path / "journal.jsonl"
+    plan = make_plan([profile], adapter_loader=memory.loader())
+    with Journal(path) as journal:
+        apply_plan(plan, adapter_loader=memory.loader(), journal=journal)
+    return path
