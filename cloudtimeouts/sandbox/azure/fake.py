@@ -162,7 +162,7 @@ class FakeAzure:
     def env(self) -> dict[str, str]:
         """Environment for ``EnvironmentCredential`` / ``DefaultAzureCredential`` and requests.
 
-        ``CLOUDTIMEOUTS_AZURE_ENDPOINT`` is the product's endpoint override (DESIGN.md).
+        ``CLOUDTIMEOUTS_AZURE_ENDPOINT`` is the tool's endpoint override (README, Environment variables).
         """
         return {
             "AZURE_TENANT_ID": self.tenant_id,
