@@ -29,6 +29,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -168,7 +169,8 @@ class LoopbackServer:
     """Serve an App on http(s)://127.0.0.1:PORT on daemon threads.
 
     ``requests`` records every request (with its operation); ``faults`` is the switch. Pass an
-    ``ssl.SSLContext`` to serve HTTPS (see `sandbox.tls`).
+    ``ssl.SSLContext`` to serve HTTPS (see `sandbox.tls`). ``latency`` adds that many seconds to
+    every answer, as a real cloud API's round trip does (50-150 ms), for benchmarks.
     """
 
     def __init__(
@@ -179,8 +181,10 @@ class LoopbackServer:
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
         name: str = "emulator",
+        latency: float = 0.0,
     ) -> None:
         self.app = app
+        self.latency = latency  # seconds added to every answer: a cloud API's round trip
         self.faults = Faults()
         self.requests: list[Request] = []
         self._host, self._port, self._ssl, self._name = host, port, ssl_context, name
@@ -244,6 +248,8 @@ class LoopbackServer:
 
     # -- one request --------------------------------------------------------------------------
     def _serve(self, handler: _Handler, request: Request) -> None:
+        if self.latency:
+            time.sleep(self.latency)
         try:
             request = _with_operation(request, self.app.operation(request))
         except Exception:

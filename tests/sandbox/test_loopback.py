@@ -129,3 +129,11 @@ def test_times_limits_firings(served: tuple[Counter, LoopbackServer]) -> None:
     _app, server = served
     server.faults.add(Fault.THROTTLE, rate=1.0, times=2)
     assert [_post(server.url)[0] for _ in range(3)] == [429, 429, 200]
+
+
+def test_latency_is_added_to_every_answer() -> None:
+    app = Counter()
+    with LoopbackServer(app, latency=0.2) as server:
+        started = time.monotonic()
+        assert _post(server.url)[0] == 200
+        assert time.monotonic() - started >= 0.2
