@@ -92,6 +92,15 @@ def validate(profiles: Profiles) -> None:
         raise typer.Exit(ExitCode.REFUSED)
 
 
+Concurrency = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        min=1,
+        max=64,
+        help="Targets read or written at once (default 8).",
+    ),
+]
 Timeout = Annotated[
     float,
     typer.Option(
@@ -111,14 +120,26 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes to make.")
     ] = False,
     timeout: Timeout = 60.0,
+    concurrency: Concurrency = 8,
 ) -> None:
     """Show what apply would change on each target, and what the guard refuses."""
     from cloudtimeouts import render
     from cloudtimeouts.orchestration import make_plan
 
     loaded = _load(profiles)
-    with _progress("reading targets"), _stoppable() as cancel:
-        result = make_plan(loaded, only=target or (), timeout=timeout, cancel=cancel)
+    quiet = output is OutputFormat.json
+    with (
+        _progress("reading targets", _count(loaded, target), quiet) as tick,
+        _stoppable() as cancel,
+    ):
+        result = make_plan(
+            loaded,
+            only=target or (),
+            timeout=timeout,
+            cancel=cancel,
+            concurrency=concurrency,
+            progress=tick,
+        )
     _exit_if_interrupted(cancel, "nothing was written")
     if output is OutputFormat.json:
         print(json.dumps(result.to_json(), indent=2))
@@ -159,15 +180,27 @@ def apply(
     output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
     journal: JournalPath = None,
     timeout: Timeout = 60.0,
+    concurrency: Concurrency = 8,
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
     from cloudtimeouts.orchestration import make_plan
 
     loaded = _load(profiles)
-    with _progress("reading targets"), _stoppable() as cancel:
-        planned = make_plan(loaded, only=target or (), timeout=timeout, cancel=cancel)
+    quiet = output is OutputFormat.json
+    with (
+        _progress("reading targets", _count(loaded, target), quiet) as tick,
+        _stoppable() as cancel,
+    ):
+        planned = make_plan(
+            loaded,
+            only=target or (),
+            timeout=timeout,
+            cancel=cancel,
+            concurrency=concurrency,
+            progress=tick,
+        )
     _exit_if_interrupted(cancel, "nothing was written")
-    _apply_planned(planned, yes, allow_restart, output, journal, timeout)
+    _apply_planned(planned, yes, allow_restart, output, journal, timeout, concurrency)
 
 
 @app.command()
@@ -180,6 +213,7 @@ def rollback(
     output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
     journal: JournalPath = None,
     timeout: Timeout = 60.0,
+    concurrency: Concurrency = 8,
 ) -> None:
     """Put back the values a journal says apply wrote (or may have written), guarded like apply."""
     from cloudtimeouts.orchestration import make_plan
@@ -189,10 +223,15 @@ def rollback(
     if not undo.profiles:
         stdout.print(f"{journal_file}: no write to roll back.")
         return
-    with _progress("reading targets"), _stoppable() as cancel:
-        planned = make_plan(undo.profiles, timeout=timeout, cancel=cancel)
+    quiet = output is OutputFormat.json
+    total = len(undo.profiles)
+    with _progress("reading targets", total, quiet) as tick, _stoppable() as cancel:
+        planned = make_plan(
+            undo.profiles, timeout=timeout, cancel=cancel, concurrency=concurrency, progress=tick
+        )
     _exit_if_interrupted(cancel, "nothing was written")
-    _apply_planned(with_resets(planned, undo), yes, allow_restart, output, journal, timeout)
+    undo_plan = with_resets(planned, undo)
+    _apply_planned(undo_plan, yes, allow_restart, output, journal, timeout, concurrency)
 
 
 def _apply_planned(
@@ -202,6 +241,7 @@ def _apply_planned(
     output: OutputFormat,
     journal_path: Path | None,
     timeout: float,
+    concurrency: int,
 ) -> None:
     """The write half of apply and rollback: show, confirm, journal, write, report."""
     from cloudtimeouts import render
@@ -218,13 +258,21 @@ def _apply_planned(
         return
     if not yes:
         _confirm(planned.change_count)
+    quiet = output is OutputFormat.json
+    writing = sum(1 for target in planned.targets if target.changes)
     with (
         Journal(journal_path or default_path()) as journal,
-        _progress("applying"),
+        _progress("writing targets", writing, quiet) as tick,
         _stoppable() as cancel,
     ):
         result = apply_plan(
-            planned, allow_restart=allow_restart, journal=journal, timeout=timeout, cancel=cancel
+            planned,
+            allow_restart=allow_restart,
+            journal=journal,
+            timeout=timeout,
+            cancel=cancel,
+            concurrency=concurrency,
+            progress=tick,
         )
     if output is OutputFormat.json:
         print(json.dumps(result.to_json(), indent=2))
@@ -354,11 +402,15 @@ def _confirm(count: int) -> None:
         raise typer.Exit(ExitCode.ERROR)
 
 
-def _progress(message: str):  # type: ignore[no-untyped-def]
-    """A spinner on stderr when a person is watching; silence in pipes and CI."""
-    if stderr.is_terminal:
-        return stderr.status(message)
-    return contextlib.nullcontext()
+def _progress(message: str, total: int = 0, quiet: bool = False):  # type: ignore[no-untyped-def]
+    """A bar (or a spinner) on stderr when a person is watching; silence in pipes and CI."""
+    from cloudtimeouts.progress import progress
+
+    return progress(stderr, message, total, quiet=quiet)
+
+
+def _count(profiles: list[Profile], only: list[str] | None) -> int:
+    return sum(1 for p in profiles for t in p.targets if not only or t.id in only)
 
 
 @contextlib.contextmanager

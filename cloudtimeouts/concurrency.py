@@ -45,13 +45,15 @@ def run_bounded(
     on_timeout: Callable[[T], R],
     on_cancel: Callable[[T], R],
     on_error: Callable[[T, BaseException], R],
+    on_result: Callable[[R], None] | None = None,
 ) -> list[R]:
     """`work(item)` for each item, at most `concurrency` at once; results in the items' order.
 
     An item that has not finished `timeout` seconds after it started gets `on_timeout(item)`; one
     that has not started when a stop is requested gets `on_cancel(item)`; an item still running
     when a second stop is requested gets `on_timeout(item)` too. An exception escaping `work`
-    becomes `on_error(item, exception)`, so one item can never end the others.
+    becomes `on_error(item, exception)`, so one item can never end the others. `on_result` sees
+    each result as it comes, on the calling thread (for a progress bar).
     """
     results: dict[int, R] = {}
     started: dict[int, float] = {}  # running items and when they started
@@ -65,10 +67,15 @@ def run_bounded(
             result = on_error(items[index], error)
         finished.put((index, result))
 
+    def settle(index: int, result: R) -> None:
+        results[index] = result
+        if on_result is not None:
+            on_result(result)
+
     while len(results) < len(items):
         if cancel.requested.is_set():
             for index in waiting:
-                results[index] = on_cancel(items[index])
+                settle(index, on_cancel(items[index]))
             waiting = []
         while waiting and len(started) < max(1, concurrency):
             index = waiting.pop(0)
@@ -78,12 +85,12 @@ def run_bounded(
             index, result = finished.get(timeout=_SLICE_S)
             if index in started:  # an answer after its deadline was already reported: dropped
                 del started[index]
-                results[index] = result
+                settle(index, result)
         except queue.Empty:
             pass
         now = time.monotonic()
         for index, at in list(started.items()):
             if now - at > timeout or cancel.forced.is_set():
                 del started[index]  # left behind on its daemon thread; its slot is free again
-                results[index] = on_timeout(items[index])
+                settle(index, on_timeout(items[index]))
     return [results[index] for index in range(len(items))]

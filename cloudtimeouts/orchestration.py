@@ -57,6 +57,8 @@ def make_plan(
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     cancel: Cancellation | None = None,
+    concurrency: int = MAX_CONCURRENT_TARGETS,
+    progress: Callable[[TargetPlan], None] | None = None,
 ) -> Plan:
     """Read every selected target (concurrently) and build its plan; failures stay per target."""
     pairs = _select(profiles, only)
@@ -96,7 +98,7 @@ def make_plan(
             run_bounded(
                 plan_one,
                 pairs,
-                concurrency=MAX_CONCURRENT_TARGETS,
+                concurrency=concurrency,
                 timeout=timeout,
                 cancel=cancel or Cancellation(),
                 on_timeout=silent,
@@ -104,6 +106,7 @@ def make_plan(
                 on_error=lambda pair, error: failed_target_plan(
                     pair[0], pair[1], f"{pair[1].id}: {_unexpected(error)}"
                 ),
+                on_result=progress,
             )
         )
     )
@@ -195,6 +198,8 @@ def apply_plan(
     journal: Journal | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     cancel: Cancellation | None = None,
+    concurrency: int = MAX_CONCURRENT_TARGETS,
+    progress: Callable[[TargetResult], None] | None = None,
 ) -> ApplyResult:
     """Write every target of an applicable plan; each target's result says what was written."""
     check_applicable(plan, allow_restart)
@@ -206,12 +211,13 @@ def apply_plan(
     finished = run_bounded(
         run.apply_target,
         pending,
-        concurrency=MAX_CONCURRENT_TARGETS,
+        concurrency=concurrency,
         timeout=timeout,
         cancel=cancel,
         on_timeout=run.abandoned,
         on_cancel=run.not_started,
         on_error=run.crashed,
+        on_result=progress,
     )
     results = {result.id: result for result in finished}
     return ApplyResult(
