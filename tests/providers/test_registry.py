@@ -16,11 +16,18 @@ from cloudtimeouts.providers import load_adapter
 SDK = {Provider.AWS: "boto3", Provider.GCP: "google.auth", Provider.AZURE: "azure"}
 
 
+def hide(package: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if `package` were not installed: importing it (or any submodule) fails."""
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, package, None)
+
+
 @pytest.mark.parametrize("provider", list(Provider))
 def test_a_missing_sdk_names_the_extra_to_install(
     provider: Provider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, SDK[provider], None)  # import raises ModuleNotFoundError
+    hide(SDK[provider], monkeypatch)
     monkeypatch.delitem(sys.modules, f"cloudtimeouts.providers.{provider.value}", raising=False)
     with pytest.raises(ProviderUnavailableError) as missing:
         load_adapter(provider)
@@ -30,7 +37,7 @@ def test_a_missing_sdk_names_the_extra_to_install(
 def test_the_cli_shows_the_hint_as_the_targets_error(
     cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "boto3", None)
+    hide("boto3", monkeypatch)
     monkeypatch.delitem(sys.modules, "cloudtimeouts.providers.aws", raising=False)
     path = write_profile(
         tmp_path,
