@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 __all__ = [
     "App",
+    "Emulator",
     "Fault",
     "FaultRule",
     "Faults",
@@ -283,6 +284,63 @@ class LoopbackServer:
 
 
 _GARBAGE = b"<<not json, not xml>>\x00\xff"
+
+
+class Emulator:
+    """What every emulator shows its users: a lifecycle, an address, recording and faults.
+
+    Subclasses set `self.server` and may extend `_starting` / `_stopped` (TLS certificates,
+    warming a backend); the rest is written once, here.
+    """
+
+    server: LoopbackServer
+
+    def start(self) -> Self:
+        if self.running:
+            return self
+        self._starting()
+        try:
+            self.server.start()
+            self._started()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()  # releases black-holed connections
+        self._stopped()
+
+    def _starting(self) -> None:
+        """Before the port is bound."""
+
+    def _started(self) -> None:
+        """Once it serves."""
+
+    def _stopped(self) -> None:
+        """After it stopped serving."""
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self.server._server is not None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
+
+    @property
+    def requests(self) -> list[Request]:
+        return self.server.requests
 
 
 def _with_operation(request: Request, operation: str) -> Request:

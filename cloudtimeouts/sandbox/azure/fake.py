@@ -6,19 +6,19 @@ import secrets
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from cloudtimeouts.sandbox.azure.arm import ArmApp
 from cloudtimeouts.sandbox.azure.entra import EntraId
 from cloudtimeouts.sandbox.azure.shapes import config_json, server_json
 from cloudtimeouts.sandbox.azure.state import AzureState
-from cloudtimeouts.sandbox.loopback import Faults, LoopbackServer, Request
+from cloudtimeouts.sandbox.loopback import Emulator, LoopbackServer
 from cloudtimeouts.sandbox.tls import LoopbackTLS
 
 __all__ = ["FakeAzure"]
 
 
-class FakeAzure:
+class FakeAzure(Emulator):
     """ARM (PostgreSQL/MySQL flexible servers) and Entra ID token endpoints on one HTTPS port.
 
     Usage::
@@ -77,45 +77,11 @@ class FakeAzure:
             name="fake-azure",
         )
 
-    # ---- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> Self:
-        """Mint the certificate, bind the port and serve on daemon threads."""
-        if self._running():
-            return self
-        self._tls.mint()
-        try:
-            self.server.start()
-        except BaseException:
-            self._tls.cleanup()
-            raise
-        return self
+    def _starting(self) -> None:
+        self._tls.mint()  # a new certificate each start
 
-    def stop(self) -> None:
-        """Stop serving (releasing black-holed connections) and delete the certificate."""
-        self.server.stop()
-        self._tls.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _running(self) -> bool:
-        try:
-            self.server.port  # noqa: B018 - raises when not started
-        except RuntimeError:
-            return False
-        return True
-
-    # ---- recording and faults --------------------------------------------------------------------
-    @property
-    def faults(self) -> Faults:
-        return self.server.faults
-
-    @property
-    def requests(self) -> list[Request]:
-        return self.server.requests
+    def _stopped(self) -> None:
+        self._tls.cleanup()  # the key's directory goes with it
 
     def calls(self, operation: str) -> int:
         return self.server.calls(operation)
@@ -162,7 +128,8 @@ class FakeAzure:
     def env(self) -> dict[str, str]:
         """Environment for ``EnvironmentCredential`` / ``DefaultAzureCredential`` and requests.
 
-        ``CLOUDTIMEOUTS_AZURE_ENDPOINT`` is the tool's endpoint override (README, Environment variables).
+        ``CLOUDTIMEOUTS_AZURE_ENDPOINT`` is the tool's endpoint override (README, "Environment
+        variables").
         """
         return {
             "AZURE_TENANT_ID": self.tenant_id,

@@ -22,21 +22,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from cloudtimeouts.sandbox.cloudsql.api import CloudSqlApp
 from cloudtimeouts.sandbox.cloudsql.catalogue import Catalogue, FlagRow, flag_names
 from cloudtimeouts.sandbox.cloudsql.oauth import TokenEndpoint
 from cloudtimeouts.sandbox.cloudsql.state import CloudSqlState
 from cloudtimeouts.sandbox.cloudsql.wire import ENUM_VALUES
-from cloudtimeouts.sandbox.loopback import Faults, LoopbackServer, Request
+from cloudtimeouts.sandbox.loopback import Emulator, LoopbackServer
 
 __all__ = ["ENUM_VALUES", "Catalogue", "FakeCloudSql", "FlagRow", "flag_names"]
 
 JSON = dict[str, Any]
 
 
-class FakeCloudSql:
+class FakeCloudSql(Emulator):
     """Cloud SQL on http://127.0.0.1:PORT: seed it, point clients at `base_url`, inspect it."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -45,37 +45,13 @@ class FakeCloudSql:
         self.app = CloudSqlApp(self._state, self._tokens)
         self.server = LoopbackServer(self.app, host=host, port=port, name="cloudsql")
 
-    # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> Self:
-        self.server.start()
+    def _started(self) -> None:
         self.app.base_url = self.server.url
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """The endpoint to give clients (``api_endpoint``, CLOUDTIMEOUTS_GCP_ENDPOINT)."""
         return self.server.url
-
-    url = base_url
-
-    @property
-    def faults(self) -> Faults:
-        """The fault switch: ``faults.add(Fault.THROTTLE, operation="instances.get", nth=1)``."""
-        return self.server.faults
-
-    @property
-    def requests(self) -> list[Request]:
-        """Every request received, with its operation (``instances.patch``, ``oauth.token``)."""
-        return self.server.requests
 
     @property
     def server_error_status(self) -> int:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping
-from typing import Any, Self
+from typing import Any
 
-from cloudtimeouts.sandbox.loopback import Faults, LoopbackServer, Request
+from cloudtimeouts.sandbox.loopback import Emulator, LoopbackServer
 from cloudtimeouts.sandbox.rds.app import RdsApp
 from cloudtimeouts.sandbox.rds.catalogue import FAMILIES, STATIC, family_catalogue
 from cloudtimeouts.sandbox.rds.state import MAX_MODIFY, Group
@@ -30,7 +30,7 @@ __all__ = ["RealisticRds"]
 ACCESS_KEY = SECRET_KEY = "sandbox"  # throwaway: the emulator checks no signature
 
 
-class RealisticRds:
+class RealisticRds(Emulator):
     """The RDS emulator on http://127.0.0.1:PORT (port 0: a free one).
 
     ``faults`` is the server's fault switch and ``requests`` what clients sent, each with its
@@ -42,25 +42,9 @@ class RealisticRds:
         self.app = RdsApp()
         self.server = LoopbackServer(self.app, host=host, port=port, name="realistic-rds")
 
-    # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> Self:
-        """Binds the port, serves on daemon threads, and loads moto's RDS backend (~1 s)."""
-        self.server.start()
+    def _started(self) -> None:
+        """moto loads its RDS backend on first use (~1 s): pay that now, not in a timed call."""
         self.app.moto.warm_up(self.region)
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def env(self) -> dict[str, str]:
         """The SDK's own endpoint variables for RDS and STS, and throwaway keys."""
@@ -72,14 +56,6 @@ class RealisticRds:
         }
 
     # -- observation ---------------------------------------------------------------------------
-    @property
-    def faults(self) -> Faults:
-        return self.server.faults
-
-    @property
-    def requests(self) -> list[Request]:
-        return self.server.requests
-
     @property
     def calls(self) -> Counter[str]:
         """Requests per operation since start (or the last reset)."""
