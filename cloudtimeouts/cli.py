@@ -124,23 +124,8 @@ def plan(
 ) -> None:
     """Show what apply would change on each target, and what the guard refuses."""
     from cloudtimeouts import render
-    from cloudtimeouts.orchestration import make_plan
 
-    loaded = _load(profiles)
-    quiet = output is OutputFormat.json
-    with (
-        _progress("reading targets", _count(loaded, target), quiet) as tick,
-        _stoppable() as cancel,
-    ):
-        result = make_plan(
-            loaded,
-            only=target or (),
-            timeout=timeout,
-            cancel=cancel,
-            concurrency=concurrency,
-            progress=tick,
-        )
-    _exit_if_interrupted(cancel, "nothing was written")
+    result = _read_targets(_load(profiles), target, output, timeout, concurrency)
     if output is OutputFormat.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -183,23 +168,7 @@ def apply(
     concurrency: Concurrency = 8,
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
-    from cloudtimeouts.orchestration import make_plan
-
-    loaded = _load(profiles)
-    quiet = output is OutputFormat.json
-    with (
-        _progress("reading targets", _count(loaded, target), quiet) as tick,
-        _stoppable() as cancel,
-    ):
-        planned = make_plan(
-            loaded,
-            only=target or (),
-            timeout=timeout,
-            cancel=cancel,
-            concurrency=concurrency,
-            progress=tick,
-        )
-    _exit_if_interrupted(cancel, "nothing was written")
+    planned = _read_targets(_load(profiles), target, output, timeout, concurrency)
     _apply_planned(planned, yes, allow_restart, output, journal, timeout, concurrency)
 
 
@@ -216,22 +185,40 @@ def rollback(
     concurrency: Concurrency = 8,
 ) -> None:
     """Put back the values a journal says apply wrote (or may have written), guarded like apply."""
-    from cloudtimeouts.orchestration import make_plan
     from cloudtimeouts.rollback import read_rollback, with_resets
 
     undo = read_rollback(journal_file)
     if not undo.profiles:
         stdout.print(f"{journal_file}: no write to roll back.")
         return
-    quiet = output is OutputFormat.json
-    total = len(undo.profiles)
-    with _progress("reading targets", total, quiet) as tick, _stoppable() as cancel:
-        planned = make_plan(
-            undo.profiles, timeout=timeout, cancel=cancel, concurrency=concurrency, progress=tick
-        )
-    _exit_if_interrupted(cancel, "nothing was written")
+    planned = _read_targets(list(undo.profiles), None, output, timeout, concurrency)
     undo_plan = with_resets(planned, undo)
     _apply_planned(undo_plan, yes, allow_restart, output, journal, timeout, concurrency)
+
+
+def _read_targets(
+    profiles: list[Profile],
+    only: list[str] | None,
+    output: OutputFormat,
+    timeout: float,
+    concurrency: int,
+) -> Plan:
+    """make_plan with a progress bar, stoppable by Ctrl-C or SIGTERM (then exit 130)."""
+    from cloudtimeouts.orchestration import make_plan
+
+    total = sum(1 for p in profiles for t in p.targets if not only or t.id in only)
+    quiet = output is OutputFormat.json
+    with _progress("reading targets", total, quiet) as tick, _stoppable() as cancel:
+        planned = make_plan(
+            profiles,
+            only=only or (),
+            timeout=timeout,
+            cancel=cancel,
+            concurrency=concurrency,
+            progress=tick,
+        )
+    _exit_if_interrupted(cancel, "nothing was written")
+    return planned
 
 
 def _apply_planned(
@@ -407,10 +394,6 @@ def _progress(message: str, total: int = 0, quiet: bool = False):  # type: ignor
     from cloudtimeouts.progress import progress
 
     return progress(stderr, message, total, quiet=quiet)
-
-
-def _count(profiles: list[Profile], only: list[str] | None) -> int:
-    return sum(1 for p in profiles for t in p.targets if not only or t.id in only)
 
 
 @contextlib.contextmanager
