@@ -98,7 +98,8 @@ Concurrency = Annotated[
         "--concurrency",
         min=1,
         max=64,
-        help="Targets read or written at once (default 8).",
+        help="Targets read or written at once per account and region, project or "
+        "subscription (default 16).",
     ),
 ]
 Timeout = Annotated[
@@ -120,7 +121,7 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes to make.")
     ] = False,
     timeout: Timeout = 60.0,
-    concurrency: Concurrency = 8,
+    concurrency: Concurrency = 16,
 ) -> None:
     """Show what apply would change on each target, and what the guard refuses."""
     from cloudtimeouts import render
@@ -165,7 +166,7 @@ def apply(
     output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
     journal: JournalPath = None,
     timeout: Timeout = 60.0,
-    concurrency: Concurrency = 8,
+    concurrency: Concurrency = 16,
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
     planned = _read_targets(_load(profiles), target, output, timeout, concurrency)
@@ -182,7 +183,7 @@ def rollback(
     output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
     journal: JournalPath = None,
     timeout: Timeout = 60.0,
-    concurrency: Concurrency = 8,
+    concurrency: Concurrency = 16,
 ) -> None:
     """Put back the values a journal says apply wrote (or may have written), guarded like apply."""
     from cloudtimeouts.rollback import read_rollback, with_resets

@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -46,8 +47,13 @@ def run_bounded(
     on_cancel: Callable[[T], R],
     on_error: Callable[[T, BaseException], R],
     on_result: Callable[[R], None] | None = None,
+    scope: Callable[[T], str] = lambda item: "",
+    per_scope: int | None = None,
 ) -> list[R]:
     """`work(item)` for each item, at most `concurrency` at once; results in the items' order.
+
+    With `scope`, at most `per_scope` items of one scope run at once (one cloud account and
+    region, project or subscription: its API rate limit is what one run must not exhaust).
 
     An item that has not finished `timeout` seconds after it started gets `on_timeout(item)`; one
     that has not started when a stop is requested gets `on_cancel(item)`; an item still running
@@ -78,7 +84,13 @@ def run_bounded(
                 settle(index, on_cancel(items[index]))
             waiting = []
         while waiting and len(started) < max(1, concurrency):
-            index = waiting.pop(0)
+            busy = Counter(scope(items[i]) for i in started)
+            index = next(
+                (i for i in waiting if busy[scope(items[i])] < (per_scope or concurrency)), None
+            )
+            if index is None:
+                break  # every waiting item's scope is at its limit
+            waiting.remove(index)
             started[index] = time.monotonic()
             threading.Thread(target=run, args=(index,), name=f"target-{index}", daemon=True).start()
         try:

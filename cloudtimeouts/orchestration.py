@@ -36,7 +36,11 @@ from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter
 
-MAX_CONCURRENT_TARGETS = 8  # enough to hide API latency, few enough to stay under rate limits
+# Targets read or written at once per account and region / project / subscription: enough to
+# hide API latency on a fleet, few enough that one run leaves most of an account's API rate to
+# others (and throttling is backed off by each SDK's retries). All scopes together: MAX_THREADS.
+MAX_CONCURRENT_TARGETS = 16
+MAX_THREADS = 64
 DEFAULT_TIMEOUT_S = 60.0  # no target waits longer than this on an unresponsive endpoint
 FORMAT_VERSION = "1"
 
@@ -98,7 +102,9 @@ def make_plan(
             run_bounded(
                 plan_one,
                 pairs,
-                concurrency=concurrency,
+                concurrency=MAX_THREADS,
+                per_scope=concurrency,
+                scope=lambda pair: pair[1].scope,
                 timeout=timeout,
                 cancel=cancel or Cancellation(),
                 on_timeout=silent,
@@ -211,7 +217,9 @@ def apply_plan(
     finished = run_bounded(
         run.apply_target,
         pending,
-        concurrency=concurrency,
+        concurrency=MAX_THREADS,
+        per_scope=concurrency,
+        scope=lambda planned: planned.target.scope,
         timeout=timeout,
         cancel=cancel,
         on_timeout=run.abandoned,

@@ -171,6 +171,12 @@ class AwsTarget(_Strict):
         return f"aws:{self.region}:{self.group_kind}/{self.group_name}"
 
     @property
+    def scope(self) -> str:
+        """Whose API rate limit a call spends: RDS limits per account and region."""
+        account = self.role_arn.split(":")[4] if self.role_arn else self.aws_profile or ""
+        return f"aws:{account}:{self.region}"
+
+    @property
     def key(self) -> str:
         """The id as RDS compares it: parameter group names are stored in lower case (RDS API
         Reference, CreateDBParameterGroup: "This value is stored as a lowercase string")."""
@@ -187,6 +193,11 @@ class GcpTarget(_Strict):
         return f"gcp:{self.project}:instance/{self.instance}"
 
     @property
+    def scope(self) -> str:
+        """Cloud SQL Admin API quotas are per project."""
+        return f"gcp:{self.project}"
+
+    @property
     def key(self) -> str:
         """Project ids and instance names are lower case by Cloud SQL's own naming rules."""
         return self.id.lower()
@@ -201,6 +212,11 @@ class AzureTarget(_Strict):
     @property
     def id(self) -> str:
         return f"azure:{self.subscription_id}:{self.resource_group}:server/{self.server}"
+
+    @property
+    def scope(self) -> str:
+        """ARM throttles per subscription (and principal)."""
+        return f"azure:{self.subscription_id.lower()}"
 
     @property
     def key(self) -> str:

@@ -75,3 +75,34 @@ def test_an_exception_is_that_items_result_only() -> None:
         return ("ok", n)
 
     assert run(work, [1, 2, 3]) == [("ok", 1), ("error", "2: reset by peer"), ("ok", 3)]
+
+
+def test_a_scope_never_runs_more_than_its_share() -> None:
+    running: dict[str, int] = {"a": 0, "b": 0}
+    peak: dict[str, int] = {"a": 0, "b": 0}
+    lock = threading.Lock()
+
+    def work(item: str) -> tuple[str, str]:
+        with lock:
+            running[item[0]] += 1
+            peak[item[0]] = max(peak[item[0]], running[item[0]])
+        time.sleep(0.05)
+        with lock:
+            running[item[0]] -= 1
+        return ("ok", item)
+
+    items = [f"a{i}" for i in range(6)] + [f"b{i}" for i in range(6)]
+    results = run_bounded(
+        work,
+        items,
+        concurrency=8,
+        timeout=5,
+        cancel=Cancellation(),
+        on_timeout=lambda item: ("timeout", item),
+        on_cancel=lambda item: ("cancelled", item),
+        on_error=lambda item, error: ("error", item),
+        scope=lambda item: item[0],
+        per_scope=2,
+    )
+    assert results == [("ok", item) for item in items]
+    assert peak == {"a": 2, "b": 2}
