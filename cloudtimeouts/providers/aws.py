@@ -8,6 +8,16 @@ API facts used here (Amazon RDS API Reference):
 - Default groups (`default.<family>`) cannot be modified.
 The endpoint comes from the SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_RDS; credentials from the
 standard chain; retries from botocore (`standard` mode unless AWS_RETRY_MODE says otherwise).
+
+Retries and time (AWS SDKs and Tools Reference Guide, "Retry behavior"; botocore "Retries"): the
+standard mode retries throttling errors, 5xx answers and connection failures with jittered
+exponential back-off (base 1 s for throttling, 50 ms otherwise, at most 20 s), and honours
+`x-amz-retry-after`. AWS_MAX_ATTEMPTS counts every attempt, the first included. Every attempt has a
+connect and a read timeout, and the read timeout shrinks as the attempts grow so that all the
+attempts of one call fit in CALL_BUDGET_S: an unresponsive endpoint ends a target with an error
+well within the 60 s the README promises, without relying on the orchestration's deadline. The
+SDK resends ModifyDB*ParameterGroup after a lost answer; that is safe because the call sets
+absolute values (sending it twice leaves the group as sending it once does).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
 
 from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import (
@@ -36,6 +47,12 @@ from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState
 from cloudtimeouts.profile import AwsTarget
 
 MAX_PARAMETERS_PER_MODIFY = 20  # ModifyDBParameterGroup: "You can modify up to 20 parameters"
+DEFAULT_MAX_ATTEMPTS = 6  # every attempt, the first included (the README documents 6)
+CONNECT_TIMEOUT_S = 5.0
+CALL_BUDGET_S = 50.0  # all the attempts of one call, back-off included
+MIN_READ_TIMEOUT_S = 5.0  # RDS answers in well under a second; this is the floor per attempt
+MAX_READ_TIMEOUT_S = 30.0
+BACKOFF_ALLOWANCE_S = 2.0  # standard mode's non-throttling back-off over 5 retries: < 1.6 s
 PAGE_SIZE = 100  # DescribeDBParameters MaxRecords maximum: fewest calls for ~350 parameters
 DEFAULT_SOURCES = frozenset({"engine-default", "system"})
 _AUTH_CODES = frozenset(
@@ -66,17 +83,28 @@ SessionFactory = Callable[[str | None], boto3.session.Session]
 
 
 def _client_config() -> botocore.config.Config:
+    attempts = max(1, int(os.environ.get("AWS_MAX_ATTEMPTS", str(DEFAULT_MAX_ATTEMPTS))))
     return botocore.config.Config(
         retries={
             "mode": os.environ.get("AWS_RETRY_MODE", "standard"),  # type: ignore[typeddict-item]
             # AWS_MAX_ATTEMPTS counts every attempt, the first included (botocore's
             # total_max_attempts; its `max_attempts` key would count retries only).
-            "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "6")),
+            "total_max_attempts": attempts,
         },
-        connect_timeout=10,
-        read_timeout=30,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=read_timeout(attempts),
         user_agent_extra="cloudtimeouts",
     )
+
+
+def read_timeout(attempts: int) -> float:
+    """The read timeout of one attempt, so that `attempts` silent attempts fit the call's budget.
+
+    6 attempts (the default): 8 s each; 2 attempts: 24 s; a single one: 30 s. Past about ten
+    attempts the floor wins and the orchestration's --timeout is what ends a silent target.
+    """
+    share = (CALL_BUDGET_S - BACKOFF_ALLOWANCE_S) / max(1, attempts)
+    return max(MIN_READ_TIMEOUT_S, min(MAX_READ_TIMEOUT_S, share))
 
 
 class AwsAdapter:
@@ -106,8 +134,7 @@ class AwsAdapter:
         )
 
     def endpoint(self, target: AwsTarget) -> str:
-        url = os.environ.get("AWS_ENDPOINT_URL_RDS") or os.environ.get("AWS_ENDPOINT_URL")
-        return url or f"https://rds.{target.region}.amazonaws.com"
+        return _endpoint_of(target)
 
     def _members(self, rds: Any, target: AwsTarget, wanted: set[str]) -> tuple[MemberState, ...]:
         """Every instance of every cluster using the cluster group, with what its own DB
@@ -255,8 +282,13 @@ class AwsAdapter:
         """Which instances or clusters use the group, and whether they wait for a reboot."""
         try:
             users = list(_group_users(rds, target))
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            return (f"could not list the DB instances using {target.group_name}: {error}",)
+        except (
+            botocore.exceptions.BotoCoreError,
+            botocore.exceptions.ClientError,
+            botocore.parsers.ResponseParserError,
+        ) as error:
+            said = _first_line(error)
+            return (f"could not list the DB instances using {target.group_name}: {said}",)
         if not users:
             return (f"no DB instance or cluster uses {target.group_name} yet",)
         return tuple(f"{name} uses {target.group_name}: {status}" for name, status in users)
@@ -387,7 +419,40 @@ def _translated(target: AwsTarget, operation: str) -> Iterator[None]:
             hint="use the standard chain: AWS_PROFILE / aws_profile, aws configure, "
             "aws sso login, environment variables or an instance role",
         ) from None
+    except botocore.parsers.ResponseParserError as error:  # not a BotoCoreError
+        raise ProviderAPIError(
+            "aws",
+            operation,
+            "ResponseParserError",
+            f"{target.id}: {operation} failed: the answer from {_endpoint_of(target)} is not the "
+            f"XML RDS sends ({_first_line(error)})",
+            hint="a proxy or an AWS_ENDPOINT_URL_RDS that is not RDS may be answering; run again",
+        ) from None
+    except (
+        botocore.exceptions.ConnectionError,  # refused, reset, connect timeout
+        botocore.exceptions.HTTPClientError,  # closed or silent after the request was sent
+    ) as error:
+        raise ProviderAPIError(
+            "aws",
+            operation,
+            type(error).__name__,
+            f"{target.id}: {operation} failed: no usable answer from {_endpoint_of(target)} "
+            f"after retries ({_first_line(error)})",
+            hint="check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_RDS if you set them",
+        ) from None
     except botocore.exceptions.BotoCoreError as error:
         raise ProviderAPIError(
-            "aws", operation, type(error).__name__, f"{target.id}: {operation} failed: {error}"
+            "aws",
+            operation,
+            type(error).__name__,
+            f"{target.id}: {operation} failed: {_first_line(error)}",
         ) from None
+
+
+def _endpoint_of(target: AwsTarget) -> str:
+    url = os.environ.get("AWS_ENDPOINT_URL_RDS") or os.environ.get("AWS_ENDPOINT_URL")
+    return url or f"https://rds.{target.region}.amazonaws.com"
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -10,6 +10,16 @@ flexibleServers):
   a server restart, which cloudtimeouts never performs.
 Credentials come from DefaultAzureCredential; CLOUDTIMEOUTS_AZURE_ENDPOINT overrides the ARM
 endpoint (sovereign clouds, Azure Stack, the sandbox).
+
+Retries and time (Azure Resource Manager, "Understand how Resource Manager throttles requests":
+on 429 wait the Retry-After seconds; Azure SDK guidelines, "Retry policy": exponential back-off on
+408, 429 and 5xx, and on connection failures): azure-core's RetryPolicy does this and honours
+Retry-After; it does not resend a PATCH or POST after a 500/503/504 without Retry-After or after
+the connection dropped once the request was sent (the answer may hide a write), which the
+orchestration then reconciles by reading. Every request has a connect and a read timeout, the
+management clients AND the azure-identity credential's token requests alike (left alone, both
+would wait 300 s and retry 10 times); the retries of one call stop after CALL_BUDGET_S, so that an
+unresponsive endpoint ends a target with an error well within the README's 60 s.
 """
 
 from __future__ import annotations
@@ -18,16 +28,21 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from azure.core.exceptions import (
+    AzureError,
     ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
     ResourceNotFoundError,
     ServiceRequestError,
+    ServiceRequestTimeoutError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
 )
 from azure.identity import DefaultAzureCredential
 
@@ -47,6 +62,12 @@ PUBLIC_ENDPOINT = "https://management.azure.com"
 # Used only when the server sends no Retry-After; the SDK's own default is 30 s.
 POLL_INTERVAL_SECONDS = 5
 OPERATION_TIMEOUT_SECONDS = 15 * 60  # a configuration update normally takes seconds
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 20.0  # ARM answers in well under a second; an operation is polled, not awaited
+CALL_BUDGET_S = 30.0  # no retry of one request starts later than this (RetryPolicy `timeout`)
+RETRY_TOTAL = 4
+RETRY_BACKOFF_FACTOR = 0.8  # azure-core's default: 0, 1.6, 3.2, ... s (Retry-After wins)
+RETRY_BACKOFF_MAX_S = 8.0
 _KNOWN_AUTHORITIES = (
     "login.microsoftonline.com",
     "login.chinacloudapi.cn",
@@ -79,11 +100,9 @@ class _Configuration:
 class AzureAdapter:
     """One credential per run; one management client per (subscription, engine), thread-safe."""
 
-    def __init__(
-        self, credential: Any = None, poll_interval: float = POLL_INTERVAL_SECONDS
-    ) -> None:
+    def __init__(self, credential: Any = None, poll_interval: float | None = None) -> None:
         self._credential = credential
-        self._poll_interval = poll_interval
+        self._poll_interval = POLL_INTERVAL_SECONDS if poll_interval is None else poll_interval
         self._clients: dict[tuple[str, Engine], Any] = {}
         self._lock = threading.Lock()
         self._endpoint = os.environ.get(ENDPOINT_VARIABLE, PUBLIC_ENDPOINT).rstrip("/")
@@ -127,20 +146,26 @@ class AzureAdapter:
             written = tuple(change.parameter for change in changes)
         else:
             written = self._write_postgres(client, target, changes)
-        with _translated(target, "re-read the server parameters"):
-            pending = tuple(
-                change.parameter
-                for change in changes
-                for config in [
-                    _configuration(
-                        client.configurations.get(
-                            target.resource_group, target.server, change.parameter
+        notes: tuple[str, ...] = ()
+        try:  # written already: a failure here is a note, not a failed write
+            with _translated(target, "re-read the server parameters"):
+                pending = tuple(
+                    change.parameter
+                    for change in changes
+                    for config in [
+                        _configuration(
+                            client.configurations.get(
+                                target.resource_group, target.server, change.parameter
+                            )
                         )
-                    )
-                ]
-                if config.pending_restart
+                    ]
+                    if config.pending_restart
+                )
+        except CloudtimeoutsError as error:
+            pending, notes = (
+                (),
+                (f"could not check which parameters wait for a restart: {error.message}",),
             )
-        notes = ()
         if pending:
             notes = (
                 f"server {target.server} has parameters waiting for a restart "
@@ -163,14 +188,15 @@ class AzureAdapter:
             update = ConfigurationForUpdate(
                 properties=ConfigurationProperties(value=change.desired, source=_source(change))
             )
-            try:
-                with _translated(target, f"set {change.parameter} to {change.desired}"):
-                    poller = client.configurations.begin_update(
-                        target.resource_group, target.server, change.parameter, update
-                    )
-                    _wait(poller, target, change.parameter)
-            except CloudtimeoutsError as error:  # of any kind: what was written must be said
-                raise WriteError(error.message, written, [change.parameter], error.hint) from None
+            _run_operation(
+                target,
+                f"set {change.parameter} to {change.desired}",
+                lambda update=update, name=change.parameter: client.configurations.begin_update(
+                    target.resource_group, target.server, name, update
+                ),
+                written=written,
+                sent=[change.parameter],
+            )
             written.append(change.parameter)
         return tuple(written)
 
@@ -189,16 +215,16 @@ class AzureAdapter:
                 for change in changes
             ]
         )
-        names = ", ".join(change.parameter for change in changes)
-        try:
-            with _translated(target, f"set {names}"):
-                poller = client.configurations.begin_batch_update(
-                    target.resource_group, target.server, batch
-                )
-                _wait(poller, target, names)
-        except CloudtimeoutsError as error:  # one operation: all or none, but which is unknown
-            unknown = [change.parameter for change in changes]
-            raise WriteError(error.message, (), unknown, error.hint) from None
+        names = [change.parameter for change in changes]
+        _run_operation(  # one operation: all or none
+            target,
+            f"set {', '.join(names)}",
+            lambda: client.configurations.begin_batch_update(
+                target.resource_group, target.server, batch
+            ),
+            written=[],
+            sent=names,
+        )
 
     def _client(self, target: AzureTarget, engine: Engine) -> Any:
         key = (target.subscription_id, engine)
@@ -213,8 +239,7 @@ class AzureAdapter:
         options: dict[str, Any] = {
             "base_url": self._endpoint,
             "polling_interval": self._poll_interval,
-            "connection_timeout": 10,
-            "read_timeout": 60,
+            **_transport_options(),
         }
         if any(self._endpoint.endswith(host) for host in _SOVEREIGN_ARM_HOSTS):
             # Sovereign clouds issue tokens for their own ARM audience; elsewhere (the public
@@ -246,8 +271,21 @@ def _default_credential() -> Any:
     authority = os.environ.get("AZURE_AUTHORITY_HOST", "")
     custom = bool(authority) and not any(host in authority for host in _KNOWN_AUTHORITIES)
     # MSAL validates an unknown authority against the public cloud's instance discovery; a custom
-    # authority (Azure Stack, the sandbox) must skip that lookup.
-    return DefaultAzureCredential(disable_instance_discovery=custom)
+    # authority (Azure Stack, the sandbox) must skip that lookup. The transport and retry options
+    # reach every credential of the chain that makes HTTP requests (their pipelines take them).
+    return DefaultAzureCredential(disable_instance_discovery=custom, **_transport_options())
+
+
+def _transport_options() -> dict[str, Any]:
+    """azure-core's per-request timeouts and RetryPolicy settings, read when a client is made."""
+    return {
+        "connection_timeout": CONNECT_TIMEOUT_S,
+        "read_timeout": READ_TIMEOUT_S,
+        "retry_total": RETRY_TOTAL,
+        "retry_backoff_factor": RETRY_BACKOFF_FACTOR,
+        "retry_backoff_max": RETRY_BACKOFF_MAX_S,
+        "timeout": CALL_BUDGET_S,
+    }
 
 
 def _configuration(raw: Any) -> _Configuration:
@@ -294,6 +332,41 @@ def _source(change: Change) -> str:
     return "system-default" if change.reset else "user-override"
 
 
+def _run_operation(
+    target: AzureTarget,
+    doing: str,
+    start: Callable[[], Any],
+    *,
+    written: Sequence[str],
+    sent: Sequence[str],
+) -> None:
+    """Start a long-running operation and wait for it; a failure becomes a WriteError.
+
+    Nothing of `sent` was applied when the request never left (no connection) or was refused
+    (4xx, throttling included): they are then neither written nor unknown. Otherwise it may have
+    been accepted, and an operation not known to have ended may still apply it (ARM answers 202
+    and applies the change when the operation completes): unknown, in flight.
+    """
+    applied_nothing = False
+    poller = None
+    try:
+        with _translated(target, doing):
+            try:
+                poller = start()
+            except (ServiceRequestError, ClientAuthenticationError):
+                applied_nothing = True  # never sent (the token comes first)
+                raise
+            except HttpResponseError as error:
+                applied_nothing = error.status_code is not None and 400 <= error.status_code < 500
+                raise
+            _wait(poller, target, doing)
+    except CloudtimeoutsError as error:
+        if applied_nothing:
+            raise WriteError(error.message, written, (), error.hint) from None
+        ended = poller is not None and str(poller.status()).lower() in ("failed", "canceled")
+        raise WriteError(error.message, written, sent, error.hint, in_flight=not ended) from None
+
+
 def _wait(poller: Any, target: AzureTarget, what: str) -> None:
     """Wait for a long-running operation, bounded; the poller honours Retry-After."""
     poller.result(timeout=OPERATION_TIMEOUT_SECONDS)
@@ -313,12 +386,17 @@ _AUTH_STATUS = frozenset({401, 403})
 
 @contextlib.contextmanager
 def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
-    """SDK errors become one message: what we were doing on which server, what Azure said."""
+    """SDK errors become one message: what we were doing on which server, what Azure said, and
+    which endpoint said it."""
+    arm = os.environ.get(ENDPOINT_VARIABLE, PUBLIC_ENDPOINT).rstrip("/")
     try:
         yield
     except ClientAuthenticationError as error:  # includes CredentialUnavailableError
         if error.status_code is None:  # raised by the credential chain, before any ARM call
-            problem = f"no usable Azure credentials ({_first_line(error)})"
+            authority = (
+                os.environ.get("AZURE_AUTHORITY_HOST") or "https://login.microsoftonline.com"
+            )
+            problem = f"no usable Azure credentials (sign-in: {authority}): {_chain_said(error)}"
         else:
             problem = f"Azure refused the credentials ({_first_line(error)})"
         raise ProviderAuthError(
@@ -326,11 +404,30 @@ def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
             hint="sign in with az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
             "AZURE_CLIENT_SECRET, or run with a managed identity",
         ) from None
+    except DecodeError as error:  # an HttpResponseError whose body is not JSON
+        raise ProviderAPIError(
+            "azure",
+            doing,
+            "DecodeError",
+            f"{target.id}: could not {doing}: the answer from {arm} is not the JSON ARM sends "
+            f"({_first_line(error)})",
+            hint=f"a proxy, or a {ENDPOINT_VARIABLE} that is not ARM, may be answering",
+        ) from None
     except HttpResponseError as error:
-        code = getattr(getattr(error, "error", None), "code", None) or str(error.status_code)
+        status = error.status_code
+        if status is not None and status < 400 and error.error is None:  # e.g. 200 for a 202
+            raise ProviderAPIError(
+                "azure",
+                doing,
+                str(status),
+                f"{target.id}: could not {doing}: {arm} answered HTTP {status}, not what the API "
+                f"documents ({_first_line(error)})",
+                hint=f"a proxy, or a {ENDPOINT_VARIABLE} that is not ARM, may be answering",
+            ) from None
+        code = getattr(getattr(error, "error", None), "code", None) or str(status)
         message = getattr(getattr(error, "error", None), "message", None) or _first_line(error)
         text = f"{target.id}: could not {doing}: {code}: {message}"
-        if error.status_code in _AUTH_STATUS:
+        if status in _AUTH_STATUS:
             raise ProviderAuthError(
                 text,
                 hint="the identity needs read and write access to the server's configurations "
@@ -338,17 +435,37 @@ def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
                 f"{_PROVIDER_NAMESPACES[Engine.MYSQL]}/…, e.g. the Contributor role on the server)",
             ) from None
         hint = None
-        if error.status_code == 429:
+        if status == 429:
             hint = "Azure kept throttling after retries; try again later"
         raise ProviderAPIError("azure", doing, code, text, hint=hint) from None
-    except ServiceRequestError as error:
+    except (ServiceRequestError, ServiceResponseError) as error:
+        # Request: not sent (refused, unreachable); response: sent, then reset or silent.
+        silent = isinstance(error, ServiceRequestTimeoutError | ServiceResponseTimeoutError)
         raise ProviderAPIError(
             "azure",
             doing,
-            "ServiceRequestError",
-            f"{target.id}: could not {doing}: {_first_line(error)}",
+            type(error).__name__,
+            f"{target.id}: could not {doing}: "
+            f"{'no answer in time from' if silent else 'no usable answer from'} {arm} "
+            f"({_first_line(error)})",
             hint=f"check the network, or {ENDPOINT_VARIABLE} if you set it",
         ) from None
+    except (ValueError, AzureError) as error:  # JSONDecodeError, DeserializationError, ...
+        raise ProviderAPIError(
+            "azure",
+            doing,
+            type(error).__name__,
+            f"{target.id}: could not {doing}: the answer from {arm} is not the JSON ARM sends "
+            f"({type(error).__name__}: {_first_line(error)})",
+            hint=f"a proxy, or a {ENDPOINT_VARIABLE} that is not ARM, may be answering",
+        ) from None
+
+
+def _chain_said(error: ClientAuthenticationError) -> str:
+    """DefaultAzureCredential's message, on one line: what each credential it tried said."""
+    lines = [line.strip() for line in str(error.message or error).splitlines() if line.strip()]
+    tried = [line for line in lines[1:] if not line.startswith(("Attempted", "To mitigate"))]
+    return "; ".join(lines[:1] + tried) or type(error).__name__
 
 
 def _first_line(error: BaseException) -> str:

@@ -13,11 +13,24 @@ API facts used here (Cloud SQL Admin API reference, v1beta4):
 Only v1beta4 has the REST transport in google-cloud-sql 0.1.x. The generated clients set no default
 timeout or retry, so every call passes both. Credentials: Application Default Credentials.
 Endpoint: CLOUDTIMEOUTS_GCP_ENDPOINT (a base URL) overrides sqladmin.googleapis.com.
+
+Retries and time: Cloud SQL's "Best practices" (use exponential backoff on 429 and 5xx) and Google
+Cloud's retry strategy (truncated exponential backoff with jitter; retry 408, 429, 5xx and network
+errors such as a connection reset only where the request is idempotent). Reads (GET) retry all
+of those; instances.patch is not idempotent (settingsVersion moves on), so only a 429, which
+Cloud SQL answers without doing anything, is sent again. A read timeout is never retried: an
+endpoint that is silent once is likely to stay silent, and the call's budget matters more. Each
+call's timeout is a deadline over its attempts (google-api-core's TimeToDeadlineTimeout), its
+retries stop at RETRY_DEADLINE_S, and the access token is fetched before the call with its own
+timeout and retries (google-auth's default is 120 s), so that one call ends within about 45 s
+and an unresponsive endpoint ends the target with an error within the README's 60 s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import logging
 import os
 import threading
@@ -28,11 +41,13 @@ from typing import Any
 
 import google.auth
 import google.auth.exceptions
+import google.auth.transport.requests
 import requests
 from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
 from google.auth.credentials import Credentials
 from google.cloud import sqladmin_v1beta4 as sql
+from google.protobuf import json_format
 
 from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import (
@@ -49,11 +64,16 @@ from cloudtimeouts.profile import GcpTarget
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_GCP_ENDPOINT"
 # Every Cloud SQL Admin API method accepts this scope (or cloud-platform); it is the narrower one.
 SCOPES = ("https://www.googleapis.com/auth/sqlservice.admin",)
-CALL_TIMEOUT_S = 30.0  # one HTTP attempt
+CALL_TIMEOUT_S = 20.0  # connect and read, per attempt; a deadline over the attempts of a call
 RETRY_INITIAL_S = 0.5  # truncated exponential back-off, as Google's retry guidance describes
 RETRY_MAXIMUM_S = 8.0
 RETRY_MULTIPLIER = 2.0
-RETRY_DEADLINE_S = 60.0  # all attempts of one call
+RETRY_DEADLINE_S = 40.0  # no retry starts later than this after the call's first attempt
+TOKEN_TIMEOUT_S = 10.0  # one token request (connect and read)
+TOKEN_DEADLINE_S = 25.0  # every attempt at getting an access token
+# OAuth 2.0 error codes that mean "try again" (RFC 6749 section 4.1.2.1; google-auth retries the
+# same ones for its own token requests).
+_TRANSIENT_OAUTH_ERRORS = frozenset({"temporarily_unavailable", "server_error", "internal_failure"})
 OPERATION_TIMEOUT_S = 600.0  # how long a flag update may take before we give up waiting
 OPERATION_POLL_INITIAL_S = 0.5
 OPERATION_POLL_MAXIMUM_S = 5.0
@@ -94,10 +114,40 @@ class _Clients:
             "transport": "rest",
             "client_options": options,
         }
+        self.credentials = credentials
         self.endpoint = endpoint or "https://sqladmin.googleapis.com"
         self.instances = sql.SqlInstancesServiceClient(**common)
         self.operations = sql.SqlOperationsServiceClient(**common)
         self.flags = sql.SqlFlagsServiceClient(**common)
+        self._token_lock = threading.Lock()
+        self._token_request = google.auth.transport.requests.Request()
+
+    @property
+    def token_endpoint(self) -> str:
+        for name in ("token_url", "token_uri", "_token_uri"):  # by kind of credentials
+            url = getattr(self.credentials, name, None)
+            if isinstance(url, str) and url:
+                return url
+        return "the credentials' token endpoint"
+
+    def authorize(self) -> None:
+        """Get an access token now, bounded and retried, unless the one held is still valid.
+
+        The clients would refresh it themselves inside the next call, but then a token failure
+        would look like the API's, and the refresh would wait up to google-auth's 120 s.
+        """
+        with self._token_lock:
+            if self.credentials.valid:
+                return
+            request = functools.partial(self._token_request, timeout=TOKEN_TIMEOUT_S)
+            refresh = functools.partial(self.credentials.refresh, request)
+            gretry.Retry(
+                predicate=_transient_token_error,
+                initial=RETRY_INITIAL_S,
+                maximum=RETRY_MAXIMUM_S,
+                multiplier=RETRY_MULTIPLIER,
+                timeout=TOKEN_DEADLINE_S,
+            )(refresh)()
 
 
 def _default_clients() -> _Clients:
@@ -116,6 +166,43 @@ def _retry(*extra: type[Exception]) -> gretry.Retry:
     )
 
 
+def _read_retry() -> gretry.Retry:
+    """A read (GET) is idempotent: 429, 5xx and a connection that failed or was reset are retried
+    (a silent endpoint, a read timeout, is not: see the module docstring)."""
+    return _retry(
+        gexc.InternalServerError,
+        gexc.BadGateway,
+        gexc.GatewayTimeout,
+        requests.exceptions.ConnectionError,
+    )
+
+
+def _transient_token_error(error: Exception) -> bool:
+    """Worth asking the token endpoint again: it could not be reached, or said "try again"."""
+    if isinstance(error, google.auth.exceptions.TransportError):
+        cause = error.__cause__
+        return isinstance(cause, requests.exceptions.ConnectionError)
+    if isinstance(error, google.auth.exceptions.GoogleAuthError):
+        return bool(getattr(error, "retryable", False)) or (
+            _oauth_error_code(error) in _TRANSIENT_OAUTH_ERRORS
+        )
+    return False
+
+
+def _oauth_error_code(error: BaseException) -> str | None:
+    """The `error` field of the token endpoint's JSON answer (RFC 6749 section 5.2), if any."""
+    for argument in error.args[1:]:
+        body = argument
+        if isinstance(argument, str | bytes):
+            try:
+                body = json.loads(argument)
+            except ValueError:
+                continue
+        if isinstance(body, Mapping) and isinstance(body.get("error"), str):
+            return str(body["error"])
+    return None
+
+
 class GcpAdapter:
     """One adapter per run: clients created once, flags.list read once per database version."""
 
@@ -131,10 +218,11 @@ class GcpAdapter:
 
     def read(self, target: GcpTarget, engine: Engine, names: Collection[str]) -> TargetState:
         clients = self._get_clients(target)
+        _authorize(target, "instances.get", clients)
         with _translated(target, "instances.get", clients):
             instance = clients.instances.get(
                 request={"project": target.project, "instance": target.instance},
-                retry=_retry(gexc.InternalServerError),
+                retry=_read_retry(),
                 timeout=CALL_TIMEOUT_S,
             )
         version = _enum_name(instance.database_version)
@@ -175,6 +263,7 @@ class GcpAdapter:
         }
         offered = self._flags.get(state.version, {})
         names = [change.parameter for change in changes]
+        _authorize(target, "instances.patch", clients)  # a failure here: nothing was sent
         refused = False  # Cloud SQL answered 4xx: it applied nothing
         try:
             with _translated(target, "instances.patch", clients, _unoffered(merged, offered)):
@@ -192,7 +281,11 @@ class GcpAdapter:
             if refused:
                 raise
             settled = self._settle(target, clients)
-            raise WriteError(error.message, (), names, error.hint, in_flight=not settled) from None
+            hint = (
+                "instances.patch is never sent twice: its answer may hide a write, so the "
+                "instance is read to learn what was written; run plan to see where it stands"
+            )
+            raise WriteError(error.message, (), names, hint, in_flight=not settled) from None
         try:
             self._wait(target, clients, operation)
         except CloudtimeoutsError as error:
@@ -234,7 +327,7 @@ class GcpAdapter:
                 with _translated(target, "flags.list", clients):
                     listed = clients.flags.list(
                         request={"database_version": version},
-                        retry=_retry(gexc.InternalServerError),
+                        retry=_read_retry(),
                         timeout=CALL_TIMEOUT_S,
                     )
                 self._flags[version] = {flag.name: flag for flag in listed.items}
@@ -264,7 +357,7 @@ class GcpAdapter:
             with _translated(target, "operations.list", clients):
                 listed = clients.operations.list(
                     request={"project": target.project, "instance": target.instance},
-                    retry=_retry(gexc.InternalServerError),
+                    retry=_read_retry(),
                     timeout=CALL_TIMEOUT_S,
                 )
                 running = [op for op in listed if op.status != _DONE]
@@ -294,7 +387,7 @@ class GcpAdapter:
             with _translated(target, "operations.get", clients):
                 operation = clients.operations.get(
                     request={"project": target.project, "operation": operation.name},
-                    retry=_retry(gexc.InternalServerError),
+                    retry=_read_retry(),
                     timeout=CALL_TIMEOUT_S,
                 )
         errors = list(operation.error.errors) if operation.error else []
@@ -367,48 +460,79 @@ def _message(error: gexc.GoogleAPICallError) -> str:
 
 @contextlib.contextmanager
 def _translated(
-    target: GcpTarget, operation: str, clients: _Clients, suspects: tuple[str, ...] = ()
+    target: GcpTarget,
+    operation: str,
+    clients: _Clients,
+    suspects: tuple[str, ...] = (),
+    *,
+    token: bool = False,
 ) -> Iterator[None]:
-    """Client errors become one message: what we were doing on which target, what Google said."""
+    """Client errors become one message: what we were doing on which target, what Google said,
+    and which endpoint said it (`token`: getting the access token before `operation`)."""
+    failed = f"{target.id}: {operation} {'not sent' if token else 'failed'}"
+    where = clients.token_endpoint if token else clients.endpoint
     try:
         yield
     except gexc.RetryError as error:
         cause = error.cause
         if isinstance(cause, gexc.GoogleAPICallError):
             raise _api_error(target, operation, cause, suspects) from None
+        if isinstance(cause, requests.RequestException | google.auth.exceptions.TransportError):
+            raise _unreachable(operation, failed, where, clients, cause, " after retries") from None
         raise ProviderAPIError(
             "gcp",
             operation,
-            "RetryError",
-            f"{target.id}: {operation} failed: {error}",
-            hint="Cloud SQL kept failing after retries; wait a little and run again",
+            (_oauth_error_code(cause) if cause else None) or "RetryError",
+            f"{failed}: {where} kept failing after retries ({_first_line(cause or error)})",
+            hint="wait a little and run again",
         ) from None
     except gexc.GoogleAPICallError as error:
         raise _api_error(target, operation, error, suspects) from None
-    except requests.exceptions.RequestException as error:
+    except (requests.RequestException, google.auth.exceptions.TransportError) as error:
+        raise _unreachable(operation, failed, where, clients, error, "") from None
+    except (ValueError, json_format.ParseError) as error:  # UnicodeDecodeError, JSONDecodeError
         raise ProviderAPIError(
             "gcp",
             operation,
-            type(error).__name__,
-            f"{target.id}: {operation} failed: could not reach {clients.endpoint}: {error}",
-            hint=f"check the network, or {ENDPOINT_VARIABLE} if you set it",
-        ) from None
-    except google.auth.exceptions.TransportError as error:
-        raise ProviderAPIError(
-            "gcp",
-            operation,
-            type(error).__name__,
-            f"{target.id}: {operation} failed: could not reach the credentials' token "
-            f"endpoint: {error}",
-            hint="check the network and the credentials in GOOGLE_APPLICATION_CREDENTIALS",
+            "malformedResponse",
+            f"{failed}: the answer from {where} is not the JSON it should send "
+            f"({type(error).__name__}: {_first_line(error)})",
+            hint=f"a proxy, or an endpoint that is not Google's ({ENDPOINT_VARIABLE}, "
+            "GOOGLE_APPLICATION_CREDENTIALS), may be answering",
         ) from None
     except google.auth.exceptions.GoogleAuthError as error:  # RefreshError, OAuthError, ...
         raise ProviderAuthError(
-            f"{target.id}: {operation} failed: the Google credentials could not be refreshed: "
-            f"{error}",
+            f"{failed}: the Google credentials could not be refreshed at "
+            f"{clients.token_endpoint}: {_first_line(error)}",
             hint="renew Application Default Credentials (gcloud auth application-default login) "
             "or check GOOGLE_APPLICATION_CREDENTIALS",
         ) from None
+
+
+def _unreachable(
+    operation: str, failed: str, where: str, clients: _Clients, error: BaseException, retried: str
+) -> ProviderAPIError:
+    """The network failed: refused, reset, or silent (a timeout); the token request's included."""
+    if isinstance(error, google.auth.exceptions.TransportError):
+        where, error = clients.token_endpoint, error.__cause__ or error
+    said = "no answer in time from" if isinstance(error, requests.Timeout) else "could not reach"
+    return ProviderAPIError(
+        "gcp",
+        operation,
+        type(error).__name__,
+        f"{failed}: {said} {where}{retried}: {_first_line(error)}",
+        hint=f"check the network, GOOGLE_APPLICATION_CREDENTIALS and {ENDPOINT_VARIABLE}",
+    )
+
+
+def _authorize(target: GcpTarget, operation: str, clients: _Clients) -> None:
+    """An access token before `operation`; its failures name the token endpoint."""
+    with _translated(target, operation, clients, token=True):
+        clients.authorize()
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _api_error(

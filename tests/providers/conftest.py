@@ -79,6 +79,8 @@ def gcp(
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path_factory.mktemp("gcloud-config")))
     monkeypatch.setattr(adapter, "RETRY_INITIAL_S", 0.01)
     monkeypatch.setattr(adapter, "RETRY_MAXIMUM_S", 0.05)
+    monkeypatch.setattr(adapter, "RETRY_DEADLINE_S", 2.0)  # an endpoint that refuses: 2 s, not 40
+    monkeypatch.setattr(adapter, "TOKEN_DEADLINE_S", 2.0)
     monkeypatch.setattr(adapter, "OPERATION_POLL_INITIAL_S", 0.01)
     return GcpSandbox(fake, f"acme-{next(_projects)}", adc)
 

@@ -348,13 +348,6 @@ def test_a_broken_answer_stays_that_targets_error(azure: FakeAzure, tmp_path: Pa
     assert len(fine.changes) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter gap: _translated catches ServiceRequestError but not ServiceResponseError "
-    "(azure-core's error for a connection dropped after the request was sent) nor the "
-    "JSONDecodeError the 3.0.0 client raises for a malformed body; they reach the orchestration "
-    "as 'unexpected ...' instead of a ProviderAPIError naming the target",
-)
 @pytest.mark.parametrize("fault", [Fault.RESET, Fault.MALFORMED])
 def test_a_broken_answer_is_translated_by_the_adapter(azure: FakeAzure, fault: Fault) -> None:
     azure.add_server(SUB, RG, "db1", "postgres")

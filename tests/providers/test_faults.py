@@ -1,0 +1,460 @@
+"""Faults on every cloud: every write accounted for, in bounded time (issue #9, items 2, 3, 7).
+
+Each test runs the real CLI in-process against the emulators with the loopback server's fault
+switch, then reads each target's values fresh from the emulator and holds the report against
+them (`support.clouds.check_accounting`): every planned change is written, not written or
+unknown; "written" is exactly what changed; "unknown" only where the truth could not be read; a
+failed target has one error line and the others are still applied; exit 0 only when every target
+was applied. A single fault fires once (`nth`), on the write or on one read of the run, so that
+the orchestration's own reconciling read is answered.
+
+Only the adapters' back-off and timeouts are shortened (module constants, as the GCP fixture
+does), never the SDK clients themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.clouds import (
+    ApplyRun,
+    AwsCloud,
+    AzureMysqlCloud,
+    AzurePostgresCloud,
+    Cloud,
+    GcpCloud,
+    Values,
+    check_accounting,
+    run_apply,
+)
+from support.memory import MemoryAdapter
+from support.profiles import aws_target, profile_text, write_profile
+
+from cloudtimeouts.journal import Journal
+from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.profile import load_profile
+from cloudtimeouts.sandbox.loopback import Fault
+
+CLOUDS = ("aws", "gcp", "azure-postgres", "azure-mysql")
+SINGLE = (Fault.THROTTLE, Fault.SERVER_ERROR, Fault.LOST_RESPONSE, Fault.RESET, Fault.MALFORMED)
+# A write fault after which the target still ends correct: the SDK retried the request, or the
+# request was processed and the orchestration's read found it written. The others end honestly
+# failed: Cloud SQL's instances.patch is never sent again after an answer that may hide a write
+# (a 503, a reset), azure-core does not resend a PATCH/POST whose connection dropped after it was
+# sent, and Azure PostgreSQL's first configuration was written before the garbled answer stopped
+# the second.
+ENDS_CORRECT_AFTER_WRITE_FAULT = {
+    "aws": set(SINGLE),
+    "gcp": {Fault.THROTTLE, Fault.LOST_RESPONSE, Fault.MALFORMED},
+    "azure-postgres": {Fault.THROTTLE, Fault.SERVER_ERROR, Fault.LOST_RESPONSE},
+    "azure-mysql": {Fault.THROTTLE, Fault.SERVER_ERROR, Fault.LOST_RESPONSE, Fault.MALFORMED},
+}
+# Azure applies a configuration when its long-running operation ends: after a request whose
+# answer was lost the operation may exist and still run, and no API lists it (Cloud SQL's
+# operations.list does), so a value that still reads as before stays unknown ("in flight").
+IN_FLIGHT_AFTER_WRITE_FAULT = {("azure-postgres", Fault.RESET), ("azure-mysql", Fault.RESET)}
+_calls_per_plan: dict[tuple[str, int], dict[str, int]] = {}
+
+
+@pytest.fixture
+def fast_azure(monkeypatch: pytest.MonkeyPatch, fake_azure: Any) -> None:
+    from cloudtimeouts.providers import azure as adapter
+
+    monkeypatch.setattr(adapter, "POLL_INTERVAL_SECONDS", 0)  # the fake's Retry-After is 0
+    monkeypatch.setattr(adapter, "RETRY_BACKOFF_FACTOR", 0.01)
+    # 429s carry Retry-After: 0 (then azure-core's back-off applies); the write test sets 1 s.
+    monkeypatch.setattr(fake_azure, "throttle_retry_after", 0)
+
+
+def make_cloud(request: pytest.FixtureRequest, name: str) -> Cloud:
+    if name == "aws":
+        return AwsCloud(request.getfixturevalue("aws"))
+    if name == "gcp":
+        return GcpCloud(request.getfixturevalue("gcp"))
+    request.getfixturevalue("fast_azure")
+    fake = request.getfixturevalue("azure")
+    return AzurePostgresCloud(fake) if name == "azure-postgres" else AzureMysqlCloud(fake)
+
+
+@pytest.fixture(params=CLOUDS)
+def cloud(request: pytest.FixtureRequest) -> Cloud:
+    return make_cloud(request, request.param)
+
+
+def calls_per_plan(cloud: Cloud, cli: Any, profile: Path, targets: int) -> dict[str, int]:
+    """How many calls of each operation a fault-free plan of `targets` targets makes (measured
+    once per cloud): `apply` plans first, so call N+1 is the first of its re-read before writing."""
+    key = (cloud.name, targets)
+    if key not in _calls_per_plan:
+        before = cloud.calls()
+        assert cli("plan", profile).exit_code == 0
+        after = cloud.calls()
+        _calls_per_plan[key] = {op: after.get(op, 0) - before.get(op, 0) for op in after}
+    return _calls_per_plan[key]
+
+
+def fired(cloud: Cloud) -> list[tuple[str, Fault]]:
+    return list(cloud.fake.faults.fired)
+
+
+@pytest.mark.parametrize("fault", SINGLE, ids=str)
+def test_a_fault_on_the_write_is_accounted_for(
+    cli: Any, cloud: Cloud, tmp_path: Path, fault: Fault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = cloud.create_targets(2)
+    before = {name: cloud.values(name) for name in names}
+    cloud.fake.faults.add(fault, operation=cloud.write_operation, nth=1)
+    if cloud.name.startswith("azure"):
+        monkeypatch.setattr(cloud.fake, "throttle_retry_after", 1)  # ARM's 429: when to retry
+
+    run = run_apply(cli, [cloud.profile(tmp_path, names)], tmp_path / "journal")
+
+    assert fired(cloud) == [(cloud.write_operation, fault)]
+    if cloud.name.startswith("azure") and fault is Fault.THROTTLE:
+        assert run.seconds >= 1
+    in_flight = (cloud.name, fault) in IN_FLIGHT_AFTER_WRITE_FAULT
+    ended = check_accounting(cloud, run, before, unknown_allowed=in_flight)
+    should_end_correct = fault in ENDS_CORRECT_AFTER_WRITE_FAULT[cloud.name]
+    assert sorted(ended.values()) == ([True, True] if should_end_correct else [False, True])
+    if not should_end_correct:
+        (failed,) = [t for t in run.report["targets"] if t["outcome"] != "applied"]  # type: ignore[index]
+        assert cloud.write_operation.split(".")[-1] in failed["error"] or cloud.name.startswith(
+            "azure"  # Azure's messages say what was being done: "could not set X to Y"
+        )
+        assert cloud.endpoint() in failed["error"] or fault is Fault.SERVER_ERROR
+    if isinstance(cloud, GcpCloud):  # never a blind resend: one patch per instance (429 aside)
+        patches = sorted(cloud.patches(name) for name in names)
+        assert patches == ([1, 2] if fault is Fault.THROTTLE else [1, 1])
+
+
+@pytest.mark.parametrize("fault", SINGLE, ids=str)
+def test_a_fault_on_each_read_before_the_write_is_accounted_for(
+    cli: Any, cloud: Cloud, tmp_path: Path, fault: Fault
+) -> None:
+    # One target more than read operations: each fault stops at most one target, so that every
+    # operation is still called (and its fault fired) in apply's re-read, and one target is left.
+    names = cloud.create_targets(len(cloud.read_operations) + 1)
+    profile = cloud.profile(tmp_path, names)
+    planned = calls_per_plan(cloud, cli, profile, len(names))
+    before = {name: cloud.values(name) for name in names}
+    for operation in cloud.read_operations:  # each read fails once, in apply's re-read
+        cloud.fake.faults.add(fault, operation=operation, nth=planned[operation] + 1)
+
+    run = run_apply(cli, [profile], tmp_path / "journal")
+
+    assert {operation for operation, _ in fired(cloud)} == set(cloud.read_operations)
+    ended = check_accounting(cloud, run, before)
+    assert any(ended.values()), run.report  # at least one target went through
+    for target in run.report["targets"]:  # type: ignore[index]
+        if target["outcome"] != "applied":  # stopped by its read: nothing was sent
+            assert target["not_written"] and not target["written"], target
+            assert cloud.endpoint() in target["error"] or "credentials" in target["error"]
+
+
+def test_a_garbled_read_after_the_write_still_reports_it_written(
+    cli: Any, cloud: Cloud, tmp_path: Path
+) -> None:
+    # Throttling, 5xx, lost answers and resets of a read are retried by every adapter (the test
+    # above shows it): only a garbled answer can fail the confirming re-read.
+    (name,) = cloud.create_targets(1)
+    profile = cloud.profile(tmp_path, [name])
+    per_read = calls_per_plan(cloud, cli, profile, 1)[cloud.value_operation]
+    before = {name: cloud.values(name)}
+    cloud.fake.faults.add(Fault.MALFORMED, operation=cloud.value_operation, nth=2 * per_read + 1)
+
+    run = run_apply(cli, [profile], tmp_path / "journal")
+
+    assert fired(cloud) == [(cloud.value_operation, Fault.MALFORMED)]
+    assert check_accounting(cloud, run, before) == {name: True}
+    target = run.target(cloud.target_id(name))
+    assert target["outcome"] == "failed", target
+    assert set(target["written"]) == set(cloud.desired), target
+    assert target["error"].startswith("written, but the re-read to confirm failed")
+    assert cloud.endpoint() in target["error"]
+
+
+def test_a_garbled_answer_after_the_write_was_sent_is_accounted_for(
+    cli: Any, cloud: Cloud, tmp_path: Path
+) -> None:
+    # The call a write makes once its request is out: polling the operation (Cloud SQL, Azure),
+    # listing the group's users for a note (RDS). The operation may still run: unknown. (Its
+    # 429/5xx/lost answers are retried: the 20 % test below has them.)
+    (name,) = cloud.create_targets(1)
+    before = {name: cloud.values(name)}
+    cloud.fake.faults.add(Fault.MALFORMED, operation=cloud.write_followup, nth=1)
+
+    run = run_apply(cli, [cloud.profile(tmp_path, [name])], tmp_path / "journal")
+
+    check_accounting(cloud, run, before, unknown_allowed=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="orchestration: _reconcile compares the re-read value with change.current, but a "
+    "parameter at its default reads back as None (current_source 'default'), so a default the "
+    "write did not change stays 'unknown' although the re-read shows it was not written",
+)
+def test_a_write_that_did_not_land_reads_as_not_written_even_at_the_default(
+    cli: Any, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    cloud = make_cloud(request, "gcp")
+    assert isinstance(cloud, GcpCloud)
+    (name,) = cloud.create_targets(1)
+    cloud.fake.set_flags_out_of_band(cloud.project, name, {"statement_timeout": "5000"})
+    before = {name: cloud.values(name)}
+    assert before[name]["idle_in_transaction_session_timeout"] is None  # Cloud SQL's default
+    cloud.fake.faults.add(Fault.SERVER_ERROR, operation="instances.patch", nth=1)
+
+    run = run_apply(cli, [cloud.profile(tmp_path, [name])], tmp_path / "journal")
+
+    assert cloud.values(name) == before[name]
+    check_accounting(cloud, run, before)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="orchestration: apply_target's `except WriteError` calls _reconcile without "
+    "in_flight=error.in_flight, so a write whose operation may still run is reconciled at once "
+    "and reported 'not written'; when the operation completes, the report was wrong",
+)
+def test_a_write_whose_operation_may_still_run_is_not_called_not_written(
+    cli: Any, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # The patch's answer is lost (Cloud SQL made the operation) and listing the operations to
+    # settle them fails: the adapter says in flight. The operation ends a little later.
+    cloud = make_cloud(request, "gcp")
+    (name,) = cloud.create_targets(1)
+    before = {name: cloud.values(name)}
+    cloud.fake.faults.add(Fault.LOST_RESPONSE, operation="instances.patch", nth=1)
+    cloud.fake.faults.add(Fault.MALFORMED, operation="operations.list", nth=1)
+
+    run = run_apply(cli, [cloud.profile(tmp_path, [name])], tmp_path / "journal")
+    cloud.fake.complete_operations()  # what Cloud SQL does by itself
+
+    check_accounting(cloud, run, before, unknown_allowed=True)
+
+
+# -- black holes: bounded time ------------------------------------------------------------------
+@contextlib.contextmanager
+def left_behind() -> Iterator[list[BaseException]]:
+    """Collects what target threads left behind at their deadline raise; waits for them to end
+    (within this test: pytest's own hook is restored afterwards)."""
+    caught: list[BaseException] = []
+    hook = threading.excepthook
+    threading.excepthook = lambda args: caught.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        yield caught
+        deadline = time.monotonic() + 15
+        for thread in threading.enumerate():
+            if thread.name.startswith("target-"):
+                thread.join(max(0.0, deadline - time.monotonic()))
+    finally:
+        threading.excepthook = hook
+
+
+def every_cloud(request: pytest.FixtureRequest) -> list[Cloud]:
+    return [make_cloud(request, name) for name in CLOUDS]
+
+
+def profiles_of(
+    clouds: list[Cloud], tmp_path: Path, per_cloud: int
+) -> tuple[list[Path], dict[str, list[str]]]:
+    """One profile per engine naming `per_cloud` new targets of each cloud of that engine."""
+    names = {cloud.name: cloud.create_targets(per_cloud) for cloud in clouds}
+    paths = []
+    for engine in ("postgres", "mysql"):
+        group = [cloud for cloud in clouds if cloud.engine == engine]
+        path = tmp_path / f"{engine}.yaml"
+        path.write_text(
+            profile_text(
+                name=engine,
+                engine=engine,
+                server=group[0].server,
+                targets=[cloud.target(name) for cloud in group for name in names[cloud.name]],
+            )
+        )
+        paths.append(path)
+    return paths, names
+
+
+def accounted(cloud: Cloud, run: ApplyRun, before: dict[str, Values]) -> None:
+    """`written` is what changed; what changed and was not said written is unknown."""
+    for name, was in before.items():
+        reported = run.target(cloud.target_id(name))
+        now = cloud.values(name)
+        changed = {p for p in cloud.desired if now[p] != was[p]}
+        assert set(reported["written"]) <= changed, (reported, now)
+        assert changed <= set(reported["written"] + reported["unknown"]), (reported, now)
+
+
+def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
+    cli: Any, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudtimeouts.providers import aws, azure, gcp
+
+    # The adapters' own budgets stay longer than --timeout (the deadline must be what ends the
+    # run) but short, so that the targets left behind end within this test.
+    monkeypatch.setattr(aws, "CALL_BUDGET_S", 7.0)  # 2 attempts of 3.5 s
+    monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
+    monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 3.5)
+    monkeypatch.setattr(azure, "READ_TIMEOUT_S", 3.5)
+    monkeypatch.setattr(azure, "CALL_BUDGET_S", 1.0)
+    clouds = every_cloud(request)
+    profiles, names = profiles_of(clouds, tmp_path, 2)
+    before = {c.name: {n: c.values(n) for n in names[c.name]} for c in clouds}
+    for cloud in clouds:
+        cloud.fake.faults.add(Fault.BLACK_HOLE, operation=cloud.write_operation, nth=1)
+
+    with left_behind() as leftovers:
+        run = run_apply(cli, profiles, tmp_path / "journal", timeout=3)
+
+    assert 3 <= run.seconds < 3 + 3, run.seconds
+    assert run.exit_code == 1 and "Traceback" not in run.stdout + run.stderr
+    for cloud in clouds:
+        results = [run.target(cloud.target_id(name)) for name in names[cloud.name]]
+        (silent,) = [target for target in results if target["outcome"] != "applied"]
+        assert silent["outcome"] == "failed" and not silent["written"], silent
+        assert sorted(silent["unknown"]) == sorted(cloud.desired), silent
+        endpoint = cloud.endpoint()
+        if cloud.name.startswith("azure"):
+            endpoint += f" (sign-in: {cloud.fake.authority_host})"
+        assert silent["error"] == (
+            f"no answer from {endpoint} in time while writing; run plan to see what was written"
+        )
+        accounted(cloud, run, before[cloud.name])  # after the ones left behind ended, too
+    # A target left behind finishes after the journal was closed: see the strict xfail below.
+    assert {type(error).__name__ for error in leftovers} <= {"JournalError"}, leftovers
+
+
+@pytest.fixture
+def short_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every adapter's own per-call budget, scaled down from about 50 s to about 3 s."""
+    from cloudtimeouts.providers import aws, azure, gcp
+
+    monkeypatch.setattr(aws, "CALL_BUDGET_S", 3.0)  # 2 attempts (AWS_MAX_ATTEMPTS) of 1.5 s
+    monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
+    monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 1.5)
+    monkeypatch.setattr(gcp, "TOKEN_TIMEOUT_S", 1.5)
+    monkeypatch.setattr(azure, "READ_TIMEOUT_S", 1.5)
+    monkeypatch.setattr(azure, "CALL_BUDGET_S", 1.0)
+
+
+@pytest.mark.usefixtures("short_budgets")
+def test_each_adapter_bounds_a_silent_endpoint_by_itself(
+    cli: Any, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # Every answer to the first call of each target is black-holed (the token's, where there is
+    # one), --timeout is far away: the adapters' own timeouts and retry budgets end the targets.
+    clouds = every_cloud(request)
+    profiles, names = profiles_of(clouds, tmp_path, 1)
+    first = {"aws": "DescribeDBParameterGroups", "gcp": "oauth.token", "azure-postgres": "token"}
+    for cloud in clouds[:3]:  # azure-mysql shares azure-postgres's emulator and token
+        cloud.fake.faults.add(Fault.BLACK_HOLE, operation=first[cloud.name], rate=1.0)
+
+    started = time.monotonic()
+    result = cli("plan", *profiles, "--output", "json")
+    seconds = time.monotonic() - started
+
+    assert seconds < 10, seconds
+    assert result.exit_code == 1 and "Traceback" not in result.stdout + result.stderr
+    errors = {target["id"]: target["error"] for target in json.loads(result.stdout)["targets"]}
+    said = {cloud.name: errors[cloud.target_id(names[cloud.name][0])] for cloud in clouds}
+    for cloud in clouds:
+        assert "--timeout" not in said[cloud.name]  # not the orchestration's deadline
+        assert cloud.endpoint() in said[cloud.name], said
+    assert "DescribeDBParameterGroups failed: no usable answer from" in said["aws"]
+    assert "Read timeout" in said["aws"]
+    assert (
+        f"instances.get not sent: no answer in time from {clouds[1].endpoint()}/token"
+        in (said["gcp"])
+    )
+    for name in ("azure-postgres", "azure-mysql"):
+        assert "could not read the server: no usable Azure credentials (sign-in:" in said[name]
+
+
+@pytest.mark.usefixtures("short_budgets")
+def test_a_silent_write_is_ended_by_the_adapter_and_reconciled(
+    cli: Any, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    clouds = every_cloud(request)
+    profiles, names = profiles_of(clouds, tmp_path, 1)
+    before = {c.name: {n: c.values(n) for n in names[c.name]} for c in clouds}
+    for cloud in clouds:
+        cloud.fake.faults.add(Fault.BLACK_HOLE, operation=cloud.write_operation, nth=1)
+
+    with left_behind() as leftovers:
+        run = run_apply(cli, profiles, tmp_path / "journal")
+
+    assert run.seconds < 12, run.seconds
+    assert not leftovers
+    for cloud in clouds:
+        accounted(cloud, run, before[cloud.name])
+        target = run.target(cloud.target_id(names[cloud.name][0]))
+        if cloud.name == "aws":  # the SDK resent the idempotent Modify after the read timeout
+            assert target["outcome"] == "applied", target
+            continue
+        # Never resent; the orchestration's read finds nothing written (Azure's adapter says the
+        # operation may be in flight, which the orchestration drops today: see the xfail above).
+        assert target["outcome"] == "failed" and not target["written"], target
+        assert f"no answer in time from {cloud.endpoint()}" in target["error"], target
+
+
+# -- a 20 % fault rate --------------------------------------------------------------------------
+def test_plan_and_apply_under_a_20_percent_fault_rate(
+    cli: Any, cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)  # the adapter's default: 6 attempts
+    if cloud.name.startswith("azure"):
+        monkeypatch.setattr(cloud.fake, "throttle_retry_after", 0)  # azure-core's back-off then
+    names = cloud.create_targets(3)
+    profile = cloud.profile(tmp_path, names)
+    clean = json.loads(cli("plan", profile, "--output", "json").stdout)
+    before = {name: cloud.values(name) for name in names}
+    seed = sum(map(ord, cloud.name))
+    idempotent = set(cloud.read_operations) | {cloud.write_followup}
+    if cloud.name == "aws":
+        idempotent.add(cloud.write_operation)  # absolute values: the SDK resends it
+    for operation in sorted(idempotent):
+        cloud.fake.faults.add(Fault.LOST_RESPONSE, operation=operation, rate=0.07, seed=seed)
+    cloud.fake.faults.add(Fault.THROTTLE, rate=0.07, seed=seed + 1)
+    cloud.fake.faults.add(Fault.SERVER_ERROR, rate=0.07, seed=seed + 2)
+
+    faulty = cli("plan", profile, "--output", "json")
+    run = run_apply(cli, [profile], tmp_path / "journal")
+
+    assert json.loads(faulty.stdout) == clean, faulty.stdout
+    assert len(fired(cloud)) >= 3  # the switch did fire
+    check_accounting(cloud, run, before)
+
+
+# -- the orchestration -----------------------------------------------------------------------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="orchestration: a target left behind at its deadline keeps running on its daemon "
+    "thread; when it ends after apply_plan's caller closed the journal, _finish writes to the "
+    "closed journal, JournalError escapes run_bounded's `run` (raised again inside on_error) and "
+    "the thread dies with a traceback on stderr",
+)
+def test_a_target_left_behind_at_its_deadline_ends_quietly(tmp_path: Path) -> None:
+    class Slow(MemoryAdapter):
+        def write(self, *args: Any) -> Any:
+            time.sleep(0.6)
+            return super().write(*args)
+
+    adapter = Slow()
+    path = write_profile(tmp_path, server={"statement_timeout": "30s"}, targets=[aws_target("a")])
+    plan = make_plan([load_profile(path)], adapter_loader=adapter.loader())
+    with left_behind() as leftovers:
+        with Journal(tmp_path / "journal") as journal:
+            result = apply_plan(plan, adapter_loader=adapter.loader(), journal=journal, timeout=0.2)
+        assert result.targets[0].unknown == ("statement_timeout",)
+    assert not leftovers, leftovers
