@@ -70,7 +70,10 @@ def run_bounded(
         try:
             result = work(items[index])
         except BaseException as error:
-            result = on_error(items[index], error)
+            try:
+                result = on_error(items[index], error)
+            except BaseException:  # nothing may escape a worker thread
+                return  # its deadline reports it
         finished.put((index, result))
 
     def settle(index: int, result: R) -> None:

@@ -70,6 +70,8 @@ class Journal:
         entry = {"kind": kind, "time": datetime.now(UTC).isoformat(timespec="milliseconds")}
         line = (json.dumps({**entry, **fields}, sort_keys=False) + "\n").encode()
         with self._lock:
+            if self._fd < 0:
+                return  # closed: a target left behind at its deadline ended after the report
             try:
                 os.write(self._fd, line)
                 os.fsync(self._fd)

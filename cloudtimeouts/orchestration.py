@@ -272,9 +272,13 @@ class _ApplyRun:
         except TargetChangedError as error:  # the cloud's own precondition: nothing was applied
             return self._finish(planned, "changed-since-plan", (), names, (), _with_hint(error))
         except WriteError as error:
-            return self._reconcile(planned, error.written, error.unknown, _with_hint(error))
-        except BaseException as error:
-            return self._reconcile(planned, (), names, _unexpected(error))
+            return self._reconcile(
+                planned, error.written, error.unknown, _with_hint(error), error.in_flight
+            )
+        except CloudtimeoutsError as error:  # the adapter contract: refused, nothing applied
+            return self._finish(planned, "failed", (), names, (), _with_hint(error))
+        except BaseException as error:  # of any kind: the write may have happened, or may still
+            return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
         written = tuple(n for n in names if n in outcome.written)
         try:
             after = _read(self.adapters, profile, target)
@@ -327,11 +331,10 @@ class _ApplyRun:
                     if change.parameter not in unknown:
                         continue
                     seen = after.parameters.get(change.parameter)
-                    value = seen.value if seen is not None else None
                     if _reads_as_desired(seen, change):
                         written.append(change.parameter)
                         unknown.remove(change.parameter)
-                    elif not in_flight and _same_value(value, change.current, change):
+                    elif not in_flight and _reads_as_before(seen, change):
                         not_written.append(change.parameter)
                         unknown.remove(change.parameter)
         if not unknown and not not_written:  # the answer was lost, not the write
@@ -429,6 +432,17 @@ class _ApplyRun:
     def crashed(self, planned: TargetPlan, error: BaseException) -> TargetResult:
         names = [c.parameter for c in planned.changes]
         return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
+
+
+def _reads_as_before(seen: ParameterState | None, change: Change) -> bool:
+    """The value from before the write: the same value, or still no value of the target's own
+    where the default was in force."""
+    value = seen.value if seen is not None else None
+    if change.current_source == "default" and (
+        value in (None, "") or (seen is not None and seen.value_is_default)
+    ):
+        return True
+    return _same_value(value, change.current, change)
 
 
 def _reads_as_desired(seen: ParameterState | None, change: Change) -> bool:
