@@ -60,6 +60,11 @@ ENDS_CORRECT_AFTER_WRITE_FAULT = {
 # answer was lost the operation may exist and still run, and no API lists it (Cloud SQL's
 # operations.list does), so a value that still reads as before stays unknown ("in flight").
 IN_FLIGHT_AFTER_WRITE_FAULT = {("azure-postgres", Fault.RESET), ("azure-mysql", Fault.RESET)}
+IN_FLIGHT_DROPPED = (
+    "orchestration: apply_target's `except WriteError` calls _reconcile without "
+    "in_flight=error.in_flight, so a write whose operation may still run is reconciled at once "
+    "and reported 'not written'; when the operation completes, the report was wrong"
+)
 _calls_per_plan: dict[tuple[str, int], dict[str, int]] = {}
 
 
@@ -181,16 +186,21 @@ def test_a_garbled_read_after_the_write_still_reports_it_written(
 
 
 def test_a_garbled_answer_after_the_write_was_sent_is_accounted_for(
-    cli: Any, cloud: Cloud, tmp_path: Path
+    cli: Any, cloud: Cloud, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     # The call a write makes once its request is out: polling the operation (Cloud SQL, Azure),
-    # listing the group's users for a note (RDS). The operation may still run: unknown. (Its
-    # 429/5xx/lost answers are retried: the 20 % test below has them.)
+    # listing the group's users for a note (RDS). The operation may still run, so the truth is
+    # read once it has ended. (429/5xx/lost answers to these calls are retried: see the 20 %
+    # test.)
+    if cloud.name == "gcp":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=IN_FLIGHT_DROPPED))
     (name,) = cloud.create_targets(1)
     before = {name: cloud.values(name)}
     cloud.fake.faults.add(Fault.MALFORMED, operation=cloud.write_followup, nth=1)
 
     run = run_apply(cli, [cloud.profile(tmp_path, [name])], tmp_path / "journal")
+    if isinstance(cloud, GcpCloud):
+        cloud.fake.complete_operations()  # Cloud SQL ends it by itself (Azure's ends when read)
 
     check_accounting(cloud, run, before, unknown_allowed=True)
 
@@ -218,12 +228,7 @@ def test_a_write_that_did_not_land_reads_as_not_written_even_at_the_default(
     check_accounting(cloud, run, before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orchestration: apply_target's `except WriteError` calls _reconcile without "
-    "in_flight=error.in_flight, so a write whose operation may still run is reconciled at once "
-    "and reported 'not written'; when the operation completes, the report was wrong",
-)
+@pytest.mark.xfail(strict=True, reason=IN_FLIGHT_DROPPED)
 def test_a_write_whose_operation_may_still_run_is_not_called_not_written(
     cli: Any, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
