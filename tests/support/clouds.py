@@ -24,9 +24,7 @@ AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000fa"
 AZURE_RESOURCE_GROUP = "faults"
 
 POSTGRES = {"idle_in_transaction_session_timeout": "10min", "statement_timeout": "30s"}
-# Both set on the target: a value the target does not set reads back as "no value", which the
-# orchestration cannot yet tell from "as before" (see test_faults.py, the strict xfail).
-POSTGRES_SEED = {"idle_in_transaction_session_timeout": "3600000", "statement_timeout": "5000"}
+POSTGRES_SEED = {"statement_timeout": "5000"}  # one value to update, one default to override
 POSTGRES_DESIRED = {"idle_in_transaction_session_timeout": "600000", "statement_timeout": "30000"}
 MYSQL = {"wait_timeout": "10min", "interactive_timeout": "10min"}
 MYSQL_SEED = {"wait_timeout": "3600"}  # interactive_timeout stays at Azure's 28800
