@@ -15,7 +15,7 @@ failure of any kind stays that target's; a stop request lets no new write start.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,6 +67,7 @@ def make_plan(
     """Read every selected target (concurrently) and build its plan; failures stay per target."""
     pairs = _select(profiles, only)
     adapters = _Adapters(adapter_loader)
+    adapters.expect(target for _, target in pairs)
     owners: dict[str, list[tuple[str, str]]] = {}  # target key -> (profile name, id as written)
     for profile, target in pairs:
         owners.setdefault(target.key, []).append((profile.name, target.id))
@@ -520,6 +521,17 @@ class _Adapters:
         if isinstance(adapter, ProviderUnavailableError):
             raise adapter
         return adapter
+
+    def expect(self, targets: Iterable[Target]) -> None:
+        """Tell each provider's adapter which of its targets this plan reads (for batching)."""
+        by_provider: dict[Provider, list[Target]] = {}
+        for target in targets:
+            by_provider.setdefault(Provider(target.provider), []).append(target)
+        for provider, group in by_provider.items():
+            try:
+                self.get(provider).expect(group)
+            except CloudtimeoutsError:
+                continue  # a missing SDK: each target's read reports it
 
     def endpoint(self, target: Target) -> str:
         try:

@@ -133,6 +133,18 @@ class AwsAdapter:
             target_id=target.id, engine=engine, parameters=found, version=family, members=members
         )
 
+    def expect(self, targets: Sequence[AwsTarget]) -> None:
+        """Reads are one target at a time today (batching: issue #10)."""
+
+    def engine(self, target: AwsTarget) -> Engine:
+        family = self._family(self._client(target), target)
+        engine = engine_of_family(family)
+        if engine is None:
+            raise TargetNotAllowedError(
+                f"{target.id}: family {family} is not an engine cloudtimeouts knows"
+            )
+        return engine
+
     def endpoint(self, target: AwsTarget) -> str:
         return _endpoint_of(target)
 

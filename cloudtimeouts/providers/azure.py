@@ -107,6 +107,23 @@ class AzureAdapter:
         self._lock = threading.Lock()
         self._endpoint = os.environ.get(ENDPOINT_VARIABLE, PUBLIC_ENDPOINT).rstrip("/")
 
+    def expect(self, targets: Sequence[AzureTarget]) -> None:
+        """Reads are one server at a time today (batching: issue #10)."""
+
+    def engine(self, target: AzureTarget) -> Engine:
+        """PostgreSQL and MySQL flexible servers live under two resource providers: ask both."""
+        for engine in (Engine.POSTGRES, Engine.MYSQL):
+            with _translated(target, "read the server"):
+                try:
+                    self._client(target, engine).servers.get(target.resource_group, target.server)
+                except ResourceNotFoundError:
+                    continue
+            return engine
+        raise TargetNotAllowedError(
+            f"{target.id}: no PostgreSQL or MySQL flexible server {target.server} in resource "
+            f"group {target.resource_group}"
+        )
+
     def endpoint(self, target: AzureTarget) -> str:
         authority = os.environ.get("AZURE_AUTHORITY_HOST") or "https://login.microsoftonline.com"
         return f"{self._endpoint} (sign-in: {authority})"

@@ -30,3 +30,16 @@ class ProviderAdapter(Protocol):
     def endpoint(self, target: Target) -> str:
         """The API endpoint(s) a target is reached through, for 'no answer from …' errors."""
         ...
+
+    def expect(self, targets: Sequence[Target]) -> None:
+        """Every target of this provider a plan is about to read, before the first read; no I/O.
+
+        An adapter may batch on it (one listing per region or project instead of one call per
+        target). What a batch fetched serves only the first read of each target: the re-read
+        before a write and the confirming re-read always ask the API.
+        """
+        ...
+
+    def engine(self, target: Target) -> Engine:
+        """The engine a target runs (for `import`); a CloudtimeoutsError when it cannot tell."""
+        ...

@@ -213,6 +213,26 @@ class GcpAdapter:
         self._flags: dict[str, Mapping[str, Any]] = {}
         self._flag_locks: dict[str, threading.Lock] = {}
 
+    def expect(self, targets: Sequence[GcpTarget]) -> None:
+        """Reads are one instance at a time today (batching: issue #10)."""
+
+    def engine(self, target: GcpTarget) -> Engine:
+        clients = self._get_clients(target)
+        _authorize(target, "instances.get", clients)
+        with _translated(target, "instances.get", clients):
+            instance = clients.instances.get(
+                request={"project": target.project, "instance": target.instance},
+                retry=_read_retry(),
+                timeout=CALL_TIMEOUT_S,
+            )
+        version = _enum_name(instance.database_version)
+        engine = engine_of_version(version)
+        if engine is None:
+            raise TargetNotAllowedError(
+                f"{target.id}: {version} is not an engine cloudtimeouts knows"
+            )
+        return engine
+
     def endpoint(self, target: GcpTarget) -> str:
         return os.environ.get(ENDPOINT_VARIABLE) or "https://sqladmin.googleapis.com"
 

@@ -23,6 +23,8 @@ class MemoryAdapter:
         self.values: dict[str, dict[str, str]] = {}
         self.static: set[str] = set()  # parameters that take effect only after a restart
         self.missing: set[str] = set()  # parameters the target does not have
+        self.engines: dict[str, Engine] = {}  # target id -> engine (default postgres)
+        self.expected: list[str] = []
         self.writes: list[tuple[str, tuple[str, ...]]] = []
 
     def read(self, target: Target, engine: Engine, names: Collection[str]) -> TargetState:
@@ -53,6 +55,12 @@ class MemoryAdapter:
 
     def endpoint(self, target: Target) -> str:
         return "memory://"
+
+    def expect(self, targets: Sequence[Target]) -> None:
+        self.expected = [target.id for target in targets]
+
+    def engine(self, target: Target) -> Engine:
+        return self.engines.get(target.id, Engine.POSTGRES)
 
     def loader(self) -> Callable[[Provider], ProviderAdapter]:
         return lambda provider: self
