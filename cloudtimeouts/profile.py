@@ -129,9 +129,87 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class PoolSettings(_Strict):
+    """Django 5.1+ `OPTIONS["pool"]` for PostgreSQL: psycopg_pool.ConnectionPool's arguments.
+
+    Defaults are psycopg_pool's (psycopg.org/psycopg3/docs/api/pool.html): min_size 4, max_size
+    = min_size, max_idle 10 min, max_lifetime 1 h, timeout 30 s. max_idle closes only connections
+    above min_size; the min_size ones live until max_lifetime unless checked on checkout, which
+    Django asks for with CONN_HEALTH_CHECKS (check=ConnectionPool.check_connection).
+    """
+
+    min_size: Annotated[int, Field(ge=0, le=10_000)] = 4
+    max_size: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    max_idle: DurationField = Duration.of_seconds(600)
+    max_lifetime: DurationField = Duration.of_seconds(3600)
+    timeout: DurationField = Duration.of_seconds(30)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> PoolSettings:
+        if self.max_size is not None and self.max_size < self.min_size:
+            raise PydanticCustomError(
+                "pool", "pool.max_size must be at least pool.min_size (psycopg_pool refuses it)"
+            )
+        return self
+
+
 class DjangoSettings(_Strict):
     conn_max_age: ConnMaxAge
     conn_health_checks: bool = True
+    pool: PoolSettings | None = None
+    # The longest the application leaves a transaction idle (between statements of one atomic()
+    # block); transaction-idle timeouts are judged against it. Absent: against conn_max_age.
+    max_idle_in_transaction: DurationField | None = None
+
+    @model_validator(mode="after")
+    def _pool_without_persistent_connections(self) -> DjangoSettings:
+        if self.pool is not None and self.conn_max_age != 0:
+            raise PydanticCustomError(
+                "pool",
+                "django.pool needs conn_max_age: 0; Django refuses a pool with persistent "
+                'connections too ("Pooling doesn\'t support persistent connections.")',
+            )
+        return self
+
+
+_HopName = Annotated[
+    str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
+
+
+class PgBouncerHop(_Strict):
+    """PgBouncer you run, or Azure's built-in one (its `pgbouncer.*` server parameters)."""
+
+    kind: Literal["pgbouncer", "azure-pgbouncer"]
+    name: _HopName
+    client_idle_timeout: DurationField | None = None
+    idle_transaction_timeout: DurationField | None = None
+    server_idle_timeout: DurationField | None = None
+    server_lifetime: DurationField | None = None
+
+
+class RdsProxyHop(_Strict):
+    kind: Literal["rds-proxy"]
+    name: _HopName
+    idle_client_timeout: DurationField | None = None
+
+
+class NetworkHop(_Strict):
+    """A load balancer, a NAT gateway or anything else with a TCP idle timeout."""
+
+    kind: Literal["load-balancer", "nat", "custom"]
+    name: _HopName
+    provider: Provider | None = None  # picks the documented default when idle_timeout is absent
+    idle_timeout: DurationField | None = None
+
+    @model_validator(mode="after")
+    def _custom_needs_a_value(self) -> NetworkHop:
+        if self.kind == "custom" and self.idle_timeout is None:
+            raise PydanticCustomError("hop", "a custom hop needs its idle_timeout")
+        return self
+
+
+Hop = Annotated[PgBouncerHop | RdsProxyHop | NetworkHop, Field(discriminator="kind")]
 
 
 class GuardSettings(_Strict):
@@ -236,7 +314,16 @@ class Profile(_Strict):
     django: DjangoSettings
     guard: GuardSettings = GuardSettings()
     server: dict[str, DurationField] = Field(default_factory=dict)
+    path: list[Hop] = Field(default_factory=list)  # between Django and the server, in order
     targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _pool_is_postgres_only(self) -> Profile:
+        if self.django.pool is not None and self.engine is not Engine.POSTGRES:
+            raise PydanticCustomError(
+                "pool", "django.pool is Django's PostgreSQL pool (Django 5.1+, psycopg_pool)"
+            )
+        return self
 
     @field_validator("server", mode="after")
     @classmethod
@@ -379,11 +466,20 @@ def _describe(item: Any, loaded: yamlsource.LoadedYaml) -> tuple[int | None, str
             f"engine: {shown(item['input'])} is not an engine; "
             "choose one of: postgres, mysql, mariadb"
         )
-    elif kind == "union_tag_invalid":
-        provider = shown(ctx.get("tag"))
-        message = f"{dotted}: provider {provider} is unknown; choose one of: aws, gcp, azure"
-    elif kind == "union_tag_not_found":
-        message = f"{dotted}: each target needs provider: aws, gcp or azure"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        key = str(ctx.get("discriminator", "")).strip("'") or "provider"
+        choices = ", ".join(
+            sorted(
+                {tag for tag, m in _TARGET_MODELS.items() if key in m.model_fields},
+                key=list(_TARGET_MODELS).index,
+            )
+        )
+        what = (
+            f"{key} {shown(ctx.get('tag'))} is unknown"
+            if kind == "union_tag_invalid"
+            else (f"each entry needs a {key}")
+        )
+        message = f"{dotted}: {what}; choose one of: {choices}"
     else:
         text = ctx.get("message", item["msg"])  # ours, unformatted: user text stays as written
         message = f"{dotted}: {text}" if dotted else text
@@ -397,10 +493,16 @@ def _key(part: str | int) -> str:
     return shown(part)
 
 
-_TARGET_MODELS: dict[str, type[BaseModel]] = {
+_TARGET_MODELS: dict[str, type[BaseModel]] = {  # the discriminated unions' tags
     "aws": AwsTarget,
     "gcp": GcpTarget,
     "azure": AzureTarget,
+    "pgbouncer": PgBouncerHop,
+    "azure-pgbouncer": PgBouncerHop,
+    "rds-proxy": RdsProxyHop,
+    "load-balancer": NetworkHop,
+    "nat": NetworkHop,
+    "custom": NetworkHop,
 }
 
 
@@ -411,12 +513,18 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
         if part in _TARGET_MODELS:
             model = _TARGET_MODELS[part]
             continue
-        if model is None:
-            return []
         if isinstance(part, int):
             continue
+        if model is None:
+            return []
         field = model.model_fields.get(part)
         annotation = field.annotation if field else None
+        if part in ("targets", "path"):  # lists of a discriminated union: the tag comes next
+            model = Profile
+            continue
+        annotation = next(  # `PoolSettings | None`: the model inside the optional
+            (a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)), annotation
+        )
         is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
         model = annotation if is_model else None  # type: ignore[assignment]
     return list(model.model_fields) if model else []

@@ -158,7 +158,10 @@ def test_a_provider_without_the_engine_is_refused() -> None:
 def test_unknown_keys_list_the_allowed_ones() -> None:
     ((line, message),) = problems(BASE + "  conn_max_agee: 5\n")
     assert line == 5
-    assert message == "unknown key 'conn_max_agee' (allowed: conn_max_age, conn_health_checks)"
+    assert message == (
+        "unknown key 'conn_max_agee' (allowed: conn_max_age, conn_health_checks, pool, "
+        "max_idle_in_transaction)"
+    )
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "profiles").glob("*.yaml")), ids=lambda p: p.name)
