@@ -468,11 +468,8 @@ def _describe(item: Any, loaded: yamlsource.LoadedYaml) -> tuple[int | None, str
         )
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         key = str(ctx.get("discriminator", "")).strip("'") or "provider"
-        choices = ", ".join(
-            sorted(
-                {tag for tag, m in _TARGET_MODELS.items() if key in m.model_fields},
-                key=list(_TARGET_MODELS).index,
-            )
+        hops = list(_TARGET_MODELS)[3:]
+        choices = "aws, gcp, azure" if key == "provider" else ", ".join(hops)
         )
         what = (
             f"{key} {shown(ctx.get('tag'))} is unknown"
