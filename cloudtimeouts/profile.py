@@ -470,7 +470,6 @@ def _describe(item: Any, loaded: yamlsource.LoadedYaml) -> tuple[int | None, str
         key = str(ctx.get("discriminator", "")).strip("'") or "provider"
         hops = list(_TARGET_MODELS)[3:]
         choices = "aws, gcp, azure" if key == "provider" else ", ".join(hops)
-        )
         what = (
             f"{key} {shown(ctx.get('tag'))} is unknown"
             if kind == "union_tag_invalid"
