@@ -51,45 +51,105 @@ def effective_idle_timeouts(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How long Django may hold a connection idle: between requests, and inside a transaction.
+
+    `None` is unlimited. `checked` means every connection is checked on checkout (Django's pool
+    with CONN_HEALTH_CHECKS), so one a server or pooler closed is never handed to a request.
+    The words name the setting in messages; `fix` says which setting to lower.
+    """
+
+    session: Duration | None
+    session_words: str
+    session_fix: str
+    transaction: Duration | None
+    transaction_words: str
+    transaction_fix: str
+    checked: bool = False
+
+    @classmethod
+    def of_conn_max_age(cls, conn_max_age: int | None) -> Budget:
+        """Today's rule: every idle timeout is judged against CONN_MAX_AGE."""
+        session = None if conn_max_age is None else Duration.of_seconds(conn_max_age)
+        words = "CONN_MAX_AGE unlimited" if session is None else f"CONN_MAX_AGE {conn_max_age} s"
+        return cls(session, words, "conn_max_age", session, words, "conn_max_age")
+
+
+# Close a connection only while a transaction is open and idle (PostgreSQL runtime-config-client;
+# MariaDB "Transaction Timeouts"): judged against the transaction budget.
+TRANSACTION_IDLE = frozenset(
+    {
+        "idle_in_transaction_session_timeout",
+        "idle_transaction_timeout",
+        "idle_write_transaction_timeout",
+        "idle_readonly_transaction_timeout",
+    }
+)
+
+
 def check(
     engine: Engine,
     conn_max_age: int | None,
     margin: Duration,
     effective: Mapping[str, Observed],
     where: str,
+    *,
+    budget: Budget | None = None,
 ) -> list[Finding]:
     """Every enabled idle timeout that could close a connection Django may still reuse."""
+    budget = budget or Budget.of_conn_max_age(conn_max_age)
     units = {spec.name: spec.unit for spec in idle_parameters(engine)}
-    violations = []
+    findings = []
     for name, observed in effective.items():
-        if observed.value.disabled:
-            continue
         unit = units[name]
         shown = (
             f"{observed.native} {unit.symbol} ({observed.value.human()}, "
             f"{_SOURCE_WORDS[observed.source]})"
         )
-        if conn_max_age is None:
-            violations.append(
-                Finding(
-                    name,
-                    f"{where}: {name} = {shown} closes idle connections, but CONN_MAX_AGE is "
-                    f"unlimited, so Django may reuse a connection the server already closed. "
-                    f"Set conn_max_age below {observed.value.human()} or disable {name}.",
-                )
-            )
-            continue
-        budget = Duration.of_seconds(conn_max_age) + margin
-        if budget >= observed.value:
-            with_margin = (
-                f" + margin {margin.human()} = {budget.human()}" if not margin.disabled else ""
-            )
-            violations.append(
-                Finding(
-                    name,
-                    f"{where}: {name} = {shown} is not above CONN_MAX_AGE {conn_max_age} s"
-                    f"{with_margin}: Django may reuse a connection the server already closed. "
-                    f"Raise {name} above {budget.human()} or lower conn_max_age.",
-                )
-            )
-    return violations
+        finding = judge(
+            name, shown, observed.value, budget, margin, where, name in TRANSACTION_IDLE
+        )
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def judge(
+    name: str,
+    shown: str,
+    value: Duration,
+    budget: Budget,
+    margin: Duration,
+    where: str,
+    in_transaction: bool,
+    closer: str = "the server",
+    label: str | None = None,
+) -> Finding | None:
+    """One timeout against the budget it must exceed; None when it is safe (or disabled).
+
+    `name` identifies the finding; `label` is how the message names the timeout (default: name).
+    """
+    finding_name, name = name, label or name
+    if value.disabled or (budget.checked and not in_transaction):
+        return None
+    limit = budget.transaction if in_transaction else budget.session
+    words = budget.transaction_words if in_transaction else budget.session_words
+    fix = budget.transaction_fix if in_transaction else budget.session_fix
+    if limit is None:
+        unlimited = words.replace(" unlimited", " is unlimited")
+        return Finding(
+            finding_name,
+            f"{where}: {name} = {shown} closes idle connections, but {unlimited}, so Django may "
+            f"reuse a connection {closer} already closed. "
+            f"Set {fix} below {value.human()} or disable {name}.",
+        )
+    total = limit + margin
+    if total < value:
+        return None
+    with_margin = f" + margin {margin.human()} = {total.human()}" if not margin.disabled else ""
+    return Finding(
+        finding_name,
+        f"{where}: {name} = {shown} is not above {words}{with_margin}: Django may reuse a "
+        f"connection {closer} already closed. Raise {name} above {total.human()} or lower {fix}.",
+    )

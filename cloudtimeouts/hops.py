@@ -31,7 +31,7 @@ Sources, per kind:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
@@ -48,7 +48,7 @@ class HopTimeout:
     name: str  # the native name, as the profile spells it
     closes: Closes
     default: Duration | None  # None: no documented default (the profile must give it)
-    defaults_by_provider: Mapping[Provider, Duration] = MappingProxyType({})
+    defaults_by_provider: Mapping[Provider, Duration] = field(default_factory=dict)
 
     def default_for(self, provider: Provider | None) -> Duration | None:
         if provider is not None and provider in self.defaults_by_provider:

@@ -22,6 +22,7 @@ from cloudtimeouts.catalog import (
     idle_parameters,
     parameters,
 )
+from cloudtimeouts.chain import budget_of, path_findings
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit
 from cloudtimeouts.model import Change, CurrentSource, Finding, ParameterState, TargetState
 from cloudtimeouts.profile import Profile, Target
@@ -188,17 +189,22 @@ def _guard(
     current, unknown = current_idle_timeouts(profile.engine, state, provider)
     after = guard.effective_idle_timeouts(profile.engine, profile.server, current)
     conn_max_age, margin = profile.django.conn_max_age, profile.guard.margin
-    refusals = guard.check(profile.engine, conn_max_age, margin, after, target.id)
+    budget = budget_of(profile.django)
+    refusals = guard.check(profile.engine, conn_max_age, margin, after, target.id, budget=budget)
     refusals += _unevaluable(target.id, unknown, profile)
     refusals += _member_refusals(profile, state, after)
+    path_refusals, path_notes = path_findings(profile)
+    refusals += path_refusals
     refused = {refusal.parameter for refusal in refusals}
-    now_unsafe = guard.check(profile.engine, conn_max_age, margin, current, target.id)
+    now_unsafe = guard.check(
+        profile.engine, conn_max_age, margin, current, target.id, budget=budget
+    )
     warnings = [
         Finding(v.parameter, f"currently unsafe: {v.message} This plan fixes it.")
         for v in now_unsafe
         if v.parameter not in refused
     ]
-    return refusals, warnings
+    return refusals, warnings + path_notes
 
 
 def _unevaluable(where: str, unknown: dict[str, str], profile: Profile) -> list[Finding]:
@@ -235,7 +241,9 @@ def _member_refusals(
                 continue
             overrides[spec.name] = guard.Observed(value, seen.value, "target")
         effective = {**cluster_after, **overrides}
-        refusals += guard.check(profile.engine, conn_max_age, margin, effective, where)
+        refusals += guard.check(
+            profile.engine, conn_max_age, margin, effective, where, budget=budget_of(profile.django)
+        )
         refusals += [
             Finding(
                 name,
@@ -308,7 +316,14 @@ def offline_violations(profile: Profile) -> list[Finding]:
         effective = guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
         where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
         for finding in guard.check(
-            profile.engine, profile.django.conn_max_age, profile.guard.margin, effective, where
+            profile.engine,
+            profile.django.conn_max_age,
+            profile.guard.margin,
+            effective,
+            where,
+            budget=budget_of(profile.django),
         ):
             findings.setdefault(finding.parameter, finding)
+    for finding in path_findings(profile)[0]:
+        findings.setdefault(finding.parameter, finding)
     return list(findings.values())

@@ -14,10 +14,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cloudtimeouts"
 
 CORE = {
     "cloudtimeouts.catalog",
+    "cloudtimeouts.chain",
     "cloudtimeouts.django",
     "cloudtimeouts.durations",
     "cloudtimeouts.errors",
     "cloudtimeouts.guard",
+    "cloudtimeouts.hops",
     "cloudtimeouts.model",
     "cloudtimeouts.plan",
     "cloudtimeouts.profile",

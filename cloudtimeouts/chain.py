@@ -1,0 +1,149 @@
+"""The whole path from Django to the server: Django's idle budget against every hop's timeout.
+
+Between requests Django holds no open transaction (autocommit), so what must outlast Django's
+idle time is every timeout that closes an *idle* connection: the server's session-idle timeouts
+and each hop's client-idle timeout. Transaction-idle timeouts close a connection only while a
+transaction is open and idle, so they must outlast the longest idle gap the application allows
+inside a transaction (`django.max_idle_in_transaction`), or, when the profile does not declare
+one, Django's idle budget (today's stricter rule, so that nothing refused before is accepted
+silently).
+
+Django's idle budget is `conn_max_age` — or, with Django's own pool (Django 5.1+, psycopg_pool),
+how long a pooled connection can sit unchecked: psycopg_pool closes connections above
+`min_size` after `max_idle`, but keeps `min_size` of them until `max_lifetime`; with
+CONN_HEALTH_CHECKS Django passes `check=ConnectionPool.check_connection`, so a connection a server
+or a pooler closed is found on checkout and replaced (docs.djangoproject.com, "Connection
+pool"; psycopg.org/psycopg3/docs/advanced/pool.html, "Connection life cycle"). A silent network
+hop (a load balancer or NAT dropping its state) is judged even then: a check on a dropped flow
+waits, it does not fail fast.
+
+TCP keepalives count where they truly help: a server sending keepalives (`tcp_keepalives_idle`)
+more often than a load balancer's or NAT's idle timeout keeps that hop's state fresh, so the hop
+never sees the connection idle; they never defeat a server's or a pooler's own idle timeout,
+which measure application idleness, not packets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cloudtimeouts.catalog import Engine, Provider
+from cloudtimeouts.durations import Duration
+from cloudtimeouts.guard import Budget, judge
+from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes
+from cloudtimeouts.model import Finding
+from cloudtimeouts.profile import DjangoSettings, Hop, Profile
+
+
+def budget_of(django: DjangoSettings) -> Budget:
+    """Django's idle budget between requests and inside a transaction, with words for messages."""
+    pool = django.pool
+    if pool is None:
+        budget = Budget.of_conn_max_age(django.conn_max_age)
+    else:
+        # min_size connections live until max_lifetime; above min_size, max_idle closes them
+        what = "max_lifetime" if pool.min_size else "max_idle"
+        held = pool.max_lifetime if pool.min_size else min(pool.max_idle, pool.max_lifetime)
+        unchecked = "" if django.conn_health_checks else " (not checked on checkout without "
+        unchecked += "" if django.conn_health_checks else "conn_health_checks)"
+        words = f"the pool's {what} {held.human()}{unchecked}"
+        fix = f"django.pool.{what}" + ("" if django.conn_health_checks else " (or turn "
+                                      "conn_health_checks on)")  # fmt: skip
+        budget = Budget(held, words, fix, held, words, fix, checked=django.conn_health_checks)
+    in_transaction = django.max_idle_in_transaction
+    if in_transaction is None:
+        return budget
+    return Budget(
+        budget.session,
+        budget.session_words,
+        budget.session_fix,
+        in_transaction,
+        f"django.max_idle_in_transaction {in_transaction.human()}",
+        "django.max_idle_in_transaction",
+        checked=budget.checked,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HopValue:
+    """One timeout of one hop, as the guard sees it."""
+
+    hop: Hop
+    name: str
+    value: Duration
+    source: str  # "from the profile" or "the documented default"
+    closes: Closes
+
+    @property
+    def where(self) -> str:
+        return f"path {self.hop.kind} {self.hop.name}"
+
+
+def hop_values(profile: Profile) -> list[HopValue]:
+    """Every timeout of every hop: the profile's value, else the kind's documented default."""
+    values = []
+    for hop in profile.path:
+        provider = getattr(hop, "provider", None)
+        for timeout in KINDS[hop.kind]:
+            declared = getattr(hop, timeout.name, None)
+            value = declared if declared is not None else timeout.default_for(provider)
+            if value is None:
+                continue
+            source = "from the profile" if declared is not None else _default_words(provider)
+            values.append(HopValue(hop, timeout.name, value, source, timeout.closes))
+    return values
+
+
+def keepalive(profile: Profile) -> Duration | None:
+    """How soon a server sends a keepalive on an idle connection, when the profile says so."""
+    if profile.engine is not Engine.POSTGRES:
+        return None
+    idle = profile.server.get("tcp_keepalives_idle")
+    return None if idle is None or idle.disabled else idle
+
+
+def path_findings(profile: Profile) -> tuple[list[Finding], list[Finding]]:
+    """(refusals, notes) for the profile's path; the same on every target of the profile."""
+    budget, margin = budget_of(profile.django), profile.guard.margin
+    refusals, notes = [], []
+    every = keepalive(profile)
+    for item in hop_values(profile):
+        if item.closes == "server" or item.value.disabled:
+            continue
+        key = f"{item.hop.name}.{item.name}"
+        network = item.hop.kind in NETWORK_KINDS
+        if network and every is not None and every < item.value:
+            notes.append(
+                Finding(
+                    key,
+                    f"{item.where}: {item.name} = {item.value.human()} ({item.source}) is kept "
+                    f"open: the server sends TCP keepalives after {every.human()} idle "
+                    "(tcp_keepalives_idle)",
+                )
+            )
+            continue
+        checked = budget.checked and not network
+        finding = judge(
+            key,
+            f"{item.value.human()} ({item.source})",
+            item.value,
+            Budget(**{**_fields(budget), "checked": checked}),
+            margin,
+            item.where,
+            item.closes == "transaction",
+            closer=f"the {item.hop.kind}",
+            label=item.name,
+        )
+        if finding is not None:
+            refusals.append(finding)
+    return refusals, notes
+
+
+def _fields(budget: Budget) -> dict[str, object]:
+    return {name: getattr(budget, name) for name in budget.__slots__}  # type: ignore[attr-defined]
+
+
+def _default_words(provider: Provider | None) -> str:
+    if provider is None:
+        return "the documented default; with no provider, the smallest of its kind"
+    return f"the documented default on {provider.value}"

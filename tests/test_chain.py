@@ -1,0 +1,124 @@
+"""The whole-chain guard: Django's idle budget against every hop and server timeout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cloudtimeouts.chain import budget_of, path_findings
+from cloudtimeouts.plan import offline_violations
+from cloudtimeouts.profile import Profile, parse_profile
+
+
+def profile(django: str, server: str = "{}", path: str = "[]", engine: str = "postgres") -> Profile:
+    return parse_profile(
+        f"name: chain\nengine: {engine}\ndjango: {django}\nserver: {server}\npath: {path}\n",
+        "chain.yaml",
+    )
+
+
+def refused(p: Profile) -> list[str]:
+    return sorted(f.parameter for f in offline_violations(p))
+
+
+def test_pgbouncer_defaults_close_no_client_connection() -> None:
+    # client_idle_timeout and idle_transaction_timeout are off by default; server_* never matter
+    p = profile("{conn_max_age: 1d}", "{idle_session_timeout: 0}", "[{kind: pgbouncer, name: pgb}]")
+    assert refused(p) == []
+
+
+def test_a_hop_that_closes_idle_clients_before_django_is_refused_by_name() -> None:
+    p = profile(
+        "{conn_max_age: 10min}",
+        "{idle_session_timeout: 1h}",
+        "[{kind: pgbouncer, name: pgb, client_idle_timeout: 5min}]",
+    )
+    (finding,) = offline_violations(p)
+    assert finding.parameter == "pgb.client_idle_timeout"
+    assert finding.message.startswith("path pgbouncer pgb: client_idle_timeout = 5min")
+
+
+def test_rds_proxy_and_network_hops_use_their_documented_defaults() -> None:
+    proxy = profile(
+        "{conn_max_age: 30min}", "{idle_session_timeout: 0}", "[{kind: rds-proxy, name: p}]"
+    )
+    assert refused(proxy) == ["p.idle_client_timeout"]  # 1800 s default, not above 1800 s
+    nlb = profile("{conn_max_age: 6min}", "{idle_session_timeout: 0}",
+                  "[{kind: load-balancer, name: nlb, provider: aws}]")  # fmt: skip
+    assert refused(nlb) == ["nlb.idle_timeout"]  # 350 s
+    any_nat = profile("{conn_max_age: 5min}", "{idle_session_timeout: 0}", "[{kind: nat, name: n}]")
+    assert refused(any_nat) == ["n.idle_timeout"]  # no provider: the smallest default, 240 s
+
+
+def test_keepalives_keep_a_network_hop_open_but_never_a_pooler() -> None:
+    path = "[{kind: load-balancer, name: nlb, provider: aws}, " \
+           "{kind: pgbouncer, name: pgb, client_idle_timeout: 5min}]"  # fmt: skip
+    p = profile(
+        "{conn_max_age: 10min}", "{idle_session_timeout: 1h, tcp_keepalives_idle: 60}", path
+    )
+    assert refused(p) == ["pgb.client_idle_timeout"]
+    (note,) = path_findings(p)[1]
+    assert note.parameter == "nlb.idle_timeout" and "kept open" in note.message
+
+
+def test_transaction_idle_timeouts_are_judged_against_max_idle_in_transaction() -> None:
+    server = "{idle_session_timeout: 0, idle_in_transaction_session_timeout: 60s}"
+    today = profile("{conn_max_age: 10min}", server)
+    assert refused(today) == ["idle_in_transaction_session_timeout"]  # the old rule stays
+    declared = profile("{conn_max_age: 10min, max_idle_in_transaction: 30s}", server)
+    assert refused(declared) == []
+    too_long = profile("{conn_max_age: 10min, max_idle_in_transaction: 60s}", server)
+    assert refused(too_long) == ["idle_in_transaction_session_timeout"]
+
+
+def test_a_pool_without_health_checks_holds_min_size_connections_for_max_lifetime() -> None:
+    server = "{idle_session_timeout: 10min, idle_in_transaction_session_timeout: 0}"
+    unchecked = profile("{conn_max_age: 0, conn_health_checks: false, pool: {min_size: 2}}", server)
+    (finding,) = offline_violations(unchecked)
+    assert "the pool's max_lifetime 1h" in finding.message
+    checked = profile("{conn_max_age: 0, conn_health_checks: true, pool: {min_size: 2}}", server)
+    assert refused(checked) == []
+    no_min = profile(
+        "{conn_max_age: 0, conn_health_checks: false, pool: {min_size: 0, max_idle: 5min}}",
+        server,
+    )
+    assert refused(no_min) == []  # above min_size, max_idle closes them first
+    assert budget_of(no_min.django).session is not None
+
+
+def test_a_checked_pool_still_loses_a_flow_a_nat_dropped() -> None:
+    p = profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",
+                "[{kind: nat, name: n, provider: aws}]")  # fmt: skip
+    assert refused(p) == ["n.idle_timeout"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    conn_max_age=st.integers(0, 100_000),
+    margin=st.integers(0, 1000),
+    timeout=st.integers(1, 200_000),
+    keepalive=st.one_of(st.none(), st.integers(1, 200_000)),
+    kind=st.sampled_from(["pgbouncer", "rds-proxy", "load-balancer", "nat", "custom"]),
+)
+def test_a_client_idle_hop_is_refused_exactly_when_django_may_outlive_it(
+    conn_max_age: int, margin: int, timeout: int, keepalive: Any, kind: str
+) -> None:
+    name = {"pgbouncer": "client_idle_timeout", "rds-proxy": "idle_client_timeout"}.get(
+        kind, "idle_timeout"
+    )
+    server = (
+        "{idle_session_timeout: 0"
+        + (f", tcp_keepalives_idle: {keepalive}" if keepalive else "")
+        + "}"
+    )
+    p = parse_profile(
+        f"name: chain\nengine: postgres\ndjango: {{conn_max_age: {conn_max_age}}}\n"
+        f"guard: {{margin: {margin}}}\nserver: {server}\n"
+        f"path: [{{kind: {kind}, name: h, {name}: {timeout}}}]\n",
+        "chain.yaml",
+    )
+    kept_open = kind in ("load-balancer", "nat", "custom") and keepalive and keepalive < timeout
+    expected = not kept_open and conn_max_age + margin >= timeout
+    assert (refused(p) == [f"h.{name}"]) is expected
