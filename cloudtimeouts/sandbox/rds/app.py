@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 from cloudtimeouts.sandbox.loopback import Fault, Request, Response
 from cloudtimeouts.sandbox.rds.catalogue import FAMILIES, family_for_version
 from cloudtimeouts.sandbox.rds.moto_bridge import MotoBridge
+from cloudtimeouts.sandbox.rds.proxies import modify_db_proxy
 from cloudtimeouts.sandbox.rds.state import (
     Group,
     ParameterGroups,
@@ -110,7 +111,7 @@ class RdsApp:
         request_id = str(uuid.uuid4())
         region = signing_region(request.headers)
         ours = signing_service(request.headers) == "rds" and (
-            action in self._handlers or action == "RebootDBCluster"
+            action in self._handlers or action in ("RebootDBCluster", "ModifyDBProxy")
         )
         try:
             if not ours:
@@ -118,6 +119,8 @@ class RdsApp:
             with self.lock:
                 if action == "RebootDBCluster":
                     payload = self._reboot_cluster(region, form, request_id)
+                elif action == "ModifyDBProxy":  # moto has CreateDBProxy, not ModifyDBProxy
+                    payload = modify_db_proxy(self.moto, region, form, request_id)
                 else:
                     result = self._handlers[action](region, action, form)
                     payload = encode_response(action, result, request_id)

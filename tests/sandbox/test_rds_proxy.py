@@ -1,0 +1,53 @@
+"""RDS Proxy on the emulator: moto's CreateDBProxy and DescribeDBProxies, our ModifyDBProxy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from cloudtimeouts.sandbox.rds import RealisticRds
+
+
+def create_proxy(rds: RealisticRds, name: str = "orders-proxy") -> Any:
+    ec2 = boto3.client("ec2", region_name=rds.region, endpoint_url=rds.url,
+                       aws_access_key_id="sandbox", aws_secret_access_key="sandbox")  # fmt: skip
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    client = rds.client()
+    client.create_db_proxy(
+        DBProxyName=name,
+        EngineFamily="POSTGRESQL",
+        Auth=[{"AuthScheme": "SECRETS", "SecretArn": "arn:aws:secretsmanager:x:1:secret:s"}],
+        RoleArn="arn:aws:iam::123456789012:role/proxy",
+        VpcSubnetIds=[subnet],
+    )
+    return client
+
+
+def test_modify_db_proxy_sets_idle_client_timeout(aws: RealisticRds) -> None:
+    client = create_proxy(aws)
+    (proxy,) = client.describe_db_proxies(DBProxyName="orders-proxy")["DBProxies"]
+    assert proxy["IdleClientTimeout"] == 1800  # the documented default
+    answer = client.modify_db_proxy(DBProxyName="orders-proxy", IdleClientTimeout=900)
+    assert answer["DBProxy"]["IdleClientTimeout"] == 900
+    (proxy,) = client.describe_db_proxies(DBProxyName="orders-proxy")["DBProxies"]
+    assert proxy["IdleClientTimeout"] == 900
+
+
+@pytest.mark.parametrize(("name", "value", "code"), [
+    ("orders-proxy", 0, "InvalidParameterValue"),
+    ("orders-proxy", 28_801, "InvalidParameterValue"),
+    ("no-such-proxy", 900, "DBProxyNotFoundFault"),
+])  # fmt: skip
+def test_modify_db_proxy_refuses_what_rds_refuses(
+    aws: RealisticRds, name: str, value: int, code: str
+) -> None:
+    client = create_proxy(aws)
+    with pytest.raises(ClientError) as refused:
+        client.modify_db_proxy(DBProxyName=name, IdleClientTimeout=value)
+    assert refused.value.response["Error"]["Code"] == code
+    (proxy,) = client.describe_db_proxies(DBProxyName="orders-proxy")["DBProxies"]
+    assert proxy["IdleClientTimeout"] == 1800
