@@ -293,3 +293,16 @@ def parameters(engine: Engine) -> Mapping[str, ParameterSpec]:
 
 def idle_parameters(engine: Engine) -> tuple[ParameterSpec, ...]:
     return tuple(spec for spec in CATALOG[engine].values() if spec.closes_idle_connections)
+
+
+# RDS Proxy's IdleClientTimeout, managed on an `rds_proxy` target: seconds, default 1,800 (RDS User
+# Guide, "RDS Proxy connection considerations"), 1 s to 8 h (the console's range).
+RDS_PROXY_IDLE_CLIENT_TIMEOUT = ParameterSpec(
+    "idle_client_timeout",
+    NativeUnit.SECONDS,
+    Role.IDLE,
+    _s(1),
+    _s(28_800),
+    _s(1_800),
+    "closes client connections idle this long (RDS Proxy)",
+)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cloudtimeouts.catalog import Provider, parameters
+from cloudtimeouts.catalog import Provider
 from cloudtimeouts.concurrency import Cancellation, run_bounded
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.errors import (
@@ -31,7 +31,7 @@ from cloudtimeouts.errors import (
 )
 from cloudtimeouts.journal import Journal
 from cloudtimeouts.model import Change, ParameterState, TargetState
-from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan
+from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan, managed
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter
@@ -488,7 +488,7 @@ def _unexpected(error: BaseException) -> str:
 
 def _read(adapters: _Adapters, profile: Profile, target: Target) -> TargetState:
     adapter = adapters.get(Provider(target.provider))
-    return adapter.read(target, profile.engine, tuple(parameters(profile.engine)))
+    return adapter.read(target, profile.engine, tuple(managed(profile, target)[0]))
 
 
 def _select(profiles: Sequence[Profile], only: Collection[str]) -> list[tuple[Profile, Target]]:

@@ -7,6 +7,7 @@ the target counts in, the guard), so that `apply` never refuses what `plan` acce
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,6 +16,7 @@ from cloudtimeouts import guard
 from cloudtimeouts.catalog import (
     AURORA_MYSQL,
     AURORA_POSTGRESQL,
+    RDS_PROXY_IDLE_CLIENT_TIMEOUT,
     ApplyType,
     Engine,
     ParameterSpec,
@@ -108,11 +110,11 @@ def failed_target_plan(profile: Profile, target: Target, message: str) -> Target
 def build_target_plan(profile: Profile, target: Target, state: TargetState) -> TargetPlan:
     """Diff the profile against one target's state, check the target's limits, run the guard."""
     provider = Provider(target.provider)
-    specs = parameters(profile.engine)
+    specs, desired_values = managed(profile, target)
     changes: list[Change] = []
     unchanged: list[str] = []
     problems: list[str] = []
-    for name, desired_value in profile.server.items():
+    for name, desired_value in desired_values.items():
         spec = specs[name]
         seen = state.parameters.get(name)
         if seen is None:  # adapters list every managed parameter the target has, set or not
@@ -161,6 +163,48 @@ def build_target_plan(profile: Profile, target: Target, state: TargetState) -> T
     )
 
 
+def managed(
+    profile: Profile, target: Target
+) -> tuple[Mapping[str, ParameterSpec], dict[str, Duration]]:
+    """What a target manages and the values the profile wants there.
+
+    A parameter group, instance or server: the engine's catalog and `server:`. An RDS Proxy
+    (`rds_proxy:`): its IdleClientTimeout, from the path's rds-proxy hop of the same name.
+    """
+    proxy = getattr(target, "rds_proxy", None)
+    if proxy is None:
+        return parameters(profile.engine), dict(profile.server)
+    spec = RDS_PROXY_IDLE_CLIENT_TIMEOUT
+    hop = next(h for h in profile.path if h.kind == "rds-proxy" and h.name == proxy)
+    value = getattr(hop, "idle_client_timeout", None)
+    return {spec.name: spec}, ({spec.name: value} if value is not None else {})
+
+
+def _proxy_guard(
+    profile: Profile, target: Target, state: TargetState
+) -> tuple[list[Finding], list[Finding]]:
+    """An RDS Proxy closes Django's idle client connections: its value in force after the plan
+    (the profile's, else the proxy's own) must outlast Django's idle budget."""
+    spec = RDS_PROXY_IDLE_CLIENT_TIMEOUT
+    _, desired = managed(profile, target)
+    seen = state.parameters.get(spec.name)
+    if spec.name in desired:
+        value, source = desired[spec.name], "from the profile"
+    elif seen is not None and seen.value:
+        value, source = Duration.from_native(seen.value, spec.unit), "set on the proxy"
+    else:
+        value, source = spec.default, "the default in effect"
+    shown = f"{value.to_native(spec.unit)} s ({value.human()}, {source})"
+    refusal = guard.judge(
+        spec.name, shown, value, budget_of(profile.django), profile.guard.margin, target.id,
+        in_transaction=False, closer="RDS Proxy",
+    )  # fmt: skip
+    proxy = getattr(target, "rds_proxy", "")
+    path_refusals, notes = path_findings(profile)
+    others = [f for f in path_refusals if not f.parameter.startswith(f"{proxy}.")]
+    return ([refusal] if refusal else []) + others, notes
+
+
 def current_idle_timeouts(
     engine: Engine, state: TargetState, provider: Provider
 ) -> tuple[dict[str, guard.Observed], dict[str, str]]:
@@ -185,6 +229,8 @@ def current_idle_timeouts(
 def _guard(
     profile: Profile, target: Target, state: TargetState
 ) -> tuple[list[Finding], list[Finding]]:
+    if getattr(target, "rds_proxy", None):
+        return _proxy_guard(profile, target, state)
     provider = Provider(target.provider)
     current, unknown = current_idle_timeouts(profile.engine, state, provider)
     after = guard.effective_idle_timeouts(profile.engine, profile.server, current)

@@ -224,25 +224,32 @@ class AwsTarget(_Strict):
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
     parameter_group: _Name | None = None
     cluster_parameter_group: _Name | None = None
+    rds_proxy: _Name | None = (
+        None  # RDS Proxy: its IdleClientTimeout, from the path's rds-proxy hop
+    )
     aws_profile: str | None = None
     role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = None
 
     @model_validator(mode="after")
     def _exactly_one_group(self) -> AwsTarget:
-        if (self.parameter_group is None) == (self.cluster_parameter_group is None):
+        named = [self.parameter_group, self.cluster_parameter_group, self.rds_proxy]
+        if sum(name is not None for name in named) != 1:
             raise PydanticCustomError(
                 "group",
-                "an aws target names exactly one of parameter_group or cluster_parameter_group",
+                "an aws target names exactly one of parameter_group, cluster_parameter_group "
+                "or rds_proxy",
             )
         return self
 
     @property
-    def group_kind(self) -> Literal["parameter-group", "cluster-parameter-group"]:
+    def group_kind(self) -> Literal["parameter-group", "cluster-parameter-group", "rds-proxy"]:
+        if self.rds_proxy:
+            return "rds-proxy"
         return "parameter-group" if self.parameter_group else "cluster-parameter-group"
 
     @property
     def group_name(self) -> str:
-        return self.parameter_group or self.cluster_parameter_group or ""
+        return self.parameter_group or self.cluster_parameter_group or self.rds_proxy or ""
 
     @property
     def id(self) -> str:
@@ -316,6 +323,20 @@ class Profile(_Strict):
     server: dict[str, DurationField] = Field(default_factory=dict)
     path: list[Hop] = Field(default_factory=list)  # between Django and the server, in order
     targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _proxy_targets_have_their_hop(self) -> Profile:
+        hops = {hop.name for hop in self.path if hop.kind == "rds-proxy"}
+        for target in self.targets:
+            name = getattr(target, "rds_proxy", None)
+            if name is not None and name not in hops:
+                raise PydanticCustomError(
+                    "proxy",
+                    "target {id} is an RDS Proxy: add it to path as "
+                    "{{kind: rds-proxy, name: {name}}} (its idle_client_timeout is set from there)",
+                    {"id": target.id, "name": name},
+                )
+        return self
 
     @model_validator(mode="after")
     def _pool_is_postgres_only(self) -> Profile:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from cloudtimeouts.catalog import ApplyType, Engine, parameters
+from cloudtimeouts.errors import ProfileError
 from cloudtimeouts.model import MemberState, ParameterState, TargetState
 from cloudtimeouts.plan import Plan, build_target_plan, offline_violations
 from cloudtimeouts.profile import Profile, parse_profile
@@ -204,3 +205,47 @@ def test_offline_a_cluster_group_is_judged_with_aurora_defaults_too() -> None:
     assert "on aurora-postgresql" in refusal.message
     instance_only = profile("idle_session_timeout: 0", conn_max_age="unlimited")
     assert offline_violations(instance_only) == []
+
+
+PROXY_NOW = ParameterState("idle_client_timeout", "1800")
+
+
+def _proxy_profile(django: str, hop: str) -> Profile:
+    return parse_profile(
+        f"name: orders\nengine: postgres\ndjango: {django}\nserver: {{idle_session_timeout: 0}}\n"
+        f"path: [{hop}]\n"
+        "targets:\n  - {provider: aws, region: eu-west-1, rds_proxy: orders-proxy}\n",
+        "t.yaml",
+    )
+
+
+def test_an_rds_proxy_target_sets_idle_client_timeout_from_its_hop() -> None:
+    p = _proxy_profile(
+        "{conn_max_age: 10min}", "{kind: rds-proxy, name: orders-proxy, idle_client_timeout: 20min}"
+    )
+    seen = TargetState(p.targets[0].id, Engine.POSTGRES, {"idle_client_timeout": PROXY_NOW})
+    result = build_target_plan(p, p.targets[0], seen)
+    (change,) = result.changes
+    assert (change.parameter, change.current, change.desired) == (
+        "idle_client_timeout",
+        "1800",
+        "1200",
+    )
+    assert result.refusals == ()
+
+
+def test_an_rds_proxy_is_judged_on_its_own_value_when_the_profile_sets_none() -> None:
+    p = _proxy_profile("{conn_max_age: 40min}", "{kind: rds-proxy, name: orders-proxy}")
+    seen = TargetState(p.targets[0].id, Engine.POSTGRES, {"idle_client_timeout": PROXY_NOW})
+    (refusal,) = build_target_plan(p, p.targets[0], seen).refusals
+    assert "idle_client_timeout = 1800 s (30min, set on the proxy)" in refusal.message
+    assert "RDS Proxy already closed" in refusal.message
+
+
+def test_an_rds_proxy_target_needs_its_hop_in_the_path() -> None:
+    with pytest.raises(ProfileError, match="add it to path as"):
+        parse_profile(
+            "name: o\nengine: postgres\ndjango: {conn_max_age: 0}\n"
+            "targets:\n  - {provider: aws, region: eu-west-1, rds_proxy: p}\n",
+            "t.yaml",
+        )
