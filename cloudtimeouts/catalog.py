@@ -306,3 +306,27 @@ RDS_PROXY_IDLE_CLIENT_TIMEOUT = ParameterSpec(
     _s(1_800),
     "closes client connections idle this long (RDS Proxy)",
 )
+
+# Azure Database for PostgreSQL's built-in PgBouncer, set as server parameters (Azure
+# server-parameters-table-pgbouncer; meaning and defaults: pgbouncer.org/config.html).
+# Seconds, 0 = disabled. Managed on an Azure target when the profile's path has an
+# azure-pgbouncer hop; Azure lists some of them only while pgbouncer.enabled is true.
+PGBOUNCER_SERVER_PARAMETERS: Mapping[str, ParameterSpec] = MappingProxyType(
+    {
+        f"pgbouncer.{name}": ParameterSpec(
+            f"pgbouncer.{name}",
+            NativeUnit.SECONDS,
+            Role.NETWORK,
+            _s(0),
+            _s(INT32_MAX),
+            _s(default),
+            summary,
+        )
+        for name, default, summary in (
+            ("client_idle_timeout", 0, "PgBouncer closes client connections idle this long"),
+            ("idle_transaction_timeout", 0, "PgBouncer closes clients idle in a transaction"),
+            ("server_idle_timeout", 600, "PgBouncer closes its idle server connections"),
+            ("server_lifetime", 3600, "PgBouncer closes server connections this old"),
+        )
+    }
+)

@@ -16,6 +16,7 @@ from cloudtimeouts import guard
 from cloudtimeouts.catalog import (
     AURORA_MYSQL,
     AURORA_POSTGRESQL,
+    PGBOUNCER_SERVER_PARAMETERS,
     RDS_PROXY_IDLE_CLIENT_TIMEOUT,
     ApplyType,
     Engine,
@@ -173,11 +174,48 @@ def managed(
     """
     proxy = getattr(target, "rds_proxy", None)
     if proxy is None:
-        return parameters(profile.engine), dict(profile.server)
+        specs, desired = dict(parameters(profile.engine)), dict(profile.server)
+        for hop in _azure_pgbouncers(profile, target):
+            for name, spec in PGBOUNCER_SERVER_PARAMETERS.items():
+                specs[name] = spec
+                value = getattr(hop, name.removeprefix("pgbouncer."))
+                if value is not None:
+                    desired[name] = value
+        return specs, desired
     spec = RDS_PROXY_IDLE_CLIENT_TIMEOUT
     hop = next(h for h in profile.path if h.kind == "rds-proxy" and h.name == proxy)
     value = getattr(hop, "idle_client_timeout", None)
     return {spec.name: spec}, ({spec.name: value} if value is not None else {})
+
+
+def _azure_pgbouncers(profile: Profile, target: Target) -> list[Any]:
+    """Azure's built-in PgBouncer is configured by `pgbouncer.*` server parameters of the server
+    (learn.microsoft.com/azure/postgresql/flexible-server/concepts-pgbouncer)."""
+    if target.provider != "azure":
+        return []
+    return [hop for hop in profile.path if hop.kind == "azure-pgbouncer"]
+
+
+def _path_as_read(profile: Profile, target: Target, state: TargetState) -> Profile:
+    """The profile with each Azure PgBouncer hop's undeclared timeouts as the server has them."""
+    hops = _azure_pgbouncers(profile, target)
+    if not hops:
+        return profile
+    path = []
+    for hop in profile.path:
+        if hop in hops:
+            update = {}
+            for name, spec in PGBOUNCER_SERVER_PARAMETERS.items():
+                field = name.removeprefix("pgbouncer.")
+                seen = state.parameters.get(name)
+                if getattr(hop, field) is None and seen is not None and seen.value:
+                    try:
+                        update[field] = Duration.from_native(seen.value, spec.unit)
+                    except DurationError:
+                        continue
+            hop = hop.model_copy(update=update)
+        path.append(hop)
+    return profile.model_copy(update={"path": path})
 
 
 def _proxy_guard(
@@ -239,7 +277,7 @@ def _guard(
     refusals = guard.check(profile.engine, conn_max_age, margin, after, target.id, budget=budget)
     refusals += _unevaluable(target.id, unknown, profile)
     refusals += _member_refusals(profile, state, after)
-    path_refusals, path_notes = path_findings(profile)
+    path_refusals, path_notes = path_findings(_path_as_read(profile, target, state))
     refusals += path_refusals
     refused = {refusal.parameter for refusal in refusals}
     now_unsafe = guard.check(

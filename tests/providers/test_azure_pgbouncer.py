@@ -1,0 +1,49 @@
+"""Azure's built-in PgBouncer: its `pgbouncer.*` server parameters planned, guarded and written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from support.profiles import azure_target, profile_text
+
+SUB, RG = "00000000-0000-0000-0000-0000000000cc", "pgb"
+
+
+def write(tmp_path: Path, hop: str, conn_max_age: str = "5min") -> Path:
+    text = profile_text(
+        conn_max_age=conn_max_age,
+        server={"idle_session_timeout": "1h"},
+        targets=[azure_target(SUB, RG, "orders-pg")],
+    )
+    path = tmp_path / "orders.yaml"
+    path.write_text(text + f"path:\n  - {hop}\n")
+    return path
+
+
+def test_a_declared_pgbouncer_timeout_is_planned_and_written(
+    azure: Any, cli: Any, tmp_path: Path
+) -> None:
+    azure.add_server(SUB, RG, "orders-pg", "postgres", version="16")
+    profile = write(tmp_path, "{kind: azure-pgbouncer, name: builtin, server_idle_timeout: 5min}")
+    plan = cli("plan", profile, "-o", "json")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    (target,) = json.loads(plan.stdout)["targets"]
+    changes = {c["parameter"]: (c["current"], c["desired"]) for c in target["changes"]}
+    assert changes["pgbouncer.server_idle_timeout"] == ("600", "300")
+    applied = cli("apply", profile, "--yes")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    value = azure.configuration(SUB, RG, "orders-pg", "pgbouncer.server_idle_timeout")
+    assert value["properties"]["value"] == "300"
+
+
+def test_a_timeout_azure_does_not_offer_is_a_plan_error(
+    azure: Any, cli: Any, tmp_path: Path
+) -> None:
+    azure.add_server(SUB, RG, "orders-pg", "postgres", version="16")
+    profile = write(tmp_path, "{kind: azure-pgbouncer, name: builtin, client_idle_timeout: 1h}")
+    plan = cli("plan", profile, "-o", "json")
+    assert plan.exit_code == 1
+    (target,) = json.loads(plan.stdout)["targets"]
+    assert "has no parameter pgbouncer.client_idle_timeout" in target["error"]
