@@ -364,6 +364,74 @@ def sandbox(
             raise
 
 
+@app.command("import")
+def import_(
+    name: Annotated[str, typer.Option("--name", help="The profile's name.", show_default=False)],
+    aws_parameter_group: Annotated[
+        list[str] | None, typer.Option(metavar="NAME", help="An RDS DB parameter group.")
+    ] = None,
+    aws_cluster_parameter_group: Annotated[
+        list[str] | None, typer.Option(metavar="NAME", help="An RDS DB cluster parameter group.")
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="R",
+            help="The AWS groups' region: once for all, or once per group (parameter groups "
+            "first, then cluster parameter groups).",
+        ),
+    ] = None,
+    gcp_instance: Annotated[
+        list[str] | None, typer.Option(metavar="PROJECT/NAME", help="A Cloud SQL instance.")
+    ] = None,
+    azure_server: Annotated[
+        list[str] | None,
+        typer.Option(metavar="SUBSCRIPTION/RESOURCE_GROUP/NAME", help="An Azure flexible server."),
+    ] = None,
+    conn_max_age: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DURATION", help="Default: the largest value the guard accepts everywhere."
+        ),
+    ] = None,
+    margin: Annotated[
+        str | None, typer.Option(metavar="DURATION", help="The guard's margin (default 0s).")
+    ] = None,
+    write: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the profile to a new FILE.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --write: replace FILE.")] = False,
+    timeout: Timeout = 60.0,
+    concurrency: Concurrency = 16,
+) -> None:
+    """Print a profile of what the targets hold today (every target must run one engine)."""
+    from cloudtimeouts.importer import import_profile, targets_from_options, write_new
+
+    if force and write is None:
+        raise CloudtimeoutsError("--force goes with --write FILE")
+    targets = targets_from_options(
+        parameter_groups=aws_parameter_group or (),
+        cluster_parameter_groups=aws_cluster_parameter_group or (),
+        regions=region or (),
+        gcp_instances=gcp_instance or (),
+        azure_servers=azure_server or (),
+    )
+    with _progress("reading targets"):
+        imported = import_profile(
+            targets, name, conn_max_age, margin, timeout=timeout, concurrency=concurrency
+        )
+    if write is None:
+        print(imported.text, end="")
+        return
+    write_new(write, imported.text, force=force)
+    profile = imported.profile
+    stderr.print(
+        f"Wrote {write}: profile {profile.name} ({profile.engine}), {len(profile.server)} server "
+        f"parameter(s), {len(profile.targets)} target(s)"
+        + (f"; {len(imported.left_out)} left out (see its comments)" if imported.left_out else "")
+    )
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of profiles (for editors and CI)."""

@@ -1,0 +1,400 @@
+"""`cloudtimeouts import`: a profile from what targets hold today, proven to plan no change.
+
+Every judgement is the plan's own, so that adopting cloudtimeouts changes nothing: targets are
+read by `orchestration.make_plan`; a parameter some target sets (not at its default) goes under
+`server:` only when, planned alone against every target (`plan.build_target_plan`), it changes
+nothing and breaks no limit of theirs, else a comment says why it was left out (a profile never
+touches what it does not name); the idle timeouts in force are `plan.current_idle_timeouts` and
+`guard.effective_idle_timeouts`; the profile printed is parsed back and planned against every
+target: no change, no error, no refusal by their guard nor by `validate`'s. An idle timeout the
+guard cannot evaluate (an RDS formula) is refused: no CONN_MAX_AGE can be proven safe against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from cloudtimeouts import guard
+from cloudtimeouts.catalog import Engine, Provider, parameters
+from cloudtimeouts.concurrency import Cancellation, run_bounded
+from cloudtimeouts.durations import Duration, DurationError, format_native, shown
+from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
+from cloudtimeouts.model import Finding, ParameterState, TargetState
+from cloudtimeouts.orchestration import (
+    DEFAULT_TIMEOUT_S,
+    MAX_CONCURRENT_TARGETS,
+    MAX_THREADS,
+    AdapterLoader,
+    make_plan,
+)
+from cloudtimeouts.plan import build_target_plan, current_idle_timeouts, offline_violations
+from cloudtimeouts.profile import (
+    CONN_MAX_AGE_MAX,
+    AwsTarget,
+    AzureTarget,
+    GcpTarget,
+    Profile,
+    Target,
+    parse_profile,
+)
+from cloudtimeouts.providers import load_adapter
+from cloudtimeouts.providers.base import ProviderAdapter
+
+# Relative to the profile: `cloudtimeouts schema > profile.schema.json` puts it there.
+SCHEMA_REFERENCE = "profile.schema.json"
+PROPOSED = "# proposed: the largest value below every idle timeout in force, minus the margin"
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+# What some YAML reader (1.1 or 1.2) takes for a number, a boolean, null or a date: quoted.
+_NOT_PLAIN = re.compile(
+    r"^([-+]?[0-9._]+([eE][-+]?[0-9]+)?|0[xo][0-9a-fA-F]+|\d{4}-\d\d?-\d\d?"
+    r"|(?i:y|n|yes|no|on|off|true|false|null))$"
+)
+_TARGET_OPTIONS = (  # option, its parts, the target model
+    ("--gcp-instance", "gcp", ("project", "instance"), GcpTarget),
+    ("--azure-server", "azure", ("subscription_id", "resource_group", "server"), AzureTarget),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The profile, its YAML text, and the parameters set on a target but left out (why)."""
+
+    profile: Profile
+    text: str
+    left_out: tuple[str, ...] = ()
+    proposed: bool = False
+
+
+class _Read(NamedTuple):
+    target: Target
+    state: TargetState
+
+
+def targets_from_options(
+    *,
+    parameter_groups: Sequence[str] = (),
+    cluster_parameter_groups: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    gcp_instances: Sequence[str] = (),
+    azure_servers: Sequence[str] = (),
+) -> list[Target]:
+    """The command line's targets. One region serves every AWS group; several pair in order
+    with the groups, every --aws-parameter-group first, then every --aws-cluster-parameter-group."""
+    groups = [("parameter_group", g) for g in parameter_groups]
+    groups += [("cluster_parameter_group", g) for g in cluster_parameter_groups]
+    if len(regions) not in ((1, len(groups)) if groups else (0,)):
+        raise CloudtimeoutsError(
+            "--region is only for AWS groups"
+            if not groups
+            else f"{len(regions) or 'no'} --region for {len(groups)} AWS group(s)",
+            hint="give one --region for every --aws-parameter-group and "
+            "--aws-cluster-parameter-group, or one per group (in that order)",
+        )
+    regions = list(regions) * len(groups) if len(regions) == 1 else list(regions)
+    given: list[tuple[str, str, Any, dict[str, str]]] = [
+        (f"--aws-{key.replace('_', '-')}", name, AwsTarget, {"region": region, key: name})
+        for (key, name), region in zip(groups, regions, strict=True)
+    ]
+    for option, provider, keys, model in _TARGET_OPTIONS:
+        for value in gcp_instances if provider == "gcp" else azure_servers:
+            parts = value.split("/")
+            if len(parts) != len(keys) or not all(parts):
+                how = "/".join(key.upper() for key in keys)
+                raise CloudtimeoutsError(f"{option} takes {how}, not {shown(value)}")
+            given.append((option, value, model, dict(zip(keys, parts, strict=True))))
+    targets = []
+    for option, value, model, fields in given:
+        provider = {AwsTarget: "aws", GcpTarget: "gcp", AzureTarget: "azure"}[model]
+        try:
+            targets.append(model.model_validate({"provider": provider, **fields}))
+        except ValidationError as error:
+            what = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise CloudtimeoutsError(f"{option} {shown(value)}: {what}") from None
+    return targets
+
+
+def import_profile(
+    targets: Sequence[Target],
+    name: str,
+    conn_max_age: str | int | None = None,
+    margin: str | None = None,
+    adapter_loader: AdapterLoader = load_adapter,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    concurrency: int = MAX_CONCURRENT_TARGETS,
+) -> Imported:
+    """Read the targets and build their profile; `conn_max_age` None: propose the largest safe.
+
+    Raises CloudtimeoutsError (a target that cannot be read, engines that differ) or
+    UnsafeProfileError (the guard refuses `conn_max_age`, or no value is safe).
+    """
+    probe = _settings(name, conn_max_age, margin)
+    if not targets:
+        raise CloudtimeoutsError("name at least one target (see cloudtimeouts import --help)")
+    seen: dict[str, str] = {}
+    for target in targets:
+        if target.key in seen:
+            raise CloudtimeoutsError(f"{target.id} is given twice (as {seen[target.key]} too)")
+        seen[target.key] = target.id
+    adapters = {p: adapter_loader(p) for p in dict.fromkeys(Provider(t.provider) for t in targets)}
+    engine = _engine(targets, adapters, timeout, concurrency)
+    probe = probe.model_copy(update={"engine": engine, "targets": list(targets)})
+    first = make_plan([probe], (), adapters.__getitem__, timeout=timeout, concurrency=concurrency)
+    failed = [planned.error for planned in first.targets if planned.error]
+    if failed:
+        raise CloudtimeoutsError(_one_message("could not read", failed))
+    plans = [_Read(planned.target, planned.state) for planned in first.targets if planned.state]
+    unknown = [
+        Finding(parameter, f"{read.target.id}: {parameter} = {value!r} is not a number "
+                "cloudtimeouts can evaluate, so no CONN_MAX_AGE can be proven safe against it")
+        for read in plans
+        for parameter, value in _idle(engine, read)[1].items()
+    ]  # fmt: skip
+    _refuse("cannot import", unknown, "set a number of its unit on the target, then import again")
+    server, left_out = _common_values(probe, plans)
+    probe, bound = probe.model_copy(update={"server": server}), None
+    if conn_max_age is None:
+        seconds, bound = _proposal(probe, plans)
+        probe = _with_age(probe, seconds)
+    text = _render(probe, margin is not None, left_out, bound)
+    profile = parse_profile(text, "the imported profile")
+    _refuse(
+        f"the guard refuses conn_max_age {conn_max_age}; nothing was imported",
+        _refusals(profile, plans),
+        "leave out --conn-max-age to have the largest safe value proposed",
+    )
+    for target, state in plans:
+        again = build_target_plan(profile, target, state)
+        if again.error or again.changes:  # the rules above forbid it: never print such a profile
+            changes = again.error or [change.parameter for change in again.changes]
+            raise CloudtimeoutsError(f"internal error: importing {target.id} changes {changes}")
+    return Imported(profile, text, tuple(left_out), conn_max_age is None)
+
+
+def write_new(path: Path, text: str, *, force: bool = False) -> None:
+    """Write the profile to a new file; an existing one is replaced only with `force`, and then
+    atomically (a temporary file renamed over it), so a failure never leaves half a profile."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if not force:
+            with path.open("x", encoding="utf-8") as file:
+                file.write(text)
+            return
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except FileExistsError:
+        raise CloudtimeoutsError(
+            f"{path} exists; nothing was written",
+            hint="choose another file, or add --force to replace it",
+        ) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise CloudtimeoutsError(f"cannot write {path}: {reason}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _settings(name: str, conn_max_age: str | int | None, margin: str | None) -> Profile:
+    """The user's values, checked by the profile's own rules before any cloud call."""
+    options = {"name": "--name", "django": "--conn-max-age", "guard": "--margin"}
+    django = {"conn_max_age": 0 if conn_max_age is None else conn_max_age}
+    document: dict[str, Any] = {"name": name, "engine": "postgres", "django": django}
+    document |= {"guard": {"margin": margin}} if margin is not None else {}
+    try:
+        return Profile.model_validate(document)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            option = options[str(item["loc"][0])]
+            text = "a-z, 0-9 and -, at most 63" if option == "--name" else item["msg"]
+            problems.append(f"{option} {shown(item['input'])}: {text}")
+        raise CloudtimeoutsError("; ".join(problems)) from None
+
+
+def _engine(
+    targets: Sequence[Target],
+    adapters: dict[Provider, ProviderAdapter],
+    timeout: float,
+    concurrency: int,
+) -> Engine:
+    """The one engine every target runs, asked of each adapter concurrently."""
+
+    def failed(target: Target, error: BaseException) -> str:
+        if isinstance(error, CloudtimeoutsError):
+            return error.message + (f" (hint: {error.hint})" if error.hint else "")
+        return f"{target.id}: unexpected {type(error).__name__}: {error}"
+
+    adapter = lambda target: adapters[Provider(target.provider)]  # noqa: E731
+    found = run_bounded(
+        lambda target: adapter(target).engine(target),
+        targets,
+        concurrency=MAX_THREADS,
+        per_scope=concurrency,
+        scope=lambda target: target.scope,
+        timeout=timeout,
+        cancel=Cancellation(),
+        on_timeout=lambda t: f"{t.id}: no answer from {adapter(t).endpoint(t)} in {timeout:g} s",
+        on_cancel=lambda target: f"{target.id}: interrupted",
+        on_error=failed,
+    )
+    errors = [result for result in found if not isinstance(result, Engine)]
+    if errors:
+        raise CloudtimeoutsError(_one_message("could not read", errors))
+    engines: dict[Engine, list[str]] = {}
+    for target, engine in zip(targets, found, strict=True):
+        engines.setdefault(engine, []).append(target.id)
+    if len(engines) > 1:
+        runs = "; ".join(f"{engine.value}: {', '.join(ids)}" for engine, ids in engines.items())
+        raise CloudtimeoutsError(
+            f"the targets run different engines ({runs}); a profile has one engine",
+            hint="import each engine's targets into a profile of its own",
+        )
+    return next(iter(engines))
+
+
+def _common_values(probe: Profile, plans: Sequence[_Read]) -> tuple[dict[str, Duration], list[str]]:
+    """Each parameter some target sets whose value every target holds: planned alone against
+    every target, it changes nothing and breaks no limit of theirs."""
+    server: dict[str, Duration] = {}
+    left_out: list[str] = []
+    for name, spec in parameters(probe.engine).items():
+        set_on = {t.id: v for t, s in plans if (v := _set_on_target(s.parameters.get(name)))}
+        if not set_on:
+            continue
+        try:
+            values = {where: Duration.from_native(v, spec.unit) for where, v in set_on.items()}
+            if len(set(values.values())) > 1:
+                each = ", ".join(f"{v.human()} on {where}" for where, v in values.items())
+                raise ValueError(f"the targets set different values ({each})")
+            (value,) = set(values.values())
+            spec.to_native_checked(value)
+        except (DurationError, ValueError) as error:
+            left_out.append(f"{name}: {error}")
+            continue
+        alone = probe.model_copy(update={"server": {name: value}})
+        why = []
+        for target, state in plans:
+            trial = build_target_plan(alone, target, state)
+            why += [f"{target.id}: {trial.error}"] if trial.error else []
+            why += [
+                f"{target.id} has {format_native(c.current, c.unit)} [{c.current_source}]"
+                for c in trial.changes
+            ]
+        if why:
+            where = ", ".join(set_on)
+            left_out.append(f"{name} = {value.human()} on {where}, but " + "; ".join(why))
+        else:
+            server[name] = value
+    return server, left_out
+
+
+def _set_on_target(seen: ParameterState | None) -> str | None:
+    """The value when the plan's `current_source` is "target": shown by the API, not the default."""
+    if seen is None or seen.value in (None, "") or seen.value_is_default:
+        return None
+    return seen.value
+
+
+def _idle(engine: Engine, read: _Read) -> tuple[dict[str, guard.Observed], dict[str, str]]:
+    return current_idle_timeouts(engine, read.state, Provider(read.target.provider))
+
+
+def _proposal(probe: Profile, plans: Sequence[_Read]) -> tuple[int | None, str]:
+    """The largest s with s + margin below every enabled idle timeout in force on every target;
+    the guard of plan and validate (`_refusals`) has the last word, and may lower it."""
+    lowest: tuple[Duration, str] | None = None
+    for read in plans:
+        in_force = guard.effective_idle_timeouts(
+            probe.engine, probe.server, _idle(probe.engine, read)[0]
+        )
+        for name, seen in in_force.items():
+            if not seen.value.disabled and (lowest is None or seen.value < lowest[0]):
+                lowest = (seen.value, f"{name} = {seen.value.human()} on {read.target.id}")
+    if lowest is None:
+        candidate, bound = None, "# (no idle timeout is enabled on any target: Django's None)"
+    else:
+        below = lowest[0].microseconds - probe.guard.margin.microseconds - 1
+        candidate, bound = min(below // 1_000_000, CONN_MAX_AGE_MAX), f"# ({lowest[1]})"
+    safe = lambda s: not _refusals(_with_age(probe, s), plans)  # noqa: E731
+    if (candidate is not None and candidate < 0) or not safe(candidate):
+        high = CONN_MAX_AGE_MAX if candidate is None else candidate
+        if not safe(0):
+            _refuse(
+                "no conn_max_age is safe, not even 0",
+                _refusals(_with_age(probe, 0), plans),
+                "lower --margin, or raise the idle timeouts named above on the targets",
+            )
+        low = 0
+        while high - low > 1:  # the guard is monotone in conn_max_age
+            middle = (low + high) // 2
+            low, high = (middle, high) if safe(middle) else (low, middle)
+        candidate = high if safe(high) else low
+        bound = "# (lowered to what the guard accepts on every target)"
+    return candidate, bound
+
+
+def _with_age(profile: Profile, seconds: int | None) -> Profile:
+    django = profile.django.model_copy(update={"conn_max_age": seconds})
+    return profile.model_copy(update={"django": django})
+
+
+def _refusals(profile: Profile, plans: Sequence[_Read]) -> list[Finding]:
+    """What plan's guard says on every target, and what validate's says offline."""
+    found = [r for t, s in plans for r in build_target_plan(profile, t, s).refusals]
+    said = {refusal.parameter for refusal in found}  # offline: only what no target said
+    return found + [f for f in offline_violations(profile) if f.parameter not in said]
+
+
+def _refuse(what: str, refusals: Sequence[Finding], hint: str) -> None:
+    if refusals:
+        message = _one_message(what, [refusal.message for refusal in refusals])
+        raise UnsafeProfileError(message, refusals, hint=hint)
+
+
+def _render(profile: Profile, margin: bool, left_out: Sequence[str], bound: str | None) -> str:
+    age = profile.django.conn_max_age
+    lines = [
+        f"# yaml-language-server: $schema={SCHEMA_REFERENCE}",
+        f"# Imported by `cloudtimeouts import` from the values set on {len(profile.targets)} "
+        "target(s);",
+        "# parameters at their default are left out. `cloudtimeouts plan` on it shows no change.",
+        f"name: {_scalar(profile.name)}",
+        f"engine: {profile.engine.value}",
+        "django:",
+        *([f"  {PROPOSED}", f"  {bound}"] if bound else []),
+        f"  conn_max_age: {'unlimited' if age is None else _duration(Duration.of_seconds(age))}",
+        f"  conn_health_checks: {str(profile.django.conn_health_checks).lower()}",
+        *(["guard:", f"  margin: {_duration(profile.guard.margin, '0s')}"] if margin else []),
+        *(f"# not imported (each target keeps its own): {note}" for note in left_out),
+        "server:" if profile.server else "server: {}",
+        *(f"  {name}: {_duration(value)}" for name, value in profile.server.items()),
+        "targets:",
+    ]
+    for target in profile.targets:
+        first, *rest = target.model_dump(mode="json", exclude_none=True).items()
+        lines.append(f"  - {first[0]}: {_scalar(first[1])}")
+        lines += [f"    {key}: {_scalar(value)}" for key, value in rest]
+    return "\n".join(lines) + "\n"
+
+
+def _duration(value: Duration, zero: str = "0") -> str:
+    return zero if value.disabled else value.human()  # 0, not `off`: a YAML 1.1 boolean
+
+
+def _scalar(value: str) -> str:
+    """A YAML scalar any YAML reader reads back as this string: plain when it can be."""
+    return value if _PLAIN.match(value) and not _NOT_PLAIN.match(value) else json.dumps(value)
+
+
+def _one_message(what: str, problems: Sequence[str]) -> str:
+    if len(problems) == 1:
+        return f"{what}: {problems[0]}"
+    return f"{what} ({len(problems)}):\n" + "\n".join(f"  {problem}" for problem in problems)
