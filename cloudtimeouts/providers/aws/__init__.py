@@ -1,13 +1,29 @@
 """AWS RDS and Aurora: DB parameter groups and DB cluster parameter groups, through boto3.
 
-API facts used here (Amazon RDS API Reference):
-- DescribeDBParameters / DescribeDBClusterParameters: MaxRecords 20..100, paginated by Marker;
-  every parameter comes with Source, ApplyType, AllowedValues, IsModifiable.
+API facts used here (Amazon RDS API Reference; `listings` cites each call):
+- CreateDBParameterGroup: "A DB parameter group is initially created with the default parameters
+  for the database engine"; a parameter a user sets has Source `user` (API_Parameter, Source;
+  DescribeDBParameters, Source: user | system | engine-default).
+- DescribeEngineDefaultParameters / DescribeEngineDefaultClusterParameters: "the default engine
+  and system parameter information" of a family, as the same Parameter type.
+  So a group's full listing is its family's engine defaults with its Source=user rows on top; a
+  fleet is read as: the engine defaults once per family (and credentials and region), one
+  DescribeDB(Cluster)Parameters Source=user per group (one page: a group sets far fewer than 100),
+  and the families of many groups from one DescribeDB(Cluster)ParameterGroups listing.
+  tests/providers/test_aws_fleet.py holds every family of the emulator to that equality.
 - ModifyDBParameterGroup / ModifyDBClusterParameterGroup: at most 20 parameters per request;
   ApplyMethod `immediate` (dynamic parameters only) or `pending-reboot`.
 - Default groups (`default.<family>`) cannot be modified.
+- MaxRecords is 20..100 on every Describe call: 100, the fewest pages.
 The endpoint comes from the SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_RDS; credentials from the
 standard chain; retries from botocore (`standard` mode unless AWS_RETRY_MODE says otherwise).
+
+Which read is served how (see `fleet`): a group read alone, or the first of its family, is one
+DescribeDB(Cluster)ParameterGroups and every page of its parameters, as before batching. A second
+group of a family makes the engine defaults worth reading; from then on each group costs its
+family (from a shared listing on a plan's first read, else by name) and one Source=user call.
+When the engine defaults cannot be read (an IAM policy without rds:DescribeEngineDefaultParameters,
+say), groups are read whole: slower, never wrong.
 
 Retries and time (AWS SDKs and Tools Reference Guide, "Retry behavior"; botocore "Retries"): the
 standard mode retries throttling errors, 5xx answers and connection failures with jittered
@@ -22,29 +38,44 @@ absolute values (sending it twice leaves the group as sending it once does).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
-from decimal import Decimal
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, TypeVar
 
 import boto3
 import botocore.config
-import botocore.exceptions
-import botocore.parsers
 
-from cloudtimeouts.catalog import ApplyType, Engine
-from cloudtimeouts.errors import (
-    CloudtimeoutsError,
-    ProviderAPIError,
-    ProviderAuthError,
-    TargetNotAllowedError,
-    WriteError,
-)
+from cloudtimeouts.catalog import Engine
+from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AwsTarget
+from cloudtimeouts.providers.aws import listings
+from cloudtimeouts.providers.aws.calls import (
+    DEFAULT_SOURCES,
+    PAGE_SIZE,
+    SDK_ERRORS,
+    assumed_role_session,
+    check_family,
+    endpoint_of,
+    engine_of_family,
+    first_line,
+    group_users,
+    parameter_state,
+    refuse_default_group,
+    translated,
+)
+from cloudtimeouts.providers.aws.fleet import Fleet, client_key, is_cluster
+
+__all__ = [
+    "DEFAULT_SOURCES",
+    "MAX_PARAMETERS_PER_MODIFY",
+    "PAGE_SIZE",
+    "POOL_CONNECTIONS",
+    "AwsAdapter",
+    "engine_of_family",
+    "read_timeout",
+]
 
 MAX_PARAMETERS_PER_MODIFY = 20  # ModifyDBParameterGroup: "You can modify up to 20 parameters"
 DEFAULT_MAX_ATTEMPTS = 6  # every attempt, the first included (the README documents 6)
@@ -53,33 +84,13 @@ CALL_BUDGET_S = 50.0  # all the attempts of one call, back-off included
 MIN_READ_TIMEOUT_S = 5.0  # RDS answers in well under a second; this is the floor per attempt
 MAX_READ_TIMEOUT_S = 30.0
 BACKOFF_ALLOWANCE_S = 2.0  # standard mode's non-throttling back-off over 5 retries: < 1.6 s
-PAGE_SIZE = 100  # DescribeDBParameters MaxRecords maximum: fewest calls for ~350 parameters
-DEFAULT_SOURCES = frozenset({"engine-default", "system"})
-_AUTH_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnauthorizedOperation",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "SignatureDoesNotMatch",
-        "AuthFailure",
-    }
-)
-_THROTTLE_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
-_RANGE = re.compile(r"^(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)$")
-_FAMILY_ENGINES = (
-    ("aurora-postgresql", Engine.POSTGRES),
-    ("postgres", Engine.POSTGRES),
-    ("aurora-mysql", Engine.MYSQL),
-    ("aurora", Engine.MYSQL),  # Aurora MySQL 1 families are named aurora5.6
-    ("mysql", Engine.MYSQL),
-    ("mariadb", Engine.MARIADB),
-)
+# One client serves every target of an account and region, and the orchestration runs up to 64
+# targets at once in all (orchestration.MAX_THREADS; --concurrency per account and region is at
+# most that): botocore's pool of 10 would make the 11th call wait for a connection.
+POOL_CONNECTIONS = 64
 
 SessionFactory = Callable[[str | None], boto3.session.Session]
+T = TypeVar("T")
 
 
 def _client_config() -> botocore.config.Config:
@@ -93,6 +104,7 @@ def _client_config() -> botocore.config.Config:
         },
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=read_timeout(attempts),
+        max_pool_connections=POOL_CONNECTIONS,
         user_agent_extra="cloudtimeouts",
     )
 
@@ -107,6 +119,14 @@ def read_timeout(attempts: int) -> float:
     return max(MIN_READ_TIMEOUT_S, min(MAX_READ_TIMEOUT_S, share))
 
 
+def _or_none(fetch: Callable[[], T]) -> T | None:
+    """A shared read: its failure is no target's error (each falls back to its own calls)."""
+    try:
+        return fetch()
+    except CloudtimeoutsError:
+        return None
+
+
 class AwsAdapter:
     """One adapter per run; clients are cached per (region, profile, role) and thread-safe."""
 
@@ -116,28 +136,40 @@ class AwsAdapter:
         )
         self._clients: dict[tuple[str, str | None, str | None], Any] = {}
         self._lock = threading.Lock()
+        self._fleet = Fleet()
+
+    def expect(self, targets: Sequence[AwsTarget]) -> None:
+        """Remember the plan's targets: their first reads may share listings (no I/O here)."""
+        self._fleet.expect(targets)
 
     def read(self, target: AwsTarget, engine: Engine, names: Collection[str]) -> TargetState:
         rds = self._client(target)
-        family = self._family(rds, target)
-        _check_family(target, family, engine)
-        _refuse_default_group(target, family)
+        first = self._fleet.first_read(target)  # only this read may be served by a batch
+        family = self._family(rds, target, first)
+        check_family(target, family, engine)
+        refuse_default_group(target)
         wanted = set(names)
-        found = {
-            raw["ParameterName"]: _parameter_state(raw)
-            for raw in self._describe_parameters(rds, target)
-            if raw["ParameterName"] in wanted
-        }
-        members = () if target.parameter_group else self._members(rds, target, wanted)
+        defaults = self._engine_defaults(rds, target, family)
+        if defaults is None:
+            rows = {
+                raw["ParameterName"]: parameter_state(raw)
+                for raw in listings.parameters(rds, target)
+                if raw["ParameterName"] in wanted
+            }
+        else:  # what the group sets itself, on its family's defaults: its full listing
+            rows = {name: state for name, state in defaults.items() if name in wanted}
+            rows |= {
+                name: state
+                for name, state in listings.user_set(rds, target).items()
+                if name in wanted
+            }
+        members = () if target.parameter_group else self._members(rds, target, wanted, first)
         return TargetState(
-            target_id=target.id, engine=engine, parameters=found, version=family, members=members
+            target_id=target.id, engine=engine, parameters=rows, version=family, members=members
         )
 
-    def expect(self, targets: Sequence[AwsTarget]) -> None:
-        """Reads are one target at a time today (batching: issue #10)."""
-
     def engine(self, target: AwsTarget) -> Engine:
-        family = self._family(self._client(target), target)
+        family = listings.group_family(self._client(target), target)
         engine = engine_of_family(family)
         if engine is None:
             raise TargetNotAllowedError(
@@ -146,58 +178,91 @@ class AwsAdapter:
         return engine
 
     def endpoint(self, target: AwsTarget) -> str:
-        return _endpoint_of(target)
+        return endpoint_of(target)
 
-    def _members(self, rds: Any, target: AwsTarget, wanted: set[str]) -> tuple[MemberState, ...]:
+    # -- what a read is made of ----------------------------------------------------------------
+    def _family(self, rds: Any, target: AwsTarget, first: bool) -> str:
+        """From the shared listing on an announced target's first read, else by name."""
+        if first:
+            family = self._listed_families(rds, target).get(target.group_name.lower())
+            if family:
+                return family
+        return listings.group_family(rds, target)
+
+    def _listed_families(self, rds: Any, target: AwsTarget) -> Mapping[str, str]:
+        """The families of the announced groups of the target's kind, credentials and region,
+        from one listing of every group (when several were announced: for one, by name is
+        cheaper)."""
+        announced = self._fleet.announced(target)
+        if len(announced) < 2:
+            return {}
+        cluster = is_cluster(target)
+        listing = self._fleet.shared("families", client_key(target), cluster)
+        found = listing.get(
+            lambda: _or_none(lambda: listings.list_families(rds, target, cluster, announced))
+        )
+        return found or {}
+
+    def _engine_defaults(
+        self, rds: Any, target: AwsTarget, family: str
+    ) -> Mapping[str, ParameterState] | None:
+        """The family's engine defaults, once two of its groups are read; None: read whole."""
+        cluster, key = is_cluster(target), client_key(target)
+        defaults = self._fleet.shared("defaults", key, cluster, family)
+        if not defaults.done:
+            known = self._fleet.shared("families", key, cluster).peek() or {}
+            if self._fleet.groups_of_family(target, family, known) < 2:
+                return None
+        found: Mapping[str, ParameterState] | None = defaults.get(
+            lambda: _or_none(lambda: listings.engine_defaults(rds, target, family, cluster))
+        )
+        return found
+
+    def _members(
+        self, rds: Any, target: AwsTarget, wanted: set[str], first: bool
+    ) -> tuple[MemberState, ...]:
         """Every instance of every cluster using the cluster group, with what its own DB
         parameter group sets: there it overrides the cluster group (Aurora User Guide,
-        "Parameter groups for Amazon Aurora")."""
-        name = target.group_name.lower()  # RDS stores group names in lower case
-        members, groups = [], {}
-        with _translated(target, "DescribeDBClusters"):
-            for page in rds.get_paginator("describe_db_clusters").paginate():
-                for cluster in page.get("DBClusters", []):
-                    if str(cluster.get("DBClusterParameterGroup", "")).lower() != name:
-                        continue
-                    for member in cluster.get("DBClusterMembers", []):
-                        members.append(
-                            (cluster["DBClusterIdentifier"], member["DBInstanceIdentifier"])
-                        )
-        result = []
-        for cluster_id, instance_id in members:
-            with _translated(target, "DescribeDBInstances"):
-                (instance,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)[
-                    "DBInstances"
-                ]
-            for group in instance.get("DBParameterGroups", []):
-                group_name = group["DBParameterGroupName"]
-                if group_name not in groups:
-                    groups[group_name] = self._user_set(rds, target, group_name, wanted)
-                result.append(
-                    MemberState(
-                        f"{instance_id} (cluster {cluster_id})", group_name, groups[group_name]
-                    )
+        "Parameter groups for Amazon Aurora").
+
+        On an announced target's first read, the clusters and members of every announced cluster
+        group of the region come from one shared lookup, and each member group is read once for
+        all; any other read looks up this target's clusters afresh."""
+        key = client_key(target)
+        view = None
+        if first:
+            announced = self._fleet.announced(target)
+            view = self._fleet.shared("aurora", key).get(
+                lambda: _or_none(lambda: listings.aurora_view(rds, target, announced))
+            )
+        seen: dict[str, Mapping[str, ParameterState]] = {}
+        if view is not None and target.group_name.lower() in view.groups:
+
+            def user_set(group: str) -> Mapping[str, ParameterState]:
+                once = self._fleet.shared("member-group", key, group)
+                found: Mapping[str, ParameterState] = once.get(
+                    lambda: listings.user_set(rds, target, group)
                 )
+                return found
+        else:
+            view = listings.aurora_view(rds, target, [target.group_name])
+
+            def user_set(group: str) -> Mapping[str, ParameterState]:
+                if group not in seen:
+                    seen[group] = listings.user_set(rds, target, group)
+                return seen[group]
+
+        result = []
+        for cluster, instance in view.members(target.group_name):
+            groups = view.instances.get(instance)
+            if groups is None:  # not in the shared lookup (created since): ask for it alone
+                groups = listings.instance_groups(rds, target, instance)
+            for group in groups:
+                parameters = {n: s for n, s in user_set(group).items() if n in wanted}
+                result.append(MemberState(f"{instance} (cluster {cluster})", group, parameters))
         return tuple(result)
 
-    def _user_set(
-        self, rds: Any, target: AwsTarget, group: str, wanted: set[str]
-    ) -> dict[str, ParameterState]:
-        """The parameters a DB parameter group sets itself (Source=user)."""
-        paginator = rds.get_paginator("describe_db_parameters")
-        with _translated(target, "DescribeDBParameters"):
-            pages = paginator.paginate(
-                DBParameterGroupName=group,
-                Source="user",
-                PaginationConfig={"PageSize": PAGE_SIZE},
-            )
-            return {
-                raw["ParameterName"]: _parameter_state(raw)
-                for page in pages
-                for raw in page.get("Parameters", [])
-                if raw["ParameterName"] in wanted
-            }
-
+    # -- writing -------------------------------------------------------------------------------
     def write(
         self, target: AwsTarget, state: TargetState, changes: Sequence[Change]
     ) -> WriteOutcome:
@@ -228,56 +293,16 @@ class AwsAdapter:
         )
 
     def _client(self, target: AwsTarget) -> Any:
-        key = (target.region, target.aws_profile, target.role_arn)
-        with self._lock, _translated(target, "create an RDS client"):
+        key = client_key(target)
+        with self._lock, translated(target, "create an RDS client"):
             if key not in self._clients:
                 session = self._session_factory(target.aws_profile)
                 if target.role_arn:
-                    session = _assumed_role_session(session, target)
+                    session = assumed_role_session(session, target, _client_config())
                 self._clients[key] = session.client(
                     "rds", region_name=target.region, config=_client_config()
                 )
             return self._clients[key]
-
-    def _family(self, rds: Any, target: AwsTarget) -> str:
-        if target.parameter_group:
-            operation, code = "DescribeDBParameterGroups", "DBParameterGroupNotFound"
-            with _translated(target, operation):
-                groups = rds.describe_db_parameter_groups(DBParameterGroupName=target.group_name)[
-                    "DBParameterGroups"
-                ]
-        else:
-            operation, code = "DescribeDBClusterParameterGroups", "DBParameterGroupNotFound"
-            with _translated(target, operation):
-                groups = rds.describe_db_cluster_parameter_groups(
-                    DBClusterParameterGroupName=target.group_name
-                )["DBClusterParameterGroups"]
-        if not groups:  # AWS answers DBParameterGroupNotFound; some emulators an empty list
-            raise ProviderAPIError(
-                "aws",
-                operation,
-                code,
-                f"{target.id}: {operation} failed: {code}: {target.group_name} does not exist "
-                f"in {target.region}",
-            )
-        family: str = groups[0]["DBParameterGroupFamily"]
-        return family
-
-    def _describe_parameters(self, rds: Any, target: AwsTarget) -> Iterator[dict[str, Any]]:
-        if target.parameter_group:
-            operation, arguments = (
-                "describe_db_parameters",
-                {"DBParameterGroupName": target.group_name},
-            )
-        else:
-            operation, arguments = (
-                "describe_db_cluster_parameters",
-                {"DBClusterParameterGroupName": target.group_name},
-            )
-        paginator = rds.get_paginator(operation)
-        with _translated(target, _api_name(operation)):
-            for page in paginator.paginate(**arguments, PaginationConfig={"PageSize": PAGE_SIZE}):
-                yield from page.get("Parameters", [])
 
     def _modify(
         self, rds: Any, target: AwsTarget, batch: list[dict[str, str]], reset: bool
@@ -287,184 +312,16 @@ class AwsAdapter:
         operation = f"{verb}DB{cluster}ParameterGroup"
         name = {f"DB{cluster}ParameterGroupName": target.group_name}
         extra = {"ResetAllParameters": False} if reset else {}
-        with _translated(target, operation):
+        with translated(target, operation):
             getattr(rds, botocore.xform_name(operation))(**name, Parameters=batch, **extra)
 
     def _users_note(self, rds: Any, target: AwsTarget) -> tuple[str, ...]:
         """Which instances or clusters use the group, and whether they wait for a reboot."""
         try:
-            users = list(_group_users(rds, target))
-        except (
-            botocore.exceptions.BotoCoreError,
-            botocore.exceptions.ClientError,
-            botocore.parsers.ResponseParserError,
-        ) as error:
-            said = _first_line(error)
+            users = list(group_users(rds, target))
+        except SDK_ERRORS as error:
+            said = first_line(error)
             return (f"could not list the DB instances using {target.group_name}: {said}",)
         if not users:
             return (f"no DB instance or cluster uses {target.group_name} yet",)
         return tuple(f"{name} uses {target.group_name}: {status}" for name, status in users)
-
-
-def _group_users(rds: Any, target: AwsTarget) -> Iterator[tuple[str, str]]:
-    if target.parameter_group:
-        for page in rds.get_paginator("describe_db_instances").paginate():
-            for instance in page.get("DBInstances", []):
-                for group in instance.get("DBParameterGroups", []):
-                    if group.get("DBParameterGroupName") == target.group_name:
-                        status = group.get("ParameterApplyStatus", "unknown")
-                        yield f"instance {instance['DBInstanceIdentifier']}", status
-    else:
-        for page in rds.get_paginator("describe_db_clusters").paginate():
-            for cluster in page.get("DBClusters", []):
-                if cluster.get("DBClusterParameterGroup") == target.group_name:
-                    for member in cluster.get("DBClusterMembers", []) or [{}]:
-                        status = member.get("DBClusterParameterGroupStatus", "in-sync")
-                        name = member.get("DBInstanceIdentifier", cluster["DBClusterIdentifier"])
-                        yield f"cluster {cluster['DBClusterIdentifier']} member {name}", status
-
-
-def _assumed_role_session(
-    session: boto3.session.Session, target: AwsTarget
-) -> boto3.session.Session:
-    sts = session.client("sts", region_name=target.region, config=_client_config())
-    with _translated(target, "AssumeRole"):
-        credentials = sts.assume_role(
-            RoleArn=target.role_arn, RoleSessionName="cloudtimeouts", DurationSeconds=3600
-        )["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=target.region,
-    )
-
-
-def _parameter_state(raw: dict[str, Any]) -> ParameterState:
-    apply_type = raw.get("ApplyType")
-    return ParameterState(
-        name=raw["ParameterName"],
-        value=raw.get("ParameterValue"),
-        allowed=_allowed_range(raw.get("AllowedValues")),
-        apply_type=ApplyType(apply_type) if apply_type in ("static", "dynamic") else None,
-        modifiable=raw.get("IsModifiable", True),
-        value_is_default=raw.get("Source") in DEFAULT_SOURCES,
-    )
-
-
-def _allowed_range(allowed: str | None) -> tuple[Decimal, Decimal] | None:
-    match = _RANGE.match(allowed or "")
-    return (Decimal(match[1]), Decimal(match[2])) if match else None
-
-
-def engine_of_family(family: str) -> Engine | None:
-    for prefix, engine in _FAMILY_ENGINES:
-        if family.startswith(prefix):
-            return engine
-    return None
-
-
-def _check_family(target: AwsTarget, family: str, engine: Engine) -> None:
-    found = engine_of_family(family)
-    if found is not engine:
-        raise TargetNotAllowedError(
-            f"{target.id}: the group's family is {family} ({found or 'unknown engine'}), "
-            f"but the profile's engine is {engine}",
-            hint="point the target at a parameter group of the profile's engine",
-        )
-
-
-def _refuse_default_group(target: AwsTarget, family: str) -> None:
-    if not target.group_name.startswith("default."):
-        return
-    if target.parameter_group:
-        copy = (
-            f"aws rds copy-db-parameter-group --source-db-parameter-group-identifier "
-            f"{target.group_name} --target-db-parameter-group-identifier <name> "
-            f"--target-db-parameter-group-description <text>"
-        )
-        attach = "aws rds modify-db-instance --db-parameter-group-name <name>"
-    else:
-        copy = (
-            f"aws rds copy-db-cluster-parameter-group --source-db-cluster-parameter-group-"
-            f"identifier {target.group_name} --target-db-cluster-parameter-group-identifier "
-            f"<name> --target-db-cluster-parameter-group-description <text>"
-        )
-        attach = "aws rds modify-db-cluster --db-cluster-parameter-group-name <name>"
-    raise TargetNotAllowedError(
-        f"{target.id}: {target.group_name} is a default parameter group; AWS does not allow "
-        f"modifying default groups",
-        hint=f"copy it into a custom group ({copy}), attach that group ({attach}; a new group "
-        f"takes effect after a reboot), and name the custom group in the profile",
-    )
-
-
-def _api_name(method: str) -> str:
-    return "".join(part.capitalize() for part in method.split("_")).replace("Db", "DB")
-
-
-@contextlib.contextmanager
-def _translated(target: AwsTarget, operation: str) -> Iterator[None]:
-    """SDK errors become one message: what we were doing on which target, what AWS said."""
-    try:
-        yield
-    except botocore.exceptions.ClientError as error:
-        info = error.response.get("Error", {})
-        code, message = info.get("Code", "Unknown"), info.get("Message", "")
-        text = f"{target.id}: {operation} failed: {code}: {message}".rstrip(": ")
-        if code in _AUTH_CODES:
-            raise ProviderAuthError(
-                text, hint=f"the credentials in use need the IAM permission rds:{operation}"
-            ) from None
-        hint = None
-        if code in _THROTTLE_CODES:
-            hint = "AWS kept throttling after retries; try AWS_RETRY_MODE=adaptive"
-        raise ProviderAPIError("aws", operation, code, text, hint=hint) from None
-    except (
-        botocore.exceptions.NoCredentialsError,
-        botocore.exceptions.PartialCredentialsError,
-        botocore.exceptions.ProfileNotFound,
-        botocore.exceptions.TokenRetrievalError,
-    ) as error:
-        raise ProviderAuthError(
-            f"{target.id}: no usable AWS credentials: {error}",
-            hint="use the standard chain: AWS_PROFILE / aws_profile, aws configure, "
-            "aws sso login, environment variables or an instance role",
-        ) from None
-    except botocore.parsers.ResponseParserError as error:  # not a BotoCoreError
-        raise ProviderAPIError(
-            "aws",
-            operation,
-            "ResponseParserError",
-            f"{target.id}: {operation} failed: the answer from {_endpoint_of(target)} is not the "
-            f"XML RDS sends ({_first_line(error)})",
-            hint="a proxy or an AWS_ENDPOINT_URL_RDS that is not RDS may be answering; run again",
-        ) from None
-    except (
-        botocore.exceptions.ConnectionError,  # refused, reset, connect timeout
-        botocore.exceptions.HTTPClientError,  # closed or silent after the request was sent
-    ) as error:
-        raise ProviderAPIError(
-            "aws",
-            operation,
-            type(error).__name__,
-            f"{target.id}: {operation} failed: no usable answer from {_endpoint_of(target)} "
-            f"after retries ({_first_line(error)})",
-            hint="check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_RDS if you set them",
-        ) from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise ProviderAPIError(
-            "aws",
-            operation,
-            type(error).__name__,
-            f"{target.id}: {operation} failed: {_first_line(error)}",
-        ) from None
-
-
-def _endpoint_of(target: AwsTarget) -> str:
-    url = os.environ.get("AWS_ENDPOINT_URL_RDS") or os.environ.get("AWS_ENDPOINT_URL")
-    return url or f"https://rds.{target.region}.amazonaws.com"
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
