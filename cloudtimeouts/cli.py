@@ -62,6 +62,11 @@ class SnippetFormat(StrEnum):
     json = "json"
 
 
+class PictureFormat(StrEnum):
+    text = "text"
+    svg = "svg"
+
+
 @app.callback()
 def _options(
     traceback: Annotated[
@@ -89,6 +94,22 @@ def validate(profiles: Profiles) -> None:
                 f"parameter(s), {len(profile.targets)} target(s))"
             )
     if refused:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+@app.command()
+def explain(
+    profile: Annotated[Path, typer.Argument(help="Profile YAML file.", show_default=False)],
+    output: Annotated[PictureFormat, typer.Option("--output", "-o")] = PictureFormat.text,
+    write: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="The SVG file (default: PROFILE.svg).")
+    ] = None,
+) -> None:
+    """Draw the whole path as a timeline, offline: what closes an idle connection, and when."""
+    from cloudtimeouts.render_explain import explain_command
+
+    (loaded,) = _load([profile])
+    if explain_command(loaded, profile, output.value, write, stdout, stderr).refused:
         raise typer.Exit(ExitCode.REFUSED)
 
 

@@ -18,6 +18,7 @@ CORE = {
     "cloudtimeouts.django",
     "cloudtimeouts.durations",
     "cloudtimeouts.errors",
+    "cloudtimeouts.explain",
     "cloudtimeouts.guard",
     "cloudtimeouts.hops",
     "cloudtimeouts.model",

@@ -1,0 +1,334 @@
+"""`cloudtimeouts explain`: the model (the guard's values and verdicts on a time axis), its text
+and SVG pictures, and the command's exit codes."""
+
+from __future__ import annotations
+
+import io
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from cloudtimeouts.durations import Duration
+from cloudtimeouts.explain import Axis, Entry, Explanation, explain
+from cloudtimeouts.plan import offline_violations
+from cloudtimeouts.profile import Profile, load_profile, parse_profile
+from cloudtimeouts.render_explain import explain_svg, explain_text
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "profiles" / "aws-postgres-pgbouncer.yaml"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def profile(
+    django: str, server: str = "{}", path: str = "[]", targets: str = "[]", margin: str = "0s"
+) -> Profile:
+    return parse_profile(
+        f"name: chain\nengine: postgres\ndjango: {django}\nguard: {{margin: {margin}}}\n"
+        f"server: {server}\npath: {path}\ntargets: {targets}\n",
+        "chain.yaml",
+    )
+
+
+def entry(explanation: Explanation, key: str, where: str | None = None) -> Entry:
+    (found,) = [e for e in explanation.entries if e.key == key and where in (None, e.where)]
+    return found
+
+
+def minutes(value: int) -> Duration:
+    return Duration.of_seconds(60 * value)
+
+
+# --- the model --------------------------------------------------------------------------------
+
+
+def test_a_pgbouncer_closing_idle_clients_before_django_fires_first_and_is_refused() -> None:
+    p = profile(
+        "{conn_max_age: 10min}",
+        "{idle_session_timeout: 1h}",
+        "[{kind: pgbouncer, name: pgb, client_idle_timeout: 5min}]",
+    )
+    e = explain(p)
+    first = e.first
+    assert first is not None and first.key == "pgb.client_idle_timeout"
+    assert (first.status, first.closes, first.value, first.against) == (
+        "refused", "client", minutes(5), "session"
+    )  # fmt: skip
+    assert e.refused and list(e.refusals) == offline_violations(p)
+    assert first.finding == e.refusals[0]
+    assert first.finding.message.startswith("path pgbouncer pgb: client_idle_timeout = 5min")
+    assert entry(e, "idle_session_timeout").status == "safe"
+    # PgBouncer's own defaults: idle_transaction_timeout off, server_* close only its connections
+    assert entry(e, "pgb.idle_transaction_timeout").status == "off"
+    assert entry(e, "pgb.server_idle_timeout").status == "pooler only"
+    assert not entry(e, "pgb.server_lifetime").judged
+    assert [(b.what, b.total) for b in e.budgets] == [("session", minutes(10))]
+
+
+def test_entries_are_in_firing_order_and_the_first_may_touch_only_the_pooler() -> None:
+    p = profile(
+        "{conn_max_age: 1min}",
+        "{idle_session_timeout: 1h, idle_in_transaction_session_timeout: 0}",
+        "[{kind: pgbouncer, name: pgb}]",
+    )
+    e = explain(p)
+    assert [x.key for x in e.entries] == [
+        "pgb.server_idle_timeout",  # 10min (PgBouncer's default)
+        "pgb.server_lifetime",  # 1h, before idle_session_timeout 1h: the path comes first
+        "idle_session_timeout",
+        "pgb.client_idle_timeout",  # off: last
+        "pgb.idle_transaction_timeout",
+        "idle_in_transaction_session_timeout",
+    ]
+    assert e.first is not None and e.first.key == "pgb.server_idle_timeout"
+    idle = e.first_between_requests
+    assert idle is not None and idle.key == "idle_session_timeout"
+    assert not e.refused
+
+
+def test_a_load_balancer_kept_open_by_the_servers_keepalives() -> None:
+    path = "[{kind: load-balancer, name: nlb, provider: aws}]"
+    kept = explain(
+        profile(
+            "{conn_max_age: 10min}", "{idle_session_timeout: 1h, tcp_keepalives_idle: 60}", path
+        )
+    )
+    nlb = entry(kept, "nlb.idle_timeout")
+    assert (nlb.status, nlb.value, nlb.fires) == ("kept open", Duration.of_seconds(350), False)
+    assert nlb.source == "the documented default on aws"
+    assert nlb.finding is not None and "kept open" in nlb.finding.message
+    assert kept.kept_open == (nlb,) and kept.keepalive == minutes(1)
+    assert not kept.refused and kept.first is not None and kept.first.key == "idle_session_timeout"
+
+    dropped = explain(profile("{conn_max_age: 10min}", "{idle_session_timeout: 1h}", path))
+    assert entry(dropped, "nlb.idle_timeout").status == "refused"
+    assert dropped.keepalive is None and dropped.kept_open == ()
+
+
+def test_a_pool_without_health_checks_holds_min_size_connections_for_max_lifetime() -> None:
+    server = "{idle_session_timeout: 10min, idle_in_transaction_session_timeout: 0}"
+    unchecked = explain(profile("{conn_max_age: 0, conn_health_checks: false, "
+                                "pool: {min_size: 2}}", server))  # fmt: skip
+    (bar,) = unchecked.budgets
+    assert bar.held == minutes(60) and bar.words.startswith("the pool's max_lifetime 1h")
+    idle = entry(unchecked, "idle_session_timeout")
+    assert idle.status == "refused" and unchecked.refused
+
+    checked = explain(profile("{conn_max_age: 0, conn_health_checks: true, pool: {min_size: 2}}",
+                              server))  # fmt: skip
+    idle = entry(checked, "idle_session_timeout")
+    assert idle.status == "checked" and idle.finding is None and not checked.refused
+
+
+def test_a_checked_pool_still_loses_a_flow_a_nat_dropped() -> None:
+    e = explain(profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",
+                        "[{kind: nat, name: n, provider: aws}]"))  # fmt: skip
+    assert entry(e, "n.idle_timeout").status == "refused"
+    assert entry(e, "idle_session_timeout").status == "off"
+
+
+def test_max_idle_in_transaction_adds_the_transaction_budget() -> None:
+    server = "{idle_session_timeout: 1h, idle_in_transaction_session_timeout: 60s}"
+    declared = explain(profile("{conn_max_age: 10min, max_idle_in_transaction: 30s}", server))
+    assert [(b.what, b.held) for b in declared.budgets] == [
+        ("session", minutes(10)), ("transaction", Duration.of_seconds(30))
+    ]  # fmt: skip
+    idle = entry(declared, "idle_in_transaction_session_timeout")
+    assert (idle.status, idle.closes, idle.against) == ("safe", "transaction", "transaction")
+    assert not declared.refused
+    assert declared.first is not None and declared.first.key == idle.key
+
+    today = explain(profile("{conn_max_age: 10min}", server))  # no declaration: the old rule
+    assert [b.what for b in today.budgets] == ["session"]
+    idle = entry(today, "idle_in_transaction_session_timeout")
+    assert (idle.status, idle.against) == ("refused", "session")
+
+
+def test_an_aurora_target_adds_the_aurora_default_where_it_differs() -> None:
+    aurora = "[{provider: aws, region: eu-west-1, cluster_parameter_group: g}]"
+    e = explain(profile("{conn_max_age: 10min}", "{idle_session_timeout: 1h}", targets=aurora))
+    on_aurora = entry(e, "idle_in_transaction_session_timeout", "aurora")
+    assert on_aurora.value == minutes(24 * 60) and on_aurora.status == "safe"
+    assert on_aurora.source == "the documented default on aurora-postgresql"
+    assert entry(e, "idle_in_transaction_session_timeout", "server").status == "off"
+    assert len([x for x in e.entries if x.name == "idle_session_timeout"]) == 1
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "profiles").glob("*.yaml")), ids=lambda p: p.name)
+def test_the_verdict_is_validates_and_each_refusal_sits_on_its_entry(path: Path) -> None:
+    p = load_profile(path)
+    e = explain(p)
+    assert list(e.refusals) == offline_violations(p)
+    assert {x.key for x in e.entries if x.status == "refused"} == {f.parameter for f in e.refusals}
+    assert "Guard: ok, nothing refused." in rendered(e)  # the examples are safe
+    assert len(ET.fromstring(explain_svg(e)).findall(f"{SVG}g[@class='timeout']")) == len(e.entries)
+
+
+def test_the_axis_is_logarithmic_between_round_ticks() -> None:
+    axis = Axis.spanning([Duration.of_seconds(30), minutes(10), Duration(0)])
+    assert (axis.low, axis.high) == (Duration.of_seconds(10), minutes(10))
+    assert axis.ticks == (Duration.of_seconds(10), minutes(1), minutes(10))
+    assert axis.position(axis.low) == 0 and axis.position(axis.high) == 1
+    assert axis.position(minutes(1)) == pytest.approx(math.log(6) / math.log(60))
+    assert axis.position(Duration(0)) == 0 and axis.position(None) == 1
+    assert Axis.spanning([]).ticks[0] == Duration.of_seconds(1)
+    one = Axis.spanning([minutes(1)])
+    assert one.low < one.high
+
+
+# --- the pictures -----------------------------------------------------------------------------
+
+GOLDEN_PROFILE = """\
+name: orders
+engine: postgres
+django: {conn_max_age: 5min, max_idle_in_transaction: 30s}
+guard: {margin: 30s}
+server: {idle_session_timeout: 1h, idle_in_transaction_session_timeout: 2min,
+         tcp_keepalives_idle: 60}
+path:
+  - {kind: pgbouncer, name: pgb, client_idle_timeout: 4min}
+  - {kind: load-balancer, name: nlb, provider: aws}
+"""
+
+GOLDEN = """\
+Profile orders (postgres): what closes an idle connection, and when (log time axis)
+Path: Django → pgb (pgbouncer) → nlb (load-balancer, aws) → server (postgres)
+
+                                                      10s     1min        10min      1h
+                                                      ├─────────┼───────────┼─────────┤
+Django between requests                     5min30s   ██████████████████▒▒               budget
+Django in a transaction                     1min      ██████▒▒▒▒▒                        budget
+server tcp_keepalives_idle                  1min      ╌╌╌╌╌╌╌╌╌╌◆                        keepalive
+server idle_in_transaction_session_timeout  2min      ──────────────●                    safe
+pgb client_idle_timeout                     4min      ─────────────────● ┊               refused
+nlb idle_timeout                            5min50s*  ┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○               kept open
+pgb server_idle_timeout                     10min*    ──────────────────────○            pooler only
+pgb server_lifetime                         1h*       ────────────────────────────────○  pooler only
+server idle_session_timeout                 1h        ────────────────────────────────●  safe
+pgb idle_transaction_timeout                off*                                         off
+
+Django between requests: CONN_MAX_AGE 300 s + margin 30s = 5min30s.
+Django in a transaction: django.max_idle_in_transaction 30s + margin 30s = 1min.
+Fires first: server idle_in_transaction_session_timeout after 2min; it closes the client connection
+  inside a transaction.
+First between requests: pgb client_idle_timeout after 4min; it closes the client connection between
+  requests.
+Kept open by the server's TCP keepalives after 1min idle (tcp_keepalives_idle): nlb idle_timeout
+  (5min50s).
+
+safe         fires after Django's budget: Django has let the connection go by then
+refused      refused by the guard: it can close a connection Django still holds
+kept open    never fires: the server's TCP keepalives keep this hop's state fresh
+pooler only  Django never sees it: the pooler reconnects by itself
+off          disabled: never fires
+*            the documented default: the profile does not set it
+┊            the end of the budget (+ margin) the timeout must outlast
+
+Guard: 1 refused (exit 3):
+x refused: path pgbouncer pgb: client_idle_timeout = 4min (from the profile) is not above
+  CONN_MAX_AGE 300 s + margin 30s = 5min30s: Django may reuse a connection the pgbouncer already
+  closed. Raise client_idle_timeout above 5min30s or lower conn_max_age.
+"""
+
+
+def rendered(e: Explanation, width: int = 100) -> str:
+    buffer = io.StringIO()
+    explain_text(e, Console(file=buffer, width=width, color_system=None))
+    return buffer.getvalue()
+
+
+def test_text_golden() -> None:
+    assert rendered(explain(parse_profile(GOLDEN_PROFILE, "golden.yaml"))) == GOLDEN
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 140])
+def test_the_text_fits_the_console(width: int) -> None:
+    text = rendered(explain(load_profile(EXAMPLE)), width)
+    assert all(len(line) <= width for line in text.splitlines())
+    assert all(line == line.rstrip() for line in text.splitlines())
+    assert "\x1b[" not in text  # no colour without a terminal
+
+
+def test_the_svg_is_well_formed_with_one_labelled_element_per_timeout() -> None:
+    e = explain(parse_profile(GOLDEN_PROFILE, "golden.yaml"))
+    root = ET.fromstring(explain_svg(e))
+    assert root.tag == f"{SVG}svg"
+    timeouts = root.findall(f"{SVG}g[@class='timeout']")
+    assert [g.get("data-key") for g in timeouts] == [x.key for x in e.entries]
+    for group, item in zip(timeouts, e.entries, strict=True):
+        texts = [t.text for t in group.findall(f"{SVG}text")]
+        assert item.label in texts and item.status in texts
+        assert group.get("data-status") == item.status
+        assert item.label in (group.findtext(f"{SVG}title") or "")
+    assert len(root.findall(f"{SVG}g[@class='budget']")) == 2
+    assert len(root.findall(f"{SVG}g[@class='keepalive']")) == 1
+    notes = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert "Guard: 1 refused (exit 3):" in notes and "path pgbouncer pgb" in notes
+
+
+# --- the command ------------------------------------------------------------------------------
+
+REFUSED = """\
+name: refused
+engine: postgres
+django: {conn_max_age: 10min}
+server: {idle_session_timeout: 1h}
+path: [{kind: pgbouncer, name: pgb, client_idle_timeout: 5min}]
+"""
+
+
+def test_explain_prints_the_picture_and_exits_0_when_the_guard_accepts(cli: Any) -> None:
+    result = cli("explain", EXAMPLE)
+    assert result.exit_code == 0, result.stderr
+    assert "Guard: ok, nothing refused." in result.stdout
+    assert "privatelink-nlb idle_timeout" in result.stdout and result.stderr == ""
+
+
+def test_explain_exits_3_when_the_guard_refuses(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "refused.yaml"
+    path.write_text(REFUSED)
+    result = cli("explain", path)
+    assert result.exit_code == 3
+    assert "Fires first: pgb client_idle_timeout after 5min; it closes the client" in result.stdout
+    assert "x refused: path pgbouncer pgb: client_idle_timeout = 5min" in result.stdout
+    assert cli("validate", path).exit_code == 3
+
+
+def test_explain_writes_svg_next_to_the_profile_or_where_told(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "refused.yaml"
+    path.write_text(REFUSED)
+    result = cli("explain", path, "--output", "svg")
+    assert result.exit_code == 3 and result.stdout == ""
+    assert f"Wrote {tmp_path / 'refused.svg'}" in result.stderr
+    assert "refused: " in result.stderr and "pgb" in result.stderr
+    ET.parse(tmp_path / "refused.svg")
+    chosen = tmp_path / "docs" / "path.svg"
+    chosen.parent.mkdir()
+    assert cli("explain", EXAMPLE, "-o", "svg", "--write", chosen).exit_code == 0
+    assert ET.parse(chosen).getroot().tag == f"{SVG}svg"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--write", "x.svg"], "Error: --write goes with --output svg"),
+        (["-o", "svg", "--write", "missing/x.svg"], "Error: cannot write missing/x.svg"),
+        (["-o", "svg", "--write", "p.yaml"], "is the profile itself"),
+    ],
+)
+def test_explain_usage_errors_exit_1(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("p.yaml").write_text(REFUSED)
+    result = cli("explain", "p.yaml", *args)
+    assert result.exit_code == 1 and message in result.stderr
+    assert cli("explain", "nothing.yaml").exit_code == 1
+
+
+def test_the_readme_shows_the_real_picture_of_the_example() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert rendered(explain(load_profile(EXAMPLE))) in readme
