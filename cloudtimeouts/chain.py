@@ -19,8 +19,10 @@ waits, it does not fail fast.
 
 TCP keepalives count where they truly help: a server sending keepalives (`tcp_keepalives_idle`)
 more often than a load balancer's or NAT's idle timeout keeps that hop's state fresh, so the hop
-never sees the connection idle; they never defeat a server's or a pooler's own idle timeout,
-which measure application idleness, not packets.
+never sees the connection idle — when no pooler or proxy stands between that hop and the server
+(a pooler ends the TCP connection: the hops facing Django see none of the server's keepalives);
+they never defeat a server's or a pooler's own idle timeout, which measure application idleness,
+not packets.
 """
 
 from __future__ import annotations
@@ -102,17 +104,29 @@ def keepalive(profile: Profile) -> Duration | None:
     return None if idle is None or idle.disabled else idle
 
 
+def reached_by_server_keepalives(profile: Profile) -> set[str]:
+    """The network hops the server's keepalives cross: those with no pooler or proxy between
+    them and the server (a pooler ends the TCP connection; what faces Django sees none)."""
+    reached: set[str] = set()
+    for hop in reversed(profile.path):  # from the server towards Django
+        if hop.kind not in NETWORK_KINDS:
+            break
+        reached.add(hop.name)
+    return reached
+
+
 def path_findings(profile: Profile) -> tuple[list[Finding], list[Finding]]:
     """(refusals, notes) for the profile's path; the same on every target of the profile."""
     budget, margin = budget_of(profile.django), profile.guard.margin
     refusals, notes = [], []
     every = keepalive(profile)
+    reached = reached_by_server_keepalives(profile)
     for item in hop_values(profile):
         if item.closes == "server" or item.value.disabled:
             continue
         key = f"{item.hop.name}.{item.name}"
         network = item.hop.kind in NETWORK_KINDS
-        if network and every is not None and every < item.value:
+        if network and every is not None and every < item.value and item.hop.name in reached:
             notes.append(
                 Finding(
                     key,

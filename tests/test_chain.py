@@ -53,8 +53,8 @@ def test_rds_proxy_and_network_hops_use_their_documented_defaults() -> None:
 
 
 def test_keepalives_keep_a_network_hop_open_but_never_a_pooler() -> None:
-    path = "[{kind: load-balancer, name: nlb, provider: aws}, " \
-           "{kind: pgbouncer, name: pgb, client_idle_timeout: 5min}]"  # fmt: skip
+    path = "[{kind: pgbouncer, name: pgb, client_idle_timeout: 5min}, " \
+           "{kind: load-balancer, name: nlb, provider: aws}]"  # fmt: skip
     p = profile(
         "{conn_max_age: 10min}", "{idle_session_timeout: 1h, tcp_keepalives_idle: 60}", path
     )
@@ -122,3 +122,12 @@ def test_a_client_idle_hop_is_refused_exactly_when_django_may_outlive_it(
     kept_open = kind in ("load-balancer", "nat", "custom") and keepalive and keepalive < timeout
     expected = not kept_open and conn_max_age + margin >= timeout
     assert (refused(p) == [f"h.{name}"]) is expected
+
+
+def test_server_keepalives_do_not_reach_a_hop_in_front_of_a_pooler() -> None:
+    server = "{idle_session_timeout: 0, tcp_keepalives_idle: 60}"
+    pgb, nat = "{kind: pgbouncer, name: pgb}", "{kind: nat, name: n, provider: aws}"
+    behind = profile("{conn_max_age: 10min}", server, f"[{pgb}, {nat}]")
+    assert refused(behind) == []  # Django → PgBouncer → NAT → server: the NAT sees keepalives
+    in_front = profile("{conn_max_age: 10min}", server, f"[{nat}, {pgb}]")
+    assert refused(in_front) == ["n.idle_timeout"]  # Django → NAT → PgBouncer: it sees none
