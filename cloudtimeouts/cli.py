@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
 import sys
 import threading
-from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -16,12 +12,25 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from cloudtimeouts.cli_options import (
+    AllowRestart,
+    Concurrency,
+    JournalPath,
+    OutputFormat,
+    PictureFormat,
+    Profiles,
+    SnippetFormat,
+    Targets,
+    Timeout,
+    Yes,
+)
 from cloudtimeouts.errors import (
     CloudtimeoutsError,
     ConfirmationRequired,
     ExitCode,
     UnsafeProfileError,
 )
+from cloudtimeouts.signals import sigterm_as_interrupt, stoppable
 
 if TYPE_CHECKING:
     from cloudtimeouts.concurrency import Cancellation
@@ -40,31 +49,6 @@ stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 _show_traceback = False
 _interrupt_said = False
-
-Profiles = Annotated[list[Path], typer.Argument(help="Profile YAML files.", show_default=False)]
-Targets = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--target",
-        help="Only this target id (repeatable), e.g. aws:eu-west-1:parameter-group/orders-pg16.",
-    ),
-]
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class SnippetFormat(StrEnum):
-    python = "python"
-    dj_database_url = "dj-database-url"
-    json = "json"
-
-
-class PictureFormat(StrEnum):
-    text = "text"
-    svg = "svg"
 
 
 @app.callback()
@@ -113,26 +97,6 @@ def explain(
         raise typer.Exit(ExitCode.REFUSED)
 
 
-Concurrency = Annotated[
-    int,
-    typer.Option(
-        "--concurrency",
-        min=1,
-        max=64,
-        help="Targets read or written at once per account and region, project or "
-        "subscription (default 16).",
-    ),
-]
-Timeout = Annotated[
-    float,
-    typer.Option(
-        "--timeout",
-        min=1,
-        help="Seconds any one target may take before it ends with an error (default 60).",
-    ),
-]
-
-
 @app.command()
 def plan(
     profiles: Profiles,
@@ -158,24 +122,6 @@ def plan(
         raise typer.Exit(ExitCode.REFUSED)
     if detailed_exitcode and result.change_count:
         raise typer.Exit(ExitCode.CHANGES)
-
-
-AllowRestart = Annotated[
-    bool,
-    typer.Option(
-        "--allow-restart",
-        help="Also write changes that take effect only after a restart (never restarts).",
-    ),
-]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-JournalPath = Annotated[
-    Path | None,
-    typer.Option(
-        "--journal",
-        help="Append the journal here (default: a new file under $XDG_STATE_HOME/cloudtimeouts/).",
-        show_default=False,
-    ),
-]
 
 
 @app.command()
@@ -230,7 +176,7 @@ def _read_targets(
 
     total = sum(1 for p in profiles for t in p.targets if not only or t.id in only)
     quiet = output is OutputFormat.json
-    with _progress("reading targets", total, quiet) as tick, _stoppable() as cancel:
+    with _progress("reading targets", total, quiet) as tick, stoppable(stderr) as cancel:
         planned = make_plan(
             profiles,
             only=only or (),
@@ -272,7 +218,7 @@ def _apply_planned(
     with (
         Journal(journal_path or default_path()) as journal,
         _progress("writing targets", writing, quiet) as tick,
-        _stoppable() as cancel,
+        stoppable(stderr) as cancel,
     ):
         result = apply_plan(
             planned,
@@ -353,7 +299,7 @@ def demo() -> None:
     """Run the whole flow on local emulators: no cloud account, no configuration."""
     from cloudtimeouts.demo import run_demo
 
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         run_demo(stdout)
 
 
@@ -367,7 +313,7 @@ def sandbox(
     """Start the demo's emulators and print how to point the tool (and aws/gcloud) at them."""
     from cloudtimeouts.demo import open_sandbox
 
-    with _sigterm_as_interrupt(), open_sandbox(directory.resolve()) as running:
+    with sigterm_as_interrupt(), open_sandbox(directory.resolve()) as running:
         orders, billing = running.write_profiles()
         env_file = running.write_env_file()
         stdout.print(f"Emulators running. In another shell:\n\n  source {env_file}")
@@ -484,52 +430,6 @@ def _progress(message: str, total: int = 0, quiet: bool = False):  # type: ignor
     from cloudtimeouts.progress import progress
 
     return progress(stderr, message, total, quiet=quiet)
-
-
-@contextlib.contextmanager
-def _stoppable() -> Iterator[Cancellation]:
-    """While reading or writing, Ctrl-C and SIGTERM stop new work instead of killing the run.
-
-    The first signal lets no new target start (writes in flight finish or are reported as
-    unknown); a second one stops waiting for them. Signal handlers belong to the main thread.
-    """
-    from cloudtimeouts.concurrency import Cancellation
-
-    cancel = Cancellation()
-    if threading.current_thread() is not threading.main_thread():
-        yield cancel
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        again = cancel.requested.is_set()
-        cancel.request()
-        stderr.print(
-            "Stopping now: waiting for nothing more."
-            if again
-            else "Stopping: no new write will start; waiting for writes in flight "
-            "(press Ctrl-C again to stop waiting)."
-        )
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield cancel
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C, so the emulators stop and their files are removed."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _exit_if_interrupted(cancel: Cancellation, what: str) -> None:
