@@ -5,6 +5,10 @@ flexibleServers):
 - Configurations - List By Server / Get return value, defaultValue, dataType, allowedValues,
   source, isDynamicConfig, isReadOnly, isConfigPendingRestart (PostgreSQL: JSON booleans and a
   `unit`; MySQL: the strings "True"/"False").
+- Servers - List By Resource Group (`GET .../resourceGroups/{rg}/providers/{namespace}/
+  flexibleServers`, paged with nextLink) returns the same Server resources as Servers - Get: a
+  plan's first reads of several servers of a resource group take their `version` from one listing
+  per engine (`providers.listings`: its rules); a write's re-reads always call Servers - Get.
 - Configurations - Update (and MySQL's Batch Update) are long-running operations: 202 with
   Azure-AsyncOperation / Location and Retry-After. A non-dynamic parameter takes effect only after
   a server restart, which cloudtimeouts never performs.
@@ -56,6 +60,7 @@ from cloudtimeouts.errors import (
 )
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AzureTarget
+from cloudtimeouts.providers.listings import Listings
 
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_AZURE_ENDPOINT"
 PUBLIC_ENDPOINT = "https://management.azure.com"
@@ -106,9 +111,11 @@ class AzureAdapter:
         self._clients: dict[tuple[str, Engine], Any] = {}
         self._lock = threading.Lock()
         self._endpoint = os.environ.get(ENDPOINT_VARIABLE, PUBLIC_ENDPOINT).rstrip("/")
+        self._listings = Listings(_refused_or_garbled)
 
     def expect(self, targets: Sequence[AzureTarget]) -> None:
-        """Reads are one server at a time today (batching: issue #10)."""
+        """A resource group with several servers in the plan is listed once, at a first read."""
+        self._listings.expect((_group(target), target.server.lower()) for target in targets)
 
     def engine(self, target: AzureTarget) -> Engine:
         """PostgreSQL and MySQL flexible servers live under two resource providers: ask both."""
@@ -130,12 +137,24 @@ class AzureAdapter:
 
     def read(self, target: AzureTarget, engine: Engine, names: Collection[str]) -> TargetState:
         client = self._client(target, engine)
-        with _translated(target, "read the server"):
-            try:
-                server = client.servers.get(target.resource_group, target.server)
-            except ResourceNotFoundError:
-                self._explain_missing_server(target, engine)
-                raise
+        server, listed_as = None, target.server.lower()
+        listing = self._listings.claim(_group(target), listed_as, (*_group(target), engine))
+        if listing is not None:  # a plan's first read: from the resource group's listing
+            with _translated(target, "read the server"):
+                server = listing.take(
+                    listed_as,
+                    lambda: (
+                        (str(found.name).lower(), found)
+                        for found in client.servers.list_by_resource_group(target.resource_group)
+                    ),
+                )
+        if server is None:  # not listed, or not in the listing: its own 404 if it is missing
+            with _translated(target, "read the server"):
+                try:
+                    server = client.servers.get(target.resource_group, target.server)
+                except ResourceNotFoundError:
+                    self._explain_missing_server(target, engine)
+                    raise
         version = str(getattr(server, "version", "") or "")
         wanted = {name.lower(): name for name in names}
         with _translated(target, "list the server parameters"):
@@ -282,6 +301,22 @@ class AzureAdapter:
             f"flexible server, but the profile's engine is {engine}",
             hint="point the target at a server of the profile's engine",
         )
+
+
+def _group(target: AzureTarget) -> tuple[str, str]:
+    return target.subscription_id.lower(), target.resource_group.lower()  # ARM: case-insensitive
+
+
+def _refused_or_garbled(error: Exception) -> bool:
+    """A listing's failure that Servers - Get may not share: refused (a 4xx other than 408/429,
+    e.g. a resource group that does not exist: each target's get says so) or garbled. Throttled
+    or 5xx after the retries, unreachable, silent, no credentials: the endpoint's, shared."""
+    if isinstance(error, DecodeError):
+        return True
+    if isinstance(error, HttpResponseError):  # ClientAuthenticationError without a status: none
+        status = error.status_code
+        return status is not None and 400 <= status < 500 and status not in (408, 429)
+    return isinstance(error, ValueError)  # DeserializationError
 
 
 def _default_credential() -> Any:

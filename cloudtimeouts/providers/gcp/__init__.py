@@ -1,0 +1,60 @@
+"""Google Cloud SQL for PostgreSQL and MySQL: database flags, through google-cloud-sql (v1beta4).
+
+API facts used here (Cloud SQL Admin API reference, v1beta4):
+- instances.get: `databaseVersion`, `settings.databaseFlags` (name/value strings) and
+  `settings.settingsVersion` ("a required field for update method to make sure concurrent updates
+  are handled properly"); a stale settingsVersion is answered 412 (staleData).
+- instances.list: "Lists instances under a given project"; its items are the DatabaseInstance
+  resources instances.get answers, paged ("if unspecified, at most 500 instances are returned.
+  The maximum value is 1000"); ApiWarning REGION_UNREACHABLE: "the returned result set may be
+  incomplete". A plan's first reads of several instances of a project come from one listing
+  (`providers.listings`: its rules); a write's re-reads always call instances.get.
+- instances.patch: `settings.databaseFlags` REPLACES the whole list, so every write sends the full
+  merged list; it returns an Operation to poll with operations.get until DONE.
+- flags.list?databaseVersion=...: per flag type, minValue/maxValue, allowed values and
+  requiresRestart. A flag it does not list cannot be set on that version.
+- Cloud SQL flags docs: "When you set, remove, or modify a flag for a database instance, the
+  database might be restarted"; replicas restart too when their source does.
+Only v1beta4 has the REST transport in google-cloud-sql 0.1.x. The generated clients set no default
+timeout or retry, so every call passes both. Credentials: Application Default Credentials.
+Endpoint: CLOUDTIMEOUTS_GCP_ENDPOINT (a base URL) overrides sqladmin.googleapis.com.
+
+Retries and time: Cloud SQL's "Best practices" (use exponential backoff on 429 and 5xx) and Google
+Cloud's retry strategy (truncated exponential backoff with jitter; retry 408, 429, 5xx and network
+errors such as a connection reset only where the request is idempotent). Reads (GET) retry all
+of those; instances.patch is not idempotent (settingsVersion moves on), so only a 429, which
+Cloud SQL answers without doing anything, is sent again. A read timeout is never retried: an
+endpoint that is silent once is likely to stay silent, and the call's budget matters more. Each
+call's timeout is a deadline over its attempts (google-api-core's TimeToDeadlineTimeout), its
+retries stop at RETRY_DEADLINE_S, and the access token is fetched before the call with its own
+timeout and retries (google-auth's default is 120 s), so that one call ends within about 45 s
+and an unresponsive endpoint ends the target with an error within the README's 60 s.
+
+The package: `adapter` (GcpAdapter, and its instances.list for a plan's first reads),
+`clients` (credentials, the access token, the clients and their retries), `errors` (what Google
+said, in one message). The tunables below are read from this module when a call is made, so that
+tests can shorten them (`monkeypatch.setattr(gcp, "RETRY_INITIAL_S", 0.01)`).
+"""
+
+from __future__ import annotations
+
+# The SDK first: importing this package fails when the SDK is missing even if a submodule is still
+# loaded from an earlier import (`load_adapter` turns that failure into "pip install ...").
+import google.auth
+import google.cloud.sqladmin_v1beta4  # noqa: F401
+
+from cloudtimeouts.providers.gcp.adapter import GcpAdapter, engine_of_version
+from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, SCOPES
+
+__all__ = ["ENDPOINT_VARIABLE", "SCOPES", "GcpAdapter", "engine_of_version"]
+
+CALL_TIMEOUT_S = 20.0  # connect and read, per attempt; a deadline over the attempts of a call
+RETRY_INITIAL_S = 0.5  # truncated exponential back-off, as Google's retry guidance describes
+RETRY_MAXIMUM_S = 8.0
+RETRY_MULTIPLIER = 2.0
+RETRY_DEADLINE_S = 40.0  # no retry starts later than this after the call's first attempt
+TOKEN_TIMEOUT_S = 10.0  # one token request (connect and read)
+TOKEN_DEADLINE_S = 25.0  # every attempt at getting an access token
+OPERATION_TIMEOUT_S = 600.0  # how long a flag update may take before we give up waiting
+OPERATION_POLL_INITIAL_S = 0.5
+OPERATION_POLL_MAXIMUM_S = 5.0

@@ -1,0 +1,165 @@
+"""Credentials, the access token, the three REST clients and the retries of their calls.
+
+Credentials: Application Default Credentials, scope sqlservice.admin. The access token is fetched
+before each call when the one held is no longer valid, with its own timeout and retries
+(google-auth's default would wait 120 s, and a token failure would look like the API's).
+Retries: Cloud SQL's "Best practices" (exponential backoff on 429 and 5xx) and Google Cloud's retry
+strategy (truncated exponential backoff; 408, 429, 5xx and network errors only where the request is
+idempotent). The tunables (`CALL_TIMEOUT_S`, `RETRY_*`, `TOKEN_*`) are read from the package,
+`cloudtimeouts.providers.gcp`, when a call is made.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import google.auth
+import google.auth.exceptions
+import google.auth.transport.requests
+import requests
+from google.api_core import exceptions as gexc
+from google.api_core import retry as gretry
+from google.auth.credentials import Credentials
+from google.cloud import sqladmin_v1beta4 as sql
+
+from cloudtimeouts.providers import gcp as tuning
+
+ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_GCP_ENDPOINT"
+PUBLIC_ENDPOINT = "https://sqladmin.googleapis.com"
+# Every Cloud SQL Admin API method accepts this scope (or cloud-platform); it is the narrower one.
+SCOPES = ("https://www.googleapis.com/auth/sqlservice.admin",)
+# OAuth 2.0 error codes that mean "try again" (RFC 6749 section 4.1.2.1; google-auth retries the
+# same ones for its own token requests).
+_TRANSIENT_OAUTH_ERRORS = frozenset({"temporarily_unavailable", "server_error", "internal_failure"})
+
+
+class _NoProjectWarning(logging.Filter):
+    """google.auth.default() warns on stderr when ADC names no project; targets name theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("No project ID could be determined")
+
+
+logging.getLogger("google.auth._default").addFilter(_NoProjectWarning())
+
+
+def endpoint() -> str:
+    """The Cloud SQL Admin API base URL in use (CLOUDTIMEOUTS_GCP_ENDPOINT overrides it)."""
+    return os.environ.get(ENDPOINT_VARIABLE) or PUBLIC_ENDPOINT
+
+
+class Clients:
+    """The three REST clients, sharing one set of credentials and one endpoint."""
+
+    def __init__(self, credentials: Credentials, endpoint: str | None) -> None:
+        options = {"api_endpoint": endpoint} if endpoint else None
+        common: dict[str, Any] = {
+            "credentials": credentials,
+            "transport": "rest",
+            "client_options": options,
+        }
+        self.credentials = credentials
+        self.endpoint = endpoint or PUBLIC_ENDPOINT
+        self.instances = sql.SqlInstancesServiceClient(**common)
+        self.operations = sql.SqlOperationsServiceClient(**common)
+        self.flags = sql.SqlFlagsServiceClient(**common)
+        self._token_lock = threading.Lock()
+        self._token_request = google.auth.transport.requests.Request()
+
+    @property
+    def token_endpoint(self) -> str:
+        for name in ("token_url", "token_uri", "_token_uri"):  # by kind of credentials
+            url = getattr(self.credentials, name, None)
+            if isinstance(url, str) and url:
+                return url
+        return "the credentials' token endpoint"
+
+    def authorize(self) -> None:
+        """Get an access token now, bounded and retried, unless the one held is still valid.
+
+        The clients would refresh it themselves inside the next call, but then a token failure
+        would look like the API's, and the refresh would wait up to google-auth's 120 s.
+        """
+        with self._token_lock:
+            if self.credentials.valid:
+                return
+            request = functools.partial(self._token_request, timeout=tuning.TOKEN_TIMEOUT_S)
+            refresh = functools.partial(self.credentials.refresh, request)
+            gretry.Retry(
+                predicate=_transient_token_error,
+                initial=tuning.RETRY_INITIAL_S,
+                maximum=tuning.RETRY_MAXIMUM_S,
+                multiplier=tuning.RETRY_MULTIPLIER,
+                timeout=tuning.TOKEN_DEADLINE_S,
+            )(refresh)()
+
+
+def default_clients() -> Clients:
+    credentials, _project = google.auth.default(scopes=list(SCOPES))
+    return Clients(credentials, os.environ.get(ENDPOINT_VARIABLE) or None)
+
+
+def _retry(*extra: type[Exception]) -> gretry.Retry:
+    """429 and 503 are retried on every call; `extra` adds what else may be sent again."""
+    return gretry.Retry(
+        predicate=gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable, *extra),
+        initial=tuning.RETRY_INITIAL_S,
+        maximum=tuning.RETRY_MAXIMUM_S,
+        multiplier=tuning.RETRY_MULTIPLIER,
+        timeout=tuning.RETRY_DEADLINE_S,
+    )
+
+
+def read_retry() -> gretry.Retry:
+    """A read (GET) is idempotent: 429, 5xx and a connection that failed or was reset are retried
+    (a silent endpoint, a read timeout, is not: see the package docstring)."""
+    return _retry(
+        gexc.InternalServerError,
+        gexc.BadGateway,
+        gexc.GatewayTimeout,
+        requests.exceptions.ConnectionError,
+    )
+
+
+def patch_retry() -> gretry.Retry:
+    """instances.patch is not idempotent (settingsVersion moves on): only a 429, which Cloud SQL
+    answers without doing anything, is sent again."""
+    return gretry.Retry(
+        predicate=gretry.if_exception_type(gexc.TooManyRequests),
+        initial=tuning.RETRY_INITIAL_S,
+        maximum=tuning.RETRY_MAXIMUM_S,
+        multiplier=tuning.RETRY_MULTIPLIER,
+        timeout=tuning.RETRY_DEADLINE_S,
+    )
+
+
+def _transient_token_error(error: Exception) -> bool:
+    """Worth asking the token endpoint again: it could not be reached, or said "try again"."""
+    if isinstance(error, google.auth.exceptions.TransportError):
+        cause = error.__cause__
+        return isinstance(cause, requests.exceptions.ConnectionError)
+    if isinstance(error, google.auth.exceptions.GoogleAuthError):
+        return bool(getattr(error, "retryable", False)) or (
+            oauth_error_code(error) in _TRANSIENT_OAUTH_ERRORS
+        )
+    return False
+
+
+def oauth_error_code(error: BaseException) -> str | None:
+    """The `error` field of the token endpoint's JSON answer (RFC 6749 section 5.2), if any."""
+    for argument in error.args[1:]:
+        body = argument
+        if isinstance(argument, str | bytes):
+            try:
+                body = json.loads(argument)
+            except ValueError:
+                continue
+        if isinstance(body, Mapping) and isinstance(body.get("error"), str):
+            return str(body["error"])
+    return None

@@ -1,0 +1,345 @@
+"""Azure flexible servers on a fleet (issue #10): a plan lists each resource group's servers once
+per engine instead of getting each server, counted on the emulator's request log; apply's
+re-reads still call Servers - Get (a change made between plan and apply is seen); errors stay per
+target; engine() still answers.
+
+FakeAzure does not answer Servers - List By Resource Group yet (its ARM routes stop at a server):
+`ServersListing` adds that one documented route in front of it for these tests, from the
+emulator's own state and server JSON, until the emulator has it. Without it (the emulator as it
+is), the adapter's listing is refused with ARM's 404 and each server is read by itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import support.profiles as support
+
+from cloudtimeouts.catalog import Engine, Provider
+from cloudtimeouts.errors import TargetNotAllowedError
+from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.plan import Plan
+from cloudtimeouts.profile import AzureTarget, load_profile
+from cloudtimeouts.providers.azure import AzureAdapter
+from cloudtimeouts.sandbox.azure import ArmError, FakeAzure
+from cloudtimeouts.sandbox.azure.access import ENGINE_OF, api_version, authenticate
+from cloudtimeouts.sandbox.azure.shapes import server_json
+from cloudtimeouts.sandbox.loopback import App, Fault, Request, Response
+
+SUB = "00000000-0000-0000-0000-0000000000f1"
+LIST = "servers.listByResourceGroup"
+API = (LIST, "servers.get", "configurations.listByServer", "configurations.get", "unknown")
+SERVER = {
+    "postgres": {"idle_in_transaction_session_timeout": "10min", "statement_timeout": "30s"},
+    "mysql": {"wait_timeout": "10min", "interactive_timeout": "10min"},
+}
+
+
+class ServersListing:
+    """Servers - List By Resource Group, in front of FakeAzure's own app:
+    GET /subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/flexibleServers answers
+    {"value": [Server, ...], "nextLink"?} (learn.microsoft.com/rest/api/postgresql/flexibleserver/
+    servers/list-by-resource-group, and .../mysql/flexibleserver/servers/list-by-resource-group);
+    a page of `page_size` servers, the next one through nextLink ($skipToken: the emulator's
+    choice, as for configurations)."""
+
+    def __init__(self, inner: App, fake: FakeAzure, page_size: int = 100) -> None:
+        self.inner, self.fake, self.page_size = inner, fake, page_size
+
+    @staticmethod
+    def _route(request: Request) -> list[str] | None:
+        parts = [part for part in request.path.split("/") if part]
+        lower = [part.lower() for part in parts]
+        shape = len(parts) == 7 and lower[0] == "subscriptions" and lower[2] == "resourcegroups"
+        if shape and lower[4] == "providers" and lower[6] == "flexibleservers":
+            return parts if request.method == "GET" else None
+        return None
+
+    def operation(self, request: Request) -> str:
+        return LIST if self._route(request) else self.inner.operation(request)
+
+    def fault_response(self, fault: Fault, request: Request) -> Response:
+        return self.inner.fault_response(fault, request)
+
+    def handle(self, request: Request) -> Response:
+        parts = self._route(request)
+        if parts is None:
+            return self.inner.handle(request)
+        try:
+            authenticate(request, self.fake.entra, self.fake.base_url)
+            version = api_version(parts[5], request)
+            return self._page(request, parts[1], parts[3], ENGINE_OF[parts[5].lower()], version)
+        except ArmError as error:
+            return _json(error.status, error.body(), dict(error.headers))
+
+    def _page(self, request: Request, sub: str, rg: str, engine: str, version: str) -> Response:
+        state = self.fake.state
+        with state.lock:
+            group = [
+                s
+                for s in state.servers.values()
+                if (s.subscription_id.lower(), s.resource_group.lower())
+                == (sub.lower(), rg.lower())
+            ]
+            if not group:
+                raise ArmError(
+                    404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
+                )
+            items = [server_json(s) for s in group if s.engine == engine]
+        start = int(request.query_value("$skipToken") or 0)
+        body: dict[str, Any] = {"value": items[start : start + self.page_size]}
+        if start + self.page_size < len(items):
+            body["nextLink"] = (
+                f"{self.fake.base_url}{request.path}?api-version={quote(version)}"
+                f"&$skipToken={start + self.page_size}"
+            )
+        return _json(200, body)
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    content = {"Content-Type": "application/json; charset=utf-8"}
+    return Response(status, json.dumps(body).encode(), {**content, **(headers or {})})
+
+
+class Fleet:
+    """Servers in resource groups of the emulator, and the ARM calls made since a mark."""
+
+    def __init__(self, fake: FakeAzure, tmp_path: Path) -> None:
+        self.fake, self.tmp_path = fake, tmp_path
+        self.adapter = AzureAdapter(poll_interval=0)
+        self._mark = 0
+
+    def add(self, rg: str, names: Sequence[str], engine: str = "postgres") -> None:
+        for name in names:
+            self.fake.add_server(SUB, rg, name, engine)
+
+    def plan(self, engine: str, targets: Sequence[tuple[str, str]]) -> Plan:
+        path = support.write_profile(
+            self.tmp_path,
+            name=engine,
+            engine=engine,
+            server=SERVER[engine],
+            targets=[support.azure_target(SUB, rg, server) for rg, server in targets],
+        )
+        return make_plan([load_profile(path)], adapter_loader=self.loader)
+
+    def plan_both(
+        self, postgres: Sequence[tuple[str, str]], mysql: Sequence[tuple[str, str]]
+    ) -> Plan:
+        paths = [
+            support.write_profile(
+                self.tmp_path,
+                name=engine,
+                engine=engine,
+                server=SERVER[engine],
+                targets=[support.azure_target(SUB, rg, server) for rg, server in targets],
+            )
+            for engine, targets in (("postgres", postgres), ("mysql", mysql))
+        ]
+        return make_plan([load_profile(p) for p in paths], adapter_loader=self.loader)
+
+    def loader(self, provider: Provider) -> AzureAdapter:
+        assert provider is Provider.AZURE
+        return self.adapter  # one adapter for plan and apply: the use-once rule is its own
+
+    def calls(self) -> Counter[str]:
+        """ARM calls since the last call of `calls` (sign-in left out), by operation."""
+        requests = self.fake.requests
+        counted = Counter(r.operation for r in requests[self._mark :] if r.operation in API)
+        self._mark = len(requests)
+        return counted
+
+
+@pytest.fixture
+def plain_fleet(azure: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fleet:
+    """The emulator as it is: no Servers - List By Resource Group."""
+    from cloudtimeouts.providers import azure as adapter
+
+    monkeypatch.setattr(adapter, "RETRY_BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr(azure, "throttle_retry_after", 0)  # then azure-core's back-off applies
+    return Fleet(azure, tmp_path)
+
+
+@pytest.fixture
+def fleet(plain_fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Fleet:
+    server = plain_fleet.fake.server
+    monkeypatch.setattr(server, "app", ServersListing(server.app, plain_fleet.fake))
+    return plain_fleet
+
+
+def test_twenty_servers_in_two_resource_groups_are_one_listing_per_group_and_engine(
+    fleet: Fleet,
+) -> None:
+    fleet.add("prod", [f"pg-{i}" for i in range(10)])
+    fleet.add("stage", [f"pg-{i}" for i in range(6)])
+    fleet.add("stage", [f"my-{i}" for i in range(4)], "mysql")
+    fleet.add("stage", ["not-in-the-plan"])
+    postgres = [("prod", f"pg-{i}") for i in range(10)] + [("stage", f"pg-{i}") for i in range(6)]
+    mysql = [("stage", f"my-{i}") for i in range(4)]
+    fleet.calls()
+
+    plan = fleet.plan_both(postgres, mysql)
+
+    assert plan.error_count == 0, [t.error for t in plan.targets if t.error]
+    assert len(plan.targets) == 20 and all(t.changes for t in plan.targets)
+    versions = {t.state.version for t in plan.targets if t.state}
+    assert versions == {"PostgreSQL 16", "MySQL 8.0.21"}, versions
+    # Before: 20 servers.get + 20 configuration listings (2 per target); now 3 + 20 (1.15).
+    assert fleet.calls() == Counter({LIST: 3, "configurations.listByServer": 20})
+
+
+def test_every_page_of_the_servers_listing_is_read(fleet: Fleet) -> None:
+    fleet.fake.server.app.page_size = 4  # type: ignore[attr-defined]  # 10 servers: 3 pages
+    fleet.add("prod", [f"pg-{i}" for i in range(10)])
+    fleet.calls()
+
+    plan = fleet.plan("postgres", [("prod", f"pg-{i}") for i in range(10)])
+
+    assert plan.error_count == 0, [t.error for t in plan.targets if t.error]
+    assert fleet.calls() == Counter({LIST: 3, "configurations.listByServer": 10})
+
+
+def test_one_server_of_a_resource_group_is_one_get_not_a_listing(fleet: Fleet) -> None:
+    fleet.add("prod", ["alone"])
+    fleet.add("stage", ["one", "two"])
+    fleet.calls()
+
+    plan = fleet.plan("postgres", [("prod", "alone"), ("stage", "one"), ("stage", "two")])
+
+    assert plan.error_count == 0
+    assert fleet.calls() == Counter({"servers.get": 1, LIST: 1, "configurations.listByServer": 3})
+
+
+def test_apply_re_reads_with_servers_get_and_sees_a_change_made_after_the_plan(
+    fleet: Fleet,
+) -> None:
+    names = [f"pg-{i}" for i in range(4)]
+    fleet.add("prod", names)
+    plan = fleet.plan("postgres", [("prod", name) for name in names])
+    assert fleet.calls()[LIST] == 1
+    fleet.fake.set_out_of_band(SUB, "prod", "pg-2", "statement_timeout", "7000")  # the portal
+
+    result = apply_plan(plan, adapter_loader=fleet.loader)
+
+    outcomes = {t.id.rpartition("/")[2]: t.outcome for t in result.targets}
+    assert outcomes == {"pg-0": "applied", "pg-1": "applied", "pg-2": "changed-since-plan"} | {
+        "pg-3": "applied"
+    }
+    calls = fleet.calls()
+    # Every target re-read before its write, three confirmed after it: never from the listing.
+    assert calls["servers.get"] == 4 + 3 and calls[LIST] == 0
+    assert calls["configurations.listByServer"] == 4 + 3
+    state = fleet.fake.configuration(SUB, "prod", "pg-2", "statement_timeout")
+    assert state["properties"]["value"] == "7000"  # nothing written there
+    state = fleet.fake.configuration(SUB, "prod", "pg-0", "statement_timeout")
+    assert state["properties"]["value"] == "30000"
+
+
+def test_a_missing_server_and_one_of_the_other_engine_among_many_are_their_own_errors(
+    fleet: Fleet,
+) -> None:
+    fleet.add("prod", ["pg-0", "pg-1", "pg-3"])
+    fleet.add("prod", ["my-0"], "mysql")
+    fleet.calls()
+
+    plan = fleet.plan("postgres", [("prod", n) for n in ("pg-0", "pg-1", "pg-2", "pg-3", "my-0")])
+
+    errors = {t.id.rpartition("/")[2]: t.error for t in plan.targets}
+    assert errors["pg-0"] is errors["pg-1"] is errors["pg-3"] is None
+    missing = errors["pg-2"] or ""
+    assert missing.startswith(f"azure:{SUB}:prod:server/pg-2: could not read the server: "), missing
+    assert "ResourceNotFound" in missing
+    assert errors["my-0"] == (
+        f"azure:{SUB}:prod:server/my-0: my-0 is an Azure Database for MySQL flexible server, but "
+        "the profile's engine is postgres (hint: point the target at a server of the profile's "
+        "engine)"
+    )
+    # Not in the listing: each asked by itself (and the other engine's API asked whose it is).
+    assert fleet.calls() == Counter(
+        {LIST: 1, "servers.get": 2 + 2, "configurations.listByServer": 3}
+    )
+
+
+def test_without_the_listing_each_server_is_read_by_itself(plain_fleet: Fleet) -> None:
+    # The emulator as it is answers the listing with ARM's 404 InvalidResourceType: set aside.
+    fleet = plain_fleet
+    fleet.add("prod", [f"pg-{i}" for i in range(3)])
+    fleet.calls()
+
+    plan = fleet.plan("postgres", [("prod", f"pg-{i}") for i in range(3)])
+
+    assert plan.error_count == 0, [t.error for t in plan.targets if t.error]
+    assert fleet.calls() == Counter(
+        {"unknown": 1, "servers.get": 3, "configurations.listByServer": 3}
+    )
+
+
+def test_a_garbled_listing_is_set_aside(fleet: Fleet) -> None:
+    fleet.add("prod", [f"pg-{i}" for i in range(3)])
+    fleet.fake.faults.add(Fault.MALFORMED, operation=LIST, nth=1)
+    fleet.calls()
+
+    plan = fleet.plan("postgres", [("prod", f"pg-{i}") for i in range(3)])
+
+    assert plan.error_count == 0, [t.error for t in plan.targets if t.error]
+    assert fleet.calls() == Counter({LIST: 1, "servers.get": 3, "configurations.listByServer": 3})
+
+
+def test_a_throttled_listing_is_retried(fleet: Fleet) -> None:
+    fleet.add("prod", [f"pg-{i}" for i in range(3)])
+    fleet.fake.faults.add(Fault.THROTTLE, operation=LIST, nth=1)
+    fleet.fake.faults.add(Fault.SERVER_ERROR, operation=LIST, nth=1)
+    fleet.calls()
+
+    plan = fleet.plan("postgres", [("prod", f"pg-{i}") for i in range(3)])
+
+    assert plan.error_count == 0, [t.error for t in plan.targets if t.error]
+    assert fleet.calls() == Counter({LIST: 3, "configurations.listByServer": 3})
+
+
+def test_a_listing_that_outlasts_its_retries_fails_each_waiting_target_under_its_own_id(
+    fleet: Fleet,
+) -> None:
+    fleet.add("prod", [f"pg-{i}" for i in range(3)])
+    fleet.add("stage", ["alone"])
+    fleet.fake.faults.add(Fault.THROTTLE, operation=LIST, rate=1.0)  # every attempt
+    fleet.calls()
+
+    plan = fleet.plan("postgres", [("prod", f"pg-{i}") for i in range(3)] + [("stage", "alone")])
+
+    errors = {t.id: t.error for t in plan.targets}
+    for i in range(3):  # one failed listing, said once per target, no get sent after it
+        said = errors[f"azure:{SUB}:prod:server/pg-{i}"] or ""
+        assert said.startswith(
+            f"azure:{SUB}:prod:server/pg-{i}: could not read the server: TooManyRequests"
+        ), said
+        assert "Azure kept throttling after retries" in said
+    assert errors[f"azure:{SUB}:stage:server/alone"] is None
+    # One listing, retried by azure-core's RetryPolicy, then given up; one get for stage.
+    calls = fleet.calls()
+    assert calls[LIST] > 1 and calls["servers.get"] == 1, calls
+    assert calls["configurations.listByServer"] == 1, calls
+
+
+def test_engine_names_what_each_server_runs_and_reads_it_alone(fleet: Fleet) -> None:
+    fleet.add("prod", ["pg"])
+    fleet.add("prod", ["my"], "mysql")
+    targets = {
+        name: AzureTarget(provider="azure", subscription_id=SUB, resource_group="prod", server=name)
+        for name in ("pg", "my", "gone")
+    }
+    fleet.adapter.expect(list(targets.values()))
+    fleet.calls()
+
+    assert fleet.adapter.engine(targets["pg"]) is Engine.POSTGRES
+    assert fleet.adapter.engine(targets["my"]) is Engine.MYSQL
+    with pytest.raises(TargetNotAllowedError, match="no PostgreSQL or MySQL flexible server gone"):
+        fleet.adapter.engine(targets["gone"])
+    # PostgreSQL's API first, then MySQL's: 1 + 2 + 2 gets, and no listing.
+    assert fleet.calls() == Counter({"servers.get": 5})
