@@ -5,6 +5,21 @@ together; this module turns it into the `DATABASES` setting so that the Django s
 from what the guard checked. Connection details are always read from the environment at import
 time: a snippet never contains a secret, so it can be committed.
 
+With `django.pool` (PostgreSQL, Django 5.1+) the entry gets `OPTIONS["pool"]`: Django passes
+that dict to psycopg_pool.ConnectionPool as keyword arguments, with CONN_HEALTH_CHECKS as
+`check=ConnectionPool.check_connection` (None without), and refuses a non-zero CONN_MAX_AGE
+("Pooling doesn't support persistent connections.") — django/db/backends/postgresql/base.py,
+`DatabaseWrapper.pool`, Django 5.1 and 5.2. psycopg_pool takes min_size and max_size as ints and
+max_idle, max_lifetime and timeout as seconds (floats allowed; psycopg.org/psycopg3/docs/api/
+pool.html). Every value the guard judged is written out, defaults included, so that the pool
+Django builds is the one the guard checked whatever psycopg_pool's defaults become.
+
+Client keepalives (libpq `keepalives`, `keepalives_idle`, `keepalives_interval`) mirror the
+profile's tcp_keepalives_* server values. When the profile's path has a load balancer, a NAT or
+a custom network hop, the chain guard counts `tcp_keepalives_idle` as keeping it open when it is
+below the hop's idle timeout; `keepalives_idle` is that same value, so the client side keeps the
+hop open at the same pace and the snippet says which hops it keeps open.
+
 Pure functions, no I/O: the CLI prints what `render` returns.
 """
 
@@ -17,8 +32,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudtimeouts.catalog import Engine, idle_parameters
-from cloudtimeouts.durations import NativeUnit
+from cloudtimeouts.chain import hop_values, keepalive
+from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
+from cloudtimeouts.guard import TRANSACTION_IDLE
+from cloudtimeouts.hops import NETWORK_KINDS
 from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile
 
@@ -106,6 +124,36 @@ def pg_keepalive_options(profile: Profile) -> dict[str, int]:
     return {"keepalives": 1, **options} if options else {}
 
 
+def pool_options(profile: Profile) -> dict[str, int | float] | None:
+    """`OPTIONS["pool"]`: psycopg_pool.ConnectionPool's arguments, durations in seconds."""
+    pool = profile.django.pool
+    if pool is None:
+        return None
+    options: dict[str, int | float] = {"min_size": pool.min_size}
+    if pool.max_size is not None:
+        options["max_size"] = pool.max_size
+    for name in ("max_idle", "max_lifetime", "timeout"):
+        options[name] = _seconds(getattr(pool, name))
+    return options
+
+
+def _seconds(value: Duration) -> int | float:
+    seconds = value.seconds
+    return int(seconds) if seconds == seconds.to_integral_value() else float(seconds)
+
+
+def kept_open(profile: Profile) -> list[str]:
+    """The network hops whose idle timeout the keepalives beat: `load-balancer nlb (350s)`."""
+    every = keepalive(profile)
+    if every is None:
+        return []
+    return [
+        f"{item.hop.kind} {item.hop.name} ({item.value.human()})"
+        for item in hop_values(profile)
+        if item.hop.kind in NETWORK_KINDS and not item.value.disabled and every < item.value
+    ]
+
+
 def idle_timeouts_comment(profile: Profile) -> str | None:
     """The enabled idle timeouts the profile declares, which CONN_MAX_AGE must stay below."""
     declared = [
@@ -116,7 +164,22 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
     if not declared:
         return None
     margin = profile.guard.margin
-    subject = "CONN_MAX_AGE" if margin.disabled else f"CONN_MAX_AGE + {margin.human()} (margin)"
+    pool = profile.django.pool
+    if pool is not None and profile.django.conn_health_checks:
+        # transaction-idle timeouts are judged against max_idle_in_transaction, checks or not
+        between = [text for text in declared if text.split("=")[0] not in TRANSACTION_IDLE]
+        if not between:
+            return None
+        return (
+            "each pooled connection is checked on checkout (CONN_HEALTH_CHECKS), so these idle "
+            f"timeouts cost a reconnect, never a failed request: {', '.join(between)}"
+        )
+    if pool is not None:
+        what = "max_lifetime" if pool.min_size else "max_idle"
+        subject = f"the pool's {what} (connections are not checked on checkout)"
+    else:
+        subject = "CONN_MAX_AGE"
+    subject += "" if margin.disabled else f" + {margin.human()} (margin)"
     return f"{subject} must stay below the idle timeouts: {', '.join(declared)}"
 
 
@@ -138,7 +201,10 @@ def _database(profile: Profile, env_prefix: str) -> dict[str, Any]:
         "CONN_MAX_AGE": profile.django.conn_max_age,
         "CONN_HEALTH_CHECKS": profile.django.conn_health_checks,
     }
-    options = pg_keepalive_options(profile)
+    options: dict[str, Any] = dict(pg_keepalive_options(profile))
+    pool = pool_options(profile)
+    if pool is not None:
+        options["pool"] = pool
     if options:
         entry["OPTIONS"] = options
     return entry
@@ -151,7 +217,7 @@ def databases_dict(profile: Profile, alias: str = "default", env_prefix: str = "
     `{"env": "DB_NAME"}` for a required variable (NAME, USER) and
     `{"env": "DB_PASSWORD", "default": ""}` for an optional one (PASSWORD, HOST, PORT).
     CONN_MAX_AGE is an int of seconds, or None (JSON null) for unlimited. OPTIONS is present only
-    when there is something to set (PostgreSQL client keepalives).
+    when there is something to set (PostgreSQL client keepalives, Django's pool as "pool").
     """
     validate_alias(alias)
     validate_env_prefix(env_prefix)
@@ -198,7 +264,7 @@ def _literal(value: object) -> str:
     if isinstance(value, str) and value.isascii() and value.isprintable():
         # For printable ASCII, JSON's escapes (\" and \\) are Python's too.
         return json.dumps(value)
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | int | float | str):
         return repr(value)
     raise TypeError(f"no literal for {type(value).__name__}")
 
@@ -211,18 +277,59 @@ def _header(profile: Profile, fmt: Format) -> list[str]:
     ]
 
 
+def _options_lines(profile: Profile, indent: str) -> list[str]:
+    """The OPTIONS entries (keepalives, then the pool), one per line, with what they are for."""
+    lines: list[str] = []
+    keepalives = pg_keepalive_options(profile)
+    if keepalives:
+        lines.append(f"{indent}# libpq client-side TCP keepalives, as on the server")
+        hops = kept_open(profile)
+        if hops:
+            every = keepalives.get("keepalives_idle")
+            lines.extend(
+                _comment(
+                    f"keepalives_idle {every} s is below the idle timeout of path "
+                    f"{', '.join(hops)}: keeps it open from this side too",
+                    indent,
+                )
+            )
+        lines.extend(f"{indent}{_literal(k)}: {_literal(v)}," for k, v in keepalives.items())
+    pool = pool_options(profile)
+    if pool is not None:
+        lines.extend(_comment(_pool_words(profile), indent))
+        lines.append(f'{indent}"pool": {{')
+        lines.extend(f"{indent}    {_literal(k)}: {_literal(v)}," for k, v in pool.items())
+        lines.append(f"{indent}}},")
+    return lines
+
+
+def _pool_words(profile: Profile) -> str:
+    checked = (
+        "CONN_HEALTH_CHECKS makes the pool check each connection on checkout "
+        "(check=ConnectionPool.check_connection)"
+        if profile.django.conn_health_checks
+        else "without CONN_HEALTH_CHECKS the pool hands connections out unchecked"
+    )
+    return (
+        "Django 5.1+ connection pool (pip install 'psycopg[pool]'): psycopg_pool.ConnectionPool "
+        "arguments, durations in seconds. min_size connections live until max_lifetime, those "
+        f"above it until max_idle; {checked}."
+    )
+
+
 def _render_python(profile: Profile, alias: str, env_prefix: str) -> str:
     entry = _database(profile, env_prefix)
     lines = [*_header(profile, "python"), "import os", "", "DATABASES = {"]
     lines.append(f"    {_literal(alias)}: {{")
     comment = idle_timeouts_comment(profile)
     for key, value in entry.items():
+        if key == "CONN_MAX_AGE" and profile.django.pool is not None:
+            lines.extend(_comment("Django's pool requires CONN_MAX_AGE = 0", "        "))
         if key == "CONN_MAX_AGE" and comment:
             lines.extend(_comment(comment, "        "))
         if key == "OPTIONS":
             lines.append(f"        {_literal(key)}: {{")
-            lines.append("            # libpq client-side TCP keepalives, as on the server")
-            lines.extend(f"            {_literal(k)}: {_literal(v)}," for k, v in value.items())
+            lines.extend(_options_lines(profile, "            "))
             lines.append("        },")
             continue
         code = value.to_python() if isinstance(value, EnvVar) else _literal(value)
@@ -246,7 +353,7 @@ def _render_dj_database_url(profile: Profile, alias: str, env_prefix: str) -> st
     comment = idle_timeouts_comment(profile)
     if comment:
         lines.extend(_comment(comment, ""))
-    options = pg_keepalive_options(profile)
+    options = _options_lines(profile, "            ")
     if not options:
         lines.append("DATABASES = {")
         lines.append(f"    {_literal(alias)}: {call[0]}")
@@ -261,8 +368,7 @@ def _render_dj_database_url(profile: Profile, alias: str, env_prefix: str) -> st
     lines.extend(call[1:])
     lines += ["DATABASES = {", f"    {_literal(alias)}: {{", f"        **{variable},"]
     lines.append('        "OPTIONS": {')
-    lines.append("            # libpq client-side TCP keepalives, as on the server")
-    lines.extend(f"            {_literal(k)}: {_literal(v)}," for k, v in options.items())
+    lines.extend(options)
     lines.append(f'            **{variable}.get("OPTIONS", {{}}),')
     lines += ["        },", "    },", "}"]
     return "\n".join(lines) + "\n"

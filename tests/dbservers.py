@@ -1,9 +1,12 @@
-"""Real PostgreSQL and MariaDB servers on loopback, one of each per test session.
+"""Real PostgreSQL and MariaDB servers on loopback, one of each per test session; PgBouncer too.
 
 Started from the Debian packages' binaries (scripts/ensure-databases.sh installs them) on a free
 port with a throw-away data directory, and stopped at the end, also when tests fail. Each server
 has an application role/user `app` with a password, the way Django connects in production, and
 an admin connection for what only a superuser may do (ALTER SYSTEM, SET GLOBAL, ALTER ROLE).
+PgBouncer (`pgbouncer_server`) listens on its own free port in front of that PostgreSQL, with
+its configuration, auth file and log in a temporary directory; `app` may read its admin console
+(stats_users) and an admin user may SET its timeouts.
 
 Without the binaries the tests that use these fixtures are skipped, except under CI (CI=true),
 where `make test` installs them first: there a missing server is a failure, not a skip.
@@ -78,6 +81,14 @@ def mariadb_binaries() -> tuple[Path, Path] | None:
     if not server or not install:
         return None
     return Path(server), Path(install)
+
+
+def pgbouncer_binary() -> Path | None:
+    """Debian's /usr/sbin/pgbouncer (not on a non-root PATH), else one on PATH."""
+    found = shutil.which("pgbouncer") or next(
+        (path for path in ("/usr/sbin/pgbouncer",) if os.path.exists(path)), None
+    )
+    return Path(found) if found else None
 
 
 def _stop(process: subprocess.Popen[bytes], sig: int) -> None:
@@ -444,3 +455,148 @@ def set_mariadb(server: DatabaseServer, **settings: str) -> None:
     """SET GLOBAL each variable (seconds); new sessions see it at once."""
     server.execute(*(f"SET GLOBAL {name} = {int(value)}" for name, value in settings.items()))
     server.settle(settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# PgBouncer, in front of the session's PostgreSQL
+
+PGBOUNCER_ADMIN = "cloudtimeouts_admin"
+# PgBouncer's documented defaults (pgbouncer.org/config.html), restored around each test.
+PGBOUNCER_DEFAULTS = {
+    "client_idle_timeout": "0",
+    "idle_transaction_timeout": "0",
+    "server_idle_timeout": "600",
+    "server_lifetime": "3600",
+}
+
+
+@dataclass
+class PgBouncer:
+    """A running PgBouncer: the application connects through `url()` as to PostgreSQL."""
+
+    server: DatabaseServer  # the PostgreSQL behind it
+    port: int
+    admin_password: str = field(repr=False)
+    log: Path = field(default_factory=Path)
+    host: str = "127.0.0.1"
+    version: str = ""
+
+    def url(self, *, password: str | None = None) -> str:
+        """The application's URL through PgBouncer (user app, database app)."""
+        return self.server.url(port=self.port, password=password)
+
+    def console(self) -> Any:
+        """The admin console (database `pgbouncer`), as an admin_users member."""
+        import psycopg
+
+        return psycopg.connect(
+            host=self.host,
+            port=self.port,
+            user=PGBOUNCER_ADMIN,
+            password=self.admin_password,
+            dbname="pgbouncer",
+            connect_timeout=2,
+            autocommit=True,  # the console takes no BEGIN, and only the simple query protocol
+        )
+
+    def admin(self, *commands: str) -> None:
+        with self.console() as connection:
+            for command in commands:
+                connection.execute(command)
+
+    def config(self) -> dict[str, str]:
+        with self.console() as connection:
+            rows = connection.execute("SHOW CONFIG").fetchall()
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    def set(self, **settings: str) -> None:
+        """SET each setting on the console (seconds, "1.5" too); PgBouncer applies it at once."""
+        self.admin(*(f"SET {name} = '{value}'" for name, value in settings.items()))
+        seen = {name: self.config()[name] for name in settings}
+        assert seen == settings, f"PgBouncer did not take {settings}: {seen}"
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_server(postgres_server: DatabaseServer) -> Iterator[PgBouncer]:
+    """Debian's PgBouncer on 127.0.0.1 in front of the session's PostgreSQL."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        _unavailable("PgBouncer (/usr/sbin/pgbouncer) not found")
+    assert binary is not None
+    run_as = _pg_run_as()  # PgBouncer refuses to run as root, like PostgreSQL
+    base = Path(tempfile.mkdtemp(prefix="cloudtimeouts-pgbouncer-"))
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        _chown_tree(base, run_as)
+        port = _free_port()
+        admin_password = secrets.token_urlsafe(18)
+        log = base / "pgbouncer.log"
+        users = base / "userlist.txt"
+        # Plain-text passwords: PgBouncer answers SCRAM with them and logs in to PostgreSQL
+        # with SCRAM itself (pgbouncer.org/config.html, "Authentication file format").
+        users.write_text(
+            f'"{APP_USER}" "{postgres_server.password}"\n"{PGBOUNCER_ADMIN}" "{admin_password}"\n'
+        )
+        os.chmod(users, 0o600)
+        ini = base / "pgbouncer.ini"
+        ini.write_text(
+            "\n".join(
+                [
+                    "[databases]",
+                    f"{APP_DATABASE} = host=127.0.0.1 port={postgres_server.port} "
+                    f"dbname={APP_DATABASE}",
+                    "[pgbouncer]",
+                    "listen_addr = 127.0.0.1",
+                    f"listen_port = {port}",
+                    "unix_socket_dir =",
+                    "auth_type = scram-sha-256",
+                    f"auth_file = {users}",
+                    f"admin_users = {PGBOUNCER_ADMIN}",
+                    f"stats_users = {APP_USER}",
+                    # Transaction pooling, as PgBouncer mostly runs in front of Django: between
+                    # transactions a client holds no server connection, and only such a client
+                    # is closed by client_idle_timeout (src/janitor.c, pool_client_maint, skips
+                    # clients linked to a server: in session pooling it never fires after login).
+                    "pool_mode = transaction",
+                    "max_client_conn = 100",
+                    "default_pool_size = 20",
+                    *(f"{name} = {value}" for name, value in PGBOUNCER_DEFAULTS.items()),
+                    "",
+                ]
+            )
+        )
+        for path in (users, ini):
+            _chown_tree(path, run_as)
+        with log.open("wb") as out:  # PgBouncer logs to stderr when not a daemon
+            process = subprocess.Popen(
+                [str(binary), str(ini)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=base,
+                **run_as,
+            )
+        bouncer = PgBouncer(postgres_server, port, admin_password, log=log)
+        _wait_until_ready(bouncer.console, process, log, "PgBouncer")
+        with bouncer.console() as connection:
+            bouncer.version = str(connection.execute("SHOW VERSION").fetchone()[0])  # type: ignore[index]
+        yield bouncer
+    finally:
+        if process is not None:
+            _stop(process, signal.SIGTERM)  # immediate shutdown (1.18; later: once clients go)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def reset_pgbouncer(bouncer: PgBouncer) -> None:
+    """PgBouncer's default timeouts, and no server connection left from an earlier test."""
+    bouncer.set(**PGBOUNCER_DEFAULTS)
+    # KILL drops every client and server connection of the database, RESUME lets new ones in:
+    # the next test's server sessions start with the server's settings of that moment.
+    bouncer.admin(f"KILL {APP_DATABASE}", f"RESUME {APP_DATABASE}")
+
+
+@pytest.fixture
+def pgbouncer(postgres: DatabaseServer, pgbouncer_server: PgBouncer) -> Iterator[PgBouncer]:
+    """PgBouncer with its default timeouts before and after the test (PostgreSQL reset too)."""
+    reset_pgbouncer(pgbouncer_server)
+    yield pgbouncer_server
+    reset_pgbouncer(pgbouncer_server)

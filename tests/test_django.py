@@ -438,3 +438,182 @@ def test_real_django_takes_unlimited_as_none(monkeypatch: pytest.MonkeyPatch) ->
     assert settings["CONN_MAX_AGE"] is None
     assert settings["CONN_HEALTH_CHECKS"] is True
     assert settings["OPTIONS"] == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Django's pool (OPTIONS["pool"]) and keepalives derived from the path
+
+
+def pool_profile(
+    health: bool = True,
+    pool: str = "    min_size: 2\n    max_size: 8\n    max_idle: 5min\n    max_lifetime: 30min\n"
+    "    timeout: 2.5s\n",
+    server: str = "",
+    path: str = "",
+) -> Profile:
+    text = (
+        "name: pooled\nengine: postgres\ndjango:\n  conn_max_age: 0\n"
+        f"  conn_health_checks: {str(health).lower()}\n  pool:\n{pool}"
+    )
+    if server:
+        text += f"server:\n{server}"
+    if path:
+        text += f"path:\n{path}"
+    return parse_profile(text, "pooled.yaml")
+
+
+POOL_OPTIONS = {"min_size": 2, "max_size": 8, "max_idle": 300, "max_lifetime": 1800, "timeout": 2.5}
+
+
+@pytest.mark.parametrize("fmt", ["python", "dj-database-url", "json"])
+def test_the_pool_is_emitted_with_every_value_the_guard_judged(
+    monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    set_db_env(monkeypatch)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.internal:5432/app")
+    profile = pool_profile()
+    text = django_settings(profile, fmt)  # type: ignore[arg-type]
+    entry = json.loads(text)["default"] if fmt == "json" else run_snippet(text)["default"]
+    assert entry["CONN_MAX_AGE"] == 0
+    assert entry["CONN_HEALTH_CHECKS"] is True
+    assert entry["OPTIONS"] == {"pool": POOL_OPTIONS}
+    if fmt != "json":
+        assert all(len(line) <= 100 for line in text.splitlines())
+        assert "check=ConnectionPool.check_connection" in text
+
+
+def test_pool_defaults_are_psycopg_pools_written_out() -> None:
+    entry = databases_dict(pool_profile(pool="    min_size: 1\n"))["default"]
+    # max_size absent: psycopg_pool makes it min_size; the rest as psycopg_pool's defaults
+    assert entry["OPTIONS"]["pool"] == {
+        "min_size": 1,
+        "max_idle": 600,
+        "max_lifetime": 3600,
+        "timeout": 30,
+    }
+
+
+@pytest.mark.parametrize(
+    ("health", "comment"),
+    [
+        (True, "each pooled connection is checked on checkout (CONN_HEALTH_CHECKS)"),
+        (False, "the pool's max_lifetime (connections are not checked on checkout) must stay"),
+    ],
+)
+def test_the_pool_comment_says_what_the_guard_compared(health: bool, comment: str) -> None:
+    server = "  idle_session_timeout: 2h\n  idle_in_transaction_session_timeout: 2h\n"
+    snippet = django_settings(pool_profile(health, server=server), "python")
+    comments = " ".join(line.strip().lstrip("# ") for line in snippet.splitlines() if "#" in line)
+    assert comment in comments
+    assert "Django's pool requires CONN_MAX_AGE = 0" in comments
+
+
+LB_PATH = "  - kind: load-balancer\n    name: nlb\n    provider: aws\n"  # 350 s idle
+
+
+def test_keepalives_keep_a_load_balancer_open_by_construction() -> None:
+    from cloudtimeouts.chain import path_findings
+    from cloudtimeouts.plan import offline_violations
+
+    # Even a checked pool holds a connection up to max_lifetime (30 min) through a load balancer
+    # that forgets a flow after 350 s idle: only keepalives below 350 s keep it open.
+    without = pool_profile(path=LB_PATH)
+    with pytest.raises(UnsafeProfileError) as refused:
+        django_settings(without)
+    assert [f.parameter for f in refused.value.refusals] == ["nlb.idle_timeout"]
+
+    server = "  tcp_keepalives_idle: 2min\n  tcp_keepalives_interval: 30s\n"
+    kept = pool_profile(server=server, path=LB_PATH)
+    assert offline_violations(kept) == []
+    assert [note.parameter for note in path_findings(kept)[1]] == ["nlb.idle_timeout"]
+    snippet = django_settings(kept, "python")
+    options = run_snippet_env(snippet)["default"]["OPTIONS"]
+    # the client's keepalives_idle is the server's tcp_keepalives_idle the guard counted
+    assert (options["keepalives"], options["keepalives_idle"]) == (1, 120)
+    assert options["keepalives_interval"] == 30
+    assert "keepalives_idle 120 s is below the idle timeout of path load-balancer nlb" in snippet
+
+    # a keepalive no sooner than the hop's idle timeout keeps nothing open: refused, no settings
+    late = pool_profile(server="  tcp_keepalives_idle: 6min\n", path=LB_PATH)
+    with pytest.raises(UnsafeProfileError):
+        django_settings(late)
+
+
+def run_snippet_env(snippet: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__builtins__": __builtins__}
+    env = {"DB_NAME": "app", "DB_USER": "u"}
+    code = "import os\nos.environ.update(" + repr(env) + ")\n" + snippet
+    exec(compile(code, "<snippet>", "exec"), namespace)
+    return namespace["DATABASES"]  # type: ignore[no-any-return]
+
+
+# Runs in a fresh interpreter against the real PostgreSQL: Django builds its psycopg_pool from
+# the generated OPTIONS["pool"] and opens a pooled connection.
+DJANGO_POOL_LOADER = r"""
+import json, sys
+namespace = {}
+exec(compile(sys.stdin.read(), "<snippet>", "exec"), namespace)
+import django
+from django.conf import settings
+settings.configure(DATABASES=namespace["DATABASES"], USE_TZ=True)
+django.setup()
+from django.db import connection
+from psycopg_pool import ConnectionPool
+with connection.cursor() as cursor:
+    cursor.execute("SELECT pg_backend_pid(), current_user")
+    pid, user = cursor.fetchone()
+pool = connection.pool
+params = connection.connection.info.get_parameters()
+stats = pool.get_stats()
+print(json.dumps({
+    "pool": type(pool).__module__ + "." + type(pool).__qualname__,
+    "arguments": {name: getattr(pool, name) for name in
+                  ("min_size", "max_size", "max_idle", "max_lifetime", "timeout")},
+    "check": "check_connection" if pool._check is ConnectionPool.check_connection else pool._check,
+    "keepalives": {k: v for k, v in params.items() if k.startswith("keepalives")},
+    "user": user,
+    "pool_size": stats.get("pool_size"),
+}))
+connection.close()
+connection.close_pool()
+"""
+
+
+@pytest.mark.parametrize("health", [True, False])
+def test_real_django_opens_a_pooled_connection_from_the_generated_settings(  # type: ignore[no-untyped-def]
+    postgres, monkeypatch: pytest.MonkeyPatch, health: bool
+) -> None:
+    pytest.importorskip("psycopg_pool", reason="Django's pool needs psycopg_pool ([verify] extra)")
+    server = "  tcp_keepalives_idle: 2min\n  tcp_keepalives_interval: 30s\n"
+    profile = pool_profile(health, server=server, path=LB_PATH)
+    env = {
+        "DB_NAME": postgres.database,
+        "DB_USER": postgres.user,
+        "DB_PASSWORD": postgres.password,
+        "DB_HOST": postgres.host,
+        "DB_PORT": str(postgres.port),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    done = subprocess.run(
+        [sys.executable, "-c", DJANGO_POOL_LOADER],
+        input=django_settings(profile, "python"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["pool"] == "psycopg_pool.pool.ConnectionPool"
+    assert result["arguments"] == POOL_OPTIONS
+    # Django passes CONN_HEALTH_CHECKS as check=ConnectionPool.check_connection, else None
+    assert result["check"] == ("check_connection" if health else None)
+    assert result["keepalives"] == {
+        "keepalives": "1",
+        "keepalives_idle": "120",
+        "keepalives_interval": "30",
+    }
+    assert result["user"] == "app"
+    assert result["pool_size"] >= 1

@@ -8,6 +8,7 @@ the session sees (live.read) and judges it (live.report). The Django system chec
     url      parse_database_url, Endpoint, Family, redact
     connect  connected(endpoint), connect_error/read_error -> DatabaseConnectError
     read     read_session(cursor, family) -> LiveSession (settings, source, engine, version)
+    path     pooler_in_between(cursor), see_path(…) -> PathSeen (PgBouncer's console), judge_path
     report   assess(session, …) / build_report(profile, …) -> VerifyReport
 
 No cloud SDK and no plan here: the drivers are imported on first use, the profile only for
@@ -26,6 +27,14 @@ from cloudtimeouts.live.connect import (
     connected,
     is_driver_error,
     read_error,
+)
+from cloudtimeouts.live.path import (
+    PathJudgement,
+    PathSeen,
+    declared_pooler,
+    judge_path,
+    pooler_in_between,
+    see_path,
 )
 from cloudtimeouts.live.read import LiveSession, LiveSetting, read_session
 from cloudtimeouts.live.report import ParameterReport, VerifyReport, assess, build_report
@@ -51,17 +60,23 @@ __all__ = [
     "LiveSession",
     "LiveSetting",
     "ParameterReport",
+    "PathJudgement",
+    "PathSeen",
     "VerifyReport",
     "assess",
     "build_report",
     "connect_error",
     "connected",
+    "declared_pooler",
     "family_of",
     "family_of_name",
     "is_driver_error",
+    "judge_path",
     "parse_database_url",
+    "pooler_in_between",
     "read_error",
     "read_session",
+    "see_path",
     "verify",
 ]
 
@@ -71,7 +86,12 @@ class EngineMismatchError(CloudtimeoutsError):
 
 
 def verify(profile: Profile, database_url: str) -> VerifyReport:
-    """Connect as the application, read the live values, and judge them against the profile."""
+    """Connect as the application, read the live values, and judge them against the profile.
+
+    For PostgreSQL, also what the connection shows of the path: a pooler answering in the
+    server's place, and when it is PgBouncer, its timeouts (read on its admin console with the
+    URL's credentials) judged by the chain guard.
+    """
     endpoint = parse_database_url(database_url)
     if endpoint.family != family_of(profile.engine):
         raise EngineMismatchError(
@@ -79,9 +99,12 @@ def verify(profile: Profile, database_url: str) -> VerifyReport:
             f"{endpoint.family} URL ({endpoint.describe()})",
             hint="pass the URL of the database this profile describes",
         )
+    in_between = None
     with connected(endpoint) as cursor:
         try:
             session = read_session(cursor, endpoint.family)
+            if endpoint.family == "postgres":
+                in_between = pooler_in_between(cursor)
         except Exception as error:
             if not (is_driver_error(error) or isinstance(error, OSError)):
                 raise  # a bug of ours, not the database's: the CLI shows it as unexpected
@@ -92,4 +115,7 @@ def verify(profile: Profile, database_url: str) -> VerifyReport:
             f"{endpoint.describe()} is {session.engine.value} ({session.version})",
             hint=f"set engine: {session.engine.value} in the profile if this is the right database",
         )
-    return build_report(profile, endpoint.describe(), session)
+    path = None
+    if endpoint.family == "postgres":
+        path = see_path(endpoint, in_between, declared_pooler(profile))
+    return build_report(profile, endpoint.describe(), session, path)

@@ -1,8 +1,10 @@
 """Judging what a session sees: the guard on the live idle timeouts, drift from the profile.
 
 One function, `assess`, turns a LiveSession into findings; `verify` and the Django system
-check both call it (the check with Django's own CONN_MAX_AGE), so the refusal, drift and
-override messages are worded once, here and in the guard.
+check both call it (the check with Django's own CONN_MAX_AGE, or its pool), so the refusal,
+drift and override messages are worded once, here and in the guard. What the connection showed
+of the path (live.path: a pooler in between, PgBouncer's own timeouts, judged by the chain
+guard) rides along: its refusals and warnings count like the server's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from cloudtimeouts import guard
 from cloudtimeouts.catalog import Engine, ParameterSpec, Role, parameters
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit, format_native
+from cloudtimeouts.live.path import PathJudgement, PathSeen, judge_path
 from cloudtimeouts.live.read import LiveSession, LiveSetting, describe_source, role_override
 from cloudtimeouts.live.url import Family, family_of
 from cloudtimeouts.model import Finding
@@ -97,7 +100,8 @@ class VerifyReport:
     conn_max_age: int | None
     margin: Duration
     parameters: tuple[ParameterReport, ...]
-    refusals: tuple[Finding, ...]
+    refusals: tuple[Finding, ...]  # the server's idle timeouts', then the path's
+    path: PathJudgement | None = None  # PostgreSQL: what the connection showed of the path
 
     @property
     def refused(self) -> bool:
@@ -105,13 +109,18 @@ class VerifyReport:
 
     @property
     def warnings(self) -> tuple[Finding, ...]:
-        """Drift and values that no parameter group shows, parameter by parameter."""
-        return tuple(
+        """Drift and values that no parameter group shows, parameter by parameter; the path's."""
+        found = tuple(
             finding
             for row in self.parameters
             for finding in (row.drift_warning, row.source_warning)
             if finding is not None
         )
+        return found + (self.path.warnings if self.path else ())
+
+    @property
+    def path_refusals(self) -> tuple[Finding, ...]:
+        return self.path.refusals if self.path else ()
 
     @property
     def drift(self) -> tuple[ParameterReport, ...]:
@@ -129,12 +138,18 @@ class VerifyReport:
             "parameters": [row.to_json() for row in self.parameters],
             "refusals": [finding.to_json() for finding in self.refusals],
             "warnings": [finding.to_json() for finding in self.warnings],
+            "path": self.path.to_json() if self.path else None,
             "verdict": "refused" if self.refused else "ok",
         }
 
 
-def build_report(profile: Profile, endpoint: str, session: LiveSession) -> VerifyReport:
-    """`verify`: the session judged against the profile's CONN_MAX_AGE, margin and values."""
+def build_report(
+    profile: Profile, endpoint: str, session: LiveSession, path: PathSeen | None = None
+) -> VerifyReport:
+    """`verify`: the session judged against the profile's budget (CONN_MAX_AGE, or its pool),
+    margin and values; the path seen, if any, with the chain guard."""
+    from cloudtimeouts.chain import budget_of
+
     return assess(
         session,
         endpoint=endpoint,
@@ -142,6 +157,8 @@ def build_report(profile: Profile, endpoint: str, session: LiveSession) -> Verif
         margin=profile.guard.margin,
         declared=profile.server,
         profile=profile.name,
+        budget=budget_of(profile.django),
+        path=judge_path(path, profile) if path is not None else None,
     )
 
 
@@ -153,13 +170,20 @@ def assess(
     margin: Duration,
     declared: Mapping[str, Duration] | None = None,
     profile: str | None = None,
+    budget: guard.Budget | None = None,
+    path: PathJudgement | None = None,
 ) -> VerifyReport:
-    """The guard on what the session sees, drift against the declared values, and overrides."""
+    """The guard on what the session sees, drift against the declared values, and overrides.
+
+    `budget` is Django's idle budget (chain.budget_of: a pool's, max_idle_in_transaction);
+    without it, CONN_MAX_AGE judges every idle timeout. `path` is the chain guard's judgement
+    of what the connection showed of the path; its refusals follow the server's.
+    """
     engine = session.engine
     family = family_of(engine)
     declared = declared or {}
     refusals = guard.check(
-        engine, conn_max_age, margin, session.idle_timeouts(), f"live {endpoint}"
+        engine, conn_max_age, margin, session.idle_timeouts(), f"live {endpoint}", budget=budget
     )
     refused = {refusal.parameter for refusal in refusals}
     rows = []
@@ -187,7 +211,9 @@ def assess(
         conn_max_age=conn_max_age,
         margin=margin,
         parameters=tuple(rows),
-        refusals=tuple(Finding(refusal.parameter, refusal.message) for refusal in refusals),
+        refusals=tuple(Finding(refusal.parameter, refusal.message) for refusal in refusals)
+        + (path.refusals if path else ()),
+        path=path,
     )
 
 

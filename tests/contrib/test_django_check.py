@@ -9,17 +9,15 @@ exactly as in production.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import support.profiles as support
 from dbservers import DatabaseServer, set_mariadb, set_postgres
+from proofproject import run_django
 
-PROJECT = Path(__file__).resolve().parent / "djangoproject"
 CONN_MAX_AGE = 3
 UNSAFE_IDLE_S = 1
 SAFE_IDLE_S = 10
@@ -70,22 +68,7 @@ def write_profile(tmp_path: Path, engine: str, idle_s: int, health_checks: bool 
 
 def django(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run the proof project (manage.py or -m module) with these settings."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "proofsite.settings",
-        "DATABASE_URL": database_url,
-        "CONN_MAX_AGE": str(CONN_MAX_AGE),
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_django(database_url, *args, **{"CONN_MAX_AGE": str(CONN_MAX_AGE), **env})
 
 
 def scenario(database_url: str, **env: str) -> dict[str, Any]:

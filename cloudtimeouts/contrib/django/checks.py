@@ -2,15 +2,20 @@
 
 The live check reads the timeouts through Django's own connection, so it sees what a request
 would see: the server's globals, per-role and per-database overrides (PostgreSQL), the session
-value an init_command set (MySQL/MariaDB). It reads and judges with cloudtimeouts.live, the code
-behind `cloudtimeouts verify` (read_session, assess), with this alias's CONN_MAX_AGE, and only
-maps what that says to check ids:
+value an init_command set (MySQL/MariaDB), and what the connection shows of the path (a pooler
+answering in the server's place; PgBouncer's own timeouts, read on its admin console). It reads
+and judges with cloudtimeouts.live, the code behind `cloudtimeouts verify` (read_session,
+assess, see_path, judge_path), with this alias's own budget — CONN_MAX_AGE, or with Django's
+pool (OPTIONS["pool"]) how long a pooled connection can sit unchecked (chain.budget_of) — and
+only maps what that says to check ids:
 
-E001 a live idle timeout is not above CONN_MAX_AGE (+ the profile's margin): the guard's refusal;
-E002 the live values could not be read: the same message as verify's connection errors;
+E001 a live idle timeout is not above Django's budget (+ the profile's margin): the guard's
+refusal; E002 the live values could not be read: the same message as verify's connection errors;
 E003/E004 CONN_MAX_AGE/CONN_HEALTH_CHECKS differ from the profile; E005 the profile is for
-another engine; E006 CLOUDTIMEOUTS_PROFILE cannot be used; W001 persistent connections without
-health checks; W002 a psycopg pool (not covered yet).
+another engine; E006 CLOUDTIMEOUTS_PROFILE cannot be used; E007 a pooler on the path (PgBouncer)
+closes idle connections within Django's budget: the chain guard's refusal; W001 persistent
+connections without health checks; W002 Django's pool without health checks; W003 what could not
+be seen of the path, or differs from the profile's path.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
-from cloudtimeouts.durations import Duration
+from cloudtimeouts.chain import budget_of
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.live import (
     DatabaseConnectError,
@@ -32,13 +37,17 @@ from cloudtimeouts.live import (
     VerifyReport,
     assess,
     connect_error,
+    declared_pooler,
     family_of,
     family_of_name,
     is_driver_error,
+    judge_path,
+    pooler_in_between,
     read_error,
     read_session,
+    see_path,
 )
-from cloudtimeouts.profile import Profile, load_profile
+from cloudtimeouts.profile import DjangoSettings, PoolSettings, Profile, load_profile
 
 TAG = "cloudtimeouts"
 SETTING = "CLOUDTIMEOUTS_PROFILE"
@@ -70,7 +79,7 @@ def _check_alias(
     messages = _connection_warnings(where, connection, conn_max_age)
     endpoint = _endpoint(family, options)
     try:
-        report = _read(connection, endpoint, conn_max_age, profile)
+        report = _read(connection, endpoint, _judged(options, profile, family), profile)
     except DatabaseConnectError as error:
         return [
             *messages,
@@ -83,7 +92,12 @@ def _check_alias(
             ),
         ]
     rows = {row.name: row for row in report.parameters}
+    path_refusals = set(report.path_refusals)
     for refusal in report.refusals:
+        if refusal in path_refusals:
+            hint = _path_hint(report)
+            messages.append(checks.Error(refusal.message, hint=hint, obj=where, id=_E007))
+            continue
         row = rows[refusal.parameter]
         hints = [f"Where the session's value comes from: {row.source}."]
         if row.source_warning is not None:
@@ -91,14 +105,67 @@ def _check_alias(
         messages.append(
             checks.Error(refusal.message, hint=" ".join(hints), obj=where, id="cloudtimeouts.E001")
         )
+    for warning in report.path.warnings if report.path else ():
+        messages.append(checks.Warning(f"{warning.message}.", obj=where, id="cloudtimeouts.W003"))
     return messages
 
 
+_E007 = "cloudtimeouts.E007"
+
+
+def _path_hint(report: VerifyReport) -> str:
+    seen = report.path.seen if report.path else None
+    pooler = seen.pooler if seen and seen.pooler else "the pooler"
+    return (
+        f"Read from {pooler}'s admin console (SHOW CONFIG) at {report.endpoint.rsplit('/', 1)[0]}"
+        ": the pooler closes Django's connection, whatever the server allows."
+    )
+
+
+def _judged(options: Mapping[str, Any], profile: Profile | None, family: Family) -> Profile:
+    """A profile carrying this alias's own budget: Django's settings, the profile's margin and
+    path. CONN_MAX_AGE is what Django does, so it is judged even when it differs from the
+    profile (E003 says so)."""
+    conn_max_age = options.get("CONN_MAX_AGE", 0)
+    health = bool(options.get("CONN_HEALTH_CHECKS", False))
+    pool = (options.get("OPTIONS") or {}).get("pool") if family == "postgres" else None
+    age = "unlimited" if conn_max_age is None else conn_max_age
+    django = None
+    for attempt in (
+        {"conn_max_age": age, "pool": pool},
+        {"conn_max_age": age},  # a pool Django refuses too (CONN_MAX_AGE > 0): said on connect
+        {"conn_max_age": "unlimited"},  # beyond the profile's range: judged as unlimited
+    ):
+        try:
+            attempt["pool"] = _pool(attempt.get("pool"))
+            django = DjangoSettings(conn_health_checks=health, **attempt)
+            break
+        except ValueError:  # pydantic's ValidationError
+            continue
+    assert django is not None
+    if profile is not None:
+        return profile.model_copy(update={"django": django})
+    return Profile(name="django", engine=_ENGINES[family], django=django)  # type: ignore[arg-type]
+
+
+_ENGINES: Mapping[Family, str] = {"postgres": "postgres", "mysql": "mysql"}
+
+
+def _pool(pool: Any) -> PoolSettings | None:
+    """OPTIONS["pool"] (True, or psycopg_pool.ConnectionPool's arguments in seconds)."""
+    if not pool:
+        return None
+    arguments = pool if isinstance(pool, Mapping) else {}
+    known = {key: value for key, value in arguments.items() if key in PoolSettings.model_fields}
+    return PoolSettings.model_validate(known)
+
+
 def _read(
-    connection: Any, endpoint: Endpoint, conn_max_age: int | None, profile: Profile | None
+    connection: Any, endpoint: Endpoint, judged: Profile, profile: Profile | None
 ) -> VerifyReport:
     """The live values through Django's connection, judged by the code behind verify."""
     was_open = connection.connection is not None
+    in_between = None
     try:
         try:
             connection.ensure_connection()
@@ -107,6 +174,8 @@ def _read(
         try:
             with connection.cursor() as cursor:
                 session = read_session(cursor, endpoint.family)
+                if endpoint.family == "postgres":
+                    in_between = pooler_in_between(cursor)
         except Exception as error:
             if not (is_driver_error(error) or isinstance(error, OSError)):
                 raise
@@ -114,19 +183,30 @@ def _read(
     finally:
         if not was_open:
             connection.close()  # leave the connection as the check found it
+    path = None
+    if endpoint.family == "postgres":
+        path = judge_path(see_path(endpoint, in_between, declared_pooler(profile)), judged)
     return assess(
         session,
         endpoint=endpoint.describe(),
-        conn_max_age=conn_max_age,
-        margin=profile.guard.margin if profile else Duration(0),
+        conn_max_age=judged.django.conn_max_age,
+        margin=judged.guard.margin,
         declared=profile.server if profile else None,
         profile=profile.name if profile else None,
+        budget=budget_of(judged.django),
+        path=path,
     )
 
 
 def _endpoint(family: Family, options: Mapping[str, Any]) -> Endpoint:
-    """Django's HOST, PORT, NAME, USER and PASSWORD, for messages (and their redaction)."""
+    """Django's HOST, PORT, NAME, USER and PASSWORD, for messages (and their redaction); the
+    TLS options of OPTIONS too, which reaching PgBouncer's console needs like Django does."""
     port = str(options.get("PORT") or "")
+    tls = {
+        key: str(value)
+        for key, value in (options.get("OPTIONS") or {}).items()
+        if family == "postgres" and key.startswith("ssl") and isinstance(value, str | int)
+    }
     return Endpoint.build(
         family,
         host=str(options.get("HOST") or "") or None,
@@ -134,6 +214,7 @@ def _endpoint(family: Family, options: Mapping[str, Any]) -> Endpoint:
         database=str(options.get("NAME") or ""),
         user=str(options.get("USER") or "") or None,
         password=str(options.get("PASSWORD") or "") or None,
+        options=tls,
     )
 
 
@@ -142,6 +223,7 @@ def _connection_warnings(
 ) -> list[checks.CheckMessage]:
     """What Django's own settings risk, whatever the server says: W001, W002."""
     options = connection.settings_dict
+    pool = connection.vendor == "postgresql" and (options.get("OPTIONS") or {}).get("pool")
     messages: list[checks.CheckMessage] = []
     if conn_max_age != 0 and not options.get("CONN_HEALTH_CHECKS", False):
         age = "None (unlimited)" if conn_max_age is None else str(conn_max_age)
@@ -157,13 +239,16 @@ def _connection_warnings(
                 id="cloudtimeouts.W001",
             )
         )
-    if connection.vendor == "postgresql" and (options.get("OPTIONS") or {}).get("pool"):
+    if pool and not options.get("CONN_HEALTH_CHECKS", False):
         messages.append(
             checks.Warning(
-                "a psycopg connection pool keeps connections idle up to its max_lifetime and "
-                "max_idle, which this check does not compare with the idle timeouts yet.",
-                hint="Keep the pool's max_lifetime and max_idle below every idle timeout, or "
-                "pass check=ConnectionPool.check_connection (CONN_HEALTH_CHECKS = True does).",
+                "Django's connection pool hands out its connections unchecked: CONN_HEALTH_CHECKS "
+                "is False, so a pooled connection closed by the server, a failover or a proxy "
+                "fails the next request that gets it (psycopg_pool keeps min_size connections "
+                "until max_lifetime).",
+                hint="Set CONN_HEALTH_CHECKS = True: Django then passes "
+                "check=ConnectionPool.check_connection to the pool, which replaces a closed "
+                "connection on checkout instead of handing it to a request.",
                 obj=where,
                 id="cloudtimeouts.W002",
             )

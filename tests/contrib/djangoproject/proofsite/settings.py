@@ -1,8 +1,11 @@
 """Settings from the environment, so each test picks the server, CONN_MAX_AGE and profile.
 
 DATABASE_URL (dj-database-url), CONN_MAX_AGE (seconds or "unlimited"), CONN_HEALTH_CHECKS
-("1" for True), PROOF_PROFILE (CLOUDTIMEOUTS_PROFILE: a path, or JSON for a dict), PROOF_SQLITE
-("1" adds an sqlite alias "other", which the check skips).
+("1" for True), PROOF_POOL (JSON: Django's OPTIONS["pool"], psycopg_pool's arguments),
+PROOF_PROFILE (CLOUDTIMEOUTS_PROFILE: a path, or JSON for a dict), PROOF_SQLITE ("1" adds an
+sqlite alias "other", which the check skips). PROOF_SNIPPET names a file printed by
+`cloudtimeouts django-settings --format python`: its DATABASES replaces the one built here (its
+connection details come from DB_NAME, DB_USER, DB_PASSWORD, DB_HOST, DB_PORT).
 """
 
 import json
@@ -31,6 +34,13 @@ DATABASES = {
         conn_health_checks=os.environ.get("CONN_HEALTH_CHECKS") == "1",
     )
 }
+if "PROOF_POOL" in os.environ:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = json.loads(os.environ["PROOF_POOL"])
+if "PROOF_SNIPPET" in os.environ:
+    _generated: dict = {}
+    with open(os.environ["PROOF_SNIPPET"]) as _file:
+        exec(compile(_file.read(), os.environ["PROOF_SNIPPET"], "exec"), _generated)
+    DATABASES = _generated["DATABASES"]
 if os.environ.get("PROOF_SQLITE") == "1":
     DATABASES["other"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
 

@@ -1,0 +1,43 @@
+"""Running the proof project (tests/contrib/djangoproject) in a fresh interpreter.
+
+Each run is a subprocess: Django's settings are read once per process, from the environment
+(see proofsite/settings.py for the variables).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent / "djangoproject"
+
+
+def run_django(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the proof project (manage.py or -m module) with these settings."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "proofsite.settings",
+        "DATABASE_URL": database_url,
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def run_json(database_url: str, *args: str, **env: str) -> dict[str, Any]:
+    """A proofsite module that prints one JSON object."""
+    done = run_django(database_url, *args, **env)
+    assert done.returncode == 0, done.stderr
+    outcome: dict[str, Any] = json.loads(done.stdout)
+    return outcome
