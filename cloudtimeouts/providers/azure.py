@@ -6,9 +6,11 @@ flexibleServers):
   source, isDynamicConfig, isReadOnly, isConfigPendingRestart (PostgreSQL: JSON booleans and a
   `unit`; MySQL: the strings "True"/"False").
 - Servers - List By Resource Group (`GET .../resourceGroups/{rg}/providers/{namespace}/
-  flexibleServers`, paged with nextLink) returns the same Server resources as Servers - Get: a
-  plan's first reads of several servers of a resource group take their `version` from one listing
-  per engine (`providers.listings`: its rules); a write's re-reads always call Servers - Get.
+  flexibleServers`, paged with nextLink; learn.microsoft.com/rest/api/postgresql/servers/
+  list-by-resource-group, the same on Microsoft.DBforMySQL) returns the Server resources of
+  Servers - Get: a plan's first reads of several servers of a resource group take their `version`
+  from one listing per engine (`providers.listings`: its rules); a write's re-reads always call
+  Servers - Get.
 - Configurations - Update (and MySQL's Batch Update) are long-running operations: 202 with
   Azure-AsyncOperation / Location and Retry-After. A non-dynamic parameter takes effect only after
   a server restart, which cloudtimeouts never performs.

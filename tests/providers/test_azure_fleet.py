@@ -44,8 +44,8 @@ SERVER = {
 class ServersListing:
     """Servers - List By Resource Group, in front of FakeAzure's own app:
     GET /subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/flexibleServers answers
-    {"value": [Server, ...], "nextLink"?} (learn.microsoft.com/rest/api/postgresql/flexibleserver/
-    servers/list-by-resource-group, and .../mysql/flexibleserver/servers/list-by-resource-group);
+    {"value": [Server, ...], "nextLink"?} ("Lists all flexible servers in a resource group":
+    learn.microsoft.com/rest/api/postgresql/servers/list-by-resource-group; MySQL's is alike);
     a page of `page_size` servers, the next one through nextLink ($skipToken: the emulator's
     choice, as for configurations)."""
 
