@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from support.profiles import aws_target, write_profile
 
@@ -101,15 +102,14 @@ def test_the_fast_read_equals_the_full_listing(aws: Any, family: str, cluster: b
     assert not any(op.startswith("DescribeEngineDefault") for op in alone), alone
 
     adapter = AwsAdapter()
-    adapter.expect([target, _target("fleet-b", cluster=cluster)])
+    other = _target("fleet-b", cluster=cluster)
+    adapter.expect([target, other])
+    adapter.read(other, engine, names)  # lists fleet-b whole, checks the defaults against it
     before = _calls(aws)
     fast = adapter.read(target, engine, names)
     used = _delta(_calls(aws), before)
-    defaults = (
-        "DescribeEngineDefaultClusterParameters" if cluster else ("DescribeEngineDefaultParameters")
-    )
     listing = "DescribeDBClusterParameters" if cluster else "DescribeDBParameters"
-    assert used[defaults] >= 1 and used[listing] == 1, used
+    assert used == {listing: 1}, used  # the family and its defaults: already known
     assert _forms(aws, listing)[-1]["Source"] == "user"
 
     assert fast == full
@@ -154,9 +154,11 @@ def test_a_plan_over_120_groups_costs_at_most_1_2_calls_per_target(
     assert plan.error_count == 0, [t.error for t in plan.targets if t.error]
     calls = _calls(aws)
     assert sum(calls.values()) <= 1.2 * len(names), calls
-    assert calls["DescribeDBParameters"] == len(names)  # one Source=user page per group
-    assert all(form["Source"] == "user" for form in _forms(aws, "DescribeDBParameters"))
     pages = math.ceil(len(family_catalogue("postgres16")) / 100)
+    # One group listed whole (to check the engine defaults against), one Source=user page for
+    # each of the others.
+    sources = Counter(form.get("Source") for form in _forms(aws, "DescribeDBParameters"))
+    assert sources == {"user": len(names) - 1, None: pages}, sources
     assert calls["DescribeEngineDefaultParameters"] == pages  # once for the family
     assert calls["DescribeDBParameterGroups"] <= 2  # the listing, not one per group
     assert all("DBParameterGroupName" not in f for f in _forms(aws, "DescribeDBParameterGroups"))
@@ -253,7 +255,8 @@ def test_cluster_groups_and_their_members_are_looked_up_once_per_region(
     calls = _calls(aws)
     assert calls["DescribeDBClusterParameterGroups"] == 1, calls  # one listing
     assert calls["DescribeDBClusters"] == 1 and calls["DescribeDBInstances"] == 1, calls
-    assert calls["DescribeDBClusterParameters"] == len(groups)  # Source=user each
+    pages = math.ceil(len(family_catalogue("aurora-postgresql16")) / 100)
+    assert calls["DescribeDBClusterParameters"] == len(groups) - 1 + pages  # one whole
     assert calls["DescribeDBParameters"] == 3  # shared-instances, own-1, own-3: once each
     assert calls["DescribeEngineDefaultClusterParameters"] >= 1
     refused = {t.id: len(t.refusals) for t in plan.targets}
@@ -288,6 +291,30 @@ def test_a_missing_group_among_many_fails_alone(aws: Any, tmp_path: Path) -> Non
     assert list(failed) == [f"aws:{REGION}:parameter-group/no-such-group"]
     (error,) = failed.values()
     assert "DescribeDBParameterGroups failed: DBParameterGroupNotFound" in error
+
+
+def test_engine_defaults_that_disagree_with_a_group_are_not_used(aws: Any) -> None:
+    """As AWS's CloudFormation provider found for MariaDB: the engine defaults lack a parameter
+    the groups list (here idle_session_timeout). Every group is then read whole."""
+    _fleet(aws, 4)
+    session = boto3.session.Session()
+
+    def drop(parsed: dict[str, Any], **_: Any) -> None:
+        rows = parsed["EngineDefaults"]["Parameters"]
+        rows[:] = [row for row in rows if row["ParameterName"] != "idle_session_timeout"]
+
+    session.events.register("after-call.rds.DescribeEngineDefaultParameters", drop)
+    adapter = AwsAdapter(lambda profile: session)
+    targets = [_target(f"fleet-{index:03d}") for index in range(4)]
+    adapter.expect(targets)
+    names = tuple(parameters(Engine.POSTGRES))
+    states = [adapter.read(target, Engine.POSTGRES, names) for target in targets]
+
+    assert states == [_alone(target) for target in targets]
+    assert "idle_session_timeout" in states[3].parameters
+    assert all("Source" not in form for form in _forms(aws, "DescribeDBParameters"))
+    pages = math.ceil(len(family_catalogue("postgres16")) / 100)
+    assert _calls(aws)["DescribeEngineDefaultParameters"] == pages  # once, then set aside
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,7 @@ import boto3
 import botocore.config
 
 from cloudtimeouts.catalog import Engine
+from cloudtimeouts.catalog import parameters as catalog
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AwsTarget
@@ -149,11 +150,13 @@ class AwsAdapter:
         check_family(target, family, engine)
         refuse_default_group(target)
         wanted = set(names)
-        defaults = self._engine_defaults(rds, target, family)
-        if defaults is None:
+        whole: dict[str, dict[str, Any]] = {}  # this group's full listing, when this read made it
+        defaults = self._engine_defaults(rds, target, family, engine, wanted, whole)
+        if defaults is None or whole:
+            raw_rows = whole.values() if whole else listings.parameters(rds, target)
             rows = {
                 raw["ParameterName"]: parameter_state(raw)
-                for raw in listings.parameters(rds, target)
+                for raw in raw_rows
                 if raw["ParameterName"] in wanted
             }
         else:  # what the group sets itself, on its family's defaults: its full listing
@@ -204,19 +207,65 @@ class AwsAdapter:
         return found or {}
 
     def _engine_defaults(
-        self, rds: Any, target: AwsTarget, family: str
+        self,
+        rds: Any,
+        target: AwsTarget,
+        family: str,
+        engine: Engine,
+        wanted: set[str],
+        whole: dict[str, dict[str, Any]],
     ) -> Mapping[str, ParameterState] | None:
-        """The family's engine defaults, once two of its groups are read; None: read whole."""
+        """The family's engine defaults, once two of its groups are read; None: read whole.
+
+        The read that fetches them also lists its own group whole (at the same time) and keeps
+        them only if they agree with that listing on every parameter the engine manages: a
+        family whose defaults and groups differ (AWS's CloudFormation provider met MariaDB
+        groups listing parameters the engine defaults do not, and the reverse) is read whole.
+        That listing, left in `whole`, is the read's own answer.
+        """
         cluster, key = is_cluster(target), client_key(target)
         defaults = self._fleet.shared("defaults", key, cluster, family)
         if not defaults.done:
             known = self._fleet.shared("families", key, cluster).peek() or {}
             if self._fleet.groups_of_family(target, family, known) < 2:
                 return None
-        found: Mapping[str, ParameterState] | None = defaults.get(
-            lambda: _or_none(lambda: listings.engine_defaults(rds, target, family, cluster))
+        checked: Mapping[str, ParameterState] | None = defaults.get(
+            lambda: self._checked_defaults(
+                rds, target, family, set(catalog(engine)) | wanted, whole
+            )
         )
-        return found
+        return checked
+
+    @staticmethod
+    def _checked_defaults(
+        rds: Any,
+        target: AwsTarget,
+        family: str,
+        compared: set[str],
+        whole: dict[str, dict[str, Any]],
+    ) -> Mapping[str, ParameterState] | None:
+        cluster = is_cluster(target)
+        fetched: list[Mapping[str, ParameterState] | None] = []
+        helper = threading.Thread(
+            target=lambda: fetched.append(
+                _or_none(lambda: listings.engine_defaults(rds, target, family, cluster))
+            ),
+            name="engine-defaults",
+            daemon=True,
+        )
+        helper.start()
+        whole.update((raw["ParameterName"], raw) for raw in listings.parameters(rds, target))
+        helper.join()
+        defaults = fetched[0] if fetched else None
+        if defaults is None:
+            return None
+        for name in compared:
+            raw = whole.get(name)
+            listed = parameter_state(raw) if raw is not None else None
+            own = raw is not None and raw.get("Source") == "user"
+            if listed != (listed if own else defaults.get(name)):
+                return None
+        return defaults
 
     def _members(
         self, rds: Any, target: AwsTarget, wanted: set[str], first: bool

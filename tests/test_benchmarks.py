@@ -1,0 +1,38 @@
+"""benchmarks/plan_fleet.py still runs: tiny fleets on aws, gcp and azure, no latency (seconds)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "plan_fleet.py"
+
+
+def _load() -> Any:
+    spec = importlib.util.spec_from_file_location("plan_fleet", BENCHMARK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_fleet_benchmark_runs_on_aws_gcp_and_azure(capsys: pytest.CaptureFixture[str]) -> None:
+    tiny = "--sizes 3 --latency 0 --repeat 1 --gcp 4 --gcp-projects 2 --azure 2"
+    figures = _load().main(tiny.split())
+    printed = capsys.readouterr().out
+    by_cloud = {(f["cloud"], f["targets"]): f for f in figures}
+    assert set(by_cloud) == {("aws", 3), ("gcp", 4), ("azure", 2)}
+    for figure in figures:
+        assert figure["errors"] == 0, figure
+        assert figure["plan_s"] > 0 and figure["bound_s"] > 0 and figure["peak_rss_mib"] > 0
+        assert figure["calls_per_target"] > 0
+        assert f"{figure['cloud']:<6}{figure['targets']:>8}" in printed
+    aws = by_cloud["aws", 3]
+    assert aws["loop_calls_per_target"] == 3  # the group, then its 2 pages of parameters
+    assert aws["calls"]["DescribeDBParameterGroups"] == 1  # one listing for the three groups
+    assert "speed-up" in printed and "peak RSS" in printed
