@@ -3,20 +3,15 @@ per engine instead of getting each server, counted on the emulator's request log
 re-reads still call Servers - Get (a change made between plan and apply is seen); errors stay per
 target; engine() still answers.
 
-FakeAzure does not answer Servers - List By Resource Group yet (its ARM routes stop at a server):
-`ServersListing` adds that one documented route in front of it for these tests, from the
-emulator's own state and server JSON, until the emulator has it. Without it (the emulator as it
-is), the adapter's listing is refused with ARM's 404 and each server is read by itself.
+When ARM refuses the listing (a 404, or a role without the list permission), the adapter reads
+each server by itself.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import pytest
 import support.profiles as support
@@ -27,10 +22,8 @@ from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.plan import Plan
 from cloudtimeouts.profile import AzureTarget, load_profile
 from cloudtimeouts.providers.azure import AzureAdapter
-from cloudtimeouts.sandbox.azure import ArmError, FakeAzure
-from cloudtimeouts.sandbox.azure.access import ENGINE_OF, api_version, authenticate
-from cloudtimeouts.sandbox.azure.shapes import server_json
-from cloudtimeouts.sandbox.loopback import App, Fault, Request, Response
+from cloudtimeouts.sandbox.azure import FakeAzure
+from cloudtimeouts.sandbox.loopback import Fault
 
 SUB = "00000000-0000-0000-0000-0000000000f1"
 LIST = "servers.listByResourceGroup"
@@ -39,72 +32,6 @@ SERVER = {
     "postgres": {"idle_in_transaction_session_timeout": "10min", "statement_timeout": "30s"},
     "mysql": {"wait_timeout": "10min", "interactive_timeout": "10min"},
 }
-
-
-class ServersListing:
-    """Servers - List By Resource Group, in front of FakeAzure's own app:
-    GET /subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/flexibleServers answers
-    {"value": [Server, ...], "nextLink"?} ("Lists all flexible servers in a resource group":
-    learn.microsoft.com/rest/api/postgresql/servers/list-by-resource-group; MySQL's is alike);
-    a page of `page_size` servers, the next one through nextLink ($skipToken: the emulator's
-    choice, as for configurations)."""
-
-    def __init__(self, inner: App, fake: FakeAzure, page_size: int = 100) -> None:
-        self.inner, self.fake, self.page_size = inner, fake, page_size
-
-    @staticmethod
-    def _route(request: Request) -> list[str] | None:
-        parts = [part for part in request.path.split("/") if part]
-        lower = [part.lower() for part in parts]
-        shape = len(parts) == 7 and lower[0] == "subscriptions" and lower[2] == "resourcegroups"
-        if shape and lower[4] == "providers" and lower[6] == "flexibleservers":
-            return parts if request.method == "GET" else None
-        return None
-
-    def operation(self, request: Request) -> str:
-        return LIST if self._route(request) else self.inner.operation(request)
-
-    def fault_response(self, fault: Fault, request: Request) -> Response:
-        return self.inner.fault_response(fault, request)
-
-    def handle(self, request: Request) -> Response:
-        parts = self._route(request)
-        if parts is None:
-            return self.inner.handle(request)
-        try:
-            authenticate(request, self.fake.entra, self.fake.base_url)
-            version = api_version(parts[5], request)
-            return self._page(request, parts[1], parts[3], ENGINE_OF[parts[5].lower()], version)
-        except ArmError as error:
-            return _json(error.status, error.body(), dict(error.headers))
-
-    def _page(self, request: Request, sub: str, rg: str, engine: str, version: str) -> Response:
-        state = self.fake.state
-        with state.lock:
-            group = [
-                s
-                for s in state.servers.values()
-                if (s.subscription_id.lower(), s.resource_group.lower())
-                == (sub.lower(), rg.lower())
-            ]
-            if not group:
-                raise ArmError(
-                    404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
-                )
-            items = [server_json(s) for s in group if s.engine == engine]
-        start = int(request.query_value("$skipToken") or 0)
-        body: dict[str, Any] = {"value": items[start : start + self.page_size]}
-        if start + self.page_size < len(items):
-            body["nextLink"] = (
-                f"{self.fake.base_url}{request.path}?api-version={quote(version)}"
-                f"&$skipToken={start + self.page_size}"
-            )
-        return _json(200, body)
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    content = {"Content-Type": "application/json; charset=utf-8"}
-    return Response(status, json.dumps(body).encode(), {**content, **(headers or {})})
 
 
 class Fleet:
@@ -157,20 +84,12 @@ class Fleet:
 
 
 @pytest.fixture
-def plain_fleet(azure: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fleet:
-    """The emulator as it is: no Servers - List By Resource Group."""
+def fleet(azure: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fleet:
     from cloudtimeouts.providers import azure as adapter
 
     monkeypatch.setattr(adapter, "RETRY_BACKOFF_FACTOR", 0.01)
     monkeypatch.setattr(azure, "throttle_retry_after", 0)  # then azure-core's back-off applies
     return Fleet(azure, tmp_path)
-
-
-@pytest.fixture
-def fleet(plain_fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Fleet:
-    server = plain_fleet.fake.server
-    monkeypatch.setattr(server, "app", ServersListing(server.app, plain_fleet.fake))
-    return plain_fleet
 
 
 def test_twenty_servers_in_two_resource_groups_are_one_listing_per_group_and_engine(
@@ -195,7 +114,7 @@ def test_twenty_servers_in_two_resource_groups_are_one_listing_per_group_and_eng
 
 
 def test_every_page_of_the_servers_listing_is_read(fleet: Fleet) -> None:
-    fleet.fake.server.app.page_size = 4  # type: ignore[attr-defined]  # 10 servers: 3 pages
+    fleet.fake.servers_page_size = 4  # 10 servers: 3 pages
     fleet.add("prod", [f"pg-{i}" for i in range(10)])
     fleet.calls()
 
@@ -266,9 +185,13 @@ def test_a_missing_server_and_one_of_the_other_engine_among_many_are_their_own_e
     )
 
 
-def test_without_the_listing_each_server_is_read_by_itself(plain_fleet: Fleet) -> None:
+def test_without_the_listing_each_server_is_read_by_itself(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudtimeouts.sandbox.azure import arm
+
+    monkeypatch.setattr(arm, "_is_server_listing", lambda parts: False)  # ARM answers 404
     # The emulator as it is answers the listing with ARM's 404 InvalidResourceType: set aside.
-    fleet = plain_fleet
     fleet.add("prod", [f"pg-{i}" for i in range(3)])
     fleet.calls()
 

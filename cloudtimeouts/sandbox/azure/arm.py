@@ -43,7 +43,20 @@ class ArmSettings(Protocol):
 
     lro_retry_after: int
     page_size: int
+    servers_page_size: int
     throttle_retry_after: int
+
+
+def _is_server_listing(p: list[str]) -> bool:
+    """/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/flexibleServers"""
+    return (
+        len(p) == 7
+        and p[0] == "subscriptions"
+        and p[2] == "resourcegroups"
+        and p[4] == "providers"
+        and p[6] == "flexibleservers"
+        and p[5] in ENGINE_OF
+    )
 
 
 def _json(status: int, body: Any | None = None, headers: dict[str, str] | None = None) -> Response:
@@ -95,6 +108,8 @@ class ArmApp:
                 "azureasyncoperation": "operations.get",
                 "operationresults": "operationResults.get",
             }.get(p[6], "unknown")
+        if _is_server_listing(p):
+            return "servers.listByResourceGroup" if method == "GET" else "unknown"
         if not (len(p) >= 8 and p[0] == "subscriptions" and p[2] == "resourcegroups"):
             return "unknown"
         engine = ENGINE_OF.get(p[5])
@@ -175,6 +190,11 @@ class ArmApp:
                 return self._operation_status(parts[7])
             if p[6] == "operationresults":
                 return self._operation_result(parts[7], version)
+        if _is_server_listing(p):
+            if request.method != "GET":
+                raise _method_not_allowed(request.method)
+            version = api_version(parts[5], request)
+            return self._list_servers(request, parts[1], parts[3], ENGINE_OF[p[5]], version)
         if (
             len(p) >= 8
             and p[2] == "resourcegroups"
@@ -188,6 +208,35 @@ class ArmApp:
             "InvalidResourceType",
             f"The resource type '{'/'.join(parts[2:])}' could not be found.",
         )
+
+    def _list_servers(
+        self, request: Request, sub: str, rg: str, engine: str, version: str
+    ) -> Response:
+        """Servers - List By Resource Group (learn.microsoft.com/rest/api/postgresql/servers/
+        list-by-resource-group; MySQL's is alike): {"value": [Server, ...], "nextLink"?}, paged
+        with $skipToken (the emulator's choice, as for configurations)."""
+        state = self.state
+        with state.lock:
+            group = [
+                s
+                for s in state.servers.values()
+                if (s.subscription_id.lower(), s.resource_group.lower())
+                == (sub.lower(), rg.lower())
+            ]
+            if not group:
+                raise ArmError(
+                    404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
+                )
+            items = [server_json(s) for s in group if s.engine == engine]
+        size = self.settings.servers_page_size
+        start = int(request.query_value("$skipToken") or 0)
+        body: dict[str, Any] = {"value": items[start : start + size]}
+        if start + size < len(items):
+            body["nextLink"] = (
+                f"{self._base_url()}{request.path}?api-version={quote(version)}"
+                f"&$skipToken={start + size}"
+            )
+        return _json(200, body)
 
     def _server_route(
         self, request: Request, parts: list[str], engine: str, version: str

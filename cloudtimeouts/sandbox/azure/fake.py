@@ -58,6 +58,7 @@ class FakeAzure(Emulator):
         # client's polling_interval (default 30 s!), so naive clients stay fast with 1.
         self.lro_retry_after = lro_retry_after
         self.page_size = page_size
+        self.servers_page_size = 100  # Servers - List By Resource Group, per page
         self.throttle_retry_after = throttle_retry_after  # Retry-After of injected 429s
         self.state = AzureState(lro_polls_in_progress=lro_polls_in_progress)
         self.entra = EntraId(
