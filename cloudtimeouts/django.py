@@ -17,8 +17,9 @@ Django builds is the one the guard checked whatever psycopg_pool's defaults beco
 Client keepalives (libpq `keepalives`, `keepalives_idle`, `keepalives_interval`) mirror the
 profile's tcp_keepalives_* server values. When the profile's path has a load balancer, a NAT or
 a custom network hop, the chain guard counts `tcp_keepalives_idle` as keeping it open when it is
-below the hop's idle timeout; `keepalives_idle` is that same value, so the client side keeps the
-hop open at the same pace and the snippet says which hops it keeps open.
+below the hop's idle timeout and the server's keepalives reach it; `keepalives_idle` is that same
+value, so the client side keeps the hop open at the same pace, and the snippet names the hops
+the guard counted as kept open.
 
 Pure functions, no I/O: the CLI prints what `render` returns.
 """
@@ -32,11 +33,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudtimeouts.catalog import Engine, idle_parameters
-from cloudtimeouts.chain import hop_values, keepalive
+from cloudtimeouts.chain import hop_values, path_findings
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
 from cloudtimeouts.guard import TRANSACTION_IDLE
-from cloudtimeouts.hops import NETWORK_KINDS
 from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile
 
@@ -143,14 +143,16 @@ def _seconds(value: Duration) -> int | float:
 
 
 def kept_open(profile: Profile) -> list[str]:
-    """The network hops whose idle timeout the keepalives beat: `load-balancer nlb (350s)`."""
-    every = keepalive(profile)
-    if every is None:
-        return []
+    """The network hops the guard counts as kept open by keepalives: `load-balancer nlb (350s)`.
+
+    Exactly the chain guard's notes (chain.path_findings), so the snippet claims no more than
+    the guard counted.
+    """
+    noted = {note.parameter for note in path_findings(profile)[1]}
     return [
         f"{item.hop.kind} {item.hop.name} ({item.value.human()})"
         for item in hop_values(profile)
-        if item.hop.kind in NETWORK_KINDS and not item.value.disabled and every < item.value
+        if f"{item.hop.name}.{item.name}" in noted
     ]
 
 

@@ -617,3 +617,20 @@ def test_real_django_opens_a_pooled_connection_from_the_generated_settings(  # t
     }
     assert result["user"] == "app"
     assert result["pool_size"] >= 1
+
+
+def test_the_snippet_claims_only_the_hops_the_server_keepalives_reach() -> None:
+    # A load balancer in front of PgBouncer sees Django's TCP connection, which the server's
+    # keepalives never cross (the pooler ends it): the guard does not count it as kept open,
+    # and neither does the snippet.
+    text = (
+        "name: fronted\nengine: postgres\ndjango:\n  conn_max_age: 5min\n"
+        "server:\n  tcp_keepalives_idle: 2min\n"
+        "path:\n  - kind: load-balancer\n    name: front\n    provider: aws\n"
+        "  - kind: pgbouncer\n    name: bouncer\n"
+        "  - kind: nat\n    name: egress\n    provider: aws\n"
+    )
+    snippet = django_settings(parse_profile(text, "fronted.yaml"), "python")
+    comments = " ".join(line.strip().lstrip("# ") for line in snippet.splitlines() if "#" in line)
+    assert "below the idle timeout of path nat egress (5min50s): keeps it open" in comments
+    assert "load-balancer front" not in comments
