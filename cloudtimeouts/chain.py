@@ -9,13 +9,16 @@ one, Django's idle budget (today's stricter rule, so that nothing refused before
 silently).
 
 Django's idle budget is `conn_max_age` — or, with Django's own pool (Django 5.1+, psycopg_pool),
-how long a pooled connection can sit unchecked: psycopg_pool closes connections above
-`min_size` after `max_idle`, but keeps `min_size` of them until `max_lifetime`; with
-CONN_HEALTH_CHECKS Django passes `check=ConnectionPool.check_connection`, so a connection a server
-or a pooler closed is found on checkout and replaced (docs.djangoproject.com, "Connection
-pool"; psycopg.org/psycopg3/docs/advanced/pool.html, "Connection life cycle"). A silent network
-hop (a load balancer or NAT dropping its state) is judged even then: a check on a dropped flow
-waits, it does not fail fast.
+how long a pooled connection can sit unchecked. psycopg_pool 3.x enforces `max_lifetime` only
+when a connection is returned, so the `min_size` connections it keeps can idle, unchecked, for as
+long as no request comes; above `min_size`, its shrink task closes at most one connection idle for
+a whole `max_idle` per `max_idle`, so one can idle up to (max_size + 1) x max_idle (psycopg_pool
+pool.py: `_return_connection`, `_shrink_pool`; proven on real Django in
+tests/contrib/test_whole_path.py). With CONN_HEALTH_CHECKS Django passes
+`check=ConnectionPool.check_connection`, so a connection a server or a pooler closed is found on
+checkout and replaced (django/db/backends/postgresql/base.py, `DatabaseWrapper.pool`). A
+silent network hop (a load balancer or NAT dropping its state) is judged even then: a check on
+a dropped flow waits, it does not fail fast.
 
 TCP keepalives count where they truly help: a server sending keepalives (`tcp_keepalives_idle`)
 more often than a load balancer's or NAT's idle timeout keeps that hop's state fresh, so the hop
@@ -36,22 +39,45 @@ from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes
 from cloudtimeouts.model import Finding
 from cloudtimeouts.profile import DjangoSettings, Hop, Profile
 
+_POOL_ADVICE = (
+    "Turn conn_health_checks on (Django then has the pool check each connection on checkout) "
+    "or use min_size: 0 with a short max_idle; a load balancer or NAT needs its flow kept open "
+    "by tcp_keepalives_idle below its idle timeout."
+)
+_NOT_IN_A_TRANSACTION = "CONN_MAX_AGE 0 s"  # with a pool; a transaction's idle gap: declare it
+
 
 def budget_of(django: DjangoSettings) -> Budget:
     """Django's idle budget between requests and inside a transaction, with words for messages."""
     pool = django.pool
     if pool is None:
         budget = Budget.of_conn_max_age(django.conn_max_age)
+    elif django.conn_health_checks:
+        # Checked on checkout: a connection a server or pooler closed never reaches a request.
+        # What a silent network hop may still drop is judged against how long one can idle.
+        budget = Budget(
+            None, "the pool's unchecked idle time unlimited", "", Duration(0),
+            _NOT_IN_A_TRANSACTION, "conn_max_age", checked=True, advice=_POOL_ADVICE,
+        )  # fmt: skip
+    elif pool.min_size:
+        # psycopg_pool 3.x enforces max_lifetime only when a connection is returned, and keeps
+        # min_size connections however long they idle: unchecked, they can outlive anything.
+        budget = Budget(
+            None, "the unchecked idle time of the pool's min_size connections unlimited", "",
+            Duration(0), _NOT_IN_A_TRANSACTION, "conn_max_age", advice=_POOL_ADVICE,
+        )  # fmt: skip
     else:
-        # min_size connections live until max_lifetime; above min_size, max_idle closes them
-        what = "max_lifetime" if pool.min_size else "max_idle"
-        held = pool.max_lifetime if pool.min_size else min(pool.max_idle, pool.max_lifetime)
-        unchecked = "" if django.conn_health_checks else " (not checked on checkout without "
-        unchecked += "" if django.conn_health_checks else "conn_health_checks)"
-        words = f"the pool's {what} {held.human()}{unchecked}"
-        fix = f"django.pool.{what}" + ("" if django.conn_health_checks else " (or turn "
-                                      "conn_health_checks on)")  # fmt: skip
-        budget = Budget(held, words, fix, held, words, fix, checked=django.conn_health_checks)
+        # Above min_size, the pool's shrink task runs every max_idle and closes at most one
+        # connection unused for a whole period: with max_size connections, one can idle for up
+        # to (max_size + 1) x max_idle (psycopg_pool, ConnectionPool._shrink_pool).
+        size = pool.max_size or 1
+        held = Duration(pool.max_idle.microseconds * (size + 1))
+        words = (
+            f"the pool's unchecked idle time (max_size {size} + 1) x max_idle "
+            f"{pool.max_idle.human()} = {held.human()}"
+        )
+        fix = "django.pool.max_idle (or turn conn_health_checks on)"
+        budget = Budget(held, words, fix, Duration(0), _NOT_IN_A_TRANSACTION, "conn_max_age")
     in_transaction = django.max_idle_in_transaction
     if in_transaction is None:
         return budget

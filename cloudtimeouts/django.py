@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudtimeouts.catalog import Engine, idle_parameters
-from cloudtimeouts.chain import hop_values, path_findings
+from cloudtimeouts.chain import budget_of, hop_values, path_findings
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
 from cloudtimeouts.guard import TRANSACTION_IDLE
@@ -176,11 +176,8 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
             "each pooled connection is checked on checkout (CONN_HEALTH_CHECKS), so these idle "
             f"timeouts cost a reconnect, never a failed request: {', '.join(between)}"
         )
-    if pool is not None:
-        what = "max_lifetime" if pool.min_size else "max_idle"
-        subject = f"the pool's {what} (connections are not checked on checkout)"
-    else:
-        subject = "CONN_MAX_AGE"
+    # the same words the guard uses for Django's idle budget
+    subject = budget_of(profile.django).session_words if pool is not None else "CONN_MAX_AGE"
     subject += "" if margin.disabled else f" + {margin.human()} (margin)"
     return f"{subject} must stay below the idle timeouts: {', '.join(declared)}"
 

@@ -67,6 +67,7 @@ class Budget:
     transaction_words: str
     transaction_fix: str
     checked: bool = False
+    advice: str | None = None  # what to do when the budget is unlimited, if not "lower fix"
 
     @classmethod
     def of_conn_max_age(cls, conn_max_age: int | None) -> Budget:
@@ -138,11 +139,11 @@ def judge(
     fix = budget.transaction_fix if in_transaction else budget.session_fix
     if limit is None:
         unlimited = words.replace(" unlimited", " is unlimited")
+        advice = budget.advice or f"Set {fix} below {value.human()} or disable {name}."
         return Finding(
             finding_name,
             f"{where}: {name} = {shown} closes idle connections, but {unlimited}, so Django may "
-            f"reuse a connection {closer} already closed. "
-            f"Set {fix} below {value.human()} or disable {name}.",
+            f"reuse a connection {closer} already closed. {advice}",
         )
     total = limit + margin
     if total < value:

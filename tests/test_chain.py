@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloudtimeouts.chain import budget_of, path_findings
+from cloudtimeouts.durations import Duration
 from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile, parse_profile
 
@@ -73,19 +74,29 @@ def test_transaction_idle_timeouts_are_judged_against_max_idle_in_transaction() 
     assert refused(too_long) == ["idle_in_transaction_session_timeout"]
 
 
-def test_a_pool_without_health_checks_holds_min_size_connections_for_max_lifetime() -> None:
+def test_a_pool_without_health_checks_keeps_min_size_connections_unchecked_forever() -> None:
+    # psycopg_pool enforces max_lifetime only when a connection is returned (proven on real
+    # Django: tests/contrib/test_whole_path.py)
     server = "{idle_session_timeout: 10min, idle_in_transaction_session_timeout: 0}"
     unchecked = profile("{conn_max_age: 0, conn_health_checks: false, pool: {min_size: 2}}", server)
     (finding,) = offline_violations(unchecked)
-    assert "the pool's max_lifetime 1h" in finding.message
+    assert "min_size connections is unlimited" in finding.message
+    assert "Turn conn_health_checks on" in finding.message
     checked = profile("{conn_max_age: 0, conn_health_checks: true, pool: {min_size: 2}}", server)
     assert refused(checked) == []
     no_min = profile(
-        "{conn_max_age: 0, conn_health_checks: false, pool: {min_size: 0, max_idle: 5min}}",
+        "{conn_max_age: 0, conn_health_checks: false, "
+        "pool: {min_size: 0, max_size: 2, max_idle: 3min}}",
         server,
     )
-    assert refused(no_min) == []  # above min_size, max_idle closes them first
-    assert budget_of(no_min.django).session is not None
+    assert refused(no_min) == []  # at most (2 + 1) x 3min = 9min idle, below 10min
+    assert budget_of(no_min.django).session == Duration.of_seconds(540)
+    slower = profile(
+        "{conn_max_age: 0, conn_health_checks: false, "
+        "pool: {min_size: 0, max_size: 3, max_idle: 3min}}",
+        server,
+    )
+    assert refused(slower) == ["idle_session_timeout"]  # (3 + 1) x 3min = 12min
 
 
 def test_a_checked_pool_still_loses_a_flow_a_nat_dropped() -> None:

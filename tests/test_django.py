@@ -497,12 +497,13 @@ def test_pool_defaults_are_psycopg_pools_written_out() -> None:
     ("health", "comment"),
     [
         (True, "each pooled connection is checked on checkout (CONN_HEALTH_CHECKS)"),
-        (False, "the pool's max_lifetime (connections are not checked on checkout) must stay"),
+        (False, "the pool's unchecked idle time (max_size 2 + 1) x max_idle 5min = 15min must"),
     ],
 )
 def test_the_pool_comment_says_what_the_guard_compared(health: bool, comment: str) -> None:
     server = "  idle_session_timeout: 2h\n  idle_in_transaction_session_timeout: 2h\n"
-    snippet = django_settings(pool_profile(health, server=server), "python")
+    pool = "    min_size: 0\n    max_size: 2\n    max_idle: 5min\n"
+    snippet = django_settings(pool_profile(health, pool=pool, server=server), "python")
     comments = " ".join(line.strip().lstrip("# ") for line in snippet.splitlines() if "#" in line)
     assert comment in comments
     assert "Django's pool requires CONN_MAX_AGE = 0" in comments

@@ -108,12 +108,12 @@ def test_a_load_balancer_kept_open_by_the_servers_keepalives() -> None:
     assert dropped.keepalive is None and dropped.kept_open == ()
 
 
-def test_a_pool_without_health_checks_holds_min_size_connections_for_max_lifetime() -> None:
+def test_a_pool_without_health_checks_keeps_min_size_connections_unchecked_forever() -> None:
     server = "{idle_session_timeout: 10min, idle_in_transaction_session_timeout: 0}"
     unchecked = explain(profile("{conn_max_age: 0, conn_health_checks: false, "
                                 "pool: {min_size: 2}}", server))  # fmt: skip
     (bar,) = unchecked.budgets
-    assert bar.held == minutes(60) and bar.words.startswith("the pool's max_lifetime 1h")
+    assert bar.held is None and "min_size connections unlimited" in bar.words
     idle = entry(unchecked, "idle_session_timeout")
     assert idle.status == "refused" and unchecked.refused
 

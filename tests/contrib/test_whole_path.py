@@ -222,9 +222,9 @@ def test_a_pool_without_health_checks_hands_out_a_closed_connection_as_the_guard
     assert outcome["second"] == IDLE_SESSION_CLOSED
 
     verdict = (
-        "idle_session_timeout = 1000 ms (1s, {source}) is not above the pool's max_lifetime 1h "
-        "(not checked on checkout without conn_health_checks): Django may reuse a connection "
-        "the server already closed."
+        "idle_session_timeout = 1000 ms (1s, {source}) closes idle connections, but the unchecked "
+        "idle time of the pool's min_size connections is unlimited, so Django may reuse a "
+        "connection the server already closed."
     )
     refused = cli("validate", profile)
     assert refused.exit_code == 3
