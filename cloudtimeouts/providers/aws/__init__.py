@@ -10,7 +10,11 @@ API facts used here (Amazon RDS API Reference; `listings` cites each call):
   fleet is read as: the engine defaults once per family (and credentials and region), one
   DescribeDB(Cluster)Parameters Source=user per group (one page: a group sets far fewer than 100),
   and the families of many groups from one DescribeDB(Cluster)ParameterGroups listing.
-  tests/providers/test_aws_fleet.py holds every family of the emulator to that equality.
+  tests/providers/test_aws_fleet.py holds every family of the emulator to that equality. Real
+  families may list parameters their engine defaults do not, or the reverse (AWS's own
+  CloudFormation provider met it on MariaDB: aws-cloudformation-resource-providers-rds#141 and
+  #144), so the defaults of a family are used only after the full listing of one of its groups
+  agreed with them on every parameter the engine manages; otherwise every group is read whole.
 - ModifyDBParameterGroup / ModifyDBClusterParameterGroup: at most 20 parameters per request;
   ApplyMethod `immediate` (dynamic parameters only) or `pending-reboot`.
 - Default groups (`default.<family>`) cannot be modified.
