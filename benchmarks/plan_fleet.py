@@ -21,11 +21,8 @@ once per account and region / project / subscription (16) and 64 in all, and no 
 than one round trip. Peak RSS is the CLI's own: Linux keeps a forked process's peak RSS across
 exec, so the CLI is started by a small Python in between (as tests/test_hostile_profiles.py does).
 
-The emulators' loopback server writes an answer's headers and its body in two sends without
-TCP_NODELAY, so Nagle's algorithm holds the body until the client's delayed ACK: about 40 ms more
-per answer on Linux, which no cloud API adds (HTTP servers and urllib3 set TCP_NODELAY). The
-benchmark turns Nagle off on the emulators' sockets while it runs (`no_nagle`), so that one round
-trip is --latency; it prints the round trip it measured.
+One round trip is --latency (the emulators' sockets set TCP_NODELAY, as real HTTP servers do); the
+benchmark prints the round trip it measured.
 
 `main(argv)` returns the figures (tests/test_benchmarks.py runs it with tiny fleets).
 """
@@ -212,20 +209,6 @@ def measure(
 def startup(server: Any, profile: Path, env: Mapping[str, str], repeat: int) -> float:
     """The CLI planning one target with no latency (the best of `repeat` runs)."""
     return measure(server, profile, env, 0.0, repeat).seconds
-
-
-@contextmanager
-def no_nagle() -> Iterator[None]:
-    """TCP_NODELAY on the emulators' accepted sockets (see the module docstring)."""
-    from cloudtimeouts.sandbox import loopback
-
-    handler = loopback._Handler
-    before = handler.disable_nagle_algorithm
-    handler.disable_nagle_algorithm = True
-    try:
-        yield
-    finally:
-        handler.disable_nagle_algorithm = before
 
 
 def round_trip(emulator: Any, latency: float) -> float:
@@ -427,7 +410,6 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with ExitStack() as stack:
-        stack.enter_context(no_nagle())
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         figures = aws_figures(args.sizes, args.latency, args.repeat, not args.no_loop, directory)
         if args.gcp:
