@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -12,19 +11,8 @@ from cloudtimeouts.sandbox.rds import RealisticRds
 
 
 def create_proxy(rds: RealisticRds, name: str = "orders-proxy") -> Any:
-    ec2 = boto3.client("ec2", region_name=rds.region, endpoint_url=rds.url,
-                       aws_access_key_id="sandbox", aws_secret_access_key="sandbox")  # fmt: skip
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    client = rds.client()
-    client.create_db_proxy(
-        DBProxyName=name,
-        EngineFamily="POSTGRESQL",
-        Auth=[{"AuthScheme": "SECRETS", "SecretArn": "arn:aws:secretsmanager:x:1:secret:s"}],
-        RoleArn="arn:aws:iam::123456789012:role/proxy",
-        VpcSubnetIds=[subnet],
-    )
-    return client
+    rds.create_proxy(name)
+    return rds.client()
 
 
 def test_modify_db_proxy_sets_idle_client_timeout(aws: RealisticRds) -> None:

@@ -55,7 +55,7 @@ from cloudtimeouts.catalog import parameters as catalog
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AwsTarget
-from cloudtimeouts.providers.aws import listings
+from cloudtimeouts.providers.aws import listings, proxy
 from cloudtimeouts.providers.aws.calls import (
     DEFAULT_SOURCES,
     PAGE_SIZE,
@@ -145,10 +145,12 @@ class AwsAdapter:
 
     def expect(self, targets: Sequence[AwsTarget]) -> None:
         """Remember the plan's targets: their first reads may share listings (no I/O here)."""
-        self._fleet.expect(targets)
+        self._fleet.expect([target for target in targets if not target.rds_proxy])
 
     def read(self, target: AwsTarget, engine: Engine, names: Collection[str]) -> TargetState:
         rds = self._client(target)
+        if target.rds_proxy:
+            return proxy.read(rds, target, engine)
         first = self._fleet.first_read(target)  # only this read may be served by a batch
         family = self._family(rds, target, first)
         check_family(target, family, engine)
@@ -176,6 +178,8 @@ class AwsAdapter:
         )
 
     def engine(self, target: AwsTarget) -> Engine:
+        if target.rds_proxy:
+            return proxy.engine(self._client(target), target)
         family = listings.group_family(self._client(target), target)
         engine = engine_of_family(family)
         if engine is None:
@@ -320,6 +324,8 @@ class AwsAdapter:
         self, target: AwsTarget, state: TargetState, changes: Sequence[Change]
     ) -> WriteOutcome:
         rds = self._client(target)
+        if target.rds_proxy:
+            return proxy.write(rds, target, list(changes))
         written: list[str] = []
         for reset in (False, True):  # ResetDB*ParameterGroup puts defaults back (rollback)
             parameters = [

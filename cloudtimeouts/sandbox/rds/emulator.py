@@ -22,6 +22,7 @@ from typing import Any
 from cloudtimeouts.sandbox.loopback import Emulator, LoopbackServer
 from cloudtimeouts.sandbox.rds.app import RdsApp
 from cloudtimeouts.sandbox.rds.catalogue import FAMILIES, STATIC, family_catalogue
+from cloudtimeouts.sandbox.rds.proxies import ACCOUNT_ID
 from cloudtimeouts.sandbox.rds.state import MAX_MODIFY, Group
 from cloudtimeouts.sandbox.rds.wire import parse_form
 
@@ -79,7 +80,7 @@ class RealisticRds(Emulator):
 
     # -- seeding (through boto3 against this server, as a user would) ----------------------------
     def client(self, service: str = "rds", region: str | None = None) -> Any:
-        """A boto3 client of this server with throwaway credentials (``rds`` or ``sts``)."""
+        """A boto3 client of this server with throwaway credentials (``rds``, ``sts``, ``ec2``)."""
         import boto3
 
         return boto3.client(
@@ -214,6 +215,27 @@ class RealisticRds(Emulator):
                 "MasterUserPassword": "sandbox-only-1",
             }
         self.client(region=region).create_db_instance(**arguments)
+
+    def create_proxy(
+        self, name: str, engine_family: str = "POSTGRESQL", *, region: str | None = None
+    ) -> None:
+        """An RDS Proxy (moto's CreateDBProxy needs a VPC subnet: one is made for it)."""
+        region = region or self.region
+        ec2 = self.client("ec2", region)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        self.client(region=region).create_db_proxy(
+            DBProxyName=name,
+            EngineFamily=engine_family,
+            Auth=[
+                {
+                    "AuthScheme": "SECRETS",
+                    "SecretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{name}",
+                }
+            ],
+            RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+            VpcSubnetIds=[subnet],
+        )
 
     def create_cluster(
         self,
