@@ -37,7 +37,9 @@ BASE = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\n"
 SCRIPT = Path(sys.executable).parent / "cloudtimeouts"
 FAST = settings(
     max_examples=100,
-    deadline=2_000,  # ms; one in-process run takes a few ms, a 1 MiB input well under a second
+    # No per-example deadline: a loaded 2-core CI machine pauses for seconds at times, and the
+    # bounded-time claims are asserted explicitly (seconds < 10) where they matter.
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -321,10 +323,13 @@ def test_any_nesting_depth_is_answered(workdir: Path, depth: int, kind: str, at_
     text = nested(depth, kind) if at_top else BASE + nested(depth, kind)
     path = write(workdir, text)
     message = assert_one_error(validate(path), path)
+    deep = "nests more than 64 levels deep" in message
     if depth > MAX_DEPTH:
-        assert "nests more than 64 levels deep" in message
-    else:
+        assert deep
+    elif depth < MAX_DEPTH - 2:  # below the base profile's own levels, nothing is too deep
         assert "unknown key 'x'" in message or "required key is missing" in message
+    else:  # at the limit, the base profile's own level decides which error comes first
+        assert deep or "unknown key 'x'" in message or "required key is missing" in message
 
 
 @FAST
