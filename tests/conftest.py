@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from cloudtimeouts.cli import main
 
 if TYPE_CHECKING:
     from cloudtimeouts.sandbox.rds import RealisticRds
+
+# Property tests assert behaviour, not speed: a loaded 2-core CI machine pauses for seconds at
+# times, so no per-example deadline (time bounds are asserted explicitly where they matter).
+settings.register_profile("cloudtimeouts", deadline=None)
+settings.load_profile("cloudtimeouts")
 
 pytest_plugins = ["dbservers"]  # real PostgreSQL and MariaDB servers, for the database tests
 
