@@ -56,9 +56,26 @@ def _options(
     traceback: Annotated[
         bool, typer.Option("--traceback", help="Show the full traceback of unexpected errors.")
     ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=lambda shown: _version(shown),
+            help="Show the version.",
+        ),
+    ] = False,
 ) -> None:
     global _show_traceback
     _show_traceback = traceback
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        from cloudtimeouts import __version__
+
+        print(f"cloudtimeouts {__version__}")
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.command()

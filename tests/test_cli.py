@@ -407,3 +407,10 @@ def test_the_readme_documents_every_command_and_option() -> None:
             for option in parameter.opts:
                 if option.startswith("--") and option != "--help":
                     assert option in readme, f"{name} {option}"
+
+
+def test_version_is_one_line_and_exit_0(cli: Any) -> None:
+    from cloudtimeouts import __version__
+
+    result = cli("--version")
+    assert (result.exit_code, result.stdout.strip()) == (0, f"cloudtimeouts {__version__}")
