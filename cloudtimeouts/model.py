@@ -17,7 +17,8 @@ from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.durations import NativeUnit
 
 ApplyMode = Literal["immediate", "restart"]
-CurrentSource = Literal["target", "default"]
+# "terraform": the value a Terraform plan will leave (plan --terraform-plan)
+CurrentSource = Literal["target", "default", "terraform"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,8 +77,32 @@ class TargetPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class TerraformSource:
+    """Where a plan judged from a Terraform/OpenTofu plan came from, and what it did not judge.
+
+    `unmatched` lists (address, why) for each resource of a judged type that matches no target:
+    listed so that a typo in a name is seen, never judged against a profile it does not belong to.
+    """
+
+    path: str
+    terraform_version: str
+    unmatched: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "terraform-plan",
+            "path": self.path,
+            "terraform_version": self.terraform_version,
+            "unmatched_resources": [
+                {"address": address, "reason": why} for address, why in self.unmatched
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     targets: tuple[TargetPlan, ...] = field(default_factory=tuple)
+    terraform: TerraformSource | None = None  # None: the plan read the clouds themselves
 
     @property
     def change_count(self) -> int:
@@ -93,7 +117,7 @@ class Plan:
         return sum(1 for target in self.targets if target.error)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        shown: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "targets": [target.to_json() for target in self.targets],
             "summary": {
@@ -102,6 +126,9 @@ class Plan:
                 "errors": self.error_count,
             },
         }
+        if self.terraform is not None:
+            shown["source"] = self.terraform.to_json()
+        return shown
 
 
 def failed_target_plan(profile: Profile, target: Target, message: str) -> TargetPlan:
