@@ -18,6 +18,7 @@ from cloudtimeouts.cli_options import (
     JournalPath,
     OutputFormat,
     PictureFormat,
+    PlanFormat,
     Profiles,
     SnippetFormat,
     Targets,
@@ -118,19 +119,40 @@ def explain(
 def plan(
     profiles: Profiles,
     target: Targets = None,
-    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+    output: Annotated[PlanFormat, typer.Option("--output", "-o")] = PlanFormat.table,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes to make.")
     ] = False,
+    terraform_plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--terraform-plan",
+            metavar="PLAN.json",
+            help="Judge the values this Terraform/OpenTofu plan will leave (the JSON of "
+            "`terraform show -json PLANFILE`) instead of reading the clouds.",
+            show_default=False,
+        ),
+    ] = None,
     timeout: Timeout = 60.0,
     concurrency: Concurrency = 16,
 ) -> None:
     """Show what apply would change on each target, and what the guard refuses."""
     from cloudtimeouts import render
 
-    result = _read_targets(_load(profiles), target, output, timeout, concurrency)
-    if output is OutputFormat.json:
+    loaded = _load(profiles)
+    if terraform_plan is not None:
+        from cloudtimeouts.terraform import plan_from_terraform
+
+        result = plan_from_terraform(loaded, terraform_plan, only=target or ())
+    else:
+        quiet = output is not PlanFormat.table
+        result = _read_targets(loaded, target, quiet, timeout, concurrency)
+    if output is PlanFormat.json:
         print(json.dumps(result.to_json(), indent=2))
+    elif output is PlanFormat.markdown:
+        from cloudtimeouts.render_markdown import plan_markdown
+
+        print(plan_markdown(result), end="")
     else:
         render.plan_text(result, stdout)
     if result.error_count:
@@ -153,7 +175,8 @@ def apply(
     concurrency: Concurrency = 16,
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
-    planned = _read_targets(_load(profiles), target, output, timeout, concurrency)
+    quiet = output is OutputFormat.json
+    planned = _read_targets(_load(profiles), target, quiet, timeout, concurrency)
     _apply_planned(planned, yes, allow_restart, output, journal, timeout, concurrency)
 
 
@@ -176,7 +199,8 @@ def rollback(
     if not undo.profiles:
         stdout.print(f"{journal_file}: no write to roll back.")
         return
-    planned = _read_targets(list(undo.profiles), None, output, timeout, concurrency)
+    quiet = output is OutputFormat.json
+    planned = _read_targets(list(undo.profiles), None, quiet, timeout, concurrency)
     undo_plan = with_resets(planned, undo)
     _apply_planned(undo_plan, yes, allow_restart, output, journal, timeout, concurrency)
 
@@ -184,15 +208,14 @@ def rollback(
 def _read_targets(
     profiles: list[Profile],
     only: list[str] | None,
-    output: OutputFormat,
+    quiet: bool,
     timeout: float,
     concurrency: int,
 ) -> Plan:
-    """make_plan with a progress bar, stoppable by Ctrl-C or SIGTERM (then exit 130)."""
+    """make_plan with a progress bar (unless quiet), stoppable by Ctrl-C or SIGTERM (exit 130)."""
     from cloudtimeouts.orchestration import make_plan
 
     total = sum(1 for p in profiles for t in p.targets if not only or t.id in only)
-    quiet = output is OutputFormat.json
     with _progress("reading targets", total, quiet) as tick, stoppable(stderr) as cancel:
         planned = make_plan(
             profiles,

@@ -23,6 +23,14 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class PlanFormat(StrEnum):
+    """plan's renderings: markdown is for CI job summaries and pull-request comments."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
 class SnippetFormat(StrEnum):
     python = "python"
     dj_database_url = "dj-database-url"
