@@ -15,6 +15,7 @@ from rich.text import Text
 from cloudtimeouts.cli_options import (
     AllowRestart,
     Concurrency,
+    Group,
     JournalPath,
     OutputFormat,
     PictureFormat,
@@ -41,8 +42,9 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="cloudtimeouts",
     help="Keep Django's CONN_MAX_AGE below every idle timeout of your managed databases.",
+    cls=Group,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

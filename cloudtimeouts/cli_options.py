@@ -4,15 +4,43 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+
+class Group(TyperGroup):
+    """Typer's group, with help that shows no value type after a flag.
+
+    Typer's rich help prints `<bool>` next to `--yes`, `--help` and every other flag, as if they
+    took a value; a flag whose metavar is empty shows nothing there. This covers the commands' own
+    flags, `--help` and the completion options typer adds, including flags added later.
+    """
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_types(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _without_flag_types([*command.params, command.get_help_option(ctx)])
+        return command
+
+
+def _without_flag_types(params: list[Any]) -> list[Any]:
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
+
 
 Profiles = Annotated[list[Path], typer.Argument(help="Profile YAML files.", show_default=False)]
 Targets = Annotated[
     list[str] | None,
     typer.Option(
         "--target",
+        metavar="ID",
         help="Only this target id (repeatable), e.g. aws:eu-west-1:parameter-group/orders-pg16.",
     ),
 ]
@@ -46,18 +74,19 @@ Concurrency = Annotated[
     int,
     typer.Option(
         "--concurrency",
+        metavar="N",
         min=1,
         max=64,
-        help="Targets read or written at once per account and region, project or "
-        "subscription (default 16).",
+        help="Targets read or written at once per account and region, project or subscription.",
     ),
 ]
 Timeout = Annotated[
     float,
     typer.Option(
         "--timeout",
+        metavar="SECONDS",
         min=1,
-        help="Seconds any one target may take before it ends with an error (default 60).",
+        help="Seconds any one target may take before it ends with an error.",
     ),
 ]
 
@@ -74,6 +103,7 @@ JournalPath = Annotated[
     Path | None,
     typer.Option(
         "--journal",
+        metavar="FILE",
         help="Append the journal here (default: a new file under $XDG_STATE_HOME/cloudtimeouts/).",
         show_default=False,
     ),
