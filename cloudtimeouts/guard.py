@@ -15,12 +15,13 @@ from cloudtimeouts.catalog import Engine, idle_parameters
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.model import Finding
 
-ValueSource = Literal["profile", "target", "default"]
+ValueSource = Literal["profile", "target", "default", "terraform"]
 
 _SOURCE_WORDS: Mapping[ValueSource, str] = {
     "profile": "from the profile",
     "target": "set on the target",
     "default": "the default in effect",
+    "terraform": "set by the Terraform plan",
 }
 
 

@@ -19,6 +19,8 @@ from cloudtimeouts.durations import NativeUnit
 ApplyMode = Literal["immediate", "restart"]
 # "terraform": the value a Terraform plan will leave (plan --terraform-plan)
 CurrentSource = Literal["target", "default", "terraform"]
+# What Terraform itself shows for a value it learns only during apply; never guessed.
+KNOWN_AFTER_APPLY = "(known after apply)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,9 @@ class TargetState:
 
     `restart_notice` is a provider's words on what a restart-bound change means there (e.g.
     Cloud SQL restarts the instance itself); the plan repeats it next to each such change.
+    `source` says who set the values: "target" for a read of the cloud (the profile's values
+    will be written on top), "terraform" for the values a Terraform plan will leave (then they
+    are judged as they are, since nothing of ours will be written).
     `revision` and `whole_list` serve APIs that replace a whole list on write under an optimistic
     lock (Cloud SQL's databaseFlags with settingsVersion): the adapter writes back every entry it
     read, not only the managed ones, and the cloud refuses the write if the target changed.
@@ -90,6 +95,7 @@ class TargetState:
     revision: str | None = None
     whole_list: tuple[tuple[str, str], ...] = ()
     members: tuple[MemberState, ...] = ()
+    source: Literal["target", "terraform"] = "target"
 
     def fingerprint(self) -> dict[str, str | None]:
         """What must not change between plan and apply."""

@@ -27,7 +27,14 @@ from cloudtimeouts.catalog import (
 )
 from cloudtimeouts.chain import budget_of, path_findings
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit
-from cloudtimeouts.model import Change, CurrentSource, Finding, ParameterState, TargetState
+from cloudtimeouts.model import (
+    KNOWN_AFTER_APPLY,
+    Change,
+    CurrentSource,
+    Finding,
+    ParameterState,
+    TargetState,
+)
 from cloudtimeouts.profile import Profile, Target
 
 FORMAT_VERSION = "1"
@@ -151,7 +158,7 @@ def build_target_plan(profile: Profile, target: Target, state: TargetState) -> T
             )
             continue
         desired = spec.to_native_checked(desired_value)
-        current, source = _current(spec, seen, provider, state.version)
+        current, source = _current(spec, seen, provider, state)
         problem = _target_limit_problem(spec, seen, desired)
         if problem:
             problems.append(problem)
@@ -253,10 +260,13 @@ def _proxy_guard(
     spec = RDS_PROXY_IDLE_CLIENT_TIMEOUT
     _, desired = managed(profile, target)
     seen = state.parameters.get(spec.name)
-    if spec.name in desired:
+    if spec.name in desired and state.source != "terraform":
         value, source = desired[spec.name], "from the profile"
+    elif seen is not None and seen.value == KNOWN_AFTER_APPLY:
+        return [_unknown_until_apply(target.id, spec.name)], []
     elif seen is not None and seen.value:
-        value, source = Duration.from_native(seen.value, spec.unit), "set on the proxy"
+        where = "set by the Terraform plan" if state.source == "terraform" else "set on the proxy"
+        value, source = Duration.from_native(seen.value, spec.unit), where
     else:
         value, source = spec.default, "the default in effect"
     shown = f"{value.to_native(spec.unit)} s ({value.human()}, {source})"
@@ -281,7 +291,7 @@ def current_idle_timeouts(
     """
     observed, unknown = {}, {}
     for spec in idle_parameters(engine):
-        current, source = _current(spec, state.parameters.get(spec.name), provider, state.version)
+        current, source = _current(spec, state.parameters.get(spec.name), provider, state)
         try:
             value = Duration.from_native(current, spec.unit)
         except DurationError:
@@ -298,9 +308,16 @@ def _guard(
         return _proxy_guard(profile, target, state)
     provider = Provider(target.provider)
     current, unknown = current_idle_timeouts(profile.engine, state, provider)
-    after = guard.effective_idle_timeouts(profile.engine, profile.server, current)
     conn_max_age, margin = profile.django.conn_max_age, profile.guard.margin
     budget = budget_of(profile.django)
+    if state.source == "terraform":  # what ships is Terraform's, whatever the profile says
+        refusals = guard.check(
+            profile.engine, conn_max_age, margin, current, target.id, budget=budget
+        )
+        refusals += [_unknown_until_apply(target.id, name) for name in unknown]
+        path_refusals, path_notes = path_findings(_path_as_read(profile, target, state))
+        return refusals + path_refusals, path_notes
+    after = guard.effective_idle_timeouts(profile.engine, profile.server, current)
     refusals = guard.check(profile.engine, conn_max_age, margin, after, target.id, budget=budget)
     refusals += _unevaluable(target.id, unknown, profile)
     refusals += _member_refusals(profile, state, after)
@@ -316,6 +333,15 @@ def _guard(
         if v.parameter not in refused
     ]
     return refusals, warnings + path_notes
+
+
+def _unknown_until_apply(where: str, name: str) -> Finding:
+    return Finding(
+        name,
+        f"{where}: the Terraform plan knows {name} only after apply, so the guard cannot judge "
+        f"it. Give {name} a value Terraform knows at plan time (a literal or a variable), or "
+        "judge the state after apply with cloudtimeouts plan.",
+    )
 
 
 def _unevaluable(where: str, unknown: dict[str, str], profile: Profile) -> list[Finding]:
@@ -367,13 +393,13 @@ def _member_refusals(
 
 
 def _current(
-    spec: ParameterSpec, seen: ParameterState | None, provider: Provider, version: str
+    spec: ParameterSpec, seen: ParameterState | None, provider: Provider, state: TargetState
 ) -> tuple[str, CurrentSource]:
     if seen is not None and seen.value not in (None, ""):
-        return seen.value, "default" if seen.value_is_default else "target"  # type: ignore[return-value]
+        return seen.value, "default" if seen.value_is_default else state.source  # type: ignore[return-value]
     if seen is not None and seen.default not in (None, ""):
         return seen.default, "default"  # type: ignore[return-value]
-    return spec.default_for(provider, version).to_native(spec.unit), "default"
+    return spec.default_for(provider, state.version).to_native(spec.unit), "default"
 
 
 def _same(current: str, desired: str, unit: NativeUnit) -> bool:

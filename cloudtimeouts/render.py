@@ -20,16 +20,35 @@ _SYMBOLS = {
     "+": "set (the target uses the default today)",
     "~": "update (the target sets another value today)",
 }
+_TERRAFORM_SYMBOLS = {  # a plan judged from a Terraform plan: what the Terraform code leaves
+    "+": "set (the Terraform plan leaves the default)",
+    "~": "update (the Terraform plan leaves another value)",
+}
 
 
 def plan_text(plan: Plan, console: Console) -> None:
     """One block per target, a legend of the symbols in use, a one-line summary at the end."""
     symbols = sorted({_symbol(change) for target in plan.targets for change in target.changes})
+    if plan.terraform is not None:
+        version = plan.terraform.terraform_version or "unknown version"
+        console.print(
+            f"Judged from the Terraform plan {plan.terraform.path} (Terraform {version}), "
+            "not read from the clouds: [terraform] marks a value the plan will leave; a change "
+            "is a value the profile sets and the Terraform code does not.",
+            markup=False,
+        )
+        console.print()
     if symbols:
-        console.print("Symbols: " + "; ".join(f"{s} {_SYMBOLS[s]}" for s in symbols))
+        words = _SYMBOLS if plan.terraform is None else _TERRAFORM_SYMBOLS
+        console.print("Symbols: " + "; ".join(f"{s} {words[s]}" for s in symbols))
         console.print()
     for target in plan.targets:
         _target_block(target, console)
+    if plan.terraform is not None and plan.terraform.unmatched:
+        console.print("Not judged (resources of the Terraform plan that match no target):")
+        for address, why in plan.terraform.unmatched:
+            console.print(f"  - {address}: {why}", markup=False)
+        console.print()
     console.print(_summary(plan))
 
 

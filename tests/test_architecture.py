@@ -97,6 +97,16 @@ def test_adapters_see_only_the_core(module: str) -> None:
         assert any(name == room or name.startswith(room + ".") for room in allowed), name
 
 
+@pytest.mark.parametrize(
+    "module", sorted(m for m in MODULES if m.startswith("cloudtimeouts.terraform"))
+)
+def test_the_terraform_room_sees_the_core_and_orchestration_only(module: str) -> None:
+    """A Terraform plan stands in for the clouds: no adapter, SDK, CLI or rendering in it."""
+    allowed = CORE | {"cloudtimeouts.orchestration", "cloudtimeouts.terraform"}
+    for name in _ours(_imports(MODULES[module])):
+        assert any(name == room or name.startswith(room + ".") for room in allowed), name
+
+
 def test_cloud_sdks_are_imported_only_by_adapters_and_the_sandbox() -> None:
     for module, path in MODULES.items():
         if module.startswith(("cloudtimeouts.providers.", "cloudtimeouts.sandbox")):

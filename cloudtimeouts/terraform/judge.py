@@ -1,0 +1,243 @@
+"""Judge the values a Terraform/OpenTofu plan will leave, with the same plan, guard and renderings
+as a plan read from the clouds, and without any cloud call.
+
+How it fits: the plan's resources stand in for a provider adapter (`TerraformPlanReader`), whose
+states say `source="terraform"`, so that `plan.build_target_plan` judges them as what will ship
+(see TargetState): a refusal is a value Terraform will set that the guard refuses; a change is a
+value the profile sets that the Terraform code does not (the code has drifted from the profile,
+or the profile from the code).
+
+Rules (README, "Terraform and OpenTofu"):
+- A target is matched by its cloud's name rules (RDS and ARM names case-insensitive); region,
+  project and subscription must agree when the plan says them. A target the plan does not hold,
+  or holds twice, is that target's error (exit 1): a mistyped name must not pass a CI check.
+- A parameter group's `parameter` set and Cloud SQL's `database_flags` are complete: a parameter
+  they do not list is at its default. An Azure server parameter is its own resource: one the plan
+  does not hold keeps a value the plan cannot show; the guard assumes its default and says so.
+- A value, or an entry's name, known only after apply is unknown: the guard refuses it.
+- Resources of the judged types that match no target of the profiles are listed, not judged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from cloudtimeouts.catalog import Engine, idle_parameters
+from cloudtimeouts.errors import CloudtimeoutsError
+from cloudtimeouts.model import (
+    KNOWN_AFTER_APPLY,
+    Change,
+    Finding,
+    ParameterState,
+    TargetState,
+    WriteOutcome,
+)
+from cloudtimeouts.orchestration import make_plan
+from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
+from cloudtimeouts.profile import Profile, Target
+from cloudtimeouts.terraform.planfile import (
+    AZURE_CONFIGURATION_TYPES,
+    CLOUDSQL_TYPE,
+    GROUP_TYPES,
+    PROXY_TYPE,
+    UNKNOWN,
+    Resource,
+    TerraformPlan,
+    Unknown,
+    load_plan,
+)
+
+
+class NotInTerraformPlanError(CloudtimeoutsError):
+    """A target the Terraform plan does not hold (or holds more than once)."""
+
+
+def plan_from_terraform(
+    profiles: Sequence[Profile], plan_path: Path, only: Collection[str] = ()
+) -> Plan:
+    """The Plan of `cloudtimeouts plan --terraform-plan`: no cloud is called."""
+    terraform = load_plan(plan_path)
+    reader = TerraformPlanReader(terraform)
+    judged = make_plan(profiles, only, adapter_loader=lambda _provider: reader, timeout=3600)
+    matched = {r.address for p in profiles for t in p.targets for r in matching(terraform, t)}
+    unmatched = tuple(
+        (resource.address, _why_unmatched(resource))
+        for resource in terraform.resources
+        if resource.address not in matched
+    )
+    return Plan(
+        targets=tuple(_with_azure_notes(planned, terraform) for planned in judged.targets),
+        terraform=TerraformSource(terraform.path, terraform.terraform_version, unmatched),
+    )
+
+
+def matching(terraform: TerraformPlan, target: Target) -> list[Resource]:
+    """The plan's resources that hold a target's values, by the cloud's own name rules."""
+    return [r for r in terraform.resources if _matches(r, target)]
+
+
+def _matches(resource: Resource, target: Target) -> bool:
+    if isinstance(resource.name, Unknown):
+        return False
+    where = resource.where
+    if target.provider == "aws":
+        kind = PROXY_TYPE if target.group_kind == "rds-proxy" else None
+        if kind is None and GROUP_TYPES.get(resource.type) != target.group_kind:
+            return False
+        if kind is not None and resource.type != kind:
+            return False
+        return resource.name.lower() == target.group_name.lower() and _agrees(
+            where.get("region"), target.region
+        )
+    if target.provider == "gcp":
+        return (
+            resource.type == CLOUDSQL_TYPE
+            and resource.name == target.instance
+            and _agrees(where.get("project"), target.project)
+        )
+    return (
+        resource.type in AZURE_CONFIGURATION_TYPES
+        and isinstance(where.get("server"), str)
+        and _agrees(where.get("server"), target.server)
+        and _agrees(where.get("resource_group"), target.resource_group)
+        and _agrees(where.get("subscription"), target.subscription_id)
+    )
+
+
+def _agrees(said: str | Unknown | None, ours: str) -> bool:
+    """The plan agrees when it does not say, or says the same (names compared case-blind)."""
+    return not isinstance(said, str) or said.lower() == ours.lower()
+
+
+class TerraformPlanReader:
+    """A read-only stand-in for a provider adapter: what the Terraform plan will leave."""
+
+    def __init__(self, terraform: TerraformPlan) -> None:
+        self.terraform = terraform
+
+    def read(self, target: Target, engine: Engine, names: Collection[str]) -> TargetState:
+        found = matching(self.terraform, target)
+        if not found:
+            raise NotInTerraformPlanError(
+                f"the Terraform plan holds no {_described(target)}; plan only the targets it "
+                "manages with --target"
+            )
+        if target.provider != "azure":
+            if len(found) > 1:
+                addresses = ", ".join(r.address for r in found)
+                raise NotInTerraformPlanError(f"the Terraform plan holds it twice: {addresses}")
+            if found[0].deleted:
+                raise NotInTerraformPlanError(f"{found[0].address} is destroyed by the plan")
+        _check_engine(found, engine)
+        values = self._values(found, target)
+        parameters = {name: _state(name, values, found) for name in names}
+        return TargetState(
+            target_id=target.id,
+            engine=engine,
+            parameters=parameters,
+            version=found[0].version,
+            source="terraform",
+        )
+
+    @staticmethod
+    def _values(found: list[Resource], target: Target) -> dict[str, str | Unknown | None]:
+        values: dict[str, str | Unknown | None] = {}
+        for resource in found:
+            if resource.deleted:  # Azure resets a removed server parameter to its default
+                continue
+            for name, value in resource.values.items():
+                values[name.lower() if target.provider == "aws" else name] = value
+        return values
+
+    def write(self, target: Target, state: TargetState, changes: Sequence[Change]) -> WriteOutcome:
+        raise CloudtimeoutsError("a plan judged from a Terraform plan is applied by Terraform")
+
+    def endpoint(self, target: Target) -> str:
+        return self.terraform.path
+
+    def expect(self, targets: Sequence[Target]) -> None:
+        return None
+
+    def engine(self, target: Target) -> Engine:
+        raise CloudtimeoutsError("a Terraform plan does not say which engine a target runs")
+
+
+def _state(
+    name: str, values: dict[str, str | Unknown | None], found: list[Resource]
+) -> ParameterState:
+    key = name.lower() if name.lower() in values else name
+    value = values.get(key)
+    if isinstance(value, Unknown) or (
+        key not in values and any(r.unknown_names for r in found)
+    ):  # an entry whose name is known only after apply may set it
+        return ParameterState(name, value=KNOWN_AFTER_APPLY)
+    return ParameterState(name, value=value)
+
+
+def _described(target: Target) -> str:
+    if target.provider == "aws":
+        kind = {"parameter-group": "aws_db_parameter_group", "rds-proxy": PROXY_TYPE}.get(
+            target.group_kind, "aws_rds_cluster_parameter_group"
+        )
+        return f"{kind} named {target.group_name} (region {target.region})"
+    if target.provider == "gcp":
+        return f"{CLOUDSQL_TYPE} named {target.instance} (project {target.project})"
+    return (
+        f"*_flexible_server_configuration of server {target.server} "
+        f"(resource group {target.resource_group})"
+    )
+
+
+_ENGINE_PREFIXES = (
+    ("aurora-postgresql", Engine.POSTGRES),
+    ("postgres", Engine.POSTGRES),
+    ("aurora-mysql", Engine.MYSQL),
+    ("aurora", Engine.MYSQL),  # Aurora MySQL 5.6's family is "aurora5.6"
+    ("mysql", Engine.MYSQL),
+    ("mariadb", Engine.MARIADB),
+)
+
+
+def _check_engine(found: list[Resource], engine: Engine) -> None:
+    """A family or database_version of another engine is an error, not a silent judgement."""
+    for resource in found:
+        said = resource.version.lower()
+        if resource.type in AZURE_CONFIGURATION_TYPES:
+            said = AZURE_CONFIGURATION_TYPES[resource.type]
+        theirs = next((e for prefix, e in _ENGINE_PREFIXES if said.startswith(prefix)), None)
+        if theirs is not None and theirs is not engine:
+            raise NotInTerraformPlanError(
+                f"{resource.address} is for {theirs.value} ({resource.version or resource.type}), "
+                f"but the profile's engine is {engine.value}"
+            )
+
+
+def _why_unmatched(resource: Resource) -> str:
+    if isinstance(resource.name, Unknown):
+        return "its name is known only after apply, so it cannot be matched to a target"
+    if resource.where.get("server") is UNKNOWN or (
+        resource.type in AZURE_CONFIGURATION_TYPES and "server" not in resource.where
+    ):
+        return "its server is known only after apply, so it cannot be matched to a target"
+    return "no profile's target names it"
+
+
+def _with_azure_notes(planned: TargetPlan, terraform: TerraformPlan) -> TargetPlan:
+    """An Azure server parameter the plan does not hold keeps whatever the server has; say that
+    the guard assumed its default, and how to see the real value."""
+    if planned.target.provider != "azure" or planned.state is None:
+        return planned
+    held = {name for r in matching(terraform, planned.target) for name in r.values}
+    notes = [
+        Finding(
+            spec.name,
+            f"the Terraform plan does not set {spec.name}: the guard assumed its default; a "
+            "value set outside Terraform is seen only by cloudtimeouts plan without "
+            "--terraform-plan",
+        )
+        for spec in idle_parameters(planned.profile.engine)
+        if spec.name not in held and spec.name in planned.state.parameters
+    ]
+    return dataclasses.replace(planned, warnings=planned.warnings + tuple(notes))

@@ -1,0 +1,386 @@
+"""Read the JSON of `terraform show -json PLANFILE` (or `tofu show -json`) into plain records.
+
+The format is Terraform's documented "JSON Output Format"
+(developer.hashicorp.com/terraform/internals/json-format), which OpenTofu keeps: a top-level
+`format_version` whose major version we must check ("Reject any input which reports an unsupported
+major version"; unknown properties are ignored for forward compatibility), and `resource_changes`,
+one entry per resource instance with `change.actions`, `change.after` (the values the plan leaves)
+and `change.after_unknown` (the same shape, `true` where a value is known only after apply).
+
+This module knows the resource types that hold the timeouts cloudtimeouts guards and where their
+values live; it knows nothing of profiles (see `judge`). Sources per type:
+- aws_db_parameter_group / aws_rds_cluster_parameter_group: `name`, `family`, a set of
+  `parameter` blocks {name, value, apply_method} (registry.terraform.io/providers/hashicorp/aws,
+  r/db_parameter_group, r/rds_cluster_parameter_group); `region` on AWS provider 6+.
+- aws_db_proxy: `name`, `idle_client_timeout` in seconds (r/db_proxy).
+- google_sql_database_instance: `name`, `project`, `database_version`, and
+  `settings[0].database_flags[]` {name, value} (registry.terraform.io/providers/hashicorp/google,
+  r/sql_database_instance).
+- azurerm_postgresql_flexible_server_configuration: `name`, `server_id`, `value`;
+  azurerm_mysql_flexible_server_configuration: `name`, `resource_group_name`, `server_name`,
+  `value` (registry.terraform.io/providers/hashicorp/azurerm, r/*_flexible_server_configuration).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cloudtimeouts.errors import CloudtimeoutsError
+from cloudtimeouts.model import KNOWN_AFTER_APPLY
+
+MAX_PLAN_BYTES = 256 << 20  # a plan of thousands of resources is tens of MiB
+
+GROUP_TYPES = {
+    "aws_db_parameter_group": "parameter-group",
+    "aws_rds_cluster_parameter_group": "cluster-parameter-group",
+}
+PROXY_TYPE = "aws_db_proxy"
+CLOUDSQL_TYPE = "google_sql_database_instance"
+AZURE_CONFIGURATION_TYPES = {
+    "azurerm_postgresql_flexible_server_configuration": "postgres",
+    "azurerm_mysql_flexible_server_configuration": "mysql",
+}
+JUDGED_TYPES = frozenset([*GROUP_TYPES, PROXY_TYPE, CLOUDSQL_TYPE, *AZURE_CONFIGURATION_TYPES])
+_SERVER_ID = re.compile(
+    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
+    r"Microsoft\.DBfor(?:PostgreSQL|MySQL)/flexibleServers/(?P<server>[^/]+)$",
+    re.IGNORECASE,
+)
+
+
+class TerraformPlanError(CloudtimeoutsError):
+    """The file is not a Terraform/OpenTofu JSON plan this version can read."""
+
+
+class Unknown:
+    """A value Terraform knows only after apply; never guessed."""
+
+    def __repr__(self) -> str:
+        return KNOWN_AFTER_APPLY
+
+
+UNKNOWN = Unknown()
+Value = str | Unknown | None  # None: the plan leaves no value (the default applies)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One resource instance of a judged type, as the plan will leave it.
+
+    `where` holds what locates it, in the cloud's terms (region, project, subscription, resource
+    group, server); a key is absent when the plan does not say, and UNKNOWN when it says only
+    after apply. `values` maps each parameter the resource sets to its value; `complete` is True
+    when the resource lists every non-default parameter of its target (a parameter group's
+    `parameter` set, Cloud SQL's `database_flags`), so a name it lacks is at its default.
+    `unknown_names` is True when an entry's name itself is known only after apply.
+    """
+
+    address: str
+    type: str
+    name: str | Unknown
+    where: Mapping[str, str | Unknown] = field(default_factory=dict)
+    values: Mapping[str, Value] = field(default_factory=dict)
+    version: str = ""  # family / database_version, when known
+    complete: bool = True
+    unknown_names: bool = False
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TerraformPlan:
+    path: str
+    terraform_version: str
+    resources: tuple[Resource, ...]
+
+
+def load_plan(path: Path) -> TerraformPlan:
+    """The judged resources of a plan; a TerraformPlanError saying what to run instead."""
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_PLAN_BYTES + 1)
+    except OSError as error:
+        raise TerraformPlanError(f"{path}: cannot read the plan: {error.strerror}") from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise TerraformPlanError(f"{path}: larger than {MAX_PLAN_BYTES >> 20} MiB")
+    if raw.startswith(b"PK"):
+        raise TerraformPlanError(
+            f"{path}: this is a binary plan file; give its JSON: "
+            f"terraform show -json {path} > plan.json"
+        )
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        where = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
+        raise TerraformPlanError(
+            f"{path}: not JSON{where}; give the output of terraform show -json PLANFILE"
+        ) from None
+    return _plan(path, document)
+
+
+def _plan(path: Path, document: Any) -> TerraformPlan:
+    if not isinstance(document, dict) or "format_version" not in document:
+        raise TerraformPlanError(
+            f"{path}: not a Terraform JSON plan (no format_version); give the output of "
+            "terraform show -json PLANFILE"
+        )
+    version = str(document["format_version"])
+    if version.split(".")[0] != "1":
+        raise TerraformPlanError(
+            f"{path}: plan format version {version} is not supported (cloudtimeouts reads 1.x)"
+        )
+    if "resource_changes" not in document and "planned_values" not in document:
+        raise TerraformPlanError(
+            f"{path}: this is a Terraform state, not a plan; run terraform plan -out=PLANFILE, "
+            "then terraform show -json PLANFILE"
+        )
+    if document.get("errored"):
+        raise TerraformPlanError(
+            f"{path}: Terraform could not finish this plan (errored); its values are incomplete"
+        )
+    changes = document.get("resource_changes") or []
+    if not isinstance(changes, list):
+        raise TerraformPlanError(f"{path}: resource_changes is not a list")
+    references = _references(document.get("configuration"))  # by address without indexes
+    entries = [c for c in changes if isinstance(c, dict) and _judged(c)]
+    after_by_address = {
+        without_indexes(str(c.get("address"))): _after(c)[0] for c in changes if isinstance(c, dict)
+    }
+    resources = []
+    for entry in entries:
+        try:
+            resources.append(_resource(entry, references, after_by_address))
+        except (AttributeError, TypeError, KeyError, IndexError):
+            raise TerraformPlanError(
+                f"{path}: {entry.get('address')}: not shaped as the {entry.get('type')} resource "
+                "is documented"
+            ) from None
+    return TerraformPlan(
+        path=str(path),
+        terraform_version=str(document.get("terraform_version", "")),
+        resources=tuple(resources),
+    )
+
+
+def _judged(entry: dict[str, Any]) -> bool:
+    return (
+        entry.get("mode", "managed") == "managed"
+        and entry.get("type") in JUDGED_TYPES
+        and not entry.get("deposed")  # an old object on its way out
+    )
+
+
+def _after(entry: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The values a resource instance has after the plan, and their unknown-markers."""
+    change = entry.get("change") or {}
+    actions = change.get("actions") or []
+    if actions == ["forget"]:  # Terraform stops managing it; the object stays as it was
+        return change.get("before"), None
+    return change.get("after"), change.get("after_unknown")
+
+
+def _resource(
+    entry: dict[str, Any], references: Mapping[str, list[str]], afters: Mapping[str, Any]
+) -> Resource:
+    address, kind = str(entry["address"]), str(entry["type"])
+    after, unknown = _after(entry)
+    if after is None:  # destroyed, not replaced
+        return Resource(address, kind, _known(entry, "change", "before", "name"), deleted=True)
+    values = _Values(after, unknown)
+    if kind in GROUP_TYPES:
+        return _parameter_group(address, kind, values)
+    if kind == PROXY_TYPE:
+        timeout = values.get("idle_client_timeout")
+        return Resource(
+            address,
+            kind,
+            values.name(),
+            where=values.where(region="region"),
+            values={"idle_client_timeout": timeout},
+        )
+    if kind == CLOUDSQL_TYPE:
+        return _cloudsql_instance(address, kind, values)
+    referenced = references.get(without_indexes(address), [])
+    return _azure_configuration(address, kind, values, referenced, afters)
+
+
+def _parameter_group(address: str, kind: str, values: _Values) -> Resource:
+    entries, names_unknown = values.blocks("parameter")
+    family = values.get("family")
+    return Resource(
+        address,
+        kind,
+        values.name(),
+        where=values.where(region="region"),
+        values={block.text("name"): block.get("value") for block in entries if block.has_name()},
+        version=family if isinstance(family, str) else "",
+        complete=not names_unknown,
+        unknown_names=names_unknown or any(not block.has_name() for block in entries),
+    )
+
+
+def _cloudsql_instance(address: str, kind: str, values: _Values) -> Resource:
+    version = values.get("database_version")
+    settings, settings_unknown = values.blocks("settings")
+    flags: list[_Values] = []
+    names_unknown = settings_unknown
+    for block in settings[:1]:  # settings is a single block
+        found, unknown = block.blocks("database_flags")
+        flags += found
+        names_unknown = names_unknown or unknown
+    return Resource(
+        address,
+        kind,
+        values.name(),
+        where=values.where(project="project"),
+        values={flag.text("name"): flag.get("value") for flag in flags if flag.has_name()},
+        version=version if isinstance(version, str) else "",
+        complete=not names_unknown,
+        unknown_names=names_unknown or any(not flag.has_name() for flag in flags),
+    )
+
+
+def _azure_configuration(
+    address: str,
+    kind: str,
+    values: _Values,
+    referenced: list[str],
+    afters: Mapping[str, Any],
+) -> Resource:
+    """A server parameter; its server is found by id, by names, or by the configuration's
+    reference to a server resource of the same plan (whose id is unknown until it is created)."""
+    where: dict[str, str | Unknown] = {}
+    if AZURE_CONFIGURATION_TYPES[kind] == "postgres":
+        server_id = values.get("server_id")
+        match = _SERVER_ID.match(server_id) if isinstance(server_id, str) else None
+        if match:
+            where = {
+                "subscription": match["subscription"],
+                "resource_group": match["group"],
+                "server": match["server"],
+            }
+        elif server_id is not None:
+            where = {"server": UNKNOWN}
+    else:
+        where = values.where(resource_group="resource_group_name", server="server_name")
+    if where.get("server") in (None, UNKNOWN):
+        where |= _referenced_server(referenced, afters)
+    name = values.name()
+    value = values.get("value")
+    return Resource(
+        address,
+        kind,
+        name,
+        where=where,
+        values={name: value} if isinstance(name, str) else {},
+        complete=False,  # one parameter per resource; the server's others are not in the plan
+    )
+
+
+def _referenced_server(referenced: list[str], afters: Mapping[str, Any]) -> dict[str, str]:
+    for reference in referenced:  # "azurerm_x.y.name" and "azurerm_x.y" are both listed
+        server = afters.get(reference) or afters.get(reference.rsplit(".", 1)[0])
+        if isinstance(server, dict) and isinstance(server.get("name"), str):
+            found = {"server": server["name"]}
+            if isinstance(server.get("resource_group_name"), str):
+                found["resource_group"] = server["resource_group_name"]
+            return found
+    return {}
+
+
+def without_indexes(address: str) -> str:
+    """`module.db[0].aws_x.y["a"]` -> `module.db.aws_x.y`: how configuration names a resource."""
+    return re.sub(r"\[[^\]]*\]", "", address)
+
+
+def _known(entry: Mapping[str, Any], *path: str) -> str | Unknown:
+    node: Any = entry
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else UNKNOWN
+
+
+class _Values:
+    """An `after` object read together with its `after_unknown` twin."""
+
+    def __init__(self, after: Any, unknown: Any) -> None:
+        self.after = after if isinstance(after, dict) else {}
+        self.unknown = unknown
+
+    def get(self, key: str) -> Value:
+        marker = self.unknown.get(key) if isinstance(self.unknown, dict) else self.unknown
+        if marker is True:
+            return UNKNOWN
+        value = self.after.get(key)
+        if value is None or isinstance(value, dict | list):
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+
+    def name(self) -> str | Unknown:
+        value = self.get("name")
+        return UNKNOWN if value is None else value
+
+    def has_name(self) -> bool:
+        return isinstance(self.get("name"), str)
+
+    def text(self, key: str) -> str:
+        value = self.get(key)
+        assert isinstance(value, str)
+        return value
+
+    def where(self, **keys: str) -> dict[str, str | Unknown]:
+        found: dict[str, str | Unknown] = {}
+        for ours, theirs in keys.items():
+            value = self.get(theirs)
+            if value is not None:
+                found[ours] = value
+        return found
+
+    def blocks(self, key: str) -> tuple[list[_Values], bool]:
+        """A nested block list and whether any of it is unknown (a dynamic block over an unknown
+        collection, for one): then entries may exist that the plan cannot show yet."""
+        marker = self.unknown.get(key) if isinstance(self.unknown, dict) else self.unknown
+        if marker is True:
+            return [], True
+        found = self.after.get(key) or []
+        if not isinstance(found, list):
+            raise TypeError(key)
+        markers = marker if isinstance(marker, list) else []
+        return [
+            _Values(item, markers[index] if index < len(markers) else None)
+            for index, item in enumerate(found)
+        ], False
+
+
+def _references(configuration: Any) -> dict[str, list[str]]:
+    """Resource address -> the resource addresses its expressions refer to, from the plan's
+    `configuration` (module calls included), for the Azure server a configuration names."""
+    found: dict[str, list[str]] = {}
+    if isinstance(configuration, dict):
+        for prefix, module in _modules(configuration.get("root_module"), ""):
+            for resource in module.get("resources") or []:
+                if not isinstance(resource, dict):
+                    continue
+                refs: list[str] = []
+                for expression in (resource.get("expressions") or {}).values():
+                    if isinstance(expression, dict):
+                        refs += [prefix + r for r in expression.get("references") or []]
+                found[prefix + str(resource.get("address"))] = refs
+    return found
+
+
+def _modules(module: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if not isinstance(module, dict):
+        return
+    yield prefix, module
+    for name, call in (module.get("module_calls") or {}).items():
+        if isinstance(call, dict):
+            yield from _modules(call.get("module"), f"{prefix}module.{name}.")

@@ -1,0 +1,160 @@
+"""Terraform/OpenTofu JSON plans as `terraform show -json PLANFILE` prints them, for tests.
+
+The shape follows Terraform's documented JSON Output Format
+(developer.hashicorp.com/terraform/internals/json-format): `resource_changes[]` with `address`,
+`mode`, `type`, `name`, `provider_name`, and `change.{actions, before, after, after_unknown,
+before_sensitive, after_sensitive}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+PROVIDERS = {
+    "aws": "registry.terraform.io/hashicorp/aws",
+    "google": "registry.terraform.io/hashicorp/google",
+    "azurerm": "registry.terraform.io/hashicorp/azurerm",
+}
+
+
+def change(
+    address: str,
+    after: Mapping[str, Any] | None,
+    *,
+    after_unknown: Mapping[str, Any] | None = None,
+    actions: Sequence[str] = ("update",),
+    before: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One resource_changes entry; `address` may carry a module path and an index."""
+    *_, kind, name = re.sub(r"\[[^\]]*\]", "", address).split(".")
+    entry: dict[str, Any] = {
+        "address": address,
+        "mode": "managed",
+        "type": kind,
+        "name": name,
+        "provider_name": PROVIDERS[kind.split("_")[0]],
+        "change": {
+            "actions": list(actions),
+            "before": before,
+            "after": after,
+            "after_unknown": dict(after_unknown or {}),
+            "before_sensitive": {},
+            "after_sensitive": {},
+        },
+    }
+    if address.startswith("module."):
+        entry["module_address"] = ".".join(address.split(".")[:2])
+    if address.endswith("]"):
+        entry["index"] = json.loads(address.rsplit("[", 1)[-1].rstrip("]"))
+    return entry
+
+
+def parameter_group(
+    name: str,
+    parameters: Mapping[str, str],
+    *,
+    family: str = "postgres16",
+    cluster: bool = False,
+    address: str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    kind = "aws_rds_cluster_parameter_group" if cluster else "aws_db_parameter_group"
+    after = {
+        "description": "Managed by Terraform",
+        "family": family,
+        "name": name,
+        "parameter": [
+            {"apply_method": "immediate", "name": key, "value": value}
+            for key, value in sorted(parameters.items())
+        ],
+        "skip_destroy": False,
+        "tags": None,
+    }
+    return change(address or f"{kind}.{name.replace('-', '_')}", after, **kwargs)
+
+
+def cloudsql_instance(
+    name: str,
+    flags: Mapping[str, str],
+    *,
+    project: str | None = "acme-prod",
+    version: str = "POSTGRES_16",
+    address: str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    after = {
+        "database_version": version,
+        "deletion_protection": True,
+        "name": name,
+        "project": project,
+        "region": "europe-west1",
+        "settings": [
+            {
+                "activation_policy": "ALWAYS",
+                "database_flags": [{"name": k, "value": v} for k, v in flags.items()],
+                "tier": "db-custom-2-7680",
+            }
+        ],
+    }
+    kind = "google_sql_database_instance"
+    return change(address or f"{kind}.{name.replace('-', '_')}", after, **kwargs)
+
+
+def azure_configuration(
+    server: str,
+    name: str,
+    value: str | None,
+    *,
+    subscription: str = "00000000-0000-0000-0000-000000000000",
+    resource_group: str = "prod",
+    mysql: bool = False,
+    address: str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    if mysql:
+        kind = "azurerm_mysql_flexible_server_configuration"
+        after: dict[str, Any] = {
+            "name": name,
+            "resource_group_name": resource_group,
+            "server_name": server,
+            "value": value,
+        }
+    else:
+        kind = "azurerm_postgresql_flexible_server_configuration"
+        after = {
+            "name": name,
+            "server_id": f"/subscriptions/{subscription}/resourceGroups/{resource_group}"
+            f"/providers/Microsoft.DBforPostgreSQL/flexibleServers/{server}",
+            "value": value,
+        }
+    label = f"{server}_{name}".replace("-", "_").replace(".", "_")
+    return change(address or f"{kind}.{label}", after, **kwargs)
+
+
+def plan_document(
+    changes: Sequence[Mapping[str, Any]],
+    *,
+    configuration: Mapping[str, Any] | None = None,
+    version: str = "1.9.8",
+) -> dict[str, Any]:
+    return {
+        "format_version": "1.2",
+        "terraform_version": version,
+        "planned_values": {"root_module": {}},
+        "resource_changes": list(changes),
+        "configuration": dict(configuration or {"root_module": {}}),
+        "timestamp": "2026-11-30T01:00:00Z",
+        "applyable": True,
+        "complete": True,
+        "errored": False,
+    }
+
+
+def write_plan(directory: Path, changes: Sequence[Mapping[str, Any]], **kwargs: Any) -> Path:
+    path = directory / "plan.json"
+    path.write_text(json.dumps(plan_document(changes, **kwargs), indent=2))
+    return path
