@@ -1,0 +1,174 @@
+"""The `cloudtimeouts-validate` hook, run by pre-commit itself on a temporary repository.
+
+pre-commit's `try-repo` clones this repository at a commit and installs the package into a
+virtualenv of its own with pip, exactly as a user's `pre-commit install` would: so these tests
+prove the committed `.pre-commit-hooks.yaml` and the committed package, not the working tree
+(`--ref HEAD`; without a ref try-repo would commit whatever is uncommitted here into a shadow
+repository). Each run installs the package once (about 10 s): try-repo keeps its environments
+in a temporary store of its own, whatever PRE_COMMIT_HOME says (pre_commit/commands/try_repo.py:
+`store = Store(tempdir)`); `pre-commit run` with a user's config shares PRE_COMMIT_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+HOOKS = REPO / ".pre-commit-hooks.yaml"
+
+GOOD = """\
+name: orders
+engine: postgres
+django:
+  conn_max_age: 5min
+server:
+  idle_session_timeout: 10min
+targets: []
+"""
+UNSAFE = """\
+name: orders
+engine: postgres
+django:
+  conn_max_age: 10min
+server:
+  idle_session_timeout: 5min
+targets: []
+"""
+NOT_A_PROFILE = "services:\n  web:\n    image: nginx\n"
+
+
+def _head() -> str | None:
+    found = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
+    if found.returncode:
+        return None
+    shown = subprocess.run(
+        ["git", "-C", str(REPO), "cat-file", "-e", f"{found.stdout.strip()}:.pre-commit-hooks.yaml"]
+    )
+    return None if shown.returncode else found.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def head() -> str:
+    ref = _head()
+    if ref is None:
+        pytest.skip("not a git checkout with .pre-commit-hooks.yaml committed (an sdist?)")
+    return ref
+
+
+@pytest.fixture(scope="module")
+def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One PRE_COMMIT_HOME per session of this module, out of the developer's ~/.cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
+    env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
+    env["PRE_COMMIT_COLOR"] = "never"
+    yield env
+
+
+def _user_repo(directory: Path, files: dict[str, str]) -> Path:
+    subprocess.run(["git", "init", "-q", str(directory)], check=True)
+    for name, text in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text)
+    subprocess.run(["git", "-C", str(directory), "add", "."], check=True)
+    return directory
+
+
+def _pre_commit(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    print(f"pre-commit {args[0]}: {time.monotonic() - started:.1f} s")  # shown with -s / -rP
+    return done
+
+
+def test_the_manifest_declares_the_hook_with_a_files_pattern_for_profiles() -> None:
+    (hook,) = yaml.safe_load(HOOKS.read_text())
+    assert hook["id"] == "cloudtimeouts-validate"
+    assert (hook["language"], hook["entry"]) == ("python", "cloudtimeouts validate")
+    pattern = re.compile(hook["files"])
+    for path in (
+        "cloudtimeouts/orders.yaml",
+        "infra/cloudtimeouts/prod/a.yml",
+        "orders.cloudtimeouts.yaml",
+    ):
+        assert pattern.search(path), path
+    for path in ("docker-compose.yaml", ".github/workflows/ci.yml", "cloudtimeouts/a.json"):
+        assert not pattern.search(path), path
+
+
+def test_try_repo_passes_on_profiles_and_skips_other_yaml(
+    head: str, pre_commit_env: dict[str, str], tmp_path: Path
+) -> None:
+    repo = _user_repo(
+        tmp_path / "user",
+        {
+            "cloudtimeouts/orders.yaml": GOOD,
+            "deploy/billing.cloudtimeouts.yaml": GOOD.replace("orders", "billing"),
+            "docker-compose.yaml": NOT_A_PROFILE,  # would fail validate if the hook read it
+        },
+    )
+    done = _pre_commit(
+        repo, pre_commit_env, "try-repo", str(REPO), "cloudtimeouts-validate", "--ref", head,
+        "--all-files", "--verbose",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"cloudtimeouts validate\.+Passed", done.stdout)
+    assert "cloudtimeouts/orders.yaml: ok (orders, postgres" in done.stdout
+    assert "deploy/billing.cloudtimeouts.yaml: ok (billing, postgres" in done.stdout
+    assert "docker-compose" not in done.stdout
+
+
+def test_try_repo_fails_on_an_unsafe_profile_with_the_guards_words(
+    head: str, pre_commit_env: dict[str, str], tmp_path: Path
+) -> None:
+    repo = _user_repo(tmp_path / "user", {"cloudtimeouts/orders.yaml": UNSAFE})
+    done = _pre_commit(
+        repo, pre_commit_env, "try-repo", str(REPO), "cloudtimeouts-validate", "--ref", head,
+        "--all-files",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(r"cloudtimeouts validate\.+Failed", done.stdout)
+    assert "- exit code: 3" in done.stdout
+    assert (
+        "refused: cloudtimeouts/orders.yaml: profile orders: idle_session_timeout = 300000 ms "
+        "(5min, from the profile) is not above CONN_MAX_AGE 600 s"
+    ) in done.stdout
+
+
+def test_a_users_config_can_point_files_elsewhere(
+    head: str, pre_commit_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The README's snippet, with `files:` overridden to a `db/timeouts/` directory."""
+    config = (
+        f"repos:\n  - repo: {REPO}\n    rev: {head}\n    hooks:\n"
+        "      - id: cloudtimeouts-validate\n        files: ^db/timeouts/.*\\.yaml$\n"
+    )
+    repo = _user_repo(
+        tmp_path / "user",
+        {
+            ".pre-commit-config.yaml": config,
+            "db/timeouts/orders.yaml": UNSAFE,
+            "cloudtimeouts/skipped.yaml": NOT_A_PROFILE,  # the default pattern no longer applies
+        },
+    )
+    done = _pre_commit(repo, pre_commit_env, "run", "--all-files")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "refused: db/timeouts/orders.yaml: profile orders:" in done.stdout
+    assert "skipped.yaml" not in done.stdout
