@@ -18,8 +18,9 @@ from cloudtimeouts.durations import format_native
 from cloudtimeouts.model import Change
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
 
-# A marker a bot can look for to update its previous comment instead of adding another one.
-COMMENT_MARKER = "<!-- cloudtimeouts-plan -->"
+# The first line, hidden when rendered: a bot finds its previous comment by it (and updates that
+# one instead of adding another), and a CI script reads the counts from it without a second plan.
+COMMENT_MARKER = "<!-- cloudtimeouts-plan"
 
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can start
 # emphasis, code, links, images, HTML, entities, strikethrough or a table cell anywhere in a
@@ -55,7 +56,9 @@ def _escape_leading(match: re.Match[str]) -> str:
 
 def plan_markdown(plan: Plan) -> str:
     """The whole plan: a verdict heading, a summary line, then one section per target."""
-    lines = [COMMENT_MARKER, f"## cloudtimeouts plan: {verdict(plan)}", "", summary(plan), ""]
+    counts = f"changes={plan.change_count} refusals={plan.refusal_count} errors={plan.error_count}"
+    lines = [f"{COMMENT_MARKER} {counts} -->", f"## cloudtimeouts plan: {verdict(plan)}", ""]
+    lines += [summary(plan), ""]
     if plan.terraform is not None:
         lines += _terraform_section(plan.terraform)
     for target in plan.targets:
