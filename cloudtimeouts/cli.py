@@ -15,6 +15,7 @@ from rich.text import Text
 from cloudtimeouts.cli_options import (
     AllowRestart,
     Concurrency,
+    ExportFormat,
     Group,
     JournalPath,
     OutputFormat,
@@ -439,6 +440,28 @@ def import_(
         f"parameter(s), {len(profile.targets)} target(s)"
         + (f"; {len(imported.left_out)} left out (see its comments)" if imported.left_out else "")
     )
+
+
+@app.command()
+def export(
+    profiles: Profiles,
+    format: Annotated[
+        ExportFormat,
+        typer.Option("--format", "-f", help="What to write the profiles' values as."),
+    ] = ExportFormat.terraform,
+) -> None:
+    """Print the profiles' managed values as Terraform HCL, for Terraform to hold and apply."""
+    from cloudtimeouts import __version__
+    from cloudtimeouts.terraform.export import export_terraform
+
+    loaded = _load(profiles)
+    try:
+        hcl = export_terraform(loaded, [str(p) for p in profiles], __version__)
+    except UnsafeProfileError as refused:
+        for finding in refused.refusals:
+            stderr.print(Text(f"refused: {finding.message}", style="red"))
+        raise
+    print(hcl, end="")
 
 
 @app.command()

@@ -59,6 +59,10 @@ class PlanFormat(StrEnum):
     markdown = "markdown"
 
 
+class ExportFormat(StrEnum):
+    terraform = "terraform"
+
+
 class SnippetFormat(StrEnum):
     python = "python"
     dj_database_url = "dj-database-url"
