@@ -45,6 +45,16 @@ MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB; more is refused un
 MAX_PROBLEMS = 20  # problems reported per file; the rest are counted
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
+# A pattern's error names what is allowed in words, never the regular expression (see _matching).
+_PATTERN_WORDS: dict[str, str] = {}
+
+
+def _matching(pattern: str, words: str, **limits: int) -> Any:
+    """A string's Field: it matches `pattern`; an error says `words` ("a name of …") instead."""
+    _PATTERN_WORDS[pattern] = words
+    return Field(pattern=pattern, description=words[:1].upper() + words[1:], **limits)
+
+
 _DURATION_PATTERN = r"^(\d+(\.\d+)?|(\d+(\.\d+)?\s*(us|ms|s|min|h|d)\s*)+|off|disabled)$"
 
 
@@ -173,7 +183,13 @@ class DjangoSettings(_Strict):
 
 
 _HopName = Annotated[
-    str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    str,
+    _matching(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        "a name of letters, digits, '.', '_' and '-', starting with a letter or digit",
+        min_length=1,
+        max_length=63,
+    ),
 ]
 
 
@@ -216,19 +232,41 @@ class GuardSettings(_Strict):
     margin: DurationField = Duration(0)
 
 
-_Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+_Name = Annotated[
+    str,
+    _matching(
+        r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+        "a name of letters, digits, '.', '_', ':', '/' and '-', starting with a letter or digit",
+        min_length=1,
+    ),
+]
 
 
 class AwsTarget(_Strict):
     provider: Literal["aws"]
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
+    region: Annotated[
+        str,
+        _matching(
+            r"^[a-z]{2}(-[a-z]+)+-\d+$",
+            "an AWS region: lowercase words joined by '-', ending in a number (e.g. eu-west-1)",
+        ),
+    ]
     parameter_group: _Name | None = None
     cluster_parameter_group: _Name | None = None
     rds_proxy: _Name | None = (
         None  # RDS Proxy: its IdleClientTimeout, from the path's rds-proxy hop
     )
     aws_profile: str | None = None
-    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = None
+    role_arn: (
+        Annotated[
+            str,
+            _matching(
+                r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+                "an IAM role ARN: arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT being 12 digits",
+            ),
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _exactly_one_group(self) -> AwsTarget:
@@ -270,8 +308,21 @@ class AwsTarget(_Strict):
 
 class GcpTarget(_Strict):
     provider: Literal["gcp"]
-    project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9:.-]*[a-z0-9]$")]
-    instance: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    project: Annotated[
+        str,
+        _matching(
+            r"^[a-z][a-z0-9:.-]*[a-z0-9]$",
+            "a project id of lowercase letters, digits, '-', '.' and ':', starting with a letter "
+            "and ending with a letter or digit (e.g. acme-prod)",
+        ),
+    ]
+    instance: Annotated[
+        str,
+        _matching(
+            r"^[a-z][a-z0-9-]*$",
+            "an instance name of lowercase letters, digits and '-', starting with a letter",
+        ),
+    ]
 
     @property
     def id(self) -> str:
@@ -290,9 +341,29 @@ class GcpTarget(_Strict):
 
 class AzureTarget(_Strict):
     provider: Literal["azure"]
-    subscription_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")]
-    resource_group: Annotated[str, Field(min_length=1, pattern=r"^[\w().-]+$")]
-    server: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    subscription_id: Annotated[
+        str,
+        _matching(
+            r"^[0-9a-fA-F-]{36}$",
+            "a subscription id of 36 characters, hexadecimal digits and '-' "
+            "(e.g. 00000000-0000-0000-0000-000000000000)",
+        ),
+    ]
+    resource_group: Annotated[
+        str,
+        _matching(
+            r"^[\w().-]+$",
+            "a resource group name of letters, digits, '_', '.', '-', '(' and ')'",
+            min_length=1,
+        ),
+    ]
+    server: Annotated[
+        str,
+        _matching(
+            r"^[a-z0-9][a-z0-9-]*$",
+            "a server name of lowercase letters, digits and '-', starting with a letter or digit",
+        ),
+    ]
 
     @property
     def id(self) -> str:
@@ -316,7 +387,10 @@ Target = Annotated[AwsTarget | GcpTarget | AzureTarget, Field(discriminator="pro
 class Profile(_Strict):
     """A profile as declared; values are validated against the catalog of its engine."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=63)]
+    name: Annotated[
+        str,
+        _matching(r"^[a-z0-9-]+$", "a name of lowercase letters, digits and '-'", max_length=63),
+    ]
     engine: Engine
     django: DjangoSettings
     guard: GuardSettings = GuardSettings()
@@ -469,7 +543,12 @@ def _too_large() -> str:
 
 def _describe(item: Any, loaded: yamlsource.LoadedYaml) -> tuple[int | None, str]:
     ctx = item.get("ctx") or {}
-    path = [part for part in item["loc"] if part not in ("aws", "gcp", "azure")]
+    loc = item["loc"]
+    path = [  # without the discriminated unions' tags: targets.0.region, path.1.name
+        part
+        for index, part in enumerate(loc)
+        if not (index and isinstance(loc[index - 1], int) and part in _TARGET_MODELS)
+    ]
     if "parameter" in ctx:
         path.append(ctx["parameter"])
     if "index" in ctx:
@@ -480,6 +559,14 @@ def _describe(item: Any, loaded: yamlsource.LoadedYaml) -> tuple[int | None, str
         parent = _allowed_keys(item["loc"][:-1])
         choices = f" (allowed: {', '.join(parent)})" if parent else ""
         message = f"unknown key {shown(path[-1])}{choices}"
+    elif kind == "string_pattern_mismatch":
+        words = _PATTERN_WORDS.get(ctx.get("pattern", ""), "what this key allows")
+        message = f"{dotted}: {shown(item['input'])} is not {words}"
+    elif kind == "string_too_short" and ctx.get("min_length") == 1:
+        message = f"{dotted}: must not be empty"
+    elif kind == "string_too_long":
+        length = len(item["input"]) if isinstance(item["input"], str) else "more"
+        message = f"{dotted}: has {length} characters; at most {ctx['max_length']} are allowed"
     elif kind == "missing":
         message = f"{dotted}: required key is missing"
     elif kind == "enum" and path == ["engine"]:

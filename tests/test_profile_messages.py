@@ -1,0 +1,251 @@
+"""A profile's errors in words: what is allowed, never a regular expression; every unknown key
+lists the keys allowed where it was found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cloudtimeouts.errors import ProfileError
+from cloudtimeouts.profile import _DURATION_PATTERN, parse_profile, profile_json_schema
+
+BASE = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\n"
+AWS = "  - provider: aws\n    region: eu-west-1\n    parameter_group: orders-pg16\n"
+GCP = "  - provider: gcp\n    project: acme-prod\n    instance: orders-db\n"
+AZURE = (
+    "  - provider: azure\n    subscription_id: 00000000-0000-0000-0000-000000000000\n"
+    "    resource_group: prod\n    server: orders-pg\n"
+)
+HOPS = "path:\n  - kind: pgbouncer\n    name: pgb\n  - kind: nat\n    name: egress\n"
+WHOLE = BASE + HOPS + "targets:\n" + AWS + GCP + AZURE
+
+
+def problems(text: str) -> list[tuple[int | None, str]]:
+    with pytest.raises(ProfileError) as raised:
+        parse_profile(text, "p.yaml")
+    return raised.value.problems
+
+
+def one_problem(text: str) -> tuple[int | None, str]:
+    found = problems(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def with_line(text: str, old: str, new: str) -> tuple[str, int]:
+    """text with `old` (a whole line, once) replaced; the 1-based line of the replacement."""
+    assert text.count(old) == 1, old
+    before = text[: text.index(old)]
+    return text.replace(old, new), before.count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "name: orders",
+            "name: Orders_1",
+            "name: 'Orders_1' is not a name of lowercase letters, digits and '-'",
+        ),
+        (
+            "    region: eu-west-1",
+            "    region: Europe",
+            "targets.0.region: 'Europe' is not an AWS region: lowercase words joined by '-', "
+            "ending in a number (e.g. eu-west-1)",
+        ),
+        (
+            "    parameter_group: orders-pg16",
+            "    parameter_group: -pg",
+            "targets.0.parameter_group: '-pg' is not a name of letters, digits, '.', '_', ':', "
+            "'/' and '-', starting with a letter or digit",
+        ),
+        (
+            "    parameter_group: orders-pg16",
+            "    parameter_group: orders-pg16\n    role_arn: arn:aws:iam::42:role/deploy",
+            "targets.0.role_arn: 'arn:aws:iam::42:role/deploy' is not an IAM role ARN: "
+            "arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT being 12 digits",
+        ),
+        (
+            "    project: acme-prod",
+            "    project: Acme_Prod",
+            "targets.1.project: 'Acme_Prod' is not a project id of lowercase letters, digits, "
+            "'-', '.' and ':', starting with a letter and ending with a letter or digit "
+            "(e.g. acme-prod)",
+        ),
+        (
+            "    instance: orders-db",
+            "    instance: 1orders",
+            "targets.1.instance: '1orders' is not an instance name of lowercase letters, digits "
+            "and '-', starting with a letter",
+        ),
+        (
+            "    subscription_id: 00000000-0000-0000-0000-000000000000",
+            "    subscription_id: my-subscription",
+            "targets.2.subscription_id: 'my-subscription' is not a subscription id of 36 "
+            "characters, hexadecimal digits and '-' (e.g. 00000000-0000-0000-0000-000000000000)",
+        ),
+        (
+            "    resource_group: prod",
+            "    resource_group: prod/eu",
+            "targets.2.resource_group: 'prod/eu' is not a resource group name of letters, "
+            "digits, '_', '.', '-', '(' and ')'",
+        ),
+        (
+            "    server: orders-pg",
+            "    server: Orders.PG",
+            "targets.2.server: 'Orders.PG' is not a server name of lowercase letters, digits "
+            "and '-', starting with a letter or digit",
+        ),
+        (
+            "    name: pgb",
+            "    name: _pgb",
+            "path.0.name: '_pgb' is not a name of letters, digits, '.', '_' and '-', starting "
+            "with a letter or digit",
+        ),
+        ("    name: egress", "    name: ''", "path.1.name: must not be empty"),
+        (
+            "    resource_group: prod",
+            "    resource_group: ''",
+            "targets.2.resource_group: must not be empty",
+        ),
+        (
+            "name: orders",
+            "name: " + "o" * 64,
+            "name: has 64 characters; at most 63 are allowed",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_shape_is_said_in_words(old: str, new: str, message: str) -> None:
+    text, line = with_line(WHOLE, old + "\n", new + "\n")
+    assert line >= 1
+    found_line, found = one_problem(text)
+    assert (found_line, found) == (line + new.count("\n"), message)
+    assert "pattern" not in found and "^" not in found
+
+
+def test_every_pattern_a_profile_is_validated_with_has_words() -> None:
+    from cloudtimeouts.profile import _PATTERN_WORDS
+
+    def patterns(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["pattern"]] if "pattern" in node else []
+            return found + [p for value in node.values() for p in patterns(value)]
+        if isinstance(node, list):
+            return [p for value in node for p in patterns(value)]
+        return []
+
+    schema_only = {_DURATION_PATTERN, _DURATION_PATTERN.replace("|off|disabled", "")}
+    missing = set(patterns(profile_json_schema())) - set(_PATTERN_WORDS) - schema_only
+    assert not missing, missing
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "allowed"),
+    [
+        (
+            "name: orders",
+            "name: orders\nnmae: orders",
+            "name, engine, django, guard, server, path, targets",
+        ),
+        (
+            "  conn_max_age: 5min",
+            "  conn_max_age: 5min\n  health_checks: true",
+            "conn_max_age, conn_health_checks, pool, max_idle_in_transaction",
+        ),
+        (
+            "  conn_max_age: 5min",
+            "  conn_max_age: 0\n  pool:\n    max_connections: 4",
+            "min_size, max_size, max_idle, max_lifetime, timeout",
+        ),
+        ("  conn_max_age: 5min", "  conn_max_age: 5min\nguard:\n  margn: 5s", "margin"),
+        (
+            "    parameter_group: orders-pg16",
+            "    parameter_group: orders-pg16\n    profile: prod",
+            "provider, region, parameter_group, cluster_parameter_group, rds_proxy, "
+            "aws_profile, role_arn",
+        ),
+        (
+            "    instance: orders-db",
+            "    instance: orders-db\n    region: europe-west1",
+            "provider, project, instance",
+        ),
+        (
+            "    server: orders-pg",
+            "    server: orders-pg\n    location: westeurope",
+            "provider, subscription_id, resource_group, server",
+        ),
+        (
+            "    name: pgb",
+            "    name: pgb\n    idle_timeout: 5min",
+            "kind, name, client_idle_timeout, idle_transaction_timeout, server_idle_timeout, "
+            "server_lifetime",
+        ),
+        (
+            "  - kind: pgbouncer",
+            "  - kind: azure-pgbouncer",  # the same keys as pgbouncer: the line below is fine
+            None,
+        ),
+        (
+            "    name: egress",
+            "    name: egress\n    timeout: 5min",
+            "kind, name, provider, idle_timeout",
+        ),
+    ],
+)
+def test_an_unknown_key_lists_the_allowed_ones(old: str, new: str, allowed: str | None) -> None:
+    text, line = with_line(WHOLE, old + "\n", new + "\n")
+    if allowed is None:
+        parse_profile(text, "p.yaml")
+        return
+    unknown = new.splitlines()[-1].strip().split(":")[0]
+    assert one_problem(text) == (
+        line + new.count("\n"),
+        f"unknown key '{unknown}' (allowed: {allowed})",
+    )
+
+
+@pytest.mark.parametrize(
+    ("hop", "allowed"),
+    [
+        ("{kind: rds-proxy, name: p, idle_timeout: 5min}", "kind, name, idle_client_timeout"),
+        ("{kind: load-balancer, name: lb, idle: 5min}", "kind, name, provider, idle_timeout"),
+        (
+            "{kind: custom, name: c, idle_timeout: 1h, idle: 5min}",
+            "kind, name, provider, idle_timeout",
+        ),
+        (
+            "{kind: azure-pgbouncer, name: b, server_idle: 5min}",
+            "kind, name, client_idle_timeout, idle_transaction_timeout, server_idle_timeout, "
+            "server_lifetime",
+        ),
+    ],
+)
+def test_an_unknown_key_of_each_hop_kind_lists_that_kinds_keys(hop: str, allowed: str) -> None:
+    line, message = one_problem(BASE + "path:\n  - " + hop + "\n")
+    assert line == 6 and message.endswith(f"(allowed: {allowed})"), message
+
+
+def test_an_unknown_server_parameter_lists_the_engines_parameters() -> None:
+    line, message = one_problem(BASE + "server:\n  idle_timeout: 10min\n")
+    assert line == 6
+    assert message.startswith(
+        "server.idle_timeout: idle_timeout is not a parameter cloudtimeouts manages for "
+        "postgres; choose one of: idle_session_timeout, idle_in_transaction_session_timeout"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "choices"),
+    [
+        (BASE + "targets:\n  - {provider: oracle}\n", "choose one of: aws, gcp, azure"),
+        (
+            BASE + "path:\n  - {kind: haproxy, name: h}\n",
+            "choose one of: pgbouncer, azure-pgbouncer, rds-proxy, load-balancer, nat, custom",
+        ),
+        (BASE.replace("postgres", "oracle"), "choose one of: postgres, mysql, mariadb"),
+    ],
+)
+def test_an_unknown_choice_lists_the_choices(text: str, choices: str) -> None:
+    _, message = one_problem(text)
+    assert message.endswith(choices), message
