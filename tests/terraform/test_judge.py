@@ -361,3 +361,36 @@ def test_the_table_marks_values_the_terraform_plan_leaves(cli: Any, tmp_path: Pa
     )
     assert "update (the Terraform plan leaves another value)" in result.stdout
     assert 'module.m[0].aws_db_parameter_group.g["a"]: no profile' in result.stdout
+
+
+def test_a_region_the_plan_says_must_agree_and_a_target_held_twice_is_an_error(
+    cli: Any, tmp_path: Path
+) -> None:
+    """AWS provider 6 gives each resource a `region` argument: a group of the same name in
+    another region is not the target; two of the same name in its region are ambiguous."""
+    profile = write_profile(tmp_path, targets=[AWS])
+    other_region = parameter_group("orders-pg16", {}, address="aws_db_parameter_group.us")
+    other_region["change"]["after"]["region"] = "us-east-1"
+    plan = write_plan(tmp_path, [other_region])
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+    assert code == 1 and "holds no aws_db_parameter_group" in shown["targets"][0]["error"]
+    assert [u["address"] for u in shown["source"]["unmatched_resources"]] == [
+        "aws_db_parameter_group.us"
+    ]
+    twice = [
+        parameter_group("orders-pg16", {}, address="module.a.aws_db_parameter_group.g"),
+        parameter_group("orders-pg16", {}, address="module.b.aws_db_parameter_group.g"),
+    ]
+    code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, twice))
+    assert code == 1
+    assert (
+        "holds it twice: module.a.aws_db_parameter_group.g, module.b"
+        in (shown["targets"][0]["error"])
+    )
+
+
+def test_only_the_selected_targets_are_judged(cli: Any, tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, targets=[AWS, aws_target("billing-pg16")])
+    plan = write_plan(tmp_path, [parameter_group("orders-pg16", {})])
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan, "--target", AWS_ID)
+    assert code == 0 and [t["id"] for t in shown["targets"]] == [AWS_ID]
