@@ -30,6 +30,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|!~&])")
 _LEADING = re.compile(r"^(\s*)([-+#=]|\d+(?=[.)]))")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 
+_TERRAFORM_COLUMNS = ("the Terraform plan leaves", "the profile wants")
 _SOURCE_WORDS = {
     "default": "default",
     "target": "set on the target",
@@ -62,7 +63,7 @@ def plan_markdown(plan: Plan) -> str:
     if plan.terraform is not None:
         lines += _terraform_section(plan.terraform)
     for target in plan.targets:
-        lines += _target_section(target)
+        lines += _target_section(target, _header(plan))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -103,13 +104,20 @@ def _terraform_section(source: TerraformSource) -> list[str]:
     return lines
 
 
-def _target_section(target: TargetPlan) -> list[str]:
+def _header(plan: Plan) -> str:
+    """The change table's header: from a Terraform plan, a change means the Terraform code
+    disagrees with the profile (nothing of ours will be written), so the columns say that."""
+    columns = ("current", "desired") if plan.terraform is None else _TERRAFORM_COLUMNS
+    return f"| | parameter | {' | '.join(columns)} | apply |\n|---|---|---|---|---|"
+
+
+def _target_section(target: TargetPlan, header: str) -> list[str]:
     version = f", {escape(target.state.version)}" if target.state and target.state.version else ""
     lines = [f"### {escape(target.id)}", "", f"Profile {escape(target.profile.name)}{version}.", ""]
     if target.error:
         lines += [f"- **error**: {escape(target.error)}", ""]
     if target.changes:
-        lines += ["| | parameter | current (source) | desired | apply |", "|---|---|---|---|---|"]
+        lines.append(header)
         lines += [_change_row(change) for change in target.changes]
         lines.append("")
     elif not target.error:
@@ -136,7 +144,7 @@ def _change_row(change: Change) -> str:
     cells = (
         symbol,
         escape(change.parameter),
-        f"{escape(format_native(change.current, change.unit))} ({escape(source)})",
+        f"{escape(format_native(change.current, change.unit))}, {escape(source)}",
         escape(format_native(change.desired, change.unit)),
         apply,
     )

@@ -40,12 +40,12 @@ GOLDEN = """\
 
 Profile orders, postgres16.
 
-| | parameter | current (source) | desired | apply |
+| | parameter | current | desired | apply |
 |---|---|---|---|---|
-| + | idle\\_session\\_timeout | 0 ms (off) (default) | 600000 ms (10min) | immediate |
-| ~ | idle\\_in\\_transaction\\_session\\_timeout | 60000 ms (1min) (set on the target) \
+| + | idle\\_session\\_timeout | 0 ms (off), default | 600000 ms (10min) | immediate |
+| ~ | idle\\_in\\_transaction\\_session\\_timeout | 60000 ms (1min), set on the target \
 | 600000 ms (10min) | immediate |
-| + | tcp\\_keepalives\\_idle | 300 s (5min) (default) | 60 s (1min) \
+| + | tcp\\_keepalives\\_idle | 300 s (5min), default | 60 s (1min) \
 | **restart** (needs --allow-restart) |
 
 1 unchanged parameter not shown.
@@ -231,7 +231,7 @@ def test_cli_plan_output_markdown_against_the_rds_emulator(
         result.stdout
     )
     assert (
-        "| + | idle\\_session\\_timeout | 0 ms (off) (default) | 600000 ms (10min) | immediate |"
+        "| + | idle\\_session\\_timeout | 0 ms (off), default | 600000 ms (10min) | immediate |"
         in result.stdout
     )
     # the same plan as the JSON: markdown is a rendering, not another diff

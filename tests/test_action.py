@@ -1,0 +1,249 @@
+"""The composite GitHub Action: its structure, and its script steps run here as the runner would.
+
+No runner and no cloud here: the plan step runs against the RDS emulator (AWS_ENDPOINT_URL_RDS,
+as tests/test_cli.py does) and in the Terraform mode, with GITHUB_STEP_SUMMARY, GITHUB_OUTPUT
+and the INPUT_* variables action.yml sets; the install step runs with a stand-in `python` that
+records the pip command instead of installing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import support.profiles as support
+import yaml
+from support.terraform import parameter_group, write_plan
+
+REPO = Path(__file__).resolve().parent.parent
+ACTION = yaml.safe_load((REPO / "action.yml").read_text())
+STEPS = ACTION["runs"]["steps"]
+TARGET = "aws:eu-west-1:parameter-group/orders-pg16"
+
+
+def _scripts() -> list[tuple[dict[str, Any], Path]]:
+    found = []
+    for step in STEPS:
+        if "run" in step:
+            (name,) = re.findall(
+                r'^bash "\$GITHUB_ACTION_PATH/(scripts/[\w.-]+\.sh)"$', step["run"]
+            )
+            found.append((step, REPO / name))
+    return found
+
+
+def test_the_action_is_composite_and_every_input_it_uses_exists() -> None:
+    assert ACTION["runs"]["using"] == "composite"
+    assert ACTION["inputs"]["profiles"]["required"] is True
+    assert {"extras", "terraform-plan", "python-version", "version", "args"} <= set(
+        ACTION["inputs"]
+    )
+    text = (REPO / "action.yml").read_text()
+    used = set(re.findall(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", text))
+    assert used == set(ACTION["inputs"]), "every input used, and only declared ones"
+    assert STEPS[0]["uses"] == "actions/setup-python@v5"
+    step_ids = {step.get("id") for step in STEPS}
+    for output in ACTION["outputs"].values():
+        (step, _) = re.findall(r"\$\{\{ steps\.([\w-]+)\.outputs\.([\w-]+) \}\}", output["value"])[
+            0
+        ]
+        assert step in step_ids
+
+
+def test_each_run_step_runs_a_script_that_exists_and_reads_only_the_env_it_is_given() -> None:
+    scripts = _scripts()
+    assert len(scripts) == 2
+    for step, script in scripts:
+        assert step["shell"] == "bash"
+        assert "${{" not in step["run"], "inputs reach a script through env, never spliced in"
+        assert script.is_file() and os.access(script, os.X_OK), script
+        read = set(re.findall(r"\bINPUT_[A-Z_]+", script.read_text()))
+        assert read == set(step["env"]), script.name
+
+
+# -- the install step ------------------------------------------------------------------------
+
+
+def _install(tmp_path: Path, extras: str, version: str) -> subprocess.CompletedProcess[str]:
+    stand_in = tmp_path / "bin"
+    stand_in.mkdir(exist_ok=True)
+    (stand_in / "python").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n')
+    (stand_in / "python").chmod(0o755)
+    env = os.environ | {
+        "PATH": f"{stand_in}{os.pathsep}{os.environ['PATH']}",
+        "RECORD": str(tmp_path / "record"),
+        "GITHUB_ACTION_PATH": "/actions/cloudtimeouts",
+        "INPUT_EXTRAS": extras,
+        "INPUT_VERSION": version,
+    }
+    return subprocess.run(
+        ["bash", str(REPO / "scripts/action-install.sh")], env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("extras", "version", "requirement"),
+    [
+        ("all", "", "/actions/cloudtimeouts[all]"),
+        ("aws, gcp", "", "/actions/cloudtimeouts[aws,gcp]"),
+        ("", "", "/actions/cloudtimeouts"),
+        ("aws", "0.2.0", "cloudtimeouts[aws]==0.2.0"),
+        ("all", "git+https://example.org/x/cloudtimeouts@v1", "cloudtimeouts[all] @ git+https://example.org/x/cloudtimeouts@v1"),
+    ],
+)  # fmt: skip
+def test_install_asks_pip_for_the_chosen_extras_and_version(
+    tmp_path: Path, extras: str, version: str, requirement: str
+) -> None:
+    done = _install(tmp_path, extras, version)
+    assert done.returncode == 0, done.stderr
+    recorded = (tmp_path / "record").read_text().splitlines()
+    assert recorded[:3] == ["-m", "pip", "install"]
+    assert recorded[-1] == requirement
+
+
+def test_install_refuses_extras_that_are_not_names(tmp_path: Path) -> None:
+    done = _install(tmp_path, "all] evil @ file:///x [", "")
+    assert done.returncode == 1
+    assert "::error title=cloudtimeouts::extras must be names" in done.stderr
+    assert not (tmp_path / "record").exists()
+
+
+# -- the plan step ---------------------------------------------------------------------------
+
+
+def _plan(cwd: Path, **inputs: str) -> tuple[int, str, dict[str, str], str]:
+    """Run the plan step: (exit code, job summary, outputs, log)."""
+    summary, outputs = cwd / "summary.md", cwd / "outputs"
+    summary.write_text("earlier steps' summary\n")
+    outputs.unlink(missing_ok=True)
+    env = os.environ | {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(outputs),
+        "INPUT_PROFILES": inputs.get("profiles", ""),
+        "INPUT_TERRAFORM_PLAN": inputs.get("terraform_plan", ""),
+        "INPUT_ARGS": inputs.get("args", ""),
+    }
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts/action-plan.sh")],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    shown = summary.read_text()
+    assert shown.startswith("earlier steps' summary\n"), "the summary is appended to"
+    pairs = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    return done.returncode, shown, pairs, done.stdout + done.stderr
+
+
+def _profiles(cwd: Path, **server: str) -> None:
+    """Two profiles under cwd/db/, so that the input's glob has something to expand."""
+    for name, group in (("orders", "orders-pg16"), ("billing", "billing-pg16")):
+        support.write_profile(
+            cwd / "db" / name if name == "billing" else cwd / "db",
+            name=name,
+            margin="0s",
+            server=server or {"idle_session_timeout": "10min"},
+            targets=[support.aws_target(group)],
+        )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    (tmp_path / "db" / "billing").mkdir(parents=True)
+    return tmp_path
+
+
+def test_changes_to_make_pass_the_step_and_reach_the_summary(aws: Any, workspace: Path) -> None:
+    aws.create_group("orders-pg16", "postgres16")
+    aws.create_group("billing-pg16", "postgres16", {"idle_session_timeout": "600000"})
+    _profiles(workspace)
+    code, summary, outputs, log = _plan(workspace, profiles="db/**/*.yaml\n")
+    assert code == 0, log
+    assert outputs == {"exitcode": "2", "changes": "1"}
+    assert "## cloudtimeouts plan: 1 change\n" in summary
+    assert (
+        f"### {TARGET}" in summary and "### aws:eu-west-1:parameter-group/billing-pg16" in summary
+    )
+    assert "| + | idle\\_session\\_timeout | 0 ms (off), default | 600000 ms (10min) |" in summary
+    assert "+ cloudtimeouts plan db/billing/billing.yaml db/orders.yaml --detailed-exitcode" in log
+
+    code, summary, outputs, log = _plan(
+        workspace, profiles="db/orders.yaml db/billing/*.yaml", args=f"--target {TARGET}"
+    )
+    assert (code, outputs) == (0, {"exitcode": "2", "changes": "1"}), log
+    assert "billing-pg16" not in summary.split("cloudtimeouts-plan", 1)[1]
+
+
+def test_a_plan_with_nothing_to_change_passes(aws: Any, workspace: Path) -> None:
+    aws.create_group("orders-pg16", "postgres16", {"idle_session_timeout": "600000"})
+    aws.create_group("billing-pg16", "postgres16", {"idle_session_timeout": "600000"})
+    _profiles(workspace)
+    code, summary, outputs, log = _plan(workspace, profiles="db/**/*.yaml")
+    assert (code, outputs) == (0, {"exitcode": "0", "changes": "0"}), log
+    assert "## cloudtimeouts plan: no changes\n" in summary
+
+
+def test_a_refusal_fails_the_step_with_the_refusal_in_the_summary(
+    aws: Any, workspace: Path
+) -> None:
+    aws.create_group("orders-pg16", "postgres16")
+    aws.create_group("billing-pg16", "postgres16")
+    _profiles(workspace, idle_session_timeout="1min")
+    code, summary, outputs, log = _plan(workspace, profiles="db/orders.yaml")
+    assert code == 3, log
+    assert outputs == {"exitcode": "3", "changes": "1"}
+    assert "## cloudtimeouts plan: refused by the guard\n" in summary
+    assert "**Refused by the guard:**\n\n- " in summary
+    assert "idle\\_session\\_timeout = 60000 ms (1min, from the profile) is not above" in summary
+    assert "::error title=cloudtimeouts::the guard refused the plan" in log
+
+
+def test_a_profile_that_does_not_load_fails_the_step_and_says_why(workspace: Path) -> None:
+    (workspace / "db" / "orders.yaml").write_text("name: orders\nengine: postgres\ntargets: [\n")
+    code, summary, outputs, log = _plan(workspace, profiles="db/orders.yaml db/missing.yaml")
+    assert code == 1, log
+    assert outputs == {"exitcode": "1", "changes": ""}
+    assert "## cloudtimeouts plan: failed (exit code 1)\n\n    Error: " in summary
+    assert "::error title=cloudtimeouts::cloudtimeouts plan failed with exit code 1" in log
+
+    code, summary, outputs, log = _plan(workspace, profiles=" \n ")
+    assert (code, outputs) == (1, {"exitcode": "1"})
+    assert "the profiles input names no file" in log
+    assert summary.endswith("## cloudtimeouts plan: failed\n\nThe profiles input names no file.\n")
+
+
+@pytest.mark.parametrize(
+    ("value", "exitcode", "heading"),
+    [("600000", "0", "no changes"), ("60000", "3", "refused by the guard")],
+)
+def test_the_terraform_mode_judges_the_plan_file_with_no_cloud(
+    workspace: Path, value: str, exitcode: str, heading: str
+) -> None:
+    """No AWS endpoint or credentials are set here: a cloud call would fail the plan."""
+    _profiles(workspace)
+    plan = write_plan(
+        workspace,
+        [
+            parameter_group("orders-pg16", {"idle_session_timeout": value}),
+            parameter_group("elsewhere", {"idle_session_timeout": "600000"}),
+        ],
+    )
+    code, summary, outputs, log = _plan(
+        workspace, profiles="db/orders.yaml", terraform_plan=plan.name
+    )
+    assert code == int(exitcode), log  # 0 and 3 pass through; only 2 becomes 0
+    assert outputs["exitcode"] == exitcode
+    assert f"## cloudtimeouts plan: {heading}\n" in summary
+    assert "Judged from the Terraform plan plan.json (Terraform 1.9.8)" in summary
+    assert "- aws\\_db\\_parameter\\_group.elsewhere: " in summary
+    if exitcode == "3":
+        assert "| the Terraform plan leaves | the profile wants |" in summary
+        assert "| 60000 ms (1min), in the Terraform plan | 600000 ms (10min) |" in summary
