@@ -198,6 +198,7 @@ _ENGINE_PREFIXES = (
     ("mysql", Engine.MYSQL),
     ("mariadb", Engine.MARIADB),
 )
+_OTHER_ENGINES = ("sqlserver", "oracle", "db2", "custom-sqlserver", "custom-oracle")
 
 
 def _check_engine(found: list[Resource], engine: Engine) -> None:
@@ -206,10 +207,12 @@ def _check_engine(found: list[Resource], engine: Engine) -> None:
         said = resource.version.lower()
         if resource.type in AZURE_CONFIGURATION_TYPES:
             said = AZURE_CONFIGURATION_TYPES[resource.type]
-        theirs = next((e for prefix, e in _ENGINE_PREFIXES if said.startswith(prefix)), None)
-        if theirs is not None and theirs is not engine:
+        theirs = next((e.value for p, e in _ENGINE_PREFIXES if said.startswith(p)), None)
+        if said.startswith(_OTHER_ENGINES):
+            theirs = said
+        if theirs is not None and theirs != engine.value:
             raise NotInTerraformPlanError(
-                f"{resource.address} is for {theirs.value} ({resource.version or resource.type}), "
+                f"{resource.address} is for {theirs} ({resource.version or resource.type}), "
                 f"but the profile's engine is {engine.value}"
             )
 

@@ -23,6 +23,7 @@ values live; it knows nothing of profiles (see `judge`). Sources per type:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -188,9 +189,20 @@ def _resource(
 ) -> Resource:
     address, kind = str(entry["address"]), str(entry["type"])
     after, unknown = _after(entry)
-    if after is None:  # destroyed, not replaced
-        return Resource(address, kind, _known(entry, "change", "before", "name"), deleted=True)
-    values = _Values(after, unknown)
+    if after is None:  # destroyed, not replaced: found by what it was
+        before = (entry.get("change") or {}).get("before")
+        gone = _parsed(address, kind, _Values(before, None), references, afters)
+        return dataclasses.replace(gone, values={}, deleted=True)
+    return _parsed(address, kind, _Values(after, unknown), references, afters)
+
+
+def _parsed(
+    address: str,
+    kind: str,
+    values: _Values,
+    references: Mapping[str, list[str]],
+    afters: Mapping[str, Any],
+) -> Resource:
     if kind in GROUP_TYPES:
         return _parameter_group(address, kind, values)
     if kind == PROXY_TYPE:
@@ -216,7 +228,7 @@ def _parameter_group(address: str, kind: str, values: _Values) -> Resource:
         kind,
         values.name(),
         where=values.where(region="region"),
-        values={block.text("name"): block.get("value") for block in entries if block.has_name()},
+        values=_named(entries),
         version=family if isinstance(family, str) else "",
         complete=not names_unknown,
         unknown_names=names_unknown or any(not block.has_name() for block in entries),
@@ -237,7 +249,7 @@ def _cloudsql_instance(address: str, kind: str, values: _Values) -> Resource:
         kind,
         values.name(),
         where=values.where(project="project"),
-        values={flag.text("name"): flag.get("value") for flag in flags if flag.has_name()},
+        values=_named(flags),
         version=version if isinstance(version, str) else "",
         complete=not names_unknown,
         unknown_names=names_unknown or any(not flag.has_name() for flag in flags),
@@ -290,6 +302,17 @@ def _referenced_server(referenced: list[str], afters: Mapping[str, Any]) -> dict
                 found["resource_group"] = server["resource_group_name"]
             return found
     return {}
+
+
+def _named(entries: list[_Values]) -> dict[str, Value]:
+    """name -> value of parameter or flag blocks. One name given two values is unknown: which
+    one the cloud keeps is not something to guess (RDS refuses such a request)."""
+    found: dict[str, Value] = {}
+    for entry in entries:
+        if entry.has_name():
+            name, value = entry.text("name"), entry.get("value")
+            found[name] = value if found.get(name, value) == value else UNKNOWN
+    return found
 
 
 def without_indexes(address: str) -> str:

@@ -394,3 +394,37 @@ def test_only_the_selected_targets_are_judged(cli: Any, tmp_path: Path) -> None:
     plan = write_plan(tmp_path, [parameter_group("orders-pg16", {})])
     code, shown = plan_json(cli, profile, "--terraform-plan", plan, "--target", AWS_ID)
     assert code == 0 and [t["id"] for t in shown["targets"]] == [AWS_ID]
+
+
+def test_a_parameter_given_two_values_is_unknown(cli: Any, tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, targets=[AWS])
+    group = parameter_group("orders-pg16", {"idle_session_timeout": "0"})
+    group["change"]["after"]["parameter"].append(
+        {"apply_method": "immediate", "name": "idle_session_timeout", "value": "600000"}
+    )
+    code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [group]))
+    assert code == 3
+    assert "only after apply" in shown["targets"][0]["refusals"][0]["message"]
+
+
+def test_a_removed_azure_server_parameter_goes_back_to_its_default(
+    cli: Any, tmp_path: Path
+) -> None:
+    """Destroying a *_flexible_server_configuration resets the parameter (azurerm docs); the
+    guard then judges the default, and the removed resource is matched by what it was."""
+    target = azure_target(SUBSCRIPTION, "prod", "orders-my")
+    profile = write_profile(tmp_path, engine="mysql", conn_max_age="unlimited", targets=[target])
+    removed = azure_configuration("orders-my", "wait_timeout", None, mysql=True, actions=["delete"])
+    removed["change"]["before"] = {**removed["change"]["after"], "value": "0"}
+    removed["change"]["after"] = None
+    code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [removed]))
+    assert code == 3  # the default wait_timeout (8 h) closes an unlimited CONN_MAX_AGE
+    assert shown["source"]["unmatched_resources"] == []
+    assert "wait_timeout" in {r["parameter"] for r in shown["targets"][0]["refusals"]}
+
+
+def test_a_sql_server_instance_is_not_a_postgres_target(cli: Any, tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, targets=[gcp_target("acme-prod", "orders-db")])
+    instance = cloudsql_instance("orders-db", {}, version="SQLSERVER_2022_STANDARD")
+    code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [instance]))
+    assert code == 1 and "is for sqlserver_2022_standard" in shown["targets"][0]["error"]
