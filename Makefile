@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint databases clean
+.PHONY: demo test lint databases dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,11 @@ databases:
 test: databases lint
 	$(BIN)/python -m pytest -q
 
+# The sdist and the wheel a user installs, checked as PyPI would (tests/test_packaging.py does more)
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist
+	$(BIN)/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis dist build cloudtimeouts.egg-info

@@ -1,0 +1,253 @@
+"""The package a user installs: `python -m build`'s sdist and wheel, checked as PyPI checks them,
+then the wheel installed into a fresh virtual environment, away from this source tree, where
+`cloudtimeouts demo` must run the whole flow.
+
+The build and the install happen once per module (a few seconds to build; the fresh venv's
+`pip install 'cloudtimeouts[sandbox]'` downloads or reuses from pip's cache boto3, moto and the
+Google and Azure SDKs, which takes most of this module's time). Timings are printed (`pytest -s`).
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.parser
+import os
+import subprocess
+import sys
+import tarfile
+import time
+import venv
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import cloudtimeouts
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Building needs setuptools from the package index (build isolation) and the install needs the
+# cloud SDKs: far more than the suite's default per-test timeout on a cold pip cache.
+pytestmark = pytest.mark.timeout(900)
+
+
+@dataclass
+class Dists:
+    sdist: Path
+    wheel: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def wheel_names(self) -> set[str]:
+        with zipfile.ZipFile(self.wheel) as archive:
+            return set(archive.namelist())
+
+    def sdist_names(self) -> set[str]:
+        """The sdist's files, relative to its top directory (`cloudtimeouts-X.Y.Z/`)."""
+        with tarfile.open(self.sdist) as archive:
+            return {
+                member.name.split("/", 1)[1]
+                for member in archive.getmembers()
+                if member.isfile() and "/" in member.name
+            }
+
+
+def _run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
+
+
+def _tracked_files() -> list[str]:
+    """The repository's files as git knows them (and as they stand on disk now)."""
+    listed = _run(["git", "ls-files", "-z"], cwd=REPO)
+    if listed.returncode != 0:
+        pytest.skip("needs a git checkout (an unpacked sdist has no `git ls-files`)")
+    return [name for name in listed.stdout.split("\0") if name and (REPO / name).is_file()]
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
+    out = tmp_path_factory.mktemp("dist")
+    started = time.monotonic()
+    built = _run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)], timeout=600)
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    (sdist,) = out.glob("cloudtimeouts-*.tar.gz")
+    (wheel,) = out.glob("cloudtimeouts-*-py3-none-any.whl")
+    return Dists(sdist, wheel, {"build": time.monotonic() - started})
+
+
+def test_the_wheel_holds_every_module_and_data_file_of_the_package(dists: Dists) -> None:
+    names = dists.wheel_names()
+    package = [name for name in _tracked_files() if name.startswith("cloudtimeouts/")]
+    data = [name for name in package if not name.endswith(".py")]
+    assert data, "the emulators' catalogues (cloudtimeouts/sandbox/*/data) are tracked files"
+    assert sorted(set(package) - names) == []
+    dist_info = f"cloudtimeouts-{cloudtimeouts.__version__}.dist-info/"
+    outside = sorted(n for n in names if not n.startswith(("cloudtimeouts/", dist_info)))
+    assert outside == []  # no tests, no top-level strays
+    assert [n for n in names if n.endswith((".pyc", ".pyo")) or "__pycache__" in n] == []
+    assert f"{dist_info}licenses/LICENSE" in names
+
+
+def test_the_sdist_is_the_source_tree_without_the_repositorys_dotfiles(dists: Dists) -> None:
+    """Packagers (Debian, conda-forge, Nix) build and test from the sdist, so it carries the
+    tests and what they read (profiles/, schema/, docs/, benchmarks/, scripts/): everything git
+    tracks except the repository's own machinery (.gitignore, .ci/, other dotfiles)."""
+    names = dists.sdist_names()
+    expected = {name for name in _tracked_files() if not name.startswith(".")}
+    assert sorted(expected - names) == []
+    for required in ("LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "PKG-INFO"):
+        assert required in names
+    assert [n for n in names if n.endswith((".pyc", ".pyo")) or "__pycache__" in n] == []
+
+
+def _metadata(text: str) -> email.message.Message:
+    return email.parser.HeaderParser().parsestr(text)
+
+
+def test_one_version_source_reaches_the_metadata_of_both_dists(dists: Dists) -> None:
+    with zipfile.ZipFile(dists.wheel) as archive:
+        wheel_meta = _metadata(
+            archive.read(f"cloudtimeouts-{cloudtimeouts.__version__}.dist-info/METADATA").decode()
+        )
+    with tarfile.open(dists.sdist) as archive:
+        member = archive.extractfile(f"cloudtimeouts-{cloudtimeouts.__version__}/PKG-INFO")
+        assert member is not None
+        sdist_meta = _metadata(member.read().decode())
+    for meta in (wheel_meta, sdist_meta):
+        assert meta["Version"] == cloudtimeouts.__version__
+        assert meta["License-Expression"] == "Apache-2.0"
+        assert meta["License-File"] == "LICENSE"
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject
+    assert f'version = "{cloudtimeouts.__version__}"' not in pyproject
+
+
+def test_twine_check_passes_and_the_readme_renders_as_on_pypi(dists: Dists) -> None:
+    checked = _run(
+        [sys.executable, "-m", "twine", "check", "--strict", str(dists.sdist), str(dists.wheel)]
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count("PASSED") == 2, checked.stdout
+    # twine checks only reStructuredText; PyPI renders Markdown with readme_renderer (cmarkgfm).
+    import readme_renderer.markdown
+
+    with zipfile.ZipFile(dists.wheel) as archive:
+        meta = email.parser.Parser().parsestr(
+            archive.read(f"cloudtimeouts-{cloudtimeouts.__version__}.dist-info/METADATA").decode()
+        )
+    assert meta["Description-Content-Type"] == "text/markdown"
+    description = meta.get_payload()
+    assert description.strip() == (REPO / "README.md").read_text().strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "Markdown renderers are not available"
+        html = readme_renderer.markdown.render(description)
+    assert html is not None
+    assert '<h2 id="user-content-install">Install' in html
+
+
+@dataclass
+class Installed:
+    python: Path
+    cwd: Path
+    env: dict[str, str]
+    seconds: dict[str, float]
+
+    def run(self, *command: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return _run(list(command), cwd=self.cwd, env=self.env, timeout=timeout)
+
+    def script(self, name: str) -> str:
+        return str(self.python.parent / name)
+
+
+@pytest.fixture(scope="module")
+def installed(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    """The wheel with the `sandbox` extra (what `demo` needs) in a new venv, run from an empty
+    directory with nothing of this source tree on sys.path."""
+    root = tmp_path_factory.mktemp("fresh")
+    seconds = dict(dists.seconds)
+    started = time.monotonic()
+    venv.create(root / "venv", with_pip=True)
+    python = root / "venv" / "bin" / "python"
+    seconds["venv"] = time.monotonic() - started
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["VIRTUAL_ENV"] = str(root / "venv")
+    env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
+    started = time.monotonic()
+    pip = _run(
+        [str(python), "-m", "pip", "install", "--quiet", f"{dists.wheel}[sandbox]"],
+        cwd=root,
+        env=env,
+        timeout=900,
+    )
+    assert pip.returncode == 0, pip.stdout[-4000:] + pip.stderr[-4000:]
+    seconds["pip install"] = time.monotonic() - started
+    cwd = root / "elsewhere"
+    cwd.mkdir()
+    yield Installed(python, cwd, env, seconds)
+    print(
+        "\npackaging timings: "
+        + ", ".join(f"{step} {took:.1f} s" for step, took in seconds.items())
+        + f", total {sum(seconds.values()):.1f} s"
+    )
+
+
+def test_the_installed_package_is_the_wheel_not_this_source_tree(installed: Installed) -> None:
+    probe = installed.run(
+        str(installed.python),
+        "-c",
+        "import cloudtimeouts, sys; print(cloudtimeouts.__file__); print(sys.path)",
+    )
+    assert probe.returncode == 0, probe.stderr
+    location = Path(probe.stdout.splitlines()[0])
+    assert location.is_relative_to(installed.python.parents[1]), probe.stdout
+    assert str(REPO) not in probe.stdout
+
+
+def test_the_installed_package_reads_every_data_file(installed: Installed) -> None:
+    data = [
+        name.removeprefix("cloudtimeouts/")
+        for name in _tracked_files()
+        if name.startswith("cloudtimeouts/") and not name.endswith(".py")
+    ]
+    probe = installed.run(
+        str(installed.python),
+        "-c",
+        "import sys; from importlib import resources; root = resources.files('cloudtimeouts');"
+        "missing = [n for n in sys.argv[1:] if not root.joinpath(n).read_bytes()];"
+        "print(missing); sys.exit(bool(missing))",
+        *data,
+    )
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+
+
+def test_the_installed_version_is_the_one_source(installed: Installed) -> None:
+    expected = f"cloudtimeouts {cloudtimeouts.__version__}"
+    for command in (
+        [installed.script("cloudtimeouts"), "--version"],
+        [str(installed.python), "-m", "cloudtimeouts", "--version"],
+    ):
+        shown = installed.run(*command)
+        assert (shown.returncode, shown.stdout.strip()) == (0, expected), shown.stderr
+
+
+def test_cloudtimeouts_demo_runs_from_the_installed_wheel(installed: Installed) -> None:
+    started = time.monotonic()
+    demo = installed.run(installed.script("cloudtimeouts"), "demo", timeout=300)
+    installed.seconds["demo"] = time.monotonic() - started
+    assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
+    position = 0
+    for line in (  # in this order
+        "Plan: 15 to change on 5 of 5 target(s), 1 refused, 0 error(s).",
+        "(exit 3)",
+        "$ cloudtimeouts apply orders.yaml billing.yaml --yes",
+        "Apply: 18 parameter(s) written, 0 target(s) not applied.",
+        "Plan: 0 to change on 0 of 5 target(s), 0 refused, 0 error(s).",
+        '"CONN_MAX_AGE": 300,',
+        "Sandbox stopped. Nothing outside 127.0.0.1 was contacted.",
+    ):
+        found = demo.stdout.find(line, position)
+        assert found >= 0, f"missing after position {position}: {line}\n{demo.stdout}"
+        position = found
+    assert "Traceback" not in demo.stderr
