@@ -130,7 +130,7 @@ def test_twine_check_passes_and_the_readme_renders_as_on_pypi(dists: Dists) -> N
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.count("PASSED") == 2, checked.stdout
-    # twine checks only reStructuredText; PyPI renders Markdown with readme_renderer (cmarkgfm).
+    # twine checks only reStructuredText; PyPI renders Markdown with readme_renderer[md].
     import readme_renderer.markdown
 
     with zipfile.ZipFile(dists.wheel) as archive:
