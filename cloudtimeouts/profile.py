@@ -17,7 +17,6 @@ at most `MAX_PROBLEMS` problems long, with user input quoted and shortened.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -39,21 +38,11 @@ from cloudtimeouts import yamlsource
 from cloudtimeouts.catalog import PROVIDER_ENGINES, Engine, Provider, parameters
 from cloudtimeouts.durations import Duration, DurationError, DurationTooLongError, shown
 from cloudtimeouts.errors import ProfileError
+from cloudtimeouts.profile_messages import describe, key, matching
 
 CONN_MAX_AGE_MAX = 2_147_483_647  # seconds: INT32_MAX, ~68 years; why: see the module docstring
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB; more is refused unread
 MAX_PROBLEMS = 20  # problems reported per file; the rest are counted
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-# A pattern's error names what is allowed in words, never the regular expression (see _matching).
-_PATTERN_WORDS: dict[str, str] = {}
-
-
-def _matching(pattern: str, words: str, **limits: int) -> Any:
-    """A string's Field: it matches `pattern`; an error says `words` ("a name of …") instead."""
-    _PATTERN_WORDS[pattern] = words
-    return Field(pattern=pattern, description=words[:1].upper() + words[1:], **limits)
-
 
 _DURATION_PATTERN = r"^(\d+(\.\d+)?|(\d+(\.\d+)?\s*(us|ms|s|min|h|d)\s*)+|off|disabled)$"
 
@@ -184,7 +173,7 @@ class DjangoSettings(_Strict):
 
 _HopName = Annotated[
     str,
-    _matching(
+    matching(
         r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
         "a name of letters, digits, '.', '_' and '-', starting with a letter or digit",
         min_length=1,
@@ -234,7 +223,7 @@ class GuardSettings(_Strict):
 
 _Name = Annotated[
     str,
-    _matching(
+    matching(
         r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
         "a name of letters, digits, '.', '_', ':', '/' and '-', starting with a letter or digit",
         min_length=1,
@@ -246,7 +235,7 @@ class AwsTarget(_Strict):
     provider: Literal["aws"]
     region: Annotated[
         str,
-        _matching(
+        matching(
             r"^[a-z]{2}(-[a-z]+)+-\d+$",
             "an AWS region: lowercase words joined by '-', ending in a number (e.g. eu-west-1)",
         ),
@@ -260,7 +249,7 @@ class AwsTarget(_Strict):
     role_arn: (
         Annotated[
             str,
-            _matching(
+            matching(
                 r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
                 "an IAM role ARN: arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT being 12 digits",
             ),
@@ -310,7 +299,7 @@ class GcpTarget(_Strict):
     provider: Literal["gcp"]
     project: Annotated[
         str,
-        _matching(
+        matching(
             r"^[a-z][a-z0-9:.-]*[a-z0-9]$",
             "a project id of lowercase letters, digits, '-', '.' and ':', starting with a letter "
             "and ending with a letter or digit (e.g. acme-prod)",
@@ -318,7 +307,7 @@ class GcpTarget(_Strict):
     ]
     instance: Annotated[
         str,
-        _matching(
+        matching(
             r"^[a-z][a-z0-9-]*$",
             "an instance name of lowercase letters, digits and '-', starting with a letter",
         ),
@@ -343,7 +332,7 @@ class AzureTarget(_Strict):
     provider: Literal["azure"]
     subscription_id: Annotated[
         str,
-        _matching(
+        matching(
             r"^[0-9a-fA-F-]{36}$",
             "a subscription id of 36 characters, hexadecimal digits and '-' "
             "(e.g. 00000000-0000-0000-0000-000000000000)",
@@ -351,7 +340,7 @@ class AzureTarget(_Strict):
     ]
     resource_group: Annotated[
         str,
-        _matching(
+        matching(
             r"^[\w().-]+$",
             "a resource group name of letters, digits, '_', '.', '-', '(' and ')'",
             min_length=1,
@@ -359,7 +348,7 @@ class AzureTarget(_Strict):
     ]
     server: Annotated[
         str,
-        _matching(
+        matching(
             r"^[a-z0-9][a-z0-9-]*$",
             "a server name of lowercase letters, digits and '-', starting with a letter or digit",
         ),
@@ -389,7 +378,7 @@ class Profile(_Strict):
 
     name: Annotated[
         str,
-        _matching(r"^[a-z0-9-]+$", "a name of lowercase letters, digits and '-'", max_length=63),
+        matching(r"^[a-z0-9-]+$", "a name of lowercase letters, digits and '-'", max_length=63),
     ]
     engine: Engine
     django: DjangoSettings
@@ -433,7 +422,7 @@ class Profile(_Strict):
             spec = known.get(name)
             if spec is None:
                 message = (
-                    f"{_key(name)} is not a parameter cloudtimeouts manages for {engine.value}; "
+                    f"{key(name)} is not a parameter cloudtimeouts manages for {engine.value}; "
                     f"choose one of: {', '.join(known)}"
                 )
                 raise PydanticCustomError(
@@ -499,7 +488,7 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
         return Profile.model_validate(loaded.data)
     except ValidationError as error:
         items = error.errors()
-        problems = [_describe(item, loaded) for item in items[:MAX_PROBLEMS]]
+        problems = [describe(item, loaded, Profile, _TAGS) for item in items[:MAX_PROBLEMS]]
         if len(items) > MAX_PROBLEMS:
             problems.append((None, f"… and {len(items) - MAX_PROBLEMS} more problem(s)"))
         raise ProfileError(source, problems) from None
@@ -541,63 +530,7 @@ def _too_large() -> str:
     return f"is larger than {MAX_PROFILE_BYTES >> 20} MiB; a profile is a short text file"
 
 
-def _describe(item: Any, loaded: yamlsource.LoadedYaml) -> tuple[int | None, str]:
-    ctx = item.get("ctx") or {}
-    loc = item["loc"]
-    path = [  # without the discriminated unions' tags: targets.0.region, path.1.name
-        part
-        for index, part in enumerate(loc)
-        if not (index and isinstance(loc[index - 1], int) and part in _TARGET_MODELS)
-    ]
-    if "parameter" in ctx:
-        path.append(ctx["parameter"])
-    if "index" in ctx:
-        path.append(ctx["index"])
-    dotted = ".".join(_key(part) for part in path)
-    kind = item["type"]
-    if kind == "extra_forbidden":
-        parent = _allowed_keys(item["loc"][:-1])
-        choices = f" (allowed: {', '.join(parent)})" if parent else ""
-        message = f"unknown key {shown(path[-1])}{choices}"
-    elif kind == "string_pattern_mismatch":
-        words = _PATTERN_WORDS.get(ctx.get("pattern", ""), "what this key allows")
-        message = f"{dotted}: {shown(item['input'])} is not {words}"
-    elif kind == "string_too_short" and ctx.get("min_length") == 1:
-        message = f"{dotted}: must not be empty"
-    elif kind == "string_too_long":
-        length = len(item["input"]) if isinstance(item["input"], str) else "more"
-        message = f"{dotted}: has {length} characters; at most {ctx['max_length']} are allowed"
-    elif kind == "missing":
-        message = f"{dotted}: required key is missing"
-    elif kind == "enum" and path == ["engine"]:
-        message = (
-            f"engine: {shown(item['input'])} is not an engine; "
-            "choose one of: postgres, mysql, mariadb"
-        )
-    elif kind in ("union_tag_invalid", "union_tag_not_found"):
-        key = str(ctx.get("discriminator", "")).strip("'") or "provider"
-        hops = list(_TARGET_MODELS)[3:]
-        choices = "aws, gcp, azure" if key == "provider" else ", ".join(hops)
-        what = (
-            f"{key} {shown(ctx.get('tag'))} is unknown"
-            if kind == "union_tag_invalid"
-            else (f"each entry needs a {key}")
-        )
-        message = f"{dotted}: {what}; choose one of: {choices}"
-    else:
-        text = ctx.get("message", item["msg"])  # ours, unformatted: user text stays as written
-        message = f"{dotted}: {text}" if dotted else text
-    return loaded.line_of(tuple(path)), message
-
-
-def _key(part: str | int) -> str:
-    """A path part as messages show it: plain names as is, anything else quoted and short."""
-    if isinstance(part, int) or _PLAIN_KEY.match(part):
-        return str(part)
-    return shown(part)
-
-
-_TARGET_MODELS: dict[str, type[BaseModel]] = {  # the discriminated unions' tags
+_TAGS: dict[str, type[BaseModel]] = {  # the discriminated unions' tags
     "aws": AwsTarget,
     "gcp": GcpTarget,
     "azure": AzureTarget,
@@ -608,27 +541,3 @@ _TARGET_MODELS: dict[str, type[BaseModel]] = {  # the discriminated unions' tags
     "nat": NetworkHop,
     "custom": NetworkHop,
 }
-
-
-def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
-    """The keys allowed where an unknown one was found, for the error message."""
-    model: type[BaseModel] | None = Profile
-    for part in loc:
-        if part in _TARGET_MODELS:
-            model = _TARGET_MODELS[part]
-            continue
-        if isinstance(part, int):
-            continue
-        if model is None:
-            return []
-        field = model.model_fields.get(part)
-        annotation = field.annotation if field else None
-        if part in ("targets", "path"):  # lists of a discriminated union: the tag comes next
-            model = Profile
-            continue
-        annotation = next(  # `PoolSettings | None`: the model inside the optional
-            (a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)), annotation
-        )
-        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
-        model = annotation if is_model else None  # type: ignore[assignment]
-    return list(model.model_fields) if model else []

@@ -24,6 +24,7 @@ CORE = {
     "cloudtimeouts.model",
     "cloudtimeouts.plan",
     "cloudtimeouts.profile",
+    "cloudtimeouts.profile_messages",
     "cloudtimeouts.yamlsource",
 }
 CLOUD_SDKS = ("boto3", "botocore", "google", "grpc", "azure", "msal", "moto", "werkzeug")

@@ -9,6 +9,7 @@ import pytest
 
 from cloudtimeouts.errors import ProfileError
 from cloudtimeouts.profile import _DURATION_PATTERN, parse_profile, profile_json_schema
+from cloudtimeouts.profile_messages import PATTERN_WORDS
 
 BASE = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\n"
 AWS = "  - provider: aws\n    region: eu-west-1\n    parameter_group: orders-pg16\n"
@@ -125,8 +126,6 @@ def test_a_value_of_the_wrong_shape_is_said_in_words(old: str, new: str, message
 
 
 def test_every_pattern_a_profile_is_validated_with_has_words() -> None:
-    from cloudtimeouts.profile import _PATTERN_WORDS
-
     def patterns(node: Any) -> list[str]:
         if isinstance(node, dict):
             found = [node["pattern"]] if "pattern" in node else []
@@ -136,7 +135,7 @@ def test_every_pattern_a_profile_is_validated_with_has_words() -> None:
         return []
 
     schema_only = {_DURATION_PATTERN, _DURATION_PATTERN.replace("|off|disabled", "")}
-    missing = set(patterns(profile_json_schema())) - set(_PATTERN_WORDS) - schema_only
+    missing = set(patterns(profile_json_schema())) - set(PATTERN_WORDS) - schema_only
     assert not missing, missing
 
 

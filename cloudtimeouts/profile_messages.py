@@ -1,0 +1,117 @@
+"""A profile's validation errors as users read them: file:line and what is allowed, in words.
+
+Pydantic's own messages name a regular expression (`String should match pattern '^[a-z]…'`) or a
+model's internals; `describe` turns each error into one line: the dotted path (`targets.1.project`,
+without the discriminated unions' tags), the value as written (quoted and shortened), and what the
+key allows — a string field's rule in words (`matching`), the keys allowed where an unknown one
+was found, the choices of an unknown provider, hop kind or engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from cloudtimeouts import yamlsource
+from cloudtimeouts.durations import shown
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+PATTERN_WORDS: dict[str, str] = {}  # a string field's pattern -> what it allows, in words
+
+
+def matching(pattern: str, words: str, **limits: int) -> Any:
+    """A string's Field: it matches `pattern`; an error says `words` ("a name of …") instead."""
+    PATTERN_WORDS[pattern] = words
+    return Field(pattern=pattern, description=words[:1].upper() + words[1:], **limits)
+
+
+def describe(
+    item: Any,
+    loaded: yamlsource.LoadedYaml,
+    root: type[BaseModel],
+    tags: Mapping[str, type[BaseModel]],
+) -> tuple[int | None, str]:
+    """One pydantic error of validating `root` as (line, message); `tags`: the discriminated
+    unions' tags (providers, then hop kinds) and the model each one selects."""
+    ctx = item.get("ctx") or {}
+    loc = item["loc"]
+    path = [  # without the discriminated unions' tags: targets.0.region, path.1.name
+        part
+        for index, part in enumerate(loc)
+        if not (index and isinstance(loc[index - 1], int) and part in tags)
+    ]
+    if "parameter" in ctx:
+        path.append(ctx["parameter"])
+    if "index" in ctx:
+        path.append(ctx["index"])
+    dotted = ".".join(key(part) for part in path)
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        parent = _allowed_keys(item["loc"][:-1], root, tags)
+        choices = f" (allowed: {', '.join(parent)})" if parent else ""
+        message = f"unknown key {shown(path[-1])}{choices}"
+    elif kind == "string_pattern_mismatch":
+        words = PATTERN_WORDS.get(ctx.get("pattern", ""), "what this key allows")
+        message = f"{dotted}: {shown(item['input'])} is not {words}"
+    elif kind == "string_too_short" and ctx.get("min_length") == 1:
+        message = f"{dotted}: must not be empty"
+    elif kind == "string_too_long":
+        length = len(item["input"]) if isinstance(item["input"], str) else "more"
+        message = f"{dotted}: has {length} characters; at most {ctx['max_length']} are allowed"
+    elif kind == "missing":
+        message = f"{dotted}: required key is missing"
+    elif kind == "enum" and path == ["engine"]:
+        message = (
+            f"engine: {shown(item['input'])} is not an engine; "
+            "choose one of: postgres, mysql, mariadb"
+        )
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str(ctx.get("discriminator", "")).strip("'") or "provider"
+        hops = list(tags)[3:]
+        choices = "aws, gcp, azure" if tag == "provider" else ", ".join(hops)
+        what = (
+            f"{tag} {shown(ctx.get('tag'))} is unknown"
+            if kind == "union_tag_invalid"
+            else (f"each entry needs a {tag}")
+        )
+        message = f"{dotted}: {what}; choose one of: {choices}"
+    else:
+        text = ctx.get("message", item["msg"])  # ours, unformatted: user text stays as written
+        message = f"{dotted}: {text}" if dotted else text
+    return loaded.line_of(tuple(path)), message
+
+
+def key(part: str | int) -> str:
+    """A path part as messages show it: plain names as is, anything else quoted and short."""
+    if isinstance(part, int) or _PLAIN_KEY.match(part):
+        return str(part)
+    return shown(part)
+
+
+def _allowed_keys(
+    loc: tuple[str | int, ...], root: type[BaseModel], tags: Mapping[str, type[BaseModel]]
+) -> list[str]:
+    """The keys allowed where an unknown one was found, for the error message."""
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if part in tags:
+            model = tags[part]
+            continue
+        if isinstance(part, int):
+            continue
+        if model is None:
+            return []
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if part in ("targets", "path"):  # lists of a discriminated union: the tag comes next
+            model = root
+            continue
+        annotation = next(  # `PoolSettings | None`: the model inside the optional
+            (a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)), annotation
+        )
+        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        model = annotation if is_model else None  # type: ignore[assignment]
+    return list(model.model_fields) if model else []
