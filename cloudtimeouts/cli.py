@@ -60,6 +60,13 @@ def _options(
     traceback: Annotated[
         bool, typer.Option("--traceback", help="Show the full traceback of unexpected errors.")
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help="Also show the cloud SDKs' own log messages (INFO and above) on stderr.",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -70,8 +77,11 @@ def _options(
         ),
     ] = False,
 ) -> None:
+    from cloudtimeouts import logs
+
     global _show_traceback
     _show_traceback = traceback
+    logs.configure(verbose)
 
 
 def _version(shown: bool) -> None:

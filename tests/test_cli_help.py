@@ -55,9 +55,9 @@ def test_help_shows_no_value_type_after_a_flag(
         assert after[0][0].isupper(), rows[flag]
 
 
-def test_group_help_lists_the_completion_options(cli: Any) -> None:
+def test_group_help_lists_the_completion_and_verbose_options(cli: Any) -> None:
     out = cli("--help").stdout
-    for option in ("--install-completion", "--show-completion", "--traceback", "--version"):
+    for option in ("--install-completion", "--show-completion", "--verbose", "--traceback"):
         assert option in out
 
 

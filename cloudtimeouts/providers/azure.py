@@ -63,6 +63,7 @@ from cloudtimeouts.errors import (
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AzureTarget
 from cloudtimeouts.providers.listings import Listings
+from cloudtimeouts.providers.trust import unreadable_ca_bundle
 
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_AZURE_ENDPOINT"
 PUBLIC_ENDPOINT = "https://management.azure.com"
@@ -446,18 +447,21 @@ def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
     try:
         yield
     except ClientAuthenticationError as error:  # includes CredentialUnavailableError
+        hint = (
+            "sign in with az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+            "AZURE_CLIENT_SECRET, or run with a managed identity"
+        )
         if error.status_code is None:  # raised by the credential chain, before any ARM call
             authority = (
                 os.environ.get("AZURE_AUTHORITY_HOST") or "https://login.microsoftonline.com"
             )
-            problem = f"no usable Azure credentials (sign-in: {authority}): {_chain_said(error)}"
+            cause: Any = unreadable_ca_bundle()  # every sign-in request failed on it, if set
+            hint = cause.hint if cause else hint
+            problem = f"no usable Azure credentials (sign-in: {authority}): "
+            problem += str(cause) if cause else _chain_said(error)
         else:
             problem = f"Azure refused the credentials ({_first_line(error)})"
-        raise ProviderAuthError(
-            f"{target.id}: could not {doing}: {problem}",
-            hint="sign in with az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
-            "AZURE_CLIENT_SECRET, or run with a managed identity",
-        ) from None
+        raise ProviderAuthError(f"{target.id}: could not {doing}: {problem}", hint=hint) from None
     except DecodeError as error:  # an HttpResponseError whose body is not JSON
         raise ProviderAPIError(
             "azure",
@@ -495,6 +499,11 @@ def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
     except (ServiceRequestError, ServiceResponseError) as error:
         # Request: not sent (refused, unreachable); response: sent, then reset or silent.
         silent = isinstance(error, ServiceRequestTimeoutError | ServiceResponseTimeoutError)
+        cause = unreadable_ca_bundle() if arm.startswith("https:") else None
+        if cause:
+            raise ProviderAPIError(
+                "azure", doing, "CaBundle", f"{target.id}: could not {doing}: {cause}", cause.hint
+            ) from None
         raise ProviderAPIError(
             "azure",
             doing,
@@ -515,11 +524,29 @@ def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
         ) from None
 
 
+_LINK = re.compile(r"https?://|^(Visit|See|To mitigate|Attempted credentials)\b")
+
+
 def _chain_said(error: ClientAuthenticationError) -> str:
-    """DefaultAzureCredential's message, on one line: what each credential it tried said."""
-    lines = [line.strip() for line in str(error.message or error).splitlines() if line.strip()]
-    tried = [line for line in lines[1:] if not line.startswith(("Attempted", "To mitigate"))]
-    return "; ".join(lines[:1] + tried) or type(error).__name__
+    """DefaultAzureCredential's message on one line: what each credential it tried said, without
+    its troubleshooting links and its "X authentication unavailable." preambles."""
+    said: list[str] = []
+    for line in str(error.message or error).splitlines()[1:]:
+        name, colon, rest = line.strip().partition(": ")
+        credential = line.startswith("\t") and colon and " " not in name
+        sentences = re.split(r"(?<=\.)\s+", rest if credential else line.strip())
+        kept = " ".join(
+            sentence
+            for sentence in sentences
+            if sentence
+            and not _LINK.search(sentence)
+            and "authentication unavailable" not in sentence
+        ).rstrip(".")
+        if credential:
+            said.append(f"{name}: {kept or 'unavailable'}")
+        elif kept and said:
+            said[-1] += f" {kept}"
+    return "DefaultAzureCredential tried " + "; ".join(said) if said else _first_line(error)
 
 
 def _first_line(error: BaseException) -> str:

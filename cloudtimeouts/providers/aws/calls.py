@@ -26,6 +26,11 @@ from cloudtimeouts.errors import (
 )
 from cloudtimeouts.model import ParameterState
 from cloudtimeouts.profile import AwsTarget
+from cloudtimeouts.providers.trust import (
+    BOTOCORE_VARIABLES,
+    unreadable_ca_bundle,
+    untrusted_hint,
+)
 
 PAGE_SIZE = 100  # MaxRecords maximum of every Describe* call used here (RDS API Reference)
 DEFAULT_SOURCES = frozenset({"engine-default", "system"})
@@ -214,13 +219,26 @@ def translated(target: AwsTarget, operation: str) -> Iterator[None]:
         botocore.exceptions.ConnectionError,  # refused, reset, connect timeout
         botocore.exceptions.HTTPClientError,  # closed or silent after the request was sent
     ) as error:
+        cause = None
+        if isinstance(error, botocore.exceptions.SSLError):
+            cause = unreadable_ca_bundle(BOTOCORE_VARIABLES)
+        if cause is not None:
+            raise ProviderAPIError(
+                "aws",
+                operation,
+                "CaBundle",
+                f"{target.id}: {operation} failed: {cause}",
+                cause.hint,
+            ) from None
         raise ProviderAPIError(
             "aws",
             operation,
             type(error).__name__,
             f"{target.id}: {operation} failed: no usable answer from {endpoint_of(target)} "
             f"after retries ({first_line(error)})",
-            hint="check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_RDS if you set them",
+            hint=untrusted_hint("AWS_CA_BUNDLE")
+            if isinstance(error, botocore.exceptions.SSLError)
+            else "check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_RDS if you set them",
         ) from None
     except botocore.exceptions.BotoCoreError as error:
         raise ProviderAPIError(

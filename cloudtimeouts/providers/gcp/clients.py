@@ -107,8 +107,9 @@ def default_clients() -> Clients:
 
 def _retry(*extra: type[Exception]) -> gretry.Retry:
     """429 and 503 are retried on every call; `extra` adds what else may be sent again."""
+    listed = gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable, *extra)
     return gretry.Retry(
-        predicate=gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable, *extra),
+        predicate=lambda error: listed(error) and not _untrusted(error),
         initial=tuning.RETRY_INITIAL_S,
         maximum=tuning.RETRY_MAXIMUM_S,
         multiplier=tuning.RETRY_MULTIPLIER,
@@ -143,12 +144,17 @@ def _transient_token_error(error: Exception) -> bool:
     """Worth asking the token endpoint again: it could not be reached, or said "try again"."""
     if isinstance(error, google.auth.exceptions.TransportError):
         cause = error.__cause__
-        return isinstance(cause, requests.exceptions.ConnectionError)
+        return isinstance(cause, requests.exceptions.ConnectionError) and not _untrusted(cause)
     if isinstance(error, google.auth.exceptions.GoogleAuthError):
         return bool(getattr(error, "retryable", False)) or (
             oauth_error_code(error) in _TRANSIENT_OAUTH_ERRORS
         )
     return False
+
+
+def _untrusted(error: BaseException) -> bool:
+    """A TLS failure (a certificate not trusted, a CA bundle not found): no retry mends it."""
+    return isinstance(error, requests.exceptions.SSLError)
 
 
 def oauth_error_code(error: BaseException) -> str | None:

@@ -24,6 +24,7 @@ from cloudtimeouts.errors import (
 )
 from cloudtimeouts.profile import GcpTarget
 from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Clients, oauth_error_code
+from cloudtimeouts.providers.trust import unreadable_ca_bundle, untrusted_hint
 
 # What each call needs in IAM (Cloud SQL roles and permissions page); flags.list needs none.
 PERMISSIONS = {
@@ -83,6 +84,13 @@ def translated(
             hint="renew Application Default Credentials (gcloud auth application-default login) "
             "or check GOOGLE_APPLICATION_CREDENTIALS",
         ) from None
+    except OSError:  # requests' own, before sending: a CA bundle it cannot find
+        cause = unreadable_ca_bundle()
+        if cause is None:
+            raise
+        raise ProviderAPIError(
+            "gcp", operation, "CaBundle", f"{failed}: {cause}", cause.hint
+        ) from None
 
 
 def translate(
@@ -112,13 +120,18 @@ def _unreachable(
     """The network failed: refused, reset, or silent (a timeout); the token request's included."""
     if isinstance(error, google.auth.exceptions.TransportError):
         where, error = clients.token_endpoint, error.__cause__ or error
+    cause = unreadable_ca_bundle() if where.startswith("https:") else None
+    if cause is not None:
+        return ProviderAPIError("gcp", operation, "CaBundle", f"{failed}: {cause}", cause.hint)
     said = "no answer in time from" if isinstance(error, requests.Timeout) else "could not reach"
     return ProviderAPIError(
         "gcp",
         operation,
         type(error).__name__,
         f"{failed}: {said} {where}{retried}: {first_line(error)}",
-        hint=f"check the network, GOOGLE_APPLICATION_CREDENTIALS and {ENDPOINT_VARIABLE}",
+        hint=untrusted_hint("REQUESTS_CA_BUNDLE")
+        if isinstance(error, requests.exceptions.SSLError)
+        else f"check the network, GOOGLE_APPLICATION_CREDENTIALS and {ENDPOINT_VARIABLE}",
     )
 
 
