@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.guard import Budget, judge
+from cloudtimeouts.guard import Budget, in_seconds, judge
 from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes
 from cloudtimeouts.model import Finding
 from cloudtimeouts.profile import DjangoSettings, Hop, Profile
@@ -74,7 +74,7 @@ def budget_of(django: DjangoSettings) -> Budget:
         held = Duration(pool.max_idle.microseconds * (size + 1))
         words = (
             f"the pool's unchecked idle time (max_size {size} + 1) x max_idle "
-            f"{pool.max_idle.human()} = {held.human()}"
+            f"{in_seconds(pool.max_idle)} = {in_seconds(held)}"
         )
         fix = "django.pool.max_idle (or turn conn_health_checks on)"
         budget = Budget(held, words, fix, Duration(0), _NOT_IN_A_TRANSACTION, "conn_max_age")
@@ -86,7 +86,7 @@ def budget_of(django: DjangoSettings) -> Budget:
         budget.session_words,
         budget.session_fix,
         in_transaction,
-        f"django.max_idle_in_transaction {in_transaction.human()}",
+        f"django.max_idle_in_transaction {in_seconds(in_transaction)}",
         "django.max_idle_in_transaction",
         checked=budget.checked,
     )
@@ -156,16 +156,16 @@ def path_findings(profile: Profile) -> tuple[list[Finding], list[Finding]]:
             notes.append(
                 Finding(
                     key,
-                    f"{item.where}: {item.name} = {item.value.human()} ({item.source}) is kept "
-                    f"open: the server sends TCP keepalives after {every.human()} idle "
-                    "(tcp_keepalives_idle)",
+                    f"{item.where}: {item.name} = {in_seconds(item.value)} ({item.source}) is kept "
+                    f"open: the server sends TCP keepalives after {in_seconds(every)} idle "
+                    "(tcp_keepalives_idle), so this hop never sees the connection idle",
                 )
             )
             continue
         checked = budget.checked and not network
         finding = judge(
             key,
-            f"{item.value.human()} ({item.source})",
+            f"{in_seconds(item.value)} ({item.source})",
             item.value,
             Budget(**{**_fields(budget), "checked": checked}),
             margin,

@@ -105,10 +105,8 @@ def check(
     findings = []
     for name, observed in effective.items():
         unit = units[name]
-        shown = (
-            f"{observed.native} {unit.symbol} ({observed.value.human()}, "
-            f"{_SOURCE_WORDS[observed.source]})"
-        )
+        seconds = "" if unit.symbol == "s" else f"{in_seconds(observed.value)}, "
+        shown = f"{observed.native} {unit.symbol} ({seconds}{_SOURCE_WORDS[observed.source]})"
         finding = judge(
             name, shown, observed.value, budget, margin, where, name in TRANSACTION_IDLE
         )
@@ -130,7 +128,10 @@ def judge(
 ) -> Finding | None:
     """One timeout against the budget it must exceed; None when it is safe (or disabled).
 
-    `name` identifies the finding; `label` is how the message names the timeout (default: name).
+    The message is three sentences: what is wrong (the timeout, its value and where it comes
+    from, the budget and margin it does not exceed), why a request fails, and what to change
+    (with the bound each change must cross). Every duration in it is in seconds, CONN_MAX_AGE's
+    unit. `name` identifies the finding; `label` is how the message names the timeout.
     """
     finding_name, name = name, label or name
     if value.disabled or (budget.checked and not in_transaction):
@@ -138,20 +139,42 @@ def judge(
     limit = budget.transaction if in_transaction else budget.session
     words = budget.transaction_words if in_transaction else budget.session_words
     fix = budget.transaction_fix if in_transaction else budget.session_fix
+    closes = f"{closer[:1].upper()}{closer[1:]} closes a connection once it has been idle"
+    closes += " inside a transaction" if in_transaction else ""
+    fails = (
+        f"{closes} for {in_seconds(value)}, and Django may hand such a connection to a request, "
+        "which then fails."
+    )
+    room = Duration(value.microseconds - margin.microseconds) if margin < value else None
     if limit is None:
         unlimited = words.replace(" unlimited", " is unlimited")
-        advice = budget.advice or f"Set {fix} below {value.human()} or disable {name}."
+        advice = budget.advice or (
+            f"Set {fix} below {in_seconds(room)}, or disable {name}."
+            if room is not None
+            else f"Disable {name}, or raise it above the margin ({in_seconds(margin)}) and set "
+            f"{fix} below the difference."
+        )
         return Finding(
-            finding_name,
-            f"{where}: {name} = {shown} closes idle connections, but {unlimited}, so Django may "
-            f"reuse a connection {closer} already closed. {advice}",
+            finding_name, f"{where}: {name} = {shown}, but {unlimited}. {fails} {advice}"
         )
     total = limit + margin
     if total < value:
         return None
-    with_margin = f" + margin {margin.human()} = {total.human()}" if not margin.disabled else ""
+    plus = "" if margin.disabled else f" plus the margin of {in_seconds(margin)}"
+    in_all = "" if margin.disabled else f" ({in_seconds(total)} in all)"
+    lower = (
+        f", or lower {fix} below {in_seconds(room)}"
+        if room is not None
+        else f"; lowering {fix} cannot help while the margin alone ({in_seconds(margin)}) is "
+        f"not below {in_seconds(value)}"
+    )
     return Finding(
         finding_name,
-        f"{where}: {name} = {shown} is not above {words}{with_margin}: Django may reuse a "
-        f"connection {closer} already closed. Raise {name} above {total.human()} or lower {fix}.",
+        f"{where}: {name} = {shown} is not above {words}{plus}{in_all}. {fails} "
+        f"Raise {name} above {in_seconds(total)}{lower}.",
     )
+
+
+def in_seconds(value: Duration) -> str:
+    """`330 s`, `0.25 s`: a refusal's durations in one unit, Django's CONN_MAX_AGE's."""
+    return f"{value.seconds.normalize():f} s"

@@ -202,7 +202,7 @@ def test_a_refusal_fails_the_step_with_the_refusal_in_the_summary(
     assert outputs == {"exitcode": "3", "changes": "1"}
     assert "## cloudtimeouts plan: refused by the guard\n" in summary
     assert "**Refused by the guard:**\n\n- " in summary
-    assert "idle\\_session\\_timeout = 60000 ms (1min, from the profile) is not above" in summary
+    assert "idle\\_session\\_timeout = 60000 ms (60 s, from the profile) is not above" in summary
     assert "::error title=cloudtimeouts::the guard refused the plan" in log
 
 

@@ -497,7 +497,7 @@ def test_pool_defaults_are_psycopg_pools_written_out() -> None:
     ("health", "comment"),
     [
         (True, "each pooled connection is checked on checkout (CONN_HEALTH_CHECKS)"),
-        (False, "the pool's unchecked idle time (max_size 2 + 1) x max_idle 5min = 15min must"),
+        (False, "the pool's unchecked idle time (max_size 2 + 1) x max_idle 300 s = 900 s must"),
     ],
 )
 def test_the_pool_comment_says_what_the_guard_compared(health: bool, comment: str) -> None:

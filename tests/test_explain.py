@@ -59,7 +59,7 @@ def test_a_pgbouncer_closing_idle_clients_before_django_fires_first_and_is_refus
     )  # fmt: skip
     assert e.refused and list(e.refusals) == offline_violations(p)
     assert first.finding == e.refusals[0]
-    assert first.finding.message.startswith("path pgbouncer pgb: client_idle_timeout = 5min")
+    assert first.finding.message.startswith("path pgbouncer pgb: client_idle_timeout = 300 s")
     assert entry(e, "idle_session_timeout").status == "safe"
     # PgBouncer's own defaults: idle_transaction_timeout off, server_* close only its connections
     assert entry(e, "pgb.idle_transaction_timeout").status == "off"
@@ -211,7 +211,7 @@ server idle_session_timeout                 1h        ────────�
 pgb idle_transaction_timeout                off*                                         off
 
 Django between requests: CONN_MAX_AGE 300 s + margin 30s = 5min30s.
-Django in a transaction: django.max_idle_in_transaction 30s + margin 30s = 1min.
+Django in a transaction: django.max_idle_in_transaction 30 s + margin 30s = 1min.
 Fires first: server idle_in_transaction_session_timeout after 2min; it closes the client connection
   inside a transaction.
 First between requests: pgb client_idle_timeout after 4min; it closes the client connection between
@@ -228,9 +228,10 @@ off          disabled: never fires
 ┊            the end of the budget (+ margin) the timeout must outlast
 
 Guard: 1 refused (exit 3):
-x refused: path pgbouncer pgb: client_idle_timeout = 4min (from the profile) is not above
-  CONN_MAX_AGE 300 s + margin 30s = 5min30s: Django may reuse a connection the pgbouncer already
-  closed. Raise client_idle_timeout above 5min30s or lower conn_max_age.
+x refused: path pgbouncer pgb: client_idle_timeout = 240 s (from the profile) is not above
+  CONN_MAX_AGE 300 s plus the margin of 30 s (330 s in all). The pgbouncer closes a connection once
+  it has been idle for 240 s, and Django may hand such a connection to a request, which then fails.
+  Raise client_idle_timeout above 330 s, or lower conn_max_age below 210 s.
 """
 
 
@@ -293,7 +294,7 @@ def test_explain_exits_3_when_the_guard_refuses(cli: Any, tmp_path: Path) -> Non
     result = cli("explain", path)
     assert result.exit_code == 3
     assert "Fires first: pgb client_idle_timeout after 5min; it closes the client" in result.stdout
-    assert "x refused: path pgbouncer pgb: client_idle_timeout = 5min" in result.stdout
+    assert "x refused: path pgbouncer pgb: client_idle_timeout = 300 s" in result.stdout
     assert cli("validate", path).exit_code == 3
 
 

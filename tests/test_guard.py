@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -75,9 +77,12 @@ def test_a_refusal_names_target_parameter_value_unit_and_source() -> None:
     effective = {"idle_session_timeout": guard.Observed(S(60), "60000", "target")}
     (violation,) = guard.check(Engine.POSTGRES, 300, S(30), effective, "aws:x:parameter-group/g")
     assert violation.parameter == "idle_session_timeout"
-    assert violation.message.startswith(
-        "aws:x:parameter-group/g: idle_session_timeout = 60000 ms (1min, set on the target) "
-        "is not above CONN_MAX_AGE 300 s + margin 30s = 5min30s"
+    assert violation.message == (
+        "aws:x:parameter-group/g: idle_session_timeout = 60000 ms (60 s, set on the target) "
+        "is not above CONN_MAX_AGE 300 s plus the margin of 30 s (330 s in all). The server "
+        "closes a connection once it has been idle for 60 s, and Django may hand such a "
+        "connection to a request, which then fails. Raise idle_session_timeout above 330 s, or "
+        "lower conn_max_age below 30 s."
     )
 
 
@@ -114,3 +119,73 @@ def test_raising_the_timeout_never_creates_a_refusal(conn_max_age: int, timeout:
         Engine.MYSQL, conn_max_age, S(0), {"wait_timeout": observed(timeout * 2)}, "t"
     )
     assert len(high) <= len(low)
+
+
+def _advice(message: str) -> tuple[int, int | None]:
+    """The bounds a refusal's last sentence gives: raise above R s; lower below L s (if any)."""
+    raise_to = re.search(r"Raise wait_timeout above (\d+) s", message)
+    lower_to = re.search(r"or lower conn_max_age below (\d+) s\.$", message)
+    assert raise_to is not None, message
+    return int(raise_to.group(1)), int(lower_to.group(1)) if lower_to else None
+
+
+@given(
+    conn_max_age=st.integers(min_value=0, max_value=10**6),
+    margin=st.integers(min_value=0, max_value=10**4),
+    timeout=st.integers(min_value=1, max_value=10**6),
+)
+def test_a_refusal_says_what_to_change_and_its_bounds_are_right(
+    conn_max_age: int, margin: int, timeout: int
+) -> None:
+    """Three sentences: what is wrong, why a request fails, what to change. Following either
+    change it names makes the guard accept; it never advises lowering when that cannot help."""
+    found = guard.check(
+        Engine.MYSQL, conn_max_age, S(margin), {"wait_timeout": observed(timeout)}, "t"
+    )
+    if conn_max_age + margin < timeout:
+        assert found == []
+        return
+    (refusal,) = found
+    wrong, why, change = refusal.message.split(". ")
+    assert wrong.startswith(f"t: wait_timeout = {timeout} s (set on the target) is not above ")
+    assert why == (
+        f"The server closes a connection once it has been idle for {timeout} s, and Django may "
+        "hand such a connection to a request, which then fails"
+    )
+    above, below = _advice(refusal.message)
+    assert above == conn_max_age + margin
+    accept = guard.check(
+        Engine.MYSQL, conn_max_age, S(margin), {"wait_timeout": observed(above + 1)}, "t"
+    )
+    assert accept == []
+    if below is None:  # the margin alone reaches the timeout: no CONN_MAX_AGE would do
+        assert margin >= timeout and "cannot help while the margin alone" in change
+        return
+    assert below == timeout - margin > 0
+    assert (
+        guard.check(Engine.MYSQL, below - 1, S(margin), {"wait_timeout": observed(timeout)}, "t")
+        == []
+    )
+
+
+def test_every_duration_of_a_refusal_is_in_seconds() -> None:
+    effective = {"idle_session_timeout": guard.Observed(S(3600), "3600000", "target")}
+    (refusal,) = guard.check(Engine.POSTGRES, 7200, S(90), effective, "t")
+    assert refusal.message == (
+        "t: idle_session_timeout = 3600000 ms (3600 s, set on the target) is not above "
+        "CONN_MAX_AGE 7200 s plus the margin of 90 s (7290 s in all). The server closes a "
+        "connection once it has been idle for 3600 s, and Django may hand such a connection to a "
+        "request, which then fails. Raise idle_session_timeout above 7290 s, or lower "
+        "conn_max_age below 3510 s."
+    )
+
+
+def test_unlimited_advice_leaves_room_for_the_margin() -> None:
+    # CONN_MAX_AGE + margin must stay below the timeout: 600 s - 30 s, not 600 s
+    (refusal,) = guard.check(Engine.MYSQL, None, S(30), {"wait_timeout": observed(600)}, "t")
+    assert refusal.message.endswith("Set conn_max_age below 570 s, or disable wait_timeout.")
+    (refusal,) = guard.check(Engine.MYSQL, None, S(30), {"wait_timeout": observed(20)}, "t")
+    assert refusal.message.endswith(
+        "Disable wait_timeout, or raise it above the margin (30 s) and set conn_max_age below "
+        "the difference."
+    )

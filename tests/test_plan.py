@@ -239,7 +239,7 @@ def test_an_rds_proxy_is_judged_on_its_own_value_when_the_profile_sets_none() ->
     seen = TargetState(p.targets[0].id, Engine.POSTGRES, {"idle_client_timeout": PROXY_NOW})
     (refusal,) = build_target_plan(p, p.targets[0], seen).refusals
     assert "idle_client_timeout = 1800 s (30min, set on the proxy)" in refusal.message
-    assert "RDS Proxy already closed" in refusal.message
+    assert "RDS Proxy closes a connection once it has been idle for 1800 s" in refusal.message
 
 
 def test_an_rds_proxy_target_needs_its_hop_in_the_path() -> None:

@@ -148,7 +148,7 @@ def test_try_repo_fails_on_an_unsafe_profile_with_the_guards_words(
     assert "- exit code: 3" in done.stdout
     assert (
         "refused: cloudtimeouts/orders.yaml: profile orders: idle_session_timeout = 300000 ms "
-        "(5min, from the profile) is not above CONN_MAX_AGE 600 s"
+        "(300 s, from the profile) is not above CONN_MAX_AGE 600 s"
     ) in done.stdout
 
 

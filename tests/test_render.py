@@ -39,7 +39,7 @@ Symbols: + set (the target uses the default today); ~ update (the target sets an
   ~ idle_in_transaction_session_timeout: 60000 ms (1min) [target] -> 600000 ms (10min)
   + tcp_keepalives_idle: 300 s (5min) [default] -> 60 s (1min)  # restart required (needs --allow-restart)
   (1 unchanged parameter hidden)
-  ! warning: currently unsafe: aws:eu-west-1:parameter-group/orders-pg16: idle_in_transaction_session_timeout = 60000 ms (1min, set on the target) is not above CONN_MAX_AGE 300 s + margin 30s = 5min30s: Django may reuse a connection the server already closed. Raise idle_in_transaction_session_timeout above 5min30s or lower conn_max_age. This plan fixes it.
+  ! warning: currently unsafe: aws:eu-west-1:parameter-group/orders-pg16: idle_in_transaction_session_timeout = 60000 ms (60 s, set on the target) is not above CONN_MAX_AGE 300 s plus the margin of 30 s (330 s in all). The server closes a connection once it has been idle inside a transaction for 60 s, and Django may hand such a connection to a request, which then fails. Raise idle_in_transaction_session_timeout above 330 s, or lower conn_max_age below 30 s. This plan fixes it.
 
 # aws:eu-west-1:parameter-group/missing (profile orders)
   error: DescribeDBParameterGroups failed: DBParameterGroupNotFound

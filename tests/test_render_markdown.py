@@ -53,10 +53,11 @@ Profile orders, postgres16.
 **Warnings:**
 
 - currently unsafe: aws:eu-west-1:parameter-group/orders-pg16: \
-idle\\_in\\_transaction\\_session\\_timeout = 60000 ms (1min, set on the target) is not above \
-CONN\\_MAX\\_AGE 300 s + margin 30s = 5min30s: Django may reuse a connection the server already \
-closed. Raise idle\\_in\\_transaction\\_session\\_timeout above 5min30s or lower conn\\_max\\_age. \
-This plan fixes it.
+idle\\_in\\_transaction\\_session\\_timeout = 60000 ms (60 s, set on the target) is not above \
+CONN\\_MAX\\_AGE 300 s plus the margin of 30 s (330 s in all). The server closes a connection \
+once it has been idle inside a transaction for 60 s, and Django may hand such a connection to a \
+request, which then fails. Raise idle\\_in\\_transaction\\_session\\_timeout above 330 s, or \
+lower conn\\_max\\_age below 30 s. This plan fixes it.
 
 ### aws:eu-west-1:parameter-group/missing
 

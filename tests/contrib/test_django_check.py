@@ -102,7 +102,7 @@ def test_unsafe_idle_timeout_breaks_the_next_request_and_every_tool_refuses_it( 
     refused = cli("validate", profile)
     assert refused.exit_code == 3
     assert f"{parameter} = " in refused.stderr
-    assert f"is not above CONN_MAX_AGE {CONN_MAX_AGE} s" in refused.stderr
+    assert f"is not above CONN_MAX_AGE {CONN_MAX_AGE} s." in refused.stderr
 
     verified = cli("verify", profile, "--database-url", server.url())
     assert verified.exit_code == 3
@@ -111,19 +111,23 @@ def test_unsafe_idle_timeout_breaks_the_next_request_and_every_tool_refuses_it( 
     checked = check(server.url(), "--database", "default")
     assert checked.returncode == 1
     assert "SystemCheckError" in checked.stderr
-    # the check says what verify says (the same reading, the same guard), under its own id
-    value = "1000 ms (1s" if server.engine == "postgres" else "1 s (1s"
+    # the check says what verify says (the same reading, the same guard), under its own id,
+    # naming Django's setting where verify names the profile's key
+    value = "1000 ms (1 s, " if server.engine == "postgres" else "1 s ("
     source = "configuration file" if server.engine == "postgres" else "global (SET GLOBAL)"
     refusal = next(line for line in verified.stderr.splitlines() if line.startswith("refused: "))
+    said = refusal.removeprefix("refused: ").replace("lower conn_max_age", "lower CONN_MAX_AGE")
+    assert f"DATABASES['default']: (cloudtimeouts.E001) {said}" in checked.stderr
     assert (
-        f"DATABASES['default']: (cloudtimeouts.E001) {refusal.removeprefix('refused: ')}"
+        f"(cloudtimeouts.E001) live app@127.0.0.1:{server.port}/app: {parameter} = {value}set "
+        f"on the target) is not above CONN_MAX_AGE {CONN_MAX_AGE} s. The server closes a "
+        f"connection once it has been idle for {UNSAFE_IDLE_S} s, and Django may hand such a "
+        f"connection to a request, which then fails. Raise {parameter} above {CONN_MAX_AGE} s, "
+        f"or lower CONN_MAX_AGE below {UNSAFE_IDLE_S} s."
     ) in checked.stderr
-    assert (
-        f"(cloudtimeouts.E001) live app@127.0.0.1:{server.port}/app: {parameter} = {value}, set "
-        f"on the target) is not above CONN_MAX_AGE {CONN_MAX_AGE} s: Django may reuse a "
-        "connection the server already closed."
-    ) in checked.stderr
-    assert f"HINT: Where the session's value comes from: {source}." in checked.stderr
+    assert f"HINT: This session's {parameter} comes from: {source}. Change it there." in (
+        checked.stderr
+    )
 
 
 def test_guard_approved_values_reuse_the_connection_without_error(  # type: ignore[no-untyped-def]
@@ -196,12 +200,14 @@ def test_per_role_override_is_caught_although_the_server_setting_is_safe(  # typ
     checked = check(postgres.url(), "--database", "default")
     assert checked.returncode == 1
     assert "(cloudtimeouts.E001) live app@127.0.0.1:" in checked.stderr
-    assert "idle_session_timeout = 1000 ms (1s, set on the target) is not above" in (checked.stderr)
+    assert "idle_session_timeout = 1000 ms (1 s, set on the target) is not above" in (
+        checked.stderr
+    )
     assert (
-        "HINT: Where the session's value comes from: user (ALTER ROLE … SET). "
-        "idle_session_timeout = 1000 ms (1s) comes from ALTER ROLE … SET (pg_settings.source "
-        "'user', stored in pg_db_role_setting): no parameter group, flag or server parameter "
-        "shows it."
+        "HINT: This session's idle_session_timeout comes from: user (ALTER ROLE … SET). Change "
+        "it there. idle_session_timeout = 1000 ms (1s) comes from ALTER ROLE … SET "
+        "(pg_settings.source 'user', stored in pg_db_role_setting): no parameter group, flag or "
+        "server parameter shows it."
     ) in checked.stderr
 
 
@@ -334,4 +340,25 @@ def test_the_profile_margin_counts_in_the_live_check(
         postgres.url(), "--database", "default", PROOF_PROFILE=str(path), CONN_HEALTH_CHECKS="1"
     )
     assert done.returncode == 1
-    assert "is not above CONN_MAX_AGE 3 s + margin 2s = 5s: Django may reuse" in done.stderr
+    assert (
+        "is not above CONN_MAX_AGE 3 s plus the margin of 2 s (5 s in all). The server closes a "
+        "connection once it has been idle for 4 s"
+    ) in done.stderr
+    assert "Raise idle_session_timeout above 5 s, or lower CONN_MAX_AGE below 2 s." in done.stderr
+
+
+def test_the_check_names_djangos_settings_and_where_to_change_a_value() -> None:
+    from cloudtimeouts.contrib.django.checks import _in_django_terms, _where_to_change
+
+    said = "t: x. Raise wait_timeout above 5 s, or lower conn_max_age below 2 s."
+    assert _in_django_terms(said).endswith("or lower CONN_MAX_AGE below 2 s.")
+    assert _in_django_terms("Turn conn_health_checks on") == "Turn CONN_HEALTH_CHECKS on"
+    assert _in_django_terms("lower django.pool.max_idle below 9 s") == (
+        'lower OPTIONS["pool"]["max_idle"] below 9 s'
+    )
+    assert _where_to_change("wait_timeout", "global (SET GLOBAL)") == (
+        "This session's wait_timeout comes from: global (SET GLOBAL). Change it there."
+    )
+    assert "is the server's default: set it in the server's configuration" in (
+        _where_to_change("idle_session_timeout", "default")
+    )

@@ -200,7 +200,7 @@ def test_the_chain_guard_judges_the_live_values_and_the_profile_gives_the_hop_it
     )
     assert [f.parameter for f in judged.refusals] == ["edge.client_idle_timeout"]
     assert judged.refusals[0].message.startswith(
-        "path pgbouncer edge: client_idle_timeout = 1s (live, SHOW CONFIG) is not above "
+        "path pgbouncer edge: client_idle_timeout = 1 s (live, SHOW CONFIG) is not above "
         "CONN_MAX_AGE 3 s"
     )
     # server_lifetime closes PgBouncer's own server connections: shown, never judged
@@ -229,4 +229,4 @@ def test_a_checked_pool_survives_idle_clients_but_not_idle_transactions() -> Non
     )
     judged = judge_path(_seen(client_idle_timeout="1", idle_transaction_timeout="5"), profile)
     assert [f.parameter for f in judged.refusals] == ["bouncer.internal.idle_transaction_timeout"]
-    assert "is not above django.max_idle_in_transaction 5s" in judged.refusals[0].message
+    assert "is not above django.max_idle_in_transaction 5 s." in judged.refusals[0].message

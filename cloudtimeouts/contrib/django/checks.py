@@ -20,6 +20,7 @@ be seen of the path, or differs from the profile's path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -94,16 +95,16 @@ def _check_alias(
     rows = {row.name: row for row in report.parameters}
     path_refusals = set(report.path_refusals)
     for refusal in report.refusals:
+        said = _in_django_terms(refusal.message)
         if refusal in path_refusals:
-            hint = _path_hint(report)
-            messages.append(checks.Error(refusal.message, hint=hint, obj=where, id=_E007))
+            messages.append(checks.Error(said, hint=_path_hint(report), obj=where, id=_E007))
             continue
         row = rows[refusal.parameter]
-        hints = [f"Where the session's value comes from: {row.source}."]
+        hints = [_where_to_change(row.name, row.source or "")]
         if row.source_warning is not None:
             hints.append(f"{row.source_warning.message}.")
         messages.append(
-            checks.Error(refusal.message, hint=" ".join(hints), obj=where, id="cloudtimeouts.E001")
+            checks.Error(said, hint=" ".join(hints), obj=where, id="cloudtimeouts.E001")
         )
     for warning in report.path.warnings if report.path else ():
         messages.append(checks.Warning(f"{warning.message}.", obj=where, id="cloudtimeouts.W003"))
@@ -112,13 +113,35 @@ def _check_alias(
 
 _E007 = "cloudtimeouts.E007"
 
+# The guard names what to change by the profile's keys; the check judges DATABASES' own settings.
+_DJANGO_SETTINGS = {
+    "conn_max_age": "CONN_MAX_AGE",
+    "conn_health_checks": "CONN_HEALTH_CHECKS",
+    "django.pool.max_idle": 'OPTIONS["pool"]["max_idle"]',
+}
+_PROFILE_KEYS = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, _DJANGO_SETTINGS)) + r")\b")
+
+
+def _in_django_terms(message: str) -> str:
+    return _PROFILE_KEYS.sub(lambda found: _DJANGO_SETTINGS[found.group(1)], message)
+
+
+def _where_to_change(name: str, source: str) -> str:
+    if source == "default":
+        return (
+            f"This session's {name} is the server's default: set it in the server's "
+            "configuration (a managed database's parameter group, flags or server parameters)."
+        )
+    return f"This session's {name} comes from: {source}. Change it there."
+
 
 def _path_hint(report: VerifyReport) -> str:
     seen = report.path.seen if report.path else None
     pooler = seen.pooler if seen and seen.pooler else "the pooler"
     return (
-        f"Read from {pooler}'s admin console (SHOW CONFIG) at {report.endpoint.rsplit('/', 1)[0]}"
-        ": the pooler closes Django's connection, whatever the server allows."
+        f"These values were read on {pooler}'s admin console (SHOW CONFIG) at "
+        f"{report.endpoint.rsplit('/', 1)[0]}: change them in its configuration. The pooler "
+        "closes Django's connection whatever the server allows."
     )
 
 
