@@ -296,9 +296,13 @@ def _apply_planned(
 def django_settings(
     profile: Annotated[Path, typer.Argument(help="Profile YAML file.", show_default=False)],
     format: Annotated[SnippetFormat, typer.Option("--format", "-f")] = SnippetFormat.python,
-    alias: Annotated[str, typer.Option(help="The DATABASES alias.")] = "default",
+    alias: Annotated[str, typer.Option(metavar="NAME", help="The DATABASES alias.")] = "default",
     env_prefix: Annotated[
-        str, typer.Option(help="Prefix of the environment variables holding connection details.")
+        str,
+        typer.Option(
+            metavar="PREFIX",
+            help="Prefix of the environment variables holding connection details.",
+        ),
     ] = "DB_",
 ) -> None:
     """Print a Django DATABASES snippet whose CONN_MAX_AGE comes from the profile."""
@@ -306,7 +310,13 @@ def django_settings(
 
     (loaded,) = _load([profile])
     try:
-        snippet = django_settings(loaded, format.value, alias=alias, env_prefix=env_prefix)  # type: ignore[arg-type]
+        snippet = django_settings(
+            loaded,
+            format.value,  # type: ignore[arg-type]
+            alias=alias,
+            env_prefix=env_prefix,
+            source=str(profile),
+        )
     except UnsafeProfileError as refused:
         for finding in refused.refusals:
             stderr.print(Text(f"refused: {profile}: {finding.message}", style="red"))
