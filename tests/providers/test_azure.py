@@ -207,7 +207,7 @@ def test_a_read_only_parameter_is_an_error_and_still_counts_in_the_guard(
     plan = make_plan([leaves_it], adapter_loader=fast_adapter)
     (refusal,) = plan.targets[0].refusals
     assert refusal.parameter == "idle_session_timeout"
-    assert "60000 ms (1min, set on the target)" in refusal.message
+    assert "60000 ms (60 s, set on the target)" in refusal.message
 
 
 def test_an_out_of_range_value_is_refused_before_writing_and_by_the_api(
