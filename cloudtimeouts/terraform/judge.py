@@ -143,12 +143,16 @@ class TerraformPlanReader:
 
     @staticmethod
     def _values(found: list[Resource], target: Target) -> dict[str, str | Unknown | None]:
+        """Every value the plan sets on the target; one name set to two values (RDS names in
+        two cases, two Azure resources for one parameter) is unknown: which wins is not ours
+        to guess."""
         values: dict[str, str | Unknown | None] = {}
         for resource in found:
             if resource.deleted:  # Azure resets a removed server parameter to its default
                 continue
             for name, value in resource.values.items():
-                values[name.lower() if target.provider == "aws" else name] = value
+                key = name.lower() if target.provider == "aws" else name
+                values[key] = value if values.get(key, value) == value else UNKNOWN
         return values
 
     def write(self, target: Target, state: TargetState, changes: Sequence[Change]) -> WriteOutcome:

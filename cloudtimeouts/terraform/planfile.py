@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,10 +101,17 @@ class TerraformPlan:
 
 
 def load_plan(path: Path) -> TerraformPlan:
-    """The judged resources of a plan; a TerraformPlanError saying what to run instead."""
+    """The judged resources of a plan; a TerraformPlanError saying what to run instead.
+
+    `-` reads standard input: `terraform show -json tfplan | cloudtimeouts plan ... -`.
+    """
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_PLAN_BYTES + 1)
+        if str(path) == "-":
+            raw = sys.stdin.buffer.read(MAX_PLAN_BYTES + 1)
+            path = Path("standard input")
+        else:
+            with path.open("rb") as stream:
+                raw = stream.read(MAX_PLAN_BYTES + 1)
     except OSError as error:
         raise TerraformPlanError(f"{path}: cannot read the plan: {error.strerror}") from None
     if len(raw) > MAX_PLAN_BYTES:

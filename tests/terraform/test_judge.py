@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -428,3 +430,41 @@ def test_a_sql_server_instance_is_not_a_postgres_target(cli: Any, tmp_path: Path
     instance = cloudsql_instance("orders-db", {}, version="SQLSERVER_2022_STANDARD")
     code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [instance]))
     assert code == 1 and "is for sqlserver_2022_standard" in shown["targets"][0]["error"]
+
+
+def test_two_azure_resources_setting_one_parameter_differently_leave_it_unknown(
+    cli: Any, tmp_path: Path
+) -> None:
+    target = azure_target(SUBSCRIPTION, "prod", "orders-pg")
+    profile = write_profile(tmp_path, targets=[target])
+    plan = write_plan(
+        tmp_path,
+        [
+            azure_configuration(
+                "orders-pg",
+                "idle_session_timeout",
+                "0",
+                address="module.old.azurerm_postgresql_flexible_server_configuration.x",
+            ),
+            azure_configuration("orders-pg", "idle_session_timeout", "600000"),
+        ],
+    )
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+    assert code == 3
+    (refusal,) = shown["targets"][0]["refusals"]
+    assert "only after apply" in refusal["message"]
+
+
+def test_the_plan_can_come_on_standard_input(tmp_path: Path) -> None:
+    """`terraform show -json tfplan | cloudtimeouts plan PROFILE --terraform-plan -`."""
+    profile = write_profile(tmp_path, server={"idle_session_timeout": "10min"}, targets=[AWS])
+    document = plan_document([parameter_group("orders-pg16", {"idle_session_timeout": "60000"})])
+    result = subprocess.run(
+        [sys.executable, "-m", "cloudtimeouts", "plan", str(profile), "--terraform-plan", "-"],
+        input=json.dumps(document),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3, result.stderr
+    assert "Judged from the Terraform plan standard input" in result.stdout
