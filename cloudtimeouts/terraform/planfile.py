@@ -76,10 +76,10 @@ class Resource:
 
     `where` holds what locates it, in the cloud's terms (region, project, subscription, resource
     group, server); a key is absent when the plan does not say, and UNKNOWN when it says only
-    after apply. `values` maps each parameter the resource sets to its value; `complete` is True
-    when the resource lists every non-default parameter of its target (a parameter group's
-    `parameter` set, Cloud SQL's `database_flags`), so a name it lacks is at its default.
-    `unknown_names` is True when an entry's name itself is known only after apply.
+    after apply. `values` maps each parameter the resource sets to its value. A parameter
+    group's `parameter` set and Cloud SQL's `database_flags` list every non-default parameter of
+    their target, so a name they lack is at its default, unless `unknown_names`: an entry's
+    name, or the whole list, is known only after apply, and may be any parameter.
     """
 
     address: str
@@ -88,7 +88,6 @@ class Resource:
     where: Mapping[str, str | Unknown] = field(default_factory=dict)
     values: Mapping[str, Value] = field(default_factory=dict)
     version: str = ""  # family / database_version, when known
-    complete: bool = True
     unknown_names: bool = False
     deleted: bool = False
 
@@ -230,37 +229,40 @@ def _parsed(
 
 def _parameter_group(address: str, kind: str, values: _Values) -> Resource:
     entries, names_unknown = values.blocks("parameter")
-    family = values.get("family")
-    return Resource(
-        address,
-        kind,
-        values.name(),
-        where=values.where(region="region"),
-        values=_named(entries),
-        version=family if isinstance(family, str) else "",
-        complete=not names_unknown,
-        unknown_names=names_unknown or any(not block.has_name() for block in entries),
-    )
+    return _listing(address, kind, values, "family", entries, names_unknown, region="region")
 
 
 def _cloudsql_instance(address: str, kind: str, values: _Values) -> Resource:
-    version = values.get("database_version")
-    settings, settings_unknown = values.blocks("settings")
+    settings, names_unknown = values.blocks("settings")
     flags: list[_Values] = []
-    names_unknown = settings_unknown
     for block in settings[:1]:  # settings is a single block
         found, unknown = block.blocks("database_flags")
         flags += found
         names_unknown = names_unknown or unknown
+    return _listing(
+        address, kind, values, "database_version", flags, names_unknown, project="project"
+    )
+
+
+def _listing(
+    address: str,
+    kind: str,
+    values: _Values,
+    version_key: str,
+    entries: list[_Values],
+    names_unknown: bool,
+    **where: str,
+) -> Resource:
+    """A resource holding its target's whole list of {name, value} entries."""
+    version = values.get(version_key)
     return Resource(
         address,
         kind,
         values.name(),
-        where=values.where(project="project"),
-        values=_named(flags),
+        where=values.where(**where),
+        values=_named(entries),
         version=version if isinstance(version, str) else "",
-        complete=not names_unknown,
-        unknown_names=names_unknown or any(not flag.has_name() for flag in flags),
+        unknown_names=names_unknown or any(not entry.has_name() for entry in entries),
     )
 
 
@@ -297,7 +299,6 @@ def _azure_configuration(
         name,
         where=where,
         values={name: value} if isinstance(name, str) else {},
-        complete=False,  # one parameter per resource; the server's others are not in the plan
     )
 
 
