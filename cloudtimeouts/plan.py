@@ -338,9 +338,9 @@ def _guard(
 def _unknown_until_apply(where: str, name: str) -> Finding:
     return Finding(
         name,
-        f"{where}: the Terraform plan knows {name} only after apply, so the guard cannot judge "
-        f"it. Give {name} a value Terraform knows at plan time (a literal or a variable), or "
-        "judge the state after apply with cloudtimeouts plan.",
+        f"{where}: {name} is unknown: the Terraform plan knows it only after apply, so the "
+        f"guard cannot judge it. Give {name} a value Terraform knows at plan time (a literal or "
+        "a variable), or judge the state after apply with cloudtimeouts plan.",
     )
 
 

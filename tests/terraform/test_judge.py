@@ -109,7 +109,10 @@ def test_a_value_known_only_after_apply_is_unknown_and_refused(cli: Any, tmp_pat
     code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [group]))
     assert code == 3
     (refusal,) = shown["targets"][0]["refusals"]
-    assert "only after apply" in refusal["message"]
+    assert (
+        "idle_session_timeout is unknown: the Terraform plan knows it only after apply"
+        in (refusal["message"])
+    )
     (drift,) = shown["targets"][0]["changes"]
     assert drift["current"] == "(known after apply)"
 
