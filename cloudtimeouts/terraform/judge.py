@@ -48,6 +48,7 @@ from cloudtimeouts.terraform.planfile import (
     Unknown,
     load_plan,
 )
+from cloudtimeouts.terraform.sensitive import redacted
 
 
 class NotInTerraformPlanError(CloudtimeoutsError):
@@ -68,7 +69,10 @@ def plan_from_terraform(
         if resource.address not in matched
     )
     return Plan(
-        targets=tuple(_with_azure_notes(planned, terraform) for planned in judged.targets),
+        targets=tuple(
+            redacted(_with_azure_notes(planned, terraform), _sensitive(terraform, planned))
+            for planned in judged.targets
+        ),
         terraform=TerraformSource(terraform.path, terraform.terraform_version, unmatched),
     )
 
@@ -104,6 +108,11 @@ def _matches(resource: Resource, target: Target) -> bool:
         and _agrees(where.get("resource_group"), target.resource_group)
         and _agrees(where.get("subscription"), target.subscription_id)
     )
+
+
+def _sensitive(terraform: TerraformPlan, planned: TargetPlan) -> set[str]:
+    """The parameters whose values the plan marks sensitive on this target."""
+    return {name for r in matching(terraform, planned.target) for name in r.sensitive}
 
 
 def _agrees(said: str | Unknown | None, ours: str) -> bool:

@@ -90,6 +90,7 @@ class Resource:
     version: str = ""  # family / database_version, when known
     unknown_names: bool = False
     deleted: bool = False
+    sensitive: frozenset[str] = frozenset()  # names whose values must never be shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,25 +183,27 @@ def _judged(entry: dict[str, Any]) -> bool:
     )
 
 
-def _after(entry: Mapping[str, Any]) -> tuple[Any, Any]:
-    """The values a resource instance has after the plan, and their unknown-markers."""
+def _after(entry: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """The values a resource instance has after the plan, their unknown-markers and their
+    sensitive-markers (`true` where Terraform says a value must not be displayed)."""
     change = entry.get("change") or {}
     actions = change.get("actions") or []
     if actions == ["forget"]:  # Terraform stops managing it; the object stays as it was
-        return change.get("before"), None
-    return change.get("after"), change.get("after_unknown")
+        return change.get("before"), None, change.get("before_sensitive")
+    return change.get("after"), change.get("after_unknown"), change.get("after_sensitive")
 
 
 def _resource(
     entry: dict[str, Any], references: Mapping[str, list[str]], afters: Mapping[str, Any]
 ) -> Resource:
     address, kind = str(entry["address"]), str(entry["type"])
-    after, unknown = _after(entry)
+    after, unknown, sensitive = _after(entry)
     if after is None:  # destroyed, not replaced: found by what it was
-        before = (entry.get("change") or {}).get("before")
-        gone = _parsed(address, kind, _Values(before, None), references, afters)
-        return dataclasses.replace(gone, values={}, deleted=True)
-    return _parsed(address, kind, _Values(after, unknown), references, afters)
+        change = entry.get("change") or {}
+        before = _Values(change.get("before"), None, change.get("before_sensitive"))
+        gone = _parsed(address, kind, before, references, afters)
+        return dataclasses.replace(gone, values={}, deleted=True, sensitive=frozenset())
+    return _parsed(address, kind, _Values(after, unknown, sensitive), references, afters)
 
 
 def _parsed(
@@ -213,13 +216,14 @@ def _parsed(
     if kind in GROUP_TYPES:
         return _parameter_group(address, kind, values)
     if kind == PROXY_TYPE:
-        timeout = values.get("idle_client_timeout")
+        key = "idle_client_timeout"
         return Resource(
             address,
             kind,
             values.name(),
             where=values.where(region="region"),
-            values={"idle_client_timeout": timeout},
+            values={key: values.get(key)},
+            sensitive=frozenset([key] if values.sensitive(key) else []),
         )
     if kind == CLOUDSQL_TYPE:
         return _cloudsql_instance(address, kind, values)
@@ -255,14 +259,16 @@ def _listing(
 ) -> Resource:
     """A resource holding its target's whole list of {name, value} entries."""
     version = values.get(version_key)
+    named, sensitive = _named(entries)
     return Resource(
         address,
         kind,
         values.name(),
         where=values.where(**where),
-        values=_named(entries),
-        version=version if isinstance(version, str) else "",
+        values=named,
+        version=version if isinstance(version, str) and not values.sensitive(version_key) else "",
         unknown_names=names_unknown or any(not entry.has_name() for entry in entries),
+        sensitive=frozenset(sensitive),
     )
 
 
@@ -299,6 +305,7 @@ def _azure_configuration(
         name,
         where=where,
         values={name: value} if isinstance(name, str) else {},
+        sensitive=frozenset([name] if isinstance(name, str) and values.sensitive("value") else []),
     )
 
 
@@ -313,15 +320,19 @@ def _referenced_server(referenced: list[str], afters: Mapping[str, Any]) -> dict
     return {}
 
 
-def _named(entries: list[_Values]) -> dict[str, Value]:
-    """name -> value of parameter or flag blocks. One name given two values is unknown: which
-    one the cloud keeps is not something to guess (RDS refuses such a request)."""
+def _named(entries: list[_Values]) -> tuple[dict[str, Value], set[str]]:
+    """name -> value of parameter or flag blocks, and the names whose values are sensitive.
+    One name given two values is unknown: which one the cloud keeps is not something to guess
+    (RDS refuses such a request)."""
     found: dict[str, Value] = {}
+    sensitive: set[str] = set()
     for entry in entries:
         if entry.has_name():
             name, value = entry.text("name"), entry.get("value")
             found[name] = value if found.get(name, value) == value else UNKNOWN
-    return found
+            if entry.sensitive("value"):
+                sensitive.add(name)
+    return found, sensitive
 
 
 def without_indexes(address: str) -> str:
@@ -337,15 +348,23 @@ def _known(entry: Mapping[str, Any], *path: str) -> str | Unknown:
 
 
 class _Values:
-    """An `after` object read together with its `after_unknown` twin."""
+    """An `after` object read together with its `after_unknown` and `after_sensitive` twins.
 
-    def __init__(self, after: Any, unknown: Any) -> None:
+    Both twins have the shape of `after`, with `true` where a value is unknown / sensitive and
+    known or plain values left out (objects) or `false` (list elements); a whole block or list
+    may be one `true`. A sensitive value is still read and judged: it is only never shown.
+    """
+
+    def __init__(self, after: Any, unknown: Any, sensitive: Any = None) -> None:
         self.after = after if isinstance(after, dict) else {}
         self.unknown = unknown
+        self.hidden = sensitive
+
+    def sensitive(self, key: str) -> bool:
+        return _marker(self.hidden, key) is True
 
     def get(self, key: str) -> Value:
-        marker = self.unknown.get(key) if isinstance(self.unknown, dict) else self.unknown
-        if marker is True:
+        if _marker(self.unknown, key) is True:
             return UNKNOWN
         value = self.after.get(key)
         if value is None or isinstance(value, dict | list):
@@ -379,17 +398,29 @@ class _Values:
     def blocks(self, key: str) -> tuple[list[_Values], bool]:
         """A nested block list and whether any of it is unknown (a dynamic block over an unknown
         collection, for one): then entries may exist that the plan cannot show yet."""
-        marker = self.unknown.get(key) if isinstance(self.unknown, dict) else self.unknown
+        marker = _marker(self.unknown, key)
         if marker is True:
             return [], True
         found = self.after.get(key) or []
         if not isinstance(found, list):
             raise TypeError(key)
-        markers = marker if isinstance(marker, list) else []
+        hidden = _marker(self.hidden, key)
         return [
-            _Values(item, markers[index] if index < len(markers) else None)
+            _Values(item, _element(marker, index), _element(hidden, index))
             for index, item in enumerate(found)
         ], False
+
+
+def _marker(markers: Any, key: str) -> Any:
+    """An object's marker for `key`; a marker that is not an object covers everything below."""
+    return markers.get(key) if isinstance(markers, dict) else markers
+
+
+def _element(markers: Any, index: int) -> Any:
+    """A list's marker for one element; `true` for the whole list covers every element."""
+    if isinstance(markers, list):
+        return markers[index] if index < len(markers) else None
+    return markers if markers is True else None
 
 
 def _references(configuration: Any) -> dict[str, list[str]]:

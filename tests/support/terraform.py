@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+_KEY = r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]'  # an instance key; a string key may hold ] or .
+
 PROVIDERS = {
     "aws": "registry.terraform.io/hashicorp/aws",
     "google": "registry.terraform.io/hashicorp/google",
@@ -28,9 +30,14 @@ def change(
     after_unknown: Mapping[str, Any] | None = None,
     actions: Sequence[str] = ("update",),
     before: Mapping[str, Any] | None = None,
+    after_sensitive: Mapping[str, Any] | bool | None = None,
 ) -> dict[str, Any]:
-    """One resource_changes entry; `address` may carry a module path and an index."""
-    *_, kind, name = re.sub(r"\[[^\]]*\]", "", address).split(".")
+    """One resource_changes entry; `address` may carry a module path and an index.
+
+    `after_sensitive` has the shape of `after`, `true` where a value is sensitive (a sensitive
+    variable, `sensitive()`): Terraform still prints the value itself in `after`.
+    """
+    *_, kind, name = re.sub(_KEY, "", address).split(".")
     entry: dict[str, Any] = {
         "address": address,
         "mode": "managed",
@@ -43,13 +50,14 @@ def change(
             "after": after,
             "after_unknown": dict(after_unknown or {}),
             "before_sensitive": {},
-            "after_sensitive": {},
+            "after_sensitive": {} if after_sensitive is None else after_sensitive,
         },
     }
-    if address.startswith("module."):
-        entry["module_address"] = ".".join(address.split(".")[:2])
+    segments = re.findall(rf"[^.\[]+(?:{_KEY})?", address)  # module.db["a.b"] is two segments
+    if len(segments) > 2:
+        entry["module_address"] = ".".join(segments[:-2])
     if address.endswith("]"):
-        entry["index"] = json.loads(address.rsplit("[", 1)[-1].rstrip("]"))
+        entry["index"] = json.loads(re.findall(_KEY, address)[-1][1:-1])
     return entry
 
 
@@ -158,3 +166,10 @@ def write_plan(directory: Path, changes: Sequence[Mapping[str, Any]], **kwargs: 
     path = directory / "plan.json"
     path.write_text(json.dumps(plan_document(changes, **kwargs), indent=2))
     return path
+
+
+def plan_json(cli: Any, *args: Any) -> tuple[int, dict[str, Any]]:
+    """`cloudtimeouts plan ... --output json`: its exit code and its JSON."""
+    result = cli("plan", *args, "--output", "json")
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.exit_code, json.loads(result.stdout)

@@ -1,9 +1,11 @@
-"""`plan --terraform-plan`: the guard judges what a Terraform/OpenTofu plan will leave."""
+"""`plan --terraform-plan`: the guard judges what a Terraform/OpenTofu plan will leave.
+
+The network is refused in every test here (tests/terraform/conftest.py): no cloud call.
+"""
 
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,29 +19,13 @@ from support.terraform import (
     cloudsql_instance,
     parameter_group,
     plan_document,
+    plan_json,
     write_plan,
 )
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 AWS = aws_target("orders-pg16")
 AWS_ID = "aws:eu-west-1:parameter-group/orders-pg16"
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This mode makes no cloud call: any connection attempt fails the test."""
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError(f"a network connection was attempted: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-
-
-def plan_json(cli: Any, *args: Any) -> tuple[int, dict[str, Any]]:
-    result = cli("plan", *args, "--output", "json")
-    assert not result.stderr or "Traceback" not in result.stderr
-    return result.exit_code, json.loads(result.stdout)
 
 
 def test_a_safe_terraform_plan_that_matches_the_profile_passes(cli: Any, tmp_path: Path) -> None:

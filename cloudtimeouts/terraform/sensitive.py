@@ -1,0 +1,139 @@
+"""Keep the values Terraform marks sensitive out of every rendering, while still judging them.
+
+Why: `terraform show -json` prints a sensitive value in clear in `after` and marks it in
+`after_sensitive`, so that a consumer does not display it (JSON Output Format, "Change
+Representation"). A plan's table, JSON and Markdown end up in CI logs and pull-request
+comments: a sensitive value must not appear there, however it is rendered (native unit,
+seconds, or the room left once the margin is taken off). The guard still judges the real value;
+only its words change. What cannot be hidden is the verdict itself: refused or not, and whether
+the value equals the profile's (a change or an unchanged parameter).
+
+Shown as `(sensitive value)`, the words Terraform uses for the same purpose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping
+
+from cloudtimeouts.chain import budget_of
+from cloudtimeouts.durations import Duration, DurationError
+from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds
+from cloudtimeouts.model import Finding
+from cloudtimeouts.plan import TargetPlan, managed
+
+SENSITIVE = "(sensitive value)"
+_HIDDEN = "Terraform marks the value sensitive, so it is not shown here"
+
+
+def redacted(planned: TargetPlan, sensitive: Collection[str]) -> TargetPlan:
+    """The target's plan with every sensitive value (names compared case-blind) replaced."""
+    hidden = {name.lower() for name in sensitive}
+    if not hidden or planned.state is None:
+        return planned
+    state = planned.state
+    raw = {
+        name: seen.value
+        for name, seen in state.parameters.items()
+        if name.lower() in hidden and seen.value is not None
+    }
+    if not raw:
+        return planned
+    keys = _finding_keys(planned, raw)
+    return dataclasses.replace(
+        planned,
+        state=dataclasses.replace(
+            state,
+            parameters={
+                name: dataclasses.replace(seen, value=SENSITIVE) if name in raw else seen
+                for name, seen in state.parameters.items()
+            },
+        ),
+        changes=tuple(
+            dataclasses.replace(change, current=SENSITIVE) if change.parameter in raw else change
+            for change in planned.changes
+        ),
+        refusals=tuple(
+            _refusal(planned, f, keys) if f.parameter in keys else f for f in planned.refusals
+        ),
+        warnings=tuple(_note(f, keys) if f.parameter in keys else f for f in planned.warnings),
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Key:
+    """What a finding about a sensitive value is about: the server parameter, and the name
+    the message gives the timeout (a path hop names `client_idle_timeout`, not
+    `pgbouncer.client_idle_timeout`)."""
+
+    parameter: str
+    label: str
+    raw: str
+
+
+def _finding_keys(planned: TargetPlan, raw: Mapping[str, str]) -> dict[str, _Key]:
+    """Finding parameter -> what it is about: the parameter itself, and, for Azure's built-in
+    PgBouncer, the path hop that takes its undeclared timeouts from the server parameters."""
+    keys = {name: _Key(name, name, value) for name, value in raw.items()}
+    for hop in planned.profile.path:
+        if hop.kind != "azure-pgbouncer":
+            continue
+        for name, value in raw.items():
+            field = name.removeprefix("pgbouncer.")
+            if name.startswith("pgbouncer.") and getattr(hop, field, "") is None:
+                keys[f"{hop.name}.{field}"] = _Key(name, field, value)
+    return keys
+
+
+def _where(finding: Finding, key: _Key) -> str:
+    """The message's own opening (`aws:eu-west-1:...` or `path azure-pgbouncer builtin`)."""
+    where, said, _ = finding.message.partition(f": {key.label} = ")
+    return where if said else finding.message.split(": ", 1)[0]
+
+
+def _refusal(planned: TargetPlan, finding: Finding, keys: Mapping[str, _Key]) -> Finding:
+    key = keys[finding.parameter]
+    shown = f"{_where(finding, key)}: {key.label} = {SENSITIVE} (set by the Terraform plan)"
+    specs, _ = managed(planned.profile, planned.target)
+    spec = specs.get(key.parameter)
+    try:
+        if spec is None:
+            raise DurationError(key.raw)
+        Duration.from_native(key.raw, spec.unit)
+    except DurationError:
+        return Finding(
+            finding.parameter,
+            f"{shown} is not a number cloudtimeouts can evaluate, so the guard cannot tell when "
+            f"it closes idle connections; {_HIDDEN}.",
+        )
+    return Finding(finding.parameter, f"{shown} {_bound(planned, key.label)}; {_HIDDEN}.")
+
+
+def _bound(planned: TargetPlan, label: str) -> str:
+    """What the value must exceed, in the guard's terms, without the value itself."""
+    budget = budget_of(planned.profile.django)
+    margin = planned.profile.guard.margin
+    in_transaction = label in TRANSACTION_IDLE
+    limit = budget.transaction if in_transaction else budget.session
+    words = budget.transaction_words if in_transaction else budget.session_words
+    fix = budget.transaction_fix if in_transaction else budget.session_fix
+    if limit is None:
+        return (
+            f"is refused: with {words}, an enabled {label} can close a connection Django may "
+            f"still hand to a request. Disable {label}, or set {fix} to a limit below it"
+        )
+    total = in_seconds(limit + margin)
+    plus = "" if margin.disabled else f" plus the margin of {in_seconds(margin)} ({total} in all)"
+    return (
+        f"is not above {words}{plus}, so it can close a connection Django may still hand to a "
+        f"request. Raise {label} above {total}"
+    )
+
+
+def _note(finding: Finding, keys: Mapping[str, _Key]) -> Finding:
+    key = keys[finding.parameter]
+    return Finding(
+        finding.parameter,
+        f"{_where(finding, key)}: {key.label} = {SENSITIVE} (set by the Terraform plan): a note "
+        f"on it is left out; {_HIDDEN}.",
+    )
