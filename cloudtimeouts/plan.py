@@ -314,7 +314,12 @@ def _guard(
         refusals = guard.check(
             profile.engine, conn_max_age, margin, current, target.id, budget=budget
         )
-        refusals += [_unknown_until_apply(target.id, name) for name in unknown]
+        refusals += [
+            _unknown_until_apply(target.id, name)
+            if value == KNOWN_AFTER_APPLY
+            else _not_a_number_in_terraform(target.id, name, value)
+            for name, value in unknown.items()
+        ]
         path_refusals, path_notes = path_findings(_path_as_read(profile, target, state))
         return refusals + path_refusals, path_notes
     after = guard.effective_idle_timeouts(profile.engine, profile.server, current)
@@ -341,6 +346,17 @@ def _unknown_until_apply(where: str, name: str) -> Finding:
         f"{where}: {name} is unknown: the Terraform plan knows it only after apply, so the "
         f"guard cannot judge it. Give {name} a value Terraform knows at plan time (a literal or "
         "a variable), or judge the state after apply with cloudtimeouts plan.",
+    )
+
+
+def _not_a_number_in_terraform(where: str, name: str, value: str) -> Finding:
+    """A value the Terraform plan knows but cloudtimeouts cannot evaluate (a formula, a unit
+    suffix): what ships is Terraform's, so only the Terraform code can fix it."""
+    return Finding(
+        name,
+        f"{where}: {name} = {value!r} (set by the Terraform plan) is not a number cloudtimeouts "
+        f"can evaluate, so the guard cannot tell when it closes idle connections. Give {name} "
+        "a number in its native unit in the Terraform code.",
     )
 
 

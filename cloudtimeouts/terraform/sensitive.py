@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 from cloudtimeouts.chain import budget_of
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds
-from cloudtimeouts.model import Finding
+from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding
 from cloudtimeouts.plan import TargetPlan, managed
 
 SENSITIVE = "(sensitive value)"
@@ -35,7 +35,7 @@ def redacted(planned: TargetPlan, sensitive: Collection[str]) -> TargetPlan:
     raw = {
         name: seen.value
         for name, seen in state.parameters.items()
-        if name.lower() in hidden and seen.value is not None
+        if name.lower() in hidden and seen.value not in (None, KNOWN_AFTER_APPLY)
     }
     if not raw:
         return planned

@@ -1,0 +1,32 @@
+"""Plan shapes real Terraform/OpenTofu emit, read as the JSON Output Format documents them.
+
+Sources: developer.hashicorp.com/terraform/internals/json-format ("Change Representation",
+"Configuration Representation"), and the resources' provider docs (registry.terraform.io).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.profiles import aws_target, write_profile
+from support.terraform import parameter_group, plan_json, write_plan
+
+AWS = aws_target("orders-pg16")
+
+
+@pytest.mark.parametrize("value", ["{DBInstanceClassMemory/1048576}", "10min", "-1"])
+def test_a_known_value_that_is_not_a_number_is_not_called_unknown(
+    cli: Any, tmp_path: Path, value: str
+) -> None:
+    """A formula or a unit suffix is a value Terraform knows at plan time: the guard cannot
+    evaluate it, and says so; it does not say Terraform knows it only after apply."""
+    profile = write_profile(tmp_path, targets=[AWS])
+    group = parameter_group("orders-pg16", {"idle_session_timeout": value})
+    code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [group]))
+    assert code == 3
+    (refusal,) = shown["targets"][0]["refusals"]
+    assert "after apply" not in refusal["message"]
+    assert "not a number cloudtimeouts can evaluate" in refusal["message"]
+    assert repr(value) in refusal["message"] and "set by the Terraform plan" in refusal["message"]
