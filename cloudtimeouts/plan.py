@@ -266,7 +266,12 @@ def _proxy_guard(
         return [_unknown_until_apply(target.id, spec.name)], []
     elif seen is not None and seen.value:
         where = "set by the Terraform plan" if state.source == "terraform" else "set on the proxy"
-        value, source = Duration.from_native(seen.value, spec.unit), where
+        try:
+            value, source = Duration.from_native(seen.value, spec.unit), where
+        except DurationError:
+            if state.source != "terraform":
+                raise
+            return [_not_a_number_in_terraform(target.id, spec.name, seen.value)], []
     else:
         value, source = spec.default, "the default in effect"
     shown = f"{value.to_native(spec.unit)} s ({value.human()}, {source})"
