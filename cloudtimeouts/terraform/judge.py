@@ -134,6 +134,8 @@ class TerraformPlanReader:
                 "manages with --target"
             )
         if target.provider != "azure":
+            staying = [r for r in found if not r.deleted]
+            found = staying or found  # a resource renamed without `moved`: the new one stays
             if len(found) > 1:
                 addresses = ", ".join(r.address for r in found)
                 raise NotInTerraformPlanError(f"the Terraform plan holds it twice: {addresses}")
@@ -162,6 +164,8 @@ class TerraformPlanReader:
             for name, value in resource.values.items():
                 key = name.lower() if target.provider == "aws" else name
                 values[key] = value if values.get(key, value) == value else UNKNOWN
+        for name in _raced(found):
+            values[name] = UNKNOWN
         return values
 
     def write(self, target: Target, state: TargetState, changes: Sequence[Change]) -> WriteOutcome:
@@ -187,6 +191,19 @@ def _state(
     ):  # an entry whose name is known only after apply may set it
         return ParameterState(name, value=KNOWN_AFTER_APPLY)
     return ParameterState(name, value=value)
+
+
+def _raced(found: list[Resource]) -> dict[str, tuple[list[str], list[str]]]:
+    """Azure parameters that one resource sets while the destruction of another resets them to
+    their default (azurerm's Delete writes the DefaultValue back): nothing orders the two, so
+    either value may stay. name -> (addresses setting it, addresses resetting it)."""
+    raced: dict[str, tuple[list[str], list[str]]] = {}
+    for gone in (r for r in found if r.deleted):
+        for name in gone.values:
+            setters = [r.address for r in found if not r.deleted and name in r.values]
+            if setters:
+                raced.setdefault(name, (setters, []))[1].append(gone.address)
+    return raced
 
 
 def _described(target: Target) -> str:
@@ -256,4 +273,14 @@ def _with_azure_notes(planned: TargetPlan, terraform: TerraformPlan) -> TargetPl
         for spec in idle_parameters(planned.profile.engine)
         if spec.name not in held and spec.name in planned.state.parameters
     ]
+    for name, (setters, resetters) in _raced(matching(terraform, planned.target)).items():
+        notes.append(
+            Finding(
+                name,
+                f"{name} is set by {', '.join(setters)} and reset to its default by the "
+                f"destruction of {', '.join(resetters)}; Terraform orders neither before the "
+                "other, so either value may stay after apply. If the resource was renamed, a "
+                "moved block from the old address to the new one keeps it in place.",
+            )
+        )
     return dataclasses.replace(planned, warnings=planned.warnings + tuple(notes))

@@ -89,7 +89,7 @@ class Resource:
     values: Mapping[str, Value] = field(default_factory=dict)
     version: str = ""  # family / database_version, when known
     unknown_names: bool = False
-    deleted: bool = False
+    deleted: bool = False  # destroyed by the plan; `values` are then what it held before
     sensitive: frozenset[str] = frozenset()  # names whose values must never be shown
 
 
@@ -202,7 +202,7 @@ def _resource(
         change = entry.get("change") or {}
         before = _Values(change.get("before"), None, change.get("before_sensitive"))
         gone = _parsed(address, kind, before, references, afters)
-        return dataclasses.replace(gone, values={}, deleted=True, sensitive=frozenset())
+        return dataclasses.replace(gone, deleted=True)  # values: what it held
     return _parsed(address, kind, _Values(after, unknown, sensitive), references, afters)
 
 

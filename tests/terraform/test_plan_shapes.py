@@ -10,10 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.profiles import aws_target, write_profile
-from support.terraform import change, parameter_group, plan_json, write_plan
+from support.profiles import aws_target, azure_target, gcp_target, write_profile
+from support.terraform import (
+    azure_configuration,
+    change,
+    cloudsql_instance,
+    parameter_group,
+    plan_json,
+    write_plan,
+)
 
 AWS = aws_target("orders-pg16")
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 
 @pytest.mark.parametrize("value", ["{DBInstanceClassMemory/1048576}", "10min", "-1"])
@@ -47,3 +55,62 @@ def test_a_proxy_timeout_that_is_no_duration_is_refused_not_an_unexpected_error(
         "'-5'" in refusal["message"]
         and "not a number cloudtimeouts can evaluate" in (refusal["message"])
     )
+
+
+def _deleted(entry: dict[str, Any]) -> dict[str, Any]:
+    """The same resource destroyed: `after` null and `before` its values (actions delete)."""
+    entry["change"].update(actions=["delete"], before=entry["change"]["after"], after=None)
+    entry["change"]["after_unknown"] = False
+    return entry
+
+
+def test_a_resource_renamed_without_a_moved_block_is_judged_by_the_one_that_stays(
+    cli: Any, tmp_path: Path
+) -> None:
+    """Renaming a resource in code without `moved` plans a delete of the old address and a
+    create of the new one, both with the same cloud name: the target is the new one, not
+    "held twice" (action_reason delete_because_no_resource_config)."""
+    profile = write_profile(
+        tmp_path,
+        server={"idle_session_timeout": "10min"},
+        targets=[AWS, gcp_target("acme-prod", "orders-db")],
+    )
+    old_group = parameter_group(
+        "orders-pg16", {"idle_session_timeout": "0"}, address="aws_db_parameter_group.old"
+    )
+    new_group = parameter_group(
+        "orders-pg16", {"idle_session_timeout": "600000"}, address="aws_db_parameter_group.new"
+    )
+    old_instance = cloudsql_instance("orders-db", {}, address="google_sql_database_instance.old")
+    new_instance = cloudsql_instance(
+        "orders-db", {"idle_session_timeout": "600000"}, actions=["create"]
+    )
+    plan = write_plan(
+        tmp_path, [_deleted(old_group), new_group, _deleted(old_instance), new_instance]
+    )
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan, "--detailed-exitcode")
+    assert code == 0, shown
+    for target in shown["targets"]:
+        assert target["error"] is None and target["unchanged"] == ["idle_session_timeout"]
+    assert shown["source"]["unmatched_resources"] == []
+
+
+def test_an_azure_parameter_reset_and_set_in_one_plan_is_unknown(cli: Any, tmp_path: Path) -> None:
+    """Destroying a *_flexible_server_configuration writes the parameter's default back
+    (azurerm: its Delete updates the configuration to DefaultValue); nothing orders that
+    delete before or after the create of the renamed resource, so either value may stay."""
+    target = azure_target(SUBSCRIPTION, "prod", "orders-pg")
+    profile = write_profile(tmp_path, server={"idle_session_timeout": "10min"}, targets=[target])
+    old = azure_configuration(
+        "orders-pg", "idle_session_timeout", "600000",
+        address="azurerm_postgresql_flexible_server_configuration.old",
+    )  # fmt: skip
+    new = azure_configuration("orders-pg", "idle_session_timeout", "600000", actions=["create"])
+    code, shown = plan_json(
+        cli, profile, "--terraform-plan", write_plan(tmp_path, [_deleted(old), new])
+    )
+    assert code == 3
+    (refusal,) = shown["targets"][0]["refusals"]
+    assert refusal["parameter"] == "idle_session_timeout"
+    assert any("moved" in w["message"] and ".old" in w["message"]
+               for w in shown["targets"][0]["warnings"])  # fmt: skip
