@@ -27,13 +27,14 @@ import dataclasses
 import json
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.model import KNOWN_AFTER_APPLY
+from cloudtimeouts.terraform.configuration import Configuration
 
 MAX_PLAN_BYTES = 256 << 20  # a plan of thousands of resources is tens of MiB
 
@@ -154,15 +155,17 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
     changes = document.get("resource_changes") or []
     if not isinstance(changes, list):
         raise TerraformPlanError(f"{path}: resource_changes is not a list")
-    references = _references(document.get("configuration"))  # by address without indexes
     entries = [c for c in changes if isinstance(c, dict) and _judged(c)]
-    after_by_address = {
-        without_indexes(str(c.get("address"))): _after(c)[0] for c in changes if isinstance(c, dict)
+    afters = {
+        str(c.get("address")): _after(c)[0]
+        for c in changes
+        if isinstance(c, dict) and c.get("mode", "managed") == "managed" and not c.get("deposed")
     }
+    configuration = Configuration(document, afters)
     resources = []
     for entry in entries:
         try:
-            resources.append(_resource(entry, references, after_by_address))
+            resources.append(_resource(entry, configuration))
         except (AttributeError, TypeError, KeyError, IndexError):
             raise TerraformPlanError(
                 f"{path}: {entry.get('address')}: not shaped as the {entry.get('type')} resource "
@@ -193,26 +196,18 @@ def _after(entry: Mapping[str, Any]) -> tuple[Any, Any, Any]:
     return change.get("after"), change.get("after_unknown"), change.get("after_sensitive")
 
 
-def _resource(
-    entry: dict[str, Any], references: Mapping[str, list[str]], afters: Mapping[str, Any]
-) -> Resource:
+def _resource(entry: dict[str, Any], configuration: Configuration) -> Resource:
     address, kind = str(entry["address"]), str(entry["type"])
     after, unknown, sensitive = _after(entry)
     if after is None:  # destroyed, not replaced: found by what it was
         change = entry.get("change") or {}
         before = _Values(change.get("before"), None, change.get("before_sensitive"))
-        gone = _parsed(address, kind, before, references, afters)
+        gone = _parsed(address, kind, before, configuration)
         return dataclasses.replace(gone, deleted=True)  # values: what it held
-    return _parsed(address, kind, _Values(after, unknown, sensitive), references, afters)
+    return _parsed(address, kind, _Values(after, unknown, sensitive), configuration)
 
 
-def _parsed(
-    address: str,
-    kind: str,
-    values: _Values,
-    references: Mapping[str, list[str]],
-    afters: Mapping[str, Any],
-) -> Resource:
+def _parsed(address: str, kind: str, values: _Values, configuration: Configuration) -> Resource:
     if kind in GROUP_TYPES:
         return _parameter_group(address, kind, values)
     if kind == PROXY_TYPE:
@@ -227,8 +222,7 @@ def _parsed(
         )
     if kind == CLOUDSQL_TYPE:
         return _cloudsql_instance(address, kind, values)
-    referenced = references.get(without_indexes(address), [])
-    return _azure_configuration(address, kind, values, referenced, afters)
+    return _azure_configuration(address, kind, values, configuration)
 
 
 def _parameter_group(address: str, kind: str, values: _Values) -> Resource:
@@ -273,11 +267,7 @@ def _listing(
 
 
 def _azure_configuration(
-    address: str,
-    kind: str,
-    values: _Values,
-    referenced: list[str],
-    afters: Mapping[str, Any],
+    address: str, kind: str, values: _Values, configuration: Configuration
 ) -> Resource:
     """A server parameter; its server is found by id, by names, or by the configuration's
     reference to a server resource of the same plan (whose id is unknown until it is created)."""
@@ -296,7 +286,7 @@ def _azure_configuration(
     else:
         where = values.where(resource_group="resource_group_name", server="server_name")
     if where.get("server") in (None, UNKNOWN):
-        where |= _referenced_server(referenced, afters)
+        where |= _referenced_server(address, kind, configuration)
     name = values.name()
     value = values.get("value")
     return Resource(
@@ -309,15 +299,20 @@ def _azure_configuration(
     )
 
 
-def _referenced_server(referenced: list[str], afters: Mapping[str, Any]) -> dict[str, str]:
-    for reference in referenced:  # "azurerm_x.y.name" and "azurerm_x.y" are both listed
-        server = afters.get(reference) or afters.get(reference.rsplit(".", 1)[0])
-        if isinstance(server, dict) and isinstance(server.get("name"), str):
-            found = {"server": server["name"]}
-            if isinstance(server.get("resource_group_name"), str):
-                found["resource_group"] = server["resource_group_name"]
-            return found
-    return {}
+def _referenced_server(address: str, kind: str, configuration: Configuration) -> dict[str, str]:
+    """The server a configuration's server_id / server_name refers to, when exactly one server
+    of its engine is referred to and the plan knows its name."""
+    attribute = "server_id" if AZURE_CONFIGURATION_TYPES[kind] == "postgres" else "server_name"
+    server_kind = kind.removesuffix("_configuration")  # azurerm_postgresql_flexible_server
+    servers = {
+        (server["name"], server.get("resource_group_name"))
+        for server in configuration.referenced(address, attribute, server_kind)
+        if isinstance(server.get("name"), str)
+    }
+    if len(servers) != 1:
+        return {}
+    name, group = servers.pop()
+    return {"server": name} | ({"resource_group": group} if isinstance(group, str) else {})
 
 
 def _named(entries: list[_Values]) -> tuple[dict[str, Value], set[str]]:
@@ -333,18 +328,6 @@ def _named(entries: list[_Values]) -> tuple[dict[str, Value], set[str]]:
             if entry.sensitive("value"):
                 sensitive.add(name)
     return found, sensitive
-
-
-def without_indexes(address: str) -> str:
-    """`module.db[0].aws_x.y["a"]` -> `module.db.aws_x.y`: how configuration names a resource."""
-    return re.sub(r"\[[^\]]*\]", "", address)
-
-
-def _known(entry: Mapping[str, Any], *path: str) -> str | Unknown:
-    node: Any = entry
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    return node if isinstance(node, str) else UNKNOWN
 
 
 class _Values:
@@ -421,29 +404,3 @@ def _element(markers: Any, index: int) -> Any:
     if isinstance(markers, list):
         return markers[index] if index < len(markers) else None
     return markers if markers is True else None
-
-
-def _references(configuration: Any) -> dict[str, list[str]]:
-    """Resource address -> the resource addresses its expressions refer to, from the plan's
-    `configuration` (module calls included), for the Azure server a configuration names."""
-    found: dict[str, list[str]] = {}
-    if isinstance(configuration, dict):
-        for prefix, module in _modules(configuration.get("root_module"), ""):
-            for resource in module.get("resources") or []:
-                if not isinstance(resource, dict):
-                    continue
-                refs: list[str] = []
-                for expression in (resource.get("expressions") or {}).values():
-                    if isinstance(expression, dict):
-                        refs += [prefix + r for r in expression.get("references") or []]
-                found[prefix + str(resource.get("address"))] = refs
-    return found
-
-
-def _modules(module: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    if not isinstance(module, dict):
-        return
-    yield prefix, module
-    for name, call in (module.get("module_calls") or {}).items():
-        if isinstance(call, dict):
-            yield from _modules(call.get("module"), f"{prefix}module.{name}.")

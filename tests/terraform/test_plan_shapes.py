@@ -114,3 +114,142 @@ def test_an_azure_parameter_reset_and_set_in_one_plan_is_unknown(cli: Any, tmp_p
     assert refusal["parameter"] == "idle_session_timeout"
     assert any("moved" in w["message"] and ".old" in w["message"]
                for w in shown["targets"][0]["warnings"])  # fmt: skip
+
+
+def _server(address: str, name: str) -> dict[str, Any]:
+    """An Azure flexible server the plan creates: its id is known only after apply."""
+    return change(
+        address,
+        {"name": name, "resource_group_name": "prod", "location": "westeurope"},
+        actions=["create"],
+        after_unknown={"id": True},
+    )
+
+
+def _configured(server_id_references: list[str], **module: Any) -> dict[str, Any]:
+    """A module whose configuration resource takes server_id from these references."""
+    return {
+        "resources": [
+            {
+                "address": "azurerm_postgresql_flexible_server_configuration.idle",
+                "mode": "managed",
+                "type": "azurerm_postgresql_flexible_server_configuration",
+                "name": "idle",
+                "provider_config_key": "azurerm",
+                "expressions": {
+                    "name": {"constant_value": "idle_session_timeout"},
+                    "server_id": {"references": server_id_references},
+                },
+                "schema_version": 0,
+            }
+        ],
+        **module,
+    }
+
+
+def _setting(address: str, value: str) -> dict[str, Any]:
+    setting = azure_configuration(
+        "unused", "idle_session_timeout", value, address=address, actions=["create"],
+        after_unknown={"server_id": True},
+    )  # fmt: skip
+    del setting["change"]["after"]["server_id"]  # unknown values are left out of `after`
+    return setting
+
+
+def test_module_instances_each_find_their_own_server(cli: Any, tmp_path: Path) -> None:
+    """`module "db" { for_each = ... }`: each instance's configuration refers to the server of
+    the same instance (references are relative to the module; the plan's addresses carry the
+    instance keys). A key may hold dots and brackets."""
+    targets = [azure_target(SUBSCRIPTION, "prod", s) for s in ("orders-eu", "orders-us")]
+    profile = write_profile(tmp_path, server={"idle_session_timeout": "10min"}, targets=targets)
+    references = [
+        "azurerm_postgresql_flexible_server.main.id",
+        "azurerm_postgresql_flexible_server.main",
+    ]
+    changes = []
+    for key, server, value in (("eu.1]", "orders-eu", "600000"), ("us", "orders-us", "60000")):
+        prefix = f'module.db["{key}"]'
+        changes += [
+            _server(f"{prefix}.azurerm_postgresql_flexible_server.main", server),
+            _setting(f"{prefix}.azurerm_postgresql_flexible_server_configuration.idle", value),
+        ]
+    configuration = {
+        "root_module": {
+            "module_calls": {"db": {"source": "./db", "module": _configured(references)}}
+        }
+    }
+    plan = write_plan(tmp_path, changes, configuration=configuration)
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+    by_id = {t["id"].rsplit("/", 1)[-1]: t for t in shown["targets"]}
+    assert by_id["orders-eu"]["error"] is None and by_id["orders-eu"]["refusals"] == []
+    assert by_id["orders-eu"]["unchanged"] == ["idle_session_timeout"]
+    assert [r["parameter"] for r in by_id["orders-us"]["refusals"]] == ["idle_session_timeout"]
+    assert code == 3 and shown["source"]["unmatched_resources"] == []
+
+
+def test_a_server_passed_into_a_module_as_a_variable_is_followed(cli: Any, tmp_path: Path) -> None:
+    """`module "settings" { server_id = azurerm_postgresql_flexible_server.main.id }`, and
+    inside it `server_id = var.server_id`: the reference goes through the module call."""
+    profile = write_profile(
+        tmp_path, server={"idle_session_timeout": "10min"},
+        targets=[azure_target(SUBSCRIPTION, "prod", "orders-pg")],
+    )  # fmt: skip
+    changes = [
+        _server("azurerm_postgresql_flexible_server.main", "orders-pg"),
+        _setting("module.settings.azurerm_postgresql_flexible_server_configuration.idle", "60000"),
+    ]
+    call = {
+        "source": "./settings",
+        "expressions": {
+            "server_id": {
+                "references": [
+                    "azurerm_postgresql_flexible_server.main.id",
+                    "azurerm_postgresql_flexible_server.main",
+                ]
+            }
+        },
+        "module": _configured(["var.server_id"]),
+    }
+    configuration = {"root_module": {"module_calls": {"settings": call}}}
+    plan = write_plan(tmp_path, changes, configuration=configuration)
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+    assert code == 3, shown
+    assert [r["parameter"] for r in shown["targets"][0]["refusals"]] == ["idle_session_timeout"]
+
+
+def test_a_reference_to_one_of_several_servers_is_not_guessed(cli: Any, tmp_path: Path) -> None:
+    """`server_id = azurerm_postgresql_flexible_server.main[count.index].id`: the index is not
+    in the references, so which server it is stays unknown (listed, not judged)."""
+    targets = [azure_target(SUBSCRIPTION, "prod", s) for s in ("orders-a", "orders-b")]
+    profile = write_profile(tmp_path, targets=targets)
+    changes = [
+        _server("azurerm_postgresql_flexible_server.main[0]", "orders-a"),
+        _server("azurerm_postgresql_flexible_server.main[1]", "orders-b"),
+        _setting("azurerm_postgresql_flexible_server_configuration.idle[0]", "600000"),
+    ]
+    configuration = {"root_module": _configured(["azurerm_postgresql_flexible_server.main"])}
+    plan = write_plan(tmp_path, changes, configuration=configuration)
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+    assert code == 1  # neither target is found in the plan
+    (unmatched,) = shown["source"]["unmatched_resources"]
+    assert unmatched["address"] == "azurerm_postgresql_flexible_server_configuration.idle[0]"
+    assert "server" in unmatched["reason"]
+
+
+def test_a_server_from_another_modules_output_is_followed(cli: Any, tmp_path: Path) -> None:
+    """`server_id = module.server.id`, the output being `azurerm_..._server.main.id`."""
+    profile = write_profile(tmp_path, targets=[azure_target(SUBSCRIPTION, "prod", "orders-pg")])
+    changes = [
+        _server('module.server["x"].azurerm_postgresql_flexible_server.main', "orders-pg"),
+        _setting("azurerm_postgresql_flexible_server_configuration.idle", "60000"),
+    ]
+    output = {"expression": {"references": ["azurerm_postgresql_flexible_server.main.id"]}}
+    configuration = {
+        "root_module": _configured(
+            ['module.server["x"].id', 'module.server["x"]', "module.server"],
+            module_calls={"server": {"module": {"outputs": {"id": output}}}},
+        )
+    }
+    plan = write_plan(tmp_path, changes, configuration=configuration)
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+    assert code == 3 and shown["source"]["unmatched_resources"] == []
