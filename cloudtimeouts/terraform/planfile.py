@@ -208,26 +208,32 @@ def _resource(entry: dict[str, Any], configuration: Configuration) -> Resource:
 
 
 def _parsed(address: str, kind: str, values: _Values, configuration: Configuration) -> Resource:
-    if kind in GROUP_TYPES:
-        return _parameter_group(address, kind, values)
-    if kind == PROXY_TYPE:
-        key = "idle_client_timeout"
-        return Resource(
-            address,
-            kind,
-            values.name(),
-            where=values.where(region="region"),
-            values={key: values.get(key)},
-            sensitive=frozenset([key] if values.sensitive(key) else []),
-        )
     if kind == CLOUDSQL_TYPE:
         return _cloudsql_instance(address, kind, values)
-    return _azure_configuration(address, kind, values, configuration)
+    if kind in AZURE_CONFIGURATION_TYPES:
+        return _azure_configuration(address, kind, values, configuration)
+    # AWS: the resource's own region (provider 6), else its provider block's (an alias)
+    region = values.get("region") or configuration.region(address)
+    where: dict[str, str | Unknown] = {"region": region} if region is not None else {}
+    if kind in GROUP_TYPES:
+        return _parameter_group(address, kind, values, where)
+    key = "idle_client_timeout"  # aws_db_proxy
+    return Resource(
+        address,
+        kind,
+        values.name(),
+        where=where,
+        values={key: values.get(key)},
+        sensitive=frozenset([key] if values.sensitive(key) else []),
+    )
 
 
-def _parameter_group(address: str, kind: str, values: _Values) -> Resource:
+def _parameter_group(
+    address: str, kind: str, values: _Values, where: dict[str, str | Unknown]
+) -> Resource:
     entries, names_unknown = values.blocks("parameter")
-    return _listing(address, kind, values, "family", entries, names_unknown, region="region")
+    group = _listing(address, kind, values, "family", entries, names_unknown)
+    return dataclasses.replace(group, where=where)
 
 
 def _cloudsql_instance(address: str, kind: str, values: _Values) -> Resource:

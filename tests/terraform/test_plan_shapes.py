@@ -6,6 +6,7 @@ Sources: developer.hashicorp.com/terraform/internals/json-format ("Change Repres
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,57 @@ def test_a_server_from_another_modules_output_is_followed(cli: Any, tmp_path: Pa
     plan = write_plan(tmp_path, changes, configuration=configuration)
     code, shown = plan_json(cli, profile, "--terraform-plan", plan)
     assert code == 3 and shown["source"]["unmatched_resources"] == []
+
+
+def _group_config(address: str, provider: str) -> dict[str, Any]:
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": "aws_db_parameter_group",
+        "name": address.rsplit(".", 1)[-1],
+        "provider_config_key": provider,
+        "expressions": {"name": {"constant_value": "orders-pg16"}},
+        "schema_version": 0,
+    }
+
+
+def test_a_provider_alias_gives_the_region_the_resource_lacks(cli: Any, tmp_path: Path) -> None:
+    """AWS provider 5: one group name in two regions through `provider = aws.us`; the region is
+    the provider block's (a constant, or a root variable), the resource's own `after` has none.
+    A group passed to a module as `providers = { aws = aws.us }` uses that block too."""
+    profile = write_profile(tmp_path, server={"idle_session_timeout": "10min"}, targets=[AWS])
+    groups = [
+        parameter_group("orders-pg16", {"idle_session_timeout": "600000"},
+                        address="aws_db_parameter_group.eu"),
+        parameter_group("orders-pg16", {"idle_session_timeout": "0"},
+                        address="aws_db_parameter_group.us"),
+        parameter_group("orders-pg16", {"idle_session_timeout": "0"},
+                        address="module.replica.aws_db_parameter_group.g"),
+    ]  # fmt: skip
+    aws = {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws"}
+    us = {"region": {"constant_value": "us-east-1"}}
+    replica = {"resources": [_group_config("aws_db_parameter_group.g", "aws.us")]}
+    configuration = {
+        "provider_config": {
+            "aws": {**aws, "expressions": {"region": {"references": ["var.region"]}}},
+            "aws.us": {**aws, "alias": "us", "expressions": us},
+        },
+        "root_module": {
+            "resources": [
+                _group_config("aws_db_parameter_group.eu", "aws"),
+                _group_config("aws_db_parameter_group.us", "aws.us"),
+            ],
+            "module_calls": {"replica": {"module": replica}},
+        },
+    }  # fmt: skip
+    document_path = write_plan(tmp_path, groups, configuration=configuration)
+    document = json.loads(document_path.read_text())
+    document["variables"] = {"region": {"value": "eu-west-1"}}
+    document_path.write_text(json.dumps(document))
+    code, shown = plan_json(cli, profile, "--terraform-plan", document_path, "--detailed-exitcode")
+    assert code == 0, shown["targets"][0]["error"]
+    assert shown["targets"][0]["unchanged"] == ["idle_session_timeout"]
+    assert [u["address"] for u in shown["source"]["unmatched_resources"]] == [
+        "aws_db_parameter_group.us",
+        "module.replica.aws_db_parameter_group.g",
+    ]
