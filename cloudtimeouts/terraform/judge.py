@@ -62,7 +62,9 @@ def plan_from_terraform(
     terraform = load_plan(plan_path)
     reader = TerraformPlanReader(terraform)
     judged = make_plan(profiles, only, adapter_loader=lambda _provider: reader, timeout=3600)
-    matched = {r.address for p in profiles for t in p.targets for r in matching(terraform, t)}
+    matched = {
+        r.address for p in profiles for t in p.targets for r in matching(terraform, t, p.engine)
+    }
     unmatched = tuple(
         (resource.address, _why_unmatched(resource))
         for resource in terraform.resources
@@ -77,12 +79,12 @@ def plan_from_terraform(
     )
 
 
-def matching(terraform: TerraformPlan, target: Target) -> list[Resource]:
+def matching(terraform: TerraformPlan, target: Target, engine: Engine) -> list[Resource]:
     """The plan's resources that hold a target's values, by the cloud's own name rules."""
-    return [r for r in terraform.resources if _matches(r, target)]
+    return [r for r in terraform.resources if _matches(r, target, engine)]
 
 
-def _matches(resource: Resource, target: Target) -> bool:
+def _matches(resource: Resource, target: Target, engine: Engine) -> bool:
     if isinstance(resource.name, Unknown):
         return False
     where = resource.where
@@ -101,8 +103,10 @@ def _matches(resource: Resource, target: Target) -> bool:
             and resource.name == target.instance
             and _agrees(where.get("project"), target.project)
         )
+    # Azure: a PostgreSQL and a MySQL flexible server of one name are two resources of ARM
     return (
-        resource.type in AZURE_CONFIGURATION_TYPES
+        AZURE_CONFIGURATION_TYPES.get(resource.type) == engine.value
+        and where.get("engine", engine.value) == engine.value
         and isinstance(where.get("server"), str)
         and _agrees(where.get("server"), target.server)
         and _agrees(where.get("resource_group"), target.resource_group)
@@ -112,7 +116,8 @@ def _matches(resource: Resource, target: Target) -> bool:
 
 def _sensitive(terraform: TerraformPlan, planned: TargetPlan) -> set[str]:
     """The parameters whose values the plan marks sensitive on this target."""
-    return {name for r in matching(terraform, planned.target) for name in r.sensitive}
+    found = matching(terraform, planned.target, planned.profile.engine)
+    return {name for r in found for name in r.sensitive}
 
 
 def _agrees(said: str | Unknown | None, ours: str) -> bool:
@@ -127,7 +132,7 @@ class TerraformPlanReader:
         self.terraform = terraform
 
     def read(self, target: Target, engine: Engine, names: Collection[str]) -> TargetState:
-        found = matching(self.terraform, target)
+        found = matching(self.terraform, target, engine)
         if not found:
             raise NotInTerraformPlanError(
                 f"the Terraform plan holds no {_described(target)}; plan only the targets it "
@@ -254,6 +259,9 @@ def _why_unmatched(resource: Resource) -> str:
         resource.type in AZURE_CONFIGURATION_TYPES and "server" not in resource.where
     ):
         return "its server is known only after apply, so it cannot be matched to a target"
+    engine = AZURE_CONFIGURATION_TYPES.get(resource.type)
+    if resource.where.get("engine", engine) != engine:
+        return f"its server_id names a {resource.where['engine']} server, not a {engine} one"
     return "no profile's target names it"
 
 
@@ -262,7 +270,8 @@ def _with_azure_notes(planned: TargetPlan, terraform: TerraformPlan) -> TargetPl
     the guard assumed its default, and how to see the real value."""
     if planned.target.provider != "azure" or planned.state is None:
         return planned
-    held = {name for r in matching(terraform, planned.target) for name in r.values}
+    found = matching(terraform, planned.target, planned.profile.engine)
+    held = {name for r in found for name in r.values}
     notes = [
         Finding(
             spec.name,
@@ -273,7 +282,7 @@ def _with_azure_notes(planned: TargetPlan, terraform: TerraformPlan) -> TargetPl
         for spec in idle_parameters(planned.profile.engine)
         if spec.name not in held and spec.name in planned.state.parameters
     ]
-    for name, (setters, resetters) in _raced(matching(terraform, planned.target)).items():
+    for name, (setters, resetters) in _raced(found).items():
         notes.append(
             Finding(
                 name,

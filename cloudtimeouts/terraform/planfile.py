@@ -51,7 +51,7 @@ AZURE_CONFIGURATION_TYPES = {
 JUDGED_TYPES = frozenset([*GROUP_TYPES, PROXY_TYPE, CLOUDSQL_TYPE, *AZURE_CONFIGURATION_TYPES])
 _SERVER_ID = re.compile(
     r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
-    r"Microsoft\.DBfor(?:PostgreSQL|MySQL)/flexibleServers/(?P<server>[^/]+)$",
+    r"Microsoft\.DBfor(?P<engine>PostgreSQL|MySQL)/flexibleServers/(?P<server>[^/]+)$",
     re.IGNORECASE,
 )
 
@@ -286,6 +286,7 @@ def _azure_configuration(
                 "subscription": match["subscription"],
                 "resource_group": match["group"],
                 "server": match["server"],
+                "engine": match["engine"].lower().replace("postgresql", "postgres"),
             }
         elif server_id is not None:
             where = {"server": UNKNOWN}

@@ -308,3 +308,33 @@ def test_a_provider_alias_gives_the_region_the_resource_lacks(cli: Any, tmp_path
         "aws_db_parameter_group.us",
         "module.replica.aws_db_parameter_group.g",
     ]
+
+
+def test_azure_postgres_and_mysql_servers_of_one_name_are_two_targets(
+    cli: Any, tmp_path: Path
+) -> None:
+    """Microsoft.DBforPostgreSQL/flexibleServers/orders and Microsoft.DBforMySQL/...
+    /orders are two servers (two resource types, two DNS names): a PostgreSQL profile's
+    target is held by the PostgreSQL configurations only. A PostgreSQL configuration whose
+    server_id names a MySQL server (the id's casing aside) holds no PostgreSQL target."""
+    target = azure_target(SUBSCRIPTION, "prod", "orders")
+    profile = write_profile(tmp_path, server={"idle_session_timeout": "10min"}, targets=[target])
+    postgres = azure_configuration("orders", "idle_session_timeout", "600000")
+    postgres["change"]["after"]["server_id"] = postgres["change"]["after"]["server_id"].lower()
+    mysql = azure_configuration("orders", "wait_timeout", "30", mysql=True)
+    astray = azure_configuration(
+        "orders", "idle_in_transaction_session_timeout", "1000",
+        address="azurerm_postgresql_flexible_server_configuration.astray",
+    )  # fmt: skip
+    astray["change"]["after"]["server_id"] = astray["change"]["after"]["server_id"].replace(
+        "DBforPostgreSQL", "DBforMySQL"
+    )
+    plan = write_plan(tmp_path, [postgres, mysql, astray])
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan, "--detailed-exitcode")
+    (judged,) = shown["targets"]
+    assert (code, judged["error"]) == (0, None), judged
+    assert judged["unchanged"] == ["idle_session_timeout"]
+    assert sorted(u["address"] for u in shown["source"]["unmatched_resources"]) == [
+        "azurerm_mysql_flexible_server_configuration.orders_wait_timeout",
+        "azurerm_postgresql_flexible_server_configuration.astray",
+    ]
