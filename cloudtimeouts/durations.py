@@ -17,7 +17,7 @@ import decimal
 import math
 import re
 import reprlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -63,8 +63,14 @@ def shown(value: object, limit: int = 40) -> str:
     characters with its full length noted; an integer of thousands of digits is never turned
     into a string whole (Python refuses beyond 4300 digits, and nobody reads them).
     """
-    if isinstance(value, bool) or value is None:
-        return repr(value)
+    if value is None:  # what a YAML author wrote, in YAML's words: `key:` with nothing after it
+        return "no value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple | set | frozenset):
+        return "a list"
     if isinstance(value, int):
         if value.bit_length() <= 3 * limit:  # at most ~0.9 * limit digits
             return str(value)

@@ -388,20 +388,6 @@ class Profile(_Strict):
     targets: list[Target] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _proxy_targets_have_their_hop(self) -> Profile:
-        hops = {hop.name for hop in self.path if hop.kind == "rds-proxy"}
-        for target in self.targets:
-            name = getattr(target, "rds_proxy", None)
-            if name is not None and name not in hops:
-                raise PydanticCustomError(
-                    "proxy",
-                    "target {id} is an RDS Proxy: add it to path as "
-                    "{{kind: rds-proxy, name: {name}}} (its idle_client_timeout is set from there)",
-                    {"id": target.id, "name": name},
-                )
-        return self
-
-    @model_validator(mode="after")
     def _pool_is_postgres_only(self) -> Profile:
         if self.django.pool is not None and self.engine is not Engine.POSTGRES:
             raise PydanticCustomError(
@@ -462,6 +448,21 @@ class Profile(_Strict):
                     {"index": index, "id": target.id},
                 )
             seen.add(target.id)
+            proxy = getattr(target, "rds_proxy", None)
+            hops = info.data.get("path")  # absent when path itself is wrong: said there
+            if (
+                proxy is not None
+                and hops is not None
+                and not any(hop.kind == "rds-proxy" and hop.name == proxy for hop in hops)
+            ):
+                message = (
+                    f"target {target.id} is an RDS Proxy: add it to path as "
+                    f"{{kind: rds-proxy, name: {proxy}}} (its idle_client_timeout is set "
+                    "from there)"
+                )
+                raise PydanticCustomError(
+                    "proxy", "{message}", {"index": index, "message": message}
+                )
         return targets
 
 

@@ -72,16 +72,78 @@ def describe(
         tag = str(ctx.get("discriminator", "")).strip("'") or "provider"
         hops = list(tags)[3:]
         choices = "aws, gcp, azure" if tag == "provider" else ", ".join(hops)
-        what = (
-            f"{tag} {shown(ctx.get('tag'))} is unknown"
-            if kind == "union_tag_invalid"
-            else (f"each entry needs a {tag}")
+        raw = item["input"].get(tag) if isinstance(item["input"], dict) else None
+        if kind == "union_tag_invalid" and not isinstance(raw, str | int | float):
+            message = f"{dotted}: {tag} must be one of: {choices}; got {shown(raw)}"
+        else:
+            what = (
+                f"{tag} {shown(ctx.get('tag'))} is unknown"
+                if kind == "union_tag_invalid"
+                else (f"each entry needs a {tag}")
+            )
+            message = f"{dotted}: {what}; choose one of: {choices}"
+    elif kind in _BOUNDS:
+        words, bound = _BOUNDS[kind]
+        message = f"{dotted}: must be {words} {ctx.get(bound)}, got {shown(item['input'])}"
+    elif kind in ("literal_error", "enum"):
+        choices = ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
+        message = f"{dotted}: {shown(item['input'])} is not one of: {choices}"
+    elif kind in _KINDS or str(item["msg"]).startswith("Input should be "):
+        expected = _expected(kind, loc, root, tags) or str(item["msg"]).removeprefix(
+            "Input should be "
         )
-        message = f"{dotted}: {what}; choose one of: {choices}"
+        message = f"{dotted}: expected {expected}, got {shown(item['input'])}"
     else:
         text = ctx.get("message", item["msg"])  # ours, unformatted: user text stays as written
         message = f"{dotted}: {text}" if dotted else text
     return loaded.line_of(tuple(path)), message
+
+
+# pydantic's type errors: what the key takes, in YAML's words
+_KINDS: dict[str, str] = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+_BOUNDS: dict[str, tuple[str, str]] = {
+    "greater_than_equal": ("at least", "ge"),
+    "less_than_equal": ("at most", "le"),
+    "greater_than": ("more than", "gt"),
+    "less_than": ("less than", "lt"),
+}
+
+
+def _expected(
+    kind: str,
+    loc: tuple[str | int, ...],
+    root: type[BaseModel],
+    tags: Mapping[str, type[BaseModel]],
+) -> str | None:
+    """What the key at `loc` takes, for an error of type `kind` (None: pydantic's words)."""
+    words = _KINDS.get(kind)
+    if words == "a list" and loc == ("targets",):
+        return "a list of targets (entries starting with '- provider:')"
+    if words == "a list" and loc == ("path",):
+        return "a list of hops (entries starting with '- kind:')"
+    if words != "a mapping":
+        return words
+    if loc == ("server",):
+        return "a mapping of parameter names to durations"
+    if len(loc) == 2 and loc[0] == "targets" and isinstance(loc[1], int):
+        return "a target: a mapping of provider and its keys"
+    if len(loc) == 2 and loc[0] == "path" and isinstance(loc[1], int):
+        return "a hop: a mapping of kind, name and its timeouts"
+    keys = _allowed_keys(loc, root, tags)
+    return f"a mapping of {', '.join(keys)}" if keys else words
 
 
 def key(part: str | int) -> str:

@@ -207,8 +207,11 @@ def test_from_native_refuses_what_is_no_timeout(value: str) -> None:
         (-(10**50), "-100000000000…0000 (51 digits)"),
         (10**5000, "a number of about 5001 digits"),
         (12345, "12345"),
-        (None, "None"),
-        (list(range(100)), "[0, 1, 2, 3, ...]"),
+        # YAML's words for what is not text or a number (`key:` with nothing after it is null)
+        (None, "no value"),
+        (True, "true"),
+        (list(range(100)), "a list"),
+        ({"a": 1}, "a mapping"),
     ],
     ids=lambda value: shown_in_messages(value, 16),
 )

@@ -248,3 +248,173 @@ def test_an_unknown_server_parameter_lists_the_engines_parameters() -> None:
 def test_an_unknown_choice_lists_the_choices(text: str, choices: str) -> None:
     _, message = one_problem(text)
     assert message.endswith(choices), message
+
+
+# -- a value of the wrong kind (text, number, list, mapping, true/false) ----------------------
+# Pydantic says "Input should be a valid dictionary or instance of DjangoSettings"; users wrote
+# YAML, so they read what the key takes and what they wrote, in YAML's words.
+
+AWS_ONLY = BASE + "targets:\n" + AWS
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (BASE.replace("name: orders", "name: 42"), 1, "name: expected text, got 42"),
+        (BASE.replace("name: orders", "name: [a, b]"), 1, "name: expected text, got a list"),
+        (BASE.replace("name: orders", "name:"), 1, "name: expected text, got no value"),
+        (BASE.replace("name: orders", "name: true"), 1, "name: expected text, got true"),
+        (
+            "name: orders\nengine: postgres\ndjango: [1]\n",
+            3,
+            "django: expected a mapping of conn_max_age, conn_health_checks, pool, "
+            "max_idle_in_transaction, got a list",
+        ),
+        (
+            "name: orders\nengine: postgres\ndjango: hello\n",
+            3,
+            "django: expected a mapping of conn_max_age, conn_health_checks, pool, "
+            "max_idle_in_transaction, got 'hello'",
+        ),
+        (BASE + "guard: [1]\n", 5, "guard: expected a mapping of margin, got a list"),
+        (BASE + "guard:\n", 5, "guard: expected a mapping of margin, got no value"),
+        (
+            BASE + "  conn_health_checks: maybe\n",
+            5,
+            "django.conn_health_checks: expected true or false, got 'maybe'",
+        ),
+        (
+            BASE + "  conn_health_checks: 2\n",
+            5,
+            "django.conn_health_checks: expected true or false, got 2",
+        ),
+        (
+            BASE.replace("5min", "0") + "  pool:\n    max_size: many\n",
+            6,
+            "django.pool.max_size: expected a whole number, got 'many'",
+        ),
+        (
+            BASE.replace("5min", "0") + "  pool:\n    min_size: 1.5\n",
+            6,
+            "django.pool.min_size: expected a whole number, got 1.5",
+        ),
+        (
+            BASE.replace("5min", "0") + "  pool:\n    max_size: -5\n",
+            6,
+            "django.pool.max_size: must be at least 1, got -5",
+        ),
+        (
+            BASE.replace("5min", "0") + "  pool:\n    min_size: 20000\n",
+            6,
+            "django.pool.min_size: must be at most 10000, got 20000",
+        ),
+        (
+            BASE.replace("5min", "0") + "  pool: [1]\n",
+            5,
+            "django.pool: expected a mapping of min_size, max_size, max_idle, max_lifetime, "
+            "timeout, got a list",
+        ),
+        (
+            BASE + "server: [a]\n",
+            5,
+            "server: expected a mapping of parameter names to durations, got a list",
+        ),
+        (
+            BASE + "server:\n",
+            5,
+            "server: expected a mapping of parameter names to durations, got no value",
+        ),
+        (
+            BASE + "targets:\n  provider: aws\n",
+            5,
+            "targets: expected a list of targets (entries starting with '- provider:'), "
+            "got a mapping",
+        ),
+        (
+            BASE + "targets:\n",
+            5,
+            "targets: expected a list of targets (entries starting with '- provider:'), "
+            "got no value",
+        ),
+        (
+            BASE + "targets:\n  - aws\n",
+            6,
+            "targets.0: expected a target: a mapping of provider and its keys, got 'aws'",
+        ),
+        (
+            BASE + "targets:\n  -\n",
+            6,
+            "targets.0: expected a target: a mapping of provider and its keys, got no value",
+        ),
+        (
+            BASE + "path: x\n",
+            5,
+            "path: expected a list of hops (entries starting with '- kind:'), got 'x'",
+        ),
+        (
+            BASE + "path:\n  - 5\n",
+            6,
+            "path.0: expected a hop: a mapping of kind, name and its timeouts, got 5",
+        ),
+        (
+            BASE + "path:\n  - kind: nat\n    name: [n]\n",
+            7,
+            "path.0.name: expected text, got a list",
+        ),
+        (
+            BASE + "path:\n  - kind: nat\n    name: n\n    provider: oracle\n",
+            8,
+            "path.0.provider: 'oracle' is not one of: aws, gcp, azure",
+        ),
+        (
+            BASE + "path:\n  - kind: [nat]\n    name: n\n",
+            6,
+            "path.0: kind must be one of: pgbouncer, azure-pgbouncer, rds-proxy, "
+            "load-balancer, nat, custom; got a list",
+        ),
+        (
+            BASE + "targets:\n  - provider: [aws]\n",
+            6,
+            "targets.0: provider must be one of: aws, gcp, azure; got a list",
+        ),
+        (
+            AWS_ONLY.replace("eu-west-1", "5"),
+            7,
+            "targets.0.region: expected text, got 5",
+        ),
+        (
+            AWS_ONLY + "    aws_profile: [x]\n",
+            9,
+            "targets.0.aws_profile: expected text, got a list",
+        ),
+        (
+            BASE.replace("5min", "{a: 1}"),
+            4,
+            "django.conn_max_age: expected a duration such as 30s or 10min, got a mapping",
+        ),
+        (
+            BASE.replace("5min", "true"),
+            4,
+            "django.conn_max_age: expected a duration such as 30s or 10min, got true",
+        ),
+        (
+            BASE + "server:\n  idle_session_timeout:\n",
+            6,
+            "server.idle_session_timeout: expected a duration such as 30s or 10min, got no value",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_said_in_yamls_words(
+    text: str, line: int, message: str
+) -> None:
+    assert one_problem(text) == (line, message)
+
+
+def test_an_rds_proxy_target_without_its_hop_names_the_targets_line_and_the_hop_to_add() -> None:
+    proxy = "  - provider: aws\n    region: eu-west-1\n    rds_proxy: p\n"
+    text = BASE + "targets:\n" + AWS + proxy
+    assert one_problem(text) == (
+        9,
+        "targets.1: target aws:eu-west-1:rds-proxy/p is an RDS Proxy: add it to path as "
+        "{kind: rds-proxy, name: p} (its idle_client_timeout is set from there)",
+    )
