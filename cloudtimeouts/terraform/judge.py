@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from cloudtimeouts.catalog import Engine, idle_parameters
+from cloudtimeouts.catalog import Engine, idle_parameters, parameters
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.model import (
     KNOWN_AFTER_APPLY,
@@ -148,7 +148,7 @@ class TerraformPlanReader:
                 raise NotInTerraformPlanError(f"{found[0].address} is destroyed by the plan")
         _check_engine(found, engine)
         values = self._values(found, target)
-        parameters = {name: _state(name, values, found) for name in names}
+        parameters = {name: _state(name, values, found, engine) for name in names}
         return TargetState(
             target_id=target.id,
             engine=engine,
@@ -187,13 +187,20 @@ class TerraformPlanReader:
 
 
 def _state(
-    name: str, values: dict[str, str | Unknown | None], found: list[Resource]
+    name: str, values: dict[str, str | Unknown | None], found: list[Resource], engine: Engine
 ) -> ParameterState:
+    """What the plan leaves for one parameter. Unknown: a value known only after apply, a name
+    that an entry known only after apply may have, or a default that depends on a family (or
+    database version) known only after apply (Aurora's defaults are not RDS's)."""
     key = name.lower() if name.lower() in values else name
     value = values.get(key)
-    if isinstance(value, Unknown) or (
-        key not in values and any(r.unknown_names for r in found)
-    ):  # an entry whose name is known only after apply may set it
+    spec = parameters(engine).get(name)
+    unset = key not in values
+    if (
+        isinstance(value, Unknown)
+        or (unset and any(r.unknown_names for r in found))
+        or (unset and spec and spec.platform_defaults and any(r.version_unknown for r in found))
+    ):
         return ParameterState(name, value=KNOWN_AFTER_APPLY)
     return ParameterState(name, value=value)
 

@@ -89,6 +89,7 @@ class Resource:
     where: Mapping[str, str | Unknown] = field(default_factory=dict)
     values: Mapping[str, Value] = field(default_factory=dict)
     version: str = ""  # family / database_version, when known
+    version_unknown: bool = False  # known only after apply: defaults that depend on it are too
     unknown_names: bool = False
     deleted: bool = False  # destroyed by the plan; `values` are then what it held before
     sensitive: frozenset[str] = frozenset()  # names whose values must never be shown
@@ -267,6 +268,7 @@ def _listing(
         where=values.where(**where),
         values=named,
         version=version if isinstance(version, str) and not values.sensitive(version_key) else "",
+        version_unknown=isinstance(version, Unknown),
         unknown_names=names_unknown or any(not entry.has_name() for entry in entries),
         sensitive=frozenset(sensitive),
     )

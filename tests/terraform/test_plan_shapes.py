@@ -338,3 +338,22 @@ def test_azure_postgres_and_mysql_servers_of_one_name_are_two_targets(
         "azurerm_mysql_flexible_server_configuration.orders_wait_timeout",
         "azurerm_postgresql_flexible_server_configuration.astray",
     ]
+
+
+def test_a_default_that_depends_on_a_family_known_only_after_apply_is_unknown(
+    cli: Any, tmp_path: Path
+) -> None:
+    """Aurora PostgreSQL's idle_in_transaction_session_timeout defaults to 24 h, RDS
+    PostgreSQL's to 0 (off): with the group's family known only after apply (say, from a
+    data source that waits on a resource), the default the guard would judge is a guess."""
+    target = aws_target("orders-aurora", cluster=True)
+    profile = write_profile(tmp_path, conn_max_age="unlimited", targets=[target])
+    group = parameter_group(
+        "orders-aurora", {}, cluster=True, after_unknown={"family": True}, actions=["create"]
+    )
+    del group["change"]["after"]["family"]
+    code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [group]))
+    assert code == 3
+    (refusal,) = shown["targets"][0]["refusals"]
+    assert refusal["parameter"] == "idle_in_transaction_session_timeout"
+    assert "only after apply" in refusal["message"]
