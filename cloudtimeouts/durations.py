@@ -140,7 +140,7 @@ class Duration:
         if isinstance(raw, float):
             if not math.isfinite(raw):
                 raise DurationError(f"expected a duration such as 30s or 10min, got {raw!r}")
-            raw = repr(raw)
+            raw = format(Decimal(repr(raw)), "f")  # as written: 0.000001, not repr's '1e-06'
         if not isinstance(raw, str):
             raise DurationError(f"expected a duration such as 30s or 10min, got {shown(raw)}")
         text = raw.strip().lower()

@@ -237,3 +237,20 @@ def test_any_integer_parses_or_raises_a_duration_error(number: int) -> None:
         assert len(str(error)) < 300
     else:
         assert duration == Duration.of_seconds(number) <= MAXIMUM
+
+
+@pytest.mark.parametrize(
+    ("raw", "microseconds"),
+    [(0.000001, 1), (0.00001, 10), (1e-4, 100), (1.5e3, 1_500_000_000)],
+)
+def test_a_yaml_float_parses_as_the_number_written_whatever_its_size(
+    raw: float, microseconds: int
+) -> None:
+    # YAML gives 0.000001 as a float whose repr is '1e-06': the parser reads the number
+    assert Duration.parse(raw) == Duration(microseconds)
+
+
+def test_a_float_finer_than_a_microsecond_is_shown_as_written_not_in_exponent_notation() -> None:
+    with pytest.raises(DurationError) as raised:
+        Duration.parse(0.0000001)
+    assert "'0.0000001'" in str(raised.value) and "e-" not in str(raised.value)
