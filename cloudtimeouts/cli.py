@@ -97,8 +97,14 @@ def validate(profiles: Profiles) -> None:
     """Check profiles offline: schema, units, ranges, and the guard on declared values."""
     from cloudtimeouts.plan import offline_violations
 
-    refused = False
-    for path, profile in zip(profiles, _load(profiles), strict=True):
+    refused = failed = False
+    for path in profiles:  # every file is judged: pre-commit hands the hook all of them at once
+        try:
+            (profile,) = _load([path])
+        except CloudtimeoutsError as error:
+            _say(error)
+            failed = True
+            continue
         violations = offline_violations(profile)
         for violation in violations:
             stderr.print(Text(f"refused: {path}: {violation.message}", style="red"))
@@ -108,6 +114,8 @@ def validate(profiles: Profiles) -> None:
                 f"{path}: ok ({profile.name}, {profile.engine}, {len(profile.server)} server "
                 f"parameter(s), {len(profile.targets)} target(s))"
             )
+    if failed:
+        raise typer.Exit(ExitCode.ERROR)
     if refused:
         raise typer.Exit(ExitCode.REFUSED)
 
@@ -493,9 +501,9 @@ def schema() -> None:
 
 
 def _load(paths: list[Path]) -> list[Profile]:
-    from cloudtimeouts.profile import load_profile
+    from cloudtimeouts.profile import load_profiles
 
-    return [load_profile(path) for path in paths]
+    return load_profiles(paths)
 
 
 def _confirm(count: int) -> None:
@@ -531,10 +539,14 @@ def _interrupted(message: str | None) -> NoReturn:
     raise typer.Exit(ExitCode.INTERRUPTED)
 
 
-def _fail(error: CloudtimeoutsError) -> NoReturn:
+def _say(error: CloudtimeoutsError) -> None:
     stderr.print(Text("Error: ", style="red") + Text(error.message))
     if error.hint:
         stderr.print(Text("Hint: ", style="bold") + Text(error.hint))
+
+
+def _fail(error: CloudtimeoutsError) -> NoReturn:
+    _say(error)
     raise SystemExit(int(error.exit_code))
 
 

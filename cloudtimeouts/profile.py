@@ -17,6 +17,7 @@ at most `MAX_PROBLEMS` problems long, with user input quoted and shortened.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -37,7 +38,7 @@ from pydantic_core import PydanticCustomError
 from cloudtimeouts import yamlsource
 from cloudtimeouts.catalog import PROVIDER_ENGINES, Engine, Provider, parameters
 from cloudtimeouts.durations import Duration, DurationError, DurationTooLongError, shown
-from cloudtimeouts.errors import ProfileError
+from cloudtimeouts.errors import CloudtimeoutsError, ProfileError
 from cloudtimeouts.profile_messages import describe, key, matching
 
 CONN_MAX_AGE_MAX = 2_147_483_647  # seconds: INT32_MAX, ~68 years; why: see the module docstring
@@ -525,6 +526,21 @@ def load_profile(path: str | Path) -> Profile:
             [(line, f"the file is not UTF-8 text (byte 0x{byte:02x}); a profile is YAML text")],
         ) from None
     return parse_profile(text, source)
+
+
+def load_profiles(paths: Iterable[str | Path]) -> list[Profile]:
+    """Every profile, or one error naming each file that does not load (not only the first)."""
+    loaded, errors = [], []
+    for path in paths:
+        try:
+            loaded.append(load_profile(path))
+        except ProfileError as error:
+            errors.append(error)
+    if len(errors) > 1:
+        raise CloudtimeoutsError("\n".join(error.message for error in errors), errors[0].hint)
+    if errors:
+        raise errors[0]
+    return loaded
 
 
 def _too_large() -> str:

@@ -312,6 +312,33 @@ def test_a_missing_profile_file_is_named(cli: Any, tmp_path: Path) -> None:
     assert f"{tmp_path / 'nope.yaml'}: no such file" in result.stderr
 
 
+def test_validate_reports_every_file_not_only_the_first_bad_one(cli: Any, tmp_path: Path) -> None:
+    """pre-commit hands the hook every changed profile at once: each one is judged."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: orders\nengine: oracle\ndjango:\n  conn_max_age: 5min\n")
+    good = write_profile(tmp_path, filename="good.yaml", server=SAFE_SERVER)
+    unsafe = write_profile(
+        tmp_path, filename="unsafe.yaml", server="  idle_session_timeout: 1min\n"
+    )
+    missing = tmp_path / "missing.yaml"
+    result = cli("validate", broken, good, missing, unsafe)
+    assert result.exit_code == 1  # an error wins over a refusal
+    assert f"Error: {broken}:2: engine: 'oracle' is not an engine" in result.stderr
+    assert f"{missing}: no such file" in result.stderr
+    assert f"refused: {unsafe}: " in result.stderr
+    assert f"{good}: ok (" in result.stdout
+    assert cli("validate", good, unsafe).exit_code == 3
+
+
+def test_plan_names_every_profile_that_does_not_load(cli: Any, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: orders\nengine: oracle\ndjango:\n  conn_max_age: 5min\n")
+    missing = tmp_path / "missing.yaml"
+    result = cli("plan", broken, missing)
+    assert result.exit_code == 1
+    assert f"{broken}:2: engine:" in result.stderr and f"{missing}: no such file" in result.stderr
+
+
 def test_usage_errors_exit_1_not_2(cli: Any) -> None:
     assert cli("plan").exit_code == 1
     assert cli("plan", "x.yaml", "--no-such-flag").exit_code == 1
