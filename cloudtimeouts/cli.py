@@ -26,6 +26,7 @@ from cloudtimeouts.cli_options import (
     Targets,
     Timeout,
     Yes,
+    option_value_in_words,
 )
 from cloudtimeouts.errors import (
     CloudtimeoutsError,
@@ -571,6 +572,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(ExitCode.INTERRUPTED) from None
     except Exception as error:
         if _is_usage_error(error):
+            option_value_in_words(error)
             error.show(file=sys.stderr)  # type: ignore[attr-defined]
             raise SystemExit(ExitCode.ERROR) from None
         if _show_traceback:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +34,58 @@ def _without_flag_types(params: list[Any]) -> list[Any]:
         if getattr(param, "is_flag", False):
             param.metavar = ""
     return params
+
+
+def option_value_in_words(error: Exception) -> None:
+    """A wrong option value said as a command line says it, not in pydantic's words.
+
+    Typer (0.29+) checks option values with pydantic, whose message reaches the user as is
+    ("Input should be a valid number, unable to parse string as a number", "Value error, 'xml'
+    is not one of 'table', 'json', 'markdown'."). Click's usage error keeps it in `message`, with
+    pydantic's ValidationError as its cause: this rewrites the message from that cause.
+    """
+    cause = error.__cause__
+    if not hasattr(error, "message") or not callable(getattr(cause, "errors", None)):
+        return
+    try:
+        items = cause.errors()  # type: ignore[union-attr]
+    except Exception:  # not pydantic's after all: leave the message alone
+        return
+    if items:
+        error.message = "; ".join(_in_words(item) for item in items)  # type: ignore[attr-defined]
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "less_than_equal": ("at most", "le"),
+    "greater_than": ("more than", "gt"),
+    "less_than": ("less than", "lt"),
+}
+
+
+def _in_words(item: Any) -> str:
+    from cloudtimeouts.durations import shown
+
+    kind, value, ctx = item.get("type", ""), item.get("input"), item.get("ctx") or {}
+    got = value if isinstance(value, str) and _NUMBER.match(value) else shown(value)
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{shown(value)} is not a whole number"
+    if kind in ("float_parsing", "float_type"):
+        return f"{shown(value)} is not a number"
+    if kind in _BOUNDS:
+        words, bound = _BOUNDS[kind]
+        limit = ctx.get(bound)
+        limit = int(limit) if isinstance(limit, float) and limit.is_integer() else limit
+        return f"must be {words} {limit}, got {got}"
+    text = str(ctx.get("error", "")) if kind == "value_error" else ""
+    choice = re.match(r"^(.*) is not one of (.*?)\.?$", text)
+    if choice:
+        choices = re.findall(r"'([^']*)'", choice[2])
+        return f"{choice[1]} is not one of: {', '.join(choices)}"
+    if text:
+        return text
+    return "expected " + str(item.get("msg", "another value")).removeprefix("Input should be ")
 
 
 Profiles = Annotated[list[Path], typer.Argument(help="Profile YAML files.", show_default=False)]

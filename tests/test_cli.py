@@ -339,6 +339,27 @@ def test_plan_names_every_profile_that_does_not_load(cli: Any, tmp_path: Path) -
     assert f"{broken}:2: engine:" in result.stderr and f"{missing}: no such file" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["plan", "p.yaml", "--timeout", "abc"], "value for '--timeout': 'abc' is not a number"),
+        (["plan", "p.yaml", "--timeout", "0"], "value for '--timeout': must be at least 1, got 0"),
+        (["apply", "p", "--concurrency", "100"], "'--concurrency': must be at most 64, got 100"),
+        (["apply", "p", "--concurrency", "2.5"], "'--concurrency': '2.5' is not a whole number"),
+        (["plan", "p.yaml", "-o", "xml"], "'-o': 'xml' is not one of: table, json, markdown"),
+        (["django-settings", "p", "-f", "x"], "'x' is not one of: python, dj-database-url, json"),
+        (["explain", "p.yaml", "-o", "png"], "'png' is not one of: text, svg"),
+        (["export", "p.yaml", "--format", "json"], "'json' is not one of: terraform"),
+    ],
+)  # fmt: skip
+def test_a_wrong_option_value_is_said_in_words(cli: Any, argv: list[str], said: str) -> None:
+    result = cli(*argv)
+    assert result.exit_code == 1
+    assert said in result.stderr
+    for pydantic in ("Input should be", "Value error", "unable to parse", "errors.pydantic.dev"):
+        assert pydantic not in result.stderr
+
+
 def test_usage_errors_exit_1_not_2(cli: Any) -> None:
     assert cli("plan").exit_code == 1
     assert cli("plan", "x.yaml", "--no-such-flag").exit_code == 1
