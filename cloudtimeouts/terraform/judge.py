@@ -36,7 +36,7 @@ from cloudtimeouts.model import (
 )
 from cloudtimeouts.orchestration import make_plan
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
-from cloudtimeouts.profile import Profile, Target
+from cloudtimeouts.profile import AwsTarget, GcpTarget, Profile, Target
 from cloudtimeouts.terraform.planfile import (
     AZURE_CONFIGURATION_TYPES,
     CLOUDSQL_TYPE,
@@ -61,7 +61,14 @@ def plan_from_terraform(
     """The Plan of `cloudtimeouts plan --terraform-plan`: no cloud is called."""
     terraform = load_plan(plan_path)
     reader = TerraformPlanReader(terraform)
-    judged = make_plan(profiles, only, adapter_loader=lambda _provider: reader, timeout=3600)
+    targets = sum(len(profile.targets) for profile in profiles)
+    judged = make_plan(  # no API is called: no per-account limit of concurrent reads applies
+        profiles,
+        only,
+        adapter_loader=lambda _provider: reader,
+        timeout=3600,
+        concurrency=max(1, targets),
+    )
     matched = {
         r.address for p in profiles for t in p.targets for r in matching(terraform, t, p.engine)
     }
@@ -81,7 +88,12 @@ def plan_from_terraform(
 
 def matching(terraform: TerraformPlan, target: Target, engine: Engine) -> list[Resource]:
     """The plan's resources that hold a target's values, by the cloud's own name rules."""
-    return [r for r in terraform.resources if _matches(r, target, engine)]
+    if isinstance(target, AwsTarget):
+        name = target.group_name
+    else:
+        name = target.instance if isinstance(target, GcpTarget) else target.server
+    candidates = terraform.by_name.get(name.lower(), ())
+    return [r for r in candidates if _matches(r, target, engine)]
 
 
 def _matches(resource: Resource, target: Target, engine: Engine) -> bool:

@@ -27,7 +27,7 @@ import dataclasses
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,9 +97,32 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class TerraformPlan:
+    """The judged resources of a plan, and an index of them by the name a target is found by
+    (lower case), so that matching a fleet to a large plan is not targets x resources."""
+
     path: str
     terraform_version: str
     resources: tuple[Resource, ...]
+    by_name: Mapping[str, tuple[Resource, ...]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, path: Path | str, version: str, resources: Sequence[Resource]) -> TerraformPlan:
+        index: dict[str, list[Resource]] = {}
+        for resource in resources:
+            key = name_key(resource)
+            if key is not None:
+                index.setdefault(key, []).append(resource)
+        by_name = {key: tuple(found) for key, found in index.items()}
+        return cls(str(path), version, tuple(resources), by_name)
+
+
+def name_key(resource: Resource) -> str | None:
+    """What a target is looked up by: an Azure server parameter's server, else the resource's
+    own name; None when the plan knows it only after apply."""
+    if resource.type in AZURE_CONFIGURATION_TYPES:
+        server = resource.where.get("server")
+        return server.lower() if isinstance(server, str) else None
+    return resource.name.lower() if isinstance(resource.name, str) else None
 
 
 def load_plan(path: Path) -> TerraformPlan:
@@ -172,11 +195,7 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
                 f"{path}: {entry.get('address')}: not shaped as the {entry.get('type')} resource "
                 "is documented"
             ) from None
-    return TerraformPlan(
-        path=str(path),
-        terraform_version=str(document.get("terraform_version", "")),
-        resources=tuple(resources),
-    )
+    return TerraformPlan.of(path, str(document.get("terraform_version", "")), resources)
 
 
 def _judged(entry: dict[str, Any]) -> bool:
