@@ -21,6 +21,7 @@ from cloudtimeouts.cli_options import (
     OutputFormat,
     PictureFormat,
     PlanFormat,
+    ProfileArg,
     Profiles,
     SnippetFormat,
     Targets,
@@ -123,7 +124,7 @@ def validate(profiles: Profiles) -> None:
 
 @app.command()
 def explain(
-    profile: Annotated[Path, typer.Argument(help="Profile YAML file.", show_default=False)],
+    profile: ProfileArg,
     output: Annotated[PictureFormat, typer.Option("--output", "-o")] = PictureFormat.text,
     write: Annotated[
         Path | None, typer.Option(metavar="FILE", help="The SVG file (default: PROFILE.svg).")
@@ -303,7 +304,7 @@ def _apply_planned(
 
 @app.command("django-settings")
 def django_settings(
-    profile: Annotated[Path, typer.Argument(help="Profile YAML file.", show_default=False)],
+    profile: ProfileArg,
     format: Annotated[SnippetFormat, typer.Option("--format", "-f")] = SnippetFormat.python,
     alias: Annotated[str, typer.Option(metavar="NAME", help="The DATABASES alias.")] = "default",
     env_prefix: Annotated[
@@ -337,11 +338,12 @@ def django_settings(
 
 @app.command()
 def verify(
-    profile: Annotated[Path, typer.Argument(help="Profile YAML file.", show_default=False)],
+    profile: ProfileArg,
     database_url: Annotated[
         str,
         typer.Option(
             "--database-url",
+            metavar="URL",
             envvar="DATABASE_URL",
             show_envvar=True,
             show_default=False,
@@ -379,7 +381,9 @@ def demo() -> None:
 def sandbox(
     directory: Annotated[
         Path,
-        typer.Option("--dir", help="Where to write the example profiles and sandbox.env."),
+        typer.Option(
+            "--dir", metavar="DIR", help="Where to write the example profiles and sandbox.env."
+        ),
     ] = Path("cloudtimeouts-sandbox"),
 ) -> None:
     """Start the demo's emulators and print how to point the tool (and aws/gcloud) at them."""
@@ -405,7 +409,9 @@ def sandbox(
 
 @app.command("import")
 def import_(
-    name: Annotated[str, typer.Option("--name", help="The profile's name.", show_default=False)],
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="The profile's name.", show_default=False)
+    ],
     aws_parameter_group: Annotated[
         list[str] | None, typer.Option(metavar="NAME", help="An RDS DB parameter group.")
     ] = None,
@@ -425,7 +431,10 @@ def import_(
     ] = None,
     azure_server: Annotated[
         list[str] | None,
-        typer.Option(metavar="SUBSCRIPTION/RESOURCE_GROUP/NAME", help="An Azure flexible server."),
+        typer.Option(
+            metavar="SUB/RG/NAME",
+            help="An Azure flexible server: its subscription id, resource group and name.",
+        ),
     ] = None,
     conn_max_age: Annotated[
         str | None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,11 +14,15 @@ from typer.core import TyperGroup
 
 
 class Group(TyperGroup):
-    """Typer's group, with help that shows no value type after a flag.
+    """Typer's group, with help that shows no value type after a flag, nor a Python type after an
+    argument.
 
     Typer's rich help prints `<bool>` next to `--yes`, `--help` and every other flag, as if they
     took a value; a flag whose metavar is empty shows nothing there. This covers the commands' own
-    flags, `--help` and the completion options typer adds, including flags added later.
+    flags, `--help` and the completion options typer adds, including flags added later. Typer
+    0.29 also prints an argument's Python type (`profiles... <list[Path]>`) and wraps a required
+    one in braces on the usage line (`{profiles}...`): an argument shows its metavar there
+    (`PROFILE...`), as man pages and click do.
     """
 
     def get_params(self, ctx: Any) -> list[Any]:
@@ -26,13 +32,67 @@ class Group(TyperGroup):
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             _without_flag_types([*command.params, command.get_help_option(ctx)])
+            if not hasattr(command, "_names_whole"):
+                command.format_help = _names_whole(command.format_help)
+                command._names_whole = True
         return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _names_never_cut():
+            super().format_help(ctx, formatter)
+
+
+def _names_whole(format_help: Any) -> Any:
+    def whole(ctx: Any, formatter: Any) -> None:
+        with _names_never_cut():
+            format_help(ctx, formatter)
+
+    return whole
+
+
+@contextmanager
+def _names_never_cut() -> Iterator[None]:
+    """Rich help at 80 columns squeezes the option names' column with the others and cuts a long
+    name (`--aws-cluster-paramete…`); its columns other than the value type and the help text
+    are kept whole while typer draws the help, and a word longer than the help column folds."""
+    try:
+        from typer import rich_utils
+    except ImportError:  # typer without rich: click's plain help wraps nothing
+        yield
+        return
+    table = getattr(rich_utils, "Table", None)
+    if table is None:
+        yield
+        return
+
+    class Whole(table):  # type: ignore[misc, valid-type]
+        def add_row(self, *renderables: Any, **options: Any) -> None:
+            super().add_row(*renderables, **options)
+            for column in self.columns[:-2]:
+                column.no_wrap = True
+            help_cell = renderables[-1] if renderables else None
+            for text in getattr(help_cell, "renderables", None) or [help_cell]:
+                if hasattr(text, "overflow"):  # rich Text: an example id folds, not `orde…`
+                    text.overflow = "fold"
+
+    rich_utils.Table = Whole
+    try:
+        yield
+    finally:
+        rich_utils.Table = table
 
 
 def _without_flag_types(params: list[Any]) -> list[Any]:
     for param in params:
         if getattr(param, "is_flag", False):
             param.metavar = ""
+        elif getattr(param, "param_type_name", "") == "argument":
+            name = param.metavar or param.name.upper()
+            usage = name if param.required else f"[{name}]"
+            if param.nargs != 1 and not usage.endswith("..."):
+                usage += "..."
+            param.display_type_rich = lambda ctx: None  # typer 0.29's `<list[Path]>`
+            param._usage_display_name = lambda usage=usage: usage  # typer 0.29's `{profiles}`
     return params
 
 
@@ -88,7 +148,13 @@ def _in_words(item: Any) -> str:
     return "expected " + str(item.get("msg", "another value")).removeprefix("Input should be ")
 
 
-Profiles = Annotated[list[Path], typer.Argument(help="Profile YAML files.", show_default=False)]
+Profiles = Annotated[
+    list[Path],
+    typer.Argument(metavar="PROFILE...", help="Profile YAML files.", show_default=False),
+]
+ProfileArg = Annotated[
+    Path, typer.Argument(metavar="PROFILE", help="Profile YAML file.", show_default=False)
+]
 Targets = Annotated[
     list[str] | None,
     typer.Option(

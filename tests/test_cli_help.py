@@ -109,3 +109,41 @@ def test_completion_requests_do_not_run_a_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "cloudtimeouts"], capture_output=True, text=True, env=env
     )
     assert (done.returncode, done.stdout.split()) == (0, ["python", "dj-database-url", "json"])
+
+
+@pytest.mark.parametrize("argv", [[], *([name] for name in _commands())], ids=str)
+def test_help_names_values_as_words_not_python_types_and_cuts_no_option_name(
+    cli: Any, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a terminal's 80 columns: PROFILE... rather than `{profiles}...` and `<list[Path]>`,
+    FILE or URL rather than `<path>` or `<str>`, and every option's name in full."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = cli(*argv, "--help")
+    assert result.exit_code == 0, result.stderr
+    for python in ("list[", "<path>", "<str>", "<int>", "<float>", "{profile", "Path]"):
+        assert python not in result.stdout, (python, result.stdout)
+    assert "…" not in result.stdout, "nothing is cut short (an option's name, an example id)"
+    group = typer.main.get_command(app)
+    command = group.commands[argv[0]] if argv else group  # type: ignore[attr-defined]
+    for param in command.params:
+        for name in param.opts:
+            if name.startswith("--") and not param.hidden:
+                assert f"{name} " in result.stdout or f"{name}\n" in result.stdout, (
+                    name,
+                    result.stdout,
+                )
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ("plan", "Usage: cloudtimeouts plan [OPTIONS] PROFILE..."),
+        ("validate", "Usage: cloudtimeouts validate [OPTIONS] PROFILE..."),
+        ("django-settings", "Usage: cloudtimeouts django-settings [OPTIONS] PROFILE\n"),
+        ("rollback", "Usage: cloudtimeouts rollback [OPTIONS] JOURNAL\n"),
+    ],
+)
+def test_usage_lines_name_the_arguments_as_man_pages_do(cli: Any, command: str, usage: str) -> None:
+    help_text = cli(command, "--help").stdout
+    assert usage in "\n".join(line.strip() for line in help_text.splitlines()) + "\n"
+    assert cli(command).stderr.startswith(usage.strip())  # a usage error shows the same line
