@@ -150,6 +150,13 @@ class TerraformPlanReader:
                 f"the Terraform plan holds no {_described(target)}; plan only the targets it "
                 "manages with --target"
             )
+        later = [r for r in found if r.deferred]
+        if later:
+            raise NotInTerraformPlanError(
+                f"{later[0].address} is deferred to a later plan ({later[0].deferred}): this "
+                "plan does not say what it will be; judge the plan Terraform makes after "
+                "applying this one"
+            )
         if target.provider != "azure":
             staying = [r for r in found if not r.deleted]
             found = staying or found  # a resource renamed without `moved`: the new one stays
@@ -272,6 +279,8 @@ def _check_engine(found: list[Resource], engine: Engine) -> None:
 
 
 def _why_unmatched(resource: Resource) -> str:
+    if resource.deferred:
+        return f"deferred to a later plan ({resource.deferred}); not judged in this one"
     if isinstance(resource.name, Unknown):
         return "its name is known only after apply, so it cannot be matched to a target"
     if resource.where.get("server") is UNKNOWN or (

@@ -93,6 +93,7 @@ class Resource:
     unknown_names: bool = False
     deleted: bool = False  # destroyed by the plan; `values` are then what it held before
     sensitive: frozenset[str] = frozenset()  # names whose values must never be shown
+    deferred: str = ""  # why Terraform deferred its change to a later plan (deferred_changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +180,12 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
     changes = document.get("resource_changes") or []
     if not isinstance(changes, list):
         raise TerraformPlanError(f"{path}: resource_changes is not a list")
-    entries = [c for c in changes if isinstance(c, dict) and _judged(c)]
+    entries = [(c, "") for c in changes if isinstance(c, dict) and _judged(c)]
+    entries += [  # Terraform 1.10+: changes left to a later plan, not in resource_changes
+        (c, str(d.get("reason") or "unknown"))
+        for d in document.get("deferred_changes") or []
+        if isinstance(d, dict) and isinstance(c := d.get("resource_change"), dict) and _judged(c)
+    ]
     afters = {
         str(c.get("address")): _after(c)[0]
         for c in changes
@@ -187,9 +193,11 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
     }
     configuration = Configuration(document, afters)
     resources = []
-    for entry in entries:
+    for entry, deferred in entries:
         try:
-            resources.append(_resource(entry, configuration))
+            resources.append(
+                dataclasses.replace(_resource(entry, configuration), deferred=deferred)
+            )
         except (AttributeError, TypeError, KeyError, IndexError):
             raise TerraformPlanError(
                 f"{path}: {entry.get('address')}: not shaped as the {entry.get('type')} resource "

@@ -357,3 +357,26 @@ def test_a_default_that_depends_on_a_family_known_only_after_apply_is_unknown(
     (refusal,) = shown["targets"][0]["refusals"]
     assert refusal["parameter"] == "idle_in_transaction_session_timeout"
     assert "only after apply" in refusal["message"]
+
+
+def test_a_target_whose_change_is_deferred_says_so(cli: Any, tmp_path: Path) -> None:
+    """Terraform 1.10+ may defer a change to a later plan (`deferred_changes`, e.g. a for_each
+    over values known only after apply); the plan is then not complete. The deferred change is
+    not in `resource_changes`: the target's error says it is deferred, not that it is absent."""
+    profile = write_profile(tmp_path, targets=[AWS])
+    deferred = parameter_group(
+        "orders-pg16", {"idle_session_timeout": "0"},
+        address='module.db["a"].aws_db_parameter_group.this', actions=["create"],
+    )  # fmt: skip
+    path = write_plan(tmp_path, [])
+    document = json.loads(path.read_text())
+    document["deferred_changes"] = [
+        {"reason": "instance_count_unknown", "resource_change": deferred}
+    ]
+    document["complete"] = False
+    path.write_text(json.dumps(document))
+    code, shown = plan_json(cli, profile, "--terraform-plan", path)
+    assert code == 1
+    error = shown["targets"][0]["error"]
+    assert "deferred" in error and "instance_count_unknown" in error
+    assert 'module.db["a"].aws_db_parameter_group.this' in error
