@@ -27,7 +27,7 @@ from cloudtimeouts.cli_options import (
     Targets,
     Timeout,
     Yes,
-    option_value_in_words,
+    shown_as_usage_error,
 )
 from cloudtimeouts.errors import (
     CloudtimeoutsError,
@@ -560,13 +560,6 @@ def _fail(error: CloudtimeoutsError) -> NoReturn:
     raise SystemExit(int(error.exit_code))
 
 
-def _is_usage_error(error: Exception) -> bool:
-    """Click's usage errors (typer vendors click, so match the shape, not a class)."""
-    return isinstance(getattr(error, "exit_code", None), int) and callable(
-        getattr(error, "show", None)
-    )
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors exit 1 (not click's 2) so that 2 means only 'changes'."""
     command = typer.main.get_command(app)
@@ -580,9 +573,7 @@ def main(argv: list[str] | None = None) -> None:
         stderr.print("Interrupted.")
         raise SystemExit(ExitCode.INTERRUPTED) from None
     except Exception as error:
-        if _is_usage_error(error):
-            option_value_in_words(error)
-            error.show(file=sys.stderr)  # type: ignore[attr-defined]
+        if shown_as_usage_error(error):
             raise SystemExit(ExitCode.ERROR) from None
         if _show_traceback:
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -94,6 +95,18 @@ def _without_flag_types(params: list[Any]) -> list[Any]:
             param.display_type_rich = lambda ctx: None  # typer 0.29's `<list[Path]>`
             param._usage_display_name = lambda usage=usage: usage  # typer 0.29's `{profiles}`
     return params
+
+
+def shown_as_usage_error(error: Exception) -> bool:
+    """Click's usage error shown on stderr (its usage line, then the error in words); False for
+    any other error. Typer vendors click, so this matches the shape, not a class."""
+    if not isinstance(getattr(error, "exit_code", None), int) or not callable(
+        getattr(error, "show", None)
+    ):
+        return False
+    option_value_in_words(error)
+    error.show(file=sys.stderr)  # type: ignore[attr-defined]
+    return True
 
 
 def option_value_in_words(error: Exception) -> None:
