@@ -251,7 +251,7 @@ def _parsed(address: str, kind: str, values: _Values, configuration: Configurati
         kind,
         values.name(),
         where=where,
-        values={key: values.get(key)},
+        values={key: values.known(key)},
         sensitive=frozenset([key] if values.sensitive(key) else []),
     )
 
@@ -286,7 +286,7 @@ def _listing(
     **where: str,
 ) -> Resource:
     """A resource holding its target's whole list of {name, value} entries."""
-    version = values.get(version_key)
+    version = values.known(version_key)
     named, sensitive = _named(entries)
     return Resource(
         address,
@@ -324,7 +324,7 @@ def _azure_configuration(
     if where.get("server") in (None, UNKNOWN):
         where |= _referenced_server(address, kind, configuration)
     name = values.name()
-    value = values.get("value")
+    value = values.known("value")
     return Resource(
         address,
         kind,
@@ -359,7 +359,7 @@ def _named(entries: list[_Values]) -> tuple[dict[str, Value], set[str]]:
     sensitive: set[str] = set()
     for entry in entries:
         if entry.has_name():
-            name, value = entry.text("name"), entry.get("value")
+            name, value = entry.text("name"), entry.known("value")
             found[name] = value if found.get(name, value) == value else UNKNOWN
             if entry.sensitive("value"):
                 sensitive.add(name)
@@ -394,8 +394,14 @@ class _Values:
             value = int(value)
         return str(value)
 
+    def known(self, key: str) -> Value:
+        """A value the resource always has (a required argument): missing from `after`, it is
+        unknown, since Terraform leaves unknown values out of `after` and writes known ones,
+        null included ("omitUnknowns"), whatever `after_unknown` says."""
+        return UNKNOWN if key not in self.after else self.get(key)
+
     def name(self) -> str | Unknown:
-        value = self.get("name")
+        value = self.known("name")
         return UNKNOWN if value is None else value
 
     def has_name(self) -> bool:
@@ -419,6 +425,8 @@ class _Values:
         collection, for one): then entries may exist that the plan cannot show yet."""
         marker = _marker(self.unknown, key)
         if marker is True:
+            return [], True
+        if key not in self.after:  # left out of `after`: unknown (see `known`)
             return [], True
         found = self.after.get(key) or []
         if not isinstance(found, list):

@@ -380,3 +380,31 @@ def test_a_target_whose_change_is_deferred_says_so(cli: Any, tmp_path: Path) -> 
     error = shown["targets"][0]["error"]
     assert "deferred" in error and "instance_count_unknown" in error
     assert 'module.db["a"].aws_db_parameter_group.this' in error
+
+
+def test_a_value_missing_from_after_is_unknown_even_without_after_unknown(
+    cli: Any, tmp_path: Path
+) -> None:
+    """Terraform leaves every unknown value out of `after` ("omitUnknowns") and writes every
+    known one, null included: a required value that is missing is unknown, whatever
+    `after_unknown` says (a tool that trims the plan may drop it). Never the default."""
+    targets = [
+        AWS,
+        gcp_target("acme-prod", "orders-db"),
+        azure_target(SUBSCRIPTION, "prod", "orders-pg"),
+    ]
+    profile = write_profile(tmp_path, conn_max_age="unlimited", targets=targets)
+    group = parameter_group("orders-pg16", {"idle_session_timeout": "0"})
+    del group["change"]["after"]["parameter"][0]["value"]
+    instance = cloudsql_instance("orders-db", {})
+    del instance["change"]["after"]["settings"]
+    setting = azure_configuration("orders-pg", "idle_session_timeout", "0")
+    del setting["change"]["after"]["value"]
+    for entry in (group, instance, setting):
+        del entry["change"]["after_unknown"]
+    plan = write_plan(tmp_path, [group, instance, setting])
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+    assert code == 3
+    for target in shown["targets"]:
+        refused = {r["parameter"]: r["message"] for r in target["refusals"]}
+        assert "only after apply" in refused["idle_session_timeout"], target
