@@ -5,26 +5,55 @@
 # Reads INPUT_PROFILES, INPUT_TERRAFORM_PLAN, INPUT_ARGS, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT;
 # tests/test_action.py runs it locally with the same variables.
 set -uo pipefail
-shopt -s globstar
+shopt -s globstar nullglob
 
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
 outputs="${GITHUB_OUTPUT:-/dev/null}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 
-# Profiles: words, each expanded as a glob (unquoted on purpose); a pattern that matches
-# nothing stays as it is, and the CLI says which file it cannot read.
-read -r -d '' -a profiles <<< "${INPUT_PROFILES-}" || true
-files=()
-for pattern in "${profiles[@]}"; do
-    # shellcheck disable=SC2206
-    files+=($pattern)
-done
-if ((${#files[@]} == 0)); then
-    echo "::error title=cloudtimeouts::the profiles input names no file" >&2
-    printf '## cloudtimeouts plan: failed\n\nThe profiles input names no file.\n' >>"$summary"
+fail() {  # the step fails before any plan: say why in the log and the summary
+    echo "::error title=cloudtimeouts::$1" >&2
+    printf '## cloudtimeouts plan: failed\n\n%s.\n' "${1^}" >>"$summary"
     echo "exitcode=1" >>"$outputs"
     exit 1
+}
+
+# An input's words as a shell splits them: spaces and newlines separate, quotes and backslashes
+# keep a path with spaces whole, and nothing in it is run (shlex, not eval). NUL-separated.
+words() {
+    python -c '
+import shlex, sys
+try:
+    words = shlex.split(sys.argv[1])
+except ValueError as error:
+    sys.exit(f"{error}".lower())
+sys.stdout.write("".join(word + "\0" for word in words))
+' "$1" >"$work/words" 2>"$work/words.error" || fail "the $2 input cannot be split into words: $(cat "$work/words.error")"
+}
+
+# Profiles: each word expanded as a glob (`**` too); a pattern that matches nothing is an error,
+# a plain path is passed on as it is (the CLI says if it cannot read it).
+words "${INPUT_PROFILES-}" profiles
+files=()
+while IFS= read -r -d '' pattern; do
+    IFS=''  # expanded as a glob, never split: a path with spaces stays one path
+    # shellcheck disable=SC2206  # unquoted on purpose: the word is a glob
+    matched=($pattern)
+    unset IFS
+    if ((${#matched[@]} == 0)); then
+        fail "the profiles input's pattern $pattern matches no file"
+    fi
+    files+=("${matched[@]}")
+done <"$work/words"
+if ((${#files[@]} == 0)); then
+    fail "the profiles input names no file"
 fi
-read -r -d '' -a extra <<< "${INPUT_ARGS-}" || true
+words "${INPUT_ARGS-}" args
+extra=()
+while IFS= read -r -d '' word; do
+    extra+=("$word")
+done <"$work/words"
 
 command=(cloudtimeouts plan "${files[@]}" --detailed-exitcode --output markdown)
 if [[ -n "${INPUT_TERRAFORM_PLAN-}" ]]; then
@@ -32,9 +61,8 @@ if [[ -n "${INPUT_TERRAFORM_PLAN-}" ]]; then
 fi
 command+=("${extra[@]}")
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-echo "+ ${command[*]}"
+printf -v shown '%q ' "${command[@]}"  # as a shell would read it back: spaces escaped
+echo "+ ${shown% }"
 "${command[@]}" >"$work/plan.md" 2>"$work/stderr"
 code=$?
 cat "$work/stderr" >&2

@@ -247,3 +247,72 @@ def test_the_terraform_mode_judges_the_plan_file_with_no_cloud(
     if exitcode == "3":
         assert "| the Terraform plan leaves | the profile wants |" in summary
         assert "| 60000 ms (1min), in the Terraform plan | 600000 ms (10min) |" in summary
+
+
+# -- the inputs as a user writes them: paths with spaces, quotes, globs that match nothing ----
+
+
+def _terraform_workspace(cwd: Path, profile: str) -> str:
+    """A profile at `profile` (under cwd) for orders-pg16, and a Terraform plan that sets it."""
+    (cwd / profile).parent.mkdir(parents=True, exist_ok=True)
+    support.write_profile(
+        (cwd / profile).parent,
+        filename=Path(profile).name,
+        name="orders",
+        margin="0s",
+        server={"idle_session_timeout": "10min"},
+        targets=[support.aws_target("orders-pg16")],
+    )
+    plan = write_plan(cwd, [parameter_group("orders-pg16", {"idle_session_timeout": "600000"})])
+    return plan.name
+
+
+@pytest.mark.parametrize(
+    "profiles",
+    [
+        "'db/my dir/orders prod.yaml'",
+        '"db/my dir/orders prod.yaml"',
+        "db/my\\ dir/orders\\ prod.yaml",
+        "db/**/*.yaml",
+    ],
+)
+def test_a_profile_path_with_spaces_can_be_given(tmp_path: Path, profiles: str) -> None:
+    plan = _terraform_workspace(tmp_path, "db/my dir/orders prod.yaml")
+    code, summary, outputs, log = _plan(tmp_path, profiles=profiles, terraform_plan=plan)
+    assert (code, outputs) == (0, {"exitcode": "0", "changes": "0"}), log
+    assert f"### {TARGET}" in summary
+
+
+def test_args_are_split_as_a_shell_would_quotes_included(tmp_path: Path) -> None:
+    plan = _terraform_workspace(tmp_path, "db/orders.yaml")
+    code, summary, outputs, log = _plan(
+        tmp_path, profiles="db/orders.yaml", terraform_plan=plan, args=f"--target '{TARGET}'"
+    )
+    assert (code, outputs) == (0, {"exitcode": "0", "changes": "0"}), log
+    code, summary, outputs, log = _plan(
+        tmp_path, profiles="db/orders.yaml", terraform_plan=plan, args="--target 'unclosed"
+    )
+    assert (code, outputs["exitcode"]) == (1, "1"), log
+    said = "the args input cannot be split into words: no closing quotation"
+    assert f"::error title=cloudtimeouts::{said}" in log
+    assert summary.endswith(f"## cloudtimeouts plan: failed\n\n{said[0].upper()}{said[1:]}.\n")
+
+
+def test_a_pattern_that_matches_no_file_is_named(tmp_path: Path) -> None:
+    plan = _terraform_workspace(tmp_path, "db/orders.yaml")
+    code, summary, outputs, log = _plan(
+        tmp_path, profiles="db/orders.yaml deploy/**/*.yaml", terraform_plan=plan
+    )
+    assert (code, outputs["exitcode"]) == (1, "1"), log
+    said = "the profiles input's pattern deploy/**/*.yaml matches no file"
+    assert f"::error title=cloudtimeouts::{said}" in log
+    assert "The profiles input's pattern deploy/**/*.yaml matches no file." in summary
+
+
+def test_a_terraform_plan_that_does_not_exist_is_named_in_the_summary(tmp_path: Path) -> None:
+    _terraform_workspace(tmp_path, "db/orders.yaml")
+    code, summary, outputs, log = _plan(
+        tmp_path, profiles="db/orders.yaml", terraform_plan="plans/missing plan.json"
+    )
+    assert (code, outputs) == (1, {"exitcode": "1", "changes": ""}), log
+    assert "plans/missing plan.json: cannot read the plan" in summary
