@@ -8,6 +8,7 @@ resource type, with the values in the unit the cloud API takes (the same strings
   per value; `apply_method` is "immediate" for a dynamic parameter and "pending-reboot" for a
   static one (AWS provider docs, r/db_parameter_group: static parameters need pending-reboot).
 - RDS Proxy: `aws_db_proxy`'s `idle_client_timeout`, in seconds.
+- RDS names in lower case: RDS stores them so, and the AWS provider refuses any other spelling.
 - Cloud SQL: `google_sql_database_instance`'s `settings.database_flags` blocks.
 - Azure: one `azurerm_postgresql_flexible_server_configuration` (by `server_id`) or
   `azurerm_mysql_flexible_server_configuration` (by `resource_group_name`, `server_name`) each.
@@ -106,7 +107,7 @@ def _aws(out: _Hcl, profile: Profile, target: AwsTarget, values: list[_Value]) -
     out.comment(f"in region {target.region} (the AWS provider's region, or its region argument)")
     if target.rds_proxy:
         out.open(f'resource "aws_db_proxy" "{label}"')
-        out.attribute("name", _string(target.rds_proxy))
+        out.attribute("name", _string(target.rds_proxy.lower()))
         out.attribute("engine_family", _string(_PROXY_FAMILIES[profile.engine]))
         for value in values:
             out.attribute(value.name, value.native, comment=value.human)
@@ -118,7 +119,7 @@ def _aws(out: _Hcl, profile: Profile, target: AwsTarget, values: list[_Value]) -
         return
     kind = "aws_db_parameter_group" if target.parameter_group else "aws_rds_cluster_parameter_group"
     out.open(f'resource "{kind}" "{label}"')
-    out.attribute("name", _string(target.group_name))
+    out.attribute("name", _string(target.group_name.lower()))
     family = f"the group's family, e.g. {_FAMILIES[profile.engine][0]}"
     out.attribute("family", out.variable(label, "family", "string", family))
     for value in values:

@@ -191,3 +191,35 @@ def test_a_profile_path_cannot_inject_hcl_through_the_header(cli: Any, tmp_path:
     write_profile(tmp_path, hostile.name, targets=[aws_target("orders-pg16")])
     document = _unquoted(hcl2.loads(cli("export", hostile).stdout))
     assert "evil" not in json.dumps(document.get("resource", []))
+
+
+def test_aws_names_are_exported_as_rds_stores_them(cli: Any, tmp_path: Path) -> None:
+    """RDS stores parameter group and proxy names in lower case (CreateDBParameterGroup: "This
+    value is stored as a lowercase string"), and the AWS provider refuses any other spelling
+    (validParamGroupName: "only lowercase alphanumeric characters, periods, and hyphens").
+    A profile may name the group as the RDS API accepts it, in any case."""
+    profile = write_profile(
+        tmp_path,
+        server={"idle_session_timeout": "10min"},
+        targets=[
+            aws_target("Orders-PG16"),
+            aws_target("Orders-Aurora", cluster=True),
+            {"provider": "aws", "region": "eu-west-1", "rds_proxy": "Orders-Proxy"},
+        ],
+    )
+    profile.write_text(
+        profile.read_text()
+        + "path:\n  - kind: rds-proxy\n    name: Orders-Proxy\n    idle_client_timeout: 1h\n"
+    )
+    exported = cli("export", profile)
+    assert exported.exit_code == 0, exported.stderr
+    names = [
+        body["name"]
+        for block in _unquoted(hcl2.loads(exported.stdout))["resource"]
+        for resources in block.values()
+        for body in resources.values()
+    ]
+    assert names == ["orders-pg16", "orders-aurora", "orders-proxy"]
+    plan = write_plan(tmp_path, plan_of(exported.stdout))
+    back = cli("plan", profile, "--terraform-plan", plan, "--detailed-exitcode")
+    assert back.exit_code == 0, back.stdout
