@@ -165,8 +165,14 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
         )
     version = str(document["format_version"])
     if version.split(".")[0] != "1":
+        older = (
+            ", which Terraform 1.1 and later and OpenTofu print; plan and show it with one of those"
+            if version.startswith("0.")
+            else ""
+        )
         raise TerraformPlanError(
-            f"{path}: plan format version {version} is not supported (cloudtimeouts reads 1.x)"
+            f"{path}: plan format version {version} is not supported (cloudtimeouts reads "
+            f"1.x{older})"
         )
     if "resource_changes" not in document and "planned_values" not in document:
         raise TerraformPlanError(

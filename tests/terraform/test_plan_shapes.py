@@ -408,3 +408,15 @@ def test_a_value_missing_from_after_is_unknown_even_without_after_unknown(
     for target in shown["targets"]:
         refused = {r["parameter"]: r["message"] for r in target["refusals"]}
         assert "only after apply" in refused["idle_session_timeout"], target
+
+
+def test_a_plan_of_terraform_1_0_or_older_says_what_to_use_instead(
+    cli: Any, tmp_path: Path
+) -> None:
+    """Format 0.x is what Terraform 0.12 to 1.0 printed; 1.x is Terraform 1.1+ and OpenTofu's."""
+    profile = write_profile(tmp_path, targets=[AWS])
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"format_version": "0.2", "resource_changes": []}))
+    result = cli("plan", profile, "--terraform-plan", plan)
+    assert result.exit_code == 1
+    assert "format version 0.2" in result.stderr and "Terraform 1.1" in result.stderr
