@@ -178,15 +178,16 @@ class TerraformPlanReader:
 
     @staticmethod
     def _values(found: list[Resource], target: Target) -> dict[str, str | Unknown | None]:
-        """Every value the plan sets on the target; one name set to two values (RDS names in
-        two cases, two Azure resources for one parameter) is unknown: which wins is not ours
-        to guess."""
+        """Every value the plan sets on the target, by lower-case name: RDS and ARM compare
+        parameter names case-blind (Cloud SQL's flags are lower case). One name set to two
+        values (in two cases, or by two Azure resources) is unknown: which wins is not ours to
+        guess."""
         values: dict[str, str | Unknown | None] = {}
         for resource in found:
             if resource.deleted:  # Azure resets a removed server parameter to its default
                 continue
             for name, value in resource.values.items():
-                key = name.lower() if target.provider == "aws" else name
+                key = name.lower() if target.provider != "gcp" else name
                 values[key] = value if values.get(key, value) == value else UNKNOWN
         for name in _raced(found):
             values[name] = UNKNOWN
@@ -230,8 +231,12 @@ def _raced(found: list[Resource]) -> dict[str, tuple[list[str], list[str]]]:
     either value may stay. name -> (addresses setting it, addresses resetting it)."""
     raced: dict[str, tuple[list[str], list[str]]] = {}
     for gone in (r for r in found if r.deleted):
-        for name in gone.values:
-            setters = [r.address for r in found if not r.deleted and name in r.values]
+        for name in map(str.lower, gone.values):
+            setters = [
+                r.address
+                for r in found
+                if not r.deleted and name in {held.lower() for held in r.values}
+            ]
             if setters:
                 raced.setdefault(name, (setters, []))[1].append(gone.address)
     return raced
@@ -299,7 +304,7 @@ def _with_azure_notes(planned: TargetPlan, terraform: TerraformPlan) -> TargetPl
     if planned.target.provider != "azure" or planned.state is None:
         return planned
     found = matching(terraform, planned.target, planned.profile.engine)
-    held = {name for r in found for name in r.values}
+    held = {name.lower() for r in found for name in r.values}
     notes = [
         Finding(
             spec.name,

@@ -420,3 +420,19 @@ def test_a_plan_of_terraform_1_0_or_older_says_what_to_use_instead(
     result = cli("plan", profile, "--terraform-plan", plan)
     assert result.exit_code == 1
     assert "format version 0.2" in result.stderr and "Terraform 1.1" in result.stderr
+
+
+def test_an_azure_parameter_name_in_another_case_is_the_same_parameter(
+    cli: Any, tmp_path: Path
+) -> None:
+    """ARM resource names are case-insensitive ("Naming rules and restrictions for Azure
+    resources"), a server parameter (.../flexibleServers/S/configurations/NAME) included: a
+    value set as Idle_Session_Timeout is idle_session_timeout's, not a parameter left unset."""
+    target = azure_target(SUBSCRIPTION, "prod", "orders-pg")
+    profile = write_profile(tmp_path, server={"idle_session_timeout": "10min"}, targets=[target])
+    setting = azure_configuration("orders-pg", "Idle_Session_Timeout", "60000")
+    code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [setting]))
+    assert code == 3
+    (judged,) = shown["targets"]
+    assert [r["parameter"] for r in judged["refusals"]] == ["idle_session_timeout"]
+    assert not any("does not set idle_session_timeout" in w["message"] for w in judged["warnings"])
