@@ -14,7 +14,9 @@ Rules (README, "Terraform and OpenTofu"):
 - A parameter group's `parameter` set and Cloud SQL's `database_flags` are complete: a parameter
   they do not list is at its default. An Azure server parameter is its own resource: one the plan
   does not hold keeps a value the plan cannot show; the guard assumes its default and says so.
-- A value, or an entry's name, known only after apply is unknown: the guard refuses it.
+- A value, or an entry's name, known only after apply is unknown: the guard refuses it; so is a
+  default that depends on a family known only after apply.
+- A value the plan marks sensitive is judged and never shown (see `sensitive`).
 - Resources of the judged types that match no target of the profiles are listed, not judged.
 """
 

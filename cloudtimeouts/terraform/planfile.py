@@ -4,8 +4,12 @@ The format is Terraform's documented "JSON Output Format"
 (developer.hashicorp.com/terraform/internals/json-format), which OpenTofu keeps: a top-level
 `format_version` whose major version we must check ("Reject any input which reports an unsupported
 major version"; unknown properties are ignored for forward compatibility), and `resource_changes`,
-one entry per resource instance with `change.actions`, `change.after` (the values the plan leaves)
-and `change.after_unknown` (the same shape, `true` where a value is known only after apply).
+one entry per resource instance with `change.actions`, `change.after` (the values the plan leaves;
+an unknown value is left out of it), `change.after_unknown` and `change.after_sensitive` (the same
+shape, `true` where a value is known only after apply / must not be displayed; a whole set is
+sensitive when one element is). Changes Terraform defers to a later plan are in
+`deferred_changes`; what `after` lacks about where a resource lives (a server created by the same
+plan, a provider alias's region) comes from the plan's `configuration` (see `configuration`).
 
 This module knows the resource types that hold the timeouts cloudtimeouts guards and where their
 values live; it knows nothing of profiles (see `judge`). Sources per type:
