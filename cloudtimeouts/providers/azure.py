@@ -63,7 +63,7 @@ from cloudtimeouts.errors import (
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AzureTarget
 from cloudtimeouts.providers.listings import Listings
-from cloudtimeouts.providers.trust import unreadable_ca_bundle
+from cloudtimeouts.providers.trust import unreadable_ca_bundle, untrusted_hint
 
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_AZURE_ENDPOINT"
 PUBLIC_ENDPOINT = "https://management.azure.com"
@@ -458,6 +458,9 @@ def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
             cause: Any = unreadable_ca_bundle()  # every sign-in request failed on it, if set
             hint = cause.hint if cause else hint
             problem = f"no usable Azure credentials (sign-in: {authority}): "
+            if cause is None and _UNTRUSTED in str(error.message or error):  # OpenSSL's code
+                hint = untrusted_hint("REQUESTS_CA_BUNDLE")
+                problem = f"could not sign in at {authority}, its TLS certificate is not trusted: "
             problem += str(cause) if cause else _chain_said(error)
         else:
             problem = f"Azure refused the credentials ({_first_line(error)})"
@@ -525,6 +528,9 @@ def _translated(target: AzureTarget, doing: str) -> Iterator[None]:
 
 
 _LINK = re.compile(r"https?://|^(Visit|See|To mitigate|Attempted credentials)\b")
+
+
+_UNTRUSTED = "CERTIFICATE_VERIFY_FAILED"  # OpenSSL's reason: the chain names no trusted CA
 
 
 def _chain_said(error: ClientAuthenticationError) -> str:

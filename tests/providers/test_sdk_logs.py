@@ -164,3 +164,95 @@ def test_google_and_aws_name_an_unreadable_ca_bundle(
     assert "aws:eu-west-1:parameter-group/orders-pg16: DescribeDBParameterGroups failed: " in line
     assert f"the CA bundle AWS_CA_BUNDLE={missing} cannot be read (no such file)" in line
     assert "hint: point AWS_CA_BUNDLE at a readable PEM file" in line
+
+
+def test_a_ca_bundle_that_holds_no_certificate_is_the_cause_every_cloud_names(
+    fake_azure: FakeAzure,
+    gcp_server: tuple[FakeCloudSql, Path],
+    tmp_path: Path,
+) -> None:
+    """A CA bundle variable naming a readable file that is no PEM file (a DER file, a key, a
+    typo'd path to some other file): before, Azure said "sign in with az login" and Google
+    and AWS "the endpoint's certificate is not trusted", under OpenSSL's own words."""
+    garbage = tmp_path / "corporate-ca.pem"
+    garbage.write_text("this is not a certificate\n")
+    said = f"={garbage} holds no certificate (a CA bundle is a PEM file of CA certificates)"
+
+    profile = azure_profile(tmp_path, fake_azure)
+    env = {**fake_azure.env(), "HOME": str(tmp_path), "REQUESTS_CA_BUNDLE": str(garbage)}
+    planned = run("plan", profile, env=env)
+    assert planned.returncode == 1 and planned.stderr == ""
+    (line,) = error_lines(planned.stdout)
+    assert f"{AZURE_ID}: could not read the server: " in line
+    assert f"the CA bundle REQUESTS_CA_BUNDLE{said}" in line, line
+    assert "hint: point REQUESTS_CA_BUNDLE at a readable PEM file" in line
+    assert "az login" not in line
+
+    _, adc = gcp_server
+    gcp = tmp_path / "gcp.yaml"
+    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme", "db1")]))
+    gcp_env = {
+        "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
+        "CLOUDTIMEOUTS_GCP_ENDPOINT": fake_azure.base_url,
+        "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
+        "REQUESTS_CA_BUNDLE": str(garbage),
+    }
+    done = run("plan", gcp, env=gcp_env)
+    assert done.returncode == 1 and done.stderr == ""
+    (line,) = error_lines(done.stdout)
+    assert (
+        f"gcp:acme:instance/db1: instances.get failed: the CA bundle REQUESTS_CA_BUNDLE{said}"
+        in (line)
+    )
+
+    aws = tmp_path / "aws.yaml"
+    aws.write_text(profile_text(server=SERVER, targets=[aws_target("orders-pg16")]))
+    aws_env = {
+        "AWS_ENDPOINT_URL_RDS": fake_azure.base_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_CA_BUNDLE": str(garbage),
+    }
+    done = run("plan", aws, env=aws_env)
+    assert done.returncode == 1 and done.stderr == ""
+    (line,) = error_lines(done.stdout)
+    assert f"DescribeDBParameterGroups failed: the CA bundle AWS_CA_BUNDLE{said}" in line
+
+    # requests takes a directory of certificates (c_rehash'd); botocore only a file
+    done = run("plan", aws, env={**aws_env, "AWS_CA_BUNDLE": str(tmp_path)})
+    (line,) = error_lines(done.stdout)
+    assert f"the CA bundle AWS_CA_BUNDLE={tmp_path} cannot be read (is a directory" in line
+
+
+def test_a_certificate_the_bundle_does_not_trust_is_said_so_not_a_credential_problem(
+    fake_azure: FakeAzure, gcp_server: tuple[FakeCloudSql, Path], tmp_path: Path
+) -> None:
+    """The emulator's own CA not given: Azure's sign-in fails on TLS, not on credentials."""
+    profile = azure_profile(tmp_path, fake_azure)
+    env = {**fake_azure.env(), "HOME": str(tmp_path)}
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    env.pop("SSL_CERT_FILE", None)
+    done = run("plan", profile, env=env)
+    assert done.returncode == 1 and done.stderr == ""
+    (line,) = error_lines(done.stdout)
+    assert "certificate verify failed" in line
+    assert "hint: the endpoint's certificate is not trusted" in line, line
+    assert "az login" not in line
+
+    _, adc = gcp_server
+    gcp = tmp_path / "gcp.yaml"
+    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme", "db1")]))
+    done = run(
+        "plan",
+        gcp,
+        env={
+            "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
+            "CLOUDTIMEOUTS_GCP_ENDPOINT": fake_azure.base_url,
+            "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
+        },
+    )
+    (line,) = error_lines(done.stdout)
+    assert "certificate verify failed: self-signed certificate" in line
+    for urllib3 in ("HTTPSConnectionPool", "Max retries exceeded", "Caused by", "SSLError("):
+        assert urllib3 not in line, line

@@ -24,7 +24,11 @@ from cloudtimeouts.errors import (
 )
 from cloudtimeouts.profile import GcpTarget
 from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Clients, oauth_error_code
-from cloudtimeouts.providers.trust import unreadable_ca_bundle, untrusted_hint
+from cloudtimeouts.providers.trust import (
+    transport_said,
+    unreadable_ca_bundle,
+    untrusted_hint,
+)
 
 # What each call needs in IAM (Cloud SQL roles and permissions page); flags.list needs none.
 PERMISSIONS = {
@@ -128,7 +132,7 @@ def _unreachable(
         "gcp",
         operation,
         type(error).__name__,
-        f"{failed}: {said} {where}{retried}: {first_line(error)}",
+        f"{failed}: {said} {where}{retried}: {transport_said(error)}",
         hint=untrusted_hint("REQUESTS_CA_BUNDLE")
         if isinstance(error, requests.exceptions.SSLError)
         else f"check the network, GOOGLE_APPLICATION_CREDENTIALS and {ENDPOINT_VARIABLE}",
