@@ -54,22 +54,27 @@ class Configuration:
         self.providers = _dict(configuration.get("provider_config"))
         self.variables = _dict(document.get("variables"))
         self.modules = dict(_modules(configuration.get("root_module"), ""))
+        self.blocks = {  # 'module.db.aws_x.y' -> its configuration block
+            path + str(resource.get("address")): resource
+            for path, module in self.modules.items()
+            for resource in module.get("resources") or []
+            if isinstance(resource, dict)
+        }
         self.afters = afters  # address -> after, every instance of the plan
         self.instances: dict[str, list[str]] = {}  # address without its own key -> addresses
+        self.calls: dict[str, set[str]] = {}  # module path -> its instances ('module.a["x"].')
         for address in afters:
             parts = segments(address)
             if parts:
                 base = ".".join([*parts[:-1], without_indexes(parts[-1])])
                 self.instances.setdefault(base, []).append(address)
+            for depth in range(2, len(parts) - 1, 2):  # module.a["x"] . module.b . type.name
+                instance = ".".join(parts[:depth]) + "."
+                self.calls.setdefault(without_indexes(instance), set()).add(instance)
 
     def resource(self, address: str) -> dict[str, Any]:
         """The configuration block of a resource instance ({} when the plan does not hold it)."""
-        module = self.modules.get(without_indexes(module_instance(address)), {})
-        name = ".".join(segments(address)[-2:])
-        for resource in module.get("resources") or []:
-            if isinstance(resource, dict) and resource.get("address") == without_indexes(name):
-                return resource
-        return {}
+        return self.blocks.get(without_indexes(address), {})
 
     def region(self, address: str) -> str | None:
         """The region of the provider block a resource uses, when it is a constant or a root
@@ -142,14 +147,11 @@ class Configuration:
         path = f"{without_indexes(prefix)}module.{without_indexes(call)}."
         outputs = _dict(self.modules.get(path, {}).get("outputs"))
         expression = _dict(_dict(outputs.get(output)).get("expression"))
-        size = len(segments(prefix)) + 2
-        children = set()
-        for address in self.afters:
-            head = segments(module_instance(address))[:size]
-            child = ".".join(head) + "."
-            same_call = call == without_indexes(call) or child == f"{prefix}module.{call}."
-            if len(head) == size and without_indexes(child) == path and same_call:
-                children.add(child)
+        if call != without_indexes(call):  # module.NAME[KEY].OUTPUT: that one instance
+            exact = f"{prefix}module.{call}."
+            children = {exact} if exact in self.calls.get(path, ()) else set()
+        else:
+            children = {c for c in self.calls.get(path, ()) if c.startswith(prefix)}
         if len(children) != 1:
             return []
         return self._follow(children.pop(), expression.get("references") or [], kind, depth - 1)

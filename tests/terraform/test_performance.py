@@ -19,6 +19,7 @@ from cloudtimeouts.catalog import Engine
 from cloudtimeouts.orchestration import make_plan
 from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget
 from cloudtimeouts.terraform import judge
+from cloudtimeouts.terraform.configuration import Configuration
 from cloudtimeouts.terraform.judge import matching
 from cloudtimeouts.terraform.planfile import Resource, TerraformPlan
 
@@ -81,3 +82,42 @@ def test_no_per_scope_limit_holds_back_a_judgement_that_calls_no_api(
     plan = write_plan(tmp_path, [parameter_group(f"orders-{i}", {}) for i in range(40)])
     assert cli("plan", profile, "--terraform-plan", plan).exit_code == 0
     assert seen["concurrency"] >= len(targets)
+
+
+def test_following_module_outputs_in_a_large_plan_is_not_quadratic() -> None:
+    """Each Azure server parameter whose server comes from a module output looked through every
+    resource of the plan for the module's instances: 500 of them in a 10 000-resource plan took
+    10 s."""
+    count = 3_000
+    afters: dict[str, Any] = {f"aws_instance.x{i}": {} for i in range(10_000)}
+    for i in range(count):
+        server = f'module.srv["s{i}"].azurerm_postgresql_flexible_server.main'
+        afters[server] = {"name": f"s{i}", "resource_group_name": "prod"}
+        afters[f"azurerm_postgresql_flexible_server_configuration.c{i}"] = {"name": "x"}
+    output = {"references": ["azurerm_postgresql_flexible_server.main.id"]}
+    document = {
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": f"azurerm_postgresql_flexible_server_configuration.c{i}",
+                        "expressions": {
+                            "server_id": {"references": [f'module.srv["s{i}"].id', "module.srv"]}
+                        },
+                    }
+                    for i in range(count)
+                ],
+                "module_calls": {"srv": {"module": {"outputs": {"id": {"expression": output}}}}},
+            }
+        }
+    }
+    configuration = Configuration(document, afters)
+    started = time.perf_counter()
+    for i in range(count):
+        (server,) = configuration.referenced(
+            f"azurerm_postgresql_flexible_server_configuration.c{i}",
+            "server_id",
+            "azurerm_postgresql_flexible_server",
+        )
+        assert server["name"] == f"s{i}"
+    assert time.perf_counter() - started < 5.0
