@@ -15,13 +15,14 @@ from cloudtimeouts.catalog import Engine, idle_parameters
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.model import Finding
 
-ValueSource = Literal["profile", "target", "default", "terraform"]
+ValueSource = Literal["profile", "target", "default", "terraform", "session"]
 
 _SOURCE_WORDS: Mapping[ValueSource, str] = {
     "profile": "from the profile",
     "target": "set on the target",
     "default": "the default in effect",
     "terraform": "set by the Terraform plan",
+    "session": "the live session's value",  # verify and the Django check read a live database
 }
 
 

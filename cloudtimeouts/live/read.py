@@ -75,7 +75,7 @@ class LiveSession:
         for spec in parameters(self.engine).values():
             setting = self.settings.get(spec.name)
             if spec.role is Role.IDLE and setting is not None and setting.value is not None:
-                observed[spec.name] = guard.Observed(setting.value, setting.native, "target")
+                observed[spec.name] = guard.Observed(setting.value, setting.native, "session")
         return observed
 
 

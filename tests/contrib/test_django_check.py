@@ -114,20 +114,22 @@ def test_unsafe_idle_timeout_breaks_the_next_request_and_every_tool_refuses_it( 
     # the check says what verify says (the same reading, the same guard), under its own id,
     # naming Django's setting where verify names the profile's key
     value = "1000 ms (1 s, " if server.engine == "postgres" else "1 s ("
-    source = "configuration file" if server.engine == "postgres" else "global (SET GLOBAL)"
+    hint = (
+        f"HINT: This session's {parameter} is set in the server's configuration: on RDS or "
+        if server.engine == "postgres"
+        else f"HINT: This session's {parameter} is the server's global value, set with SET GLOBAL"
+    )
     refusal = next(line for line in verified.stderr.splitlines() if line.startswith("refused: "))
     said = refusal.removeprefix("refused: ").replace("lower conn_max_age", "lower CONN_MAX_AGE")
     assert f"DATABASES['default']: (cloudtimeouts.E001) {said}" in checked.stderr
     assert (
-        f"(cloudtimeouts.E001) live app@127.0.0.1:{server.port}/app: {parameter} = {value}set "
-        f"on the target) is not above CONN_MAX_AGE {CONN_MAX_AGE} s. The server closes a "
+        f"(cloudtimeouts.E001) live app@127.0.0.1:{server.port}/app: {parameter} = {value}the "
+        f"live session's value) is not above CONN_MAX_AGE {CONN_MAX_AGE} s. The server closes a "
         f"connection once it has been idle for {UNSAFE_IDLE_S} s, and Django may hand such a "
         f"connection to a request, which then fails. Raise {parameter} above {CONN_MAX_AGE} s, "
         f"or lower CONN_MAX_AGE below {UNSAFE_IDLE_S} s."
     ) in checked.stderr
-    assert f"HINT: This session's {parameter} comes from: {source}. Change it there." in (
-        checked.stderr
-    )
+    assert hint in checked.stderr
 
 
 def test_guard_approved_values_reuse_the_connection_without_error(  # type: ignore[no-untyped-def]
@@ -200,14 +202,15 @@ def test_per_role_override_is_caught_although_the_server_setting_is_safe(  # typ
     checked = check(postgres.url(), "--database", "default")
     assert checked.returncode == 1
     assert "(cloudtimeouts.E001) live app@127.0.0.1:" in checked.stderr
-    assert "idle_session_timeout = 1000 ms (1 s, set on the target) is not above" in (
+    assert "idle_session_timeout = 1000 ms (1 s, the live session's value) is not above" in (
         checked.stderr
     )
     assert (
-        "HINT: This session's idle_session_timeout comes from: user (ALTER ROLE … SET). Change "
-        "it there. idle_session_timeout = 1000 ms (1s) comes from ALTER ROLE … SET "
-        "(pg_settings.source 'user', stored in pg_db_role_setting): no parameter group, flag or "
-        "server parameter shows it."
+        "HINT: This session's idle_session_timeout is set for the role app by ALTER ROLE … SET, "
+        "which overrides the server's configuration and which no parameter group, flag or "
+        'server parameter shows: run ALTER ROLE "app" RESET idle_session_timeout; to use the '
+        "server's value, or ALTER ROLE \"app\" SET idle_session_timeout = '…'; with a value the "
+        "guard accepts."
     ) in checked.stderr
 
 
@@ -356,9 +359,72 @@ def test_the_check_names_djangos_settings_and_where_to_change_a_value() -> None:
     assert _in_django_terms("lower django.pool.max_idle below 9 s") == (
         'lower OPTIONS["pool"]["max_idle"] below 9 s'
     )
-    assert _where_to_change("wait_timeout", "global (SET GLOBAL)") == (
-        "This session's wait_timeout comes from: global (SET GLOBAL). Change it there."
-    )
     assert "is the server's default: set it in the server's configuration" in (
         _where_to_change("idle_session_timeout", "default")
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "hint"),
+    [
+        (
+            "configuration file",
+            "This session's idle_session_timeout is set in the server's configuration: on RDS "
+            "or Aurora its parameter group, on Cloud SQL a database flag, on Azure a server "
+            "parameter (cloudtimeouts apply writes them); on a server you run, postgresql.conf "
+            "or ALTER SYSTEM. Change it there.",
+        ),
+        (
+            "user (ALTER ROLE … SET)",
+            "This session's idle_session_timeout is set for the role app by ALTER ROLE … SET, "
+            "which overrides the server's configuration and which no parameter group, flag or "
+            'server parameter shows: run ALTER ROLE "app" RESET idle_session_timeout; to use '
+            "the server's value, or ALTER ROLE \"app\" SET idle_session_timeout = '…'; with a "
+            "value the guard accepts.",
+        ),
+        (
+            "database (ALTER DATABASE … SET)",
+            "This session's idle_session_timeout is set for the database orders by ALTER "
+            "DATABASE … SET, which overrides the server's configuration and which no parameter "
+            'group, flag or server parameter shows: run ALTER DATABASE "orders" RESET '
+            'idle_session_timeout; to use the server\'s value, or ALTER DATABASE "orders" SET '
+            "idle_session_timeout = '…'; with a value the guard accepts.",
+        ),
+        (
+            "database user (ALTER ROLE … IN DATABASE … SET)",
+            "This session's idle_session_timeout is set for the role app in the database orders "
+            "by ALTER ROLE … IN DATABASE … SET, which overrides the server's configuration and "
+            'which no parameter group, flag or server parameter shows: run ALTER ROLE "app" IN '
+            'DATABASE "orders" RESET idle_session_timeout; to use the server\'s value, or ALTER '
+            'ROLE "app" IN DATABASE "orders" SET idle_session_timeout = \'…\'; with a value the '
+            "guard accepts.",
+        ),
+        (
+            "client",
+            "This session's idle_session_timeout is set by the connection itself (libpq's "
+            'options, e.g. OPTIONS["options"] = "-c idle_session_timeout=…" in DATABASES, or '
+            "PGOPTIONS in the environment). Change it there.",
+        ),
+        (
+            "session (global is 28800, set by config file)",
+            "This session's idle_session_timeout differs from the server's global value: the "
+            'connection sets it, usually with OPTIONS["init_command"] = "SET SESSION '
+            'idle_session_timeout=…" in DATABASES. Change it there, or remove it to use the '
+            "global value.",
+        ),
+        (
+            "global (SET GLOBAL)",
+            "This session's idle_session_timeout is the server's global value, set with SET "
+            "GLOBAL, which a restart undoes. Set it in the server's configuration instead: on "
+            "RDS or Aurora its parameter group, on Cloud SQL a database flag, on Azure a server "
+            "parameter (cloudtimeouts apply writes them); on a server you run, my.cnf or SET "
+            "PERSIST.",
+        ),
+    ],
+)
+def test_the_hint_says_where_the_live_value_is_set_and_how_to_change_it(
+    source: str, hint: str
+) -> None:
+    from cloudtimeouts.contrib.django.checks import _where_to_change
+
+    assert _where_to_change("idle_session_timeout", source, user="app", database="orders") == hint

@@ -236,12 +236,14 @@ def test_a_pool_without_health_checks_hands_out_a_closed_connection_as_the_guard
         django_settings(load_profile(profile))
     verified = cli("verify", profile, "--database-url", postgres.url())
     assert verified.exit_code == 3
-    assert verdict.format(source="set on the target") in verified.stderr
+    assert verdict.format(source="the live session's value") in verified.stderr
 
     code, output = check(postgres.url(), CONN_MAX_AGE="0", PROOF_POOL=json.dumps(POOL))
     assert code == 1
     live = f"live app@127.0.0.1:{postgres.port}/app: "
-    assert "(cloudtimeouts.E001) " + live + verdict.format(source="set on the target") in output
+    assert (
+        "(cloudtimeouts.E001) " + live + verdict.format(source="the live session's value") in output
+    )
     assert "(cloudtimeouts.W002) Django's connection pool hands out its connections" in output
 
 

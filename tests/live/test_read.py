@@ -89,7 +89,7 @@ def test_values_the_guard_cannot_compare_are_left_out_of_the_idle_timeouts() -> 
     assert (
         observed["idle_in_transaction_session_timeout"].native,
         observed["idle_in_transaction_session_timeout"].source,
-    ) == ("5000", "target")
+    ) == ("5000", "session")
 
 
 # ---------------------------------------------------------------------------------------------

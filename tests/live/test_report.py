@@ -44,7 +44,7 @@ def test_the_guard_judges_live_values_and_profile_differences_are_drift() -> Non
     assert [finding.parameter for finding in report.refusals] == ["idle_session_timeout"]
     assert all(isinstance(finding, Finding) for finding in report.refusals + report.warnings)
     assert report.refusals[0].message.startswith(
-        "live app@db:5432/orders: idle_session_timeout = 1000 ms (1 s, set on the target)"
+        "live app@db:5432/orders: idle_session_timeout = 1000 ms (1 s, the live session's value)"
     )
     assert rows["idle_session_timeout"].verdict == "refused"
     assert rows["idle_session_timeout"].drift

@@ -109,7 +109,7 @@ def test_postgres_unsafe_state_is_refused(postgres: DatabaseServer, tmp_path: Pa
     assert result.exit_code == 3
     assert (
         f"refused: live app@127.0.0.1:{postgres.port}/app: idle_session_timeout = 1000 ms (1 s, "
-        "set on the target) is not above CONN_MAX_AGE 3 s"
+        "the live session's value) is not above CONN_MAX_AGE 3 s"
     ) in result.stderr
     assert "warning: idle_session_timeout: the profile declares 10000 ms (10s) but the live" in (
         result.stderr
@@ -203,7 +203,9 @@ def test_mariadb_session_value_from_init_command_is_what_counts(  # type: ignore
     url = mariadb.url() + "?init_command=SET+SESSION+wait_timeout%3D2"
     result = cli("verify", path, "--database-url", url)
     assert result.exit_code == 3
-    assert "wait_timeout = 2 s (set on the target) is not above CONN_MAX_AGE 3 s" in (result.stderr)
+    assert "wait_timeout = 2 s (the live session's value) is not above CONN_MAX_AGE 3 s" in (
+        result.stderr
+    )
     assert "this session has 2 s but the global value is 28800 s" in result.stderr
 
 

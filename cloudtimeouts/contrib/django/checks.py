@@ -100,12 +100,13 @@ def _check_alias(
             messages.append(checks.Error(said, hint=_path_hint(report), obj=where, id=_E007))
             continue
         row = rows[refusal.parameter]
-        hints = [_where_to_change(row.name, row.source or "")]
-        if row.source_warning is not None:
-            hints.append(f"{row.source_warning.message}.")
-        messages.append(
-            checks.Error(said, hint=" ".join(hints), obj=where, id="cloudtimeouts.E001")
+        hint = _where_to_change(
+            row.name,
+            row.source or "",
+            user=str(options.get("USER") or "USER"),
+            database=str(options.get("NAME") or "NAME"),
         )
+        messages.append(checks.Error(said, hint=hint, obj=where, id="cloudtimeouts.E001"))
     for warning in report.path.warnings if report.path else ():
         messages.append(checks.Warning(f"{warning.message}.", obj=where, id="cloudtimeouts.W003"))
     return messages
@@ -126,13 +127,69 @@ def _in_django_terms(message: str) -> str:
     return _PROFILE_KEYS.sub(lambda found: _DJANGO_SETTINGS[found.group(1)], message)
 
 
-def _where_to_change(name: str, source: str) -> str:
-    if source == "default":
+_MANAGED = (
+    "on RDS or Aurora its parameter group, on Cloud SQL a database flag, on Azure a server "
+    "parameter (cloudtimeouts apply writes them)"
+)
+_OVERRIDES = {  # pg_settings.source of a pg_db_role_setting value: what it is set for, and how
+    "user": ("for the role {user}", "ALTER ROLE … SET", 'ALTER ROLE "{user}"'),
+    "database": (
+        "for the database {database}",
+        "ALTER DATABASE … SET",
+        'ALTER DATABASE "{database}"',
+    ),
+    "database user": (
+        "for the role {user} in the database {database}",
+        "ALTER ROLE … IN DATABASE … SET",
+        'ALTER ROLE "{user}" IN DATABASE "{database}"',
+    ),
+}
+
+
+def _where_to_change(name: str, source: str, user: str = "USER", database: str = "NAME") -> str:
+    """Where this session's value is set, as pg_settings.source or MySQL's origin say, and how
+    a Django developer changes it there (the SQL for a per-role or per-database override)."""
+    kind = source.split(" (", 1)[0]
+    if kind == "default" or source == "global (default)":
         return (
             f"This session's {name} is the server's default: set it in the server's "
             "configuration (a managed database's parameter group, flags or server parameters)."
         )
-    return f"This session's {name} comes from: {source}. Change it there."
+    if kind == "configuration file" or source == "global (config file)":
+        server_file = "postgresql.conf or ALTER SYSTEM" if kind != "global" else "my.cnf"
+        return (
+            f"This session's {name} is set in the server's configuration: {_MANAGED}; on a "
+            f"server you run, {server_file}. Change it there."
+        )
+    if kind in _OVERRIDES:
+        scope, statement, target = (
+            part.format(user=user, database=database) for part in _OVERRIDES[kind]
+        )
+        return (
+            f"This session's {name} is set {scope} by {statement}, which overrides the server's "
+            "configuration and which no parameter group, flag or server parameter shows: run "
+            f"{target} RESET {name}; to use the server's value, or {target} SET {name} = '…'; "
+            "with a value the guard accepts."
+        )
+    if kind == "client":
+        return (
+            f"This session's {name} is set by the connection itself (libpq's options, e.g. "
+            f'OPTIONS["options"] = "-c {name}=…" in DATABASES, or PGOPTIONS in the environment). '
+            "Change it there."
+        )
+    if kind == "session":
+        return (
+            f"This session's {name} differs from the server's global value: the connection sets "
+            f'it, usually with OPTIONS["init_command"] = "SET SESSION {name}=…" in DATABASES. '
+            "Change it there, or remove it to use the global value."
+        )
+    if source == "global (SET GLOBAL)":
+        return (
+            f"This session's {name} is the server's global value, set with SET GLOBAL, which a "
+            f"restart undoes. Set it in the server's configuration instead: {_MANAGED}; on a "
+            "server you run, my.cnf or SET PERSIST."
+        )
+    return f"This session's {name} comes from {source}. Change it there."
 
 
 def _path_hint(report: VerifyReport) -> str:
