@@ -4,6 +4,7 @@ through `plan --terraform-plan` accepted and unchanged."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -223,3 +224,40 @@ def test_aws_names_are_exported_as_rds_stores_them(cli: Any, tmp_path: Path) -> 
     plan = write_plan(tmp_path, plan_of(exported.stdout))
     back = cli("plan", profile, "--terraform-plan", plan, "--detailed-exitcode")
     assert back.exit_code == 0, back.stdout
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary here")
+def test_terraform_fmt_accepts_exports_of_unusual_names(cli: Any, tmp_path: Path) -> None:
+    """Names a profile allows that are no HCL identifier (dots, colons, slashes, a leading
+    digit), a resource group of non-ASCII letters and parentheses, MySQL and MariaDB."""
+    unusual = write_profile(
+        tmp_path,
+        "unusual.yaml",
+        server={"idle_session_timeout": "10min", "statement_timeout": "1.5s"},
+        targets=[
+            aws_target("1orders.v2:x/y"),
+            aws_target("Orders-Aurora", cluster=True),
+            azure_target(SUBSCRIPTION, "Prod(é)_x.y", "orders-pg"),
+            gcp_target("acme-prod", "a1"),
+        ],
+    )
+    mysql = write_profile(
+        tmp_path, "shop.yaml", name="shop", engine="mysql", conn_max_age="60",
+        server={"wait_timeout": "10min", "net_read_timeout": "45s"},
+        targets=[azure_target(SUBSCRIPTION, "rg", "shop"), aws_target("shop-my")],
+    )  # fmt: skip
+    maria = write_profile(
+        tmp_path, "maria.yaml", name="maria", engine="mariadb", conn_max_age="60",
+        server={"wait_timeout": "10min"}, targets=[aws_target("shop-maria")],
+    )  # fmt: skip
+    exported = tmp_path / "cloudtimeouts.tf"
+    result = cli("export", unusual, mysql, maria)
+    assert result.exit_code == 0, result.stderr
+    exported.write_text(result.stdout)
+    checked = subprocess.run(
+        ["terraform", "fmt", "-check", "-diff", str(exported)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    labels = [label for b in _unquoted(hcl2.loads(result.stdout))["resource"] for r in b.values()
+              for label in r]  # fmt: skip
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", label) for label in labels), labels
