@@ -251,3 +251,89 @@ def test_cloudtimeouts_demo_runs_from_the_installed_wheel(installed: Installed) 
         assert found >= 0, f"missing after position {position}: {line}\n{demo.stdout}"
         position = found
     assert "Traceback" not in demo.stderr
+
+
+# -- the sdist alone, the wheel without extras, the oldest typer the metadata allows -----------
+
+
+def _declared_minimum(package: str) -> str:
+    import tomllib
+
+    requirements = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    (spec,) = [r for r in requirements if r.split(">=")[0].strip().lower() == package]
+    return spec.split(">=")[1].split(",")[0].strip()
+
+
+@pytest.fixture(scope="module")
+def bare(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """A wheel that pip builds from the sdist alone, installed without any extra next to the
+    oldest typer pyproject.toml accepts (pip keeps an older typer a user already has)."""
+    root = tmp_path_factory.mktemp("bare")
+    built = _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(root / "wheels"),
+         str(dists.sdist)],
+        timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    (wheel,) = (root / "wheels").glob("cloudtimeouts-*-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert set(archive.namelist()) == dists.wheel_names()
+    venv.create(root / "venv", with_pip=True)
+    python = root / "venv" / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["VIRTUAL_ENV"] = str(root / "venv")
+    env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
+    typer = f"typer=={_declared_minimum('typer')}"
+    pip = _run([str(python), "-m", "pip", "install", "--quiet", str(wheel), typer], env=env)
+    assert pip.returncode == 0, pip.stdout[-4000:] + pip.stderr[-4000:]
+    cwd = root / "elsewhere"
+    cwd.mkdir()
+    return Installed(python, cwd, env, {})
+
+
+@pytest.mark.parametrize(
+    ("target", "extra"),
+    [
+        ("  - {provider: aws, region: eu-west-1, parameter_group: orders-pg16}", "aws"),
+        ("  - {provider: gcp, project: acme, instance: orders}", "gcp"),
+        (
+            "  - {provider: azure, subscription_id: 00000000-0000-0000-0000-000000000000, "
+            "resource_group: prod, server: orders}",
+            "azure",
+        ),
+    ],
+)
+def test_without_extras_validate_works_and_plan_names_the_extra_in_one_line(
+    bare: Installed, target: str, extra: str
+) -> None:
+    profile = bare.cwd / f"{extra}.yaml"
+    profile.write_text(
+        "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\nserver:\n"
+        f"  idle_session_timeout: 10min\ntargets:\n{target}\n"
+    )
+    cli = bare.script("cloudtimeouts")
+    helped = bare.run(cli, "--help")
+    assert helped.returncode == 0 and "Usage: cloudtimeouts" in helped.stdout, helped.stderr
+    validated = bare.run(cli, "validate", str(profile))
+    assert (validated.returncode, validated.stdout.strip()) == (
+        0,
+        f"{profile}: ok (orders, postgres, 1 server parameter(s), 1 target(s))",
+    ), validated.stderr
+    planned = bare.run(cli, "plan", str(profile))
+    assert planned.returncode == 1 and "Traceback" not in planned.stderr
+    (line,) = [line for line in planned.stdout.splitlines() if "error:" in line]
+    assert "needs a package that is not installed" in line
+    assert f"(hint: pip install 'cloudtimeouts[{extra}]')" in line
+
+
+def test_the_oldest_typer_allowed_runs_the_commands_not_only_version(bare: Installed) -> None:
+    """typer 0.12-0.15 with click 8.2+ (which their metadata allows) ran the eager --version
+    callback for every command: each printed the version and exited 0, a green CI."""
+    broken = bare.cwd / "broken.yaml"
+    broken.write_text("name: orders\nengine: oracle\ndjango:\n  conn_max_age: 5min\n")
+    done = bare.run(bare.script("cloudtimeouts"), "validate", str(broken))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"Error: {broken}:2: engine: 'oracle' is not an engine" in done.stderr
+    verified = bare.run(bare.script("cloudtimeouts"), "verify", str(broken), "--database-url", "x")
+    assert verified.returncode == 1
+    assert "cloudtimeouts 0" not in verified.stdout
