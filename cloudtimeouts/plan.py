@@ -325,6 +325,7 @@ def _guard(
             else _not_a_number_in_terraform(target.id, name, value)
             for name, value in unknown.items()
         ]
+        refusals += _member_refusals(profile, state, current)  # Aurora members' overrides
         path_refusals, path_notes = path_findings(_path_as_read(profile, target, state))
         return refusals + path_refusals, path_notes
     after = guard.effective_idle_timeouts(profile.engine, profile.server, current)
@@ -397,7 +398,7 @@ def _member_refusals(
             except DurationError:
                 unknown[spec.name] = seen.value
                 continue
-            overrides[spec.name] = guard.Observed(value, seen.value, "target")
+            overrides[spec.name] = guard.Observed(value, seen.value, state.source)
         effective = {**cluster_after, **overrides}
         refusals += guard.check(
             profile.engine, conn_max_age, margin, effective, where, budget=budget_of(profile.django)

@@ -39,6 +39,7 @@ from cloudtimeouts.model import (
 from cloudtimeouts.orchestration import make_plan
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
 from cloudtimeouts.profile import AwsTarget, GcpTarget, Profile, Target
+from cloudtimeouts.terraform.aurora import members
 from cloudtimeouts.terraform.planfile import (
     AZURE_CONFIGURATION_TYPES,
     CLOUDSQL_TYPE,
@@ -73,6 +74,12 @@ def plan_from_terraform(
     )
     matched = {
         r.address for p in profiles for t in p.targets for r in matching(terraform, t, p.engine)
+    } | {
+        group
+        for p in profiles
+        for t in p.targets
+        if isinstance(t, AwsTarget)
+        for group in members(terraform, t, ()).groups
     }
     unmatched = tuple(
         (resource.address, _why_unmatched(resource))
@@ -80,10 +87,7 @@ def plan_from_terraform(
         if resource.address not in matched
     )
     return Plan(
-        targets=tuple(
-            redacted(_with_azure_notes(planned, terraform), _sensitive(terraform, planned))
-            for planned in judged.targets
-        ),
+        targets=tuple(_finished(planned, terraform) for planned in judged.targets),
         terraform=TerraformSource(terraform.path, terraform.terraform_version, unmatched),
     )
 
@@ -128,10 +132,16 @@ def _matches(resource: Resource, target: Target, engine: Engine) -> bool:
     )
 
 
-def _sensitive(terraform: TerraformPlan, planned: TargetPlan) -> set[str]:
-    """The parameters whose values the plan marks sensitive on this target."""
+def _finished(planned: TargetPlan, terraform: TerraformPlan) -> TargetPlan:
+    """A judged target with what the plan cannot show said, and sensitive values hidden."""
+    planned = _with_azure_notes(planned, terraform)
     found = matching(terraform, planned.target, planned.profile.engine)
-    return {name for r in found for name in r.sensitive}
+    sensitive = {name for r in found for name in r.sensitive}
+    if not isinstance(planned.target, AwsTarget) or planned.state is None:
+        return redacted(planned, sensitive)
+    cluster = members(terraform, planned.target, planned.state.parameters)
+    planned = dataclasses.replace(planned, warnings=planned.warnings + cluster.notes)
+    return redacted(planned, sensitive, cluster.sensitive)
 
 
 def _agrees(said: str | Unknown | None, ours: str) -> bool:
@@ -170,12 +180,14 @@ class TerraformPlanReader:
         _check_engine(found, engine)
         values = self._values(found, target)
         parameters = {name: _state(name, values, found, engine) for name in names}
+        cluster = members(self.terraform, target, names) if isinstance(target, AwsTarget) else None
         return TargetState(
             target_id=target.id,
             engine=engine,
             parameters=parameters,
             version=found[0].version,
             source="terraform",
+            members=cluster.states if cluster else (),
         )
 
     @staticmethod

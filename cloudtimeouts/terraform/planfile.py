@@ -38,6 +38,8 @@ from typing import Any
 
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.model import KNOWN_AFTER_APPLY
+from cloudtimeouts.terraform import clusters
+from cloudtimeouts.terraform.clusters import Instance
 from cloudtimeouts.terraform.configuration import Configuration
 
 MAX_PLAN_BYTES = 256 << 20  # a plan of thousands of resources is tens of MiB
@@ -109,16 +111,23 @@ class TerraformPlan:
     terraform_version: str
     resources: tuple[Resource, ...]
     by_name: Mapping[str, tuple[Resource, ...]] = field(default_factory=dict, repr=False)
+    instances: tuple[Instance, ...] = ()  # Aurora cluster instances, for their member groups
 
     @classmethod
-    def of(cls, path: Path | str, version: str, resources: Sequence[Resource]) -> TerraformPlan:
+    def of(
+        cls,
+        path: Path | str,
+        version: str,
+        resources: Sequence[Resource],
+        instances: Sequence[Instance] = (),
+    ) -> TerraformPlan:
         index: dict[str, list[Resource]] = {}
         for resource in resources:
             key = name_key(resource)
             if key is not None:
                 index.setdefault(key, []).append(resource)
         by_name = {key: tuple(found) for key, found in index.items()}
-        return cls(str(path), version, tuple(resources), by_name)
+        return cls(str(path), version, tuple(resources), by_name, tuple(instances))
 
 
 def name_key(resource: Resource) -> str | None:
@@ -213,7 +222,9 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
                 f"{path}: {entry.get('address')}: not shaped as the {entry.get('type')} resource "
                 "is documented"
             ) from None
-    return TerraformPlan.of(path, str(document.get("terraform_version", "")), resources)
+    version = str(document.get("terraform_version", ""))
+    aurora = clusters.instances(afters, configuration.region)
+    return TerraformPlan.of(path, version, resources, aurora)
 
 
 def _judged(entry: dict[str, Any]) -> bool:

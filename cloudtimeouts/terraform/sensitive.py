@@ -19,38 +19,44 @@ from collections.abc import Collection, Mapping
 from cloudtimeouts.chain import budget_of
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds
-from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding
+from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding, ParameterState
 from cloudtimeouts.plan import TargetPlan, managed
 
 SENSITIVE = "(sensitive value)"
 _HIDDEN = "Terraform marks the value sensitive, so it is not shown here"
 
 
-def redacted(planned: TargetPlan, sensitive: Collection[str]) -> TargetPlan:
-    """The target's plan with every sensitive value (names compared case-blind) replaced."""
+def redacted(
+    planned: TargetPlan, sensitive: Collection[str], elsewhere: Mapping[str, str] | None = None
+) -> TargetPlan:
+    """The target's plan with every sensitive value (names compared case-blind) replaced;
+    `elsewhere`: sensitive values of the target's own that findings may show (an Aurora member
+    group's overrides), by parameter name."""
     hidden = {name.lower() for name in sensitive}
-    if not hidden or planned.state is None:
+    if (not hidden and not elsewhere) or planned.state is None:
         return planned
     state = planned.state
-    raw = {
+    own = {
         name: seen.value
         for name, seen in state.parameters.items()
         if name.lower() in hidden and seen.value not in (None, KNOWN_AFTER_APPLY)
     }
-    if not raw:
+    members = {n: v for n, v in (elsewhere or {}).items() if v not in ("", KNOWN_AFTER_APPLY)}
+    if not own and not members:
         return planned
-    keys = _finding_keys(planned, raw)
+    keys = _finding_keys(planned, members | own)
     return dataclasses.replace(
         planned,
         state=dataclasses.replace(
             state,
-            parameters={
-                name: dataclasses.replace(seen, value=SENSITIVE) if name in raw else seen
-                for name, seen in state.parameters.items()
-            },
+            parameters=_hidden(state.parameters, own),
+            members=tuple(
+                dataclasses.replace(member, parameters=_hidden(member.parameters, members))
+                for member in state.members
+            ),
         ),
         changes=tuple(
-            dataclasses.replace(change, current=SENSITIVE) if change.parameter in raw else change
+            dataclasses.replace(change, current=SENSITIVE) if change.parameter in own else change
             for change in planned.changes
         ),
         refusals=tuple(
@@ -58,6 +64,15 @@ def redacted(planned: TargetPlan, sensitive: Collection[str]) -> TargetPlan:
         ),
         warnings=tuple(_note(f, keys) if f.parameter in keys else f for f in planned.warnings),
     )
+
+
+def _hidden(
+    parameters: Mapping[str, ParameterState], raw: Mapping[str, str]
+) -> dict[str, ParameterState]:
+    return {
+        name: dataclasses.replace(seen, value=SENSITIVE) if name in raw and seen.value else seen
+        for name, seen in parameters.items()
+    }
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

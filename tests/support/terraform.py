@@ -143,6 +143,26 @@ def azure_configuration(
     return change(address or f"{kind}.{label}", after, **kwargs)
 
 
+def aurora_cluster(*instances: tuple[str, str | None]) -> list[dict[str, Any]]:
+    """The aws_rds_cluster `orders` on the cluster group orders-aurora, and its
+    aws_rds_cluster_instance members, each (identifier, DB parameter group or None when the
+    plan knows it only after apply)."""
+    cluster = change(
+        "aws_rds_cluster.orders",
+        {"cluster_identifier": "orders", "engine": "aurora-postgresql",
+         "db_cluster_parameter_group_name": "orders-aurora"},
+    )  # fmt: skip
+    members = []
+    for identifier, group in instances:
+        after = {"identifier": identifier, "cluster_identifier": "orders"}
+        if group:
+            after["db_parameter_group_name"] = group
+        unknown = {} if group else {"db_parameter_group_name": True}
+        address = f'aws_rds_cluster_instance.member["{identifier}"]'
+        members.append(change(address, after, after_unknown=unknown))
+    return [cluster, *members]
+
+
 def plan_document(
     changes: Sequence[Mapping[str, Any]],
     *,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from support.profiles import aws_target, azure_target, gcp_target, write_profile
 from support.terraform import (
+    aurora_cluster,
     azure_configuration,
     change,
     cloudsql_instance,
@@ -436,3 +437,38 @@ def test_an_azure_parameter_name_in_another_case_is_the_same_parameter(
     (judged,) = shown["targets"]
     assert [r["parameter"] for r in judged["refusals"]] == ["idle_session_timeout"]
     assert not any("does not set idle_session_timeout" in w["message"] for w in judged["warnings"])
+
+
+def test_an_aurora_member_groups_override_is_judged_as_in_a_cloud_plan(
+    cli: Any, tmp_path: Path
+) -> None:
+    """Aurora: a DB parameter group on a cluster instance overrides the cluster group where it
+    sets a parameter (Aurora User Guide, "Parameter groups for Amazon Aurora"); `plan` reads the
+    members from the cloud, `--terraform-plan` from the plan's aws_rds_cluster and
+    aws_rds_cluster_instance (`db_parameter_group_name`). A member group the plan does not hold
+    is said to be unjudged; AWS's default groups override nothing."""
+    target = aws_target("orders-aurora", cluster=True)
+    profile = write_profile(tmp_path, targets=[target])
+    cluster_group = parameter_group("orders-aurora", {}, family="aurora-postgresql16", cluster=True)
+    writer = parameter_group(
+        "orders-aurora-writer", {"idle_in_transaction_session_timeout": "60000"},
+        family="aurora-postgresql16",
+    )  # fmt: skip
+    members = aurora_cluster(
+        ("orders-1", "orders-aurora-writer"),
+        ("orders-2", "elsewhere"),
+        ("orders-3", "default.aurora-postgresql16"),
+        ("orders-4", None),
+    )
+    plan = write_plan(tmp_path, [cluster_group, writer, *members])
+    code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+    assert code == 3
+    (judged,) = shown["targets"]
+    (refusal,) = judged["refusals"]
+    assert refusal["parameter"] == "idle_in_transaction_session_timeout"
+    assert "orders-1" in refusal["message"] and "orders-aurora-writer" in refusal["message"]
+    warned = " ".join(w["message"] for w in judged["warnings"])
+    assert "orders-2" in warned and "elsewhere" in warned and "orders-4" in warned
+    assert "orders-3" not in warned
+    assert shown["source"]["unmatched_resources"] == []  # the member group is judged too
+    assert "set by the Terraform plan" in refusal["message"]

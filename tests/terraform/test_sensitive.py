@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from support.profiles import aws_target, azure_target, gcp_target, write_profile
 from support.terraform import (
+    aurora_cluster,
     azure_configuration,
     change,
     cloudsql_instance,
@@ -142,3 +143,17 @@ def test_a_sensitive_value_that_passes_is_not_shown_either(
         assert code == 0
         assert "1234" not in printed
         assert "(sensitive value)" in printed  # the drift's current value
+
+
+def test_a_sensitive_aurora_member_override_is_not_shown(cli: Any, tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, targets=[aws_target("orders-aurora", cluster=True)])
+    cluster_group = parameter_group("orders-aurora", {}, family="aurora-postgresql16", cluster=True)
+    writer = parameter_group(
+        "orders-aurora-writer", {"idle_in_transaction_session_timeout": "61234"},
+        family="aurora-postgresql16", after_sensitive={"parameter": True},
+    )  # fmt: skip
+    members = aurora_cluster(("orders-1", "orders-aurora-writer"))
+    plan = write_plan(tmp_path, [cluster_group, writer, *members])
+    for code, printed in outputs(cli, profile, "--terraform-plan", plan):
+        assert code == 3
+        assert "1234" not in printed and "orders-1" in printed
