@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from cloudtimeouts.errors import CloudtimeoutsError
-from cloudtimeouts.model import KNOWN_AFTER_APPLY
 from cloudtimeouts.terraform import clusters
 from cloudtimeouts.terraform.clusters import Instance
 from cloudtimeouts.terraform.configuration import Configuration
+from cloudtimeouts.terraform.values import UNKNOWN, Unknown, Value, Values
 
 MAX_PLAN_BYTES = 256 << 20  # a plan of thousands of resources is tens of MiB
 
@@ -64,17 +64,6 @@ _SERVER_ID = re.compile(
 
 class TerraformPlanError(CloudtimeoutsError):
     """The file is not a Terraform/OpenTofu JSON plan this version can read."""
-
-
-class Unknown:
-    """A value Terraform knows only after apply; never guessed."""
-
-    def __repr__(self) -> str:
-        return KNOWN_AFTER_APPLY
-
-
-UNKNOWN = Unknown()
-Value = str | Unknown | None  # None: the plan leaves no value (the default applies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,13 +239,13 @@ def _resource(entry: dict[str, Any], configuration: Configuration) -> Resource:
     after, unknown, sensitive = _after(entry)
     if after is None:  # destroyed, not replaced: found by what it was
         change = entry.get("change") or {}
-        before = _Values(change.get("before"), None, change.get("before_sensitive"))
+        before = Values(change.get("before"), None, change.get("before_sensitive"))
         gone = _parsed(address, kind, before, configuration)
         return dataclasses.replace(gone, deleted=True)  # values: what it held
-    return _parsed(address, kind, _Values(after, unknown, sensitive), configuration)
+    return _parsed(address, kind, Values(after, unknown, sensitive), configuration)
 
 
-def _parsed(address: str, kind: str, values: _Values, configuration: Configuration) -> Resource:
+def _parsed(address: str, kind: str, values: Values, configuration: Configuration) -> Resource:
     if kind == CLOUDSQL_TYPE:
         return _cloudsql_instance(address, kind, values)
     if kind in AZURE_CONFIGURATION_TYPES:
@@ -278,16 +267,16 @@ def _parsed(address: str, kind: str, values: _Values, configuration: Configurati
 
 
 def _parameter_group(
-    address: str, kind: str, values: _Values, where: dict[str, str | Unknown]
+    address: str, kind: str, values: Values, where: dict[str, str | Unknown]
 ) -> Resource:
     entries, names_unknown = values.blocks("parameter")
     group = _listing(address, kind, values, "family", entries, names_unknown)
     return dataclasses.replace(group, where=where)
 
 
-def _cloudsql_instance(address: str, kind: str, values: _Values) -> Resource:
+def _cloudsql_instance(address: str, kind: str, values: Values) -> Resource:
     settings, names_unknown = values.blocks("settings")
-    flags: list[_Values] = []
+    flags: list[Values] = []
     for block in settings[:1]:  # settings is a single block
         found, unknown = block.blocks("database_flags")
         flags += found
@@ -300,9 +289,9 @@ def _cloudsql_instance(address: str, kind: str, values: _Values) -> Resource:
 def _listing(
     address: str,
     kind: str,
-    values: _Values,
+    values: Values,
     version_key: str,
-    entries: list[_Values],
+    entries: list[Values],
     names_unknown: bool,
     **where: str,
 ) -> Resource:
@@ -323,7 +312,7 @@ def _listing(
 
 
 def _azure_configuration(
-    address: str, kind: str, values: _Values, configuration: Configuration
+    address: str, kind: str, values: Values, configuration: Configuration
 ) -> Resource:
     """A server parameter; its server is found by id, by names, or by the configuration's
     reference to a server resource of the same plan (whose id is unknown until it is created)."""
@@ -372,7 +361,7 @@ def _referenced_server(address: str, kind: str, configuration: Configuration) ->
     return {"server": name} | ({"resource_group": group} if isinstance(group, str) else {})
 
 
-def _named(entries: list[_Values]) -> tuple[dict[str, Value], set[str]]:
+def _named(entries: list[Values]) -> tuple[dict[str, Value], set[str]]:
     """name -> value of parameter or flag blocks, and the names whose values are sensitive.
     One name given two values is unknown: which one the cloud keeps is not something to guess
     (RDS refuses such a request)."""
@@ -385,87 +374,3 @@ def _named(entries: list[_Values]) -> tuple[dict[str, Value], set[str]]:
             if entry.sensitive("value"):
                 sensitive.add(name)
     return found, sensitive
-
-
-class _Values:
-    """An `after` object read together with its `after_unknown` and `after_sensitive` twins.
-
-    Both twins have the shape of `after`, with `true` where a value is unknown / sensitive and
-    known or plain values left out (objects) or `false` (list elements); a whole block or list
-    may be one `true`. A sensitive value is still read and judged: it is only never shown.
-    """
-
-    def __init__(self, after: Any, unknown: Any, sensitive: Any = None) -> None:
-        self.after = after if isinstance(after, dict) else {}
-        self.unknown = unknown
-        self.hidden = sensitive
-
-    def sensitive(self, key: str) -> bool:
-        return _marker(self.hidden, key) is True
-
-    def get(self, key: str) -> Value:
-        if _marker(self.unknown, key) is True:
-            return UNKNOWN
-        value = self.after.get(key)
-        if value is None or isinstance(value, dict | list):
-            return None
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value)
-
-    def known(self, key: str) -> Value:
-        """A value the resource always has (a required argument): missing from `after`, it is
-        unknown, since Terraform leaves unknown values out of `after` and writes known ones,
-        null included ("omitUnknowns"), whatever `after_unknown` says."""
-        return UNKNOWN if key not in self.after else self.get(key)
-
-    def name(self) -> str | Unknown:
-        value = self.known("name")
-        return UNKNOWN if value is None else value
-
-    def has_name(self) -> bool:
-        return isinstance(self.get("name"), str)
-
-    def text(self, key: str) -> str:
-        value = self.get(key)
-        assert isinstance(value, str)
-        return value
-
-    def where(self, **keys: str) -> dict[str, str | Unknown]:
-        found: dict[str, str | Unknown] = {}
-        for ours, theirs in keys.items():
-            value = self.get(theirs)
-            if value is not None:
-                found[ours] = value
-        return found
-
-    def blocks(self, key: str) -> tuple[list[_Values], bool]:
-        """A nested block list and whether any of it is unknown (a dynamic block over an unknown
-        collection, for one): then entries may exist that the plan cannot show yet."""
-        marker = _marker(self.unknown, key)
-        if marker is True:
-            return [], True
-        if key not in self.after:  # left out of `after`: unknown (see `known`)
-            return [], True
-        found = self.after.get(key) or []
-        if not isinstance(found, list):
-            raise TypeError(key)
-        hidden = _marker(self.hidden, key)
-        return [
-            _Values(item, _element(marker, index), _element(hidden, index))
-            for index, item in enumerate(found)
-        ], False
-
-
-def _marker(markers: Any, key: str) -> Any:
-    """An object's marker for `key`; a marker that is not an object covers everything below."""
-    return markers.get(key) if isinstance(markers, dict) else markers
-
-
-def _element(markers: Any, index: int) -> Any:
-    """A list's marker for one element; `true` for the whole list covers every element."""
-    if isinstance(markers, list):
-        return markers[index] if index < len(markers) else None
-    return markers if markers is True else None

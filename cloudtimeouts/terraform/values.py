@@ -1,0 +1,104 @@
+"""An `after` value read together with its `after_unknown` and `after_sensitive` twins.
+
+Why apart: every judged resource type is read through it, and what a marker means is the JSON
+Output Format's ("Change Representation"): the twins have the shape of `after`, with `true`
+where a value is unknown / sensitive and known or plain values left out (objects) or `false`
+(list elements); a whole block or list may be one `true`; an unknown value is left out of
+`after` itself. A sensitive value is still read and judged: it is only never shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudtimeouts.model import KNOWN_AFTER_APPLY
+
+
+class Unknown:
+    """A value Terraform knows only after apply; never guessed."""
+
+    def __repr__(self) -> str:
+        return KNOWN_AFTER_APPLY
+
+
+UNKNOWN = Unknown()
+Value = str | Unknown | None  # None: the plan leaves no value (the default applies)
+
+
+class Values:
+    """An `after` object read together with its `after_unknown` and `after_sensitive` twins."""
+
+    def __init__(self, after: Any, unknown: Any, sensitive: Any = None) -> None:
+        self.after = after if isinstance(after, dict) else {}
+        self.unknown = unknown
+        self.hidden = sensitive
+
+    def sensitive(self, key: str) -> bool:
+        return _marker(self.hidden, key) is True
+
+    def get(self, key: str) -> Value:
+        if _marker(self.unknown, key) is True:
+            return UNKNOWN
+        value = self.after.get(key)
+        if value is None or isinstance(value, dict | list):
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+
+    def known(self, key: str) -> Value:
+        """A value the resource always has (a required argument): missing from `after`, it is
+        unknown, since Terraform leaves unknown values out of `after` and writes known ones,
+        null included ("omitUnknowns"), whatever `after_unknown` says."""
+        return UNKNOWN if key not in self.after else self.get(key)
+
+    def name(self) -> str | Unknown:
+        value = self.known("name")
+        return UNKNOWN if value is None else value
+
+    def has_name(self) -> bool:
+        return isinstance(self.get("name"), str)
+
+    def text(self, key: str) -> str:
+        value = self.get(key)
+        assert isinstance(value, str)
+        return value
+
+    def where(self, **keys: str) -> dict[str, str | Unknown]:
+        found: dict[str, str | Unknown] = {}
+        for ours, theirs in keys.items():
+            value = self.get(theirs)
+            if value is not None:
+                found[ours] = value
+        return found
+
+    def blocks(self, key: str) -> tuple[list[Values], bool]:
+        """A nested block list and whether any of it is unknown (a dynamic block over an unknown
+        collection, for one): then entries may exist that the plan cannot show yet."""
+        marker = _marker(self.unknown, key)
+        if marker is True:
+            return [], True
+        if key not in self.after:  # left out of `after`: unknown (see `known`)
+            return [], True
+        found = self.after.get(key) or []
+        if not isinstance(found, list):
+            raise TypeError(key)
+        hidden = _marker(self.hidden, key)
+        return [
+            Values(item, _element(marker, index), _element(hidden, index))
+            for index, item in enumerate(found)
+        ], False
+
+
+def _marker(markers: Any, key: str) -> Any:
+    """An object's marker for `key`; a marker that is not an object covers everything below."""
+    return markers.get(key) if isinstance(markers, dict) else markers
+
+
+def _element(markers: Any, index: int) -> Any:
+    """A list's marker for one element; `true` for the whole list covers every element."""
+    if isinstance(markers, list):
+        return markers[index] if index < len(markers) else None
+    return markers if markers is True else None
