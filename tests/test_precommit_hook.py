@@ -172,3 +172,35 @@ def test_a_users_config_can_point_files_elsewhere(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "refused: db/timeouts/orders.yaml: profile orders:" in done.stdout
     assert "skipped.yaml" not in done.stdout
+
+
+def test_try_repo_names_every_bad_file_nested_spaced_or_not_a_profile(
+    head: str, pre_commit_env: dict[str, str], tmp_path: Path
+) -> None:
+    """pre-commit hands the hook all the matching files at once: each problem is named, not
+    only the first file's (a nested cloudtimeouts/ directory, a name with spaces, a YAML file
+    in that directory that is no profile)."""
+    repo = _user_repo(
+        tmp_path / "user",
+        {
+            "services/orders/cloudtimeouts/prod db.yaml": GOOD,
+            "services/orders/cloudtimeouts/unsafe copy.yaml": UNSAFE,
+            "services/orders/cloudtimeouts/broken.yaml": GOOD.replace("postgres", "oracle"),
+            "cloudtimeouts/compose.yaml": NOT_A_PROFILE,
+        },
+    )
+    done = _pre_commit(
+        repo, pre_commit_env, "try-repo", str(REPO), "cloudtimeouts-validate", "--ref", head,
+        "--all-files", "--verbose",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "services/orders/cloudtimeouts/prod db.yaml: ok (orders, postgres" in done.stdout
+    assert "refused: services/orders/cloudtimeouts/unsafe copy.yaml: profile orders:" in (
+        done.stdout
+    )
+    assert "services/orders/cloudtimeouts/broken.yaml:2: engine: 'oracle' is not an engine" in (
+        done.stdout
+    )
+    assert "cloudtimeouts/compose.yaml:1: unknown key 'services' (allowed: name, engine" in (
+        done.stdout
+    )
