@@ -257,11 +257,15 @@ def _too_long(raw: object) -> DurationTooLongError:
 
 
 def format_native(value: str, unit: NativeUnit) -> str:
-    """`600000 ms (10min)`: the API's value and what it means, for people reading a plan."""
+    """`600000 ms (10min)`: the API's value and what it means, for people reading a plan.
+
+    A placeholder in parentheses (`(known after apply)`, `(sensitive value)`) is no value, so
+    it gets no unit either.
+    """
     try:
         human = Duration.from_native(value, unit).human()
     except DurationError:
-        return f"{value} {unit.symbol}"
+        return value if value.startswith("(") else f"{value} {unit.symbol}"
     if human == "off":
         return f"{value} {unit.symbol} (off)"
     shown_here = f"{value}{unit.symbol}"

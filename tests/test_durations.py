@@ -100,6 +100,8 @@ def test_to_native_refuses_to_round(duration: str, unit: NativeUnit) -> None:
             NativeUnit.SECONDS,
             "{DBInstanceClassMemory/9531392} s",
         ),
+        ("(known after apply)", NativeUnit.MILLISECONDS, "(known after apply)"),
+        ("(sensitive value)", NativeUnit.SECONDS, "(sensitive value)"),
     ],
 )
 def test_format_native(native: str, unit: NativeUnit, shown: str) -> None:
