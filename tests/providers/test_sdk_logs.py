@@ -119,6 +119,25 @@ def test_verbose_shows_the_sdks_log_and_never_a_secret(
     assert "Bearer" not in working.stderr  # azure-core redacts the Authorization header
 
 
+def plan_gcp_over_tls(
+    fake_azure: FakeAzure, gcp_server: tuple[FakeCloudSql, Path], tmp_path: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`plan` of a Cloud SQL target whose endpoint is the Azure emulator's TLS listener."""
+    _, adc = gcp_server
+    gcp = tmp_path / "gcp.yaml"
+    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme", "db1")]))
+    return run(
+        "plan",
+        gcp,
+        env={
+            "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
+            "CLOUDTIMEOUTS_GCP_ENDPOINT": fake_azure.base_url,
+            "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
+            **env,
+        },
+    )
+
+
 def test_google_and_aws_name_an_unreadable_ca_bundle(
     fake_azure: FakeAzure,
     gcp_server: tuple[FakeCloudSql, Path],
@@ -128,19 +147,7 @@ def test_google_and_aws_name_an_unreadable_ca_bundle(
     Any HTTPS endpoint shows it: the requests fail before anything is sent (the Azure
     emulator's TLS listener stands in for Cloud SQL's and RDS's)."""
     missing = tmp_path / "proxy-ca.pem"
-    _, adc = gcp_server
-    gcp = tmp_path / "gcp.yaml"
-    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme", "db1")]))
-    done = run(
-        "plan",
-        gcp,
-        env={
-            "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
-            "CLOUDTIMEOUTS_GCP_ENDPOINT": fake_azure.base_url,
-            "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
-            "REQUESTS_CA_BUNDLE": str(missing),
-        },
-    )
+    done = plan_gcp_over_tls(fake_azure, gcp_server, tmp_path, REQUESTS_CA_BUNDLE=str(missing))
     assert done.returncode == 1 and done.stderr == ""
     (line,) = error_lines(done.stdout)
     assert "gcp:acme:instance/db1: instances.get failed: the CA bundle " in line
@@ -240,18 +247,7 @@ def test_a_certificate_the_bundle_does_not_trust_is_said_so_not_a_credential_pro
     assert "hint: the endpoint's certificate is not trusted" in line, line
     assert "az login" not in line
 
-    _, adc = gcp_server
-    gcp = tmp_path / "gcp.yaml"
-    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme", "db1")]))
-    done = run(
-        "plan",
-        gcp,
-        env={
-            "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
-            "CLOUDTIMEOUTS_GCP_ENDPOINT": fake_azure.base_url,
-            "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
-        },
-    )
+    done = plan_gcp_over_tls(fake_azure, gcp_server, tmp_path)
     (line,) = error_lines(done.stdout)
     assert "certificate verify failed: self-signed certificate" in line
     for urllib3 in ("HTTPSConnectionPool", "Max retries exceeded", "Caused by", "SSLError("):
