@@ -328,8 +328,7 @@ def django_settings(
             source=str(profile),
         )
     except UnsafeProfileError as refused:
-        for finding in refused.refusals:
-            stderr.print(Text(f"refused: {profile}: {finding.message}", style="red"))
+        _say_refusals(refused, f"{profile}: ")
         raise
     except ValueError as error:
         raise CloudtimeoutsError(str(error)) from None
@@ -496,8 +495,7 @@ def export(
     try:
         hcl = export_terraform(loaded, [str(p) for p in profiles], __version__)
     except UnsafeProfileError as refused:
-        for finding in refused.refusals:
-            stderr.print(Text(f"refused: {finding.message}", style="red"))
+        _say_refusals(refused)
         raise
     print(hcl, end="")
 
@@ -553,6 +551,12 @@ def _say(error: CloudtimeoutsError) -> None:
     stderr.print(Text("Error: ", style="red") + Text(error.message))
     if error.hint:
         stderr.print(Text("Hint: ", style="bold") + Text(error.hint))
+
+
+def _say_refusals(refused: UnsafeProfileError, where: str = "") -> None:
+    """Each refusal of a profile the guard refuses on its own, before the one error line."""
+    for finding in refused.refusals:
+        stderr.print(Text(f"refused: {where}{finding.message}", style="red"))
 
 
 def _fail(error: CloudtimeoutsError) -> NoReturn:
