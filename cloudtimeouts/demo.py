@@ -111,7 +111,7 @@ def _runner(console: Console, sandbox: Sandbox) -> Callable[..., None]:
         console.print(Text(f"$ cloudtimeouts {' '.join(arguments)}", style="bold cyan"))
         sys.stdout.flush()
         done = subprocess.run(
-            [sys.executable, "-m", "cloudtimeouts.cli", *arguments],
+            [sys.executable, "-m", "cloudtimeouts", *arguments],
             cwd=sandbox.workdir,
             env=env,
             stdin=subprocess.DEVNULL,

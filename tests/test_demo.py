@@ -117,3 +117,21 @@ def test_ctrl_c_during_the_demo_is_one_line_and_exit_130() -> None:
     assert process.returncode == 130, out + err
     assert "Traceback" not in err + out
     assert err.strip().splitlines()[-1] == "Interrupted."
+
+
+def test_ctrl_c_while_the_cli_is_still_importing_is_one_line_and_exit_130() -> None:
+    """The demo's steps start as `python -m cloudtimeouts`; a Ctrl-C sent to the demo's process
+    group can reach one while it imports its modules. SIGINT is raised here exactly then."""
+    code = (
+        "import os, runpy, signal, sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'rich.console':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['cloudtimeouts', '--version']\n"
+        "runpy.run_module('cloudtimeouts', run_name='__main__', alter_sys=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "Interrupted.\n"
