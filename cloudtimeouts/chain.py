@@ -20,17 +20,19 @@ checkout and replaced (django/db/backends/postgresql/base.py, `DatabaseWrapper.p
 silent network hop (a load balancer or NAT dropping its state) is judged even then: a check on
 a dropped flow waits, it does not fail fast.
 
-TCP keepalives count where they truly help: a server sending keepalives (`tcp_keepalives_idle`)
-more often than a load balancer's or NAT's idle timeout keeps that hop's state fresh, so the hop
-never sees the connection idle — when no pooler or proxy stands between that hop and the server
-(a pooler ends the TCP connection: the hops facing Django see none of the server's keepalives);
-they never defeat a server's or a pooler's own idle timeout, which measure application idleness,
-not packets.
+TCP keepalives count where they truly help: keepalives sent more often than a load balancer's
+or NAT's idle timeout (with the margin) keep that hop's state fresh, so the hop never sees the
+connection idle. The server's (`tcp_keepalives_idle`, the value in force on the database) reach
+the hops between the server and the nearest hop that ends the TCP connection; Django's (libpq
+`keepalives_idle`, which django-settings writes into OPTIONS) those between Django and the
+nearest one. A pooler, a proxy and a `custom` hop that does not say `tcp: passthrough` end the
+connection. Keepalives never defeat a server's or a pooler's own idle timeout, which measure
+application idleness, not packets.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import Duration
@@ -78,17 +80,17 @@ def budget_of(django: DjangoSettings) -> Budget:
         )
         fix = "django.pool.max_idle (or turn conn_health_checks on)"
         budget = Budget(held, words, fix, Duration(0), _NOT_IN_A_TRANSACTION, "conn_max_age")
+    interactive = django.interactive_client
     in_transaction = django.max_idle_in_transaction
     if in_transaction is None:
-        return budget
-    return Budget(
-        budget.session,
-        budget.session_words,
-        budget.session_fix,
-        in_transaction,
-        f"django.max_idle_in_transaction {in_seconds(in_transaction)}",
-        "django.max_idle_in_transaction",
-        checked=budget.checked,
+        return replace(budget, transaction_declared=False, interactive_client=interactive)
+    return replace(
+        budget,
+        transaction=in_transaction,
+        transaction_words=f"django.max_idle_in_transaction {in_seconds(in_transaction)}",
+        transaction_fix="django.max_idle_in_transaction",
+        transaction_declared=True,
+        interactive_client=interactive,
     )
 
 
@@ -97,6 +99,7 @@ class HopValue:
     """One timeout of one hop, as the guard sees it."""
 
     hop: Hop
+    index: int  # the hop's place in the path: its identity (names may repeat)
     name: str
     value: Duration
     source: str  # "from the profile" or "the documented default"
@@ -110,7 +113,7 @@ class HopValue:
 def hop_values(profile: Profile) -> list[HopValue]:
     """Every timeout of every hop: the profile's value, else the kind's documented default."""
     values = []
-    for hop in profile.path:
+    for index, hop in enumerate(profile.path):
         provider = getattr(hop, "provider", None)
         for timeout in KINDS[hop.kind]:
             declared = getattr(hop, timeout.name, None)
@@ -118,47 +121,114 @@ def hop_values(profile: Profile) -> list[HopValue]:
             if value is None:
                 continue
             source = "from the profile" if declared is not None else _default_words(provider)
-            values.append(HopValue(hop, timeout.name, value, source, timeout.closes))
+            values.append(HopValue(hop, index, timeout.name, value, source, timeout.closes))
     return values
 
 
+@dataclass(frozen=True, slots=True)
+class Keepalive:
+    """How soon one end sends a TCP keepalive on an idle connection, and where that is set."""
+
+    idle: Duration
+    words: str  # "tcp_keepalives_idle 300 s, set on the target"
+
+
 def keepalive(profile: Profile) -> Duration | None:
-    """How soon a server sends a keepalive on an idle connection, when the profile says so."""
+    """The profile's declared tcp_keepalives_idle (PostgreSQL), enabled; else None."""
     if profile.engine is not Engine.POSTGRES:
         return None
     idle = profile.server.get("tcp_keepalives_idle")
     return None if idle is None or idle.disabled else idle
 
 
-def reached_by_server_keepalives(profile: Profile) -> set[str]:
-    """The network hops the server's keepalives cross: those with no pooler or proxy between
-    them and the server (a pooler ends the TCP connection; what faces Django sees none)."""
-    reached: set[str] = set()
-    for hop in reversed(profile.path):  # from the server towards Django
-        if hop.kind not in NETWORK_KINDS:
+def declared_keepalive(profile: Profile) -> Keepalive | None:
+    """The server's keepalive as the profile declares it: what validate knows offline."""
+    idle = keepalive(profile)
+    if idle is None:
+        return None
+    return Keepalive(idle, f"the server's tcp_keepalives_idle {in_seconds(idle)}, from the profile")
+
+
+def client_keepalive(profile: Profile) -> Keepalive | None:
+    """libpq's keepalives_idle in Django's OPTIONS: django-settings writes the profile's
+    tcp_keepalives_idle there (libpq "Parameter Key Words", keepalives_idle: "the number of
+    seconds of inactivity after which TCP should send a keepalive message to the server")."""
+    idle = keepalive(profile)
+    if idle is None:
+        return None
+    return Keepalive(
+        idle, f"Django's keepalives_idle {in_seconds(idle)} (OPTIONS, as django-settings writes)"
+    )
+
+
+def passes_tcp(hop: Hop) -> bool:
+    """A hop that forwards the same TCP connection (a load balancer, a NAT, a custom hop that
+    says so) lets keepalives through; a pooler or a proxy ends it and opens its own."""
+    if hop.kind in ("load-balancer", "nat"):
+        return True
+    return hop.kind == "custom" and getattr(hop, "tcp", "terminates") == "passthrough"
+
+
+def reached(profile: Profile, from_server: bool) -> set[int]:
+    """The indexes of the network hops one end's keepalives cross: from that end up to the first
+    hop that ends the TCP connection (what lies beyond sees none of its packets)."""
+    order = range(len(profile.path))
+    found: set[int] = set()
+    for index in reversed(order) if from_server else order:
+        if not passes_tcp(profile.path[index]):
             break
-        reached.add(hop.name)
-    return reached
+        found.add(index)
+    return found
 
 
-def path_findings(profile: Profile) -> tuple[list[Finding], list[Finding]]:
-    """(refusals, notes) for the profile's path; the same on every target of the profile."""
+def reached_by_server_keepalives(profile: Profile) -> set[str]:
+    """The names of the network hops the server's keepalives cross (for messages)."""
+    return {profile.path[index].name for index in reached(profile, from_server=True)}
+
+
+_DECLARED = Keepalive(Duration(0), "")  # path_findings: the server keepalive as declared
+
+
+def path_findings(
+    profile: Profile,
+    server: Keepalive | None = _DECLARED,
+    *,
+    skip: frozenset[int] = frozenset(),
+) -> tuple[list[Finding], list[Finding]]:
+    """(refusals, notes) for the profile's path.
+
+    `server` is the server's keepalive in force on the database (the plan passes what the target
+    holds after it; validate, offline, the profile's declared value). `skip` holds the indexes of
+    hops judged elsewhere (an RDS Proxy target judges its own hop), by identity, never by name.
+
+    A network hop is kept open when a keepalive that reaches it comes, with the margin, before
+    its idle timeout (keepalive + margin < idle timeout): the server's keepalives reach the hops
+    between the server and the nearest TCP-terminating hop, Django's (libpq keepalives_idle) those
+    between Django and the nearest one.
+    """
     budget, margin = budget_of(profile.django), profile.guard.margin
+    server = declared_keepalive(profile) if server is _DECLARED else server
+    client = client_keepalive(profile)
+    from_server, from_client = reached(profile, True), reached(profile, False)
     refusals, notes = [], []
-    every = keepalive(profile)
-    reached = reached_by_server_keepalives(profile)
     for item in hop_values(profile):
-        if item.closes == "server" or item.value.disabled:
+        if item.index in skip or item.closes == "server" or item.value.disabled:
             continue
         key = f"{item.hop.name}.{item.name}"
         network = item.hop.kind in NETWORK_KINDS
-        if network and every is not None and every < item.value and item.hop.name in reached:
+        kept = [
+            alive
+            for alive, reaches in ((server, from_server), (client, from_client))
+            if alive is not None and item.index in reaches and alive.idle + margin < item.value
+        ]
+        if network and kept:
+            plus = "" if margin.disabled else f" plus the margin of {in_seconds(margin)}"
             notes.append(
                 Finding(
                     key,
                     f"{item.where}: {item.name} = {in_seconds(item.value)} ({item.source}) is kept "
-                    f"open: the server sends TCP keepalives after {in_seconds(every)} idle "
-                    "(tcp_keepalives_idle), so this hop never sees the connection idle",
+                    f"open: {kept[0].words}{plus} comes before it, so this hop never sees the "
+                    "connection idle",
                 )
             )
             continue
@@ -167,7 +237,7 @@ def path_findings(profile: Profile) -> tuple[list[Finding], list[Finding]]:
             key,
             f"{in_seconds(item.value)} ({item.source})",
             item.value,
-            Budget(**{**_fields(budget), "checked": checked}),
+            replace(budget, checked=checked),
             margin,
             item.where,
             item.closes == "transaction",
@@ -177,10 +247,6 @@ def path_findings(profile: Profile) -> tuple[list[Finding], list[Finding]]:
         if finding is not None:
             refusals.append(finding)
     return refusals, notes
-
-
-def _fields(budget: Budget) -> dict[str, object]:
-    return {name: getattr(budget, name) for name in budget.__slots__}  # type: ignore[attr-defined]
 
 
 def _default_words(provider: Provider | None) -> str:

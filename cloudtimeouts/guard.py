@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from cloudtimeouts.catalog import Engine, idle_parameters
+from cloudtimeouts.catalog import AURORA_MYSQL, Engine, idle_parameters
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.model import Finding
 
@@ -33,6 +33,11 @@ class Observed:
     value: Duration
     native: str
     source: ValueSource
+    detail: str = ""  # replaces the source's words: "from profile b, on DB parameter group b-pg"
+
+    @property
+    def words(self) -> str:
+        return self.detail or _SOURCE_WORDS[self.source]
 
 
 def effective_idle_timeouts(
@@ -70,13 +75,20 @@ class Budget:
     transaction_fix: str
     checked: bool = False
     advice: str | None = None  # what to do when the budget is unlimited, if not "lower fix"
+    # False: the profile declares no django.max_idle_in_transaction and `transaction` is only
+    # CONN_MAX_AGE's stand-in; at 0 s it proves nothing, so the guard says so instead of passing.
+    transaction_declared: bool = True
+    interactive_client: bool = False  # Django's OPTIONS set CLIENT_INTERACTIVE (client_flag)
 
     @classmethod
     def of_conn_max_age(cls, conn_max_age: int | None) -> Budget:
         """Today's rule: every idle timeout is judged against CONN_MAX_AGE."""
         session = None if conn_max_age is None else Duration.of_seconds(conn_max_age)
         words = "CONN_MAX_AGE unlimited" if session is None else f"CONN_MAX_AGE {conn_max_age} s"
-        return cls(session, words, "conn_max_age", session, words, "conn_max_age")
+        return cls(
+            session, words, "conn_max_age", session, words, "conn_max_age",
+            transaction_declared=False,
+        )  # fmt: skip
 
 
 # Close a connection only while a transaction is open and idle (PostgreSQL runtime-config-client;
@@ -99,21 +111,77 @@ def check(
     where: str,
     *,
     budget: Budget | None = None,
+    platform: str = "",
+    notes: list[Finding] | None = None,
 ) -> list[Finding]:
-    """Every enabled idle timeout that could close a connection Django may still reuse."""
+    """Every enabled idle timeout that could close a connection Django may still reuse.
+
+    `platform` is the RDS family (or "" when unknown) of the database the values are in force
+    on: it decides whether `interactive_timeout` applies (see `judged`). What is not judged, or
+    judged against a budget the profile did not declare, is said in `notes`, never passed
+    silently.
+    """
     budget = budget or Budget.of_conn_max_age(conn_max_age)
     units = {spec.name: spec.unit for spec in idle_parameters(engine)}
     findings = []
     for name, observed in effective.items():
         unit = units[name]
         seconds = "" if unit.symbol == "s" else f"{in_seconds(observed.value)}, "
-        shown = f"{observed.native} {unit.symbol} ({seconds}{_SOURCE_WORDS[observed.source]})"
-        finding = judge(
-            name, shown, observed.value, budget, margin, where, name in TRANSACTION_IDLE
-        )
+        shown = f"{observed.native} {unit.symbol} ({seconds}{observed.words})"
+        in_transaction = name in TRANSACTION_IDLE
+        finding = judge(name, shown, observed.value, budget, margin, where, in_transaction)
+        reason = not_judged_because(engine, name, platform, budget)
+        if reason is not None:
+            if finding is not None and notes is not None:
+                notes.append(Finding(name, f"{where}: {name} = {shown} is not judged: {reason}"))
+            continue
         if finding is not None:
             findings.append(finding)
+        elif (
+            in_transaction
+            and notes is not None
+            and not budget.transaction_declared
+            and not observed.value.disabled
+            and (budget.transaction is None or budget.transaction.disabled)
+        ):
+            notes.append(
+                Finding(
+                    name,
+                    f"{where}: {name} = {shown} closes a connection idle inside a transaction, "
+                    f"and the profile declares no django.max_idle_in_transaction, so it is "
+                    f"judged against {budget.transaction_words} and proves nothing. Declare "
+                    "django.max_idle_in_transaction: the longest a request or task leaves a "
+                    "transaction idle.",
+                )
+            )
     return findings
+
+
+def not_judged_because(engine: Engine, name: str, platform: str, budget: Budget) -> str | None:
+    """Why a parameter does not close Django's connections on this platform; None: it does.
+
+    MySQL and MariaDB start a session's wait_timeout from interactive_timeout only for a client
+    that connects with CLIENT_INTERACTIVE (MySQL reference manual, server system variables,
+    wait_timeout: "On thread startup, the session wait_timeout value is initialized from the
+    global wait_timeout value or from the global interactive_timeout value, depending on the
+    type of client (as defined by the CLIENT_INTERACTIVE connect option to
+    mysql_real_connect())"; MariaDB server-system-variables, interactive_timeout). Django's
+    MySQL backend connects with `client_flag = CLIENT.FOUND_ROWS` only
+    (django/db/backends/mysql/base.py, DatabaseWrapper.get_connection_params). Aurora MySQL is
+    the exception: it closes idle sessions at the smaller of the two (Aurora User Guide,
+    AuroraMySQL.Reference.ParameterGroups, "interactive_timeout" and "wait_timeout": "Aurora
+    evaluates the minimum value of interactive_timeout and wait_timeout").
+    """
+    if name != "interactive_timeout" or budget.interactive_client:
+        return None
+    if engine is Engine.MYSQL and platform.startswith(AURORA_MYSQL):
+        return None
+    return (
+        "it applies only to clients that connect with CLIENT_INTERACTIVE, which Django's MySQL "
+        "backend does not set (client_flag CLIENT.FOUND_ROWS); declare "
+        "django.interactive_client: true if your OPTIONS set it. Aurora MySQL applies the "
+        "smaller of wait_timeout and interactive_timeout to every session."
+    )
 
 
 def judge(

@@ -57,17 +57,47 @@ class ParameterState:
 
 
 @dataclass(frozen=True, slots=True)
-class MemberState:
-    """An instance whose own parameter group overrides the target's where it sets a parameter.
+class GroupLayer:
+    """One parameter group a database instance takes values from, as a read saw it.
 
-    Aurora: a DB parameter group attached to a cluster member overrides the cluster parameter
-    group for the parameters it sets. `parameters` are those the member's group sets (Source
-    `user`), so the guard judges each member's effective value, not only the cluster's.
+    `key` is the group's target key (`Target.key`: its id as the cloud compares names), so that
+    the plan can tell when another profile of the same run manages this group and judge the
+    values that profile will leave there. `parameters` holds only what the group sets itself
+    (AWS Source `user`); a parameter it does not set falls through to the next group.
+    """
+
+    key: str
+    label: str  # "DB parameter group search-1-pg", for messages
+    parameters: Mapping[str, ParameterState]
+
+    def fingerprint(self) -> dict[str, str | None]:
+        return {name: state.value for name, state in sorted(self.parameters.items())}
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    """A database instance the target's values reach, with the other groups of its chain.
+
+    Aurora: a member's DB parameter group overrides its cluster's parameter group where it sets
+    a parameter; a parameter neither sets is the engine's default (Aurora User Guide, "Parameter
+    groups for Amazon Aurora"; "Working with DB cluster parameter groups": "DB parameter groups
+    ... override" the cluster group for the instance). `above` are the groups that override the
+    target (for a cluster group target: the member's own DB parameter group), `below` the groups
+    the target overrides (for a DB parameter group target on an Aurora member: its cluster's
+    group). `platform` is the family whose defaults apply there (e.g. `aurora-postgresql14`).
     """
 
     instance: str  # e.g. "search-1 (cluster search)"
-    group: str
-    parameters: Mapping[str, ParameterState]
+    above: tuple[GroupLayer, ...] = ()
+    below: tuple[GroupLayer, ...] = ()
+    platform: str = ""
+
+    def fingerprint(self) -> dict[str, object]:
+        return {
+            "instance": self.instance,
+            "above": [(layer.key, layer.fingerprint()) for layer in self.above],
+            "below": [(layer.key, layer.fingerprint()) for layer in self.below],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +127,15 @@ class TargetState:
     members: tuple[MemberState, ...] = ()
     source: Literal["target", "terraform"] = "target"
 
-    def fingerprint(self) -> dict[str, str | None]:
-        """What must not change between plan and apply."""
-        return {name: state.value for name, state in sorted(self.parameters.items())}
+    def fingerprint(self) -> dict[str, object]:
+        """What must not change between plan and apply: every value the verdict read, the
+        target's own and those of the other groups its instances take values from."""
+        own: dict[str, object] = {
+            name: state.value for name, state in sorted(self.parameters.items())
+        }
+        if self.members:
+            own["(members)"] = sorted((member.fingerprint() for member in self.members), key=repr)
+        return own
 
 
 @dataclass(frozen=True, slots=True)

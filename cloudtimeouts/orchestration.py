@@ -31,7 +31,15 @@ from cloudtimeouts.errors import (
 )
 from cloudtimeouts.journal import Journal
 from cloudtimeouts.model import Change, ParameterState, TargetState
-from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan, managed
+from cloudtimeouts.plan import (
+    Plan,
+    TargetPlan,
+    build_target_plan,
+    failed_target_plan,
+    managed,
+    neighbours_of,
+    rejudge,
+)
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter
@@ -65,12 +73,14 @@ def make_plan(
     progress: Callable[[TargetPlan], None] | None = None,
 ) -> Plan:
     """Read every selected target (concurrently) and build its plan; failures stay per target."""
+    owners: dict[str, list[tuple[str, str]]] = {}  # target key -> (profile name, id as written)
+    for profile in profiles:  # before --target: a target left out still has one owner
+        for target in profile.targets:
+            owners.setdefault(target.key, []).append((profile.name, target.id))
     pairs = _select(profiles, only)
+    neighbours = neighbours_of(profiles, {target.key for _, target in pairs} if only else ())
     adapters = _Adapters(adapter_loader)
     adapters.expect(target for _, target in pairs)
-    owners: dict[str, list[tuple[str, str]]] = {}  # target key -> (profile name, id as written)
-    for profile, target in pairs:
-        owners.setdefault(target.key, []).append((profile.name, target.id))
 
     def plan_one(pair: tuple[Profile, Target]) -> TargetPlan:
         profile, target = pair
@@ -88,7 +98,7 @@ def make_plan(
             state = _read(adapters, profile, target)
         except CloudtimeoutsError as error:
             return failed_target_plan(profile, target, _with_hint(error))
-        return build_target_plan(profile, target, state)
+        return build_target_plan(profile, target, state, neighbours)
 
     def failed(why: str) -> Callable[[tuple[Profile, Target]], TargetPlan]:
         return lambda pair: failed_target_plan(pair[0], pair[1], f"{pair[1].id}: {why}")
@@ -255,13 +265,14 @@ class _ApplyRun:
             fresh = _read(self.adapters, profile, target)
         except CloudtimeoutsError as error:
             return TargetResult(target.id, "failed", not_written=names, error=_with_hint(error))
-        if fresh.fingerprint() != planned.state.fingerprint():
+        changed = _changed_since_plan(planned, fresh)
+        if changed:
             return TargetResult(
                 target.id,
                 "changed-since-plan",
                 not_written=names,
-                error=f"{target.id} changed since the plan; nothing was written there "
-                "(run plan again)",
+                error=f"{target.id} changed since the plan ({changed}); nothing was written "
+                "there (run plan again)",
             )
         with self._lock:  # a stop request or a deadline and the first write never cross
             if self.cancel.requested.is_set() or target.id in self._given_up:
@@ -435,6 +446,21 @@ class _ApplyRun:
         return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
 
 
+def _changed_since_plan(planned: TargetPlan, fresh: TargetState) -> str | None:
+    """What differs between the approved plan and the same plan on a re-read, in words; None:
+    nothing. Every value the verdict depended on is compared (the target's, its instances' other
+    groups), and the same guard, with the same neighbours, runs again on the re-read."""
+    assert planned.state is not None
+    again = rejudge(planned, fresh)
+    if fresh.fingerprint() != planned.state.fingerprint():
+        return "a value the plan read differs"
+    if again.error:
+        return again.error
+    if again.refusals != planned.refusals:
+        return "the guard's verdict on the re-read differs"
+    return None
+
+
 def _reads_as_before(seen: ParameterState | None, change: Change) -> bool:
     """The value from before the write: the same value, or still no value of the target's own
     where the default was in force."""
@@ -495,14 +521,15 @@ def _select(profiles: Sequence[Profile], only: Collection[str]) -> list[tuple[Pr
     pairs = [(profile, target) for profile in profiles for target in profile.targets]
     if not only:
         return pairs
-    known = {target.id for _, target in pairs}
-    unknown = sorted(set(only) - known)
+    known = {target.key for _, target in pairs}  # ids as each cloud compares names
+    unknown = sorted(wanted for wanted in set(only) if wanted.lower() not in known)
     if unknown:
         raise UnknownTargetError(
             f"no profile has the target {', '.join(unknown)}",
-            hint="known targets: " + (", ".join(sorted(known)) or "none"),
+            hint="known targets: " + (", ".join(sorted({t.id for _, t in pairs})) or "none"),
         )
-    return [(profile, target) for profile, target in pairs if target.id in only]
+    keys = {wanted.lower() for wanted in only}
+    return [(profile, target) for profile, target in pairs if target.key in keys]
 
 
 class _Adapters:

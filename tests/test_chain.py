@@ -65,7 +65,7 @@ def test_keepalives_keep_a_network_hop_open_but_never_a_pooler() -> None:
     assert refused(p) == ["pgb.client_idle_timeout"]
     (note,) = path_findings(p)[1]
     assert note.parameter == "nlb.idle_timeout"
-    assert "is kept open: the server sends TCP keepalives after 60 s idle" in note.message
+    assert "is kept open: the server's tcp_keepalives_idle 60 s" in note.message
 
 
 def test_transaction_idle_timeouts_are_judged_against_max_idle_in_transaction() -> None:
@@ -134,15 +134,31 @@ def test_a_client_idle_hop_is_refused_exactly_when_django_may_outlive_it(
         f"path: [{{kind: {kind}, name: h, {name}: {timeout}}}]\n",
         "chain.yaml",
     )
-    kept_open = kind in ("load-balancer", "nat", "custom") and keepalive and keepalive < timeout
+    # a custom hop is taken to end the TCP connection unless it says `tcp: passthrough`
+    kept_open = kind in ("load-balancer", "nat") and keepalive and keepalive + margin < timeout
     expected = not kept_open and conn_max_age + margin >= timeout
     assert (refused(p) == [f"h.{name}"]) is expected
 
 
-def test_server_keepalives_do_not_reach_a_hop_in_front_of_a_pooler() -> None:
+def test_server_keepalives_do_not_reach_a_hop_in_front_of_a_pooler_djangos_do() -> None:
     server = "{idle_session_timeout: 0, tcp_keepalives_idle: 60}"
     pgb, nat = "{kind: pgbouncer, name: pgb}", "{kind: nat, name: n, provider: aws}"
     behind = profile("{conn_max_age: 10min}", server, f"[{pgb}, {nat}]")
     assert refused(behind) == []  # Django → PgBouncer → NAT → server: the NAT sees keepalives
+    (note,) = path_findings(behind)[1]
+    assert "the server's tcp_keepalives_idle" in note.message
     in_front = profile("{conn_max_age: 10min}", server, f"[{nat}, {pgb}]")
-    assert refused(in_front) == ["n.idle_timeout"]  # Django → NAT → PgBouncer: it sees none
+    assert refused(in_front) == []  # Django → NAT → PgBouncer: Django's keepalives_idle reach it
+    (note,) = path_findings(in_front)[1]
+    assert "Django's keepalives_idle 60 s" in note.message
+    pgb2 = "{kind: pgbouncer, name: pgb2}"
+    between = profile("{conn_max_age: 10min}", server, f"[{pgb}, {nat}, {pgb2}]")
+    assert refused(between) == ["n.idle_timeout"]  # between two poolers: neither end's reach it
+
+
+def test_a_keepalive_credits_a_hop_only_with_the_margin() -> None:
+    server = "{idle_session_timeout: 0, tcp_keepalives_idle: 349}"
+    nat = "[{kind: nat, name: n, provider: aws}]"  # AWS NAT gateway: 350 s
+    assert refused(profile("{conn_max_age: 10min}", server, nat)) == []
+    tight = profile("{conn_max_age: 10min}\nguard: {margin: 60s}", server, nat)
+    assert refused(tight) == ["n.idle_timeout"]  # 349 s + 60 s is not before 350 s

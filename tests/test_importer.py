@@ -25,7 +25,7 @@ from cloudtimeouts.importer import (
     targets_from_options,
     write_new,
 )
-from cloudtimeouts.model import MemberState, ParameterState, TargetState
+from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
 from cloudtimeouts.orchestration import make_plan
 from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import AwsTarget, Target, parse_profile
@@ -224,7 +224,8 @@ def test_an_aurora_member_that_overrides_an_idle_timeout_lowers_the_proposal() -
     memory = Memory()
     memory.values[A.id] = {"idle_session_timeout": "600000"}
     overrides = {"idle_session_timeout": ParameterState("idle_session_timeout", "60000")}
-    memory.members[A.id] = (MemberState("search-1 (cluster search)", "search-1-pg", overrides),)
+    layer = GroupLayer("aws:eu-west-1:parameter-group/search-1-pg", "DB parameter group", overrides)
+    memory.members[A.id] = (MemberState("search-1 (cluster search)", (layer,)),)
     result = imported(memory)
     assert result.profile.django.conn_max_age == 59
     assert "lowered to what the guard accepts" in result.text

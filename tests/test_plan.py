@@ -8,8 +8,8 @@ import pytest
 
 from cloudtimeouts.catalog import ApplyType, Engine, parameters
 from cloudtimeouts.errors import ProfileError
-from cloudtimeouts.model import MemberState, ParameterState, TargetState
-from cloudtimeouts.plan import Plan, build_target_plan, offline_violations
+from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
+from cloudtimeouts.plan import Plan, build_target_plan, offline_verdict, offline_violations
 from cloudtimeouts.profile import Profile, parse_profile
 
 
@@ -110,10 +110,13 @@ def test_plan_json_has_the_design_shape() -> None:
 
 
 def test_offline_violations_use_engine_defaults() -> None:
+    # interactive_timeout is not Django's (no CLIENT_INTERACTIVE) off Aurora MySQL: a note
     assert [v.parameter for v in offline_violations(profile("", "10h", "mysql"))] == [
-        "wait_timeout",
-        "interactive_timeout",
+        "wait_timeout"
     ]
+    _, notes = offline_verdict(profile("", "10h", "mysql"))
+    assert [n.parameter for n in notes] == ["interactive_timeout"]
+    assert "CLIENT_INTERACTIVE" in notes[0].message
     assert offline_violations(profile("", "unlimited", "postgres")) == []
 
 
@@ -154,8 +157,13 @@ def test_an_idle_timeout_the_tool_cannot_evaluate_is_refused_unless_the_profile_
 def test_an_aurora_member_group_overrides_the_cluster_and_is_judged_on_its_own() -> None:
     member = MemberState(
         "search-1 (cluster search)",
-        "search-instances",
-        {"idle_session_timeout": ParameterState("idle_session_timeout", "60000")},
+        (
+            GroupLayer(
+                "aws:eu-west-1:parameter-group/search-instances",
+                "DB parameter group search-instances",
+                {"idle_session_timeout": ParameterState("idle_session_timeout", "60000")},
+            ),
+        ),
     )
     cluster = TargetState(
         "aws:eu-west-1:cluster-parameter-group/g",
@@ -165,11 +173,12 @@ def test_an_aurora_member_group_overrides_the_cluster_and_is_judged_on_its_own()
     )
     result = plan_for(profile("idle_session_timeout: 10min"), cluster)
     (refusal,) = result.refusals
-    assert (
-        "member search-1 (cluster search) (DB parameter group search-instances)" in refusal.message
+    assert "member search-1 (cluster search)" in refusal.message
+    assert "60000 ms (60 s, set on DB parameter group search-instances)" in refusal.message
+    safe_member = MemberState(
+        "search-1 (cluster search)",
+        (GroupLayer(member.above[0].key, member.above[0].label, {}),),
     )
-    assert "60000 ms" in refusal.message
-    safe_member = MemberState("search-1 (cluster search)", "search-instances", {})
     ok = plan_for(
         profile("idle_session_timeout: 10min"),
         TargetState(cluster.target_id, Engine.POSTGRES, cluster.parameters, members=(safe_member,)),

@@ -19,7 +19,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding, MemberState, ParameterState
+from cloudtimeouts.model import (
+    KNOWN_AFTER_APPLY,
+    Finding,
+    GroupLayer,
+    MemberState,
+    ParameterState,
+)
 from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.terraform.clusters import Instance
 from cloudtimeouts.terraform.planfile import Resource, TerraformPlan, Unknown
@@ -65,7 +71,12 @@ def members(terraform: TerraformPlan, target: AwsTarget, names: Collection[str])
             for name, state in parameters.items()
             if name.lower() in {n.lower() for n in group.sensitive} and state.value
         }
-        states.append(MemberState(where, instance.group, parameters))
+        layer = GroupLayer(
+            f"aws:{target.region}:parameter-group/{instance.group}".lower(),
+            f"DB parameter group {instance.group}",
+            parameters,
+        )
+        states.append(MemberState(where, (layer,)))
     return Members(tuple(states), tuple(notes), frozenset(judged), hidden)
 
 

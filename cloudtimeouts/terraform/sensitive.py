@@ -51,7 +51,17 @@ def redacted(
             state,
             parameters=_hidden(state.parameters, own),
             members=tuple(
-                dataclasses.replace(member, parameters=_hidden(member.parameters, members))
+                dataclasses.replace(
+                    member,
+                    above=tuple(
+                        dataclasses.replace(layer, parameters=_hidden(layer.parameters, members))
+                        for layer in member.above
+                    ),
+                    below=tuple(
+                        dataclasses.replace(layer, parameters=_hidden(layer.parameters, members))
+                        for layer in member.below
+                    ),
+                )
                 for member in state.members
             ),
         ),

@@ -120,20 +120,20 @@ def test_cloud_sql_flags_are_judged_and_matched_by_project(cli: Any, tmp_path: P
     profile = write_profile(
         tmp_path,
         engine="mysql",
-        server={"wait_timeout": "10min"},
+        server={"interactive_timeout": "10min"},
         targets=[gcp_target("acme-prod", "orders-db")],
     )
     instance = cloudsql_instance(
-        "orders-db", {"wait_timeout": "600", "interactive_timeout": "120"}, version="MYSQL_8_0"
+        "orders-db", {"wait_timeout": "120", "interactive_timeout": "600"}, version="MYSQL_8_0"
     )
     elsewhere = cloudsql_instance("orders-db", {}, project="acme-staging", version="MYSQL_8_0")
     elsewhere["address"] = "module.staging.google_sql_database_instance.orders_db"
     plan = write_plan(tmp_path, [instance, elsewhere])
     code, shown = plan_json(cli, profile, "--terraform-plan", plan)
-    assert code == 3  # interactive_timeout 120 s < CONN_MAX_AGE 5 min
+    assert code == 3  # wait_timeout 120 s < CONN_MAX_AGE 5 min
     (target,) = shown["targets"]
-    assert [r["parameter"] for r in target["refusals"]] == ["interactive_timeout"]
-    assert target["unchanged"] == ["wait_timeout"]
+    assert [r["parameter"] for r in target["refusals"]] == ["wait_timeout"]
+    assert target["unchanged"] == ["interactive_timeout"]
     assert shown["source"]["unmatched_resources"] == [
         {
             "address": "module.staging.google_sql_database_instance.orders_db",

@@ -65,19 +65,19 @@ def test_a_sensitive_cloud_sql_flag_hides_only_its_own_value(cli: Any, tmp_path:
     profile = write_profile(
         tmp_path,
         engine="mysql",
-        server={"wait_timeout": "20min"},
+        server={"interactive_timeout": "20min"},
         targets=[gcp_target("acme-prod", "orders-db")],
     )
     instance = cloudsql_instance(
         "orders-db",
-        {"wait_timeout": "1234", "interactive_timeout": "120"},
+        {"interactive_timeout": "1234", "wait_timeout": "120"},
         version="MYSQL_8_0",
         after_sensitive={"settings": [{"database_flags": [{"value": True}, {}]}]},
     )
     for code, printed in outputs(
         cli, profile, "--terraform-plan", write_plan(tmp_path, [instance])
     ):
-        assert code == 3  # interactive_timeout 120 s is refused, and shown
+        assert code == 3  # wait_timeout 120 s is refused, and shown
         assert "1234" not in printed
         assert "120" in printed
 

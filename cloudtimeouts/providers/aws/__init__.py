@@ -53,7 +53,14 @@ import botocore.config
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.catalog import parameters as catalog
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
-from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
+from cloudtimeouts.model import (
+    Change,
+    GroupLayer,
+    MemberState,
+    ParameterState,
+    TargetState,
+    WriteOutcome,
+)
 from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws import listings, proxy
 from cloudtimeouts.providers.aws.calls import (
@@ -172,7 +179,9 @@ class AwsAdapter:
                 for name, state in listings.user_set(rds, target).items()
                 if name in wanted
             }
-        members = () if target.parameter_group else self._members(rds, target, wanted, first)
+        members = (
+            () if target.parameter_group else self._members(rds, target, wanted, first, family)
+        )
         return TargetState(
             target_id=target.id, engine=engine, parameters=rows, version=family, members=members
         )
@@ -276,7 +285,7 @@ class AwsAdapter:
         return defaults
 
     def _members(
-        self, rds: Any, target: AwsTarget, wanted: set[str], first: bool
+        self, rds: Any, target: AwsTarget, wanted: set[str], first: bool, family: str
     ) -> tuple[MemberState, ...]:
         """Every instance of every cluster using the cluster group, with what its own DB
         parameter group sets: there it overrides the cluster group (Aurora User Guide,
@@ -316,7 +325,14 @@ class AwsAdapter:
                 groups = listings.instance_groups(rds, target, instance)
             for group in groups:
                 parameters = {n: s for n, s in user_set(group).items() if n in wanted}
-                result.append(MemberState(f"{instance} (cluster {cluster})", group, parameters))
+                layer = GroupLayer(
+                    f"aws:{target.region}:parameter-group/{group}".lower(),
+                    f"DB parameter group {group}",
+                    parameters,
+                )
+                result.append(
+                    MemberState(f"{instance} (cluster {cluster})", (layer,), platform=family)
+                )
         return tuple(result)
 
     # -- writing -------------------------------------------------------------------------------
