@@ -33,11 +33,11 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cloudtimeouts.catalog import Engine, idle_parameters
+from cloudtimeouts.catalog import AURORA_MYSQL, Engine, idle_parameters
 from cloudtimeouts.chain import budget_of, hop_values, path_findings
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
-from cloudtimeouts.guard import TRANSACTION_IDLE
+from cloudtimeouts.guard import TRANSACTION_IDLE, not_judged_because
 from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile
 
@@ -158,29 +158,61 @@ def kept_open(profile: Profile) -> list[str]:
 
 
 def idle_timeouts_comment(profile: Profile) -> str | None:
-    """The enabled idle timeouts the profile declares, which CONN_MAX_AGE must stay below."""
-    declared = [
-        f"{spec.name}={profile.server[spec.name].human()}"
-        for spec in idle_parameters(profile.engine)
-        if spec.name in profile.server and not profile.server[spec.name].disabled
-    ]
-    if not declared:
-        return None
+    """What the guard holds Django's budgets to, in its own terms (the same `budget_of`, the
+    same rules as `validate`): each enabled idle timeout it judges — the server's, as declared,
+    and every hop's not kept open by keepalives — grouped by the budget it must outlast."""
+    budget = budget_of(profile.django)
+    kept = {note.parameter for note in path_findings(profile)[1]}
+    aurora = any(getattr(t, "cluster_parameter_group", None) for t in profile.targets)
+    platform = AURORA_MYSQL if aurora else ""  # as validate: a cluster group may be Aurora
+    between: list[str] = []
+    inside: list[str] = []
+    for spec in idle_parameters(profile.engine):
+        value = profile.server.get(spec.name)
+        if value is None or value.disabled:
+            continue
+        if not_judged_because(profile.engine, spec.name, platform, budget):
+            continue
+        shown = f"{spec.name}={value.human()}"
+        (inside if spec.name in TRANSACTION_IDLE else between).append(shown)
+    for item in hop_values(profile):
+        key = f"{item.hop.name}.{item.name}"
+        if item.closes == "server" or item.value.disabled or key in kept:
+            continue
+        shown = f"{item.hop.kind} {item.hop.name} {item.name}={item.value.human()}"
+        (inside if item.closes == "transaction" else between).append(shown)
+    unjudged = (
+        not budget.transaction_declared
+        and budget.transaction is not None
+        and budget.transaction.disabled
+    )
+    if not unjudged and not budget.transaction_declared and budget.transaction == budget.session:
+        between, inside = between + inside, []  # one budget for both: today's rule
     margin = profile.guard.margin
-    pool = profile.django.pool
-    if pool is not None and profile.django.conn_health_checks:
-        # transaction-idle timeouts are judged against max_idle_in_transaction, checks or not
-        between = [text for text in declared if text.split("=")[0] not in TRANSACTION_IDLE]
-        if not between:
-            return None
-        return (
+    plus = "" if margin.disabled else f" + {margin.human()} (margin)"
+    sentences = []
+    if between and budget.checked:
+        sentences.append(
             "each pooled connection is checked on checkout (CONN_HEALTH_CHECKS), so these idle "
             f"timeouts cost a reconnect, never a failed request: {', '.join(between)}"
         )
-    # the same words the guard uses for Django's idle budget
-    subject = budget_of(profile.django).session_words if pool is not None else "CONN_MAX_AGE"
-    subject += "" if margin.disabled else f" + {margin.human()} (margin)"
-    return f"{subject} must stay below the idle timeouts: {', '.join(declared)}"
+    elif between:
+        sentences.append(f"{budget.session_words}{plus} must stay below: {', '.join(between)}")
+    if (
+        inside
+        and not budget.transaction_declared
+        and (budget.transaction is None or budget.transaction.disabled)
+    ):
+        sentences.append(
+            "no django.max_idle_in_transaction is declared, so these transaction-idle timeouts "
+            f"are not judged: {', '.join(inside)}"
+        )
+    elif inside:
+        sentences.append(
+            f"{budget.transaction_words}{plus} must stay below the transaction-idle timeouts: "
+            f"{', '.join(inside)}"
+        )
+    return "; ".join(sentences) or None
 
 
 def _comment(text: str, indent: str) -> list[str]:

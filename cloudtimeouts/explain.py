@@ -30,7 +30,7 @@ from cloudtimeouts.model import Finding
 from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile
 
-Status = Literal["refused", "kept open", "safe", "checked", "pooler only", "off"]
+Status = Literal["refused", "kept open", "safe", "checked", "pooler only", "not Django's", "off"]
 
 CLOSES_WORDS: dict[Closes, str] = {
     "client": "the client connection between requests",
@@ -40,10 +40,13 @@ CLOSES_WORDS: dict[Closes, str] = {
 
 STATUS_WORDS: dict[Status, str] = {
     "refused": "refused by the guard: it can close a connection Django still holds",
-    "kept open": "never fires: the server's TCP keepalives keep this hop's state fresh",
+    "kept open": "never fires: TCP keepalives (the server's or Django's) keep this hop's state "
+    "fresh",
     "safe": "fires after Django's budget: Django has let the connection go by then",
     "checked": "fires within Django's budget, but the pool checks each connection on checkout",
     "pooler only": "Django never sees it: the pooler reconnects by itself",
+    "not Django's": "applies only to clients that connect with CLIENT_INTERACTIVE; Django's "
+    "MySQL backend does not (Aurora MySQL excepted)",
     "off": "disabled: never fires",
 }
 
@@ -203,7 +206,7 @@ def explain(profile: Profile) -> Explanation:
 
 def _against(entry: Entry, in_transaction: bool) -> Literal["session", "transaction"] | None:
     """Which of Django's budgets the guard holds this timeout to (none: it does not judge it)."""
-    if entry.value.disabled or entry.closes == "server":
+    if entry.value.disabled or entry.closes == "server" or entry.status == "not Django's":
         return None
     return "transaction" if entry.closes == "transaction" and in_transaction else "session"
 
@@ -256,7 +259,7 @@ def _platforms(profile: Profile) -> list[str]:
 
 
 def _server_findings(
-    profile: Profile, effective: dict[str, guard.Observed], where: str
+    profile: Profile, effective: dict[str, guard.Observed], where: str, platform: str
 ) -> dict[str, Finding]:
     findings = guard.check(
         profile.engine,
@@ -265,6 +268,7 @@ def _server_findings(
         effective,
         where,
         budget=budget_of(profile.django),
+        platform=platform,
     )
     return {finding.parameter: finding for finding in findings}
 
@@ -279,8 +283,11 @@ def _server_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
             defaults[spec.name] = guard.Observed(value, value.to_native(spec.unit), "default")
         effective = guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
         where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
-        refused = _server_findings(profile, effective, where)
-        if_unchecked = set(_server_findings(unchecked, effective, where)) if unchecked else set()
+        refused = _server_findings(profile, effective, where, platform)
+        if_unchecked = (
+            set(_server_findings(unchecked, effective, where, platform)) if unchecked else set()
+        )
+        budget = budget_of(profile.django)
         for name, observed in effective.items():
             if name in shown and shown[name] == observed.value:
                 continue  # Aurora keeps the engine's default here: one entry is enough
@@ -292,6 +299,8 @@ def _server_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
             if platform and observed.source != "profile":
                 source += f" on {platform}"
             status = _status(name, observed.value, closes, set(refused), if_unchecked)
+            if status != "off" and guard.not_judged_because(profile.engine, name, platform, budget):
+                status = "not Django's"
             entries.append(
                 Entry(name, "aurora" if platform else "server", name, observed.value, source,
                       closes, status, refused.get(name))

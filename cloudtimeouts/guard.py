@@ -142,7 +142,8 @@ def check(
             and notes is not None
             and not budget.transaction_declared
             and not observed.value.disabled
-            and (budget.transaction is None or budget.transaction.disabled)
+            and budget.transaction is not None
+            and budget.transaction.disabled
         ):
             notes.append(
                 Finding(

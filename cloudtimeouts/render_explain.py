@@ -41,6 +41,7 @@ _STYLE = {
     "safe": "green",
     "checked": "green",
     "pooler only": "dim",
+    "not Django's": "dim",
     "off": "dim",
     "budget": "blue",
     "keepalive": "cyan",

@@ -214,10 +214,10 @@ def test_python_snippet_reads_connection_details_when_imported(
     ("engine", "server", "margin", "expected", "absent"),
     [
         ("postgres", PG_IDLE, "30s",
-         "CONN_MAX_AGE + 30s (margin) must stay below the idle timeouts: "
+         "CONN_MAX_AGE 300 s + 30s (margin) must stay below: "
          "idle_session_timeout=10min, idle_in_transaction_session_timeout=10min", []),
         ("postgres", {"idle_session_timeout": "1h", "idle_in_transaction_session_timeout": "0"},
-         None, "CONN_MAX_AGE must stay below the idle timeouts: idle_session_timeout=1h",
+         None, "CONN_MAX_AGE 300 s must stay below: idle_session_timeout=1h",
          ["idle_in_transaction_session_timeout"]),
         ("mariadb", {"wait_timeout": "8h", "idle_readonly_transaction_timeout": "10min",
                      "net_read_timeout": "30s"}, None,
@@ -636,7 +636,8 @@ def test_the_snippet_claims_only_the_hops_keepalives_reach() -> None:
     snippet = django_settings(parse_profile(text, "fronted.yaml"), "python")
     comments = " ".join(line.strip().lstrip("# ") for line in snippet.splitlines() if "#" in line)
     assert "load-balancer front (5min50s)" in comments
-    assert "between" not in comments
+    kept = next(line for line in snippet.splitlines() if "keeps it open" in line)
+    assert "between" not in kept
 
 
 @pytest.mark.parametrize(
@@ -679,3 +680,30 @@ def test_the_header_names_the_command_it_was_run_with_and_that_command_remakes_i
     assert again.stdout == made.stdout, again.stderr
     if fmt == "python":
         assert f"{prefix}NAME" in made.stdout and repr(alias).replace("'", '"') in made.stdout
+
+
+def test_the_header_states_only_the_rules_the_guard_applies() -> None:
+    # max_idle_in_transaction is what idle_in_transaction_session_timeout is judged against, not
+    # CONN_MAX_AGE; the PgBouncer hop's client_idle_timeout is judged against CONN_MAX_AGE
+    text = (
+        "name: orders\nengine: postgres\n"
+        "django: {conn_max_age: 600, max_idle_in_transaction: 60s}\nguard: {margin: 30s}\n"
+        "server: {idle_session_timeout: 0, idle_in_transaction_session_timeout: 2min}\n"
+        "path: [{kind: pgbouncer, name: pgb, client_idle_timeout: 15min}]\n"
+    )
+    snippet = django_settings(parse_profile(text, "orders.yaml"), "python")
+    comments = " ".join(line.strip().lstrip("# ") for line in snippet.splitlines() if "#" in line)
+    assert (
+        "CONN_MAX_AGE 600 s + 30s (margin) must stay below: pgbouncer pgb client_idle_timeout=15min"
+        in comments
+    )
+    assert (
+        "django.max_idle_in_transaction 60 s + 30s (margin) must stay below the transaction-idle "
+        "timeouts: idle_in_transaction_session_timeout=2min" in comments
+    )
+    undeclared = text.replace(", max_idle_in_transaction: 60s", "").replace("600", "0")
+    snippet = django_settings(parse_profile(undeclared, "orders.yaml"), "python")
+    comments = " ".join(line.strip().lstrip("# ") for line in snippet.splitlines() if "#" in line)
+    assert (
+        "transaction-idle timeouts are not judged: idle_in_transaction_session_timeout" in comments
+    )

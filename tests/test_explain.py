@@ -221,7 +221,7 @@ Kept open by the server's TCP keepalives after 1min idle (tcp_keepalives_idle): 
 
 safe         fires after Django's budget: Django has let the connection go by then
 refused      refused by the guard: it can close a connection Django still holds
-kept open    never fires: the server's TCP keepalives keep this hop's state fresh
+kept open    never fires: TCP keepalives (the server's or Django's) keep this hop's state fresh
 pooler only  Django never sees it: the pooler reconnects by itself
 off          disabled: never fires
 *            the documented default: the profile does not set it
