@@ -36,7 +36,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cloudtimeouts import yamlsource
-from cloudtimeouts.catalog import PROVIDER_ENGINES, Engine, Provider, parameters
+from cloudtimeouts.catalog import (
+    PGBOUNCER_SERVER_PARAMETERS,
+    PROVIDER_ENGINES,
+    Engine,
+    Provider,
+    parameters,
+)
 from cloudtimeouts.durations import Duration, DurationError, DurationTooLongError, shown
 from cloudtimeouts.errors import CloudtimeoutsError, ProfileError
 from cloudtimeouts.profile_messages import describe, key, matching
@@ -84,6 +90,18 @@ def _parse_conn_max_age(raw: object) -> int | None:
     return whole
 
 
+def _parse_max_idle_in_transaction(raw: object) -> Duration:
+    """A budget, not a timeout: "off" could mean "no idle gap" or "no limit", so it is refused."""
+    if isinstance(raw, str) and raw.strip().lower() in ("off", "disabled"):
+        raise PydanticCustomError(
+            "max_idle_in_transaction",
+            "off is ambiguous: max_idle_in_transaction is not a timeout but the longest the "
+            "application leaves a transaction idle (between two statements of one atomic() "
+            "block); write that longest idle gap, e.g. 0 for none or 5s",
+        )
+    return _parse_duration(raw)
+
+
 def _conn_max_age_too_long(raw: object) -> PydanticCustomError:
     return PydanticCustomError(
         "conn_max_age",
@@ -104,6 +122,22 @@ DurationField = Annotated[
                 {"type": "string", "pattern": _DURATION_PATTERN},
             ],
             "description": "250ms, 30s, 10min, 2h, a bare number of seconds, or 0/off (disabled)",
+        }
+    ),
+]
+
+MaxIdleInTransaction = Annotated[
+    Duration,
+    BeforeValidator(_parse_max_idle_in_transaction),
+    PlainSerializer(lambda value: value.human(), return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "description": "seconds"},
+                {"type": "string", "pattern": _DURATION_PATTERN.replace("|off|disabled", "")},
+            ],
+            "description": "the longest the application leaves a transaction idle: 250ms, 30s, "
+            "10min, a bare number of seconds, or 0 (never idle inside a transaction)",
         }
     ),
 ]
@@ -146,9 +180,20 @@ class PoolSettings(_Strict):
 
     @model_validator(mode="after")
     def _sizes(self) -> PoolSettings:
+        # psycopg_pool's own rule (psycopg_pool/base.py, BasePool._check_size): max_size None
+        # becomes min_size; max_size < min_size and min_size == max_size == 0 are ValueErrors.
         if self.max_size is not None and self.max_size < self.min_size:
             raise PydanticCustomError(
                 "pool", "pool.max_size must be at least pool.min_size (psycopg_pool refuses it)"
+            )
+        if self.min_size == 0 and self.max_size is None:
+            message = (
+                "min_size 0 needs a max_size: without one psycopg_pool takes max_size = min_size "
+                '= 0 and refuses the pool ("if min_size is 0 max_size must be greater or than '
+                '0", psycopg_pool ConnectionPool); add max_size, e.g. max_size: 10'
+            )
+            raise PydanticCustomError(
+                "pool", "{message}", {"parameter": "min_size", "message": message}
             )
         return self
 
@@ -159,7 +204,7 @@ class DjangoSettings(_Strict):
     pool: PoolSettings | None = None
     # The longest the application leaves a transaction idle (between statements of one atomic()
     # block); transaction-idle timeouts are judged against it. Absent: against conn_max_age.
-    max_idle_in_transaction: DurationField | None = None
+    max_idle_in_transaction: MaxIdleInTransaction | None = None
 
     @model_validator(mode="after")
     def _pool_without_persistent_connections(self) -> DjangoSettings:
@@ -183,6 +228,15 @@ _HopName = Annotated[
 ]
 
 
+# PgBouncer's own defaults (pgbouncer.org/config.html) of the timeouts Azure's built-in PgBouncer
+# does not expose, for the message that refuses them; the guard's defaults are in hops.KINDS.
+_PGBOUNCER_DEFAULTS = {
+    "client_idle_timeout": "0 (disabled)",
+    "idle_transaction_timeout": "0 (disabled)",
+    "server_lifetime": "3600 s",
+}
+
+
 class PgBouncerHop(_Strict):
     """PgBouncer you run, or Azure's built-in one (its `pgbouncer.*` server parameters)."""
 
@@ -192,6 +246,29 @@ class PgBouncerHop(_Strict):
     idle_transaction_timeout: DurationField | None = None
     server_idle_timeout: DurationField | None = None
     server_lifetime: DurationField | None = None
+
+    @model_validator(mode="after")
+    def _only_what_azure_exposes(self) -> PgBouncerHop:
+        """Azure's built-in PgBouncer is configured only through the `pgbouncer.*` server
+        parameters Azure has (catalog.PGBOUNCER_SERVER_PARAMETERS): a value for any other
+        timeout could be neither written nor read, and the guard would judge a value the
+        pooler does not run with."""
+        if self.kind != "azure-pgbouncer":
+            return self
+        for name in ("client_idle_timeout", "idle_transaction_timeout", "server_lifetime"):
+            if getattr(self, name) is None or f"pgbouncer.{name}" in PGBOUNCER_SERVER_PARAMETERS:
+                continue
+            kept = _PGBOUNCER_DEFAULTS[name]
+            message = (
+                f"Azure's built-in PgBouncer does not expose {name} (there is no pgbouncer.{name} "
+                f"server parameter), so it cannot be set; it keeps PgBouncer's own default, "
+                f"{kept} (unconfirmed: Azure's docs do not say). Remove the key, or run your "
+                "own PgBouncer (kind: pgbouncer)"
+            )
+            raise PydanticCustomError(
+                "azure_pgbouncer", "{message}", {"parameter": name, "message": message}
+            )
+        return self
 
 
 class RdsProxyHop(_Strict):
@@ -207,11 +284,21 @@ class NetworkHop(_Strict):
     name: _HopName
     provider: Provider | None = None  # picks the documented default when idle_timeout is absent
     idle_timeout: DurationField | None = None
+    # custom only: whether it forwards Django's TCP connection as it is (passthrough) or ends it
+    # and opens its own (terminates, e.g. HAProxy in TCP mode). Absent: terminates, the
+    # conservative answer (the server's keepalives then do not keep the hops before it open).
+    tcp: Literal["passthrough", "terminates"] | None = None
 
     @model_validator(mode="after")
     def _custom_needs_a_value(self) -> NetworkHop:
         if self.kind == "custom" and self.idle_timeout is None:
             raise PydanticCustomError("hop", "a custom hop needs its idle_timeout")
+        if self.kind != "custom" and self.tcp is not None:
+            message = (
+                f"tcp is for custom hops; a {self.kind} passes TCP through by nature: "
+                "remove the key"
+            )
+            raise PydanticCustomError("hop", "{message}", {"parameter": "tcp", "message": message})
         return self
 
 
