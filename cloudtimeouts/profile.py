@@ -45,7 +45,18 @@ from cloudtimeouts.catalog import (
 )
 from cloudtimeouts.durations import Duration, DurationError, DurationTooLongError, shown
 from cloudtimeouts.errors import CloudtimeoutsError, ProfileError
-from cloudtimeouts.profile_messages import describe, key, matching
+from cloudtimeouts.profile_messages import (
+    CONN_MAX_AGE_OFF,
+    MAX_IDLE_IN_TRANSACTION_OFF,
+    POOL_OF_ZERO,
+    azure_pgbouncer_lacks,
+    conn_max_age_too_long,
+    describe,
+    key,
+    matching,
+    problem,
+    tcp_not_custom,
+)
 
 CONN_MAX_AGE_MAX = 2_147_483_647  # seconds: INT32_MAX, ~68 years; why: see the module docstring
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB; more is refused unread
@@ -69,15 +80,11 @@ def _parse_conn_max_age(raw: object) -> int | None:
             "conn_max_age", "conn_max_age needs a value: seconds, a duration, 0, or unlimited"
         )
     if isinstance(raw, str) and raw.strip().lower() in ("off", "disabled"):
-        raise PydanticCustomError(
-            "conn_max_age",
-            "conn_max_age: off is ambiguous: write 0 (close the connection after each "
-            "request) or unlimited (keep it open forever, Django's None)",
-        )
+        raise problem("conn_max_age", CONN_MAX_AGE_OFF)
     try:
         duration = Duration.parse(raw)
     except DurationTooLongError:
-        raise _conn_max_age_too_long(raw) from None
+        raise problem("conn_max_age", conn_max_age_too_long(raw, CONN_MAX_AGE_MAX)) from None
     except DurationError as error:
         raise PydanticCustomError("duration", str(error)) from None
     whole, rest = divmod(duration.microseconds, 1_000_000)
@@ -86,29 +93,15 @@ def _parse_conn_max_age(raw: object) -> int | None:
             "conn_max_age", f"conn_max_age is whole seconds in Django; {duration} is not"
         )
     if whole > CONN_MAX_AGE_MAX:
-        raise _conn_max_age_too_long(raw)
+        raise problem("conn_max_age", conn_max_age_too_long(raw, CONN_MAX_AGE_MAX))
     return whole
 
 
-def _parse_max_idle_in_transaction(raw: object) -> Duration:
+def _not_off(raw: object) -> object:
     """A budget, not a timeout: "off" could mean "no idle gap" or "no limit", so it is refused."""
     if isinstance(raw, str) and raw.strip().lower() in ("off", "disabled"):
-        raise PydanticCustomError(
-            "max_idle_in_transaction",
-            "off is ambiguous: max_idle_in_transaction is not a timeout but the longest the "
-            "application leaves a transaction idle (between two statements of one atomic() "
-            "block); write that longest idle gap, e.g. 0 for none or 5s",
-        )
-    return _parse_duration(raw)
-
-
-def _conn_max_age_too_long(raw: object) -> PydanticCustomError:
-    return PydanticCustomError(
-        "conn_max_age",
-        f"{shown(raw)} is more than the maximum of {CONN_MAX_AGE_MAX} seconds (about 68 years): "
-        "Django adds CONN_MAX_AGE to its clock; for a connection that is never closed by age, "
-        "write unlimited",
-    )
+        raise problem("max_idle_in_transaction", MAX_IDLE_IN_TRANSACTION_OFF)
+    return raw  # DurationField parses it
 
 
 DurationField = Annotated[
@@ -126,18 +119,16 @@ DurationField = Annotated[
     ),
 ]
 
-MaxIdleInTransaction = Annotated[
-    Duration,
-    BeforeValidator(_parse_max_idle_in_transaction),
-    PlainSerializer(lambda value: value.human(), return_type=str),
+MaxIdleInTransaction = Annotated[  # a duration without off: the schema's pattern drops it
+    DurationField,
+    BeforeValidator(_not_off),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"type": "integer", "minimum": 0, "description": "seconds"},
-                {"type": "string", "pattern": _DURATION_PATTERN.replace("|off|disabled", "")},
-            ],
-            "description": "the longest the application leaves a transaction idle: 250ms, 30s, "
-            "10min, a bare number of seconds, or 0 (never idle inside a transaction)",
+            "type": ["integer", "string"],
+            "minimum": 0,
+            "pattern": _DURATION_PATTERN.replace("|off|disabled", ""),
+            "description": "the longest the application leaves a transaction idle: 30s, 10min, "
+            "a bare number of seconds, or 0 (never idle inside a transaction)",
         }
     ),
 ]
@@ -187,14 +178,7 @@ class PoolSettings(_Strict):
                 "pool", "pool.max_size must be at least pool.min_size (psycopg_pool refuses it)"
             )
         if self.min_size == 0 and self.max_size is None:
-            message = (
-                "min_size 0 needs a max_size: without one psycopg_pool takes max_size = min_size "
-                '= 0 and refuses the pool ("if min_size is 0 max_size must be greater or than '
-                '0", psycopg_pool ConnectionPool); add max_size, e.g. max_size: 10'
-            )
-            raise PydanticCustomError(
-                "pool", "{message}", {"parameter": "min_size", "message": message}
-            )
+            raise problem("pool", POOL_OF_ZERO, parameter="min_size")
         return self
 
 
@@ -228,15 +212,6 @@ _HopName = Annotated[
 ]
 
 
-# PgBouncer's own defaults (pgbouncer.org/config.html) of the timeouts Azure's built-in PgBouncer
-# does not expose, for the message that refuses them; the guard's defaults are in hops.KINDS.
-_PGBOUNCER_DEFAULTS = {
-    "client_idle_timeout": "0 (disabled)",
-    "idle_transaction_timeout": "0 (disabled)",
-    "server_lifetime": "3600 s",
-}
-
-
 class PgBouncerHop(_Strict):
     """PgBouncer you run, or Azure's built-in one (its `pgbouncer.*` server parameters)."""
 
@@ -249,25 +224,14 @@ class PgBouncerHop(_Strict):
 
     @model_validator(mode="after")
     def _only_what_azure_exposes(self) -> PgBouncerHop:
-        """Azure's built-in PgBouncer is configured only through the `pgbouncer.*` server
-        parameters Azure has (catalog.PGBOUNCER_SERVER_PARAMETERS): a value for any other
-        timeout could be neither written nor read, and the guard would judge a value the
-        pooler does not run with."""
+        """Azure's PgBouncer is set only through the `pgbouncer.*` parameters Azure has (catalog):
+        any other value could be neither written nor read, yet the guard would judge it."""
         if self.kind != "azure-pgbouncer":
             return self
         for name in ("client_idle_timeout", "idle_transaction_timeout", "server_lifetime"):
             if getattr(self, name) is None or f"pgbouncer.{name}" in PGBOUNCER_SERVER_PARAMETERS:
                 continue
-            kept = _PGBOUNCER_DEFAULTS[name]
-            message = (
-                f"Azure's built-in PgBouncer does not expose {name} (there is no pgbouncer.{name} "
-                f"server parameter), so it cannot be set; it keeps PgBouncer's own default, "
-                f"{kept} (unconfirmed: Azure's docs do not say). Remove the key, or run your "
-                "own PgBouncer (kind: pgbouncer)"
-            )
-            raise PydanticCustomError(
-                "azure_pgbouncer", "{message}", {"parameter": name, "message": message}
-            )
+            raise problem("azure_pgbouncer", azure_pgbouncer_lacks(name), parameter=name)
         return self
 
 
@@ -284,9 +248,8 @@ class NetworkHop(_Strict):
     name: _HopName
     provider: Provider | None = None  # picks the documented default when idle_timeout is absent
     idle_timeout: DurationField | None = None
-    # custom only: whether it forwards Django's TCP connection as it is (passthrough) or ends it
-    # and opens its own (terminates, e.g. HAProxy in TCP mode). Absent: terminates, the
-    # conservative answer (the server's keepalives then do not keep the hops before it open).
+    # custom only: it forwards Django's TCP connection as it is, or ends it and opens its own
+    # (e.g. HAProxy). Absent: terminates, the conservative answer (see hops.passes_tcp).
     tcp: Literal["passthrough", "terminates"] | None = None
 
     @model_validator(mode="after")
@@ -294,11 +257,7 @@ class NetworkHop(_Strict):
         if self.kind == "custom" and self.idle_timeout is None:
             raise PydanticCustomError("hop", "a custom hop needs its idle_timeout")
         if self.kind != "custom" and self.tcp is not None:
-            message = (
-                f"tcp is for custom hops; a {self.kind} passes TCP through by nature: "
-                "remove the key"
-            )
-            raise PydanticCustomError("hop", "{message}", {"parameter": "tcp", "message": message})
+            raise problem("hop", tcp_not_custom(self.kind), parameter="tcp")
         return self
 
 
@@ -330,9 +289,7 @@ class AwsTarget(_Strict):
     ]
     parameter_group: _Name | None = None
     cluster_parameter_group: _Name | None = None
-    rds_proxy: _Name | None = (
-        None  # RDS Proxy: its IdleClientTimeout, from the path's rds-proxy hop
-    )
+    rds_proxy: _Name | None = None  # RDS Proxy: IdleClientTimeout, from its rds-proxy hop
     aws_profile: str | None = None
     role_arn: (
         Annotated[
@@ -499,15 +456,11 @@ class Profile(_Strict):
                     f"{key(name)} is not a parameter cloudtimeouts manages for {engine.value}; "
                     f"choose one of: {', '.join(known)}"
                 )
-                raise PydanticCustomError(
-                    "unknown_parameter", "{message}", {"parameter": name, "message": message}
-                )
+                raise problem("unknown_parameter", message, parameter=name)
             try:
                 spec.to_native_checked(value)
             except (DurationError, ValueError) as error:
-                raise PydanticCustomError(
-                    "parameter_value", "{message}", {"parameter": name, "message": str(error)}
-                ) from None
+                raise problem("parameter_value", str(error), parameter=name) from None
         return server
 
     @field_validator("targets", mode="after")
@@ -548,9 +501,7 @@ class Profile(_Strict):
                     f"{{kind: rds-proxy, name: {proxy}}} (its idle_client_timeout is set "
                     "from there)"
                 )
-                raise PydanticCustomError(
-                    "proxy", "{message}", {"index": index, "message": message}
-                )
+                raise problem("proxy", message, index=index)
         return targets
 
 
