@@ -307,26 +307,27 @@ RDS_PROXY_IDLE_CLIENT_TIMEOUT = ParameterSpec(
     "closes client connections idle this long (RDS Proxy)",
 )
 
-# Azure Database for PostgreSQL's built-in PgBouncer, set as server parameters (Azure
-# server-parameters-table-pgbouncer; meaning and defaults: pgbouncer.org/config.html).
-# Seconds, 0 = disabled. Managed on an Azure target when the profile's path has an
-# azure-pgbouncer hop; Azure lists some of them only while pgbouncer.enabled is true.
+# Azure Database for PostgreSQL's built-in PgBouncer, set as server parameters. Azure's table
+# (learn.microsoft.com/azure/postgresql/server-parameters/param-pgbouncer; MicrosoftDocs
+# azure-databases-docs articles/postgresql/server-parameters/includes/param-17-pgbouncer.md)
+# lists default_pool_size, enabled, ignore_startup_parameters, max_client_conn,
+# max_prepared_statements, min_pool_size, pool_mode, query_wait_timeout, server_idle_timeout and
+# stats_users: no client_idle_timeout, idle_transaction_timeout or server_lifetime. Of its
+# timeouts only server_idle_timeout closes an idle connection ("integer", default 600, allowed
+# 0-86400, dynamic; seconds, 0 = disabled: pgbouncer.org/config.html). query_wait_timeout (120 s,
+# 0-86400) is how long a client may wait for a server connection, not an idle close: not managed.
+# Managed on an Azure target when the profile's path has an azure-pgbouncer hop; the key after
+# `pgbouncer.` is the hop's field name. Azure lists them only while pgbouncer.enabled is true.
 PGBOUNCER_SERVER_PARAMETERS: Mapping[str, ParameterSpec] = MappingProxyType(
     {
-        f"pgbouncer.{name}": ParameterSpec(
-            f"pgbouncer.{name}",
+        "pgbouncer.server_idle_timeout": ParameterSpec(
+            "pgbouncer.server_idle_timeout",
             NativeUnit.SECONDS,
             Role.NETWORK,
             _s(0),
-            _s(INT32_MAX),
-            _s(default),
-            summary,
-        )
-        for name, default, summary in (
-            ("client_idle_timeout", 0, "PgBouncer closes client connections idle this long"),
-            ("idle_transaction_timeout", 0, "PgBouncer closes clients idle in a transaction"),
-            ("server_idle_timeout", 600, "PgBouncer closes its idle server connections"),
-            ("server_lifetime", 3600, "PgBouncer closes server connections this old"),
+            _s(86_400),
+            _s(600),
+            "PgBouncer closes its idle server connections",
         )
     }
 )

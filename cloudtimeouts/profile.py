@@ -36,10 +36,27 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cloudtimeouts import yamlsource
-from cloudtimeouts.catalog import PROVIDER_ENGINES, Engine, Provider, parameters
+from cloudtimeouts.catalog import (
+    PGBOUNCER_SERVER_PARAMETERS,
+    PROVIDER_ENGINES,
+    Engine,
+    Provider,
+    parameters,
+)
 from cloudtimeouts.durations import Duration, DurationError, DurationTooLongError, shown
 from cloudtimeouts.errors import CloudtimeoutsError, ProfileError
-from cloudtimeouts.profile_messages import describe, key, matching
+from cloudtimeouts.profile_messages import (
+    CONN_MAX_AGE_OFF,
+    MAX_IDLE_IN_TRANSACTION_OFF,
+    POOL_OF_ZERO,
+    azure_pgbouncer_lacks,
+    conn_max_age_too_long,
+    describe,
+    key,
+    matching,
+    problem,
+    tcp_not_custom,
+)
 
 CONN_MAX_AGE_MAX = 2_147_483_647  # seconds: INT32_MAX, ~68 years; why: see the module docstring
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB; more is refused unread
@@ -63,15 +80,11 @@ def _parse_conn_max_age(raw: object) -> int | None:
             "conn_max_age", "conn_max_age needs a value: seconds, a duration, 0, or unlimited"
         )
     if isinstance(raw, str) and raw.strip().lower() in ("off", "disabled"):
-        raise PydanticCustomError(
-            "conn_max_age",
-            "conn_max_age: off is ambiguous: write 0 (close the connection after each "
-            "request) or unlimited (keep it open forever, Django's None)",
-        )
+        raise problem("conn_max_age", CONN_MAX_AGE_OFF)
     try:
         duration = Duration.parse(raw)
     except DurationTooLongError:
-        raise _conn_max_age_too_long(raw) from None
+        raise problem("conn_max_age", conn_max_age_too_long(raw, CONN_MAX_AGE_MAX)) from None
     except DurationError as error:
         raise PydanticCustomError("duration", str(error)) from None
     whole, rest = divmod(duration.microseconds, 1_000_000)
@@ -80,17 +93,15 @@ def _parse_conn_max_age(raw: object) -> int | None:
             "conn_max_age", f"conn_max_age is whole seconds in Django; {duration} is not"
         )
     if whole > CONN_MAX_AGE_MAX:
-        raise _conn_max_age_too_long(raw)
+        raise problem("conn_max_age", conn_max_age_too_long(raw, CONN_MAX_AGE_MAX))
     return whole
 
 
-def _conn_max_age_too_long(raw: object) -> PydanticCustomError:
-    return PydanticCustomError(
-        "conn_max_age",
-        f"{shown(raw)} is more than the maximum of {CONN_MAX_AGE_MAX} seconds (about 68 years): "
-        "Django adds CONN_MAX_AGE to its clock; for a connection that is never closed by age, "
-        "write unlimited",
-    )
+def _not_off(raw: object) -> object:
+    """A budget, not a timeout: "off" could mean "no idle gap" or "no limit", so it is refused."""
+    if isinstance(raw, str) and raw.strip().lower() in ("off", "disabled"):
+        raise problem("max_idle_in_transaction", MAX_IDLE_IN_TRANSACTION_OFF)
+    return raw  # DurationField parses it
 
 
 DurationField = Annotated[
@@ -104,6 +115,20 @@ DurationField = Annotated[
                 {"type": "string", "pattern": _DURATION_PATTERN},
             ],
             "description": "250ms, 30s, 10min, 2h, a bare number of seconds, or 0/off (disabled)",
+        }
+    ),
+]
+
+MaxIdleInTransaction = Annotated[  # a duration without off: the schema's pattern drops it
+    DurationField,
+    BeforeValidator(_not_off),
+    WithJsonSchema(
+        {
+            "type": ["integer", "string"],
+            "minimum": 0,
+            "pattern": _DURATION_PATTERN.replace("|off|disabled", ""),
+            "description": "the longest the application leaves a transaction idle: 30s, 10min, "
+            "a bare number of seconds, or 0 (never idle inside a transaction)",
         }
     ),
 ]
@@ -146,10 +171,14 @@ class PoolSettings(_Strict):
 
     @model_validator(mode="after")
     def _sizes(self) -> PoolSettings:
+        # psycopg_pool's own rule (psycopg_pool/base.py, BasePool._check_size): max_size None
+        # becomes min_size; max_size < min_size and min_size == max_size == 0 are ValueErrors.
         if self.max_size is not None and self.max_size < self.min_size:
             raise PydanticCustomError(
                 "pool", "pool.max_size must be at least pool.min_size (psycopg_pool refuses it)"
             )
+        if self.min_size == 0 and self.max_size is None:
+            raise problem("pool", POOL_OF_ZERO, parameter="min_size")
         return self
 
 
@@ -159,7 +188,7 @@ class DjangoSettings(_Strict):
     pool: PoolSettings | None = None
     # The longest the application leaves a transaction idle (between statements of one atomic()
     # block); transaction-idle timeouts are judged against it. Absent: against conn_max_age.
-    max_idle_in_transaction: DurationField | None = None
+    max_idle_in_transaction: MaxIdleInTransaction | None = None
     # MySQL/MariaDB: OPTIONS set client_flag with CLIENT.INTERACTIVE, so the server starts each
     # session's wait_timeout from interactive_timeout (Django itself never sets it).
     interactive_client: bool = False
@@ -196,6 +225,18 @@ class PgBouncerHop(_Strict):
     server_idle_timeout: DurationField | None = None
     server_lifetime: DurationField | None = None
 
+    @model_validator(mode="after")
+    def _only_what_azure_exposes(self) -> PgBouncerHop:
+        """Azure's PgBouncer is set only through the `pgbouncer.*` parameters Azure has (catalog):
+        any other value could be neither written nor read, yet the guard would judge it."""
+        if self.kind != "azure-pgbouncer":
+            return self
+        for name in ("client_idle_timeout", "idle_transaction_timeout", "server_lifetime"):
+            if getattr(self, name) is None or f"pgbouncer.{name}" in PGBOUNCER_SERVER_PARAMETERS:
+                continue
+            raise problem("azure_pgbouncer", azure_pgbouncer_lacks(name), parameter=name)
+        return self
+
 
 class RdsProxyHop(_Strict):
     kind: Literal["rds-proxy"]
@@ -210,11 +251,16 @@ class NetworkHop(_Strict):
     name: _HopName
     provider: Provider | None = None  # picks the documented default when idle_timeout is absent
     idle_timeout: DurationField | None = None
+    # custom only: it forwards Django's TCP connection as it is, or ends it and opens its own
+    # (e.g. HAProxy). Absent: terminates, the conservative answer (see hops.passes_tcp).
+    tcp: Literal["passthrough", "terminates"] | None = None
 
     @model_validator(mode="after")
     def _custom_needs_a_value(self) -> NetworkHop:
         if self.kind == "custom" and self.idle_timeout is None:
             raise PydanticCustomError("hop", "a custom hop needs its idle_timeout")
+        if self.kind != "custom" and self.tcp is not None:
+            raise problem("hop", tcp_not_custom(self.kind), parameter="tcp")
         return self
 
 
@@ -246,9 +292,7 @@ class AwsTarget(_Strict):
     ]
     parameter_group: _Name | None = None
     cluster_parameter_group: _Name | None = None
-    rds_proxy: _Name | None = (
-        None  # RDS Proxy: its IdleClientTimeout, from the path's rds-proxy hop
-    )
+    rds_proxy: _Name | None = None  # RDS Proxy: IdleClientTimeout, from its rds-proxy hop
     aws_profile: str | None = None
     role_arn: (
         Annotated[
@@ -415,15 +459,11 @@ class Profile(_Strict):
                     f"{key(name)} is not a parameter cloudtimeouts manages for {engine.value}; "
                     f"choose one of: {', '.join(known)}"
                 )
-                raise PydanticCustomError(
-                    "unknown_parameter", "{message}", {"parameter": name, "message": message}
-                )
+                raise problem("unknown_parameter", message, parameter=name)
             try:
                 spec.to_native_checked(value)
             except (DurationError, ValueError) as error:
-                raise PydanticCustomError(
-                    "parameter_value", "{message}", {"parameter": name, "message": str(error)}
-                ) from None
+                raise problem("parameter_value", str(error), parameter=name) from None
         return server
 
     @field_validator("targets", mode="after")
@@ -464,9 +504,7 @@ class Profile(_Strict):
                     f"{{kind: rds-proxy, name: {proxy}}} (its idle_client_timeout is set "
                     "from there)"
                 )
-                raise PydanticCustomError(
-                    "proxy", "{message}", {"index": index, "message": message}
-                )
+                raise problem("proxy", message, index=index)
         return targets
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from cloudtimeouts import yamlsource
 from cloudtimeouts.durations import shown
@@ -26,6 +27,71 @@ def matching(pattern: str, words: str, **limits: int) -> Any:
     """A string's Field: it matches `pattern`; an error says `words` ("a name of …") instead."""
     PATTERN_WORDS[pattern] = words
     return Field(pattern=pattern, description=words[:1].upper() + words[1:], **limits)
+
+
+def problem(
+    kind: str, message: str, *, parameter: str | None = None, index: int | None = None
+) -> PydanticCustomError:
+    """An error of ours whose words stay as written; `parameter` (a key) or `index` (a list
+    entry) names what it is about, so that `describe` gives that line, not its parent's."""
+    context: dict[str, object] = {"message": message}
+    if parameter is not None:
+        context["parameter"] = parameter
+    if index is not None:
+        context["index"] = index
+    return PydanticCustomError(kind, "{message}", context)
+
+
+CONN_MAX_AGE_OFF = (
+    "conn_max_age: off is ambiguous: write 0 (close the connection after each request) or "
+    "unlimited (keep it open forever, Django's None)"
+)
+
+
+def conn_max_age_too_long(raw: object, maximum: int) -> str:
+    return (
+        f"{shown(raw)} is more than the maximum of {maximum} seconds (about 68 years): Django "
+        "adds CONN_MAX_AGE to its clock; for a connection that is never closed by age, write "
+        "unlimited"
+    )
+
+
+MAX_IDLE_IN_TRANSACTION_OFF = (
+    "off is ambiguous: max_idle_in_transaction is not a timeout but the longest the application "
+    "leaves a transaction idle (between two statements of one atomic() block); write that "
+    "longest idle gap, e.g. 0 for none or 5s"
+)
+
+# psycopg_pool (psycopg_pool/base.py, BasePool._check_size): a max_size of None becomes min_size,
+# and `if min_size == max_size == 0: raise ValueError("if min_size is 0 max_size must be greater
+# or than 0")` (its words, typo included).
+POOL_OF_ZERO = (
+    "min_size 0 needs a max_size: without one psycopg_pool takes max_size = min_size = 0 and "
+    'refuses the pool ("if min_size is 0 max_size must be greater or than 0"); add max_size, '
+    "e.g. max_size: 10"
+)
+
+# PgBouncer's own defaults (pgbouncer.org/config.html) of the timeouts Azure's built-in PgBouncer
+# does not expose (no pgbouncer.* server parameter: see catalog.PGBOUNCER_SERVER_PARAMETERS);
+# the guard's defaults are in hops.KINDS.
+_PGBOUNCER_DEFAULTS = {
+    "client_idle_timeout": "0 (disabled)",
+    "idle_transaction_timeout": "0 (disabled)",
+    "server_lifetime": "3600 s",
+}
+
+
+def azure_pgbouncer_lacks(name: str) -> str:
+    return (
+        f"Azure's built-in PgBouncer does not expose {name} (there is no pgbouncer.{name} server "
+        f"parameter), so it cannot be set; it keeps PgBouncer's own default, "
+        f"{_PGBOUNCER_DEFAULTS[name]} (unconfirmed: Azure's docs do not say). Remove the key, "
+        "or run your own PgBouncer (kind: pgbouncer)"
+    )
+
+
+def tcp_not_custom(kind: str) -> str:
+    return f"tcp is for custom hops; a {kind} passes TCP through by nature: remove the key"
 
 
 def describe(

@@ -29,8 +29,10 @@ from cloudtimeouts.explain import (
     BudgetBar,
     Entry,
     Explanation,
+    Status,
     explain,
 )
+from cloudtimeouts.hops import KINDS
 
 if TYPE_CHECKING:
     from cloudtimeouts.profile import Profile
@@ -109,15 +111,31 @@ def _rows(explanation: Explanation) -> list[_Row]:
         )  # fmt: skip
     budgets = {bar.what: bar for bar in explanation.budgets}
     for entry in explanation.entries:
-        value = entry.value.human() + ("" if entry.source == "from the profile" else _DEFAULT_MARK)
+        shown = "0s, used once" if _used_once(entry, explanation) else entry.value.human()
+        value = shown + ("" if entry.source == "from the profile" else _DEFAULT_MARK)
         where = axis.position(entry.value)
         bar = budgets[entry.against] if entry.against else None
         tick = None if bar is None or bar.total is None else axis.position(bar.total)
         rows.append(
-            _Row("timeout", entry.label, value, where, where, entry.status, entry=entry,
-                 tick=tick, tick_budget=bar.what if bar else "session")
+            _Row("timeout", entry.label, value, where, where, _status(entry, explanation),
+                 entry=entry, tick=tick, tick_budget=bar.what if bar else "session")
         )  # fmt: skip
     return rows
+
+
+def _used_once(entry: Entry, explanation: Explanation) -> bool:
+    """A 0 that is not "off": PgBouncer's server_lifetime 0 uses each server connection once
+    (hops.HopTimeout.zero; pgbouncer.org/config.html)."""
+    if not entry.value.disabled:
+        return False
+    kinds = {hop.name: hop.kind for hop in explanation.path}
+    timeouts = KINDS.get(kinds.get(entry.where, ""), ())
+    return any(t.name == entry.name and t.zero == "used once" for t in timeouts)
+
+
+def _status(entry: Entry, explanation: Explanation) -> Status:
+    """The entry's status as shown: a pooler's used-once server connections are not "off"."""
+    return "pooler only" if _used_once(entry, explanation) else entry.status
 
 
 def _human(value: Duration) -> str:
@@ -157,7 +175,7 @@ def _sentences(explanation: Explanation) -> list[tuple[str, str]]:
 
 def _legend(explanation: Explanation) -> tuple[list[str], int]:
     """The statuses in use and the default mark, in the picture's words; where the words start."""
-    statuses = dict.fromkeys(entry.status for entry in explanation.entries)
+    statuses = dict.fromkeys(_status(entry, explanation) for entry in explanation.entries)
     width = max(len(status) for status in statuses)
     lines = [f"{status:<{width}}  {STATUS_WORDS[status]}" for status in statuses]
     if any(entry.source != "from the profile" for entry in explanation.entries):
@@ -430,7 +448,7 @@ def _tooltip(row: _Row) -> str:
     entry = row.entry
     words = (
         f"{entry.label} = {entry.value.human()} ({entry.source}): closes "
-        f"{CLOSES_WORDS[entry.closes]}; {entry.status}: {STATUS_WORDS[entry.status]}"
+        f"{CLOSES_WORDS[entry.closes]}; {row.status}: {STATUS_WORDS[row.status]}"
     )
     return words + (f". {entry.finding.message}" if entry.finding else "")
 

@@ -174,3 +174,91 @@ def test_every_example_profile_is_valid_and_safe(path: Path) -> None:
 def test_the_committed_json_schema_is_current() -> None:
     committed = json.loads((REPO / "schema" / "profile.schema.json").read_text())
     assert committed == profile_json_schema(), "regenerate: cloudtimeouts schema > schema/..."
+
+
+@pytest.mark.parametrize("value", ["off", "disabled", "OFF"])
+def test_max_idle_in_transaction_off_is_ambiguous(value: str) -> None:
+    ((line, message),) = problems(BASE + f"  max_idle_in_transaction: {value}\n")
+    assert line == 5
+    assert message.startswith("django.max_idle_in_transaction: off is ambiguous")
+    assert "e.g. 0 for none" in message
+
+
+def test_max_idle_in_transaction_zero_is_a_budget_of_none() -> None:
+    profile = parse_profile(BASE + "  max_idle_in_transaction: 0\n", "p.yaml")
+    assert profile.django.max_idle_in_transaction is not None
+    assert profile.django.max_idle_in_transaction.disabled
+
+
+POOL = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 0\n  pool:\n"
+
+
+def test_a_pool_of_min_size_0_without_max_size_is_what_psycopg_pool_refuses() -> None:
+    # psycopg_pool: max_size None becomes min_size, and min_size == max_size == 0 is a ValueError
+    ((line, message),) = problems(POOL + "    min_size: 0\n")
+    assert line == 6
+    assert message.startswith("django.pool.min_size: min_size 0 needs a max_size")
+    assert '"if min_size is 0 max_size must be greater or than 0"' in message
+
+
+def test_a_pool_of_min_size_0_with_a_max_size_is_valid() -> None:
+    profile = parse_profile(POOL + "    min_size: 0\n    max_size: 4\n", "p.yaml")
+    assert profile.django.pool is not None and profile.django.pool.max_size == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("client_idle_timeout", "0 (disabled)"),
+        ("idle_transaction_timeout", "0 (disabled)"),
+        ("server_lifetime", "3600 s"),
+    ],
+)
+def test_azure_pgbouncer_refuses_a_timeout_azure_does_not_expose(name: str, kept: str) -> None:
+    text = BASE + f"path:\n  - kind: azure-pgbouncer\n    name: builtin\n    {name}: 1h\n"
+    ((line, message),) = problems(text)
+    assert line == 8
+    assert message.startswith(
+        f"path.0.{name}: Azure's built-in PgBouncer does not expose {name} "
+        f"(there is no pgbouncer.{name} server parameter)"
+    )
+    assert f"it keeps PgBouncer's own default, {kept}" in message
+
+
+def test_azure_pgbouncer_accepts_server_idle_timeout_and_pgbouncer_all_four() -> None:
+    azure = parse_profile(
+        BASE + "path:\n  - {kind: azure-pgbouncer, name: builtin, server_idle_timeout: 5min}\n"
+    )
+    assert azure.path[0].server_idle_timeout is not None
+    own = parse_profile(
+        BASE + "path:\n  - {kind: pgbouncer, name: pgb, client_idle_timeout: 1h, "
+        "idle_transaction_timeout: 1h, server_lifetime: 0}\n"
+    )
+    assert own.path[0].server_lifetime is not None and own.path[0].server_lifetime.disabled
+
+
+@pytest.mark.parametrize("kind", ["load-balancer", "nat"])
+def test_tcp_is_refused_on_hops_that_pass_tcp_by_nature(kind: str) -> None:
+    text = BASE + f"path:\n  - kind: {kind}\n    name: edge\n    tcp: passthrough\n"
+    ((line, message),) = problems(text)
+    assert line == 8
+    assert message == (
+        f"path.0.tcp: tcp is for custom hops; a {kind} passes TCP through by nature: remove the key"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tcp", "expected"),
+    [("", None), ("tcp: terminates", "terminates"), ("tcp: passthrough", "passthrough")],
+)
+def test_a_custom_hop_says_whether_it_passes_tcp(tcp: str, expected: str | None) -> None:
+    text = BASE + f"path:\n  - {{kind: custom, name: haproxy, idle_timeout: 1h, {tcp}}}\n"
+    assert parse_profile(text.replace(", }", "}")).path[0].tcp == expected
+
+
+def test_a_custom_hop_tcp_takes_two_words() -> None:
+    ((line, message),) = problems(
+        BASE + "path:\n  - {kind: custom, name: haproxy, idle_timeout: 1h, tcp: proxy}\n"
+    )
+    assert line == 6
+    assert message == "path.0.tcp: 'proxy' is not one of: passthrough, terminates"

@@ -188,7 +188,7 @@ def test_every_pattern_a_profile_is_validated_with_has_words() -> None:
         (
             "    name: egress",
             "    name: egress\n    timeout: 5min",
-            "kind, name, provider, idle_timeout",
+            "kind, name, provider, idle_timeout, tcp",
         ),
     ],
 )
@@ -208,10 +208,10 @@ def test_an_unknown_key_lists_the_allowed_ones(old: str, new: str, allowed: str 
     ("hop", "allowed"),
     [
         ("{kind: rds-proxy, name: p, idle_timeout: 5min}", "kind, name, idle_client_timeout"),
-        ("{kind: load-balancer, name: lb, idle: 5min}", "kind, name, provider, idle_timeout"),
+        ("{kind: load-balancer, name: lb, idle: 5min}", "kind, name, provider, idle_timeout, tcp"),
         (
             "{kind: custom, name: c, idle_timeout: 1h, idle: 5min}",
-            "kind, name, provider, idle_timeout",
+            "kind, name, provider, idle_timeout, tcp",
         ),
         (
             "{kind: azure-pgbouncer, name: b, server_idle: 5min}",

@@ -8,6 +8,9 @@ from typing import Any
 
 from support.profiles import azure_target, profile_text
 
+from cloudtimeouts.catalog import PGBOUNCER_SERVER_PARAMETERS
+from cloudtimeouts.sandbox.azure import catalogue
+
 SUB, RG = "00000000-0000-0000-0000-0000000000cc", "pgb"
 
 
@@ -38,12 +41,38 @@ def test_a_declared_pgbouncer_timeout_is_planned_and_written(
     assert value["properties"]["value"] == "300"
 
 
-def test_a_timeout_azure_does_not_offer_is_a_plan_error(
+def test_a_timeout_azure_does_not_offer_is_a_profile_error_at_its_line(
     azure: Any, cli: Any, tmp_path: Path
 ) -> None:
     azure.add_server(SUB, RG, "orders-pg", "postgres", version="16")
     profile = write(tmp_path, "{kind: azure-pgbouncer, name: builtin, client_idle_timeout: 1h}")
     plan = cli("plan", profile, "-o", "json")
     assert plan.exit_code == 1
-    (target,) = json.loads(plan.stdout)["targets"]
-    assert "has no parameter pgbouncer.client_idle_timeout" in target["error"]
+    assert plan.stdout == ""
+    line = (
+        profile.read_text()
+        .splitlines()
+        .index("  - {kind: azure-pgbouncer, name: builtin, client_idle_timeout: 1h}")
+    )
+    assert (
+        f"{profile}:{line + 1}: path.0.client_idle_timeout: Azure's built-in PgBouncer does not "
+        "expose client_idle_timeout"
+    ) in plan.stderr
+    assert "Traceback" not in plan.stderr
+
+
+def test_the_catalog_manages_exactly_the_pgbouncer_timeouts_azure_lists() -> None:
+    """Each managed pgbouncer.* parameter is one Azure's emulator lists (data from Microsoft's
+    tables), with its default and range; of Azure's timeouts, query_wait_timeout (a wait for a
+    server connection, not an idle close) is the one left unmanaged."""
+    rows = {spec.name: spec for spec in catalogue.parameters("postgres", "16")}
+    for name, spec in PGBOUNCER_SERVER_PARAMETERS.items():
+        row = rows[name]
+        assert spec.default.to_native(spec.unit) == row.default_value, name
+        low, high = row.allowed_values.split("-")
+        assert (spec.minimum.to_native(spec.unit), spec.maximum.to_native(spec.unit)) == (
+            low,
+            high,
+        ), name
+    timeouts = {name for name in rows if name.startswith("pgbouncer.") and "timeout" in name}
+    assert timeouts - set(PGBOUNCER_SERVER_PARAMETERS) == {"pgbouncer.query_wait_timeout"}

@@ -110,23 +110,6 @@ def test_a_sensitive_proxy_timeout_is_refused_and_not_shown(cli: Any, tmp_path: 
         assert "1234" not in printed and "(sensitive value)" in printed
 
 
-def test_a_sensitive_azure_pgbouncer_timeout_is_not_shown_by_the_path_check(
-    cli: Any, tmp_path: Path
-) -> None:
-    """The built-in PgBouncer hop takes its undeclared timeouts from the server parameters."""
-    target = azure_target(SUBSCRIPTION, "prod", "orders-pg")
-    profile = write_profile(tmp_path, conn_max_age="30min", targets=[target])
-    profile.write_text(
-        profile.read_text() + "path:\n  - kind: azure-pgbouncer\n    name: builtin\n"
-    )
-    setting = azure_configuration(
-        "orders-pg", "pgbouncer.client_idle_timeout", "1234", after_sensitive={"value": True}
-    )
-    for code, printed in outputs(cli, profile, "--terraform-plan", write_plan(tmp_path, [setting])):
-        assert code == 3
-        assert "1234" not in printed
-
-
 @pytest.mark.parametrize("value", ["600000", "0"])
 def test_a_sensitive_value_that_passes_is_not_shown_either(
     cli: Any, tmp_path: Path, value: str
