@@ -17,8 +17,10 @@ pool.py: `_return_connection`, `_shrink_pool`; proven on real Django in
 tests/contrib/test_whole_path.py). With CONN_HEALTH_CHECKS Django passes
 `check=ConnectionPool.check_connection`, so a connection a server or a pooler closed is found on
 checkout and replaced (django/db/backends/postgresql/base.py, `DatabaseWrapper.pool`). A
-silent network hop (a load balancer or NAT dropping its state) is judged even then: a check on
-a dropped flow waits, it does not fail fast.
+network hop that drops its state silently (Azure Load Balancer, Cloud NAT; `hops.expiry`) is
+judged even then: a check on a dropped flow waits, it does not fail fast; one that answers with a
+TCP RST (AWS NLB and NAT gateway, Azure NAT Gateway) fails the check at once, and the pool
+reconnects.
 
 TCP keepalives count where they truly help: keepalives sent more often than a load balancer's
 or NAT's idle timeout (with the margin) keep that hop's state fresh, so the hop never sees the
@@ -37,7 +39,7 @@ from dataclasses import dataclass, replace
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.guard import Budget, in_seconds, judge
-from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes
+from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, expiry, passes_tcp
 from cloudtimeouts.model import Finding
 from cloudtimeouts.profile import DjangoSettings, Hop, Profile
 
@@ -161,14 +163,6 @@ def client_keepalive(profile: Profile) -> Keepalive | None:
     )
 
 
-def passes_tcp(hop: Hop) -> bool:
-    """A hop that forwards the same TCP connection (a load balancer, a NAT, a custom hop that
-    says so) lets keepalives through; a pooler or a proxy ends it and opens its own."""
-    if hop.kind in ("load-balancer", "nat"):
-        return True
-    return hop.kind == "custom" and getattr(hop, "tcp", "terminates") == "passthrough"
-
-
 def reached(profile: Profile, from_server: bool) -> set[int]:
     """The indexes of the network hops one end's keepalives cross: from that end up to the first
     hop that ends the TCP connection (what lies beyond sees none of its packets)."""
@@ -232,12 +226,23 @@ def path_findings(
                 )
             )
             continue
-        checked = budget.checked and not network
+        # A checked pool replaces a connection whose check fails. A hop that answers a packet
+        # on a flow it forgot with a TCP RST fails the check at once; one that drops it
+        # silently makes the check wait for a TCP timeout instead (hops.expiry, cited there).
+        silent = expiry(item.hop.kind, getattr(item.hop, "provider", None)) == "silent"
+        checked = budget.checked and (not network or not silent)
+        advice = budget.advice
+        if budget.checked and network and silent:
+            advice = (
+                f"The {item.hop.kind} drops a packet on a flow it has forgotten silently, so the "
+                "pool's check on checkout waits for a TCP timeout instead of failing fast. "
+                f"{advice or ''}"
+            ).strip()
         finding = judge(
             key,
             f"{in_seconds(item.value)} ({item.source})",
             item.value,
-            replace(budget, checked=checked),
+            replace(budget, checked=checked, advice=advice),
             margin,
             item.where,
             item.closes == "transaction",

@@ -97,7 +97,7 @@ def _version(shown: bool) -> None:
 @app.command()
 def validate(profiles: Profiles) -> None:
     """Check profiles offline: schema, units, ranges, and the guard on declared values."""
-    from cloudtimeouts.plan import offline_violations
+    from cloudtimeouts.verdict import offline_violations
 
     refused = failed = False
     for path in profiles:  # every file is judged: pre-commit hands the hook all of them at once

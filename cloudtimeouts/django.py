@@ -38,8 +38,8 @@ from cloudtimeouts.chain import budget_of, hop_values, path_findings
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
 from cloudtimeouts.guard import TRANSACTION_IDLE, not_judged_because
-from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile
+from cloudtimeouts.verdict import offline_violations
 
 Format = Literal["python", "dj-database-url", "json"]
 FORMATS: tuple[Format, ...] = ("python", "dj-database-url", "json")

@@ -6,9 +6,9 @@ Offline, like `validate`, and with the guard's own values and verdicts, never ne
   the server's TCP keepalives keep open);
 - the server's idle timeouts are `guard.effective_idle_timeouts` over the engine's documented
   defaults — and Aurora's where a target may be Aurora — judged by `guard.check`, exactly as
-  `plan.offline_violations` does;
+  `verdict.offline_violations` does;
 - Django's budgets are `chain.budget_of`, the keepalive `chain.keepalive`;
-- the verdict is `plan.offline_violations`: what `validate` prints, and its exit code.
+- the verdict is `verdict.offline_violations`: what `validate` prints, and its exit code.
 
 An entry is "checked" when the guard accepts it only because Django's pool checks every
 connection on checkout (CONN_HEALTH_CHECKS): the guard refuses it once checks are off.
@@ -27,8 +27,8 @@ from cloudtimeouts.chain import budget_of, hop_values, keepalive, path_findings
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.hops import NETWORK_KINDS, Closes
 from cloudtimeouts.model import Finding
-from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile
+from cloudtimeouts.verdict import offline_violations
 
 Status = Literal["refused", "kept open", "safe", "checked", "pooler only", "not Django's", "off"]
 
@@ -151,7 +151,7 @@ class Explanation:
     budgets: tuple[BudgetBar, ...]
     entries: tuple[Entry, ...]  # in the order they fire; disabled ones last
     keepalive: Duration | None  # tcp_keepalives_idle, when the profile sets it
-    refusals: tuple[Finding, ...]  # plan.offline_violations: what `validate` refuses
+    refusals: tuple[Finding, ...]  # verdict.offline_violations: what `validate` refuses
     axis: Axis
 
     @property
@@ -251,7 +251,7 @@ def _hop_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
 
 
 def _platforms(profile: Profile) -> list[str]:
-    """As `plan.offline_violations`: a target that may be Aurora is judged with its defaults too."""
+    """As `verdict.offline_verdict`: a target that may be Aurora is judged with its defaults too."""
     aurora = {Engine.POSTGRES: AURORA_POSTGRESQL, Engine.MYSQL: AURORA_MYSQL}.get(profile.engine)
     if aurora and any(getattr(t, "cluster_parameter_group", None) for t in profile.targets):
         return ["", aurora]

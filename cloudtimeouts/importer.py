@@ -4,7 +4,7 @@ Every judgement is the plan's own, so that adopting cloudtimeouts changes nothin
 read by `orchestration.make_plan`; a parameter some target sets (not at its default) goes under
 `server:` only when, planned alone against every target (`plan.build_target_plan`), it changes
 nothing and breaks no limit of theirs, else a comment says why it was left out (a profile never
-touches what it does not name); the idle timeouts in force are `plan.current_idle_timeouts` and
+touches what it does not name); the idle timeouts in force are `verdict.current_idle_timeouts` and
 `guard.effective_idle_timeouts`; the profile printed is parsed back and planned against every
 target: no change, no error, no refusal by their guard nor by `validate`'s. An idle timeout the
 guard cannot evaluate (an RDS formula) is refused: no CONN_MAX_AGE can be proven safe against it.
@@ -35,7 +35,7 @@ from cloudtimeouts.orchestration import (
     AdapterLoader,
     make_plan,
 )
-from cloudtimeouts.plan import build_target_plan, current_idle_timeouts, offline_violations
+from cloudtimeouts.plan import build_target_plan
 from cloudtimeouts.profile import (
     CONN_MAX_AGE_MAX,
     AwsTarget,
@@ -47,6 +47,7 @@ from cloudtimeouts.profile import (
 )
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter
+from cloudtimeouts.verdict import current_idle_timeouts, offline_violations
 
 # Relative to the profile: `cloudtimeouts schema > profile.schema.json` puts it there.
 SCHEMA_REFERENCE = "profile.schema.json"

@@ -31,18 +31,12 @@ from cloudtimeouts.errors import (
 )
 from cloudtimeouts.journal import Journal
 from cloudtimeouts.model import Change, ParameterState, TargetState
-from cloudtimeouts.plan import (
-    Plan,
-    TargetPlan,
-    build_target_plan,
-    failed_target_plan,
-    managed,
-    neighbours_of,
-    rejudge,
-)
+from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan, rejudge
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter
+from cloudtimeouts.targets import managed
+from cloudtimeouts.verdict import neighbours_of
 
 # Targets read or written at once per account and region / project / subscription: enough to
 # hide API latency on a fleet, few enough that one run leaves most of an account's API rate to

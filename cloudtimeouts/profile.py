@@ -189,8 +189,7 @@ class DjangoSettings(_Strict):
     # The longest the application leaves a transaction idle (between statements of one atomic()
     # block); transaction-idle timeouts are judged against it. Absent: against conn_max_age.
     max_idle_in_transaction: MaxIdleInTransaction | None = None
-    # MySQL/MariaDB: OPTIONS set client_flag with CLIENT.INTERACTIVE, so the server starts each
-    # session's wait_timeout from interactive_timeout (Django itself never sets it).
+    # OPTIONS client_flag has CLIENT.INTERACTIVE: interactive_timeout applies (guard.py)
     interactive_client: bool = False
 
     @model_validator(mode="after")

@@ -25,6 +25,8 @@ CORE = {
     "cloudtimeouts.plan",
     "cloudtimeouts.profile",
     "cloudtimeouts.profile_messages",
+    "cloudtimeouts.targets",
+    "cloudtimeouts.verdict",
     "cloudtimeouts.yamlsource",
 }
 CLOUD_SDKS = ("boto3", "botocore", "google", "grpc", "azure", "msal", "moto", "werkzeug")

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from cloudtimeouts.chain import budget_of, path_findings
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile, parse_profile
+from cloudtimeouts.verdict import offline_violations
 
 
 def profile(django: str, server: str = "{}", path: str = "[]", engine: str = "postgres") -> Profile:
@@ -103,10 +103,21 @@ def test_a_pool_without_health_checks_keeps_min_size_connections_unchecked_forev
     assert refused(slower) == ["idle_session_timeout"]  # (3 + 1) x 3min = 12min
 
 
-def test_a_checked_pool_still_loses_a_flow_a_nat_dropped() -> None:
-    p = profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",
-                "[{kind: nat, name: n, provider: aws}]")  # fmt: skip
-    assert refused(p) == ["n.idle_timeout"]
+def test_a_checked_pool_still_loses_a_flow_a_nat_dropped_silently() -> None:
+    # Cloud NAT drops a packet on a forgotten flow: the pool's check waits instead of failing
+    silent = profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",
+                     "[{kind: nat, name: n, provider: gcp}]")  # fmt: skip
+    assert refused(silent) == ["n.idle_timeout"]
+    (finding,) = offline_violations(silent)
+    assert "drops a packet on a flow it has forgotten silently" in finding.message
+    # an AWS NAT gateway answers with a TCP RST: the check fails at once and the pool reconnects
+    reset = profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",
+                    "[{kind: nat, name: n, provider: aws}]")  # fmt: skip
+    assert refused(reset) == []
+    unchecked = profile("{conn_max_age: 0, conn_health_checks: false, pool: {min_size: 1}}",
+                        "{idle_session_timeout: 0}",
+                        "[{kind: nat, name: n, provider: aws}]")  # fmt: skip
+    assert refused(unchecked) == ["n.idle_timeout"]  # no check, nothing to fail fast
 
 
 @settings(max_examples=200, deadline=None)

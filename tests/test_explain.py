@@ -14,9 +14,9 @@ from rich.console import Console
 
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.explain import Axis, Entry, Explanation, explain
-from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import Profile, load_profile, parse_profile
 from cloudtimeouts.render_explain import explain_svg, explain_text
+from cloudtimeouts.verdict import offline_violations
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "profiles" / "aws-postgres-pgbouncer.yaml"
@@ -123,10 +123,13 @@ def test_a_pool_without_health_checks_keeps_min_size_connections_unchecked_forev
     assert idle.status == "checked" and idle.finding is None and not checked.refused
 
 
-def test_a_checked_pool_still_loses_a_flow_a_nat_dropped() -> None:
+def test_a_checked_pool_still_loses_a_flow_a_nat_dropped_silently() -> None:
     e = explain(profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",
-                        "[{kind: nat, name: n, provider: aws}]"))  # fmt: skip
+                        "[{kind: nat, name: n, provider: gcp}]"))  # fmt: skip
     assert entry(e, "n.idle_timeout").status == "refused"
+    reset = explain(profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",
+                            "[{kind: nat, name: n, provider: aws}]"))  # fmt: skip
+    assert entry(reset, "n.idle_timeout").status == "checked"  # a TCP RST fails the check
     assert entry(e, "idle_session_timeout").status == "off"
 
 

@@ -27,8 +27,8 @@ from cloudtimeouts.importer import (
 )
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
 from cloudtimeouts.orchestration import make_plan
-from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import AwsTarget, Target, parse_profile
+from cloudtimeouts.verdict import offline_violations
 
 A = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-a")
 B = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-b")

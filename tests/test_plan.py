@@ -9,8 +9,9 @@ import pytest
 from cloudtimeouts.catalog import ApplyType, Engine, parameters
 from cloudtimeouts.errors import ProfileError
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
-from cloudtimeouts.plan import Plan, build_target_plan, offline_verdict, offline_violations
+from cloudtimeouts.plan import Plan, build_target_plan
 from cloudtimeouts.profile import Profile, parse_profile
+from cloudtimeouts.verdict import offline_verdict, offline_violations
 
 
 def profile(server: str, conn_max_age: str = "5min", engine: str = "postgres") -> Profile:

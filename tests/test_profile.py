@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from cloudtimeouts.errors import ProfileError
-from cloudtimeouts.plan import offline_violations
 from cloudtimeouts.profile import (
     CONN_MAX_AGE_MAX,
     MAX_PROBLEMS,
@@ -17,6 +16,7 @@ from cloudtimeouts.profile import (
     parse_profile,
     profile_json_schema,
 )
+from cloudtimeouts.verdict import offline_violations
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\n"

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 
 from cloudtimeouts.catalog import ApplyType, Engine, ParameterSpec, Provider
 from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
-from cloudtimeouts.plan import managed, offline_violations
 from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget, Profile, Target
+from cloudtimeouts.targets import managed
+from cloudtimeouts.verdict import offline_violations
 
 _AZURE_PROVIDERS = {Engine.POSTGRES: "PostgreSQL", Engine.MYSQL: "MySQL"}
 _PROXY_FAMILIES = {Engine.POSTGRES: "POSTGRESQL", Engine.MYSQL: "MYSQL", Engine.MARIADB: "MYSQL"}

@@ -20,7 +20,8 @@ from cloudtimeouts.chain import budget_of
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds
 from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding, ParameterState
-from cloudtimeouts.plan import TargetPlan, managed
+from cloudtimeouts.plan import TargetPlan
+from cloudtimeouts.targets import managed
 
 SENSITIVE = "(sensitive value)"
 _HIDDEN = "Terraform marks the value sensitive, so it is not shown here"
