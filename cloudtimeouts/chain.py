@@ -26,10 +26,10 @@ TCP keepalives count where they truly help: keepalives sent more often than a lo
 or NAT's idle timeout (with the margin) keep that hop's state fresh, so the hop never sees the
 connection idle. The server's (`tcp_keepalives_idle`, the value in force on the database) reach
 the hops between the server and the nearest hop that ends the TCP connection; Django's (libpq
-`keepalives_idle`, which django-settings writes into OPTIONS) those between Django and the
-nearest one. A pooler, a proxy and a `custom` hop that does not say `tcp: passthrough` end the
-connection. Keepalives never defeat a server's or a pooler's own idle timeout, which measure
-application idleness, not packets.
+`keepalives_idle`, declared as `django.keepalives_idle` and written into OPTIONS by
+django-settings) those between Django and the nearest one. A pooler, a proxy and a `custom` hop
+that does not say `tcp: passthrough` end the connection. Keepalives never defeat a server's or a
+pooler's own idle timeout, which measure application idleness, not packets.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 
 from cloudtimeouts.catalog import Engine, Provider
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.guard import Budget, in_seconds, judge
+from cloudtimeouts.guard import UNDECLARED_TRANSACTION, Budget, in_seconds, judge
 from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, expiry, passes_tcp
 from cloudtimeouts.model import Finding
 from cloudtimeouts.profile import DjangoSettings, Hop, Profile
@@ -46,7 +46,11 @@ from cloudtimeouts.profile import DjangoSettings, Hop, Profile
 _POOL_ADVICE = (
     "Turn conn_health_checks on (Django then has the pool check each connection on checkout) "
     "or use min_size: 0 with a short max_idle; a load balancer or NAT needs its flow kept open "
-    "by tcp_keepalives_idle below its idle timeout."
+    "by TCP keepalives (tcp_keepalives_idle, or django.keepalives_idle) below its idle timeout."
+)
+_CHECKED_POOL_ADVICE = (
+    "Use min_size: 0 with a short max_idle, or keep the flow open with TCP keepalives (the "
+    "server's tcp_keepalives_idle, or django.keepalives_idle) below its idle timeout."
 )
 _NOT_IN_A_TRANSACTION = "CONN_MAX_AGE 0 s"  # with a pool; a transaction's idle gap: declare it
 
@@ -54,21 +58,17 @@ _NOT_IN_A_TRANSACTION = "CONN_MAX_AGE 0 s"  # with a pool; a transaction's idle 
 def budget_of(django: DjangoSettings) -> Budget:
     """Django's idle budget between requests and inside a transaction, with words for messages."""
     pool = django.pool
+    checked = pool is not None and django.conn_health_checks
+    unchecked = "" if checked else "unchecked "
     if pool is None:
         budget = Budget.of_conn_max_age(django.conn_max_age)
-    elif django.conn_health_checks:
-        # Checked on checkout: a connection a server or pooler closed never reaches a request.
-        # What a silent network hop may still drop is judged against how long one can idle.
-        budget = Budget(
-            None, "the pool's unchecked idle time unlimited", "", Duration(0),
-            _NOT_IN_A_TRANSACTION, "conn_max_age", checked=True, advice=_POOL_ADVICE,
-        )  # fmt: skip
     elif pool.min_size:
         # psycopg_pool 3.x enforces max_lifetime only when a connection is returned, and keeps
-        # min_size connections however long they idle: unchecked, they can outlive anything.
+        # min_size connections however long they idle: they can outlive anything.
         budget = Budget(
-            None, "the unchecked idle time of the pool's min_size connections unlimited", "",
-            Duration(0), _NOT_IN_A_TRANSACTION, "conn_max_age", advice=_POOL_ADVICE,
+            None, f"the {unchecked}idle time of the pool's min_size connections unlimited", "",
+            Duration(0), _NOT_IN_A_TRANSACTION, "conn_max_age",
+            advice=_CHECKED_POOL_ADVICE if checked else _POOL_ADVICE,
         )  # fmt: skip
     else:
         # Above min_size, the pool's shrink task runs every max_idle and closes at most one
@@ -77,11 +77,16 @@ def budget_of(django: DjangoSettings) -> Budget:
         size = pool.max_size or 1
         held = Duration(pool.max_idle.microseconds * (size + 1))
         words = (
-            f"the pool's unchecked idle time (max_size {size} + 1) x max_idle "
+            f"the pool's {unchecked}idle time (max_size {size} + 1) x max_idle "
             f"{in_seconds(pool.max_idle)} = {in_seconds(held)}"
         )
-        fix = "django.pool.max_idle (or turn conn_health_checks on)"
+        fix = "django.pool.max_idle" + ("" if checked else " (or turn conn_health_checks on)")
         budget = Budget(held, words, fix, Duration(0), _NOT_IN_A_TRANSACTION, "conn_max_age")
+    if checked:
+        # Checked on checkout: a connection a server or pooler closed never reaches a request
+        # (judge() lets those pass). What a silent network hop may drop is still judged against
+        # how long a pooled connection can idle: the same as without checks.
+        budget = replace(budget, checked=True)
     interactive = django.interactive_client
     in_transaction = django.max_idle_in_transaction
     if in_transaction is None:
@@ -152,15 +157,15 @@ def declared_keepalive(profile: Profile) -> Keepalive | None:
 
 
 def client_keepalive(profile: Profile) -> Keepalive | None:
-    """libpq's keepalives_idle in Django's OPTIONS: django-settings writes the profile's
-    tcp_keepalives_idle there (libpq "Parameter Key Words", keepalives_idle: "the number of
-    seconds of inactivity after which TCP should send a keepalive message to the server")."""
-    idle = keepalive(profile)
-    if idle is None:
+    """Django's own TCP keepalives: libpq's `keepalives_idle` in OPTIONS, as the profile declares
+    it in `django.keepalives_idle` (django-settings writes it there). libpq "Parameter Key
+    Words", keepalives_idle: "the number of seconds of inactivity after which TCP should send a
+    keepalive message to the server". Only a declared value is credited: the server's
+    tcp_keepalives_idle says nothing of what Django's connections do."""
+    idle = profile.django.keepalives_idle
+    if idle is None or profile.engine is not Engine.POSTGRES:
         return None
-    return Keepalive(
-        idle, f"Django's keepalives_idle {in_seconds(idle)} (OPTIONS, as django-settings writes)"
-    )
+    return Keepalive(idle, f"Django's keepalives_idle {in_seconds(idle)} (django.keepalives_idle)")
 
 
 def reached(profile: Profile, from_server: bool) -> set[int]:
@@ -251,6 +256,11 @@ def path_findings(
         )
         if finding is not None:
             refusals.append(finding)
+        elif item.closes == "transaction" and budget.transaction_unjudged:
+            shown = f"{in_seconds(item.value)} ({item.source})"
+            notes.append(
+                Finding(key, f"{item.where}: {item.name} = {shown} {UNDECLARED_TRANSACTION}")
+            )
     return refusals, notes
 
 

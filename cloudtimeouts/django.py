@@ -15,11 +15,10 @@ pool.html). Every value the guard judged is written out, defaults included, so t
 Django builds is the one the guard checked whatever psycopg_pool's defaults become.
 
 Client keepalives (libpq `keepalives`, `keepalives_idle`, `keepalives_interval`) mirror the
-profile's tcp_keepalives_* server values. When the profile's path has a load balancer, a NAT or
-a custom network hop, the chain guard counts `tcp_keepalives_idle` as keeping it open when it is
-below the hop's idle timeout and the server's keepalives reach it; `keepalives_idle` is that same
-value, so the client side keeps the hop open at the same pace, and the snippet names the hops
-the guard counted as kept open.
+profile's tcp_keepalives_* server values, with `keepalives_idle` from `django.keepalives_idle`
+where the profile declares it: that declared value is the one the chain guard credits for the
+network hops on Django's side of the nearest pooler or proxy (chain.client_keepalive). The
+snippet names the hops the guard counted as kept open, and nothing more.
 
 Pure functions, no I/O: the CLI prints what `render` returns.
 """
@@ -110,7 +109,9 @@ def url_env_var(env_prefix: str = DEFAULT_ENV_PREFIX) -> str:
 
 
 def pg_keepalive_options(profile: Profile) -> dict[str, int]:
-    """libpq keepalive parameters mirroring the server's declared tcp_keepalives_* values.
+    """libpq keepalive parameters: `django.keepalives_idle` where the profile declares it (the
+    value the guard credits for the hops on Django's side), else the server's declared
+    tcp_keepalives_* values, mirrored.
 
     Empty when the profile is not PostgreSQL or declares no enabled keepalive value: then libpq's
     and the operating system's defaults stay in effect and the snippet says nothing about them.
@@ -122,6 +123,9 @@ def pg_keepalive_options(profile: Profile) -> dict[str, int]:
         value = profile.server.get(server_name)
         if value is not None and not value.disabled:
             options[libpq_name] = int(value.to_native(NativeUnit.SECONDS))
+    declared = profile.django.keepalives_idle
+    if declared is not None:
+        options["keepalives_idle"] = int(declared.to_native(NativeUnit.SECONDS))
     return {"keepalives": 1, **options} if options else {}
 
 
@@ -181,11 +185,7 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
             continue
         shown = f"{item.hop.kind} {item.hop.name} {item.name}={item.value.human()}"
         (inside if item.closes == "transaction" else between).append(shown)
-    unjudged = (
-        not budget.transaction_declared
-        and budget.transaction is not None
-        and budget.transaction.disabled
-    )
+    unjudged = budget.transaction_unjudged
     if not unjudged and not budget.transaction_declared and budget.transaction == budget.session:
         between, inside = between + inside, []  # one budget for both: today's rule
     margin = profile.guard.margin
@@ -198,11 +198,7 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
         )
     elif between:
         sentences.append(f"{budget.session_words}{plus} must stay below: {', '.join(between)}")
-    if (
-        inside
-        and not budget.transaction_declared
-        and (budget.transaction is None or budget.transaction.disabled)
-    ):
+    if inside and unjudged:
         sentences.append(
             "no django.max_idle_in_transaction is declared, so these transaction-idle timeouts "
             f"are not judged: {', '.join(inside)}"
@@ -326,14 +322,15 @@ def _options_lines(profile: Profile, indent: str) -> list[str]:
     lines: list[str] = []
     keepalives = pg_keepalive_options(profile)
     if keepalives:
-        lines.append(f"{indent}# libpq client-side TCP keepalives, as on the server")
+        declared = profile.django.keepalives_idle is not None
+        source = "django.keepalives_idle" if declared else "as on the server"
+        lines.append(f"{indent}# libpq client-side TCP keepalives ({source})")
         hops = kept_open(profile)
         if hops:
-            every = keepalives.get("keepalives_idle")
             lines.extend(
                 _comment(
-                    f"keepalives_idle {every} s is below the idle timeout of path "
-                    f"{', '.join(hops)}: keeps it open from this side too",
+                    f"the guard counts path {', '.join(hops)} as kept open by TCP keepalives "
+                    "(cloudtimeouts explain shows whose)",
                     indent,
                 )
             )

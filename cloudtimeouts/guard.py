@@ -80,6 +80,16 @@ class Budget:
     transaction_declared: bool = True
     interactive_client: bool = False  # Django's OPTIONS set CLIENT_INTERACTIVE (client_flag)
 
+    @property
+    def transaction_unjudged(self) -> bool:
+        """Transaction-idle timeouts are judged against a stand-in of 0 s (conn_max_age 0 or a
+        pool, nothing declared): a pass then proves nothing, and the guard says so in a note."""
+        return (
+            not self.transaction_declared
+            and self.transaction is not None
+            and self.transaction.disabled
+        )
+
     @classmethod
     def of_conn_max_age(cls, conn_max_age: int | None) -> Budget:
         """Today's rule: every idle timeout is judged against CONN_MAX_AGE."""
@@ -100,6 +110,13 @@ TRANSACTION_IDLE = frozenset(
         "idle_write_transaction_timeout",
         "idle_readonly_transaction_timeout",
     }
+)
+
+
+UNDECLARED_TRANSACTION = (
+    "closes a connection idle inside a transaction, and the profile declares no "
+    "django.max_idle_in_transaction, so it is judged against 0 s and proves nothing. Declare "
+    "django.max_idle_in_transaction: the longest a request or task leaves a transaction idle."
 )
 
 
@@ -137,24 +154,8 @@ def check(
             continue
         if finding is not None:
             findings.append(finding)
-        elif (
-            in_transaction
-            and notes is not None
-            and not budget.transaction_declared
-            and not observed.value.disabled
-            and budget.transaction is not None
-            and budget.transaction.disabled
-        ):
-            notes.append(
-                Finding(
-                    name,
-                    f"{where}: {name} = {shown} closes a connection idle inside a transaction, "
-                    f"and the profile declares no django.max_idle_in_transaction, so it is "
-                    f"judged against {budget.transaction_words} and proves nothing. Declare "
-                    "django.max_idle_in_transaction: the longest a request or task leaves a "
-                    "transaction idle.",
-                )
-            )
+        elif in_transaction and notes is not None and budget.transaction_unjudged:
+            notes.append(Finding(name, f"{where}: {name} = {shown} {UNDECLARED_TRANSACTION}"))
     return findings
 
 

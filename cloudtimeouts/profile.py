@@ -24,7 +24,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     ValidationError,
@@ -57,6 +56,7 @@ from cloudtimeouts.profile_messages import (
     problem,
     tcp_not_custom,
 )
+from cloudtimeouts.profile_targets import AwsTarget, AzureTarget, GcpTarget, Strict, Target
 
 CONN_MAX_AGE_MAX = 2_147_483_647  # seconds: INT32_MAX, ~68 years; why: see the module docstring
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB; more is refused unread
@@ -150,11 +150,7 @@ ConnMaxAge = Annotated[
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PoolSettings(_Strict):
+class PoolSettings(Strict):
     """Django 5.1+ `OPTIONS["pool"]` for PostgreSQL: psycopg_pool.ConnectionPool's arguments.
 
     Defaults are psycopg_pool's (psycopg.org/psycopg3/docs/api/pool.html): min_size 4, max_size
@@ -182,7 +178,7 @@ class PoolSettings(_Strict):
         return self
 
 
-class DjangoSettings(_Strict):
+class DjangoSettings(Strict):
     conn_max_age: ConnMaxAge
     conn_health_checks: bool = True
     pool: PoolSettings | None = None
@@ -191,6 +187,7 @@ class DjangoSettings(_Strict):
     max_idle_in_transaction: MaxIdleInTransaction | None = None
     # OPTIONS client_flag has CLIENT.INTERACTIVE: interactive_timeout applies (guard.py)
     interactive_client: bool = False
+    keepalives_idle: DurationField | None = None  # libpq OPTIONS keepalives_idle (chain.py)
 
     @model_validator(mode="after")
     def _pool_without_persistent_connections(self) -> DjangoSettings:
@@ -214,7 +211,7 @@ _HopName = Annotated[
 ]
 
 
-class PgBouncerHop(_Strict):
+class PgBouncerHop(Strict):
     """PgBouncer you run, or Azure's built-in one (its `pgbouncer.*` server parameters)."""
 
     kind: Literal["pgbouncer", "azure-pgbouncer"]
@@ -237,13 +234,13 @@ class PgBouncerHop(_Strict):
         return self
 
 
-class RdsProxyHop(_Strict):
+class RdsProxyHop(Strict):
     kind: Literal["rds-proxy"]
     name: _HopName
     idle_client_timeout: DurationField | None = None
 
 
-class NetworkHop(_Strict):
+class NetworkHop(Strict):
     """A load balancer, a NAT gateway or anything else with a TCP idle timeout."""
 
     kind: Literal["load-balancer", "nat", "custom"]
@@ -266,161 +263,11 @@ class NetworkHop(_Strict):
 Hop = Annotated[PgBouncerHop | RdsProxyHop | NetworkHop, Field(discriminator="kind")]
 
 
-class GuardSettings(_Strict):
+class GuardSettings(Strict):
     margin: DurationField = Duration(0)
 
 
-_Name = Annotated[
-    str,
-    matching(
-        r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
-        "a name of letters, digits, '.', '_', ':', '/' and '-', starting with a letter or digit",
-        min_length=1,
-    ),
-]
-
-
-class AwsTarget(_Strict):
-    provider: Literal["aws"]
-    region: Annotated[
-        str,
-        matching(
-            r"^[a-z]{2}(-[a-z]+)+-\d+$",
-            "an AWS region: lowercase words joined by '-', ending in a number (e.g. eu-west-1)",
-        ),
-    ]
-    parameter_group: _Name | None = None
-    cluster_parameter_group: _Name | None = None
-    rds_proxy: _Name | None = None  # RDS Proxy: IdleClientTimeout, from its rds-proxy hop
-    aws_profile: str | None = None
-    role_arn: (
-        Annotated[
-            str,
-            matching(
-                r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
-                "an IAM role ARN: arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT being 12 digits",
-            ),
-        ]
-        | None
-    ) = None
-
-    @model_validator(mode="after")
-    def _exactly_one_group(self) -> AwsTarget:
-        named = [self.parameter_group, self.cluster_parameter_group, self.rds_proxy]
-        if sum(name is not None for name in named) != 1:
-            raise PydanticCustomError(
-                "group",
-                "an aws target names exactly one of parameter_group, cluster_parameter_group "
-                "or rds_proxy",
-            )
-        return self
-
-    @property
-    def group_kind(self) -> Literal["parameter-group", "cluster-parameter-group", "rds-proxy"]:
-        if self.rds_proxy:
-            return "rds-proxy"
-        return "parameter-group" if self.parameter_group else "cluster-parameter-group"
-
-    @property
-    def group_name(self) -> str:
-        return self.parameter_group or self.cluster_parameter_group or self.rds_proxy or ""
-
-    @property
-    def id(self) -> str:
-        return f"aws:{self.region}:{self.group_kind}/{self.group_name}"
-
-    @property
-    def scope(self) -> str:
-        """Whose API rate limit a call spends: RDS limits per account and region."""
-        account = self.role_arn.split(":")[4] if self.role_arn else self.aws_profile or ""
-        return f"aws:{account}:{self.region}"
-
-    @property
-    def key(self) -> str:
-        """The id as RDS compares it: parameter group names are stored in lower case (RDS API
-        Reference, CreateDBParameterGroup: "This value is stored as a lowercase string")."""
-        return self.id.lower()
-
-
-class GcpTarget(_Strict):
-    provider: Literal["gcp"]
-    project: Annotated[
-        str,
-        matching(
-            r"^[a-z][a-z0-9:.-]*[a-z0-9]$",
-            "a project id of lowercase letters, digits, '-', '.' and ':', starting with a letter "
-            "and ending with a letter or digit (e.g. acme-prod)",
-        ),
-    ]
-    instance: Annotated[
-        str,
-        matching(
-            r"^[a-z][a-z0-9-]*$",
-            "an instance name of lowercase letters, digits and '-', starting with a letter",
-        ),
-    ]
-
-    @property
-    def id(self) -> str:
-        return f"gcp:{self.project}:instance/{self.instance}"
-
-    @property
-    def scope(self) -> str:
-        """Cloud SQL Admin API quotas are per project."""
-        return f"gcp:{self.project}"
-
-    @property
-    def key(self) -> str:
-        """Project ids and instance names are lower case by Cloud SQL's own naming rules."""
-        return self.id.lower()
-
-
-class AzureTarget(_Strict):
-    provider: Literal["azure"]
-    subscription_id: Annotated[
-        str,
-        matching(
-            r"^[0-9a-fA-F-]{36}$",
-            "a subscription id of 36 characters, hexadecimal digits and '-' "
-            "(e.g. 00000000-0000-0000-0000-000000000000)",
-        ),
-    ]
-    resource_group: Annotated[
-        str,
-        matching(
-            r"^[\w().-]+$",
-            "a resource group name of letters, digits, '_', '.', '-', '(' and ')'",
-            min_length=1,
-        ),
-    ]
-    server: Annotated[
-        str,
-        matching(
-            r"^[a-z0-9][a-z0-9-]*$",
-            "a server name of lowercase letters, digits and '-', starting with a letter or digit",
-        ),
-    ]
-
-    @property
-    def id(self) -> str:
-        return f"azure:{self.subscription_id}:{self.resource_group}:server/{self.server}"
-
-    @property
-    def scope(self) -> str:
-        """ARM throttles per subscription (and principal)."""
-        return f"azure:{self.subscription_id.lower()}"
-
-    @property
-    def key(self) -> str:
-        """The id as ARM compares it: resource group and resource names are not case-sensitive
-        (Azure Resource Manager, "Naming rules and restrictions for Azure resources")."""
-        return self.id.lower()
-
-
-Target = Annotated[AwsTarget | GcpTarget | AzureTarget, Field(discriminator="provider")]
-
-
-class Profile(_Strict):
+class Profile(Strict):
     """A profile as declared; values are validated against the catalog of its engine."""
 
     name: Annotated[
@@ -439,6 +286,14 @@ class Profile(_Strict):
         if self.django.pool is not None and self.engine is not Engine.POSTGRES:
             raise PydanticCustomError(
                 "pool", "django.pool is Django's PostgreSQL pool (Django 5.1+, psycopg_pool)"
+            )
+        idle = self.django.keepalives_idle
+        if idle is not None and (
+            self.engine is not Engine.POSTGRES or idle.disabled or idle.microseconds % 1_000_000
+        ):
+            raise PydanticCustomError(
+                "keepalives",
+                "django.keepalives_idle is libpq's (PostgreSQL): a whole number of seconds",
             )
         return self
 

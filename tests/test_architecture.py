@@ -25,6 +25,7 @@ CORE = {
     "cloudtimeouts.plan",
     "cloudtimeouts.profile",
     "cloudtimeouts.profile_messages",
+    "cloudtimeouts.profile_targets",
     "cloudtimeouts.targets",
     "cloudtimeouts.verdict",
     "cloudtimeouts.yamlsource",

@@ -160,7 +160,7 @@ def test_unknown_keys_list_the_allowed_ones() -> None:
     assert line == 5
     assert message == (
         "unknown key 'conn_max_agee' (allowed: conn_max_age, conn_health_checks, pool, "
-        "max_idle_in_transaction, interactive_client)"
+        "max_idle_in_transaction, interactive_client, keepalives_idle)"
     )
 
 

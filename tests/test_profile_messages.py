@@ -150,7 +150,8 @@ def test_every_pattern_a_profile_is_validated_with_has_words() -> None:
         (
             "  conn_max_age: 5min",
             "  conn_max_age: 5min\n  health_checks: true",
-            "conn_max_age, conn_health_checks, pool, max_idle_in_transaction",
+            "conn_max_age, conn_health_checks, pool, max_idle_in_transaction, "
+            "interactive_client, keepalives_idle",
         ),
         (
             "  conn_max_age: 5min",
@@ -268,13 +269,13 @@ AWS_ONLY = BASE + "targets:\n" + AWS
             "name: orders\nengine: postgres\ndjango: [1]\n",
             3,
             "django: expected a mapping of conn_max_age, conn_health_checks, pool, "
-            "max_idle_in_transaction, got a list",
+            "max_idle_in_transaction, interactive_client, keepalives_idle, got a list",
         ),
         (
             "name: orders\nengine: postgres\ndjango: hello\n",
             3,
             "django: expected a mapping of conn_max_age, conn_health_checks, pool, "
-            "max_idle_in_transaction, got 'hello'",
+            "max_idle_in_transaction, interactive_client, keepalives_idle, got 'hello'",
         ),
         (BASE + "guard: [1]\n", 5, "guard: expected a mapping of margin, got a list"),
         (BASE + "guard:\n", 5, "guard: expected a mapping of margin, got no value"),
