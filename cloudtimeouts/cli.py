@@ -35,6 +35,7 @@ from cloudtimeouts.errors import (
     ExitCode,
     UnsafeProfileError,
 )
+from cloudtimeouts.said import line, say
 from cloudtimeouts.signals import sigterm_as_interrupt, stoppable
 
 if TYPE_CHECKING:
@@ -104,17 +105,19 @@ def validate(profiles: Profiles) -> None:
         try:
             (profile,) = _load([path])
         except CloudtimeoutsError as error:
-            _say(error)
+            say(stderr, error)
             failed = True
             continue
         violations = offline_violations(profile)
         for violation in violations:
-            stderr.print(Text(f"refused: {path}: {violation.message}", style="red"))
+            stderr.print(line(f"refused: {path}: {violation.message}", "red"))
         refused = refused or bool(violations)
         if not violations:
             stdout.print(
-                f"{path}: ok ({profile.name}, {profile.engine}, {len(profile.server)} server "
-                f"parameter(s), {len(profile.targets)} target(s))"
+                line(
+                    f"{path}: ok ({profile.name}, {profile.engine}, {len(profile.server)} "
+                    f"server parameter(s), {len(profile.targets)} target(s))"
+                )
             )
     if failed:
         raise typer.Exit(ExitCode.ERROR)
@@ -220,7 +223,7 @@ def rollback(
 
     undo = read_rollback(journal_file)
     if not undo.profiles:
-        stdout.print(f"{journal_file}: no write to roll back.")
+        stdout.print(line(f"{journal_file}: no write to roll back."))
         return
     quiet = output is OutputFormat.json
     planned = _read_targets(list(undo.profiles), None, quiet, timeout, concurrency)
@@ -391,8 +394,8 @@ def sandbox(
     with sigterm_as_interrupt(), open_sandbox(directory.resolve()) as running:
         orders, billing = running.write_profiles()
         env_file = running.write_env_file()
-        stdout.print(f"Emulators running. In another shell:\n\n  source {env_file}")
-        stdout.print(f"  cloudtimeouts plan {orders} {billing}\n")
+        stdout.print(f"Emulators running. In another shell:\n\n  source {env_file}", markup=False)
+        stdout.print(f"  cloudtimeouts plan {orders} {billing}\n", markup=False)
         stdout.print(
             "The variables are the providers' standard ones (AWS_ENDPOINT_URL_RDS, "
             "GOOGLE_APPLICATION_CREDENTIALS, CLOUDTIMEOUTS_GCP_ENDPOINT, AZURE_*, "
@@ -473,9 +476,15 @@ def import_(
     write_new(write, imported.text, force=force)
     profile = imported.profile
     stderr.print(
-        f"Wrote {write}: profile {profile.name} ({profile.engine}), {len(profile.server)} server "
-        f"parameter(s), {len(profile.targets)} target(s)"
-        + (f"; {len(imported.left_out)} left out (see its comments)" if imported.left_out else "")
+        line(
+            f"Wrote {write}: profile {profile.name} ({profile.engine}), {len(profile.server)} "
+            f"server parameter(s), {len(profile.targets)} target(s)"
+            + (
+                f"; {len(imported.left_out)} left out (see its comments)"
+                if imported.left_out
+                else ""
+            )
+        )
     )
 
 
@@ -509,7 +518,7 @@ def schema() -> None:
 
 
 def _load(paths: list[Path]) -> list[Profile]:
-    from cloudtimeouts.profile import load_profiles
+    from cloudtimeouts.said import load_profiles
 
     return load_profiles(paths)
 
@@ -547,20 +556,14 @@ def _interrupted(message: str | None) -> NoReturn:
     raise typer.Exit(ExitCode.INTERRUPTED)
 
 
-def _say(error: CloudtimeoutsError) -> None:
-    stderr.print(Text("Error: ", style="red") + Text(error.message))
-    if error.hint:
-        stderr.print(Text("Hint: ", style="bold") + Text(error.hint))
-
-
 def _say_refusals(refused: UnsafeProfileError, where: str = "") -> None:
     """Each refusal of a profile the guard refuses on its own, before the one error line."""
     for finding in refused.refusals:
-        stderr.print(Text(f"refused: {where}{finding.message}", style="red"))
+        stderr.print(line(f"refused: {where}{finding.message}", "red"))
 
 
 def _fail(error: CloudtimeoutsError) -> NoReturn:
-    _say(error)
+    say(stderr, error)
     raise SystemExit(int(error.exit_code))
 
 
@@ -583,7 +586,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         stderr.print(
             Text("Error: ", style="red")
-            + Text(f"unexpected error: {type(error).__name__}: {error} (re-run with --traceback)")
+            + line(f"unexpected error: {type(error).__name__}: {error} (re-run with --traceback)")
         )
         raise SystemExit(ExitCode.ERROR) from None
     if code == ExitCode.INTERRUPTED and not _interrupt_said:  # typer's silent Ctrl-C

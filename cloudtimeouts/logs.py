@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from cloudtimeouts.printable import printable_lines
+
 VERBOSE_LEVEL = logging.INFO
 FORMAT = "%(levelname)s %(name)s: %(message)s"
 
@@ -33,7 +35,7 @@ def configure(verbose: bool) -> None:
     handler: logging.Handler
     if verbose:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(_PrintableFormatter(FORMAT))
         handler.setLevel(VERBOSE_LEVEL)
         root.setLevel(VERBOSE_LEVEL)
     else:
@@ -42,3 +44,11 @@ def configure(verbose: bool) -> None:
     root.addHandler(handler)
     _installed = handler
     logging.captureWarnings(True)
+
+
+class _PrintableFormatter(logging.Formatter):
+    """A log line quotes what a cloud or a URL said: its controls are shown escaped
+    (`printable`), keeping only the line breaks of a multi-line record such as a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable_lines(super().format(record))

@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+from cloudtimeouts.printable import printable
 
 BAR_FROM = 4  # targets: below this a spinner says enough
 
@@ -20,7 +23,13 @@ Tick = Callable[[Any], None]
 
 @contextlib.contextmanager
 def progress(console: Console, message: str, total: int, *, quiet: bool = False) -> Iterator[Tick]:
-    """Yield a callable to call with each finished target's result (its `error` is counted)."""
+    """Yield a callable to call with each finished target's result (its `error` is counted).
+
+    `message` is shown through rich markup (the spinner's status and the bar's description are
+    parsed as markup): it is made `printable` and markup-escaped first, so that whatever a caller
+    puts in it is shown as written.
+    """
+    message = escape(printable(message))
     if quiet or not console.is_terminal:
         yield lambda result: None
         return

@@ -12,6 +12,7 @@ from cloudtimeouts.durations import format_native
 from cloudtimeouts.model import Change
 from cloudtimeouts.orchestration import ApplyResult
 from cloudtimeouts.plan import Plan, TargetPlan
+from cloudtimeouts.printable import printable
 
 if TYPE_CHECKING:
     from cloudtimeouts.live import VerifyReport
@@ -32,10 +33,11 @@ def plan_text(plan: Plan, console: Console) -> None:
     if plan.terraform is not None:
         version = plan.terraform.terraform_version or "unknown version"
         console.print(
-            f"Judged from the Terraform plan {plan.terraform.path} (Terraform {version}), "
-            "not read from the clouds: [terraform] marks a value the plan will leave; a change "
-            "is a value the profile sets and the Terraform code does not.",
-            markup=False,
+            _text(
+                f"Judged from the Terraform plan {plan.terraform.path} (Terraform {version}), "
+                "not read from the clouds: [terraform] marks a value the plan will leave; a "
+                "change is a value the profile sets and the Terraform code does not."
+            )
         )
         console.print()
     if symbols:
@@ -47,20 +49,23 @@ def plan_text(plan: Plan, console: Console) -> None:
     if plan.terraform is not None and plan.terraform.unmatched:
         console.print("Not judged (resources of the Terraform plan that match no target):")
         for address, why in plan.terraform.unmatched:
-            console.print(f"  - {address}: {why}", markup=False)
+            console.print(_text(f"  - {address}: {why}"))
         console.print()
     console.print(_summary(plan))
 
 
 def _target_block(target: TargetPlan, console: Console) -> None:
     version = f", {target.state.version}" if target.state and target.state.version else ""
-    console.print(Text(f"# {target.id}", style="bold"), f"(profile {target.profile.name}{version})")
+    console.print(
+        _text(f"# {target.id}", style="bold"), _text(f"(profile {target.profile.name}{version})")
+    )
     if target.error:
-        console.print(Text(f"  error: {target.error}", style="red"))
+        console.print(_text(f"  error: {target.error}", style="red"))
     for change in target.changes:
-        line = Text(f"  {_symbol(change)} {change.parameter}: ", style="yellow")
-        line.append(f"{format_native(change.current, change.unit)} [{change.current_source}]")
-        line.append(f" -> {format_native(change.desired, change.unit)}")
+        line = _text(f"  {_symbol(change)} {change.parameter}: ", style="yellow")
+        current = f"{format_native(change.current, change.unit)} [{change.current_source}]"
+        line.append(printable(current))
+        line.append(printable(f" -> {format_native(change.desired, change.unit)}"))
         if change.apply == "restart":
             line.append("  # restart required (needs --allow-restart)", style="magenta")
         console.print(line)
@@ -70,10 +75,16 @@ def _target_block(target: TargetPlan, console: Console) -> None:
     if not target.error and not target.changes:
         console.print("  no changes")
     for warning in target.warnings:
-        console.print(Text(f"  ! warning: {warning.message}", style="yellow"))
+        console.print(_text(f"  ! warning: {warning.message}", style="yellow"))
     for refusal in target.refusals:
-        console.print(Text(f"  x refused: {refusal.message}", style="red"))
+        console.print(_text(f"  x refused: {refusal.message}", style="red"))
     console.print()
+
+
+def _text(value: object, style: str = "") -> Text:
+    """Outside text as a rich `Text`: its controls escaped (`printable`), and no markup parsed,
+    so that a `[red]` or an ESC in a target's name or a cloud's answer is shown as written."""
+    return Text(printable(value), style=style)
 
 
 def _symbol(change: Change) -> str:
@@ -96,15 +107,15 @@ def apply_text(result: ApplyResult, console: Console) -> None:
         if target.outcome == "unchanged":
             continue
         style = "green" if target.outcome == "applied" else "red"
-        console.print(Text(f"# {target.id}: {target.outcome}", style=style))
+        console.print(_text(f"# {target.id}: {target.outcome}", style=style))
         if target.written:
             verified = " and verified" if target.outcome == "applied" else ""
-            console.print(f"  written{verified}: {', '.join(target.written)}")
+            console.print(_text(f"  written{verified}: {', '.join(target.written)}"))
         if target.not_written and target.outcome != "changed-since-plan":
-            console.print(f"  not written: {', '.join(target.not_written)}")
+            console.print(_text(f"  not written: {', '.join(target.not_written)}"))
         if target.unknown:
             console.print(
-                Text(
+                _text(
                     f"  unknown (the request may have reached the cloud): "
                     f"{', '.join(target.unknown)}",
                     style="yellow",
@@ -112,15 +123,15 @@ def apply_text(result: ApplyResult, console: Console) -> None:
             )
         if target.pending_restart:
             console.print(
-                Text(
+                _text(
                     f"  waiting for a reboot you schedule: {', '.join(target.pending_restart)}",
                     style="magenta",
                 )
             )
         for note in target.notes:
-            console.print(f"  {note}")
+            console.print(_text(f"  {note}"))
         if target.error:
-            console.print(Text(f"  error: {target.error}", style="red"))
+            console.print(_text(f"  error: {target.error}", style="red"))
     applied = sum(len(target.written) for target in result.targets)
     unknown = sum(len(target.unknown) for target in result.targets)
     failed = sum(1 for target in result.targets if target.outcome not in ("applied", "unchanged"))
@@ -129,7 +140,7 @@ def apply_text(result: ApplyResult, console: Console) -> None:
     if result.interrupted:
         console.print(Text("Interrupted: no write started after the stop request.", style="red"))
     if result.journal:
-        console.print(f"Journal: {result.journal} (cloudtimeouts rollback {result.journal})")
+        console.print(_text(f"Journal: {result.journal} (cloudtimeouts rollback {result.journal})"))
 
 
 _VERDICT_STYLE = {
@@ -149,9 +160,11 @@ def verify_text(report: VerifyReport, out: Console, err: Console) -> None:
     cma = "unlimited" if report.conn_max_age is None else f"{report.conn_max_age} s"
     margin = f", margin {report.margin.human()}" if not report.margin.disabled else ""
     out.print(
-        Text(f"# {report.endpoint}", style="bold"),
-        f"({report.engine.value} {report.server_version}; profile {report.profile}: "
-        f"CONN_MAX_AGE {cma}{margin})",
+        _text(f"# {report.endpoint}", style="bold"),
+        _text(
+            f"({report.engine.value} {report.server_version}; profile {report.profile}: "
+            f"CONN_MAX_AGE {cma}{margin})"
+        ),
     )
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("parameter", no_wrap=True)
@@ -163,13 +176,13 @@ def verify_text(report: VerifyReport, out: Console, err: Console) -> None:
     table.add_column("guard")
     for row in report.parameters:
         cells: list[Text | str] = [
-            row.name,
-            row.profile_text or "-",
-            Text(row.live_text, style="yellow" if row.drift else ""),
-            row.source or "-",
+            _text(row.name),
+            _text(row.profile_text or "-"),
+            _text(row.live_text, style="yellow" if row.drift else ""),
+            _text(row.source or "-"),
         ]
         if mysql:
-            cells.append(row.global_text or "-")
+            cells.append(_text(row.global_text or "-"))
         cells.append(
             Text(row.verdict, style=_VERDICT_STYLE[row.verdict]) if row.verdict else Text("-")
         )
@@ -179,9 +192,9 @@ def verify_text(report: VerifyReport, out: Console, err: Console) -> None:
     else:  # a pipe or a CI log has no width: keep each parameter on one line there
         Console(file=out.file, width=max(out.width, 160), highlight=False).print(table)
     for warning in report.warnings:
-        err.print(Text(f"warning: {warning.message}", style="yellow"))
+        err.print(_text(f"warning: {warning.message}", style="yellow"))
     for refusal in report.refusals:
-        err.print(Text(f"refused: {refusal.message}", style="red"))
+        err.print(_text(f"refused: {refusal.message}", style="red"))
     if report.refused:
         out.print(
             Text(

@@ -33,6 +33,7 @@ from cloudtimeouts.explain import (
     explain,
 )
 from cloudtimeouts.hops import KINDS
+from cloudtimeouts.printable import printable
 
 if TYPE_CHECKING:
     from cloudtimeouts.profile import Profile
@@ -70,9 +71,9 @@ def explain_command(
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise CloudtimeoutsError(f"cannot write {path}: {reason}") from None
-    err.print(f"Wrote {path}")
+    err.print(Text(printable(f"Wrote {path}")))
     for finding in explanation.refusals:
-        err.print(Text(f"refused: {source}: {finding.message}", style="red"))
+        err.print(Text(printable(f"refused: {source}: {finding.message}"), style="red"))
     return explanation
 
 
@@ -99,7 +100,7 @@ def _rows(explanation: Explanation) -> list[_Row]:
     for bar in explanation.budgets:
         total = bar.total
         rows.append(
-            _Row("budget", bar.label, "unlimited" if total is None else _human(total),
+            _Row("budget", printable(bar.label), "unlimited" if total is None else _human(total),
                  axis.position(bar.held), axis.position(total), "budget",
                  unlimited=total is None, budget=bar)
         )  # fmt: skip
@@ -117,8 +118,9 @@ def _rows(explanation: Explanation) -> list[_Row]:
         bar = budgets[entry.against] if entry.against else None
         tick = None if bar is None or bar.total is None else axis.position(bar.total)
         rows.append(
-            _Row("timeout", entry.label, value, where, where, _status(entry, explanation),
-                 entry=entry, tick=tick, tick_budget=bar.what if bar else "session")
+            _Row("timeout", printable(entry.label), value, where, where,
+                 _status(entry, explanation), entry=entry, tick=tick,
+                 tick_budget=bar.what if bar else "session")
         )  # fmt: skip
     return rows
 
@@ -208,7 +210,9 @@ def _prose(explanation: Explanation, width: int) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = []
 
     def add(text: str, style: str, indent: int = 2) -> None:
-        wrapped = textwrap.wrap(text, width, subsequent_indent=" " * indent, break_on_hyphens=False)
+        wrapped = textwrap.wrap(
+            printable(text), width, subsequent_indent=" " * indent, break_on_hyphens=False
+        )
         lines.extend((line, style) for line in wrapped)
 
     for text, style in _sentences(explanation):
@@ -234,7 +238,7 @@ def _header(explanation: Explanation) -> tuple[str, str]:
         for hop in explanation.path
     ]
     path = " → ".join(["Django", *hops, f"server ({explanation.engine.value})"])
-    return title, f"Path: {path}"
+    return printable(title), printable(f"Path: {path}")  # hop names are the profile's words
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -454,8 +458,11 @@ def _tooltip(row: _Row) -> str:
 
 
 def _el(parent: ET.Element, tag: str, text: str | None = None, **attributes: object) -> ET.Element:
-    element = ET.SubElement(parent, tag, {k: _n(v) for k, v in attributes.items()})
-    element.text = text
+    """An SVG element; its text and attributes `printable`: XML 1.0 cannot hold most controls
+    (ElementTree would write a document no reader accepts), and a viewer must not show a
+    newline or a bidi override from a profile as anything but an escape."""
+    element = ET.SubElement(parent, tag, {k: printable(_n(v)) for k, v in attributes.items()})
+    element.text = None if text is None else printable(text)
     return element
 
 

@@ -17,6 +17,7 @@ import re
 from cloudtimeouts.durations import format_native
 from cloudtimeouts.model import Change
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
+from cloudtimeouts.printable import printable
 
 # The first line, hidden when rendered: a bot finds its previous comment by it (and updates that
 # one instead of adding another), and a CI script reads the counts from it without a second plan.
@@ -25,10 +26,10 @@ COMMENT_MARKER = "<!-- cloudtimeouts-plan"
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can start
 # emphasis, code, links, images, HTML, entities, strikethrough or a table cell anywhere in a
 # line. A list marker or a heading only counts at the start of an item, hence `_LEADING`. A line
-# break would end a table row or a list item, so it becomes a space.
+# break would end a table row or a list item, and a control character is not text: `printable`
+# shows both as escapes (`\n`, `\x1b`) before the markdown escaping.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|!~&])")
 _LEADING = re.compile(r"^(\s*)([-+#=]|\d+(?=[.)]))")
-_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 
 _TERRAFORM_COLUMNS = ("the Terraform plan leaves", "the profile wants")
 _SOURCE_WORDS = {
@@ -40,7 +41,7 @@ _SOURCE_WORDS = {
 
 def escape(value: object) -> str:
     """`value` as literal markdown text, safe inside a table cell or a line."""
-    return _SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    return _SPECIAL.sub(r"\\\1", printable(value))
 
 
 def _item(value: object) -> str:

@@ -6,16 +6,19 @@
 # tests/test_action.py runs it locally with the same variables.
 set -uo pipefail
 shopt -s globstar nullglob
+# shellcheck source=scripts/action-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/action-lib.sh"  # error_command, quietly, set_output
 
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
-outputs="${GITHUB_OUTPUT:-/dev/null}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 fail() {  # the step fails before any plan: say why in the log and the summary
-    echo "::error title=cloudtimeouts::$1" >&2
-    printf '## cloudtimeouts plan: failed\n\n%s.\n' "${1^}" >>"$summary"
-    echo "exitcode=1" >>"$outputs"
+    error_command "$1"
+    local said
+    said="$(printf '%s' "${1^}" | tr '\r\n' '  ')"  # one paragraph: a line break is a space
+    printf '## cloudtimeouts plan: failed\n\n%s.\n' "$said" >>"$summary"
+    set_output exitcode 1
     exit 1
 }
 
@@ -61,13 +64,14 @@ if [[ -n "${INPUT_TERRAFORM_PLAN-}" ]]; then
 fi
 command+=("${extra[@]}")
 
-printf -v shown '%q ' "${command[@]}"  # as a shell would read it back: spaces escaped
-echo "+ ${shown% }"
+printf -v shown '%q ' "${command[@]}"  # as a shell would read it back: spaces, newlines escaped
+quietly echo "+ ${shown% }"
 "${command[@]}" >"$work/plan.md" 2>"$work/stderr"
 code=$?
-cat "$work/stderr" >&2
-
-cat "$work/plan.md"
+# What the tool printed, file names and clouds' answers included, is text in the log, never a
+# command (the tool escapes control characters too; this holds whatever it prints).
+quietly cat "$work/stderr" >&2
+quietly cat "$work/plan.md"
 if [[ -s "$work/plan.md" ]]; then
     cat "$work/plan.md" >>"$summary"
 else  # no plan was made (a profile that does not load, a bad argument): say why instead
@@ -81,14 +85,12 @@ fi
 
 # The counts are on the plan's first line: <!-- cloudtimeouts-plan changes=N refusals=N ... -->
 changes="$(sed -n '1s/^<!-- cloudtimeouts-plan changes=\([0-9]*\) .*/\1/p' "$work/plan.md")"
-{
-    echo "exitcode=$code"
-    echo "changes=$changes"
-} >>"$outputs"
+set_output exitcode "$code"
+set_output changes "$changes"
 
 case "$code" in
     0 | 2) exit 0 ;;
-    3) echo "::error title=cloudtimeouts::the guard refused the plan (see the job summary)" >&2 ;;
-    *) echo "::error title=cloudtimeouts::cloudtimeouts plan failed with exit code $code" >&2 ;;
+    3) error_command "the guard refused the plan (see the job summary)" ;;
+    *) error_command "cloudtimeouts plan failed with exit code $code" ;;
 esac
 exit "$code"

@@ -139,8 +139,31 @@ def _plan(cwd: Path, **inputs: str) -> tuple[int, str, dict[str, str], str]:
     )
     shown = summary.read_text()
     assert shown.startswith("earlier steps' summary\n"), "the summary is appended to"
-    pairs = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
-    return done.returncode, shown, pairs, done.stdout + done.stderr
+    return done.returncode, shown, _outputs(outputs.read_text()), done.stdout + done.stderr
+
+
+def _outputs(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT read as the runner reads it: `NAME=VALUE` lines and `NAME<<DELIMITER`
+    multiline values (GitHub docs, "Workflow commands for GitHub Actions", multiline strings);
+    a key written twice is an error here, as an injected one would be."""
+    pairs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value = []
+            for inner in lines:
+                if inner == delimiter:
+                    break
+                value.append(inner)
+            else:
+                raise AssertionError(f"{name}: no closing delimiter")
+            found = "\n".join(value)
+        else:
+            name, found = line.split("=", 1)
+        assert name not in pairs, f"{name} written twice"
+        pairs[name] = found
+    return pairs
 
 
 def _profiles(cwd: Path, **server: str) -> None:
@@ -316,3 +339,113 @@ def test_a_terraform_plan_that_does_not_exist_is_named_in_the_summary(tmp_path: 
     )
     assert (code, outputs) == (1, {"exitcode": "1", "changes": ""}), log
     assert "plans/missing plan.json: cannot read the plan" in summary
+
+
+# -- nothing we did not write becomes a workflow command or an output ----------------------
+# GitHub's "Workflow commands for GitHub Actions": a log line starting with `::` is a command,
+# unless it comes between `::stop-commands::TOKEN` and `::TOKEN::`; $GITHUB_OUTPUT takes
+# NAME=VALUE lines and NAME<<DELIMITER multiline values.
+
+INJECTED = "\n::error file=x::pwned"
+_STOP = re.compile(r"^::stop-commands::([0-9a-f]{32})$")
+
+
+def _commands(log: str) -> list[str]:
+    """The workflow commands the runner would run from `log`: every `::` line outside a stopped
+    region. A stopped region must end with its own token; a `::` line inside one must not exist
+    either (the tool escapes what it prints), nor may a stop marker be left open."""
+    commands, token = [], None
+    for line in log.splitlines():
+        if token is not None:
+            if line == f"::{token}::":
+                token = None
+                continue
+            assert not line.startswith("::"), f"a command inside a stopped region: {line!r}"
+            continue
+        stop = _STOP.match(line)
+        if stop:
+            token = stop[1]
+        elif line.startswith("::"):
+            commands.append(line)
+    assert token is None, "commands were stopped and never resumed"
+    return commands
+
+
+def _hostile_profile(cwd: Path, name: str = f"orders{INJECTED}.yaml") -> Path:
+    path = cwd / "db" / name
+    support.write_profile(
+        path.parent,
+        filename=path.name,
+        name="orders",
+        margin="0s",
+        server={"idle_session_timeout": "10min"},
+        targets=[support.aws_target("orders-pg16")],
+    )
+    return path
+
+
+def test_a_file_name_and_a_value_cannot_inject_a_workflow_command_or_an_output(
+    workspace: Path,
+) -> None:
+    """Terraform mode, no cloud: a profile file whose name holds a newline and a command, a plan
+    file likewise, and a for_each key and a parameter value holding `::` commands."""
+    _hostile_profile(workspace)
+    plan_name = f"plan{INJECTED}.json"
+    other = parameter_group("other", {"idle_session_timeout": "::add-mask::600000"})
+    other["address"] = 'aws_db_parameter_group.other["k\n::set-output name=changes::99"]'
+    written = write_plan(
+        workspace,
+        [parameter_group("orders-pg16", {"idle_session_timeout": "600000"}), other],
+    )
+    written.rename(workspace / plan_name)
+    code, summary, outputs, log = _plan(workspace, profiles="db/*.yaml", terraform_plan=plan_name)
+    assert (code, outputs) == (0, {"exitcode": "0", "changes": "0"}), log
+    assert _commands(log) == []
+    assert "orders\\n::error file=x::pwned.yaml" in log  # the name, escaped, as text
+    assert "\n::error file=x::pwned" not in summary
+
+
+def test_a_profile_that_does_not_load_cannot_inject_through_its_name(workspace: Path) -> None:
+    (workspace / "db" / f"orders{INJECTED}.yaml").write_text("name: orders\nengine: oracle\n")
+    code, summary, outputs, log = _plan(workspace, profiles="db/*.yaml")
+    assert (code, outputs) == (1, {"exitcode": "1", "changes": ""}), log
+    assert _commands(log) == [
+        "::error title=cloudtimeouts::cloudtimeouts plan failed with exit code 1"
+    ]
+    assert "\n    ::error" not in summary and "\n::error" not in summary
+
+
+def test_an_input_that_names_no_file_is_quoted_in_one_escaped_command(workspace: Path) -> None:
+    code, summary, outputs, log = _plan(workspace, profiles=f"'db/none{INJECTED}*.yaml'")
+    assert (code, outputs) == (1, {"exitcode": "1"}), log
+    assert _commands(log) == [
+        "::error title=cloudtimeouts::the profiles input's pattern "
+        "db/none%0A::error file=x::pwned*.yaml matches no file"
+    ]
+    assert summary.endswith(
+        "## cloudtimeouts plan: failed\n\n"
+        "The profiles input's pattern db/none ::error file=x::pwned*.yaml matches no file.\n"
+    )
+
+
+def test_outputs_are_written_with_a_random_delimiter(workspace: Path) -> None:
+    (workspace / "db" / "orders.yaml").write_text("name: orders\n")
+    _plan(workspace, profiles="db/orders.yaml")
+    first = (workspace / "outputs").read_text()
+    _plan(workspace, profiles="db/orders.yaml")
+    second = (workspace / "outputs").read_text()
+    delimiters = re.findall(r"^exitcode<<(\S+)$", first + second, re.MULTILINE)
+    assert len(delimiters) == 2 and delimiters[0] != delimiters[1]
+    assert re.fullmatch(r"ghadelimiter_[0-9a-f]{32}", delimiters[0])
+
+
+def test_install_cannot_be_made_to_emit_a_command_by_its_inputs(tmp_path: Path) -> None:
+    done = _install(tmp_path, "all", f"git+https://example.org/x{INJECTED}")
+    assert done.returncode == 0, done.stderr
+    assert _commands(done.stdout) == [] and _commands(done.stderr) == []
+    done = _install(tmp_path, f"aws{INJECTED}", "")
+    assert done.returncode == 1
+    assert _commands(done.stderr) == [
+        "::error title=cloudtimeouts::extras must be names separated by commas "
+        "(aws,gcp,azure,verify,all), not 'aws%0A::errorfile=x::pwned'"
+    ]

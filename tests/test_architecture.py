@@ -23,6 +23,7 @@ CORE = {
     "cloudtimeouts.hops",
     "cloudtimeouts.model",
     "cloudtimeouts.plan",
+    "cloudtimeouts.printable",
     "cloudtimeouts.profile",
     "cloudtimeouts.profile_messages",
     "cloudtimeouts.profile_targets",

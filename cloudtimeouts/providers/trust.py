@@ -108,3 +108,27 @@ def transport_said(error: BaseException) -> str:
         error = inner
     said = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return _CONNECTION.sub("", said)
+
+
+def refused(error: BaseException) -> bool:
+    """Whether a failed request was refused (nothing listens there): a ConnectionRefusedError
+    anywhere in its chain of causes (requests -> urllib3's MaxRetryError -> NewConnectionError
+    -> the socket's error; azure-core and botocore wrap the same urllib3 errors).
+
+    A refusal is an answer, not a black hole: the host said at once that nothing listens on
+    that port, and asking again within seconds rarely finds a server started meanwhile. Google's
+    retry guidance lists "connection reset" among the errors to retry, not a refused
+    connection; so the adapters fail a refused call at once, naming the endpoint.
+    """
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        pending += list(current.args)
+    return False

@@ -42,6 +42,7 @@ absolute values (sending it twice leaves the group as sending it once does).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -149,6 +150,8 @@ class AwsAdapter:
         self._clients: dict[tuple[str, str | None, str | None], Any] = {}
         self._lock = threading.Lock()
         self._fleet = Fleet()
+        # target id -> the endpoint (STS) its client's creation waits on, for `endpoint`
+        self._waiting: dict[str, str] = {}
 
     def expect(self, targets: Sequence[AwsTarget]) -> None:
         """Remember the plan's targets: their first reads may share listings (no I/O here)."""
@@ -198,7 +201,8 @@ class AwsAdapter:
         return engine
 
     def endpoint(self, target: AwsTarget) -> str:
-        return endpoint_of(target)
+        """RDS, unless the target waits on STS for its role's credentials (`_client`)."""
+        return self._waiting.get(target.id) or endpoint_of(target)
 
     # -- what a read is made of ----------------------------------------------------------------
     def _family(self, rds: Any, target: AwsTarget, first: bool) -> str:
@@ -373,7 +377,11 @@ class AwsAdapter:
             if key not in self._clients:
                 session = self._session_factory(target.aws_profile)
                 if target.role_arn:
-                    session = assumed_role_session(session, target, _client_config())
+                    waiting = functools.partial(self._waiting.__setitem__, target.id)
+                    try:
+                        session = assumed_role_session(session, target, _client_config(), waiting)
+                    finally:
+                        self._waiting.pop(target.id, None)
                 self._clients[key] = session.client(
                     "rds", region_name=target.region, config=_client_config()
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -151,10 +151,17 @@ def group_users(rds: Any, target: AwsTarget) -> Iterator[tuple[str, str]]:
 
 
 def assumed_role_session(
-    session: boto3.session.Session, target: AwsTarget, config: botocore.config.Config
+    session: boto3.session.Session,
+    target: AwsTarget,
+    config: botocore.config.Config,
+    waiting: Callable[[str], None] = lambda where: None,
 ) -> boto3.session.Session:
+    """A session on `target.role_arn`'s credentials; `waiting` is told the STS endpoint first, so
+    that a target whose AssumeRole goes unanswered is said to wait on STS, not on RDS."""
     sts = session.client("sts", region_name=target.region, config=config)
-    with translated(target, "AssumeRole"):
+    where = sts.meta.endpoint_url
+    waiting(where)
+    with translated(target, "AssumeRole", where):
         credentials = sts.assume_role(
             RoleArn=target.role_arn, RoleSessionName="cloudtimeouts", DurationSeconds=3600
         )["Credentials"]
@@ -179,8 +186,10 @@ SDK_ERRORS = (
 
 
 @contextlib.contextmanager
-def translated(target: AwsTarget, operation: str) -> Iterator[None]:
-    """SDK errors become one message: what we were doing on which target, what AWS said."""
+def translated(target: AwsTarget, operation: str, where: str | None = None) -> Iterator[None]:
+    """SDK errors become one message: what we were doing on which target, what AWS said, and
+    which endpoint (`where`; default the RDS endpoint) did not answer."""
+    where = where or endpoint_of(target)
     try:
         yield
     except botocore.exceptions.ClientError as error:
@@ -234,7 +243,7 @@ def translated(target: AwsTarget, operation: str) -> Iterator[None]:
             "aws",
             operation,
             type(error).__name__,
-            f"{target.id}: {operation} failed: no usable answer from {endpoint_of(target)} "
+            f"{target.id}: {operation} failed: no usable answer from {where} "
             f"after retries ({first_line(error)})",
             hint=untrusted_hint("AWS_CA_BUNDLE")
             if isinstance(error, botocore.exceptions.SSLError)

@@ -79,7 +79,10 @@ class GcpAdapter:
         return engine
 
     def endpoint(self, target: GcpTarget) -> str:
-        return endpoint()
+        """The endpoint the target's current call waits on: the token URL while the access token
+        is fetched, the Cloud SQL Admin API otherwise (`errors.translated` records it)."""
+        clients = self._clients
+        return (clients.waiting.get(target.id) if clients else None) or endpoint()
 
     def read(self, target: GcpTarget, engine: Engine, names: Collection[str]) -> TargetState:
         clients = self._get_clients(target)

@@ -29,6 +29,7 @@ from google.auth.credentials import Credentials
 from google.cloud import sqladmin_v1beta4 as sql
 
 from cloudtimeouts.providers import gcp as tuning
+from cloudtimeouts.providers.trust import refused
 
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_GCP_ENDPOINT"
 PUBLIC_ENDPOINT = "https://sqladmin.googleapis.com"
@@ -71,6 +72,9 @@ class Clients:
         self.flags = sql.SqlFlagsServiceClient(**common)
         self._token_lock = threading.Lock()
         self._token_request = google.auth.transport.requests.Request()
+        # target id -> the endpoint its current (or last) call went to, so that a target the
+        # orchestration gives up on is said to wait on the token URL when that is what is silent
+        self.waiting: dict[str, str] = {}
 
     @property
     def token_endpoint(self) -> str:
@@ -124,7 +128,7 @@ def read_retry() -> gretry.Retry:
         gexc.InternalServerError,
         gexc.BadGateway,
         gexc.GatewayTimeout,
-        requests.exceptions.ConnectionError,
+        requests.exceptions.ConnectionError,  # but not a refused one (`_untrusted`)
     )
 
 
@@ -153,8 +157,10 @@ def _transient_token_error(error: Exception) -> bool:
 
 
 def _untrusted(error: BaseException) -> bool:
-    """A TLS failure (a certificate not trusted, a CA bundle not found): no retry mends it."""
-    return isinstance(error, requests.exceptions.SSLError)
+    """No retry mends it: a TLS failure (a certificate not trusted, a CA bundle not found), or a
+    connection refused (nothing listens there: `trust.refused`), which would otherwise be
+    retried for RETRY_DEADLINE_S while the other clouds fail it at once."""
+    return isinstance(error, requests.exceptions.SSLError) or refused(error)
 
 
 def oauth_error_code(error: BaseException) -> str | None:

@@ -52,6 +52,7 @@ def translated(
     and which endpoint said it (`token`: getting the access token before `operation`)."""
     failed = f"{target.id}: {operation} {'not sent' if token else 'failed'}"
     where = clients.token_endpoint if token else clients.endpoint
+    clients.waiting[target.id] = where  # what GcpAdapter.endpoint names while this call waits
     try:
         yield
     except gexc.RetryError as error:

@@ -1,0 +1,62 @@
+"""What the command line says of an error: its message with every outside value `printable`.
+
+Why a module: an error's message is text the tool wrote around values it did not (a file's
+name, a target's, what a cloud answered), with line breaks of its own between problems. A
+ProfileError keeps its parts, so its lines are rebuilt here with the path and each problem
+escaped: a file named "a\\n::error::x" stays on its line. Several profiles that fail at once are
+told the same way, each from its own parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from cloudtimeouts.errors import CloudtimeoutsError, ProfileError
+from cloudtimeouts.printable import printable, printable_lines
+
+
+def line(text: object, style: str = "") -> Text:
+    """Outside text for a console: `printable`, and a Text, so that no markup in it is parsed."""
+    return Text(printable(text), style=style)
+
+
+def say(console: Console, error: CloudtimeoutsError) -> None:
+    """`Error: …` and `Hint: …`, each a Text: escaped, and read as no markup."""
+    console.print(Text("Error: ", style="red") + Text(message(error)))
+    if error.hint:
+        console.print(Text("Hint: ", style="bold") + Text(printable_lines(error.hint)))
+
+
+def message(error: CloudtimeoutsError) -> str:
+    """The message to show: a ProfileError rebuilt from its parts, one line per problem; any
+    other keeps the line breaks the tool put between its lines and has the rest escaped (the
+    providers' messages quote one line of what a cloud said)."""
+    if isinstance(error, ProfileError) and error.problems:
+        path = printable(error.path)
+        return "\n".join(
+            f"{path}:{line}: {printable(text)}" if line else f"{path}: {printable(text)}"
+            for line, text in error.problems
+        )
+    return printable_lines(error.message)
+
+
+def load_profiles(paths: Iterable[str | Path]) -> list:  # type: ignore[type-arg]
+    """`profile.load_profiles`, whose one error for several files that fail is made here from
+    each file's ProfileError (`message`), not from their joined messages."""
+    from cloudtimeouts.profile import load_profile
+
+    loaded, errors = [], []
+    for path in paths:
+        try:
+            loaded.append(load_profile(path))
+        except ProfileError as error:
+            errors.append(error)
+    if len(errors) > 1:
+        raise CloudtimeoutsError("\n".join(message(error) for error in errors), errors[0].hint)
+    if errors:
+        raise errors[0]
+    return loaded
