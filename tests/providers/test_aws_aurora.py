@@ -34,7 +34,7 @@ def test_a_member_group_that_closes_idle_sessions_sooner_is_refused_by_name(
     (target,) = json.loads(result.stdout)["targets"]
     messages = [r["message"] for r in target["refusals"]]
     assert len(messages) == 2  # one per member
-    assert all("(DB parameter group search-instances)" in m for m in messages)
+    assert all("set on DB parameter group search-instances" in m for m in messages)
     assert any("member search-1 (cluster search)" in m for m in messages)
     assert all("idle_session_timeout = 60000 ms" in m for m in messages)
 
