@@ -29,6 +29,11 @@ family (from a shared listing on a plan's first read, else by name) and one Sour
 When the engine defaults cannot be read (an IAM policy without rds:DescribeEngineDefaultParameters,
 say), groups are read whole: slower, never wrong.
 
+What a target's values reach (`model.MemberState`): for a cluster group, each member of each of
+its clusters, with the member's own DB parameter group above it; for a DB parameter group of an
+Aurora family, each member using it, with its cluster's DB cluster parameter group below it. The
+clusters and members of a region are one shared lookup for a plan's first reads (`_shared_view`).
+
 Retries and time (AWS SDKs and Tools Reference Guide, "Retry behavior"; botocore "Retries"): the
 standard mode retries throttling errors, 5xx answers and connection failures with jittered
 exponential back-off (base 1 s for throttling, 50 ms otherwise, at most 20 s), and honours
