@@ -350,9 +350,9 @@ class AwsAdapter:
         result = []
         for cluster, cluster_group, members in view.clusters:
             for instance in members:
-                groups = view.instances.get(instance)
-                if groups is None:  # not in the lookup (created since): ask for it alone
-                    groups = listings.instance_groups(rds, target, instance)
+                # The instances were listed after the clusters, by cluster: a member missing
+                # there was deleted in between, and reaches no application.
+                groups = view.instances.get(instance, ())
                 if mine not in (group.lower() for group in groups):
                     continue
                 parameters = {n: s for n, s in user_set(cluster_group, True).items() if n in wanted}
