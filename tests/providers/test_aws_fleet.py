@@ -6,7 +6,8 @@ What is proven here, counting requests by Action on the emulator:
 - a plan over 100+ groups of one family costs at most 1.2 calls per target;
 - apply's re-read before writing and its confirming re-read ask the API for that target (a value
   changed out of band between plan and apply is seen: changed since the plan);
-- cluster groups, and their Aurora members, are looked up once per region;
+- cluster groups, and their Aurora members, are looked up once per region, and so are the
+  members' DB groups with their clusters' groups (none for another family's groups);
 - a failure stays its target's: a missing group among many, a shared listing that fails.
 """
 
@@ -162,6 +163,9 @@ def test_a_plan_over_120_groups_costs_at_most_1_2_calls_per_target(
     assert calls["DescribeEngineDefaultParameters"] == pages  # once for the family
     assert calls["DescribeDBParameterGroups"] <= 2  # the listing, not one per group
     assert all("DBParameterGroupName" not in f for f in _forms(aws, "DescribeDBParameterGroups"))
+    # postgres16 groups serve standalone instances only (an Aurora member's group is of an
+    # aurora-* family): no cluster or instance lookup
+    assert not calls["DescribeDBClusters"] and not calls["DescribeDBInstances"], calls
     for planned in plan.targets[:4]:  # the same as each group read alone (the full listing)
         assert planned.state == _alone(planned.target)
 
@@ -267,6 +271,40 @@ def test_cluster_groups_and_their_members_are_looked_up_once_per_region(
         assert planned.state == _alone(planned.target)
 
 
+def test_members_groups_and_cluster_groups_share_one_aurora_lookup(
+    aws: Any, tmp_path: Path
+) -> None:
+    """A run with both ends of the chain: the cluster groups in one profile, the members' DB
+    groups in another. One DescribeDBClusters and one DescribeDBInstances for all of them, and
+    each cluster group read once as a members' layer."""
+    groups = _aurora(aws, 4)
+    member_groups = ["shared-instances", "own-1", "own-3"]
+    clusters = load_profile(_profile(tmp_path, groups, cluster=True, name="clusters"))
+    members = load_profile(_profile(tmp_path, member_groups, name="members"))
+    aws.reset_counters()
+
+    plan = make_plan([clusters, members])
+
+    assert plan.error_count == 0, [t.error for t in plan.targets if t.error]
+    calls = _calls(aws)
+    assert calls["DescribeDBClusters"] == 1 and calls["DescribeDBInstances"] == 1, calls
+    pages = math.ceil(len(family_catalogue("aurora-postgresql16")) / 100)
+    # the cluster targets' own reads (one whole), then one Source=user read per cluster group
+    # as the layer below its members
+    assert calls["DescribeDBClusterParameters"] == len(groups) - 1 + pages + len(groups), calls
+    forms = _forms(aws, "DescribeDBClusterParameters")
+    by_user = Counter(f["DBClusterParameterGroupName"] for f in forms if f.get("Source") == "user")
+    assert sorted(by_user.values()) == [1, 2, 2, 2], by_user  # the one listed whole: 1
+    for planned in plan.targets:  # the same as each target looked up alone
+        assert planned.state is not None and planned.state.members
+        assert planned.state == _alone(planned.target)
+    shared = next(t for t in plan.targets if t.id.endswith("parameter-group/shared-instances"))
+    assert shared.state is not None
+    assert sorted(m.instance for m in shared.state.members) == [
+        f"cluster-{c}-{i} (cluster cluster-{c})" for c in (0, 2) for i in (1, 2)
+    ]
+
+
 def test_a_member_group_changed_after_the_plan_is_seen_by_the_re_read(aws: Any) -> None:
     groups = _aurora(aws, 2)
     adapter = AwsAdapter()
@@ -276,9 +314,11 @@ def test_a_member_group_changed_after_the_plan_is_seen_by_the_re_read(aws: Any) 
     first = adapter.read(targets[0], Engine.POSTGRES, names)
     aws.set_parameters("shared-instances", {"idle_session_timeout": "120000"})
     again = adapter.read(targets[0], Engine.POSTGRES, names)
-    seen = {m.parameters["idle_session_timeout"].value for m in first.members}
+    seen = {m.above[0].parameters["idle_session_timeout"].value for m in first.members}
     assert seen == {"60000"}
-    assert {m.parameters["idle_session_timeout"].value for m in again.members} == {"120000"}
+    assert {m.above[0].parameters["idle_session_timeout"].value for m in again.members} == {
+        "120000"
+    }
 
 
 def test_a_missing_group_among_many_fails_alone(aws: Any, tmp_path: Path) -> None:

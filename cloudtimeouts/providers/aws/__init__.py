@@ -29,6 +29,11 @@ family (from a shared listing on a plan's first read, else by name) and one Sour
 When the engine defaults cannot be read (an IAM policy without rds:DescribeEngineDefaultParameters,
 say), groups are read whole: slower, never wrong.
 
+What a target's values reach (`model.MemberState`): for a cluster group, each member of each of
+its clusters, with the member's own DB parameter group above it; for a DB parameter group of an
+Aurora family, each member using it, with its cluster's DB cluster parameter group below it. The
+clusters and members of a region are one shared lookup for a plan's first reads (`_shared_view`).
+
 Retries and time (AWS SDKs and Tools Reference Guide, "Retry behavior"; botocore "Retries"): the
 standard mode retries throttling errors, 5xx answers and connection failures with jittered
 exponential back-off (base 1 s for throttling, 50 ms otherwise, at most 20 s), and honours
@@ -182,9 +187,8 @@ class AwsAdapter:
                 for name, state in listings.user_set(rds, target).items()
                 if name in wanted
             }
-        members = (
-            () if target.parameter_group else self._members(rds, target, wanted, first, family)
-        )
+        chain = self._aurora_users if target.parameter_group else self._members
+        members = chain(rds, target, wanted, first, family)
         return TargetState(
             target_id=target.id, engine=engine, parameters=rows, version=family, members=members
         )
@@ -295,40 +299,21 @@ class AwsAdapter:
         parameter group sets: there it overrides the cluster group (Aurora User Guide,
         "Parameter groups for Amazon Aurora").
 
-        On an announced target's first read, the clusters and members of every announced cluster
-        group of the region come from one shared lookup, and each member group is read once for
-        all; any other read looks up this target's clusters afresh."""
-        key = client_key(target)
-        view = None
-        if first:
-            announced = self._fleet.announced(target)
-            view = self._fleet.shared("aurora", key).get(
-                lambda: _or_none(lambda: listings.aurora_view(rds, target, announced))
-            )
-        seen: dict[str, Mapping[str, ParameterState]] = {}
-        if view is not None and target.group_name.lower() in view.groups:
-
-            def user_set(group: str) -> Mapping[str, ParameterState]:
-                once = self._fleet.shared("member-group", key, group)
-                found: Mapping[str, ParameterState] = once.get(
-                    lambda: listings.user_set(rds, target, group)
-                )
-                return found
-        else:
+        On an announced target's first read, the clusters and members come from the region's
+        shared lookup (`_shared_view`) and each member group is read once for all; any other read
+        looks up this target's clusters afresh."""
+        view = self._shared_view(rds, target) if first else None
+        shared = view is not None and target.group_name.lower() in view.groups
+        if view is None or not shared:
             view = listings.aurora_view(rds, target, [target.group_name])
-
-            def user_set(group: str) -> Mapping[str, ParameterState]:
-                if group not in seen:
-                    seen[group] = listings.user_set(rds, target, group)
-                return seen[group]
-
+        user_set = self._chain_reader(rds, target, shared)
         result = []
         for cluster, instance in view.members(target.group_name):
             groups = view.instances.get(instance)
             if groups is None:  # not in the shared lookup (created since): ask for it alone
                 groups = listings.instance_groups(rds, target, instance)
             for group in groups:
-                parameters = {n: s for n, s in user_set(group).items() if n in wanted}
+                parameters = {n: s for n, s in user_set(group, False).items() if n in wanted}
                 layer = GroupLayer(
                     f"aws:{target.region}:parameter-group/{group}".lower(),
                     f"DB parameter group {group}",
@@ -338,6 +323,86 @@ class AwsAdapter:
                     MemberState(f"{instance} (cluster {cluster})", (layer,), platform=family)
                 )
         return tuple(result)
+
+    def _aurora_users(
+        self, rds: Any, target: AwsTarget, wanted: set[str], first: bool, family: str
+    ) -> tuple[MemberState, ...]:
+        """Every Aurora member using the DB parameter group, with its cluster's DB cluster
+        parameter group below it: the member takes a parameter from the target where the target
+        sets it, else from the cluster group, else the engine's default (Aurora User Guide,
+        "Parameter groups for Amazon Aurora": "Each DB instance within a provisioned or Aurora
+        Serverless v2 cluster inherits the settings from that DB cluster parameter group", and a
+        DB parameter group's settings override them for its instance).
+
+        Only a group of an Aurora family can be a member's: an instance's group must be of its
+        engine's family (CreateDBInstance answers InvalidParameterCombination otherwise), and
+        the instances of a Multi-AZ DB cluster use their engine's default DB parameter group (RDS
+        User Guide, "Overview of parameter groups"), which no target may name. Another family's
+        group serves DB instances standing alone, whose only group is the target, judged as
+        such by the plan: no lookup, no call.
+
+        On an announced target's first read the region's shared lookup serves, and each cluster
+        group is read once for all; any other read (apply's re-reads) looks up afresh."""
+        if not family.startswith("aurora"):
+            return ()
+        view = self._shared_view(rds, target) if first else None
+        shared = view is not None and view.every_aurora
+        if view is None or not shared:
+            view = listings.aurora_view(rds, target, (), every_aurora=True)
+        user_set = self._chain_reader(rds, target, shared)
+        mine = target.group_name.lower()
+        result = []
+        for cluster, cluster_group, members in view.clusters:
+            for instance in members:
+                # The instances were listed after the clusters, by cluster: a member missing
+                # there was deleted in between, and reaches no application.
+                groups = view.instances.get(instance, ())
+                if mine not in (group.lower() for group in groups):
+                    continue
+                parameters = {n: s for n, s in user_set(cluster_group, True).items() if n in wanted}
+                layer = GroupLayer(
+                    f"aws:{target.region}:cluster-parameter-group/{cluster_group}".lower(),
+                    f"DB cluster parameter group {cluster_group}",
+                    parameters,
+                )
+                result.append(
+                    MemberState(f"{instance} (cluster {cluster})", below=(layer,), platform=family)
+                )
+        return tuple(result)
+
+    def _shared_view(self, rds: Any, target: AwsTarget) -> listings.AuroraView | None:
+        """The region's Aurora lookup, one for every announced target of these credentials: the
+        clusters using an announced cluster group and, once a DB parameter group is announced
+        too (it may be a members' group), every Aurora cluster. None: the lookup failed."""
+        groups = self._fleet.announced(target, cluster=True)
+        every_aurora = bool(self._fleet.announced(target, cluster=False))
+        view: listings.AuroraView | None = self._fleet.shared("aurora", client_key(target)).get(
+            lambda: _or_none(
+                lambda: listings.aurora_view(rds, target, groups, every_aurora=every_aurora)
+            )
+        )
+        return view
+
+    def _chain_reader(
+        self, rds: Any, target: AwsTarget, shared: bool
+    ) -> Callable[[str, bool], Mapping[str, ParameterState]]:
+        """What another group of an instance's chain sets (Source=user), by (name, cluster?):
+        read once for every first read of the plan when `shared`, else once for this read."""
+        key = client_key(target)
+        seen: dict[tuple[str, bool], Mapping[str, ParameterState]] = {}
+
+        def user_set(group: str, cluster: bool) -> Mapping[str, ParameterState]:
+            if shared:
+                once = self._fleet.shared("chain-group", key, cluster, group.lower())
+                found: Mapping[str, ParameterState] = once.get(
+                    lambda: listings.user_set(rds, target, group, cluster=cluster)
+                )
+                return found
+            if (group, cluster) not in seen:
+                seen[group, cluster] = listings.user_set(rds, target, group, cluster=cluster)
+            return seen[group, cluster]
+
+        return user_set
 
     # -- writing -------------------------------------------------------------------------------
     def write(

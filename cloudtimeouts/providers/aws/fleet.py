@@ -4,6 +4,8 @@
   listing; the Aurora clusters and members of a region) serves only the FIRST read of an
   announced target: apply's re-read before writing and its confirming re-read always ask the API
   for that target.
+- The Aurora clusters of a region and their members' DB parameter groups are one lookup for every
+  announced target of those credentials and region, cluster groups and members' DB groups alike.
 - Engine defaults belong to a family, not to a group: they are read once a second group of the
   family is read with the same credentials and region, and kept for the adapter's life (a family's
   defaults do not change while a plan runs).
@@ -86,10 +88,12 @@ class Fleet:
                 return True
             return False
 
-    def announced(self, target: AwsTarget) -> frozenset[str]:
-        """The groups (lower case) of the target's kind announced with its credentials."""
+    def announced(self, target: AwsTarget, cluster: bool | None = None) -> frozenset[str]:
+        """The groups (lower case) of the target's kind (or, with `cluster`, of that kind)
+        announced with its credentials."""
+        kind = is_cluster(target) if cluster is None else cluster
         with self._lock:
-            return frozenset(self._announced.get((client_key(target), is_cluster(target)), ()))
+            return frozenset(self._announced.get((client_key(target), kind), ()))
 
     def shared(self, *key: Hashable) -> Once[Any]:
         with self._lock:

@@ -9,10 +9,12 @@
 - DescribeEngineDefaultParameters / DescribeEngineDefaultClusterParameters: "the default engine and
   system parameter information" of a family, as a Parameter list (the same type as
   DescribeDBParameters, API_Parameter), paginated by EngineDefaults.Marker.
-- DescribeDBClusters (DBClusterParameterGroup, DBClusterMembers) and DescribeDBInstances, whose
-  Filters accept `db-cluster-id`: "DB cluster identifiers and DB cluster Amazon Resource Names
-  (ARNs). The results list only includes information about the DB instances associated with the
-  DB clusters identified by these ARNs."
+- DescribeDBClusters (Engine, DBClusterParameterGroup, DBClusterMembers) and DescribeDBInstances
+  (DBParameterGroups[].DBParameterGroupName), whose Filters accept `db-cluster-id`: "DB cluster
+  identifiers and DB cluster Amazon Resource Names (ARNs). The results list only includes
+  information about the DB instances associated with the DB clusters identified by these ARNs."
+  No filter names a DB parameter group, so the instances using one are found through the
+  clusters whose members may use it.
 """
 
 from __future__ import annotations
@@ -96,20 +98,28 @@ def parameters(rds: Any, target: AwsTarget, source: str | None = None) -> Iterat
             yield from page.get("Parameters", [])
 
 
-def user_set(rds: Any, target: AwsTarget, group: str | None = None) -> dict[str, ParameterState]:
-    """What a group sets itself (Source=user): the target's own group, or a member's DB group."""
+def user_set(
+    rds: Any, target: AwsTarget, group: str | None = None, *, cluster: bool = False
+) -> dict[str, ParameterState]:
+    """What a group sets itself (Source=user): the target's own group, or another group of its
+    instances' chain (a member's DB parameter group; with `cluster`, a DB cluster parameter
+    group)."""
     if group is None:
         rows = parameters(rds, target, source="user")
     else:
-        rows = _db_group_rows(rds, target, group)
+        rows = _other_group_rows(rds, target, group, cluster)
     return {raw["ParameterName"]: parameter_state(raw) for raw in rows}
 
 
-def _db_group_rows(rds: Any, target: AwsTarget, group: str) -> Iterator[dict[str, Any]]:
-    with translated(target, "DescribeDBParameters"):
-        pages = rds.get_paginator("describe_db_parameters").paginate(
-            DBParameterGroupName=group, Source="user", **_PAGES
-        )
+def _other_group_rows(
+    rds: Any, target: AwsTarget, group: str, cluster: bool
+) -> Iterator[dict[str, Any]]:
+    if cluster:
+        method, arguments = "describe_db_cluster_parameters", {"DBClusterParameterGroupName": group}
+    else:
+        method, arguments = "describe_db_parameters", {"DBParameterGroupName": group}
+    with translated(target, api_name(method)):
+        pages = rds.get_paginator(method).paginate(**arguments, Source="user", **_PAGES)
         for page in pages:
             yield from page.get("Parameters", [])
 
@@ -134,11 +144,13 @@ def engine_defaults(
 
 @dataclass(frozen=True)
 class AuroraView:
-    """The clusters using some cluster parameter groups, and their members' DB groups."""
+    """The clusters using some cluster parameter groups (and, with `every_aurora`, every Aurora
+    cluster of the region), and their members' DB parameter groups."""
 
     groups: frozenset[str]  # the cluster parameter groups (lower case) this view covers
     clusters: tuple[tuple[str, str, tuple[str, ...]], ...]  # (cluster, its group, its members)
     instances: Mapping[str, tuple[str, ...]]  # member instance -> its DB parameter groups
+    every_aurora: bool = False  # every Aurora cluster is here: it covers any DB parameter group
 
     def members(self, group: str) -> Iterator[tuple[str, str]]:
         """(cluster, member instance) of every cluster using `group`, in RDS's order."""
@@ -148,15 +160,21 @@ class AuroraView:
                     yield cluster, member
 
 
-def aurora_view(rds: Any, target: AwsTarget, groups: Collection[str]) -> AuroraView:
-    """DescribeDBClusters (every page), then DescribeDBInstances filtered by those clusters."""
+def aurora_view(
+    rds: Any, target: AwsTarget, groups: Collection[str], *, every_aurora: bool = False
+) -> AuroraView:
+    """DescribeDBClusters (every page), then DescribeDBInstances filtered by the clusters kept:
+    those using one of `groups`, and with `every_aurora` every Aurora cluster (Engine `aurora`,
+    `aurora-mysql`, `aurora-postgresql`: DescribeDBClusters also lists Neptune and DocumentDB
+    clusters, whose members never use an RDS DB parameter group)."""
     wanted = frozenset(name.lower() for name in groups)
     clusters = []
     with translated(target, "DescribeDBClusters"):
         for page in rds.get_paginator("describe_db_clusters").paginate():
             for cluster in page.get("DBClusters", []):
                 used = str(cluster.get("DBClusterParameterGroup", "")).lower()
-                if used in wanted:
+                aurora = str(cluster.get("Engine", "")).startswith("aurora")
+                if used in wanted or (every_aurora and aurora):
                     members = tuple(
                         member["DBInstanceIdentifier"]
                         for member in cluster.get("DBClusterMembers", [])
@@ -167,7 +185,7 @@ def aurora_view(rds: Any, target: AwsTarget, groups: Collection[str]) -> AuroraV
     for start in range(0, len(with_members), CLUSTERS_PER_FILTER):
         chunk = with_members[start : start + CLUSTERS_PER_FILTER]
         instances |= _instances(rds, target, Filters=[{"Name": "db-cluster-id", "Values": chunk}])
-    return AuroraView(wanted, tuple(clusters), instances)
+    return AuroraView(wanted, tuple(clusters), instances, every_aurora)
 
 
 def instance_groups(rds: Any, target: AwsTarget, instance: str) -> tuple[str, ...]:
