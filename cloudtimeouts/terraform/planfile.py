@@ -100,7 +100,7 @@ class TerraformPlan:
     terraform_version: str
     resources: tuple[Resource, ...]
     by_name: Mapping[str, tuple[Resource, ...]] = field(default_factory=dict, repr=False)
-    instances: tuple[Instance, ...] = ()  # Aurora cluster instances, for their member groups
+    instances: tuple[Instance, ...] = ()  # Aurora cluster instances, for their chains
 
     @classmethod
     def of(
@@ -218,7 +218,7 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
                 "is documented"
             ) from None
     version = str(document.get("terraform_version", ""))
-    aurora = clusters.instances(afters, configuration.region)
+    aurora = clusters.instances(configuration)
     return TerraformPlan.of(path, version, resources, aurora)
 
 
