@@ -161,3 +161,60 @@ def test_a_cluster_known_through_the_configurations_reference_is_judged(
     (refusal,) = shown["targets"][0]["refusals"]
     assert "orders-9" in refusal["message"] and "orders-aurora-writer" in refusal["message"]
     assert shown["targets"][0]["warnings"] == []
+
+
+# Django -> PgBouncer -> load balancer -> database: Django's own keepalives (the profile's
+# tcp_keepalives_idle, in OPTIONS) end at PgBouncer, so only the server's reach the balancer.
+LB_PATH = (
+    "path:\n  - kind: pgbouncer\n    name: pgb\n"
+    "  - kind: load-balancer\n    name: nlb\n    idle_timeout: 350s\n"
+)
+
+
+def _keepalive_profile(tmp_path: Path, target: dict[str, str]) -> Path:
+    """A profile that declares a 60 s server keepalive and a 350 s load-balancer hop between
+    its PgBouncer and the database, which that keepalive would keep open; Django's 10 min idle
+    budget is longer than the hop."""
+    profile = write_profile(
+        tmp_path, server={"tcp_keepalives_idle": "60"}, conn_max_age="10min", targets=[target]
+    )
+    profile.write_text(profile.read_text() + LB_PATH)
+    return profile
+
+
+def _hop_refusals(shown: dict[str, Any]) -> list[dict[str, str]]:
+    return [r for r in shown["targets"][0]["refusals"] if r["parameter"] == "nlb.idle_timeout"]
+
+
+def test_the_keepalive_the_terraform_plan_leaves_decides_the_hop_not_the_profiles(
+    cli: Any, tmp_path: Path
+) -> None:
+    """The server's keepalive in force is Terraform's 7200 s, not the profile's 60 s: the hop
+    sees the connection idle and closes it (plan._guard reads the target's state)."""
+    profile = _keepalive_profile(tmp_path, aws_target("orders-pg16"))
+    kept = write_plan(tmp_path, [parameter_group("orders-pg16", {"tcp_keepalives_idle": "60"})])
+    code, shown = plan_json(cli, profile, "--terraform-plan", kept)
+    assert _hop_refusals(shown) == [], shown
+    assert any("is kept open" in w["message"] for w in shown["targets"][0]["warnings"])
+
+    hours = write_plan(tmp_path, [parameter_group("orders-pg16", {"tcp_keepalives_idle": "7200"})])
+    code, shown = plan_json(cli, profile, "--terraform-plan", hours)
+    assert code == 3
+    assert len(_hop_refusals(shown)) == 1
+    assert not any("is kept open" in w["message"] for w in shown["targets"][0]["warnings"])
+
+
+def test_a_member_groups_keepalive_decides_the_hop_for_that_member(
+    cli: Any, tmp_path: Path
+) -> None:
+    """The cluster group keeps the profile's 60 s, but a member's DB parameter group sets
+    7200 s: on that instance the hop is not kept open."""
+    profile = _keepalive_profile(tmp_path, CLUSTER)
+    cluster_group = _cluster_group({"tcp_keepalives_idle": "60"})
+    members = aurora_cluster(("orders-1", "orders-aurora-writer"))
+    for keepalive, refused in (("60", 0), ("7200", 1)):
+        writer = _writer_group({"tcp_keepalives_idle": keepalive})
+        plan = write_plan(tmp_path, [cluster_group, writer, *members])
+        code, shown = plan_json(cli, profile, "--terraform-plan", plan)
+        assert len(_hop_refusals(shown)) == refused, shown
+        assert code == (3 if refused else 0)
