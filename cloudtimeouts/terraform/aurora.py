@@ -1,17 +1,22 @@
-"""Aurora members in a Terraform plan: the DB parameter groups that override a cluster group.
+"""Aurora members in a Terraform plan: the other parameter group of each instance's chain.
 
 Why: a DB parameter group on an Aurora cluster instance overrides the cluster parameter group for
-every parameter it sets (Aurora User Guide, "Parameter groups for Amazon Aurora"). `plan` reads a
-cluster's members from RDS and judges each on its effective values (`plan._member_refusals`);
-judging a Terraform plan must do the same, or a member group's short idle timeout passes.
+every parameter it sets; a parameter neither sets is the engine's default (Aurora User Guide,
+"Parameter groups for Amazon Aurora"). `plan` reads the instances a target's values reach from
+RDS and judges each on the values in force there (`plan._guard`, `plan._member_verdict`, with
+`plan._first_in_chain` walking the groups of `model.MemberState`); judging a Terraform plan must
+do the same, or a short idle timeout on the other group of the chain passes:
+- a cluster parameter group target: each member's DB parameter group is `above` it;
+- a DB parameter group target on Aurora members: each one's cluster parameter group is `below`
+  it, and the cluster group's family is the member's platform (whose defaults apply).
 
-From the plan (AWS provider docs, r/rds_cluster and r/rds_cluster_instance): an `aws_rds_cluster`
-names its cluster group in `db_cluster_parameter_group_name`; an `aws_rds_cluster_instance`
-names its cluster in `cluster_identifier` and its DB parameter group in
-`db_parameter_group_name` (known only after apply when left to AWS's default group). A member's
-group is judged from the plan's `aws_db_parameter_group` of that name, whose `parameter` set is
-complete; AWS's `default.*` groups set nothing; a group the plan does not hold, or does not name,
-is said to be unjudged.
+From the plan (AWS provider docs, registry.terraform.io r/rds_cluster and r/rds_cluster_instance,
+read by `clusters`): the other group is judged from the plan's `aws_db_parameter_group` /
+`aws_rds_cluster_parameter_group` of that name, whose `parameter` set is complete; AWS's
+`default.*` groups set nothing. A group the plan does not hold or cannot name, and an instance
+whose cluster it cannot name, are said in a warning to be unjudged: a refusal would stop every
+plan that creates a cluster with names Terraform learns on apply, for values nobody can know yet
+(README, "Terraform and OpenTofu").
 """
 
 from __future__ import annotations
@@ -27,71 +32,131 @@ from cloudtimeouts.model import (
     ParameterState,
 )
 from cloudtimeouts.profile import AwsTarget
-from cloudtimeouts.terraform.clusters import Instance
+from cloudtimeouts.terraform.clusters import CLUSTER_GROUP_TYPE, GROUP_TYPE, Instance
 from cloudtimeouts.terraform.planfile import Resource, TerraformPlan, Unknown
-
-_GROUP_TYPE = "aws_db_parameter_group"
 
 
 @dataclass(frozen=True, slots=True)
 class Members:
-    """What the plan says of a cluster target's members."""
+    """What the plan says of the Aurora instances a target's values reach."""
 
     states: tuple[MemberState, ...] = ()
     notes: tuple[Finding, ...] = ()
-    groups: frozenset[str] = frozenset()  # addresses of the member groups judged
+    groups: frozenset[str] = frozenset()  # addresses of the other groups judged
     sensitive: Mapping[str, str] = field(default_factory=dict)  # name -> its raw value
 
 
 def members(terraform: TerraformPlan, target: AwsTarget, names: Collection[str]) -> Members:
-    """The member states of a cluster parameter group target, and what cannot be judged."""
-    if target.group_kind != "cluster-parameter-group":
-        return Members()
-    states: list[MemberState] = []
-    notes: list[Finding] = []
-    judged: set[str] = set()
-    hidden: dict[str, str] = {}
+    """The member states of a cluster group or DB parameter group target, and what cannot be
+    judged."""
+    if target.group_kind == "cluster-parameter-group":
+        return _of_cluster_group(terraform, target, names)
+    if target.group_kind == "parameter-group":
+        return _of_member_group(terraform, target, names)
+    return Members()
+
+
+def _of_cluster_group(
+    terraform: TerraformPlan, target: AwsTarget, names: Collection[str]
+) -> Members:
+    """Each member of a cluster on the target, with its own DB parameter group above it; an
+    instance whose cluster's group the plan cannot name may be one, and is named."""
+    found = _Found()
     for instance in terraform.instances:
-        if instance.cluster_group != target.group_name.lower() or not _agrees(
-            instance.region, target.region
-        ):
+        if not _agrees(instance.region, target.region):
+            continue
+        default = instance.group is not None and instance.group.lower().startswith("default.")
+        if instance.cluster_group is None:
+            if not default:  # a default group overrides nothing: the target alone decides
+                found.notes.append(_may_be_member(instance, target))
+            continue
+        if instance.cluster_group != target.group_name.lower() or default:
             continue
         where = f"{instance.identifier} (cluster {instance.cluster})"
-        if instance.group is not None and instance.group.lower().startswith("default."):
-            continue  # AWS's default groups set no parameter
-        held = _groups(terraform, instance, target.region)
+        held = _held(terraform, GROUP_TYPE, instance.group, target.region)
         if instance.group is None or len(held) != 1:
-            notes.append(_unjudged(where, instance))
+            found.notes.append(_unjudged(where, instance, "db_parameter_group_name"))
+            continue
+        layer = found.layer(held[0], target, "parameter-group", "DB parameter group", names)
+        found.states.append(MemberState(where, above=(layer,)))
+    return found.members()
+
+
+def _of_member_group(
+    terraform: TerraformPlan, target: AwsTarget, names: Collection[str]
+) -> Members:
+    """Each Aurora instance on the target, with its cluster's parameter group below it."""
+    found = _Found()
+    for instance in terraform.instances:
+        if (
+            instance.group is None
+            or instance.group.lower() != target.group_name.lower()
+            or not _agrees(instance.region, target.region)
+        ):
+            continue
+        where = f"{instance.identifier} (cluster {instance.cluster or KNOWN_AFTER_APPLY})"
+        if instance.cluster_group is None:
+            found.notes.append(_unjudged(where, instance, "db_cluster_parameter_group_name"))
+            continue
+        if instance.cluster_group.startswith("default."):
+            continue  # sets nothing: the target over the defaults, as the target alone is judged
+        held = _held(terraform, CLUSTER_GROUP_TYPE, instance.cluster_group, target.region)
+        if len(held) != 1:
+            found.notes.append(_unjudged(where, instance, "db_cluster_parameter_group_name"))
             continue
         group = held[0]
-        judged.add(group.address)
+        kind, label = "cluster-parameter-group", "DB cluster parameter group"
+        layer = found.layer(group, target, kind, label, names)
+        found.states.append(MemberState(where, below=(layer,), platform=group.version))
+    return found.members()
+
+
+@dataclass
+class _Found:
+    """The member states and notes being gathered, and the groups judged for them."""
+
+    states: list[MemberState] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
+    judged: set[str] = field(default_factory=set)
+    hidden: dict[str, str] = field(default_factory=dict)
+
+    def layer(
+        self, group: Resource, target: AwsTarget, kind: str, label: str, names: Iterable[str]
+    ) -> GroupLayer:
+        """The group as a layer of the chain, keyed as `AwsTarget.key` keys a target of it (so
+        that a profile of the same run managing it is found), its sensitive values noted."""
+        self.judged.add(group.address)
         parameters = dict(_overrides(group, names))
-        hidden |= {
+        sensitive = {n.lower() for n in group.sensitive}
+        self.hidden |= {
             name: state.value
             for name, state in parameters.items()
-            if name.lower() in {n.lower() for n in group.sensitive} and state.value
+            if name.lower() in sensitive and state.value
         }
-        layer = GroupLayer(
-            f"aws:{target.region}:parameter-group/{instance.group}".lower(),
-            f"DB parameter group {instance.group}",
-            parameters,
+        name = group.name if isinstance(group.name, str) else ""
+        return GroupLayer(
+            f"aws:{target.region}:{kind}/{name}".lower(), f"{label} {name}", parameters
         )
-        states.append(MemberState(where, (layer,)))
-    return Members(tuple(states), tuple(notes), frozenset(judged), hidden)
+
+    def members(self) -> Members:
+        return Members(
+            tuple(self.states), tuple(self.notes), frozenset(self.judged), dict(self.hidden)
+        )
 
 
-def _groups(terraform: TerraformPlan, instance: Instance, region: str) -> list[Resource]:
-    if instance.group is None:
+def _held(terraform: TerraformPlan, kind: str, name: str | None, region: str) -> list[Resource]:
+    """The plan's groups of a type and name in the target's region (none for no name)."""
+    if name is None:
         return []
     return [
         r
-        for r in terraform.by_name.get(instance.group.lower(), ())
-        if r.type == _GROUP_TYPE and not r.deleted and _agrees(r.where.get("region"), region)
+        for r in terraform.by_name.get(name.lower(), ())
+        if r.type == kind and not r.deleted and _agrees(r.where.get("region"), region)
     ]
 
 
 def _overrides(group: Resource, names: Iterable[str]) -> Iterable[tuple[str, ParameterState]]:
-    """The parameters the member group sets (all of them unknown when its list is)."""
+    """The parameters the group sets (all of them unknown when its list is)."""
     values = {name.lower(): value for name, value in group.values.items()}
     for name in names:
         value = values.get(name.lower())
@@ -101,16 +166,40 @@ def _overrides(group: Resource, names: Iterable[str]) -> Iterable[tuple[str, Par
             yield name, ParameterState(name, value=value)
 
 
-def _unjudged(where: str, instance: Instance) -> Finding:
-    group = (
-        f"DB parameter group {instance.group}, which the Terraform plan does not hold"
-        if instance.group is not None
-        else "a DB parameter group the Terraform plan knows only after apply"
-    )
+def _unjudged(where: str, instance: Instance, attribute: str) -> Finding:
+    """A member whose other group of the chain the plan does not hold or cannot name."""
+    if attribute == "db_parameter_group_name":
+        group = (
+            f"DB parameter group {instance.group}, which the Terraform plan does not hold"
+            if instance.group is not None
+            else "a DB parameter group the Terraform plan knows only after apply"
+        )
+        values = "the values it overrides are"
+    else:
+        group = (
+            f"its cluster's DB cluster parameter group, which the Terraform plan cannot name "
+            f"({instance.unknown})"
+            if instance.unknown
+            else f"DB cluster parameter group {instance.cluster_group}, which the Terraform "
+            "plan does not hold"
+        )
+        values = f"the values it takes where DB parameter group {instance.group} sets none are"
     return Finding(
-        "db_parameter_group_name",
-        f"member {where} ({instance.address}) uses {group}: the values it overrides are not "
-        "judged; cloudtimeouts plan without --terraform-plan reads them from RDS",
+        attribute,
+        f"member {where} ({instance.address}) uses {group}: {values} not judged; cloudtimeouts "
+        "plan without --terraform-plan reads them from RDS",
+    )
+
+
+def _may_be_member(instance: Instance, target: AwsTarget) -> Finding:
+    """An instance whose cluster's group the plan cannot name may be a member on the target."""
+    group = f"DB parameter group {instance.group}" if instance.group else "its DB parameter group"
+    return Finding(
+        "cluster_identifier" if instance.cluster is None else "db_cluster_parameter_group_name",
+        f"instance {instance.identifier} ({instance.address}) may be a member of a cluster on "
+        f"{target.group_name} ({instance.unknown}): the values {group} overrides there are not "
+        "judged; judge the plan Terraform makes after applying this one, or run cloudtimeouts "
+        "plan without --terraform-plan after apply",
     )
 
 

@@ -16,6 +16,10 @@ Rules (README, "Terraform and OpenTofu"):
   does not hold keeps a value the plan cannot show; the guard assumes its default and says so.
 - A value, or an entry's name, known only after apply is unknown: the guard refuses it; so is a
   default that depends on a family known only after apply.
+- A parameter's, flag's or server parameter's name or value that is not a JSON string is a plan
+  error (`values.Malformed`): the providers' schemas make them strings, never a default.
+- Aurora: each instance a target's values reach is judged with the other group of its chain;
+  one the plan cannot place is named in a warning (see `aurora`).
 - A value the plan marks sensitive is judged and never shown (see `sensitive`).
 - Resources of the judged types that match no target of the profiles are listed, not judged.
 """

@@ -40,7 +40,7 @@ from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.terraform import clusters
 from cloudtimeouts.terraform.clusters import Instance
 from cloudtimeouts.terraform.configuration import Configuration
-from cloudtimeouts.terraform.values import UNKNOWN, Unknown, Value, Values
+from cloudtimeouts.terraform.values import UNKNOWN, Malformed, Unknown, Value, Values
 
 MAX_PLAN_BYTES = 256 << 20  # a plan of thousands of resources is tens of MiB
 
@@ -100,7 +100,7 @@ class TerraformPlan:
     terraform_version: str
     resources: tuple[Resource, ...]
     by_name: Mapping[str, tuple[Resource, ...]] = field(default_factory=dict, repr=False)
-    instances: tuple[Instance, ...] = ()  # Aurora cluster instances, for their member groups
+    instances: tuple[Instance, ...] = ()  # Aurora cluster instances, for their chains
 
     @classmethod
     def of(
@@ -206,13 +206,19 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
             resources.append(
                 dataclasses.replace(_resource(entry, configuration), deferred=deferred)
             )
+        except Malformed as bad:
+            raise TerraformPlanError(
+                f"{path}: {entry.get('address')}: {bad.attribute} is a JSON {bad.kind}, not a "
+                f"string as the {entry.get('type')} resource documents it; give the output of "
+                "terraform show -json PLANFILE, unedited"
+            ) from None
         except (AttributeError, TypeError, KeyError, IndexError):
             raise TerraformPlanError(
                 f"{path}: {entry.get('address')}: not shaped as the {entry.get('type')} resource "
                 "is documented"
             ) from None
     version = str(document.get("terraform_version", ""))
-    aurora = clusters.instances(afters, configuration.region)
+    aurora = clusters.instances(configuration)
     return TerraformPlan.of(path, version, resources, aurora)
 
 
@@ -297,7 +303,7 @@ def _listing(
 ) -> Resource:
     """A resource holding its target's whole list of {name, value} entries."""
     version = values.known(version_key)
-    named, sensitive = _named(entries)
+    named, sensitive, unnamed = _named(entries)
     return Resource(
         address,
         kind,
@@ -306,7 +312,7 @@ def _listing(
         values=named,
         version=version if isinstance(version, str) and not values.sensitive(version_key) else "",
         version_unknown=isinstance(version, Unknown),
-        unknown_names=names_unknown or any(not entry.has_name() for entry in entries),
+        unknown_names=names_unknown or unnamed,
         sensitive=frozenset(sensitive),
     )
 
@@ -333,8 +339,8 @@ def _azure_configuration(
         where = values.where(resource_group="resource_group_name", server="server_name")
     if where.get("server") in (None, UNKNOWN):
         where |= _referenced_server(address, kind, configuration)
-    name = values.name()
-    value = values.known("value")
+    name = values.string("name")
+    value = values.string("value")
     return Resource(
         address,
         kind,
@@ -361,16 +367,22 @@ def _referenced_server(address: str, kind: str, configuration: Configuration) ->
     return {"server": name} | ({"resource_group": group} if isinstance(group, str) else {})
 
 
-def _named(entries: list[Values]) -> tuple[dict[str, Value], set[str]]:
-    """name -> value of parameter or flag blocks, and the names whose values are sensitive.
-    One name given two values is unknown: which one the cloud keeps is not something to guess
-    (RDS refuses such a request)."""
+def _named(entries: list[Values]) -> tuple[dict[str, Value], set[str], bool]:
+    """name -> value of parameter or flag blocks, the names whose values are sensitive, and
+    whether an entry's name is known only after apply (it may be any parameter). One name given
+    two values is unknown: which one the cloud keeps is not something to guess (RDS refuses such
+    a request). Both are required strings in the providers' schemas (registry.terraform.io:
+    hashicorp/aws r/db_parameter_group `parameter`, hashicorp/google r/sql_database_instance
+    `database_flags`): any other JSON type is `Malformed`, never a parameter at its default."""
     found: dict[str, Value] = {}
     sensitive: set[str] = set()
+    unnamed = False
     for entry in entries:
-        if entry.has_name():
-            name, value = entry.text("name"), entry.known("value")
-            found[name] = value if found.get(name, value) == value else UNKNOWN
-            if entry.sensitive("value"):
-                sensitive.add(name)
-    return found, sensitive
+        name, value = entry.string("name"), entry.string("value")
+        if isinstance(name, Unknown):
+            unnamed = True
+            continue
+        found[name] = value if found.get(name, value) == value else UNKNOWN
+        if entry.sensitive("value"):
+            sensitive.add(name)
+    return found, sensitive, unnamed

@@ -5,6 +5,11 @@ Output Format's ("Change Representation"): the twins have the shape of `after`, 
 where a value is unknown / sensitive and known or plain values left out (objects) or `false`
 (list elements); a whole block or list may be one `true`; an unknown value is left out of
 `after` itself. A sensitive value is still read and judged: it is only never shown.
+
+A string attribute is a JSON string: Terraform converts an HCL number or bool given to a
+string-typed argument before it plans, so `terraform show -json` never writes one as a JSON
+number ("Values Representation"). Any other JSON type where the provider's schema says string is
+a plan this version cannot trust (`Malformed`), never a value left to its default.
 """
 
 from __future__ import annotations
@@ -12,6 +17,20 @@ from __future__ import annotations
 from typing import Any
 
 from cloudtimeouts.model import KNOWN_AFTER_APPLY
+
+
+class Malformed(Exception):
+    """A value of a JSON type the provider's schema never gives the attribute: the plan was not
+    printed by terraform show -json for this provider, or was edited since."""
+
+    def __init__(self, attribute: str, value: Any) -> None:
+        super().__init__(attribute)
+        self.attribute = attribute  # e.g. parameter[2].value
+        self.kind = _JSON_TYPES.get(type(value), "value")  # never the value: it may be a secret
+
+
+_JSON_TYPES = {dict: "object", list: "array", type(None): "null", bool: "boolean"}
+_JSON_TYPES |= {int: "number", float: "number"}
 
 
 class Unknown:
@@ -28,10 +47,11 @@ Value = str | Unknown | None  # None: the plan leaves no value (the default appl
 class Values:
     """An `after` object read together with its `after_unknown` and `after_sensitive` twins."""
 
-    def __init__(self, after: Any, unknown: Any, sensitive: Any = None) -> None:
+    def __init__(self, after: Any, unknown: Any, sensitive: Any = None, path: str = "") -> None:
         self.after = after if isinstance(after, dict) else {}
         self.unknown = unknown
         self.hidden = sensitive
+        self.path = path  # where this object is in the resource, for messages: "parameter[0]."
 
     def sensitive(self, key: str) -> bool:
         return _marker(self.hidden, key) is True
@@ -58,12 +78,17 @@ class Values:
         value = self.known("name")
         return UNKNOWN if value is None else value
 
-    def has_name(self) -> bool:
-        return isinstance(self.get("name"), str)
-
-    def text(self, key: str) -> str:
-        value = self.get(key)
-        assert isinstance(value, str)
+    def string(self, key: str) -> str | Unknown:
+        """A string argument the schema requires (a parameter's or flag's name and value, a
+        server parameter's name and value): unknown when `after_unknown` marks it or `after`
+        leaves it out (see `known`; an unknown list element's object may also carry it as null
+        beside its marker); any other JSON type raises `Malformed`, since a required argument is
+        never null and a string one never a number, a boolean, an object or an array."""
+        if _marker(self.unknown, key) is True or key not in self.after:
+            return UNKNOWN
+        value = self.after[key]
+        if not isinstance(value, str):
+            raise Malformed(self.path + key, value)
         return value
 
     def where(self, **keys: str) -> dict[str, str | Unknown]:
@@ -87,7 +112,12 @@ class Values:
             raise TypeError(key)
         hidden = _marker(self.hidden, key)
         return [
-            Values(item, _element(marker, index), _element(hidden, index))
+            Values(
+                item,
+                _element(marker, index),
+                _element(hidden, index),
+                f"{self.path}{key}[{index}].",
+            )
             for index, item in enumerate(found)
         ], False
 

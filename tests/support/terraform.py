@@ -143,15 +143,17 @@ def azure_configuration(
     return change(address or f"{kind}.{label}", after, **kwargs)
 
 
-def aurora_cluster(*instances: tuple[str, str | None]) -> list[dict[str, Any]]:
-    """The aws_rds_cluster `orders` on the cluster group orders-aurora, and its
-    aws_rds_cluster_instance members, each (identifier, DB parameter group or None when the
-    plan knows it only after apply)."""
-    cluster = change(
-        "aws_rds_cluster.orders",
-        {"cluster_identifier": "orders", "engine": "aurora-postgresql",
-         "db_cluster_parameter_group_name": "orders-aurora"},
-    )  # fmt: skip
+def aurora_cluster(
+    *instances: tuple[str, str | None], cluster_group: str | None = "orders-aurora"
+) -> list[dict[str, Any]]:
+    """The aws_rds_cluster `orders` on the cluster group `cluster_group` (None: known only after
+    apply), and its aws_rds_cluster_instance members, each (identifier, DB parameter group or
+    None when the plan knows it only after apply)."""
+    after = {"cluster_identifier": "orders", "engine": "aurora-postgresql"}
+    if cluster_group:
+        after["db_cluster_parameter_group_name"] = cluster_group
+    unknown = {} if cluster_group else {"db_cluster_parameter_group_name": True}
+    cluster = change("aws_rds_cluster.orders", after, after_unknown=unknown)
     members = []
     for identifier, group in instances:
         after = {"identifier": identifier, "cluster_identifier": "orders"}
