@@ -1,0 +1,115 @@
+"""The reference comparison notices a broken guard: each test breaks one rule of docs/guard.md
+with monkeypatch and asserts that some case of a fixed bank now disagrees with the reference model.
+
+The bank is deterministic (a seeded generator, tests/support/guard_cases.py), and the intact guard
+must get every case right, so a test passes only because of its own mutation. A mutation no
+case notices fails its test: the bank (or the property test) is missing that rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from support.guard_cases import Case, disagreement, seeded_cases
+
+from cloudtimeouts import chain, guard, plan
+from cloudtimeouts.durations import Duration
+from cloudtimeouts.profile import Profile
+
+KNOWN = frozenset({"checked pool: network hops judged as unlimited"})  # see test_guard_properties
+BANK_SIZE = 400
+
+
+@pytest.fixture(scope="module")
+def bank() -> list[Case]:
+    """The seeded cases; the intact guard must get every one right (so a disagreement found
+    under a mutation is the mutation's)."""
+    cases = seeded_cases(BANK_SIZE)
+    for case in cases:
+        found = disagreement(case, KNOWN)
+        assert found is None, f"the intact guard disagrees:\n{case}\n{found}"
+    return cases
+
+
+def caught(bank: list[Case]) -> str:
+    """The first case of the bank the mutated guard gets wrong, shown; fails when there is none."""
+    for case in bank:
+        found = disagreement(case, KNOWN)
+        if found is not None:
+            print(f"caught by:\n{case}\n{found}")  # shown when a later assertion fails
+            return found
+    pytest.fail(f"no case of {len(bank)} notices the mutation")
+
+
+@pytest.mark.parametrize("name", sorted(guard.TRANSACTION_IDLE))
+def test_a_transaction_idle_timeout_judged_as_between_requests(
+    bank: list[Case], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setattr(guard, "TRANSACTION_IDLE", guard.TRANSACTION_IDLE - {name})
+    assert name in caught(bank)
+
+
+def test_the_last_hop_forgotten(bank: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    intact = chain.hop_values
+
+    def mutated(profile: Profile) -> list[chain.HopValue]:
+        last = len(profile.path) - 1
+        return [value for value in intact(profile) if value.index != last]
+
+    monkeypatch.setattr(chain, "hop_values", mutated)
+    assert "path" in caught(bank)
+
+
+def test_the_margin_zeroed(bank: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    intact = guard.judge
+
+    def mutated(*args: Any, **kwargs: Any) -> Any:
+        if "margin" in kwargs:
+            kwargs["margin"] = Duration(0)
+        else:
+            args = (*args[:4], Duration(0), *args[5:])  # judge(name, shown, value, budget, margin…)
+        return intact(*args, **kwargs)
+
+    monkeypatch.setattr(guard, "judge", mutated)
+    monkeypatch.setattr(chain, "judge", mutated)
+    caught(bank)
+
+
+def test_the_members_ignored(bank: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan, "_member_verdict", lambda *args, **kwargs: ([], []))
+    assert "member" in caught(bank)
+
+
+def test_server_keepalives_credited_across_a_pooler(
+    bank: list[Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        chain, "reached", lambda profile, from_server: set(range(len(profile.path)))
+    )
+    assert "kept_open" in caught(bank)
+
+
+def test_interactive_timeout_judged_everywhere(
+    bank: list[Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guard, "not_judged_because", lambda *args, **kwargs: None)
+    assert "interactive_timeout" in caught(bank)
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        pytest.param(lambda b: replace(b, checked=False), id="checked pool unchecked"),
+        pytest.param(lambda b: replace(b, transaction=b.session), id="transaction budget ignored"),
+    ],
+)
+def test_a_budget_of_step_1_bent(
+    bank: list[Case], monkeypatch: pytest.MonkeyPatch, mutation: Callable[[Any], Any]
+) -> None:
+    intact = chain.budget_of
+    monkeypatch.setattr(chain, "budget_of", lambda django: mutation(intact(django)))
+    monkeypatch.setattr(plan, "budget_of", lambda django: mutation(intact(django)))
+    caught(bank)
