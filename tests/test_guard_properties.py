@@ -22,10 +22,10 @@ from support.guard_cases import Case, disagreement, make_case
 from cloudtimeouts.chain import path_findings
 from cloudtimeouts.errors import ProfileError
 from cloudtimeouts.model import ParameterState, TargetState
-from cloudtimeouts.plan import offline_verdict
 from cloudtimeouts.profile import parse_profile
+from cloudtimeouts.verdict import offline_verdict
 
-KNOWN = frozenset({"checked pool: network hops judged as unlimited"})
+KNOWN: frozenset[str] = frozenset()
 assert KNOWN <= reference.DEVIATIONS
 
 
@@ -70,25 +70,12 @@ def test_an_unchecked_pool_of_min_size_0_outlives_no_nat_it_idles_less_than() ->
     assert not offline_verdict(case.profile)[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chain.budget_of gives a checked pool an unlimited session budget, and path_findings "
-    "judges load balancers and NATs against it: with min_size 0 a pooled connection idles at "
-    "most (max_size + 1) x max_idle (docs/guard.md steps 1 and 5), so turning "
-    "conn_health_checks on adds a refusal the same pool without checks does not get",
-)
 def test_turning_health_checks_on_never_adds_a_refusal() -> None:
     case = _case(_NAT_BEHIND_A_CHECKED_POOL.format(checks="true"))
     assert disagreement(case) is None
     assert not offline_verdict(case.profile)[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chain.path_findings judges PgBouncer's idle_transaction_timeout against the 0 s "
-    "stand-in and says nothing when it is above the margin: docs/guard.md step 6 wants a note "
-    "saying it is not judged (never a silent pass), as guard.check gives the server's",
-)
 def test_a_poolers_transaction_idle_timeout_is_never_a_silent_pass() -> None:
     profile = parse_profile(
         "name: a\nengine: postgres\ndjango: {conn_max_age: 0}\n"
@@ -118,22 +105,11 @@ def test_a_transaction_idle_timeout_within_the_margin_is_refused_even_undeclared
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/guard.md step 1: min_size: 0 needs a max_size (psycopg_pool refuses "
-    "min_size == max_size == 0); profile.PoolSettings accepts it, and chain.budget_of then "
-    "assumes max_size 1",
-)
 def test_a_pool_of_min_size_0_needs_a_max_size() -> None:
     with pytest.raises(ProfileError, match="max_size"):
         parse_profile("name: a\nengine: postgres\ndjango: {conn_max_age: 0, pool: {min_size: 0}}\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/guard.md step 1: max_idle_in_transaction: off is an error, as for "
-    "conn_max_age; the profile takes it as 0 s",
-)
 def test_max_idle_in_transaction_off_is_an_error() -> None:
     with pytest.raises(ProfileError, match="max_idle_in_transaction"):
         parse_profile(

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 
 from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
-from cloudtimeouts.plan import build_target_plan, neighbours_of, offline_verdict
+from cloudtimeouts.plan import build_target_plan
 from cloudtimeouts.profile import Profile, parse_profile
+from cloudtimeouts.verdict import neighbours_of, offline_verdict
 from support import reference
 from support.reference import KEEPALIVE, SECOND, TIMEOUTS, Managed, Verdict, native_unit
 
@@ -96,6 +97,8 @@ def profile_text(pick: Pick, name: str, engine: str, target: dict[str, str]) -> 
         django["max_idle_in_transaction"] = f"{in_transaction}s"
     if engine != "postgres":
         django["interactive_client"] = pick([False, False, True])
+    elif pick([False, True]):
+        django["keepalives_idle"] = _duration(pick, nonzero=True)
     server = {}
     for parameter in (*TIMEOUTS[engine], *((KEEPALIVE,) if engine == "postgres" else ())):
         if pick([False, True]):
@@ -119,6 +122,8 @@ def profile_text(pick: Pick, name: str, engine: str, target: dict[str, str]) -> 
                     hop["provider"] = provider
             if kind == "custom" or pick([False, True]):
                 hop["idle_timeout"] = f"{_duration(pick)}s"
+            if kind == "custom" and pick([False, True]):
+                hop["tcp"] = pick(["passthrough", "terminates"])
         path.append(hop)
     document = {
         "name": name,

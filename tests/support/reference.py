@@ -14,7 +14,7 @@ A verdict is two sets:
 - `kept_open`: the "HOP.TIMEOUT" of every network hop a keepalive keeps open (step 7).
 
 Out of scope: values the guard cannot evaluate (formulas, Terraform unknowns), the Terraform mode,
-RDS Proxy targets, Azure's built-in PgBouncer, and `custom` hops with `tcp: passthrough`.
+RDS Proxy targets and Azure's built-in PgBouncer.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def in_force_names(engine: str) -> list[str]:
 # Step 7: each hop kind's timeouts: (name, what it is judged against, the documented defaults by
 # provider; None: no provider given, the smallest of its kind). SERVER: shown, never judged.
 SERVER_SIDE = "server"
-_LB = {"aws": 350, "azure": 240, "gcp": 600}
+_LB = {"aws": 350, "azure": 240, "gcp": 60}  # Google Cloud: the external passthrough NLB's
 _NAT = {"aws": 350, "azure": 240, "gcp": 1200}
 HOP_TIMEOUTS: Mapping[str, tuple[tuple[str, str, Mapping[str | None, int]], ...]] = {
     "pgbouncer": (
@@ -89,20 +89,23 @@ HOP_TIMEOUTS: Mapping[str, tuple[tuple[str, str, Mapping[str | None, int]], ...]
     "custom": (("idle_timeout", SESSION, {}),),  # the profile must give it
 }
 NETWORK = frozenset({"load-balancer", "nat"})  # forward the TCP connection (step 7)
+# Step 5: the hops that answer a packet on a forgotten flow with a TCP RST (a check fails at once)
+RESETS = frozenset({("load-balancer", "aws"), ("nat", "aws"), ("nat", "azure")})
+
+
+def passes_tcp(hop: object) -> bool:
+    """Step 7: a load balancer, a NAT, a custom hop that says `tcp: passthrough`."""
+    kind = getattr(hop, "kind", "")
+    return kind in NETWORK or (kind == "custom" and getattr(hop, "tcp", None) == "passthrough")
+
+
 POOLERS = frozenset({"pgbouncer", "azure-pgbouncer", "rds-proxy"})  # exempt under step 5
 
 
 # The guard's known departures from docs/guard.md, by name: a caller may ask the model to adopt
 # one, so that a property test keeps covering the rest of a case while a strict xfail test pins
 # the departure (tests/test_guard_properties.py).
-DEVIATIONS = frozenset(
-    {
-        # Step 5 judges a load balancer or NAT under a checked pool, against how long a pooled
-        # connection can idle: (max_size + 1) x max_idle with min_size 0 (step 1). The guard
-        # takes it as unlimited, so turning conn_health_checks on adds a refusal.
-        "checked pool: network hops judged as unlimited",
-    }
-)
+DEVIATIONS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,6 @@ def budgets(profile: Profile, deviations: frozenset[str] = frozenset()) -> Budge
         transaction = session  # conn_max_age: N (or unlimited; 0: the stand-in of step 6)
     else:
         transaction = 0  # a pool: the stand-in of step 6
-    if checked and "checked pool: network hops judged as unlimited" in deviations:
-        unchecked = None
     return Budgets(
         session,
         transaction,
@@ -189,17 +190,17 @@ def path_verdict(
 
     `server_keepalive`: the server's tcp_keepalives_idle in force, None when none is sent."""
     b = budgets(profile, deviations)
-    client = _declared_keepalive(profile)
+    client = _django_keepalive(profile)
     hops = profile.path
     # Hops a keepalive crosses: from its end up to the first hop that ends the TCP connection.
     from_django: set[int] = set()
     for index, hop in enumerate(hops):
-        if hop.kind not in NETWORK:
+        if not passes_tcp(hop):
             break
         from_django.add(index)
     from_server: set[int] = set()
     for index in reversed(range(len(hops))):
-        if hops[index].kind not in NETWORK:
+        if not passes_tcp(hops[index]):
             break
         from_server.add(index)
     refused, kept = set(), set()
@@ -215,7 +216,7 @@ def path_verdict(
             key = f"{hop.name}.{name}"
             if value == 0:
                 continue
-            if hop.kind in NETWORK and any(
+            if hop.kind in NETWORK | {"custom"} and any(
                 keepalive is not None and keepalive + b.margin < value
                 for keepalive, reaches in ((server_keepalive, from_server), (client, from_django))
                 if index in reaches
@@ -230,6 +231,8 @@ def path_verdict(
                 budget = b.session
                 if b.checked:
                     continue  # step 5: the checkout check finds what a pooler closed
+            elif b.checked and (hop.kind, getattr(hop, "provider", None)) in RESETS:
+                continue  # step 5: a TCP RST fails the check at once
             else:
                 budget = b.network  # a load balancer, a NAT or a custom hop: judged even checked
             if refused_by(value, budget, b.margin):
@@ -238,10 +241,19 @@ def path_verdict(
 
 
 def _declared_keepalive(profile: Profile) -> int | None:
+    """The server's tcp_keepalives_idle as the profile declares it (validate's knowledge)."""
     if profile.engine.value != "postgres":
         return None
     value = profile.server.get(KEEPALIVE)
     return None if value is None or value.disabled else value.microseconds
+
+
+def _django_keepalive(profile: Profile) -> int | None:
+    """Step 7: Django's own keepalives_idle, credited only as declared (django.keepalives_idle)."""
+    value = profile.django.keepalives_idle
+    if profile.engine.value != "postgres" or value is None:
+        return None
+    return value.microseconds
 
 
 @dataclass(frozen=True)
