@@ -129,3 +129,10 @@ def test_one_target_spelled_two_ways_is_still_one_target(
     plan = make_plan([one, other], adapter_loader=memory.loader())
     assert all("in several profiles (orders, billing)" in (t.error or "") for t in plan.targets)
     assert "name one target" in (plan.targets[0].error or "")
+    # --target picks one spelling: the rule is checked before the filter, so it still holds
+    for wanted in (one.targets[0].id, other.targets[0].id, one.targets[0].id.upper()):
+        chosen = make_plan([one, other], only=[wanted], adapter_loader=memory.loader()).targets
+        assert chosen and all(
+            "in several profiles (orders, billing)" in (t.error or "") for t in chosen
+        )
+    assert memory.writes == []
