@@ -32,14 +32,14 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cloudtimeouts.catalog import AURORA_MYSQL, Engine, idle_parameters
+from cloudtimeouts.catalog import Engine, idle_parameters
 from cloudtimeouts.chain import budget_of, hop_values, path_findings
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
 from cloudtimeouts.guard import TRANSACTION_IDLE, not_judged_because
 from cloudtimeouts.printable import printable
 from cloudtimeouts.profile import Profile
-from cloudtimeouts.verdict import offline_violations
+from cloudtimeouts.verdict import offline_platforms, offline_violations
 
 Format = Literal["python", "dj-database-url", "json"]
 FORMATS: tuple[Format, ...] = ("python", "dj-database-url", "json")
@@ -168,8 +168,7 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
     and every hop's not kept open by keepalives — grouped by the budget it must outlast."""
     budget = budget_of(profile.django)
     kept = {note.parameter for note in path_findings(profile)[1]}
-    aurora = any(getattr(t, "cluster_parameter_group", None) for t in profile.targets)
-    platform = AURORA_MYSQL if aurora else ""  # as validate: a cluster group may be Aurora
+    platform = offline_platforms(profile)[-1]  # as validate: a cluster group may be Aurora
     between: list[str] = []
     inside: list[str] = []
     for spec in idle_parameters(profile.engine):

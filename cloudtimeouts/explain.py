@@ -22,13 +22,13 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from cloudtimeouts import guard
-from cloudtimeouts.catalog import AURORA_MYSQL, AURORA_POSTGRESQL, Engine, idle_parameters
+from cloudtimeouts.catalog import Engine
 from cloudtimeouts.chain import budget_of, hop_values, keepalive, path_findings
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.hops import NETWORK_KINDS, Closes
 from cloudtimeouts.model import Finding
 from cloudtimeouts.profile import Profile
-from cloudtimeouts.verdict import offline_violations
+from cloudtimeouts.verdict import offline_platforms, offline_values, offline_violations
 
 Status = Literal["refused", "kept open", "safe", "checked", "pooler only", "not Django's", "off"]
 
@@ -250,14 +250,6 @@ def _hop_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
     return entries
 
 
-def _platforms(profile: Profile) -> list[str]:
-    """As `verdict.offline_verdict`: a target that may be Aurora is judged with its defaults too."""
-    aurora = {Engine.POSTGRES: AURORA_POSTGRESQL, Engine.MYSQL: AURORA_MYSQL}.get(profile.engine)
-    if aurora and any(getattr(t, "cluster_parameter_group", None) for t in profile.targets):
-        return ["", aurora]
-    return [""]
-
-
 def _server_findings(
     profile: Profile, effective: dict[str, guard.Observed], where: str, platform: str
 ) -> dict[str, Finding]:
@@ -276,12 +268,8 @@ def _server_findings(
 def _server_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
     entries: list[Entry] = []
     shown: dict[str, Duration] = {}
-    for platform in _platforms(profile):
-        defaults = {}
-        for spec in idle_parameters(profile.engine):
-            value = spec.default_for(None, platform)
-            defaults[spec.name] = guard.Observed(value, value.to_native(spec.unit), "default")
-        effective = guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
+    for platform in offline_platforms(profile):
+        effective = offline_values(profile, platform)
         where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
         refused = _server_findings(profile, effective, where, platform)
         if_unchecked = (

@@ -412,6 +412,24 @@ def _not_a_number(where: str, name: str, value: str, source: str) -> Finding:
     )
 
 
+def offline_platforms(profile: Profile) -> list[str]:
+    """The platforms a profile's databases may be on, as far as validate can tell: "" (the
+    engine's own), and Aurora where a target is an AWS cluster parameter group."""
+    aurora = {Engine.POSTGRES: AURORA_POSTGRESQL, Engine.MYSQL: AURORA_MYSQL}.get(profile.engine)
+    if aurora and any(getattr(t, "cluster_parameter_group", None) for t in profile.targets):
+        return ["", aurora]
+    return [""]
+
+
+def offline_values(profile: Profile, platform: str) -> dict[str, guard.Observed]:
+    """The idle timeouts in force offline: the profile's values, else the platform's defaults."""
+    defaults = {}
+    for spec in idle_parameters(profile.engine):
+        value = spec.default_for(None, platform)
+        defaults[spec.name] = guard.Observed(value, value.to_native(spec.unit), "default")
+    return guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
+
+
 def offline_violations(profile: Profile) -> list[Finding]:
     """The guard with no target: what `validate` refuses (see `offline_verdict`)."""
     return offline_verdict(profile)[0]
@@ -423,18 +441,10 @@ def offline_verdict(profile: Profile) -> tuple[list[Finding], list[Finding]]:
     Offline the platform is unknown, so a target that may be Aurora (an AWS cluster parameter
     group) is judged with Aurora's defaults and rules too, and the strictest result wins.
     """
-    platforms = [""]
-    aurora = {Engine.POSTGRES: AURORA_POSTGRESQL, Engine.MYSQL: AURORA_MYSQL}.get(profile.engine)
-    if aurora and any(getattr(t, "cluster_parameter_group", None) for t in profile.targets):
-        platforms.append(aurora)
     findings: dict[str, Finding] = {}
     notes: list[Finding] = []
-    for platform in platforms:
-        defaults = {}
-        for spec in idle_parameters(profile.engine):
-            value = spec.default_for(None, platform)
-            defaults[spec.name] = guard.Observed(value, value.to_native(spec.unit), "default")
-        effective = guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
+    for platform in offline_platforms(profile):
+        effective = offline_values(profile, platform)
         where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
         for finding in _check(profile, effective, where, platform, notes):
             findings.setdefault(finding.parameter, finding)
