@@ -25,6 +25,7 @@ from cloudtimeouts.catalog import (
 )
 from cloudtimeouts.chain import Keepalive, budget_of, path_findings
 from cloudtimeouts.durations import Duration, DurationError
+from cloudtimeouts.hops import KINDS
 from cloudtimeouts.model import (
     KNOWN_AFTER_APPLY,
     Finding,
@@ -65,14 +66,17 @@ def neighbours_of(
 
 def _path_as_read(
     profile: Profile, target: Target, state: TargetState
-) -> tuple[Profile, list[Finding]]:
+) -> tuple[Profile, list[Finding], list[Finding]]:
     """The profile with each Azure PgBouncer hop's undeclared timeouts as the server has them
-    (or as the Terraform plan leaves them), and refusals for values that cannot be judged: a
-    value known only after apply, or not a number in its unit, is never taken for the default."""
+    (or as the Terraform plan leaves them), and what cannot be judged: a value known only after
+    apply, or not a number in its unit, is never taken for the default. It is a refusal where the
+    timeout closes Django's connection, a note where it closes only the pooler's own server
+    connections (hops.KINDS: shown, never judged)."""
     hops = azure_pgbouncers(profile, target)
     if not hops:
-        return profile, []
-    path, refusals = [], []
+        return profile, [], []
+    closes = {timeout.name: timeout.closes for timeout in KINDS["azure-pgbouncer"]}
+    path, refusals, notes = [], [], []
     for hop in profile.path:
         if hop in hops:
             update = {}
@@ -84,15 +88,26 @@ def _path_as_read(
                 if seen is None or seen.value in (None, ""):
                     continue
                 if seen.value == KNOWN_AFTER_APPLY:
-                    refusals.append(_unknown_until_apply(target.id, name))
-                    continue
-                try:
-                    update[field] = Duration.from_native(seen.value, spec.unit)
-                except DurationError:
-                    refusals.append(_not_a_number(target.id, name, seen.value, state.source))
+                    finding = _unknown_until_apply(target.id, name)
+                else:
+                    try:
+                        update[field] = Duration.from_native(seen.value, spec.unit)
+                        continue
+                    except DurationError:
+                        finding = _not_a_number(target.id, name, seen.value, state.source)
+                if closes.get(field) == "server":
+                    notes.append(Finding(name, f"{finding.message} {_POOLER_ONLY}"))
+                else:
+                    refusals.append(finding)
             hop = hop.model_copy(update=update)
         path.append(hop)
-    return profile.model_copy(update={"path": path}), refusals
+    return profile.model_copy(update={"path": path}), refusals, notes
+
+
+_POOLER_ONLY = (
+    "It closes only PgBouncer's own server connections, which Django never sees, so this does "
+    "not change the verdict."
+)
 
 
 def _proxy_guard(
@@ -202,9 +217,10 @@ def judge_target(
                 judged_profile, _idle(judged_profile, effective), where,
                 member.platform or state.version, notes_for,
             )  # fmt: skip
-    as_read, pgbouncer_refusals = _path_as_read(profile, target, state)
+    as_read, pgbouncer_refusals, pgbouncer_notes = _path_as_read(profile, target, state)
     path_refusals, path_notes = path_findings(as_read, _worst_keepalive(keepalives))
     refusals += pgbouncer_refusals + path_refusals
+    path_notes = pgbouncer_notes + path_notes
     if terraform:
         return _unique(refusals), _unique(notes + path_notes)
     refused = {refusal.parameter for refusal in refusals}
