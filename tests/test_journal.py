@@ -32,11 +32,13 @@ def test_the_journal_is_private_and_says_before_after_and_outcome(tmp_path: Path
         ("statement_timeout", "0", "30000", "written"),
     ]
     assert entries[1]["declared"] == aws_target("orders-pg16")
-    assert entries[1]["profile"] == {
+    assert entries[1]["profile"] == {  # the whole profile as applied, but its targets
         "name": "orders",
         "engine": "postgres",
-        "conn_max_age": 300,
-        "margin": "off",
+        "django": {"conn_max_age": 300, "conn_health_checks": True, "interactive_client": False},
+        "guard": {"margin": "off"},
+        "server": {"idle_session_timeout": "10min", "statement_timeout": "30s"},
+        "path": [],
     }
 
 
