@@ -80,8 +80,7 @@ def read_rollback(path: Path, only: Collection[str] = ()) -> Rollback:
         except CloudtimeoutsError as error:
             names = tuple(dict.fromkeys(entry.parameter for entry in entries))
             message = error.message.replace("\n", "; ")
-            why = f"not restored: {message} (hint: restore by hand: {path} lists the values"
-            why += " from before; roll back the others with --target)"
+            why = f"not restored: {message} (hint: {_by_hand(path)})"
             unrestorable.append(TargetResult(entries[0].target_id, "failed", not_written=names,
                                              error=why))  # fmt: skip
     defaults = frozenset(
@@ -121,19 +120,17 @@ def restorable_plan(plan: Plan, rollback: Rollback) -> tuple[Plan, tuple[TargetR
     healthy, held_back = [], list(rollback.unrestorable)
     for target in plan.targets:
         names = rollback.parameters.get(target.target.key, ())
-        hint = (
-            f"restore by hand if you must ({rollback.journal} lists the values from before), "
-            f"or roll back the others with --target"
-        )
         if target.error:
-            why = f"not restored: {target.error} (hint: fix it and run rollback again, or {hint})"
+            again = f"cloudtimeouts rollback {rollback.journal} --target {target.id}"
+            why = f"not restored: {target.error} (hint: once it can be read, run {again}; or "
+            why += f"{_by_hand(rollback.journal)})"
             held_back.append(TargetResult(target.id, "failed", not_written=names, error=why))
         elif target.refusals:
             why = (
                 f"not restored: the restore would bring back what the guard refuses under "
                 f"profile {target.profile.name} (as journaled in {rollback.journal}): "
                 + " ".join(refusal.message for refusal in target.refusals)
-                + f" (hint: {hint})"
+                + f" (hint: {_by_hand(rollback.journal)})"
             )
             held_back.append(TargetResult(target.id, "refused", not_written=names, error=why))
         else:
@@ -148,6 +145,13 @@ def with_held_back(
     order = {target.id: index for index, target in enumerate(plan.targets)}
     targets = sorted((*result.targets, *held_back), key=lambda r: order.get(r.id, len(order)))
     return dataclasses.replace(result, targets=tuple(targets))
+
+
+def _by_hand(journal: Path) -> str:
+    return (
+        f"restore it by hand if you must ({journal} lists the values from before); the other "
+        "targets are rolled back without it (or pick them with --target)"
+    )
 
 
 def _profile(path: Path, entries: list[Restorable]) -> Profile:
