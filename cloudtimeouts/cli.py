@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -38,8 +39,6 @@ from cloudtimeouts.errors import (
 from cloudtimeouts.signals import sigterm_as_interrupt, stoppable
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from cloudtimeouts.concurrency import Cancellation
     from cloudtimeouts.orchestration import TargetResult
     from cloudtimeouts.plan import Plan
@@ -201,10 +200,6 @@ def apply(
     concurrency: Concurrency = 16,
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
-    from cloudtimeouts.journal import check_path
-
-    if journal is not None:
-        check_path(journal)  # before any cloud call: a --journal that is not a journal file
     quiet = output is OutputFormat.json
     planned = _read_targets(_load(profiles), target, quiet, timeout, concurrency)
     _apply_planned(planned, yes, allow_restart, output, journal, timeout, concurrency)
@@ -223,27 +218,18 @@ def rollback(
     timeout: Timeout = 60.0,
     concurrency: Concurrency = 16,
 ) -> None:
-    """Put back the values a journal says apply wrote (or may have written), guarded like apply.
+    """Put back what a journal says apply wrote (or may have), guarded like apply, per target."""
+    from cloudtimeouts.rollback import read_rollback, restorable_plan
 
-    Each target on its own: one that cannot be restored (unreadable, or refused by the guard) is
-    reported as that target's failure, and the others are restored."""
-    from cloudtimeouts.journal import check_path
-    from cloudtimeouts.rollback import read_rollback, restorable_plan, with_resets
-
-    if journal is not None:
-        check_path(journal)
     undo = read_rollback(journal_file, only=target or ())
     if not undo.profiles and not undo.unrestorable:
         stdout.print(f"{journal_file}: no write to roll back.")
         return
     quiet = output is OutputFormat.json
     planned = _read_targets(list(undo.profiles), None, quiet, timeout, concurrency)
-    undo_plan = with_resets(planned, undo)
-    restorable, held_back = restorable_plan(undo_plan, undo)
-    _apply_planned(
-        undo_plan, yes, allow_restart, output, journal, timeout, concurrency,
-        restorable=restorable, held_back=held_back,
-    )  # fmt: skip
+    undo_plan, restorable, held_back = restorable_plan(planned, undo)
+    _apply_planned(undo_plan, yes, allow_restart, output, journal, timeout, concurrency,
+                   restorable=restorable, held_back=held_back)  # fmt: skip
 
 
 def _read_targets(
@@ -280,12 +266,10 @@ def _apply_planned(
     concurrency: int,
     *,
     restorable: Plan | None = None,
-    held_back: Sequence[TargetResult] = (),
+    held_back: tuple[TargetResult, ...] = (),
 ) -> None:
-    """The write half of apply and rollback: show, confirm, journal, write, report.
-
-    Rollback shows its whole plan but writes only `restorable`; the targets it `held_back` are
-    reported with the others (exit 1 for a failure, else 3 for a refusal)."""
+    """The write half of apply and rollback: show, confirm, journal, write, report. Rollback shows
+    its whole plan, writes only `restorable`, reports what it `held_back` (3: refusals only)."""
     from cloudtimeouts import render
     from cloudtimeouts.journal import Journal, default_path
     from cloudtimeouts.orchestration import apply_plan, check_applicable
@@ -297,36 +281,27 @@ def _apply_planned(
     check_applicable(writable, allow_restart)
     if not writable.change_count:
         shown.print("Nothing to apply.")
-        result = with_held_back(apply_plan(writable, allow_restart), held_back, planned)
-    else:
-        if not yes:
-            _confirm(writable.change_count)
-        quiet = output is OutputFormat.json
-        writing = sum(1 for target in writable.targets if target.changes)
-        with (
-            Journal(journal_path or default_path()) as journal,
-            _progress("writing targets", writing, quiet) as tick,
-            stoppable(stderr) as cancel,
-        ):
-            result = apply_plan(
-                writable,
-                allow_restart=allow_restart,
-                journal=journal,
-                timeout=timeout,
-                cancel=cancel,
-                concurrency=concurrency,
-                progress=tick,
-            )
-        result = with_held_back(result, held_back, planned)
+    elif not yes:
+        _confirm(writable.change_count)
+    writing = sum(1 for target in writable.targets if target.changes)
+    with (
+        Journal(journal_path or default_path()) if writing else nullcontext() as journal,
+        _progress("writing targets", writing, output is OutputFormat.json or not writing) as tick,
+        stoppable(stderr) as cancel,
+    ):
+        result = apply_plan(
+            writable, allow_restart, journal=journal, timeout=timeout, cancel=cancel,
+            concurrency=concurrency, progress=tick,
+        )  # fmt: skip
+    result = with_held_back(result, held_back, planned)
     if output is OutputFormat.json:
         print(json.dumps(result.to_json(), indent=2))
-    elif writable.change_count or held_back:
+    elif writing or held_back:
         render.apply_text(result, stdout)
     if result.interrupted:
         _interrupted(None)  # the report above says it
-    if result.journal_error is not None or any(
-        target.outcome not in ("applied", "unchanged", "refused") for target in result.targets
-    ):
+    stopped = [t for t in result.targets if t.outcome not in ("applied", "unchanged", "refused")]
+    if result.journal_error or stopped:
         raise typer.Exit(ExitCode.ERROR)
     if result.failed:  # only refusals of a rollback's restores
         raise typer.Exit(ExitCode.REFUSED)

@@ -111,12 +111,16 @@ def with_resets(plan: Plan, rollback: Rollback) -> Plan:
     return Plan(tuple(targets))
 
 
-def restorable_plan(plan: Plan, rollback: Rollback) -> tuple[Plan, tuple[TargetResult, ...]]:
-    """The targets that may be restored, and a failed (or refused) result for each other one.
+def restorable_plan(
+    planned: Plan, rollback: Rollback
+) -> tuple[Plan, Plan, tuple[TargetResult, ...]]:
+    """The rollback's plan (with its resets), the part of it that may be restored, and a failed
+    (or refused) result for each other target.
 
     A target that could not be read, or whose restore the guard refuses, is held back on its
     own; the others go on to `apply_plan` (and its restart consent, all or nothing as in apply).
     """
+    plan = with_resets(planned, rollback)
     healthy, held_back = [], list(rollback.unrestorable)
     for target in plan.targets:
         names = rollback.parameters.get(target.target.key, ())
@@ -135,7 +139,7 @@ def restorable_plan(plan: Plan, rollback: Rollback) -> tuple[Plan, tuple[TargetR
             held_back.append(TargetResult(target.id, "refused", not_written=names, error=why))
         else:
             healthy.append(target)
-    return Plan(tuple(healthy)), tuple(held_back)
+    return plan, Plan(tuple(healthy)), tuple(held_back)
 
 
 def with_held_back(
