@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -40,6 +41,7 @@ from cloudtimeouts.signals import sigterm_as_interrupt, stoppable
 
 if TYPE_CHECKING:
     from cloudtimeouts.concurrency import Cancellation
+    from cloudtimeouts.orchestration import TargetResult
     from cloudtimeouts.plan import Plan
     from cloudtimeouts.profile import Profile
 
@@ -98,7 +100,7 @@ def _version(shown: bool) -> None:
 @app.command()
 def validate(profiles: Profiles) -> None:
     """Check profiles offline: schema, units, ranges, and the guard on declared values."""
-    from cloudtimeouts.verdict import offline_violations
+    from cloudtimeouts.verdict import offline_verdict
 
     refused = failed = False
     for path in profiles:  # every file is judged: pre-commit hands the hook all of them at once
@@ -108,17 +110,13 @@ def validate(profiles: Profiles) -> None:
             say(stderr, error)
             failed = True
             continue
-        violations = offline_violations(profile)
-        for violation in violations:
-            stderr.print(line(f"refused: {path}: {violation.message}", "red"))
+        violations, notes = offline_verdict(profile)
+        for finding, word in [(v, "refused") for v in violations] + [(n, "note") for n in notes]:
+            stderr.print(line(f"{word}: {path}: {finding.message}", _STYLE[word]))
         refused = refused or bool(violations)
         if not violations:
-            stdout.print(
-                line(
-                    f"{path}: ok ({profile.name}, {profile.engine}, {len(profile.server)} "
-                    f"server parameter(s), {len(profile.targets)} target(s))"
-                )
-            )
+            count = f"{len(profile.server)} server parameter(s), {len(profile.targets)} target(s)"
+            stdout.print(line(f"{path}: ok ({profile.name}, {profile.engine}, {count})"))
     if failed:
         raise typer.Exit(ExitCode.ERROR)
     if refused:
@@ -211,6 +209,7 @@ def rollback(
     journal_file: Annotated[
         Path, typer.Argument(metavar="JOURNAL", help="A journal written by apply.")
     ],
+    target: Targets = None,
     yes: Yes = False,
     allow_restart: AllowRestart = False,
     output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
@@ -218,17 +217,18 @@ def rollback(
     timeout: Timeout = 60.0,
     concurrency: Concurrency = 16,
 ) -> None:
-    """Put back the values a journal says apply wrote (or may have written), guarded like apply."""
-    from cloudtimeouts.rollback import read_rollback, with_resets
+    """Put back what a journal says apply wrote (or may have), guarded like apply, per target."""
+    from cloudtimeouts.rollback import read_rollback, restorable_plan
 
-    undo = read_rollback(journal_file)
-    if not undo.profiles:
+    undo = read_rollback(journal_file, only=target or ())
+    if not undo.profiles and not undo.unrestorable:
         stdout.print(line(f"{journal_file}: no write to roll back."))
         return
     quiet = output is OutputFormat.json
     planned = _read_targets(list(undo.profiles), None, quiet, timeout, concurrency)
-    undo_plan = with_resets(planned, undo)
-    _apply_planned(undo_plan, yes, allow_restart, output, journal, timeout, concurrency)
+    undo_plan, restorable, held_back = restorable_plan(planned, undo)
+    _apply_planned(undo_plan, yes, allow_restart, output, journal, timeout, concurrency,
+                   restorable=restorable, held_back=held_back)  # fmt: skip
 
 
 def _read_targets(
@@ -263,46 +263,47 @@ def _apply_planned(
     journal_path: Path | None,
     timeout: float,
     concurrency: int,
+    *,
+    restorable: Plan | None = None,
+    held_back: tuple[TargetResult, ...] = (),
 ) -> None:
-    """The write half of apply and rollback: show, confirm, journal, write, report."""
+    """The write half of apply and rollback: show, confirm, journal, write, report. Rollback shows
+    its whole plan, writes only `restorable`, reports what it `held_back` (3: refusals only)."""
     from cloudtimeouts import render
     from cloudtimeouts.journal import Journal, default_path
     from cloudtimeouts.orchestration import apply_plan, check_applicable
+    from cloudtimeouts.rollback import with_held_back
 
+    writable = planned if restorable is None else restorable
     shown = stderr if output is OutputFormat.json else stdout
     render.plan_text(planned, shown)
-    check_applicable(planned, allow_restart)
-    if not planned.change_count:
+    check_applicable(writable, allow_restart)
+    if not writable.change_count:
         shown.print("Nothing to apply.")
-        if output is OutputFormat.json:
-            print(json.dumps(apply_plan(planned, allow_restart).to_json(), indent=2))
-        return
-    if not yes:
-        _confirm(planned.change_count)
-    quiet = output is OutputFormat.json
-    writing = sum(1 for target in planned.targets if target.changes)
+    elif not yes:
+        _confirm(writable.change_count)
+    writing = sum(1 for target in writable.targets if target.changes)
     with (
-        Journal(journal_path or default_path()) as journal,
-        _progress("writing targets", writing, quiet) as tick,
+        Journal(journal_path or default_path()) if writing else nullcontext() as journal,
+        _progress("writing targets", writing, output is OutputFormat.json or not writing) as tick,
         stoppable(stderr) as cancel,
     ):
         result = apply_plan(
-            planned,
-            allow_restart=allow_restart,
-            journal=journal,
-            timeout=timeout,
-            cancel=cancel,
-            concurrency=concurrency,
-            progress=tick,
-        )
+            writable, allow_restart, journal=journal, timeout=timeout, cancel=cancel,
+            concurrency=concurrency, progress=tick,
+        )  # fmt: skip
+    result = with_held_back(result, held_back, planned)
     if output is OutputFormat.json:
         print(json.dumps(result.to_json(), indent=2))
-    else:
+    elif writing or held_back:
         render.apply_text(result, stdout)
     if result.interrupted:
         _interrupted(None)  # the report above says it
-    if result.failed:
+    stopped = [t for t in result.targets if t.outcome not in ("applied", "unchanged", "refused")]
+    if result.journal_error or stopped:
         raise typer.Exit(ExitCode.ERROR)
+    if result.failed:  # only refusals of a rollback's restores
+        raise typer.Exit(ExitCode.REFUSED)
 
 
 @app.command("django-settings")
@@ -542,6 +543,9 @@ def _progress(message: str, total: int = 0, quiet: bool = False):  # type: ignor
     return progress(stderr, message, total, quiet=quiet)
 
 
+_STYLE = {"refused": "red", "note": "yellow"}
+
+
 def _exit_if_interrupted(cancel: Cancellation, what: str) -> None:
     if cancel.requested.is_set():
         _interrupted(f"Interrupted: {what}.")
@@ -562,18 +566,14 @@ def _say_refusals(refused: UnsafeProfileError, where: str = "") -> None:
         stderr.print(line(f"refused: {where}{finding.message}", "red"))
 
 
-def _fail(error: CloudtimeoutsError) -> NoReturn:
-    say(stderr, error)
-    raise SystemExit(int(error.exit_code))
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors exit 1 (not click's 2) so that 2 means only 'changes'."""
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="cloudtimeouts", standalone_mode=False)
     except CloudtimeoutsError as error:
-        _fail(error)
+        say(stderr, error)
+        raise SystemExit(int(error.exit_code)) from None
     except typer.Exit as done:
         raise SystemExit(done.exit_code) from None
     except (typer.Abort, KeyboardInterrupt):

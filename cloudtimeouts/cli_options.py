@@ -235,6 +235,18 @@ AllowRestart = Annotated[
     ),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _journal_file(path: Path | None) -> Path | None:
+    """A --journal that is not a journal file (a device, a FIFO, a link…) is refused as it is
+    parsed: before any profile is read or any cloud called."""
+    if path is not None:
+        from cloudtimeouts.journal import check_path
+
+        check_path(path)
+    return path
+
+
 JournalPath = Annotated[
     Path | None,
     typer.Option(
@@ -242,5 +254,6 @@ JournalPath = Annotated[
         metavar="FILE",
         help="Append the journal here (default: a new file under $XDG_STATE_HOME/cloudtimeouts/).",
         show_default=False,
+        callback=_journal_file,
     ),
 ]

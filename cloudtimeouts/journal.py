@@ -6,10 +6,24 @@ JSON object, appended, flushed and fsynced before the write it announces and aft
 known, so the file on disk is never behind the cloud by more than one request. The file is created
 mode 0600 (it holds parameter values and target names, never credentials).
 
+`--journal PATH` may name only a regular file: a new one (created 0600, `O_EXCL`), or an earlier
+journal, appended to with its mode left as its owner set it. A symbolic link, a device
+(`/dev/null`), a FIFO, a socket or a directory is refused before anything is opened for writing,
+and again after opening (`fstat`), so that running as root can never change the mode of, block on
+or write into something that is not a journal. An existing file that is not a journal is refused
+too: apply appends JSON lines only where they belong.
+
+A journal that cannot be written mid-apply (disk full, file size limit, I/O error) is marked
+broken: no further line is appended (a torn line stays the last one, which `read_entries`
+tolerates), and every later `record` raises, so that no write starts without its intent on disk.
+
 Lines (`kind`):
 - ``apply``: a run started (time, cloudtimeouts version, pid).
 - ``target``: a target is about to be written: its id, the target as the profile declared it, and
-  the profile's engine, ``conn_max_age`` and ``margin`` (what `rollback` needs to plan and guard).
+  the whole profile as applied but its targets (`profile_record`: django with its pool, guard,
+  server, path), so that `rollback` plans and guards the restore under the same profile. Journals
+  of earlier versions hold only ``name``, ``engine``, ``conn_max_age`` and ``margin``; `rollback`
+  still reads them.
 - ``write``: one parameter of one target: ``before`` and ``after`` in the native unit, and an
   ``outcome``: ``intent`` (about to be sent), then ``written``, ``not-written`` or ``unknown``.
 
@@ -21,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,9 +47,12 @@ from typing import Any, Literal
 from cloudtimeouts import __version__
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.model import Change
+from cloudtimeouts.profile import Profile
 
 WriteOutcomeWord = Literal["intent", "written", "not-written", "unknown"]
 MAY_HAVE_BEEN_WRITTEN = frozenset({"intent", "written", "unknown"})
+_HINT = "choose a new file, or the journal of an earlier apply, with --journal PATH"
+_FIRST_LINE_BYTES = 4096  # an apply line is about 100 bytes
 
 
 class JournalError(CloudtimeoutsError):
@@ -56,27 +74,26 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.fchmod(self._fd, 0o600)
-        except OSError as error:
-            raise JournalError(
-                f"cannot write the journal {path}: {error.strerror or error}",
-                hint="choose another file with --journal PATH",
-            ) from None
+        self._broken: str | None = None  # why the journal can no longer be written
+        self._fd = _open(path)
 
     def record(self, kind: str, **fields: Any) -> None:
         entry = {"kind": kind, "time": datetime.now(UTC).isoformat(timespec="milliseconds")}
         line = (json.dumps({**entry, **fields}, sort_keys=False) + "\n").encode()
         with self._lock:
+            if self._broken is not None:
+                raise JournalError(self._broken)
             if self._fd < 0:
                 return  # closed: a target left behind at its deadline ended after the report
             try:
-                os.write(self._fd, line)
+                rest = memoryview(line)
+                while rest:  # a write cut short (a size limit reached) is retried: then it fails
+                    rest = rest[os.write(self._fd, rest) :]
                 os.fsync(self._fd)
             except OSError as error:
-                raise JournalError(f"cannot write the journal {self.path}: {error}") from None
+                why = error.strerror or str(error)
+                self._broken = f"cannot write the journal {self.path}: {why}"
+                raise JournalError(self._broken) from None
 
     def started(self) -> None:
         self.record("apply", version=__version__, pid=os.getpid())
@@ -112,6 +129,97 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def profile_record(profile: Profile) -> dict[str, Any]:
+    """The profile as applied, but its targets: what `rollback` rebuilds its profile from.
+
+    The same keys and words as a profile file (durations in words), so that the profile loader
+    reads it back; `conn_max_age` is always present (`unlimited` for Django's None)."""
+    record = profile.model_dump(mode="json", exclude={"targets"}, exclude_none=True)
+    if profile.django.conn_max_age is None:
+        record["django"]["conn_max_age"] = "unlimited"
+    return record
+
+
+def check_path(path: Path) -> None:
+    """Refuse, before anything is read or written, a --journal that is not a journal file."""
+    why = _not_a_journal(path)
+    if why:
+        raise JournalError(f"cannot write the journal {path}: {why}", hint=_HINT)
+
+
+def _open(path: Path) -> int:
+    """A new journal (0600), or an earlier one to append to; never anything else (see above)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)  # never follows a link
+            created = True
+        except FileExistsError:
+            check_path(path)  # refused here: a device or a FIFO is never opened
+            fd, created = os.open(path, (flags & ~os.O_WRONLY) | os.O_RDWR), False
+    except OSError as error:
+        raise JournalError(
+            f"cannot write the journal {path}: {error.strerror or error}", hint=_HINT
+        ) from None
+    why = _kind(os.fstat(fd).st_mode) or (None if created else _foreign(fd))
+    if why:  # replaced between the check and the open
+        os.close(fd)
+        raise JournalError(f"cannot write the journal {path}: {why}", hint=_HINT)
+    if created:
+        os.fchmod(fd, 0o600)  # ours: 0600 whatever the umask; another file keeps its mode
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _not_a_journal(path: Path) -> str | None:
+    try:
+        kind = _kind(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return None  # created by apply
+    except OSError as error:
+        return error.strerror or str(error)
+    if kind:
+        return kind
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        return error.strerror or str(error)
+    try:
+        return _kind(os.fstat(fd).st_mode) or _foreign(fd)
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str | None:
+    """Why a file of this type cannot be a journal; None for a regular file."""
+    for test, words in (
+        (stat.S_ISLNK, "a symbolic link (name the file itself)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
+        if test(mode):
+            return f"it is {words}, not a regular file"
+    return None if stat.S_ISREG(mode) else "it is not a regular file"
+
+
+def _foreign(fd: int) -> str | None:
+    """Why a non-empty existing file is not a journal (its first line is not an apply line)."""
+    head = os.pread(fd, _FIRST_LINE_BYTES, 0)
+    if not head:
+        return None
+    try:
+        first = json.loads(head.split(b"\n", 1)[0])
+    except ValueError:
+        first = None
+    if isinstance(first, dict) and first.get("kind") == "apply":
+        return None
+    return "it is not a cloudtimeouts journal, and apply appends only to a journal"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,9 @@ Safety rules of `apply_plan` (README, "What apply guarantees"): nothing is writt
 of the plan was refused or failed; restart-bound changes need `allow_restart`; each target is
 re-read just before writing and skipped if it changed since the plan; each write is announced in
 the journal before it is sent and its outcome recorded after; a write whose outcome is unknown is
-reconciled by reading the target, never sent again; every write is confirmed by a re-read; a
-failure of any kind stays that target's; a stop request lets no new write start.
+reconciled by reading the target, never sent again; every write is confirmed by a re-read, and
+one the re-read does not show is never reported written; a failure of any kind stays that
+target's; a stop request, or a journal that can no longer be written, lets no new write start.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from cloudtimeouts.errors import (
     TargetChangedError,
     WriteError,
 )
-from cloudtimeouts.journal import Journal
+from cloudtimeouts.journal import Journal, JournalError, WriteOutcomeWord, profile_record
 from cloudtimeouts.model import Change, ParameterState, TargetState
 from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan, rejudge
 from cloudtimeouts.profile import Profile, Target
@@ -48,8 +49,9 @@ FORMAT_VERSION = "1"
 
 AdapterLoader = Callable[[Provider], ProviderAdapter]
 Outcome = Literal[
-    "applied", "unchanged", "changed-since-plan", "failed", "interrupted", "not-started"
-]
+    "applied", "unchanged", "changed-since-plan", "failed", "interrupted", "not-started",
+    "refused",  # rollback only: the guard refuses the values from before (nothing written)
+]  # fmt: skip
 
 
 class UnknownTargetError(CloudtimeoutsError):
@@ -154,10 +156,13 @@ class ApplyResult:
     targets: tuple[TargetResult, ...] = field(default_factory=tuple)
     journal: str | None = None  # where the journal of this run is
     interrupted: bool = False
+    journal_error: str | None = None  # the journal failed mid-run: no write started after it
 
     @property
     def failed(self) -> bool:
-        return any(result.outcome not in ("applied", "unchanged") for result in self.targets)
+        return self.journal_error is not None or any(
+            result.outcome not in ("applied", "unchanged") for result in self.targets
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -165,6 +170,7 @@ class ApplyResult:
             "targets": [target.to_json() for target in self.targets],
             "journal": self.journal,
             "interrupted": self.interrupted,
+            "journal_error": self.journal_error,
             "summary": {
                 "written": sum(len(t.written) for t in self.targets),
                 "not_written": sum(len(t.not_written) for t in self.targets),
@@ -239,6 +245,7 @@ def apply_plan(
         ),
         journal=str(journal.path) if journal is not None else None,
         interrupted=cancel.requested.is_set(),
+        journal_error=run.journal_error,
     )
 
 
@@ -247,6 +254,7 @@ class _ApplyRun:
 
     def __init__(self, adapters: _Adapters, journal: Journal | None, cancel: Cancellation) -> None:
         self.adapters, self.journal, self.cancel = adapters, journal, cancel
+        self.journal_error: str | None = None  # set once: from then on no write may start
         self._sent: set[str] = set()  # targets whose write request may have left
         self._given_up: set[str] = set()  # past their deadline before any write: none may start
         self._lock = threading.Lock()
@@ -271,8 +279,14 @@ class _ApplyRun:
         with self._lock:  # a stop request or a deadline and the first write never cross
             if self.cancel.requested.is_set() or target.id in self._given_up:
                 return self.not_started(planned)
-            self._sent.add(target.id)
-        self._journal_intent(planned)
+            if self.journal_error is None:
+                self._sent.add(target.id)
+        failure = self.journal_error or self._journal_intent(planned)
+        if failure:  # the journal is the promise that every write is accounted for
+            with self._lock:
+                self._sent.discard(target.id)
+            why = f"not written: the journal failed ({failure}), so no write started after it"
+            return TargetResult(target.id, "not-started", not_written=names, error=why)
         try:
             outcome = self.adapters.get(Provider(target.provider)).write(target, fresh, changes)
         except TargetChangedError as error:  # the cloud's own precondition: nothing was applied
@@ -285,31 +299,20 @@ class _ApplyRun:
             return self._finish(planned, "failed", (), names, (), _with_hint(error))
         except BaseException as error:  # of any kind: the write may have happened, or may still
             return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
-        written = tuple(n for n in names if n in outcome.written)
         try:
-            after = _read(self.adapters, profile, target)
+            after: TargetState | None = _read(self.adapters, profile, target)
+            unread = ""
         except CloudtimeoutsError as error:
-            return self._finish(
-                planned,
-                "failed",
-                written,
-                (),
-                tuple(n for n in names if n not in written),
-                f"written, but the re-read to confirm failed: {_with_hint(error)}",
-                outcome.pending_restart,
-                outcome.notes,
-            )
-        mismatches = _not_written_as_planned(planned, after)
+            after, unread = None, _with_hint(error)
+        written, not_written, unknown, problems = _confirmed(planned, after, names, False)
+        if unread:
+            error_text = f"the write was sent, but the re-read to confirm it failed: {unread}"
+        else:
+            error_text = "verification failed: " + "; ".join(problems) if problems else None
         return self._finish(
-            planned,
-            "failed" if mismatches else "applied",
-            written,
-            (),
-            tuple(n for n in names if n not in written),
-            "verification failed: " + "; ".join(mismatches) if mismatches else None,
-            outcome.pending_restart,
-            outcome.notes,
-        )
+            planned, "failed" if error_text else "applied", written, not_written, unknown,
+            error_text, outcome.pending_restart, outcome.notes,
+        )  # fmt: skip
 
     def _reconcile(
         self,
@@ -319,38 +322,24 @@ class _ApplyRun:
         error: str,
         in_flight: bool = False,
     ) -> TargetResult:
-        """After a failed write, read the target to learn what the unknown requests did.
+        """After a failed write, read the target to learn what the requests that may have
+        reached it did (those the cloud confirmed too: only a re-read confirms a write).
 
         A value that reads as desired was written. One that reads as before was not — unless the
         write may still be in flight, when it stays unknown.
         """
-        names = [change.parameter for change in planned.changes]
-        written, unknown = list(written), [n for n in unknown if n not in written]
-        not_written = [n for n in names if n not in written and n not in unknown]
-        if unknown:
-            try:
-                after = _read(self.adapters, planned.profile, planned.target)
-            except BaseException:
-                after = None
-            if after is not None:
-                for change in planned.changes:
-                    if change.parameter not in unknown:
-                        continue
-                    seen = after.parameters.get(change.parameter)
-                    if _reads_as_desired(seen, change):
-                        written.append(change.parameter)
-                        unknown.remove(change.parameter)
-                    elif not in_flight and _reads_as_before(seen, change):
-                        not_written.append(change.parameter)
-                        unknown.remove(change.parameter)
-        if not unknown and not not_written:  # the answer was lost, not the write
+        sent = (*written, *unknown)
+        try:
+            after = _read(self.adapters, planned.profile, planned.target) if sent else None
+        except BaseException:
+            after = None
+        done, not_written, still_unknown, _ = _confirmed(planned, after, sent, in_flight)
+        if not still_unknown and not not_written:  # the answer was lost, not the write
             note = (
                 f"the write's answer was an error ({error}); a re-read shows every change in place"
             )
-            return self._finish(planned, "applied", tuple(written), (), (), None, notes=(note,))
-        return self._finish(
-            planned, "failed", tuple(written), tuple(not_written), tuple(unknown), error
-        )
+            return self._finish(planned, "applied", done, (), (), None, notes=(note,))
+        return self._finish(planned, "failed", done, not_written, still_unknown, error)
 
     def _finish(
         self,
@@ -365,18 +354,19 @@ class _ApplyRun:
     ) -> TargetResult:
         order = [change.parameter for change in planned.changes]
         ordered = lambda names: tuple(n for n in order if n in names)  # noqa: E731
-        if self.journal is not None:
-            by_name = {change.parameter: change for change in planned.changes}
-            for word, group in (
-                ("written", written),
-                ("not-written", not_written),
-                ("unknown", unknown),
-            ):
-                self.journal.writes(
-                    planned.id,
-                    [by_name[n] for n in ordered(group)],
-                    word,  # type: ignore[arg-type]
+        by_name = {change.parameter: change for change in planned.changes}
+        groups: tuple[tuple[WriteOutcomeWord, tuple[str, ...]], ...] = (
+            ("written", written), ("not-written", not_written), ("unknown", unknown),
+        )  # fmt: skip
+        for word, group in groups:
+            changes = [by_name[n] for n in ordered(group)]
+            failure = self._record(lambda j, c=changes, w=word: j.writes(planned.id, c, w))
+            if failure:
+                notes += (
+                    f"the journal could not record this outcome ({failure}); it shows these "
+                    "writes as intended, so rollback still restores them",
                 )
+                break
         return TargetResult(
             planned.id,
             outcome,
@@ -388,21 +378,27 @@ class _ApplyRun:
             error,
         )
 
-    def _journal_intent(self, planned: TargetPlan) -> None:
+    def _record(self, write: Callable[[Journal], None]) -> str | None:
+        """Write to the journal; on failure, say why and let no new write start (None: done)."""
         if self.journal is None:
-            return
-        profile, target = planned.profile, planned.target
-        self.journal.target(
-            planned.id,
-            target.model_dump(mode="json", exclude_none=True),
-            {
-                "name": profile.name,
-                "engine": profile.engine.value,
-                "conn_max_age": profile.django.conn_max_age,
-                "margin": profile.guard.margin.human(),
-            },
-        )
-        self.journal.writes(planned.id, planned.changes, "intent")
+            return None
+        try:
+            write(self.journal)
+        except JournalError as error:
+            with self._lock:
+                self.journal_error = self.journal_error or error.message
+            return error.message
+        return None
+
+    def _journal_intent(self, planned: TargetPlan) -> str | None:
+        """The target (with the whole profile, for rollback) and every change, before sending."""
+        declared = planned.target.model_dump(mode="json", exclude_none=True)
+
+        def intent(journal: Journal) -> None:
+            journal.target(planned.id, declared, profile_record(planned.profile))
+            journal.writes(planned.id, planned.changes, "intent")
+
+        return self._record(intent)
 
     def not_started(self, planned: TargetPlan) -> TargetResult:
         names = tuple(change.parameter for change in planned.changes)
@@ -426,8 +422,7 @@ class _ApplyRun:
             return TargetResult(
                 planned.id, "failed", not_written=names, error=f"{why}; not written"
             )
-        if self.journal is not None:
-            self.journal.writes(planned.id, planned.changes, "unknown")
+        self._record(lambda journal: journal.writes(planned.id, planned.changes, "unknown"))
         return TargetResult(
             planned.id,
             "interrupted" if self.cancel.forced.is_set() else "failed",
@@ -438,6 +433,40 @@ class _ApplyRun:
     def crashed(self, planned: TargetPlan, error: BaseException) -> TargetResult:
         names = [c.parameter for c in planned.changes]
         return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
+
+
+def _confirmed(
+    planned: TargetPlan, after: TargetState | None, sent: Collection[str], in_flight: bool
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], list[str]]:
+    """(written, not written, unknown, problems in words): what a re-read after a write shows.
+
+    Only a value that reads as desired was written. A change never sent, or one that reads as
+    before (unless it may still be in flight), was not. Anything else — a third value, no value,
+    no re-read at all — is unknown: it may have been written, so the journal and rollback keep it.
+    """
+    written: list[str] = []
+    not_written: list[str] = []
+    unknown: list[str] = []
+    problems: list[str] = []
+    for change in planned.changes:
+        name = change.parameter
+        seen = after.parameters.get(name) if after is not None else None
+        value = seen.value if seen is not None else None
+        if name not in sent:
+            not_written.append(name)
+        elif after is None:
+            unknown.append(name)
+        elif _reads_as_desired(seen, change):
+            written.append(name)
+        elif not in_flight and _reads_as_before(seen, change):
+            not_written.append(name)
+            problems.append(f"{name} still reads {value!r} after the write: not written")
+        else:
+            unknown.append(name)
+            problems.append(
+                f"{name} reads {value!r} after the write, not {change.desired!r}: unconfirmed"
+            )
+    return tuple(written), tuple(not_written), tuple(unknown), problems
 
 
 def _changed_since_plan(planned: TargetPlan, fresh: TargetState) -> str | None:
@@ -483,19 +512,6 @@ def _same_value(value: str | None, expected: str, change: Change) -> bool:
         )
     except DurationError:
         return value == expected
-
-
-def _not_written_as_planned(planned: TargetPlan, after: TargetState) -> list[str]:
-    """The planned changes that the re-read after the write does not show."""
-    problems = []
-    for change in planned.changes:
-        seen = after.parameters.get(change.parameter)
-        value = seen.value if seen else None
-        if not _reads_as_desired(seen, change):
-            problems.append(
-                f"{change.parameter} reads {value!r} after the write, not {change.desired!r}"
-            )
-    return problems
 
 
 def _unexpected(error: BaseException) -> str:

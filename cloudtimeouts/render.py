@@ -141,6 +141,10 @@ def apply_text(result: ApplyResult, console: Console) -> None:
         console.print(Text("Interrupted: no write started after the stop request.", style="red"))
     if result.journal:
         console.print(_text(f"Journal: {result.journal} (cloudtimeouts rollback {result.journal})"))
+    if result.journal_error:
+        console.print(
+            _text(f"Journal error: {result.journal_error}; no write started after it.", "red")
+        )
 
 
 _VERDICT_STYLE = {

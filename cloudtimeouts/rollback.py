@@ -3,52 +3,97 @@
 Why profiles: a rollback must be judged exactly as an apply is — re-read before writing, refused
 by the same guard (a rollback that would bring back a timeout Django cannot live with is refused,
 not carried out), restart-bound values only with consent, journaled in its turn. Building one
-profile per journaled target, whose `server` values are the values from before the apply, makes
-`make_plan` and `apply_plan` do all of that with no second code path. The profile is written as
-YAML text and loaded by the same loader as any profile, so a damaged journal is one clear error.
+profile per journaled target — the profile the journal says was applied (Django with its pool,
+the guard's margin, the path), whose managed values are the values from before — makes
+`make_plan` and `apply_plan` do all of that with no second code path. The values from before go
+where `plan.managed` reads what a target manages: `server:` for a parameter group, instance or
+server, the rds-proxy hop's `idle_client_timeout` for an RDS Proxy, the azure-pgbouncer hop's
+fields for Azure's `pgbouncer.*`. The profile is loaded by the same loader as any profile.
+
+Per target: a target whose journal record cannot become a profile, whose read fails, or whose
+restore the guard refuses is reported as that target's failure, and the others are still
+restored (unlike apply's all or nothing: each restore stands alone, and holding back the others
+would leave them in the state the rollback was asked to undo).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
-import re
 from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from cloudtimeouts.catalog import Engine, parameters
+from cloudtimeouts.catalog import (
+    PGBOUNCER_SERVER_PARAMETERS,
+    RDS_PROXY_IDLE_CLIENT_TIMEOUT,
+    Engine,
+    ParameterSpec,
+    parameters,
+)
 from cloudtimeouts.durations import Duration, DurationError
+from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.journal import JournalError, Restorable, restorable
+from cloudtimeouts.orchestration import ApplyResult, TargetResult
 from cloudtimeouts.plan import Plan
 from cloudtimeouts.profile import Profile, parse_profile
-
-_SAFE_NAME = re.compile(r"[^a-z0-9-]+")
 
 
 @dataclass(frozen=True, slots=True)
 class Rollback:
-    """What to plan: one profile per target, and which parameters were at their default."""
+    """What to plan: one profile per target, which parameters were at their default, and the
+    targets whose journal record cannot be restored (reported, never planned)."""
 
+    journal: Path
     profiles: tuple[Profile, ...]
     defaults: frozenset[tuple[str, str]]  # (target key, parameter): restore by resetting
+    parameters: Mapping[str, tuple[str, ...]]  # target key -> the parameters to restore
+    unrestorable: tuple[TargetResult, ...] = ()
 
 
-def read_rollback(path: Path) -> Rollback:
-    """The profiles that put back the values from before the apply a journal records."""
+def read_rollback(path: Path, only: Collection[str] = ()) -> Rollback:
+    """The profiles that put back the values from before the apply a journal records.
+
+    `only`: target ids (`--target`), compared as `make_plan` compares them (`Target.key`, the
+    id lower-cased); one the journal has no write to roll back on is an error naming those it has.
+    """
     by_target: dict[str, list[Restorable]] = defaultdict(list)
     for entry in restorable(path):
-        by_target[entry.target_id].append(entry)
-    profiles = tuple(
-        _profile(path, index, entries) for index, entries in enumerate(by_target.values())
-    )
+        by_target[entry.target_id.lower()].append(entry)
+    if only:
+        missing = sorted(wanted for wanted in set(only) if wanted.lower() not in by_target)
+        if missing:
+            known = ", ".join(sorted(entries[0].target_id for entries in by_target.values()))
+            raise JournalError(
+                f"{path} has no write to roll back on {', '.join(missing)}",
+                hint=f"the targets it can roll back: {known or 'none'}",
+            )
+        keys = {wanted.lower() for wanted in only}
+        by_target = {key: entries for key, entries in by_target.items() if key in keys}
+    profiles, unrestorable = [], []
+    for entries in by_target.values():
+        try:
+            profiles.append(_profile(path, entries))
+        except CloudtimeoutsError as error:
+            names = tuple(dict.fromkeys(entry.parameter for entry in entries))
+            message = error.message.replace("\n", "; ")
+            why = f"not restored: {message} (hint: {_by_hand(path)})"
+            unrestorable.append(TargetResult(entries[0].target_id, "failed", not_written=names,
+                                             error=why))  # fmt: skip
     defaults = frozenset(
-        (entry.target_id.lower(), entry.parameter)
-        for entries in by_target.values()
+        (key, entry.parameter)
+        for key, entries in by_target.items()
         for entry in entries
         if entry.before_source == "default"
     )
-    return Rollback(profiles, defaults)
+    restored = {
+        key: tuple(dict.fromkeys(entry.parameter for entry in entries))
+        for key, entries in by_target.items()
+    }
+    return Rollback(path, tuple(profiles), defaults, restored, tuple(unrestorable))
 
 
 def with_resets(plan: Plan, rollback: Rollback) -> Plan:
@@ -66,30 +111,134 @@ def with_resets(plan: Plan, rollback: Rollback) -> Plan:
     return Plan(tuple(targets))
 
 
-def _profile(path: Path, index: int, entries: list[Restorable]) -> Profile:
+def restorable_plan(
+    planned: Plan, rollback: Rollback
+) -> tuple[Plan, Plan, tuple[TargetResult, ...]]:
+    """The rollback's plan (with its resets), the part of it that may be restored, and a failed
+    (or refused) result for each other target.
+
+    A target that could not be read, or whose restore the guard refuses, is held back on its
+    own; the others go on to `apply_plan` (and its restart consent, all or nothing as in apply).
+    """
+    plan = with_resets(planned, rollback)
+    healthy, held_back = [], list(rollback.unrestorable)
+    for target in plan.targets:
+        names = rollback.parameters.get(target.target.key, ())
+        if target.error:
+            again = f"cloudtimeouts rollback {rollback.journal} --target {target.id}"
+            why = f"not restored: {target.error} (hint: once it can be read, run {again}; or "
+            why += f"{_by_hand(rollback.journal)})"
+            held_back.append(TargetResult(target.id, "failed", not_written=names, error=why))
+        elif target.refusals:
+            why = (
+                f"not restored: the restore would bring back what the guard refuses under "
+                f"profile {target.profile.name} (as journaled in {rollback.journal}): "
+                + " ".join(refusal.message for refusal in target.refusals)
+                + f" (hint: {_by_hand(rollback.journal)})"
+            )
+            held_back.append(TargetResult(target.id, "refused", not_written=names, error=why))
+        else:
+            healthy.append(target)
+    return plan, Plan(tuple(healthy)), tuple(held_back)
+
+
+def with_held_back(
+    result: ApplyResult, held_back: Sequence[TargetResult], plan: Plan
+) -> ApplyResult:
+    """The apply report with the targets rollback held back, in the order of the plan shown."""
+    order = {target.id: index for index, target in enumerate(plan.targets)}
+    targets = sorted((*result.targets, *held_back), key=lambda r: order.get(r.id, len(order)))
+    return dataclasses.replace(result, targets=tuple(targets))
+
+
+def _by_hand(journal: Path) -> str:
+    return (
+        f"restore it by hand if you must ({journal} lists the values from before); the other "
+        "targets are rolled back without it (or pick them with --target)"
+    )
+
+
+def _profile(path: Path, entries: list[Restorable]) -> Profile:
+    """The journaled profile of one target, its managed values being the values from before."""
     first = entries[0]
     declared, original = first.declared, first.profile
+    source = f"{path} ({first.target_id})"
     try:
         engine = Engine(original["engine"])
-        units = {name: spec.unit for name, spec in parameters(engine).items()}
-        server = {
-            entry.parameter: Duration.from_native(entry.before, units[entry.parameter]).human()
+        document = _document(original)
+        proxy = declared.get("rds_proxy")
+        before = {
+            entry.parameter: _before(entry, _spec(engine, entry.parameter, proxy))
             for entry in entries
         }
-    except (KeyError, ValueError, DurationError) as error:
-        raise JournalError(
-            f"{path}: cannot restore {first.target_id}: {error}",
-            hint="the journal lists the values from before; restore them by hand",
-        ) from None
+    except (KeyError, ValueError, TypeError, DurationError) as error:
+        raise JournalError(f"{source}: cannot restore: {_words(error)}") from None
+    document["server"] = {
+        name: value for name, value in before.items() if name in parameters(engine)
+    }
+    azure = declared.get("provider") == "azure"
+    document["path"] = [_hop(hop, before, proxy, azure) for hop in document.get("path", [])]
+    document["targets"] = [dict(declared)]
+    # JSON is YAML 1.2: the profile loader reads it, with its own checks and messages.
+    return parse_profile(json.dumps(document, indent=2), source)
+
+
+def _document(original: Mapping[str, Any]) -> dict[str, Any]:
+    """The journaled profile as a profile document (a journal of an earlier version held only
+    name, engine, conn_max_age and margin: those, with today's defaults for the rest)."""
+    if "django" in original:
+        return copy.deepcopy(dict(original))
     conn_max_age = original.get("conn_max_age")
-    name = _SAFE_NAME.sub("-", f"rollback-{original.get('name', 'profile')}")[:55] + f"-{index}"
-    document = {
-        "name": name,
-        "engine": engine.value,
+    return {
+        "name": original.get("name"),
+        "engine": original["engine"],
         "django": {"conn_max_age": "unlimited" if conn_max_age is None else conn_max_age},
         "guard": {"margin": original.get("margin", "0s")},
-        "server": server,
-        "targets": [dict(declared)],
     }
-    # JSON is YAML 1.2: the profile loader reads it, with its own checks and messages.
-    return parse_profile(json.dumps(document, indent=2), f"{path} ({first.target_id})")
+
+
+def _spec(engine: Engine, name: str, proxy: str | None) -> ParameterSpec:
+    """What a journaled parameter is, from the catalog (never from the journal's own words)."""
+    if proxy is not None and name == RDS_PROXY_IDLE_CLIENT_TIMEOUT.name:
+        return RDS_PROXY_IDLE_CLIENT_TIMEOUT
+    spec = parameters(engine).get(name) or PGBOUNCER_SERVER_PARAMETERS.get(name)
+    if spec is None:
+        raise ValueError(f"{name} is not a parameter cloudtimeouts manages for {engine.value}")
+    return spec
+
+
+def _before(entry: Restorable, spec: ParameterSpec) -> str:
+    try:
+        return Duration.from_native(entry.before, spec.unit).human()
+    except DurationError:
+        raise ValueError(
+            f"{entry.parameter} was {entry.before!r} before, not a duration cloudtimeouts can "
+            "write back"
+        ) from None
+
+
+def _hop(
+    hop: Mapping[str, Any], before: Mapping[str, str], proxy: str | None, azure: bool
+) -> dict[str, Any]:
+    """A path hop as the rollback leaves it: a hop the target's values live on (its RDS Proxy,
+    an Azure server's PgBouncer) holds the values from before, and no value that is not
+    restored, so that none is written (the guard then judges what the target holds)."""
+    hop = dict(hop)
+    if hop.get("kind") == "rds-proxy" and hop.get("name") == proxy:
+        hop.pop("idle_client_timeout", None)
+        value = before.get(RDS_PROXY_IDLE_CLIENT_TIMEOUT.name)
+        if value is not None:
+            hop["idle_client_timeout"] = value
+    elif hop.get("kind") == "azure-pgbouncer" and azure:
+        for name in PGBOUNCER_SERVER_PARAMETERS:
+            field = name.removeprefix("pgbouncer.")
+            hop.pop(field, None)
+            if name in before:
+                hop[field] = before[name]
+    return hop
+
+
+def _words(error: BaseException) -> str:
+    if isinstance(error, KeyError):
+        return f"its record has no {error.args[0]!r}" if error.args else "a field is missing"
+    return str(error)

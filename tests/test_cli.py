@@ -330,6 +330,27 @@ def test_validate_reports_every_file_not_only_the_first_bad_one(cli: Any, tmp_pa
     assert cli("validate", good, unsafe).exit_code == 3
 
 
+def test_validate_says_what_it_does_not_judge_and_why(cli: Any, tmp_path: Path) -> None:
+    """RDS MySQL, wait_timeout 8 h, interactive_timeout 5 min, CONN_MAX_AGE 10 min: Django's
+    connections are not interactive, so it is sound; validate says why interactive_timeout is not
+    judged. On an Aurora cluster group the smaller of the two applies: refused."""
+    mysql = tmp_path / "mysql.yaml"
+    text = (
+        "name: orders\nengine: mysql\ndjango: {conn_max_age: 10min}\n"
+        "server: {wait_timeout: 8h, interactive_timeout: 5min}\n"
+        "targets: [{provider: aws, region: eu-west-1, GROUP: orders}]\n"
+    )
+    mysql.write_text(text.replace("GROUP", "parameter_group"))
+    result = cli("validate", mysql)
+    assert result.exit_code == 0, result.stderr
+    assert f"note: {mysql}: profile orders: interactive_timeout = 300 s" in result.stderr
+    assert "CLIENT_INTERACTIVE" in result.stderr
+    mysql.write_text(text.replace("GROUP", "cluster_parameter_group"))
+    aurora = cli("validate", mysql)
+    assert aurora.exit_code == 3
+    assert "refused: " in aurora.stderr and "interactive_timeout" in aurora.stderr
+
+
 def test_plan_names_every_profile_that_does_not_load(cli: Any, tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: orders\nengine: oracle\ndjango:\n  conn_max_age: 5min\n")

@@ -6,13 +6,18 @@ cloud. The providers' own behaviour is tested against their emulators in tests/p
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 from support.memory import MemoryAdapter
 from support.profiles import aws_target, write_profile
 
+import cloudtimeouts.journal
 from cloudtimeouts.errors import CloudtimeoutsError, GuardRefusal
+from cloudtimeouts.journal import Journal, read_entries, restorable
+from cloudtimeouts.model import GroupLayer, MemberState, ParameterState
 from cloudtimeouts.orchestration import UnknownTargetError, apply_plan, make_plan
 from cloudtimeouts.profile import Profile, load_profile
 
@@ -73,6 +78,101 @@ def test_a_write_the_re_read_does_not_show_fails_the_target(tmp_path: Path) -> N
     (target,) = apply_plan(plan, adapter_loader=memory.loader()).targets
     assert target.outcome == "failed"
     assert "verification failed" in (target.error or "")
+    # it reads as before (the default): not written, whatever the adapter said
+    assert (target.written, target.not_written) == ((), ("idle_session_timeout",))
+
+
+def test_a_write_the_re_read_does_not_confirm_is_never_reported_written(tmp_path: Path) -> None:
+    """One reading as before is not written; one reading a third value is unknown (it may have
+    been written): so say the result, the JSON and the journal, and rollback restores it."""
+    memory = MemoryAdapter()
+    memory.values[GROUP_ID] = {"statement_timeout": "5000", "idle_session_timeout": "900000"}
+    profile = load(tmp_path, server={"idle_session_timeout": "10min", "statement_timeout": "30s"})
+    plan = make_plan([profile], adapter_loader=memory.loader())
+    original = memory.write
+
+    def write_then_drift(target, state, changes):  # type: ignore[no-untyped-def]
+        outcome = original(target, state, changes)
+        memory.values[target.id]["idle_session_timeout"] = "900000"  # as before
+        memory.values[target.id]["statement_timeout"] = "45000"  # someone else's value
+        return outcome
+
+    memory.write = write_then_drift  # type: ignore[method-assign]
+    with Journal(tmp_path / "j.jsonl") as journal:
+        result = apply_plan(plan, adapter_loader=memory.loader(), journal=journal)
+    (target,) = result.targets
+    assert target.outcome == "failed"
+    assert (target.written, target.not_written, target.unknown) == (
+        (), ("idle_session_timeout",), ("statement_timeout",)
+    )  # fmt: skip
+    assert result.to_json()["summary"]["written"] == 0
+    assert "statement_timeout reads '45000' after the write" in (target.error or "")
+    outcomes = [(e["parameter"], e["outcome"]) for e in read_entries(tmp_path / "j.jsonl")
+                if e["kind"] == "write" and e["outcome"] != "intent"]  # fmt: skip
+    assert outcomes == [("idle_session_timeout", "not-written"), ("statement_timeout", "unknown")]
+    assert [r.parameter for r in restorable(tmp_path / "j.jsonl")] == ["statement_timeout"]
+
+
+def failing_journal_writes(monkeypatch: pytest.MonkeyPatch, after_lines: int) -> None:
+    """The disk fills up: every journal line after the first `after_lines` fails (ENOSPC)."""
+    real_write, lines = os.write, []
+
+    def write(fd: int, data: bytes) -> int:
+        if bytes(data).startswith(b'{"kind"'):
+            lines.append(data)
+            if len(lines) > after_lines:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(cloudtimeouts.journal.os, "write", write)
+
+
+@pytest.mark.parametrize(
+    "after_lines",
+    [3, 4],  # the disk fills up on orders-a's outcome line; on orders-b's target line
+)
+def test_a_journal_that_fails_mid_apply_stops_new_writes_and_still_reports_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after_lines: int
+) -> None:
+    memory = MemoryAdapter()
+    groups = ("orders-a", "orders-b", "orders-c")
+    profile = load(tmp_path, targets=[aws_target(group) for group in groups])
+    plan = make_plan([profile], adapter_loader=memory.loader())
+    failing_journal_writes(monkeypatch, after_lines)
+    with Journal(tmp_path / "j.jsonl") as journal:  # one at a time: orders-a, then the others
+        result = apply_plan(plan, adapter_loader=memory.loader(), journal=journal, concurrency=1)
+    a, b, c = result.targets
+    assert (a.outcome, a.written) == ("applied", ("idle_session_timeout",))
+    assert any("the journal could not record" in note for note in a.notes) == (after_lines == 3)
+    assert [(t.outcome, t.not_written) for t in (b, c)] == [
+        ("not-started", ("idle_session_timeout",))
+    ] * 2
+    assert all("No space left on device" in (t.error or "") for t in (b, c))
+    assert [target for target, _ in memory.writes] == [f"aws:eu-west-1:parameter-group/{groups[0]}"]
+    assert result.failed and "No space left on device" in (result.journal_error or "")
+    assert result.to_json()["journal_error"] == result.journal_error
+    # what is on disk still says orders-a may have been written: rollback restores it
+    assert [r.target_id for r in restorable(tmp_path / "j.jsonl")] == [a.id]
+
+
+def test_an_aurora_member_s_group_changed_since_the_plan_stops_the_target(tmp_path: Path) -> None:
+    memory = MemoryAdapter()
+    cluster = "aws:eu-west-1:cluster-parameter-group/orders-aurora"
+    member_group = GroupLayer("aws:eu-west-1:parameter-group/orders-1-pg", "orders-1-pg", {})
+    memory.members[cluster] = (MemberState("orders-1 (cluster orders)", above=(member_group,)),)
+    profile = load(tmp_path, targets=[aws_target("orders-aurora", cluster=True)])
+    plan = make_plan([profile], adapter_loader=memory.loader())
+    assert plan.change_count == 1 and not plan.refusal_count
+    # meanwhile someone sets idle_session_timeout on the member's own DB parameter group
+    changed = {"idle_session_timeout": ParameterState("idle_session_timeout", "1200000")}
+    memory.members[cluster] = (
+        MemberState("orders-1 (cluster orders)", above=(GroupLayer(member_group.key,
+                    member_group.label, changed),)),
+    )  # fmt: skip
+    (target,) = apply_plan(plan, adapter_loader=memory.loader()).targets
+    assert target.outcome == "changed-since-plan"
+    assert target.not_written == ("idle_session_timeout",) and target.written == ()
+    assert memory.writes == []
 
 
 def test_a_refusal_anywhere_means_nothing_is_written_anywhere(tmp_path: Path) -> None:

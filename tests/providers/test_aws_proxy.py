@@ -64,3 +64,22 @@ def test_a_proxy_of_another_engine_is_an_error(aws: Any, cli: Any, tmp_path: Pat
     plan = cli("plan", profile, "-o", "json")
     assert plan.exit_code == 1
     assert "engine family is MYSQL" in json.loads(plan.stdout)["targets"][0]["error"]
+
+
+def test_rollback_restores_the_proxy_s_idle_client_timeout(
+    aws: Any, cli: Any, tmp_path: Path
+) -> None:
+    aws.create_proxy("orders-proxy")  # IdleClientTimeout 1800 s
+    profile = write(
+        tmp_path, "10min", "{kind: rds-proxy, name: orders-proxy, idle_client_timeout: 20min}"
+    )
+    journal = tmp_path / "apply.jsonl"
+    applied = cli("apply", profile, "--yes", "--journal", journal)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+
+    undone = cli("rollback", journal, "--yes", "-o", "json", "--journal", tmp_path / "undo")
+    assert undone.exit_code == 0, undone.stdout + undone.stderr
+    (target,) = json.loads(undone.stdout)["targets"]
+    assert (target["id"], target["written"]) == (TARGET, ["idle_client_timeout"])
+    (proxy,) = aws.client().describe_db_proxies(DBProxyName="orders-proxy")["DBProxies"]
+    assert proxy["IdleClientTimeout"] == 1800

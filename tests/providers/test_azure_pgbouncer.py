@@ -76,3 +76,22 @@ def test_the_catalog_manages_exactly_the_pgbouncer_timeouts_azure_lists() -> Non
         ), name
     timeouts = {name for name in rows if name.startswith("pgbouncer.") and "timeout" in name}
     assert timeouts - set(PGBOUNCER_SERVER_PARAMETERS) == {"pgbouncer.query_wait_timeout"}
+
+
+def test_rollback_restores_the_pgbouncer_parameters_exactly(
+    azure: Any, cli: Any, tmp_path: Path
+) -> None:
+    azure.add_server(SUB, RG, "orders-pg", "postgres", version="16")
+    before = azure.configuration(SUB, RG, "orders-pg", "pgbouncer.server_idle_timeout")
+    profile = write(tmp_path, "{kind: azure-pgbouncer, name: builtin, server_idle_timeout: 5min}")
+    journal = tmp_path / "apply.jsonl"
+    applied = cli("apply", profile, "--yes", "--journal", journal)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+
+    undone = cli("rollback", journal, "--yes", "-o", "json", "--journal", tmp_path / "undo")
+    assert undone.exit_code == 0, undone.stdout + undone.stderr
+    (target,) = json.loads(undone.stdout)["targets"]
+    assert "pgbouncer.server_idle_timeout" in target["written"]
+    after = azure.configuration(SUB, RG, "orders-pg", "pgbouncer.server_idle_timeout")
+    assert after["properties"]["value"] == before["properties"]["value"] == "600"
+    assert after["properties"]["source"] == before["properties"]["source"]

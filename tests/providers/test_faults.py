@@ -37,7 +37,7 @@ from support.clouds import (
 from support.memory import MemoryAdapter
 from support.profiles import aws_target, profile_text, write_profile
 
-from cloudtimeouts.journal import Journal
+from cloudtimeouts.journal import Journal, read_entries
 from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.profile import load_profile
 from cloudtimeouts.sandbox.loopback import Fault
@@ -162,11 +162,13 @@ def test_a_fault_on_each_read_before_the_write_is_accounted_for(
             assert cloud.endpoint() in target["error"] or "credentials" in target["error"]
 
 
-def test_a_garbled_read_after_the_write_still_reports_it_written(
+def test_a_garbled_read_after_the_write_reports_it_unconfirmed_never_written(
     cli: Any, cloud: Cloud, tmp_path: Path
 ) -> None:
     # Throttling, 5xx, lost answers and resets of a read are retried by every adapter (the test
-    # above shows it): only a garbled answer can fail the confirming re-read.
+    # above shows it): only a garbled answer can fail the confirming re-read. Only a re-read
+    # confirms a write, so without one the changes are unknown (the journal says so, and
+    # rollback restores them), never "written".
     (name,) = cloud.create_targets(1)
     profile = cloud.profile(tmp_path, [name])
     per_read = calls_per_plan(cloud, cli, profile, 1)[cloud.value_operation]
@@ -176,12 +178,14 @@ def test_a_garbled_read_after_the_write_still_reports_it_written(
     run = run_apply(cli, [profile], tmp_path / "journal")
 
     assert fired(cloud) == [(cloud.value_operation, Fault.MALFORMED)]
-    assert check_accounting(cloud, run, before) == {name: True}
+    assert check_accounting(cloud, run, before, unknown_allowed=True) == {name: True}
     target = run.target(cloud.target_id(name))
     assert target["outcome"] == "failed", target
-    assert set(target["written"]) == set(cloud.desired), target
-    assert target["error"].startswith("written, but the re-read to confirm failed")
+    assert (target["written"], set(target["unknown"])) == ([], set(cloud.desired)), target
+    assert target["error"].startswith("the write was sent, but the re-read to confirm it failed")
     assert cloud.endpoint() in target["error"]
+    outcomes = {e.get("outcome") for e in read_entries(tmp_path / "journal") if "outcome" in e}
+    assert outcomes == {"intent", "unknown"}
 
 
 def test_a_garbled_answer_after_the_write_was_sent_is_accounted_for(

@@ -2,6 +2,8 @@
 
 It keeps parameters per target id and honours the adapter contract: `read` returns every managed
 parameter the target has (all of them, less `missing`), `write` writes exactly the changes given.
+`members` are the database instances a target's values reach (an Aurora cluster's members, with
+the other groups of their chains), returned by every read as the cloud would show them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from cloudtimeouts.catalog import ApplyType, Engine, Provider
 from cloudtimeouts.journal import Journal
-from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
+from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.profile import Target, load_profile
 from cloudtimeouts.providers.base import ProviderAdapter
@@ -24,6 +26,7 @@ class MemoryAdapter:
         self.static: set[str] = set()  # parameters that take effect only after a restart
         self.missing: set[str] = set()  # parameters the target does not have
         self.engines: dict[str, Engine] = {}  # target id -> engine (default postgres)
+        self.members: dict[str, tuple[MemberState, ...]] = {}  # target id -> its instances
         self.expected: list[str] = []
         self.writes: list[tuple[str, tuple[str, ...]]] = []
 
@@ -41,6 +44,7 @@ class MemoryAdapter:
                 for name in names
                 if name not in self.missing
             },
+            members=self.members.get(target.id, ()),
         )
 
     def write(self, target: Target, state: TargetState, changes: Sequence[Change]) -> WriteOutcome:
