@@ -39,7 +39,7 @@ from cloudtimeouts.targets import azure_pgbouncers, current_value, managed
 
 @dataclass(frozen=True, slots=True)
 class Neighbour:
-    """A profile of the same run and one group it manages.
+    """A profile of the same run, by the key of a group it manages (`neighbours_of`).
 
     `writes`: the run plans that target (it was not left out with --target), so the values the
     verdict assumes there are the profile's; otherwise the group keeps what it holds now. Either
@@ -47,7 +47,6 @@ class Neighbour:
     """
 
     profile: Profile
-    target: Target
     writes: bool = True
 
 
@@ -57,7 +56,7 @@ def neighbours_of(
     """Every target of every profile of a run by key; `selected` holds the keys it plans (all
     when empty)."""
     return {
-        target.key: Neighbour(profile, target, not selected or target.key in selected)
+        target.key: Neighbour(profile, not selected or target.key in selected)
         for profile in profiles
         for target in profile.targets
         if not getattr(target, "rds_proxy", None)
@@ -147,22 +146,15 @@ def _proxy_guard(
 def current_idle_timeouts(
     engine: Engine, state: TargetState, provider: Provider
 ) -> tuple[dict[str, guard.Observed], dict[str, str]]:
-    """The idle timeouts in force on a target now, and those the tool cannot evaluate.
-
-    A value that is not a number in the parameter's unit (an RDS formula such as
-    `{DBInstanceClassMemory/1073741824}` or `LEAST(...)`) is returned apart, never replaced by a
-    default: the guard cannot know when such a timeout closes a connection.
-    """
-    observed, unknown = {}, {}
-    for spec in idle_parameters(engine):
-        current, source = current_value(spec, state.parameters.get(spec.name), provider, state)
-        try:
-            value = Duration.from_native(current, spec.unit)
-        except DurationError:
-            unknown[spec.name] = current
-            continue
-        observed[spec.name] = guard.Observed(value, current, source)
-    return observed, unknown
+    """The idle timeouts in force on a target now, and those the tool cannot evaluate (an RDS
+    formula such as `{DBInstanceClassMemory/1073741824}`, returned apart, never replaced by a
+    default: the guard cannot know when such a timeout closes a connection)."""
+    observed, unknown = _in_force_now(engine, state, provider)
+    names = {spec.name for spec in idle_parameters(engine)}
+    return (
+        {name: value for name, value in observed.items() if name in names},
+        {name: value for name, value in unknown.items() if name in names},
+    )
 
 
 _KEEPALIVE = "tcp_keepalives_idle"
@@ -249,17 +241,14 @@ def _in_force_now(
     return observed, unknown
 
 
-def _declared(profile: Profile, detail: str = "") -> dict[str, guard.Observed]:
-    specs = parameters(profile.engine)
+def _declared(profile: Profile) -> dict[str, guard.Observed]:
+    """The judged parameters the profile declares: what the plan will write."""
     return {
         spec.name: guard.Observed(
-            profile.server[spec.name],
-            spec.to_native_checked(profile.server[spec.name]),
-            "profile",
-            detail,
+            profile.server[spec.name], spec.to_native_checked(profile.server[spec.name]), "profile"
         )
         for spec in _judged_specs(profile.engine)
-        if spec.name in profile.server and spec.name in specs
+        if spec.name in profile.server
     }
 
 
