@@ -428,3 +428,33 @@ def test_the_hint_says_where_the_live_value_is_set_and_how_to_change_it(
     from cloudtimeouts.contrib.django.checks import _where_to_change
 
     assert _where_to_change("idle_session_timeout", source, user="app", database="orders") == hint
+
+
+def test_the_check_judges_with_the_profiles_application_facts_as_validate_does() -> None:
+    # The transaction budget and CLIENT_INTERACTIVE are facts of the application, not of
+    # DATABASES: the check must judge with them, or it refuses what validate accepts
+    # (docs/guard.md: one guard, every mode, the same facts).
+    from cloudtimeouts.chain import budget_of
+    from cloudtimeouts.contrib.django.checks import _judged
+    from cloudtimeouts.durations import Duration
+    from cloudtimeouts.profile import parse_profile
+    from cloudtimeouts.verdict import offline_violations
+
+    profile = parse_profile(
+        "name: proof\nengine: postgres\n"
+        "django: {conn_max_age: 300, max_idle_in_transaction: 10s}\n"
+        "server: {idle_in_transaction_session_timeout: 60s}\n"
+    )
+    assert offline_violations(profile) == []
+    judged = _judged({"CONN_MAX_AGE": 300, "CONN_HEALTH_CHECKS": True}, profile, "postgres")
+    budget = budget_of(judged.django)
+    assert budget.transaction == Duration.of_seconds(10)
+    assert budget.transaction_declared
+
+    mysql = parse_profile(
+        "name: proof\nengine: mysql\ndjango: {conn_max_age: 300, interactive_client: true}\n"
+    )
+    assert budget_of(_judged({"CONN_MAX_AGE": 300}, mysql, "mysql").django).interactive_client
+    # OPTIONS that set CLIENT.INTERACTIVE (MySQLdb.constants.CLIENT.INTERACTIVE = 1024) say it too
+    flagged = _judged({"CONN_MAX_AGE": 300, "OPTIONS": {"client_flag": 1024 | 2}}, None, "mysql")
+    assert budget_of(flagged.django).interactive_client

@@ -205,11 +205,21 @@ def _path_hint(report: VerifyReport) -> str:
 def _judged(options: Mapping[str, Any], profile: Profile | None, family: Family) -> Profile:
     """A profile carrying this alias's own budget: Django's settings, the profile's margin and
     path. CONN_MAX_AGE is what Django does, so it is judged even when it differs from the
-    profile (E003 says so)."""
+    profile (E003 says so). What DATABASES cannot say is the application's, and the profile's:
+    how long a transaction is left idle (`max_idle_in_transaction`), so that the check judges
+    transaction-idle timeouts as validate does (docs/guard.md, 1 and 6); a client that sets
+    CLIENT_INTERACTIVE says so in the profile or in OPTIONS["client_flag"] (docs/guard.md, 3)."""
     conn_max_age = options.get("CONN_MAX_AGE", 0)
     health = bool(options.get("CONN_HEALTH_CHECKS", False))
-    pool = (options.get("OPTIONS") or {}).get("pool") if family == "postgres" else None
+    driver = options.get("OPTIONS") or {}
+    pool = driver.get("pool") if family == "postgres" else None
     age = "unlimited" if conn_max_age is None else conn_max_age
+    declared = profile.django if profile is not None else None
+    facts: dict[str, Any] = {
+        "max_idle_in_transaction": declared.max_idle_in_transaction if declared else None,
+        "interactive_client": bool(declared and declared.interactive_client)
+        or _interactive(driver, family),
+    }
     django = None
     for attempt in (
         {"conn_max_age": age, "pool": pool},
@@ -218,7 +228,7 @@ def _judged(options: Mapping[str, Any], profile: Profile | None, family: Family)
     ):
         try:
             attempt["pool"] = _pool(attempt.get("pool"))
-            django = DjangoSettings(conn_health_checks=health, **attempt)
+            django = DjangoSettings(conn_health_checks=health, **attempt, **facts)
             break
         except ValueError:  # pydantic's ValidationError
             continue
@@ -229,6 +239,15 @@ def _judged(options: Mapping[str, Any], profile: Profile | None, family: Family)
 
 
 _ENGINES: Mapping[Family, str] = {"postgres": "postgres", "mysql": "mysql"}
+# CLIENT_INTERACTIVE (MySQL include/mysql_com.h; MySQLdb and PyMySQL constants CLIENT.INTERACTIVE)
+_CLIENT_INTERACTIVE = 1024
+
+
+def _interactive(driver: Mapping[str, Any], family: Family) -> bool:
+    """OPTIONS["client_flag"] sets CLIENT_INTERACTIVE: the server then starts the session's
+    wait_timeout from interactive_timeout (guard.not_judged_because)."""
+    flag = driver.get("client_flag")
+    return family == "mysql" and isinstance(flag, int) and bool(flag & _CLIENT_INTERACTIVE)
 
 
 def _pool(pool: Any) -> PoolSettings | None:
