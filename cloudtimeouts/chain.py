@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from cloudtimeouts.catalog import Engine, Provider
+from cloudtimeouts.catalog import Engine, Provider, parameters
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.guard import UNDECLARED_TRANSACTION, Budget, in_seconds, judge
 from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, expiry, passes_tcp
@@ -149,11 +149,29 @@ def keepalive(profile: Profile) -> Duration | None:
 
 
 def declared_keepalive(profile: Profile) -> Keepalive | None:
-    """The server's keepalive as the profile declares it: what validate knows offline."""
-    idle = keepalive(profile)
-    if idle is None:
+    """The server's keepalive in force as far as validate knows offline (docs/guard.md, 2 and
+    7): the profile's value, else the default on its targets' providers (RDS 300 s, Azure
+    120 s: catalog, tcp_keepalives_idle), the longest of them; none when the profile has no
+    target or one of them leaves it to the operating system (0: Cloud SQL, a server you run).
+    The same default `plan` credits on a target that does not set it."""
+    if profile.engine is not Engine.POSTGRES:
         return None
-    return Keepalive(idle, f"the server's tcp_keepalives_idle {in_seconds(idle)}, from the profile")
+    if "tcp_keepalives_idle" in profile.server:
+        idle = keepalive(profile)
+        if idle is None:
+            return None
+        words = f"the server's tcp_keepalives_idle {in_seconds(idle)}, from the profile"
+        return Keepalive(idle, words)
+    spec = parameters(Engine.POSTGRES)["tcp_keepalives_idle"]
+    providers = sorted({Provider(target.provider) for target in profile.targets})
+    defaults = [spec.default_for(provider) for provider in providers]
+    if not defaults or any(value.disabled for value in defaults):
+        return None
+    idle = max(defaults)
+    on = ", ".join(p.value for p in providers)
+    return Keepalive(
+        idle, f"the server's tcp_keepalives_idle {in_seconds(idle)} (the default in effect on {on})"
+    )
 
 
 def client_keepalive(profile: Profile) -> Keepalive | None:

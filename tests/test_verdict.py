@@ -131,6 +131,7 @@ def test_keepalive_credit_uses_the_value_in_force_not_the_declared_one() -> None
 def test_an_rds_proxy_target_keeps_the_refusals_of_hops_whose_names_start_like_it() -> None:
     proxied = parse_profile(
         "name: orders\nengine: postgres\ndjango: {conn_max_age: 10min}\n"
+        "server: {tcp_keepalives_idle: 0}\n"  # no server keepalive keeps the NLB open
         "path: [{kind: rds-proxy, name: p1, idle_client_timeout: 1h},"
         " {kind: load-balancer, name: p1.nlb, provider: aws}]\n"
         "targets: [{provider: aws, region: eu-west-1, rds_proxy: p1}]\n",
@@ -218,3 +219,27 @@ def test_an_azure_pgbouncer_value_that_cannot_be_judged_is_said_not_the_default(
     assert result.refusals == ()  # it closes only the pooler's server connections
     (note,) = [w for w in result.warnings if w.parameter == name]
     assert "'10s' is not a number" in note.message and "Django never sees" in note.message
+
+
+def test_validate_credits_the_keepalive_in_force_on_the_targets_as_plan_does() -> None:
+    # An RDS target at its defaults sends keepalives after 300 s (catalog: tcp_keepalives_idle),
+    # which keep a 350 s NLB open: plan says so, and validate, knowing the same facts offline
+    # (the profile's values, else the defaults on the targets' providers), must agree.
+    nlb = "[{kind: load-balancer, name: nlb, provider: aws}]"
+    at_defaults = profile("orders", "parameter_group: g", django="{conn_max_age: 10min}", path=nlb)
+    target = "aws:eu-west-1:parameter-group/g"
+    assert planned(at_defaults, state(target)).refusals == ()
+    refusals, notes = offline_verdict(at_defaults)
+    assert refusals == []
+    assert "tcp_keepalives_idle 300 s (the default in effect on aws)" in notes[0].message
+    # with no target, or one whose default sends none (Cloud SQL keeps the OS's 2 h), no credit
+    alone = parse_profile(
+        f"name: orders\nengine: postgres\ndjango: {{conn_max_age: 10min}}\npath: {nlb}\n"
+    )
+    assert [r.parameter for r in offline_verdict(alone)[0]] == ["nlb.idle_timeout"]
+    both = parse_profile(
+        "name: orders\nengine: postgres\ndjango: {conn_max_age: 10min}\n"
+        f"path: {nlb}\ntargets:\n  - {{provider: aws, region: eu-west-1, parameter_group: g}}\n"
+        "  - {provider: gcp, project: p-1, instance: db}\n"
+    )
+    assert [r.parameter for r in offline_verdict(both)[0]] == ["nlb.idle_timeout"]

@@ -241,11 +241,16 @@ def path_verdict(
 
 
 def _declared_keepalive(profile: Profile) -> int | None:
-    """The server's tcp_keepalives_idle as the profile declares it (validate's knowledge)."""
+    """The server's tcp_keepalives_idle in force as validate knows it: the profile's, else the
+    default on its targets' providers (the longest; none with no target or one that sends
+    none)."""
     if profile.engine.value != "postgres":
         return None
     value = profile.server.get(KEEPALIVE)
-    return None if value is None or value.disabled else value.microseconds
+    if value is not None:
+        return None if value.disabled else value.microseconds
+    defaults = [default("postgres", KEEPALIVE, t.provider, "") for t in profile.targets]
+    return None if not defaults or 0 in defaults else max(defaults)
 
 
 def _django_keepalive(profile: Profile) -> int | None:
