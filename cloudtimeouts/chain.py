@@ -35,6 +35,7 @@ pooler's own idle timeout, which measure application idleness, not packets.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from cloudtimeouts.catalog import Engine, Provider, parameters
 from cloudtimeouts.durations import Duration
@@ -212,7 +213,24 @@ def path_findings(
     *,
     skip: frozenset[int] = frozenset(),
 ) -> tuple[list[Finding], list[Finding]]:
-    """(refusals, notes) for the profile's path.
+    """(refusals, notes) for the profile's path: `path_outcomes`' findings."""
+    refusals, notes = [], []
+    for _, outcome, finding in path_outcomes(profile, server, skip=skip):
+        (refusals if outcome == "refused" else notes).append(finding)
+    return refusals, notes
+
+
+Outcome = Literal["refused", "kept open", "unjudged"]
+
+
+def path_outcomes(
+    profile: Profile,
+    server: Keepalive | None = _DECLARED,
+    *,
+    skip: frozenset[int] = frozenset(),
+) -> list[tuple[HopValue, Outcome, Finding]]:
+    """What the guard says of each hop timeout it says anything of, tied to the hop by its
+    place in the path (`HopValue.index`), never by its name: two hops may share one.
 
     `server` is the server's keepalive in force on the database (the plan passes what the target
     holds after it; validate, offline, the profile's declared value). `skip` holds the indexes of
@@ -227,7 +245,7 @@ def path_findings(
     server = declared_keepalive(profile) if server is _DECLARED else server
     client = client_keepalive(profile)
     from_server, from_client = reached(profile, True), reached(profile, False)
-    refusals, notes = [], []
+    said: list[tuple[HopValue, Outcome, Finding]] = []
     for item in hop_values(profile):
         if item.index in skip or item.closes == "server" or item.value.disabled:
             continue
@@ -240,12 +258,16 @@ def path_findings(
         ]
         if network and kept:
             plus = "" if margin.disabled else f" plus the margin of {in_seconds(margin)}"
-            notes.append(
-                Finding(
-                    key,
-                    f"{item.where}: {item.name} = {in_seconds(item.value)} ({item.source}) is kept "
-                    f"open: {kept[0].words}{plus} comes before it, so this hop never sees the "
-                    "connection idle",
+            said.append(
+                (
+                    item,
+                    "kept open",
+                    Finding(
+                        key,
+                        f"{item.where}: {item.name} = {in_seconds(item.value)} ({item.source}) "
+                        f"is kept open: {kept[0].words}{plus} comes before it, so this hop never "
+                        "sees the connection idle",
+                    ),
                 )
             )
             continue
@@ -273,13 +295,12 @@ def path_findings(
             label=item.name,
         )
         if finding is not None:
-            refusals.append(finding)
+            said.append((item, "refused", finding))
         elif item.closes == "transaction" and budget.transaction_unjudged:
             shown = f"{in_seconds(item.value)} ({item.source})"
-            notes.append(
-                Finding(key, f"{item.where}: {item.name} = {shown} {UNDECLARED_TRANSACTION}")
-            )
-    return refusals, notes
+            message = f"{item.where}: {item.name} = {shown} {UNDECLARED_TRANSACTION}"
+            said.append((item, "unjudged", Finding(key, message)))
+    return said
 
 
 def _default_words(provider: Provider | None) -> str:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudtimeouts.catalog import Engine, idle_parameters
-from cloudtimeouts.chain import budget_of, hop_values, path_findings
+from cloudtimeouts.chain import budget_of, hop_values, path_outcomes
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
 from cloudtimeouts.guard import TRANSACTION_IDLE, not_judged_because
@@ -154,11 +154,10 @@ def kept_open(profile: Profile) -> list[str]:
     Exactly the chain guard's notes (chain.path_findings), so the snippet claims no more than
     the guard counted.
     """
-    noted = {note.parameter for note in path_findings(profile)[1]}
     return [
         f"{item.hop.kind} {item.hop.name} ({item.value.human()})"
-        for item in hop_values(profile)
-        if f"{item.hop.name}.{item.name}" in noted
+        for item, outcome, _ in path_outcomes(profile)
+        if outcome == "kept open"
     ]
 
 
@@ -167,7 +166,11 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
     same rules as `validate`): each enabled idle timeout it judges — the server's, as declared,
     and every hop's not kept open by keepalives — grouped by the budget it must outlast."""
     budget = budget_of(profile.django)
-    kept = {note.parameter for note in path_findings(profile)[1]}
+    kept = {  # by the hop's place in the path, never its name: two hops may share one
+        (item.index, item.name)
+        for item, outcome, _ in path_outcomes(profile)
+        if outcome == "kept open"
+    }
     platform = offline_platforms(profile)[-1]  # as validate: a cluster group may be Aurora
     between: list[str] = []
     inside: list[str] = []
@@ -180,8 +183,7 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
         shown = f"{spec.name}={value.human()}"
         (inside if spec.name in TRANSACTION_IDLE else between).append(shown)
     for item in hop_values(profile):
-        key = f"{item.hop.name}.{item.name}"
-        if item.closes == "server" or item.value.disabled or key in kept:
+        if item.closes == "server" or item.value.disabled or (item.index, item.name) in kept:
             continue
         shown = f"{item.hop.kind} {item.hop.name} {item.name}={item.value.human()}"
         (inside if item.closes == "transaction" else between).append(shown)

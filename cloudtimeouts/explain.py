@@ -18,14 +18,15 @@ The renderings (`render_explain`) draw these entries on one log-scaled time axis
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from cloudtimeouts import guard
 from cloudtimeouts.catalog import Engine
-from cloudtimeouts.chain import budget_of, hop_values, keepalive, path_findings
+from cloudtimeouts.chain import HopValue, budget_of, hop_values, keepalive, path_outcomes
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.hops import NETWORK_KINDS, Closes
+from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, ZeroMeans
 from cloudtimeouts.model import Finding
 from cloudtimeouts.profile import Profile
 from cloudtimeouts.verdict import offline_platforms, offline_values, offline_violations
@@ -219,30 +220,45 @@ def _without_health_checks(profile: Profile) -> Profile | None:
     return profile.model_copy(update={"django": django})
 
 
+def _zero(item: HopValue) -> ZeroMeans:
+    """What 0 means for this hop timeout (PgBouncer's server_lifetime: used once, hops.KINDS)."""
+    return next(t.zero for t in KINDS[item.hop.kind] if t.name == item.name)
+
+
 def _status(
-    key: str, value: Duration, closes: Closes, refused: set[str], if_unchecked: set[str]
+    key: object,
+    value: Duration,
+    closes: Closes,
+    refused: Collection[object],
+    if_unchecked: Collection[object],
+    zero: ZeroMeans = "disabled",
 ) -> Status:
+    if closes == "server" and (zero != "disabled" or not value.disabled):
+        return "pooler only"  # server_lifetime 0 closes each server connection after one use
     if value.disabled:
         return "off"
-    if closes == "server":
-        return "pooler only"
     if key in refused:
         return "refused"
     return "checked" if key in if_unchecked else "safe"
 
 
 def _hop_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
-    refusals, notes = path_findings(profile)
-    refused = {finding.parameter: finding for finding in refusals}
-    kept = {finding.parameter: finding for finding in notes}
-    if_unchecked = {f.parameter for f in path_findings(unchecked)[0]} if unchecked else set()
+    # each hop by its place in the path, never by its name: two hops may share one
+    said = {(item.index, item.name): (outcome, f) for item, outcome, f in path_outcomes(profile)}
+    refused = {at for at, (outcome, _) in said.items() if outcome == "refused"}
+    if_unchecked = (
+        {(item.index, item.name) for item, o, _ in path_outcomes(unchecked) if o == "refused"}
+        if unchecked
+        else set()
+    )
     entries = []
     for item in hop_values(profile):
         key = f"{item.hop.name}.{item.name}"
-        status = _status(key, item.value, item.closes, set(refused), if_unchecked)
-        if key in kept and item.hop.kind in NETWORK_KINDS:
+        at = (item.index, item.name)
+        status = _status(at, item.value, item.closes, refused, if_unchecked, _zero(item))
+        outcome, finding = said.get(at, (None, None))
+        if outcome == "kept open" and item.hop.kind in NETWORK_KINDS:
             status = "kept open"
-        finding = refused.get(key) or kept.get(key)
         entries.append(
             Entry(key, item.hop.name, item.name, item.value, item.source, item.closes, status,
                   finding)

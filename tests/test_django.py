@@ -710,3 +710,20 @@ def test_the_header_states_only_the_rules_the_guard_applies() -> None:
     assert (
         "transaction-idle timeouts are not judged: idle_in_transaction_session_timeout" in comments
     )
+
+
+def test_the_snippet_names_only_the_hop_the_guard_keeps_open_when_two_share_a_name() -> None:
+    from cloudtimeouts.django import idle_timeouts_comment, kept_open
+
+    twins = parse_profile(
+        "name: twins\nengine: postgres\ndjango: {conn_max_age: 5min}\n"
+        "server: {tcp_keepalives_idle: 60}\n"
+        "path: [{kind: load-balancer, name: lb, provider: azure, idle_timeout: 400s},"
+        " {kind: pgbouncer, name: pgb},"
+        " {kind: load-balancer, name: lb, provider: azure, idle_timeout: 120s}]\n"
+    )
+    # only the lb behind PgBouncer sees the server's keepalives (docs/guard.md, 7)
+    assert kept_open(twins) == ["load-balancer lb (2min)"]
+    assert idle_timeouts_comment(twins) == (
+        "CONN_MAX_AGE 300 s must stay below: load-balancer lb idle_timeout=6min40s"
+    )

@@ -336,3 +336,31 @@ def test_explain_usage_errors_exit_1(
 def test_the_readme_shows_the_real_picture_of_the_example() -> None:
     readme = (REPO / "README.md").read_text()
     assert rendered(explain(load_profile(EXAMPLE))) in readme
+
+
+def test_hops_of_one_name_are_told_apart_by_their_place_in_the_path() -> None:
+    # Django → lb (Azure, 200 s) → PgBouncer → lb (Azure, 120 s) → server: the server's 60 s
+    # keepalives keep the second open, not the first, which validate refuses. The picture must
+    # say the same of each hop, whatever their names.
+    twins = profile(
+        "{conn_max_age: 5min}",
+        "{tcp_keepalives_idle: 60}",
+        "[{kind: load-balancer, name: lb, provider: azure, idle_timeout: 200s},"
+        " {kind: pgbouncer, name: pgb},"
+        " {kind: load-balancer, name: lb, provider: azure, idle_timeout: 120s}]",
+    )
+    assert [f.parameter for f in offline_violations(twins)] == ["lb.idle_timeout"]
+    statuses = {
+        e.value.human(): e.status for e in explain(twins).entries if e.key == "lb.idle_timeout"
+    }
+    assert statuses == {"3min20s": "refused", "2min": "kept open"}
+
+
+def test_server_lifetime_zero_is_used_once_not_off() -> None:
+    # pgbouncer.org/config.html, server_lifetime: "Setting it to 0 means the connection is to be
+    # used only once, then closed" (hops.KINDS): the pooler closes its server connections after
+    # each use, which Django never sees; it is not "disabled".
+    once = profile(
+        "{conn_max_age: 1min}", path="[{kind: pgbouncer, name: pgb, server_lifetime: 0}]"
+    )
+    assert entry(explain(once), "pgb.server_lifetime").status == "pooler only"
