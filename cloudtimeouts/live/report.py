@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from cloudtimeouts import guard
-from cloudtimeouts.catalog import Engine, ParameterSpec, Role, parameters
+from cloudtimeouts.catalog import AURORA_MYSQL, Engine, ParameterSpec, Role, parameters
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit, format_native
 from cloudtimeouts.live.path import PathJudgement, PathSeen, judge_path
 from cloudtimeouts.live.read import LiveSession, LiveSetting, describe_source, role_override
@@ -183,8 +183,9 @@ def assess(
     family = family_of(engine)
     declared = declared or {}
     refusals = guard.check(
-        engine, conn_max_age, margin, session.idle_timeouts(), f"live {endpoint}", budget=budget
-    )
+        engine, conn_max_age, margin, session.idle_timeouts(), f"live {endpoint}", budget=budget,
+        platform=live_platform(engine, session.version),
+    )  # fmt: skip
     refused = {refusal.parameter for refusal in refusals}
     rows = []
     for spec in parameters(engine).values():
@@ -215,6 +216,16 @@ def assess(
         + (path.refusals if path else ()),
         path=path,
     )
+
+
+def live_platform(engine: Engine, version: str) -> str:
+    """The platform whose rules apply, as far as the server's version says: Aurora MySQL's
+    VERSION() carries `mysql_aurora` ("8.0.mysql_aurora.3.05.2"; Aurora User Guide, "Checking
+    Aurora MySQL versions"), and there interactive_timeout closes every idle session
+    (guard.not_judged_because); "" otherwise, the engine's own rules."""
+    if engine is Engine.MYSQL and "mysql_aurora" in version.lower():
+        return AURORA_MYSQL
+    return ""
 
 
 def _verdict(spec: ParameterSpec, setting: LiveSetting | None, refused: set[str]) -> Verdict | None:

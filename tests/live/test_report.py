@@ -184,3 +184,21 @@ def test_a_fractional_margin_is_a_fractional_number() -> None:
     )
     report = build_report(profile, "x", LiveSession(Engine.POSTGRES, "16", {}))
     assert report.to_json()["margin_s"] == 0.25
+
+
+def test_verify_judges_interactive_timeout_on_aurora_mysql_as_plan_does() -> None:
+    # Aurora MySQL closes idle sessions at the smaller of wait_timeout and interactive_timeout
+    # (guard.not_judged_because); its VERSION() says so ("8.0.mysql_aurora.3.05.2"). Plan refuses
+    # interactive_timeout 5 min under CONN_MAX_AGE 10 min there; verify must too. On RDS MySQL
+    # Django's sessions never use it.
+    live = {
+        "wait_timeout": _my_live("wait_timeout", "28800", "28800", "COMPILED"),
+        "interactive_timeout": _my_live("interactive_timeout", "300", "300", "COMPILED"),
+    }
+    profile = parse_profile("name: shop\nengine: mysql\ndjango: {conn_max_age: 10min}\n")
+    aurora = build_report(
+        profile, "app@db:3306/shop", LiveSession(Engine.MYSQL, "8.0.mysql_aurora.3.05.2", live)
+    )
+    assert [f.parameter for f in aurora.refusals] == ["interactive_timeout"]
+    rds = build_report(profile, "app@db:3306/shop", LiveSession(Engine.MYSQL, "8.0.36", live))
+    assert rds.refusals == ()
