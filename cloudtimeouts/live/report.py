@@ -102,6 +102,9 @@ class VerifyReport:
     parameters: tuple[ParameterReport, ...]
     refusals: tuple[Finding, ...]  # the server's idle timeouts', then the path's
     path: PathJudgement | None = None  # PostgreSQL: what the connection showed of the path
+    # what the guard did not judge, and says so (guard.check's notes: a transaction-idle timeout
+    # with no declared budget, interactive_timeout where Django's sessions do not use it)
+    notes: tuple[Finding, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -116,7 +119,7 @@ class VerifyReport:
             for finding in (row.drift_warning, row.source_warning)
             if finding is not None
         )
-        return found + (self.path.warnings if self.path else ())
+        return found + self.notes + (self.path.warnings if self.path else ())
 
     @property
     def path_refusals(self) -> tuple[Finding, ...]:
@@ -182,9 +185,10 @@ def assess(
     engine = session.engine
     family = family_of(engine)
     declared = declared or {}
+    notes: list[Finding] = []
     refusals = guard.check(
         engine, conn_max_age, margin, session.idle_timeouts(), f"live {endpoint}", budget=budget,
-        platform=live_platform(engine, session.version),
+        platform=live_platform(engine, session.version), notes=notes,
     )  # fmt: skip
     refused = {refusal.parameter for refusal in refusals}
     rows = []
@@ -215,6 +219,7 @@ def assess(
         refusals=tuple(Finding(refusal.parameter, refusal.message) for refusal in refusals)
         + (path.refusals if path else ()),
         path=path,
+        notes=tuple(notes),
     )
 
 

@@ -202,3 +202,19 @@ def test_verify_judges_interactive_timeout_on_aurora_mysql_as_plan_does() -> Non
     assert [f.parameter for f in aurora.refusals] == ["interactive_timeout"]
     rds = build_report(profile, "app@db:3306/shop", LiveSession(Engine.MYSQL, "8.0.36", live))
     assert rds.refusals == ()
+
+
+def test_verify_says_a_transaction_idle_timeout_it_cannot_judge_never_passes_it_silently() -> None:
+    # conn_max_age 0 and no django.max_idle_in_transaction: the stand-in budget is 0 s, which
+    # proves nothing (docs/guard.md, 6); validate and plan say so in a note, verify must too.
+    live = {
+        "idle_in_transaction_session_timeout": _pg_live(
+            "idle_in_transaction_session_timeout", 1, "configuration file"
+        )
+    }
+    profile = parse_profile("name: orders\nengine: postgres\ndjango: {conn_max_age: 0}\n")
+    report = build_report(profile, "app@db:5432/orders", LiveSession(Engine.POSTGRES, "16.2", live))
+    assert not report.refused
+    (note,) = [w for w in report.warnings if w.parameter == "idle_in_transaction_session_timeout"]
+    assert "django.max_idle_in_transaction" in note.message
+    assert note.message in json.dumps(report.to_json())

@@ -15,7 +15,9 @@ E003/E004 CONN_MAX_AGE/CONN_HEALTH_CHECKS differ from the profile; E005 the prof
 another engine; E006 CLOUDTIMEOUTS_PROFILE cannot be used; E007 a pooler on the path (PgBouncer)
 closes idle connections within Django's budget: the chain guard's refusal; W001 persistent
 connections without health checks; W002 Django's pool without health checks; W003 what could not
-be seen of the path, or differs from the profile's path.
+be seen of the path, or differs from the profile's path; W004 a live idle timeout the guard does
+not judge, and why (a transaction-idle timeout with no django.max_idle_in_transaction declared,
+interactive_timeout where Django's sessions do not use it).
 """
 
 from __future__ import annotations
@@ -109,6 +111,9 @@ def _check_alias(
         messages.append(checks.Error(said, hint=hint, obj=where, id="cloudtimeouts.E001"))
     for warning in report.path.warnings if report.path else ():
         messages.append(checks.Warning(f"{warning.message}.", obj=where, id="cloudtimeouts.W003"))
+    for note in report.notes:  # what the guard cannot judge is said, never passed silently
+        said = _in_django_terms(note.message)
+        messages.append(checks.Warning(said, obj=where, id="cloudtimeouts.W004"))
     return messages
 
 
