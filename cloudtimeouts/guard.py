@@ -154,7 +154,12 @@ def check(
             continue
         if finding is not None:
             findings.append(finding)
-        elif in_transaction and notes is not None and budget.transaction_unjudged:
+        elif (  # an enabled one only: 0 closes nothing (docs/guard.md, 6)
+            in_transaction
+            and notes is not None
+            and budget.transaction_unjudged
+            and not observed.value.disabled
+        ):
             notes.append(Finding(name, f"{where}: {name} = {shown} {UNDECLARED_TRANSACTION}"))
     return findings
 
