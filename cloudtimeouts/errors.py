@@ -19,14 +19,21 @@ class ExitCode(IntEnum):
 
 
 class CloudtimeoutsError(Exception):
-    """An error with a message for users and, optionally, a hint on what to do about it."""
+    """An error with a message for users and, optionally, a hint on what to do about it.
+
+    A message is one line: the values it quotes (a file's name, a --target, what a cloud said)
+    are not ours, so a line break in them is shown escaped, never kept. A message the tool writes
+    on several lines says so with `lines` (each line then escaped on its own)."""
 
     exit_code = ExitCode.ERROR
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, lines: Sequence[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.lines = tuple(lines) if lines is not None else None
 
 
 class ProfileError(CloudtimeoutsError):
@@ -36,7 +43,7 @@ class ProfileError(CloudtimeoutsError):
         self.path = path
         self.problems = problems
         lines = [f"{path}:{line}: {text}" if line else f"{path}: {text}" for line, text in problems]
-        super().__init__("\n".join(lines), hint)
+        super().__init__("\n".join(lines), hint, lines=lines)
 
 
 class ProviderUnavailableError(CloudtimeoutsError):
@@ -78,9 +85,16 @@ class GuardRefusal(CloudtimeoutsError):
 class UnsafeProfileError(GuardRefusal):
     """A profile the guard refuses on its own values; `refusals` say which and why."""
 
-    def __init__(self, message: str, refusals: Sequence[Finding], hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        refusals: Sequence[Finding],
+        hint: str | None = None,
+        *,
+        lines: Sequence[str] | None = None,
+    ) -> None:
         self.refusals = tuple(refusals)
-        super().__init__(message, hint)
+        super().__init__(message, hint, lines=lines)
 
 
 class WriteError(CloudtimeoutsError):

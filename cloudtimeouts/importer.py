@@ -151,7 +151,8 @@ def import_profile(
     first = make_plan([probe], (), adapters.__getitem__, timeout=timeout, concurrency=concurrency)
     failed = [planned.error for planned in first.targets if planned.error]
     if failed:
-        raise CloudtimeoutsError(_one_message("could not read", failed))
+        message, lines = _one_message("could not read", failed)
+        raise CloudtimeoutsError(message, lines=lines)
     plans = [_Read(planned.target, planned.state) for planned in first.targets if planned.state]
     unknown = [
         Finding(parameter, f"{read.target.id}: {parameter} = {value!r} is not a number "
@@ -248,7 +249,8 @@ def _engine(
     )
     errors = [result for result in found if not isinstance(result, Engine)]
     if errors:
-        raise CloudtimeoutsError(_one_message("could not read", errors))
+        message, lines = _one_message("could not read", errors)
+        raise CloudtimeoutsError(message, lines=lines)
     engines: dict[Engine, list[str]] = {}
     for target, engine in zip(targets, found, strict=True):
         engines.setdefault(engine, []).append(target.id)
@@ -356,8 +358,8 @@ def _refusals(profile: Profile, plans: Sequence[_Read]) -> list[Finding]:
 
 def _refuse(what: str, refusals: Sequence[Finding], hint: str) -> None:
     if refusals:
-        message = _one_message(what, [refusal.message for refusal in refusals])
-        raise UnsafeProfileError(message, refusals, hint=hint)
+        message, lines = _one_message(what, [refusal.message for refusal in refusals])
+        raise UnsafeProfileError(message, refusals, hint=hint, lines=lines)
 
 
 def _render(profile: Profile, margin: bool, left_out: Sequence[str], bound: str | None) -> str:
@@ -395,7 +397,9 @@ def _scalar(value: str) -> str:
     return value if _PLAIN.match(value) and not _NOT_PLAIN.match(value) else json.dumps(value)
 
 
-def _one_message(what: str, problems: Sequence[str]) -> str:
+def _one_message(what: str, problems: Sequence[str]) -> tuple[str, list[str] | None]:
+    """(message, its lines): one problem on one line, several on a line each."""
     if len(problems) == 1:
-        return f"{what}: {problems[0]}"
-    return f"{what} ({len(problems)}):\n" + "\n".join(f"  {problem}" for problem in problems)
+        return f"{what}: {problems[0]}", None
+    lines = [f"{what} ({len(problems)}):", *(f"  {problem}" for problem in problems)]
+    return "\n".join(lines), lines

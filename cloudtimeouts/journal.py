@@ -13,9 +13,12 @@ and again after opening (`fstat`), so that running as root can never change the 
 or write into something that is not a journal. An existing file that is not a journal is refused
 too: apply appends JSON lines only where they belong.
 
-A journal that cannot be written mid-apply (disk full, file size limit, I/O error) is marked
-broken: no further line is appended (a torn line stays the last one, which `read_entries`
+A journal that cannot be written mid-apply (disk full, file size limit, I/O error, the file
+removed or replaced by another) is marked broken: no further line is appended (a line cut short is
+truncated away where the file system allows it, else it stays the last one, which `read_entries`
 tolerates), and every later `record` raises, so that no write starts without its intent on disk.
+An earlier journal whose last line a crash cut short gets a line break before the new run's lines,
+and `read_entries` skips such a line where a new run starts after it.
 
 Lines (`kind`):
 - ``apply``: a run started (time, cloudtimeouts version, pid).
@@ -33,6 +36,7 @@ Lines (`kind`):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -53,6 +57,7 @@ WriteOutcomeWord = Literal["intent", "written", "not-written", "unknown"]
 MAY_HAVE_BEEN_WRITTEN = frozenset({"intent", "written", "unknown"})
 _HINT = "choose a new file, or the journal of an earlier apply, with --journal PATH"
 _FIRST_LINE_BYTES = 4096  # an apply line is about 100 bytes
+_LINE_START = b'{"kind": "'  # how every line `record` writes begins
 
 
 class JournalError(CloudtimeoutsError):
@@ -85,15 +90,22 @@ class Journal:
                 raise JournalError(self._broken)
             if self._fd < 0:
                 return  # closed: a target left behind at its deadline ended after the report
+            start = -1
             try:
+                start = os.fstat(self._fd).st_size  # O_APPEND: where this line begins
                 rest = memoryview(line)
                 while rest:  # a write cut short (a size limit reached) is retried: then it fails
                     rest = rest[os.write(self._fd, rest) :]
                 os.fsync(self._fd)
+                gone = _elsewhere(self.path, self._fd)
             except OSError as error:
-                why = error.strerror or str(error)
-                self._broken = f"cannot write the journal {self.path}: {why}"
-                raise JournalError(self._broken) from None
+                if start >= 0:  # no torn line left behind, where the file system allows it
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(self._fd, start)
+                gone = error.strerror or str(error)
+            if gone:
+                self._broken = f"cannot write the journal {self.path}: {gone}"
+                raise JournalError(self._broken)
 
     def started(self) -> None:
         self.record("apply", version=__version__, pid=os.getpid())
@@ -171,7 +183,29 @@ def _open(path: Path) -> int:
     if created:
         os.fchmod(fd, 0o600)  # ours: 0600 whatever the umask; another file keeps its mode
     os.set_blocking(fd, True)
+    size = os.fstat(fd).st_size
+    if size and os.pread(fd, 1, size - 1) != b"\n":  # torn by a crash: our lines start anew
+        try:
+            os.write(fd, b"\n")
+        except OSError as error:
+            os.close(fd)
+            raise JournalError(
+                f"cannot write the journal {path}: {error.strerror or error}", hint=_HINT
+            ) from None
     return fd
+
+
+def _elsewhere(path: Path, fd: int) -> str | None:
+    """Why the lines written to `fd` can no longer be found at `path` (removed, or replaced by
+    another file): rollback reads the path, so such a journal is one that failed."""
+    try:
+        named = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return "it was removed during the apply"
+    ours = os.fstat(fd)
+    if (named.st_dev, named.st_ino) != (ours.st_dev, ours.st_ino):
+        return "it was replaced by another file during the apply"
+    return None
 
 
 def _not_a_journal(path: Path) -> str | None:
@@ -249,10 +283,20 @@ def read_entries(path: Path) -> Iterator[dict[str, Any]]:
         except ValueError:
             if number == len(lines):
                 return  # a line cut short by a crash: nothing after it was written
+            if line.startswith(_LINE_START) and _starts_a_run(lines[number]):
+                continue  # one of ours cut short too; a later apply appended its run after it
             raise JournalError(f"{path}:{number}: not a journal line") from None
         if not isinstance(entry, dict) or "kind" not in entry:
             raise JournalError(f"{path}:{number}: not a journal line")
         yield entry
+
+
+def _starts_a_run(line: bytes) -> bool:
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(entry, dict) and entry.get("kind") == "apply"
 
 
 def restorable(path: Path) -> list[Restorable]:

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cloudtimeouts.errors import CloudtimeoutsError, ProfileError
-from cloudtimeouts.printable import printable, printable_lines
+from cloudtimeouts.printable import printable
 
 
 def line(text: object, style: str = "") -> Text:
@@ -28,20 +28,23 @@ def say(console: Console, error: CloudtimeoutsError) -> None:
     """`Error: …` and `Hint: …`, each a Text: escaped, and read as no markup."""
     console.print(Text("Error: ", style="red") + Text(message(error)))
     if error.hint:
-        console.print(Text("Hint: ", style="bold") + Text(printable_lines(error.hint)))
+        console.print(Text("Hint: ", style="bold") + Text(printable(error.hint)))
 
 
 def message(error: CloudtimeoutsError) -> str:
-    """The message to show: a ProfileError rebuilt from its parts, one line per problem; any
-    other keeps the line breaks the tool put between its lines and has the rest escaped (the
-    providers' messages quote one line of what a cloud said)."""
+    """The message to show: a ProfileError rebuilt from its parts, one line per problem; one the
+    tool wrote on several lines (`lines`) keeps them, each escaped; any other is one line, every
+    control in it escaped (a --target, a --journal path or a journal's target name holding a
+    line break stays on its line)."""
     if isinstance(error, ProfileError) and error.problems:
         path = printable(error.path)
         return "\n".join(
             f"{path}:{line}: {printable(text)}" if line else f"{path}: {printable(text)}"
             for line, text in error.problems
         )
-    return printable_lines(error.message)
+    if error.lines is not None:
+        return "\n".join(printable(line) for line in error.lines)
+    return printable(error.message)
 
 
 def load_profiles(paths: Iterable[str | Path]) -> list:  # type: ignore[type-arg]
@@ -56,7 +59,8 @@ def load_profiles(paths: Iterable[str | Path]) -> list:  # type: ignore[type-arg
         except ProfileError as error:
             errors.append(error)
     if len(errors) > 1:
-        raise CloudtimeoutsError("\n".join(message(error) for error in errors), errors[0].hint)
+        shown = "\n".join(message(error) for error in errors)  # escaped: its breaks are ours
+        raise CloudtimeoutsError(shown, errors[0].hint, lines=shown.split("\n"))
     if errors:
         raise errors[0]
     return loaded

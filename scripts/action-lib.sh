@@ -37,12 +37,14 @@ error_command() {
     echo "::error title=cloudtimeouts::$(escape_data "$1")" >&2
 }
 
-# Run "$@" with workflow commands stopped: whatever it prints reaches the log as text.
+# Run "$@" with workflow commands stopped: whatever it prints reaches the log as text. Its
+# stderr goes where the tokens go: the runner reads stdout and stderr on two pipes, in no set
+# order, so a line on the other stream could be read after the commands resume.
 quietly() {
     local token status
     token="$(random_token)"
     echo "::stop-commands::$token"
-    "$@" && status=0 || status=$?  # under `set -e` too, the commands resume
+    "$@" 2>&1 && status=0 || status=$?  # under `set -e` too, the commands resume
     echo "::$token::"
     return "$status"
 }

@@ -69,10 +69,12 @@ def test_each_run_step_runs_a_script_that_exists_and_reads_only_the_env_it_is_gi
 # -- the install step ------------------------------------------------------------------------
 
 
-def _install(tmp_path: Path, extras: str, version: str) -> subprocess.CompletedProcess[str]:
+def _install(
+    tmp_path: Path, extras: str, version: str, also: str = ""
+) -> subprocess.CompletedProcess[str]:
     stand_in = tmp_path / "bin"
     stand_in.mkdir(exist_ok=True)
-    (stand_in / "python").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n')
+    (stand_in / "python").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n{also}')
     (stand_in / "python").chmod(0o755)
     env = os.environ | {
         "PATH": f"{stand_in}{os.pathsep}{os.environ['PATH']}",
@@ -449,3 +451,18 @@ def test_install_cannot_be_made_to_emit_a_command_by_its_inputs(tmp_path: Path) 
         "::error title=cloudtimeouts::extras must be names separated by commas "
         "(aws,gcp,azure,verify,all), not 'aws%0A::errorfile=x::pwned'"
     ]
+
+
+def test_what_pip_says_on_stderr_is_inside_the_stopped_region_too(tmp_path: Path) -> None:
+    """pip quotes a requirement it cannot use on stderr; the runner reads stderr and stdout on
+    two pipes in no set order, so the stop-commands region must hold both: nothing the tool
+    prints may stay on a stream that carries no stop marker."""
+    quoting = 'for last; do :; done; echo "ERROR: Invalid requirement: $last" >&2\n'
+    done = _install(tmp_path, "all", f"git+https://example.org/x{INJECTED}", quoting)
+    assert done.returncode == 0, done.stderr
+    assert not [line for line in done.stderr.splitlines() if line.startswith("::")], done.stderr
+    lines = done.stdout.splitlines()
+    forged = lines.index("::error file=x::pwned")  # pip does not escape: stopped, not escaped
+    stops = [i for i, line in enumerate(lines) if _STOP.match(line)]
+    start = max(i for i in stops if i < forged)
+    assert f"::{_STOP.match(lines[start])[1]}::" in lines[forged:], done.stdout  # type: ignore[index]

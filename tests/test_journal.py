@@ -184,3 +184,42 @@ def test_the_target_record_holds_the_whole_profile_rollback_rebuilds(tmp_path: P
     assert undo.name == "orders"
     assert (undo.django, undo.guard, undo.path) == (profile.django, profile.guard, profile.path)
     assert undo.server == {"idle_session_timeout": Duration.of_seconds(7200)}
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_journal_removed_or_replaced_mid_apply_is_a_journal_failure(
+    tmp_path: Path, how: str
+) -> None:
+    """Lines written to a file nobody can find again are no journal: the next record fails, so
+    that no write starts whose intent rollback would never see."""
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    journal.started()
+    path.unlink()
+    if how == "replaced":
+        path.write_text('{"kind": "apply"}\n')
+    with pytest.raises(JournalError, match=f"{how}"):
+        journal.record("target", target="t")
+    with pytest.raises(JournalError):  # and it stays broken
+        journal.record("target", target="t")
+    journal.close()
+
+
+def test_an_earlier_journal_torn_by_a_crash_is_appended_to_on_a_line_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """A kill -9 (or a full disk) mid-line leaves a torn last line; the next apply appended to
+    that journal must not glue its lines to it, and rollback must still read both runs."""
+    memory = MemoryAdapter()
+    path = applied(tmp_path, memory)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:4]) + "\n" + lines[4][:20])  # killed mid-line
+    with Journal(path) as journal:
+        journal.started()
+        journal.record("target", target="t2", declared={}, profile={})
+    kinds = [entry["kind"] for entry in read_entries(path)]
+    assert kinds == ["apply", "target", "write", "write", "apply", "target"], kinds
+    assert {(r.parameter, r.outcome) for r in restorable(path)} == {
+        ("idle_session_timeout", "intent"),
+        ("statement_timeout", "intent"),
+    }

@@ -154,3 +154,27 @@ def test_django_settings_keeps_a_hostile_file_name_inside_its_comment(
         for line in result.stdout.splitlines():
             assert not line.lstrip().startswith("::"), line
         compile(result.stdout, "settings.py", "exec")  # still Python: nothing broke out
+
+
+def test_an_error_quoting_an_outside_value_stays_on_one_line(cli: Any, tmp_path: Path) -> None:
+    """Not only a profile's file name: a --target, a --journal path, a journal's target are
+    outside values in an error line too (a forged `::error` or an OSC 8 link must not act)."""
+    good = tmp_path / "orders.yaml"
+    good.write_text(
+        "name: orders\nengine: postgres\ndjango: {conn_max_age: 5min}\n"
+        "server: {idle_session_timeout: 10min}\n"
+        "targets: [{provider: aws, region: eu-west-1, parameter_group: orders}]\n"
+    )
+    hostile = "x\n::error::pwned\x1b]8;;https:e\x07\r\u202e"
+    directory = tmp_path / hostile
+    directory.mkdir()
+    for args in (
+        ("plan", good, "--target", hostile),
+        ("apply", good, "--journal", directory),
+        ("rollback", directory),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 1, (args, result)
+        assert not any(char in result.stderr for char in RAW if char != "\n"), result.stderr
+        for shown in result.stderr.splitlines():
+            assert shown.startswith(("Error: ", "Hint: ")), result.stderr

@@ -74,6 +74,10 @@ CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 20.0  # ARM answers in well under a second; an operation is polled, not awaited
 CALL_BUDGET_S = 30.0  # no retry of one request starts later than this (RetryPolicy `timeout`)
 RETRY_TOTAL = 4
+# A connection that cannot be made (refused, no route, a connect timeout: azure-core's "connect"
+# errors, where the request never left) is tried once more at once, not four times over 4.8 s of
+# back-off: a refused port is a wrong endpoint, which AWS and GCP report at once too.
+RETRY_CONNECT = 1
 RETRY_BACKOFF_FACTOR = 0.8  # azure-core's default: 0, 1.6, 3.2, ... s (Retry-After wins)
 RETRY_BACKOFF_MAX_S = 8.0
 _KNOWN_AUTHORITIES = (
@@ -337,6 +341,7 @@ def _transport_options() -> dict[str, Any]:
         "connection_timeout": CONNECT_TIMEOUT_S,
         "read_timeout": READ_TIMEOUT_S,
         "retry_total": RETRY_TOTAL,
+        "retry_connect": RETRY_CONNECT,
         "retry_backoff_factor": RETRY_BACKOFF_FACTOR,
         "retry_backoff_max": RETRY_BACKOFF_MAX_S,
         "timeout": CALL_BUDGET_S,

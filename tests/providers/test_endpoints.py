@@ -125,3 +125,29 @@ def test_a_refused_sts_fails_at_once_naming_sts(
     error, seconds = _plan(cli, _aws_profile(tmp_path, aws), 30)
     assert seconds < 5, seconds
     assert f"AssumeRole failed: no usable answer from {refused_port}" in error, error
+
+
+@pytest.mark.parametrize("which", ["arm", "token"])
+def test_a_refused_azure_endpoint_fails_at_once(
+    cli: Any,
+    azure: Any,
+    tmp_path: Path,
+    refused_port: str,
+    monkeypatch: pytest.MonkeyPatch,
+    which: str,
+) -> None:
+    """A port where nothing listens is a wrong endpoint, not a busy one: azure-core's four
+    connection retries (0 + 1.6 + 3.2 s of back-off) only delay saying so, as AWS and GCP do not."""
+    from support.profiles import azure_target
+
+    sub = "00000000-0000-0000-0000-000000000001"
+    azure.add_server(sub, "rg", "orders-pg", "postgres")
+    https = refused_port.replace("http://", "https://")
+    if which == "arm":
+        monkeypatch.setenv("CLOUDTIMEOUTS_AZURE_ENDPOINT", https)
+    else:
+        monkeypatch.setenv("AZURE_AUTHORITY_HOST", https)
+    profile = write_profile(tmp_path, targets=[azure_target(sub, "rg", "orders-pg")])
+    error, seconds = _plan(cli, profile, 30)
+    assert seconds < 2.5, (seconds, error)
+    assert "127.0.0.1" in error, error
