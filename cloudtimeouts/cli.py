@@ -519,7 +519,7 @@ def schema() -> None:
 
 
 def _load(paths: list[Path]) -> list[Profile]:
-    from cloudtimeouts.said import load_profiles
+    from cloudtimeouts.profile import load_profiles
 
     return load_profiles(paths)
 

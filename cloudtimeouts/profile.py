@@ -431,8 +431,9 @@ def load_profiles(paths: Iterable[str | Path]) -> list[Profile]:
             loaded.append(load_profile(path))
         except ProfileError as error:
             errors.append(error)
-    if len(errors) > 1:
-        raise CloudtimeoutsError("\n".join(error.message for error in errors), errors[0].hint)
+    if len(errors) > 1:  # its line breaks are ours: each line is one file's problem
+        lines = [line for error in errors for line in (error.lines or (error.message,))]
+        raise CloudtimeoutsError("\n".join(lines), errors[0].hint, lines=lines)
     if errors:
         raise errors[0]
     return loaded

@@ -9,9 +9,6 @@ told the same way, each from its own parts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
-
 from rich.console import Console
 from rich.text import Text
 
@@ -45,22 +42,3 @@ def message(error: CloudtimeoutsError) -> str:
     if error.lines is not None:
         return "\n".join(printable(line) for line in error.lines)
     return printable(error.message)
-
-
-def load_profiles(paths: Iterable[str | Path]) -> list:  # type: ignore[type-arg]
-    """`profile.load_profiles`, whose one error for several files that fail is made here from
-    each file's ProfileError (`message`), not from their joined messages."""
-    from cloudtimeouts.profile import load_profile
-
-    loaded, errors = [], []
-    for path in paths:
-        try:
-            loaded.append(load_profile(path))
-        except ProfileError as error:
-            errors.append(error)
-    if len(errors) > 1:
-        shown = "\n".join(message(error) for error in errors)  # escaped: its breaks are ours
-        raise CloudtimeoutsError(shown, errors[0].hint, lines=shown.split("\n"))
-    if errors:
-        raise errors[0]
-    return loaded
