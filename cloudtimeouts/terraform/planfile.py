@@ -208,9 +208,9 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
             )
         except Malformed as bad:
             raise TerraformPlanError(
-                f"{path}: {entry.get('address')}: {bad.attribute} is a JSON {bad.kind}, not a "
-                f"string as the {entry.get('type')} resource documents it; give the output of "
-                "terraform show -json PLANFILE, unedited"
+                f"{path}: {entry.get('address')}: {bad.attribute} is a JSON {bad.kind}, not "
+                f"{bad.expected} as the {entry.get('type')} resource documents it; give the "
+                "output of terraform show -json PLANFILE, unedited"
             ) from None
         except (AttributeError, TypeError, KeyError, IndexError):
             raise TerraformPlanError(
@@ -267,7 +267,7 @@ def _parsed(address: str, kind: str, values: Values, configuration: Configuratio
         kind,
         values.name(),
         where=where,
-        values={key: values.known(key)},
+        values={key: values.whole_number(key)},
         sensitive=frozenset([key] if values.sensitive(key) else []),
     )
 
@@ -302,7 +302,7 @@ def _listing(
     **where: str,
 ) -> Resource:
     """A resource holding its target's whole list of {name, value} entries."""
-    version = values.known(version_key)
+    version = values.string(version_key)  # required strings: family, database_version
     named, sensitive, unnamed = _named(entries)
     return Resource(
         address,

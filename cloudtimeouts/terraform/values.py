@@ -23,13 +23,16 @@ class Malformed(Exception):
     """A value of a JSON type the provider's schema never gives the attribute: the plan was not
     printed by terraform show -json for this provider, or was edited since."""
 
-    def __init__(self, attribute: str, value: Any) -> None:
+    def __init__(self, attribute: str, value: Any, expected: str = "a string") -> None:
         super().__init__(attribute)
         self.attribute = attribute  # e.g. parameter[2].value
         self.kind = _JSON_TYPES.get(type(value), "value")  # never the value: it may be a secret
+        if isinstance(value, float) and not value.is_integer():
+            self.kind = "fractional number"
+        self.expected = expected  # what the provider's schema makes it
 
 
-_JSON_TYPES = {dict: "object", list: "array", type(None): "null", bool: "boolean"}
+_JSON_TYPES = {dict: "object", list: "array", type(None): "null", bool: "boolean", str: "string"}
 _JSON_TYPES |= {int: "number", float: "number"}
 
 
@@ -91,6 +94,19 @@ class Values:
             raise Malformed(self.path + key, value)
         return value
 
+    def whole_number(self, key: str) -> str | Unknown:
+        """A number argument (aws_db_proxy `idle_client_timeout`, r/db_proxy: Number, whole
+        seconds for ModifyDBProxy's integer IdleClientTimeout): unknown as for `string`; a JSON
+        string, boolean, null, object, array or fraction raises `Malformed`, never a default."""
+        if _marker(self.unknown, key) is True or key not in self.after:
+            return UNKNOWN
+        value = self.after[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Malformed(self.path + key, value, "a whole number")
+        if isinstance(value, float) and not value.is_integer():
+            raise Malformed(self.path + key, value, "a whole number")
+        return str(int(value))
+
     def where(self, **keys: str) -> dict[str, str | Unknown]:
         found: dict[str, str | Unknown] = {}
         for ours, theirs in keys.items():
@@ -107,10 +123,13 @@ class Values:
             return [], True
         if key not in self.after:  # left out of `after`: unknown (see `known`)
             return [], True
-        found = self.after.get(key) or []
-        if not isinstance(found, list):
-            raise TypeError(key)
+        found = self.after[key]
+        if not isinstance(found, list):  # null included: an empty block list is written []
+            raise Malformed(self.path + key, found, "an array")
         hidden = _marker(self.hidden, key)
+        for index, item in enumerate(found):
+            if not isinstance(item, dict) and _element(marker, index) is not True:
+                raise Malformed(f"{self.path}{key}[{index}]", item, "an object")
         return [
             Values(
                 item,

@@ -319,7 +319,9 @@ def test_a_resource_not_shaped_as_documented_is_one_clear_error(cli: Any, tmp_pa
     broken["change"]["after"]["parameter"] = "idle_session_timeout=1"
     result = cli("plan", profile, "--terraform-plan", write_plan(tmp_path, [broken]))
     assert result.exit_code == 1
-    assert "aws_db_parameter_group.orders_pg16: not shaped as" in result.stderr
+    assert "aws_db_parameter_group.orders_pg16: parameter is a JSON string, not an array" in (
+        result.stderr
+    )
 
 
 def test_a_missing_plan_file_is_one_clear_error(cli: Any, tmp_path: Path) -> None:
