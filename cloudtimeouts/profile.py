@@ -80,7 +80,8 @@ def _parse_conn_max_age(raw: object) -> int | None:
             "conn_max_age", "conn_max_age needs a value: seconds, a duration, 0, or unlimited"
         )
     if isinstance(raw, str) and raw.strip().lower() in ("off", "disabled"):
-        raise problem("conn_max_age", CONN_MAX_AGE_OFF)
+        said = raw.strip()  # the word the profile wrote, not always "off"
+        raise problem("conn_max_age", CONN_MAX_AGE_OFF.replace("off", said, 1))
     try:
         duration = Duration.parse(raw)
     except DurationTooLongError:
@@ -100,7 +101,10 @@ def _parse_conn_max_age(raw: object) -> int | None:
 def _not_off(raw: object) -> object:
     """A budget, not a timeout: "off" could mean "no idle gap" or "no limit", so it is refused."""
     if isinstance(raw, str) and raw.strip().lower() in ("off", "disabled"):
-        raise problem("max_idle_in_transaction", MAX_IDLE_IN_TRANSACTION_OFF)
+        said = raw.strip()  # the word the profile wrote, not always "off"
+        raise problem(
+            "max_idle_in_transaction", MAX_IDLE_IN_TRANSACTION_OFF.replace("off", said, 1)
+        )
     return raw  # DurationField parses it
 
 

@@ -42,7 +42,7 @@ def problem(
     return PydanticCustomError(kind, "{message}", context)
 
 
-CONN_MAX_AGE_OFF = (
+CONN_MAX_AGE_OFF = (  # "off" is replaced by the word the profile wrote ("disabled")
     "conn_max_age: off is ambiguous: write 0 (close the connection after each request) or "
     "unlimited (keep it open forever, Django's None)"
 )
@@ -56,7 +56,7 @@ def conn_max_age_too_long(raw: object, maximum: int) -> str:
     )
 
 
-MAX_IDLE_IN_TRANSACTION_OFF = (
+MAX_IDLE_IN_TRANSACTION_OFF = (  # as above
     "off is ambiguous: max_idle_in_transaction is not a timeout but the longest the application "
     "leaves a transaction idle (between two statements of one atomic() block); write that "
     "longest idle gap, e.g. 0 for none or 5s"

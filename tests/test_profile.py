@@ -180,7 +180,7 @@ def test_the_committed_json_schema_is_current() -> None:
 def test_max_idle_in_transaction_off_is_ambiguous(value: str) -> None:
     ((line, message),) = problems(BASE + f"  max_idle_in_transaction: {value}\n")
     assert line == 5
-    assert message.startswith("django.max_idle_in_transaction: off is ambiguous")
+    assert message.startswith(f"django.max_idle_in_transaction: {value} is ambiguous")
     assert "e.g. 0 for none" in message
 
 
