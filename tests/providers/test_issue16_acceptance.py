@@ -162,3 +162,16 @@ def test_journal_on_dev_null_is_refused_and_its_mode_unchanged(
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     assert cli("apply", profile, "--yes", "--journal", fifo).exit_code == 1
+
+
+def test_groups_spelled_in_another_case_are_read_as_rds_reads_them(
+    aws: Any, cli: Any, tmp_path: Path
+) -> None:
+    # RDS stores parameter group names in lower case (CreateDBParameterGroup): a profile that
+    # spells them otherwise still names them, on the cluster group and on the members' group.
+    _aurora(aws, cluster_values={"idle_session_timeout": "60000"})
+    a, b = _ab(tmp_path, "Shop-Aurora", "SHOP-members")
+    result = cli("plan", b, a, "-o", "json")
+    assert result.exit_code == 3, result.stdout + result.stderr
+    plans = json.loads(result.stdout)["targets"]
+    assert [t["error"] for t in plans] == [None, None]

@@ -155,6 +155,25 @@ def test_an_unknown_group_is_a_404_with_the_rds_error(
 
 
 # -- groups --------------------------------------------------------------------------------------
+def test_emulator_stores_group_names_in_lower_case_and_finds_them_in_any_case(rds: Any) -> None:
+    # CreateDBParameterGroup: "This value is stored as a lowercase string."
+    rds.create_db_parameter_group(
+        DBParameterGroupName="Orders-PG16", DBParameterGroupFamily="postgres16", Description="t"
+    )
+    (group,) = rds.describe_db_parameter_groups(DBParameterGroupName="ORDERS-pg16")[
+        "DBParameterGroups"
+    ]
+    assert group["DBParameterGroupName"] == "orders-pg16"
+    rds.modify_db_parameter_group(
+        DBParameterGroupName="Orders-PG16",
+        Parameters=[_change("idle_session_timeout", "600000")],
+    )
+    rows = _all_parameters(rds, "orders-pg16", Source="user")
+    assert [(r["ParameterName"], r["ParameterValue"]) for r in rows] == [
+        ("idle_session_timeout", "600000")
+    ]
+
+
 def test_default_groups_exist_for_every_family_next_to_created_ones(rds: Any) -> None:
     rds.create_db_parameter_group(
         DBParameterGroupName="orders", DBParameterGroupFamily="mysql8.0", Description="t"

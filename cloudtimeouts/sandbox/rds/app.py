@@ -239,7 +239,9 @@ class RdsApp:
     # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBParameterGroup.html
     def _create(self, region: str, action: str, form: Mapping[str, str]) -> dict:
         cluster, key = _names(action)
-        name = required(form, key)
+        # RDS API Reference, CreateDBParameterGroup / CreateDBClusterParameterGroup,
+        # DBParameterGroupName: "This value is stored as a lowercase string."
+        name = required(form, key).lower()
         if not form.get("DBParameterGroupFamily"):
             # terraform-aws-modules/terraform-aws-rds#210 (real wording)
             raise RdsError(

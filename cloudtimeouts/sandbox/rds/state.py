@@ -165,6 +165,9 @@ class ParameterGroups:
 
     # -- lookups -----------------------------------------------------------------------------------
     def find(self, region: str, cluster: bool, name: str) -> Group | None:
+        """Names are stored in lower case (CreateDBParameterGroup), so a name is found whatever
+        its case; that lookups fold case follows from it (not stated by AWS: inferred)."""
+        name = name.lower()
         if name.startswith("default."):
             family = FAMILIES.get(name.removeprefix("default."))
             if family is not None and (not cluster or family.cluster_groups):
