@@ -11,15 +11,22 @@ seconds and its median as a ratio to the baseline's. The goal: `--help` and `val
 1.5x of the baseline. `python -X importtime -m cloudtimeouts --help` shows what a command
 imports.
 
+Modules run from bytecode, as an installed package's do (pip compiles a wheel's modules when it
+installs them): PYTHONDONTWRITEBYTECODE is dropped and the bytecode is written under a temporary
+PYTHONPYCACHEPREFIX by the warm-up runs. With --source, the environment is kept as it is (a
+checkout with PYTHONDONTWRITEBYTECODE=1 compiles the tool's modules on every run: slower).
+
 `main(argv)` returns the figures (tests/test_benchmarks.py runs it with --runs 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +39,7 @@ SCRIPT = Path(sys.executable).parent / "cloudtimeouts"  # the console script, wh
 CLI = (
     [str(SCRIPT)]
     if SCRIPT.is_file()
-    else [sys.executable, "-c", "import sys; from cloudtimeouts.cli import main; main()"]
+    else [sys.executable, "-c", "from cloudtimeouts.cli import main; main()"]
 )
 COMMANDS = {
     "import typer, pydantic": [sys.executable, "-c", "import typer, pydantic"],
@@ -43,9 +50,9 @@ COMMANDS = {
 BASELINE = "import typer, pydantic"
 
 
-def _once(arguments: list[str]) -> float:
+def _once(arguments: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL, cwd=ROOT, env=env)
     return time.perf_counter() - started
 
 
@@ -57,16 +64,28 @@ def _p90(times: list[float]) -> float:
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="Runs of each command (default 15).")
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="Keep the environment's PYTHONDONTWRITEBYTECODE: modules without bytecode are "
+        "compiled on every run, as in a checkout where it is set.",
+    )
     options = parser.parse_args(argv)
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for arguments in COMMANDS.values():  # one warm-up each: the file cache, not the figure
-        _once(arguments)
-    for _ in range(options.runs):
-        for name, arguments in COMMANDS.items():
-            times[name].append(_once(arguments))
+    with tempfile.TemporaryDirectory(prefix="startup-pycache-") as cache:
+        env = dict(os.environ)
+        if not options.source:  # bytecode as an installed package has it, kept out of the tree
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = cache
+        for arguments in COMMANDS.values():  # one warm-up each: caches, not the figure
+            _once(arguments, env)
+        for _ in range(options.runs):
+            for name, arguments in COMMANDS.items():
+                times[name].append(_once(arguments, env))
     baseline = statistics.median(times[BASELINE])
     figures = []
-    print(f"{sys.executable}, {options.runs} runs each")
+    compiled = "from source" if options.source else "from bytecode"
+    print(f"{sys.executable}, {options.runs} runs each, {compiled}")
     print(f"{'command':<36}{'median s':>10}{'p90 s':>10}{'ratio':>8}")
     for name, measured in times.items():
         median = statistics.median(measured)
