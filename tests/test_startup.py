@@ -1,0 +1,98 @@
+"""Start-up stays light: what `--help`, `--version` and `validate` import (issue #17, item 5).
+
+Not a timing: benchmarks/startup.py measures the time, these check the modules each command
+loads in a fresh interpreter, which is what the time comes from and does not vary with the load
+of the machine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = """
+import sys
+from cloudtimeouts.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + " ".join(sorted(sys.modules)) + "\\n")
+"""
+CLOUD_SDKS = ("boto3", "botocore", "google", "googleapiclient", "azure", "psycopg", "pymysql")
+NEVER_AT_START = (
+    *CLOUD_SDKS,
+    "cloudtimeouts.providers",
+    "cloudtimeouts.orchestration",
+    "cloudtimeouts.plan",
+    "cloudtimeouts.sandbox",
+    "cloudtimeouts.terraform",
+    "cloudtimeouts.live",
+    "rich.markdown",  # typer's markdown help mode, not used
+    "rich.syntax",
+    "rich.traceback",  # typer's pretty exceptions, disabled
+    "markdown_it",
+    "pygments",
+)
+
+
+def _modules(*argv: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    last = done.stderr.rstrip("\n").rsplit("\n", 1)[-1]
+    assert last.startswith("MODULES "), done.stderr
+    return set(last.split()[1:])
+
+
+def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]])
+def test_help_and_version_load_neither_pydantic_nor_yaml_nor_any_command(argv: list[str]) -> None:
+    modules = _modules(*argv)
+    assert "cloudtimeouts.cli" in modules
+    heavy = (*NEVER_AT_START, "pydantic", "yaml", "cloudtimeouts.profile", "cloudtimeouts.catalog")
+    assert _loaded(modules, heavy) == []
+
+
+def test_a_commands_help_loads_no_profile() -> None:
+    """Typer parses the group's options with pydantic before it reaches a command's --help."""
+    modules = _modules("validate", "--help")
+    assert _loaded(modules, (*NEVER_AT_START, "yaml", "cloudtimeouts.profile")) == []
+
+
+def test_help_still_has_typers_rich_help_and_the_real_rich_modules_stay_importable() -> None:
+    modules = _modules("--help")
+    assert "typer.rich_utils" in modules and "rich.table" in modules
+    check = "import rich.markdown, rich.traceback; print(rich.markdown.Markdown.__module__)"
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "rich.markdown"
+
+
+def test_validate_loads_the_profile_and_the_guard_and_nothing_of_the_clouds() -> None:
+    modules = _modules("validate", str(ROOT / "profiles" / "aws-postgres.yaml"))
+    assert {"cloudtimeouts.profile", "cloudtimeouts.verdict"} <= modules
+    assert _loaded(modules, NEVER_AT_START) == []
+
+
+def test_typers_markdown_stand_in_builds_the_real_markdown() -> None:
+    check = (
+        "from cloudtimeouts.cli_options import _typer_rich_utils\n"
+        "import sys\n"
+        "utils = _typer_rich_utils()\n"
+        "assert 'rich.markdown' not in sys.modules\n"
+        "import rich.markdown\n"
+        "assert type(utils.Markdown('# x')) is rich.markdown.Markdown\n"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True, timeout=120)
