@@ -10,10 +10,12 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:  # imported when a command reads or writes, not when the CLI starts
+    from rich.console import Console
 
-from cloudtimeouts.concurrency import Cancellation
+    from cloudtimeouts.concurrency import Cancellation
 
 
 @contextlib.contextmanager
@@ -23,6 +25,8 @@ def stoppable(console: Console) -> Iterator[Cancellation]:
     The first signal lets no new target start (writes in flight finish or are reported as
     unknown); a second one stops waiting for them.
     """
+    from cloudtimeouts.concurrency import Cancellation
+
     cancel = Cancellation()
     if threading.current_thread() is not threading.main_thread():
         yield cancel
