@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "plan_fleet.py"
+STARTUP = BENCHMARK.with_name("startup.py")
 
 
-def _load() -> Any:
-    spec = importlib.util.spec_from_file_location("plan_fleet", BENCHMARK)
+def _load(path: Path = BENCHMARK) -> Any:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -36,3 +37,15 @@ def test_the_fleet_benchmark_runs_on_aws_gcp_and_azure(capsys: pytest.CaptureFix
     assert aws["loop_calls_per_target"] == 3  # the group, then its 2 pages of parameters
     assert aws["calls"]["DescribeDBParameterGroups"] == 1  # one listing for the three groups
     assert "speed-up" in printed and "peak RSS" in printed
+
+
+def test_the_startup_benchmark_runs_each_command(capsys: pytest.CaptureFixture[str]) -> None:
+    figures = _load(STARTUP).main(["--runs", "1"])
+    printed = capsys.readouterr().out
+    assert [f["command"] for f in figures][:3] == [
+        "import typer, pydantic",
+        "cloudtimeouts --help",
+        "cloudtimeouts validate",
+    ]
+    assert figures[0]["ratio"] == 1 and all(f["median_s"] > 0 for f in figures)
+    assert "median s" in printed and "from bytecode" in printed
