@@ -420,7 +420,10 @@ def test_plan_and_apply_under_a_20_percent_fault_rate(
 
     assert json.loads(faulty.stdout) == clean, faulty.stdout
     assert len(fired(cloud)) >= 3  # the switch did fire
-    check_accounting(cloud, run, before)
+    # a change is `unknown` when the reads that would confirm it failed too (it may have
+    # landed: only a re-read confirms a write); check_accounting still holds every unknown to
+    # "changed on the cloud, or not": written <= changed <= written | unknown
+    check_accounting(cloud, run, before, unknown_allowed=True)
 
 
 # -- the orchestration -----------------------------------------------------------------------------
