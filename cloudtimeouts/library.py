@@ -31,6 +31,7 @@ from cloudtimeouts.orchestration import (
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENT_TARGETS,
     ApplyResult,
+    check_applicable,
     make_plan,
 )
 from cloudtimeouts.orchestration import apply_plan as _apply_plan
@@ -118,6 +119,7 @@ def apply_plan(
     omit `journal` for a new file at `journal.default_path()`, or name a file (new, or an earlier
     journal to append to), or pass a `Journal`; `journal=None` writes no journal (and so leaves
     nothing to roll back). `result.journal` says where it went."""
+    check_applicable(plan, allow_restart)  # before the journal: a refused plan leaves no file
     if journal is None:
         return _apply_plan(plan, allow_restart, journal=None, timeout=timeout,
                            concurrency=concurrency, cancel=cancel)  # fmt: skip
