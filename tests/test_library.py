@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,20 +30,35 @@ def _python_blocks(markdown: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
-    """What `cloudtimeouts sandbox --dir DIR` gives a user: the emulators, the two profiles in
-    DIR and the variables of DIR/sandbox.env (the journal's default home made private too)."""
-    from cloudtimeouts.sandbox.fleet import Sandbox
-
+    """What docs/library.md tells a user to do: `cloudtimeouts sandbox --dir DIR` (in its own
+    process: moto's state is per process), then the variables of DIR/sandbox.env; the journal's
+    default home is under DIR too."""
     workdir = tmp_path_factory.mktemp("library-sandbox")
-    with Sandbox(workdir) as running:
-        running.write_profiles()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cloudtimeouts", "sandbox", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        env_file = workdir / "sandbox.env"
+        deadline = time.monotonic() + 60
+        while not env_file.exists() or "CLOUDTIMEOUTS_AZURE_ENDPOINT" not in env_file.read_text():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the sandbox did not start"
+            time.sleep(0.1)
+        lines = env_file.read_text().splitlines()
+        variables = dict(line.removeprefix("export ").split("=", 1) for line in lines)
         env = {
             name: value
             for name, value in os.environ.items()
             if not name.startswith(("AWS_", "GOOGLE_", "AZURE_", "CLOUDTIMEOUTS_"))
         }
-        env |= running.env() | {"XDG_STATE_HOME": str(workdir / "state")}
-        yield workdir, env
+        yield workdir, env | variables | {"XDG_STATE_HOME": str(workdir / "state")}
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.communicate(timeout=30)
 
 
 def _run(code: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
