@@ -1,14 +1,17 @@
 """cloudtimeouts: keep CONN_MAX_AGE below every idle timeout that can close a connection.
 
-The library API, with the CLI's safety rules (an unsafe profile is refused here too)::
+Every CLI command is one call here, with the CLI's safety rules (docs/library.md: a complete
+example and the reference). Offline, from a checkout of the repository::
 
-    from cloudtimeouts import apply_plan, django_settings, load_profile, make_plan
+    import cloudtimeouts
 
-    profile = load_profile("profiles/orders.yaml")     # ProfileError (exit 1) on bad input
-    print(django_settings(profile))                    # UnsafeProfileError if the guard refuses
-    plan = make_plan([profile])                        # reads every target; errors stay per target
-    if not plan.refusal_count and not plan.error_count:
-        result = apply_plan(plan, allow_restart=False) # all or nothing before any write
+    profile = cloudtimeouts.load_profile("profiles/aws-postgres.yaml")  # ProfileError: file:line
+    checked = cloudtimeouts.validate(profile)           # the offline guard of `validate`
+    if checked.ok:
+        print(cloudtimeouts.django_settings(profile))   # UnsafeProfileError if the guard refuses
+
+Against the clouds: `make_plan([profile])` reads every target (errors stay per target), then
+`apply_plan(plan)` writes all or nothing with a journal, which `rollback(result.journal)` undoes.
 
 Names are loaded on first use, so `import cloudtimeouts` (and `cloudtimeouts --help`) stays free
 of Pydantic and of every cloud SDK.
@@ -16,52 +19,139 @@ of Pydantic and of every cloud SDK.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import sys as _sys
+import types as _types
+import typing as _typing
 
 __version__ = "0.1.0"  # the one version source: pyproject.toml reads it (setuptools attr)
 
 _EXPORTS = {
+    # profiles
     "load_profile": "cloudtimeouts.profile",
+    "load_profiles": "cloudtimeouts.profile",
     "Profile": "cloudtimeouts.profile",
+    # one call per command
+    "validate": "cloudtimeouts.library",
+    "Validation": "cloudtimeouts.library",
+    "explain": "cloudtimeouts.explain",
+    "Explanation": "cloudtimeouts.explain",
     "make_plan": "cloudtimeouts.orchestration",
-    "apply_plan": "cloudtimeouts.orchestration",
-    "ApplyResult": "cloudtimeouts.orchestration",
+    "plan_terraform": "cloudtimeouts.library",
     "Plan": "cloudtimeouts.plan",
+    "apply_plan": "cloudtimeouts.library",
+    "DEFAULT_JOURNAL": "cloudtimeouts.library",
+    "ApplyResult": "cloudtimeouts.orchestration",
+    "TargetResult": "cloudtimeouts.orchestration",
+    "rollback": "cloudtimeouts.library",
     "verify": "cloudtimeouts.live",
+    "VerifyReport": "cloudtimeouts.live",
     "django_settings": "cloudtimeouts.django",
+    "Finding": "cloudtimeouts.model",
+    # errors
     "CloudtimeoutsError": "cloudtimeouts.errors",
     "ExitCode": "cloudtimeouts.errors",
+    "ProfileError": "cloudtimeouts.errors",
+    "GuardRefusal": "cloudtimeouts.errors",
+    "UnsafeProfileError": "cloudtimeouts.errors",
+    "ProviderUnavailableError": "cloudtimeouts.errors",
+    "ProviderAuthError": "cloudtimeouts.errors",
+    "ProviderAPIError": "cloudtimeouts.errors",
+    "TargetNotAllowedError": "cloudtimeouts.errors",
+    "JournalError": "cloudtimeouts.journal",
+    "TerraformPlanError": "cloudtimeouts.terraform.planfile",
 }
 
-__all__ = [
+__all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py keeps them one)
+    "DEFAULT_JOURNAL",
     "ApplyResult",
     "CloudtimeoutsError",
     "ExitCode",
+    "Explanation",
+    "Finding",
+    "GuardRefusal",
+    "JournalError",
     "Plan",
     "Profile",
+    "ProfileError",
+    "ProviderAPIError",
+    "ProviderAuthError",
+    "ProviderUnavailableError",
+    "TargetNotAllowedError",
+    "TargetResult",
+    "TerraformPlanError",
+    "UnsafeProfileError",
+    "Validation",
+    "VerifyReport",
     "__version__",
     "apply_plan",
     "django_settings",
+    "explain",
     "load_profile",
+    "load_profiles",
     "make_plan",
+    "plan_terraform",
+    "rollback",
+    "validate",
     "verify",
 ]
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from cloudtimeouts.django import django_settings
-    from cloudtimeouts.errors import CloudtimeoutsError, ExitCode
-    from cloudtimeouts.live import verify
-    from cloudtimeouts.orchestration import ApplyResult, apply_plan, make_plan
+    from cloudtimeouts.errors import (
+        CloudtimeoutsError,
+        ExitCode,
+        GuardRefusal,
+        ProfileError,
+        ProviderAPIError,
+        ProviderAuthError,
+        ProviderUnavailableError,
+        TargetNotAllowedError,
+        UnsafeProfileError,
+    )
+    from cloudtimeouts.explain import Explanation, explain
+    from cloudtimeouts.journal import JournalError
+    from cloudtimeouts.library import (
+        DEFAULT_JOURNAL,
+        Validation,
+        apply_plan,
+        plan_terraform,
+        rollback,
+        validate,
+    )
+    from cloudtimeouts.live import VerifyReport, verify
+    from cloudtimeouts.model import Finding
+    from cloudtimeouts.orchestration import ApplyResult, TargetResult, make_plan
     from cloudtimeouts.plan import Plan
-    from cloudtimeouts.profile import Profile, load_profile
+    from cloudtimeouts.profile import Profile, load_profile, load_profiles
+    from cloudtimeouts.terraform.planfile import TerraformPlanError
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """PEP 562: import the module that defines `name` only when a caller asks for it."""
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'cloudtimeouts' has no attribute {name!r}")
+    from importlib import import_module
+
     value = getattr(import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The public API only (PEP 562), not this module's own helpers."""
+    return list(__all__)
+
+
+class _Library(_types.ModuleType):
+    """`explain` and `rollback` name both a library call and a submodule. Importing a submodule
+    binds it on its package (the import system's setattr), which would hide the call once
+    anything imported the submodule: the call wins here (the submodule stays in sys.modules)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _EXPORTS and getattr(value, "__name__", None) == f"cloudtimeouts.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Library

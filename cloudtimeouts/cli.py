@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -270,7 +269,7 @@ def _apply_planned(
     """The write half of apply and rollback: show, confirm, journal, write, report. Rollback shows
     its whole plan, writes only `restorable`, reports what it `held_back` (3: refusals only)."""
     from cloudtimeouts import render
-    from cloudtimeouts.journal import Journal, default_path
+    from cloudtimeouts.library import journal_for
     from cloudtimeouts.orchestration import apply_plan, check_applicable
     from cloudtimeouts.rollback import with_held_back
 
@@ -284,7 +283,7 @@ def _apply_planned(
         _confirm(writable.change_count)
     writing = sum(1 for target in writable.targets if target.changes)
     with (
-        Journal(journal_path or default_path()) if writing else nullcontext() as journal,
+        journal_for(writable, journal_path) as journal,
         _progress("writing targets", writing, output is OutputFormat.json or not writing) as tick,
         stoppable(stderr) as cancel,
     ):

@@ -112,6 +112,14 @@ def test_the_terraform_room_sees_the_core_and_orchestration_only(module: str) ->
         assert any(name == room or name.startswith(room + ".") for room in allowed), name
 
 
+def test_the_library_room_sees_neither_the_cli_nor_the_sandbox_nor_an_adapter() -> None:
+    allowed = CORE | {"cloudtimeouts.orchestration", "cloudtimeouts.journal"}
+    allowed |= {"cloudtimeouts.concurrency", "cloudtimeouts.rollback", "cloudtimeouts.terraform"}
+    allowed |= {"cloudtimeouts.live", "cloudtimeouts.library"}
+    for name in _ours(_imports(MODULES["cloudtimeouts.library"])):
+        assert any(name == room or name.startswith(room + ".") for room in allowed), name
+
+
 def test_cloud_sdks_are_imported_only_by_adapters_and_the_sandbox() -> None:
     for module, path in MODULES.items():
         if module.startswith(("cloudtimeouts.providers.", "cloudtimeouts.sandbox")):

@@ -63,10 +63,10 @@ class NotInTerraformPlanError(CloudtimeoutsError):
 
 
 def plan_from_terraform(
-    profiles: Sequence[Profile], plan_path: Path, only: Collection[str] = ()
+    profiles: Sequence[Profile], plan_path: Path | TerraformPlan, only: Collection[str] = ()
 ) -> Plan:
     """The Plan of `cloudtimeouts plan --terraform-plan`: no cloud is called."""
-    terraform = load_plan(plan_path)
+    terraform = plan_path if isinstance(plan_path, TerraformPlan) else load_plan(plan_path)
     reader = TerraformPlanReader(terraform)
     targets = sum(len(profile.targets) for profile in profiles)
     judged = make_plan(  # no API is called: no per-account limit of concurrent reads applies

@@ -159,6 +159,18 @@ def load_plan(path: Path) -> TerraformPlan:
     return _plan(path, document)
 
 
+def plan_from_document(document: Any, source: str = "<terraform plan>") -> TerraformPlan:
+    """`load_plan` for a plan already parsed (`json.loads` of `terraform show -json`): the same
+    checks, with `source` naming it in messages. Read as JSON, so only JSON values count."""
+    try:
+        raw = json.dumps(document, allow_nan=False).encode()
+    except (TypeError, ValueError, RecursionError) as error:
+        raise TerraformPlanError(f"{source}: not a JSON document: {error}") from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise TerraformPlanError(f"{source}: larger than {MAX_PLAN_BYTES >> 20} MiB")
+    return _plan(Path(source), json.loads(raw))
+
+
 def _plan(path: Path, document: Any) -> TerraformPlan:
     if not isinstance(document, dict) or "format_version" not in document:
         raise TerraformPlanError(

@@ -1,0 +1,160 @@
+"""The library calls that are more than one function of another module: each CLI command's safety.
+
+`cloudtimeouts/__init__.py` exports these beside the functions the CLI calls as they are
+(`load_profile`, `make_plan`, `explain`, `django_settings`, `verify`); docs/library.md is the
+reference. What this module adds, and why:
+
+- `validate`: `cloudtimeouts validate` (the offline guard) returning its findings, not an exit code.
+- `plan_terraform`: `plan --terraform-plan`, from a file or from the parsed JSON.
+- `apply_plan`: `orchestration.apply_plan` with a journal by default, as the CLI always writes one
+  (a new file at `journal.default_path()`); `journal=None` is the caller's explicit choice of no
+  record, and then `rollback` cannot undo that apply.
+- `rollback`: `cloudtimeouts rollback` in one call: the journal read back into profiles, planned
+  and guarded like any plan, written with a journal of its own, targets it cannot restore
+  reported in the result (never a blocker for the others).
+
+Nothing here asks for confirmation or renders: a caller that wants to look first plans first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from cloudtimeouts.concurrency import Cancellation
+from cloudtimeouts.journal import Journal, default_path
+from cloudtimeouts.model import Finding
+from cloudtimeouts.orchestration import (
+    DEFAULT_TIMEOUT_S,
+    MAX_CONCURRENT_TARGETS,
+    ApplyResult,
+    check_applicable,
+    make_plan,
+)
+from cloudtimeouts.orchestration import apply_plan as _apply_plan
+from cloudtimeouts.plan import Plan
+from cloudtimeouts.profile import Profile, load_profile
+
+
+class _DefaultJournal:
+    """The type of DEFAULT_JOURNAL: "write a new journal at journal.default_path()"."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT_JOURNAL"
+
+
+DEFAULT_JOURNAL: Final = _DefaultJournal()
+JournalChoice = str | Path | Journal | _DefaultJournal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """What `cloudtimeouts validate` says of one profile: the guard's refusals (exit 3) and its
+    notes (said, never a refusal), judged offline on the declared values and the defaults."""
+
+    profile: Profile
+    refusals: tuple[Finding, ...] = field(default_factory=tuple)
+    notes: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+
+def validate(profile: Profile | str | Path) -> Validation:
+    """The offline guard of `cloudtimeouts validate` on a profile (or a profile file, loaded
+    first: a ProfileError names file:line). No cloud is called."""
+    from cloudtimeouts.verdict import offline_verdict
+
+    loaded = profile if isinstance(profile, Profile) else load_profile(profile)
+    refusals, notes = offline_verdict(loaded)
+    return Validation(loaded, tuple(refusals), tuple(notes))
+
+
+def plan_terraform(
+    profiles: Sequence[Profile],
+    terraform_plan: str | Path | Mapping[str, Any],
+    only: Collection[str] = (),
+) -> Plan:
+    """`cloudtimeouts plan --terraform-plan`: judge the values a Terraform/OpenTofu plan will
+    leave, given as the file `terraform show -json PLANFILE` wrote or as its parsed JSON (a
+    dict). No cloud is called; a TerraformPlanError says what is wrong with the plan."""
+    from cloudtimeouts.terraform.judge import plan_from_terraform
+    from cloudtimeouts.terraform.planfile import plan_from_document
+
+    if isinstance(terraform_plan, Mapping):
+        return plan_from_terraform(profiles, plan_from_document(terraform_plan), only)
+    return plan_from_terraform(profiles, Path(terraform_plan), only)
+
+
+@contextmanager
+def journal_for(plan: Plan, journal: str | Path | Journal | None) -> Iterator[Journal | None]:
+    """The journal an apply of `plan` writes: none when the plan writes nothing (no file is
+    created), the caller's own `Journal` (theirs to close), else the file `journal` names (None:
+    a new one at `journal.default_path()`), opened, and closed at the end. Shared with the CLI."""
+    if not any(target.changes for target in plan.targets):
+        yield None
+    elif isinstance(journal, Journal):
+        yield journal
+    else:
+        with Journal(Path(journal) if journal is not None else default_path()) as opened:
+            yield opened
+
+
+def apply_plan(
+    plan: Plan,
+    allow_restart: bool = False,
+    *,
+    journal: JournalChoice = DEFAULT_JOURNAL,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    concurrency: int = MAX_CONCURRENT_TARGETS,
+    cancel: Cancellation | None = None,
+) -> ApplyResult:
+    """`cloudtimeouts apply --yes` after `make_plan`: all or nothing before any write (a refusal or
+    a failed target stops it: GuardRefusal / CloudtimeoutsError), restart-bound changes only with
+    `allow_restart`, each target re-read before and confirmed after. Journaled as the CLI does:
+    omit `journal` for a new file at `journal.default_path()`, or name a file (new, or an earlier
+    journal to append to), or pass a `Journal`; `journal=None` writes no journal (and so leaves
+    nothing to roll back). `result.journal` says where it went."""
+    check_applicable(plan, allow_restart)  # before the journal: a refused plan leaves no file
+    if journal is None:
+        return _apply_plan(plan, allow_restart, journal=None, timeout=timeout,
+                           concurrency=concurrency, cancel=cancel)  # fmt: skip
+    chosen = None if isinstance(journal, _DefaultJournal) else journal
+    with journal_for(plan, chosen) as opened:
+        return _apply_plan(plan, allow_restart, journal=opened, timeout=timeout,
+                           concurrency=concurrency, cancel=cancel)  # fmt: skip
+
+
+def rollback(
+    journal_file: str | Path,
+    only: Collection[str] = (),
+    *,
+    allow_restart: bool = False,
+    journal: JournalChoice = DEFAULT_JOURNAL,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    concurrency: int = MAX_CONCURRENT_TARGETS,
+    cancel: Cancellation | None = None,
+) -> ApplyResult:
+    """`cloudtimeouts rollback JOURNAL --yes`: put back what the journal says apply wrote (or may
+    have), each target re-read and guarded like an apply, under the profile it was applied with.
+
+    `only`: target ids (`--target`). A target that cannot be read, or whose restore the guard
+    refuses, is held back and reported in the result (outcome "failed" or "refused"), and the
+    others are restored. The rollback's own writes are journaled like `apply_plan`'s (`journal`).
+    A journal with nothing to roll back gives an empty result.
+    """
+    from cloudtimeouts.rollback import read_rollback, restorable_plan, with_held_back
+
+    undo = read_rollback(Path(journal_file), only=only)
+    if not undo.profiles and not undo.unrestorable:
+        return ApplyResult()
+    planned = make_plan(list(undo.profiles), timeout=timeout, concurrency=concurrency,
+                        cancel=cancel)  # fmt: skip
+    undo_plan, restorable, held_back = restorable_plan(planned, undo)
+    result = apply_plan(restorable, allow_restart, journal=journal, timeout=timeout,
+                        concurrency=concurrency, cancel=cancel)  # fmt: skip
+    return with_held_back(result, held_back, undo_plan)
