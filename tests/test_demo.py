@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -61,16 +60,20 @@ def _listening(url: str) -> bool:
         return sock.connect_ex((parts.hostname or "", parts.port or 0)) == 0
 
 
-def _tls_directories() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("cloudtimeouts-tls-*"))
+def _tls_directories(under: Path) -> set[Path]:
+    return set(under.glob("cloudtimeouts-tls-*"))
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_sandbox_prints_how_to_use_it_and_stops_on_ctrl_c_or_sigterm(
     tmp_path: Path, stop: signal.Signals
 ) -> None:
-    tls_before = _tls_directories()
-    process = _cli("sandbox", "--dir", str(tmp_path), start_new_session=True)
+    # its own temporary directory (tempfile honours TMPDIR): what other processes on the
+    # machine leave in /tmp says nothing about this sandbox
+    private = tmp_path / "tmp"
+    private.mkdir()
+    environment = {**os.environ, "TMPDIR": str(private)}
+    process = _cli("sandbox", "--dir", str(tmp_path), start_new_session=True, env=environment)
     env_file = tmp_path / "sandbox.env"
     deadline = time.monotonic() + 60
     while not env_file.exists() or "CLOUDTIMEOUTS_AZURE_ENDPOINT" not in env_file.read_text():
@@ -88,6 +91,7 @@ def test_sandbox_prints_how_to_use_it_and_stops_on_ctrl_c_or_sigterm(
         variables["CLOUDTIMEOUTS_AZURE_ENDPOINT"],
     ]
     assert all(_listening(url) for url in urls)
+    assert len(_tls_directories(private)) == 1  # the TLS key lives here while it runs
     assert (tmp_path / "orders.yaml").exists() and (tmp_path / "billing.yaml").exists()
 
     plan = subprocess.run(
@@ -106,7 +110,7 @@ def test_sandbox_prints_how_to_use_it_and_stops_on_ctrl_c_or_sigterm(
     assert f"source {env_file}" in out
     assert "Traceback" not in err
     assert not any(_listening(url) for url in urls)
-    assert _tls_directories() <= tls_before, "the TLS key's directory is removed"
+    assert _tls_directories(private) == set(), "the TLS key's directory is removed"
 
 
 def test_ctrl_c_during_the_demo_is_one_line_and_exit_130() -> None:
