@@ -199,11 +199,6 @@ def reached(profile: Profile, from_server: bool) -> set[int]:
     return found
 
 
-def reached_by_server_keepalives(profile: Profile) -> set[str]:
-    """The names of the network hops the server's keepalives cross (for messages)."""
-    return {profile.path[index].name for index in reached(profile, from_server=True)}
-
-
 _DECLARED = Keepalive(Duration(0), "")  # path_findings: the server keepalive as declared
 
 
