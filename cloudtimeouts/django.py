@@ -36,7 +36,7 @@ from cloudtimeouts.catalog import Engine, idle_parameters
 from cloudtimeouts.chain import budget_of, hop_values, path_outcomes
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
-from cloudtimeouts.guard import TRANSACTION_IDLE, not_judged_because
+from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds, not_judged_because
 from cloudtimeouts.printable import printable
 from cloudtimeouts.profile import Profile
 from cloudtimeouts.verdict import offline_platforms, offline_violations
@@ -191,7 +191,7 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
     if not unjudged and not budget.transaction_declared and budget.transaction == budget.session:
         between, inside = between + inside, []  # one budget for both: today's rule
     margin = profile.guard.margin
-    plus = "" if margin.disabled else f" + {margin.human()} (margin)"
+    plus = "" if margin.disabled else f" + the margin {in_seconds(margin)}"
     sentences = []
     if between and budget.checked:
         sentences.append(

@@ -214,7 +214,7 @@ def test_python_snippet_reads_connection_details_when_imported(
     ("engine", "server", "margin", "expected", "absent"),
     [
         ("postgres", PG_IDLE, "30s",
-         "CONN_MAX_AGE 300 s + 30s (margin) must stay below: "
+         "CONN_MAX_AGE 300 s + the margin 30 s must stay below: "
          "idle_session_timeout=10min, idle_in_transaction_session_timeout=10min", []),
         ("postgres", {"idle_session_timeout": "1h", "idle_in_transaction_session_timeout": "0"},
          None, "CONN_MAX_AGE 300 s must stay below: idle_session_timeout=1h",
@@ -697,12 +697,12 @@ def test_the_header_states_only_the_rules_the_guard_applies() -> None:
     snippet = django_settings(parse_profile(text, "orders.yaml"), "python")
     comments = " ".join(line.strip().lstrip("# ") for line in snippet.splitlines() if "#" in line)
     assert (
-        "CONN_MAX_AGE 600 s + 30s (margin) must stay below: pgbouncer pgb client_idle_timeout=15min"
-        in comments
+        "CONN_MAX_AGE 600 s + the margin 30 s must stay below: "
+        "pgbouncer pgb client_idle_timeout=15min" in comments
     )
     assert (
-        "django.max_idle_in_transaction 60 s + 30s (margin) must stay below the transaction-idle "
-        "timeouts: idle_in_transaction_session_timeout=2min" in comments
+        "django.max_idle_in_transaction 60 s + the margin 30 s must stay below the "
+        "transaction-idle timeouts: idle_in_transaction_session_timeout=2min" in comments
     )
     undeclared = text.replace(", max_idle_in_transaction: 60s", "").replace("600", "0")
     snippet = django_settings(parse_profile(undeclared, "orders.yaml"), "python")
