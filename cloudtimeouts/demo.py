@@ -110,18 +110,29 @@ def _runner(console: Console, sandbox: Sandbox) -> Callable[..., None]:
     def run(arguments: list[str], expect: int) -> None:
         console.print(Text(f"$ cloudtimeouts {' '.join(arguments)}", style="bold cyan"))
         sys.stdout.flush()
-        done = subprocess.run(
+        # Each step runs in a session of its own, so a Ctrl-C at the terminal (SIGINT to the
+        # whole foreground process group) reaches only the demo: a step still starting its
+        # interpreter would print the interpreter's own traceback for it. The demo then stops
+        # the step with SIGTERM, which the CLI treats as an interrupt (and which ends a step
+        # still starting up without a word), and says "Interrupted." once.
+        step = subprocess.Popen(
             [sys.executable, "-m", "cloudtimeouts", *arguments],
             cwd=sandbox.workdir,
             env=env,
             stdin=subprocess.DEVNULL,
-            check=False,
+            start_new_session=True,
         )
-        console.print(Text(f"(exit {done.returncode})\n", style="dim"))
-        if done.returncode != expect:
+        try:
+            returncode = step.wait()
+        except BaseException:
+            step.terminate()
+            step.wait()
+            raise
+        console.print(Text(f"(exit {returncode})\n", style="dim"))
+        if returncode != expect:
             raise DemoFailed(
                 f"the demo expected exit {expect} from cloudtimeouts {' '.join(arguments)}, "
-                f"got {done.returncode}"
+                f"got {returncode}"
             )
 
     return run
