@@ -49,3 +49,11 @@ def test_the_startup_benchmark_runs_each_command(capsys: pytest.CaptureFixture[s
     ]
     assert figures[0]["ratio"] == 1 and all(f["median_s"] > 0 for f in figures)
     assert "median s" in printed and "from bytecode" in printed
+
+
+def test_the_scheduling_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/scheduling.py still runs (small sizes: the figures are the script's, not a
+    timed assertion)."""
+    figures = _load(BENCHMARK.parent / "scheduling.py").main(["--sizes", "50", "200"])
+    assert set(figures) == {50, 200}
+    assert "s per 1000" in capsys.readouterr().out
