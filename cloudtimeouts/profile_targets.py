@@ -7,11 +7,13 @@ groups, their case rules), which change with the clouds, not with the guard's se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from cloudtimeouts.model import GroupLayer, ParameterState
 from cloudtimeouts.profile_messages import matching
 
 
@@ -91,6 +93,17 @@ class AwsTarget(Strict):
         """The id as RDS compares it: parameter group names are stored in lower case (RDS API
         Reference, CreateDBParameterGroup: "This value is stored as a lowercase string")."""
         return self.id.lower()
+
+    @classmethod
+    def layer(
+        cls, region: str, group: str, parameters: Mapping[str, ParameterState], *, cluster: bool
+    ) -> GroupLayer:
+        """A group of an Aurora instance's chain, keyed as a target naming it is keyed (so that
+        a profile of the same run managing it is found), labelled as RDS names its kind."""
+        kind = "cluster_parameter_group" if cluster else "parameter_group"
+        named = cls.model_construct(provider="aws", region=region, **{kind: group})
+        label = "DB cluster parameter group" if cluster else "DB parameter group"
+        return GroupLayer(named.key, f"{label} {group}", parameters)
 
 
 class GcpTarget(Strict):

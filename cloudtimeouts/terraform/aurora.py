@@ -77,7 +77,7 @@ def _of_cluster_group(
         if instance.group is None or len(held) != 1:
             found.notes.append(_unjudged(where, instance, "db_parameter_group_name"))
             continue
-        layer = found.layer(held[0], target, "parameter-group", "DB parameter group", names)
+        layer = found.layer(held[0], target, names, cluster=False)
         found.states.append(MemberState(where, above=(layer,)))
     return found.members()
 
@@ -105,8 +105,7 @@ def _of_member_group(
             found.notes.append(_unjudged(where, instance, "db_cluster_parameter_group_name"))
             continue
         group = held[0]
-        kind, label = "cluster-parameter-group", "DB cluster parameter group"
-        layer = found.layer(group, target, kind, label, names)
+        layer = found.layer(group, target, names, cluster=True)
         found.states.append(MemberState(where, below=(layer,), platform=group.version))
     return found.members()
 
@@ -121,7 +120,7 @@ class _Found:
     hidden: dict[str, str] = field(default_factory=dict)
 
     def layer(
-        self, group: Resource, target: AwsTarget, kind: str, label: str, names: Iterable[str]
+        self, group: Resource, target: AwsTarget, names: Iterable[str], *, cluster: bool
     ) -> GroupLayer:
         """The group as a layer of the chain, keyed as `AwsTarget.key` keys a target of it (so
         that a profile of the same run managing it is found), its sensitive values noted."""
@@ -134,9 +133,7 @@ class _Found:
             if name.lower() in sensitive and state.value
         }
         name = group.name if isinstance(group.name, str) else ""
-        return GroupLayer(
-            f"aws:{target.region}:{kind}/{name}".lower(), f"{label} {name}", parameters
-        )
+        return AwsTarget.layer(target.region, name, parameters, cluster=cluster)
 
     def members(self) -> Members:
         return Members(

@@ -61,7 +61,6 @@ from cloudtimeouts.catalog import parameters as catalog
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import (
     Change,
-    GroupLayer,
     MemberState,
     ParameterState,
     TargetState,
@@ -314,11 +313,7 @@ class AwsAdapter:
                 groups = listings.instance_groups(rds, target, instance)
             for group in groups:
                 parameters = {n: s for n, s in user_set(group, False).items() if n in wanted}
-                layer = GroupLayer(
-                    f"aws:{target.region}:parameter-group/{group}".lower(),
-                    f"DB parameter group {group}",
-                    parameters,
-                )
+                layer = AwsTarget.layer(target.region, group, parameters, cluster=False)
                 result.append(
                     MemberState(f"{instance} (cluster {cluster})", (layer,), platform=family)
                 )
@@ -360,11 +355,7 @@ class AwsAdapter:
                 if mine not in (group.lower() for group in groups):
                     continue
                 parameters = {n: s for n, s in user_set(cluster_group, True).items() if n in wanted}
-                layer = GroupLayer(
-                    f"aws:{target.region}:cluster-parameter-group/{cluster_group}".lower(),
-                    f"DB cluster parameter group {cluster_group}",
-                    parameters,
-                )
+                layer = AwsTarget.layer(target.region, cluster_group, parameters, cluster=True)
                 result.append(
                     MemberState(f"{instance} (cluster {cluster})", below=(layer,), platform=family)
                 )
