@@ -85,7 +85,7 @@ class Fleet:
 
 @pytest.fixture
 def fleet(azure: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fleet:
-    from cloudtimeouts.providers import azure as adapter
+    from cloudtimeouts.providers.azure import adapter
 
     monkeypatch.setattr(adapter, "RETRY_BACKOFF_FACTOR", 0.01)
     monkeypatch.setattr(azure, "throttle_retry_after", 0)  # then azure-core's back-off applies

@@ -65,7 +65,7 @@ _calls_per_plan: dict[tuple[str, int], dict[str, int]] = {}
 
 @pytest.fixture
 def fast_azure(monkeypatch: pytest.MonkeyPatch, fake_azure: Any) -> None:
-    from cloudtimeouts.providers import azure as adapter
+    from cloudtimeouts.providers.azure import adapter
 
     monkeypatch.setattr(adapter, "POLL_INTERVAL_SECONDS", 0)  # the fake's Retry-After is 0
     monkeypatch.setattr(adapter, "RETRY_BACKOFF_FACTOR", 0.01)
@@ -281,7 +281,9 @@ def accounted(cloud: Cloud, run: ApplyRun, before: dict[str, Values]) -> None:
 def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
     cli: Any, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudtimeouts.providers import aws, azure, gcp
+    from cloudtimeouts.providers import gcp
+    from cloudtimeouts.providers.aws import adapter as aws
+    from cloudtimeouts.providers.azure import adapter as azure
 
     # The adapters' own budgets stay longer than --timeout (the deadline must be what ends the
     # run) but short, so that the targets left behind end within this test.
@@ -320,7 +322,9 @@ def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
 @pytest.fixture
 def short_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every adapter's own per-call budget, scaled down from about 50 s to about 3 s."""
-    from cloudtimeouts.providers import aws, azure, gcp
+    from cloudtimeouts.providers import gcp
+    from cloudtimeouts.providers.aws import adapter as aws
+    from cloudtimeouts.providers.azure import adapter as azure
 
     monkeypatch.setattr(aws, "CALL_BUDGET_S", 3.0)  # 2 attempts (AWS_MAX_ATTEMPTS) of 1.5 s
     monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
