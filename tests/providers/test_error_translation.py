@@ -30,6 +30,7 @@ GOLDEN = Path(__file__).with_name("data") / "error_messages.json"
 MISSING_BUNDLE = "/nonexistent/cloudtimeouts-ca.pem"
 STS = "https://sts.eu-west-1.amazonaws.com"
 AWS_TARGET = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-pg16")
+ROLE = "arn:aws:iam::123456789012:role/cloudtimeouts"
 GCP_TARGET = GcpTarget(provider="gcp", project="acme", instance="orders-db")
 AZURE_TARGET = AzureTarget(
     provider="azure",
@@ -45,7 +46,8 @@ def aws_translate(
 ) -> Any:
     from cloudtimeouts.providers.aws.calls import translated
 
-    with translated(AWS_TARGET, operation, where):
+    target = AWS_TARGET.model_copy(update={"role_arn": ROLE}) if where == STS else AWS_TARGET
+    with translated(target, operation, where):
         raise error
 
 

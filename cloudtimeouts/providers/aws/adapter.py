@@ -76,13 +76,13 @@ from cloudtimeouts.providers.aws.calls import (
     check_family,
     endpoint_of,
     engine_of_family,
-    first_line,
     group_users,
     parameter_state,
     refuse_default_group,
     translated,
 )
 from cloudtimeouts.providers.aws.fleet import Fleet, client_key, is_cluster
+from cloudtimeouts.providers.errors import first_line
 
 __all__ = [
     "DEFAULT_SOURCES",

@@ -6,11 +6,11 @@ Every helper here is a pure function of a target, a client and what RDS answered
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
+import functools
 import os
-import re
 from collections.abc import Callable, Iterator
-from decimal import Decimal
+from contextlib import AbstractContextManager
 from typing import Any
 
 import boto3
@@ -19,18 +19,20 @@ import botocore.exceptions
 import botocore.parsers
 
 from cloudtimeouts.catalog import ApplyType, Engine
-from cloudtimeouts.errors import (
-    ProviderAPIError,
-    ProviderAuthError,
-    TargetNotAllowedError,
-)
+from cloudtimeouts.errors import ProviderAPIError, TargetNotAllowedError
 from cloudtimeouts.model import ParameterState
 from cloudtimeouts.profile import AwsTarget
-from cloudtimeouts.providers.trust import (
-    BOTOCORE_VARIABLES,
-    unreadable_ca_bundle,
-    untrusted_hint,
+from cloudtimeouts.providers.engines import allowed_range, engine_of, other_engine
+from cloudtimeouts.providers.errors import (
+    Call,
+    Dialect,
+    Failure,
+    Kind,
+    first_line,
+    translating,
+    transport,
 )
+from cloudtimeouts.providers.trust import BOTOCORE_VARIABLES
 
 PAGE_SIZE = 100  # MaxRecords maximum of every Describe* call used here (RDS API Reference)
 DEFAULT_SOURCES = frozenset({"engine-default", "system"})
@@ -48,7 +50,6 @@ _AUTH_CODES = frozenset(
     }
 )
 _THROTTLE_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
-_RANGE = re.compile(r"^(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)$")
 _FAMILY_ENGINES = (
     ("aurora-postgresql", Engine.POSTGRES),
     ("postgres", Engine.POSTGRES),
@@ -65,33 +66,22 @@ def parameter_state(raw: dict[str, Any]) -> ParameterState:
     return ParameterState(
         name=raw["ParameterName"],
         value=raw.get("ParameterValue"),
-        allowed=_allowed_range(raw.get("AllowedValues")),
+        allowed=allowed_range(raw.get("AllowedValues")),
         apply_type=ApplyType(apply_type) if apply_type in ("static", "dynamic") else None,
         modifiable=raw.get("IsModifiable", True),
         value_is_default=raw.get("Source") in DEFAULT_SOURCES,
     )
 
 
-def _allowed_range(allowed: str | None) -> tuple[Decimal, Decimal] | None:
-    match = _RANGE.match(allowed or "")
-    return (Decimal(match[1]), Decimal(match[2])) if match else None
-
-
 def engine_of_family(family: str) -> Engine | None:
-    for prefix, engine in _FAMILY_ENGINES:
-        if family.startswith(prefix):
-            return engine
-    return None
+    return engine_of(family, _FAMILY_ENGINES)
 
 
 def check_family(target: AwsTarget, family: str, engine: Engine) -> None:
     found = engine_of_family(family)
     if found is not engine:
-        raise TargetNotAllowedError(
-            f"{target.id}: the group's family is {family} ({found or 'unknown engine'}), "
-            f"but the profile's engine is {engine}",
-            hint="point the target at a parameter group of the profile's engine",
-        )
+        what = f"the group's family is {family} ({found or 'unknown engine'})"
+        raise other_engine(target.id, what, engine, "a parameter group")
 
 
 def refuse_default_group(target: AwsTarget) -> None:
@@ -183,85 +173,82 @@ SDK_ERRORS = (
     botocore.exceptions.ClientError,
     botocore.parsers.ResponseParserError,
 )
+_NO_CREDENTIALS = (
+    botocore.exceptions.NoCredentialsError,
+    botocore.exceptions.PartialCredentialsError,
+    botocore.exceptions.ProfileNotFound,
+    botocore.exceptions.TokenRetrievalError,
+)
+_TRANSPORT = (
+    botocore.exceptions.ConnectionError,  # refused, reset, connect timeout
+    botocore.exceptions.HTTPClientError,  # closed or silent after the request was sent
+)
+DIALECT = Dialect(
+    provider="aws",
+    network_hint="check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_RDS if you set them",
+    garbled="the XML RDS sends",
+    garbled_hint="a proxy or an AWS_ENDPOINT_URL_RDS that is not RDS may be answering; run again",
+    throttled_hint="AWS kept throttling after retries; try AWS_RETRY_MODE=adaptive",
+    ca_variables=BOTOCORE_VARIABLES,
+    # botocore loads its CA bundle for the TLS handshake: only that fails on an unreadable one
+    ca_bundle_fails=frozenset({Kind.UNTRUSTED}),
+    silent="no usable answer from",  # AWS has always said silent and unreachable alike
+)
+# AssumeRole goes to STS (its own endpoint variable, AWS_ENDPOINT_URL_STS, and its own XML).
+STS_DIALECT = dataclasses.replace(
+    DIALECT,
+    network_hint="check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS if you set them",
+    garbled="the XML STS sends",
+    garbled_hint="a proxy or an AWS_ENDPOINT_URL_STS that is not STS may be answering; run again",
+)
 
 
-@contextlib.contextmanager
-def translated(target: AwsTarget, operation: str, where: str | None = None) -> Iterator[None]:
-    """SDK errors become one message: what we were doing on which target, what AWS said, and
-    which endpoint (`where`; default the RDS endpoint) did not answer."""
-    where = where or endpoint_of(target)
-    try:
-        yield
-    except botocore.exceptions.ClientError as error:
+def classify(
+    error: BaseException, target: AwsTarget, operation: str, service: str = "rds"
+) -> Failure | None:
+    """What botocore raised, by its class and RDS's error code (never by its text)."""
+    if isinstance(error, botocore.exceptions.ClientError):
         info = error.response.get("Error", {})
         code, message = info.get("Code", "Unknown"), info.get("Message", "")
-        text = f"{target.id}: {operation} failed: {code}: {message}".rstrip(": ")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        said = f"{code}: {message}".rstrip(": ")
         if code in _AUTH_CODES:
-            raise ProviderAuthError(
-                text, hint=f"the credentials in use need the IAM permission rds:{operation}"
-            ) from None
-        hint = None
-        if code in _THROTTLE_CODES:
-            hint = "AWS kept throttling after retries; try AWS_RETRY_MODE=adaptive"
-        raise ProviderAPIError("aws", operation, code, text, hint=hint) from None
-    except (
-        botocore.exceptions.NoCredentialsError,
-        botocore.exceptions.PartialCredentialsError,
-        botocore.exceptions.ProfileNotFound,
-        botocore.exceptions.TokenRetrievalError,
-    ) as error:
-        raise ProviderAuthError(
-            f"{target.id}: no usable AWS credentials: {error}",
+            hint = f"the credentials in use need the IAM permission {service}:{operation}"
+            if service == "sts":  # AssumeRole: the role's trust policy must name them too
+                hint += f" on {target.role_arn}, and that role must trust them"
+            return Failure(Kind.DENIED, code, said, hint=hint, status=status)
+        kind = Kind.THROTTLED if code in _THROTTLE_CODES else Kind.ANSWERED
+        return Failure(kind, code, said, status=status)
+    if isinstance(error, _NO_CREDENTIALS):
+        return Failure(
+            Kind.NO_CREDENTIALS,
+            message=f"{target.id}: no usable AWS credentials: {error}",
             hint="use the standard chain: AWS_PROFILE / aws_profile, aws configure, "
             "aws sso login, environment variables or an instance role",
-        ) from None
-    except botocore.parsers.ResponseParserError as error:  # not a BotoCoreError
-        raise ProviderAPIError(
-            "aws",
-            operation,
-            "ResponseParserError",
-            f"{target.id}: {operation} failed: the answer from {endpoint_of(target)} is not the "
-            f"XML RDS sends ({first_line(error)})",
-            hint="a proxy or an AWS_ENDPOINT_URL_RDS that is not RDS may be answering; run again",
-        ) from None
-    except (
-        botocore.exceptions.ConnectionError,  # refused, reset, connect timeout
-        botocore.exceptions.HTTPClientError,  # closed or silent after the request was sent
-    ) as error:
-        cause = None
-        if isinstance(error, botocore.exceptions.SSLError):
-            cause = unreadable_ca_bundle(BOTOCORE_VARIABLES)
-        if cause is not None:
-            raise ProviderAPIError(
-                "aws",
-                operation,
-                "CaBundle",
-                f"{target.id}: {operation} failed: {cause}",
-                cause.hint,
-            ) from None
-        raise ProviderAPIError(
-            "aws",
-            operation,
-            type(error).__name__,
-            f"{target.id}: {operation} failed: no usable answer from {where} "
-            f"after retries ({first_line(error)})",
-            hint=untrusted_hint("AWS_CA_BUNDLE")
-            if isinstance(error, botocore.exceptions.SSLError)
-            else "check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_RDS if you set them",
-        ) from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise ProviderAPIError(
-            "aws",
-            operation,
-            type(error).__name__,
-            f"{target.id}: {operation} failed: {first_line(error)}",
-        ) from None
+        )
+    if isinstance(error, botocore.parsers.ResponseParserError):  # not a BotoCoreError
+        return Failure(Kind.GARBLED, type(error).__name__, first_line(error))
+    if isinstance(error, _TRANSPORT):
+        kind = transport(error, untrusted=(botocore.exceptions.SSLError,))
+        return Failure(kind, type(error).__name__, first_line(error), retried=True)
+    if isinstance(error, botocore.exceptions.BotoCoreError):
+        return Failure(Kind.FAILED, type(error).__name__, first_line(error))
+    return None
+
+
+def translated(
+    target: AwsTarget, operation: str, where: str | None = None
+) -> AbstractContextManager[None]:
+    """SDK errors become one message: what we were doing on which target, what AWS said, and
+    which endpoint (`where`: STS's for AssumeRole; default the RDS endpoint) did not answer."""
+    service = "sts" if operation == "AssumeRole" else "rds"
+    call = Call(
+        target.id, operation, f"{target.id}: {operation} failed", where or endpoint_of(target)
+    )
+    classified = functools.partial(classify, target=target, operation=operation, service=service)
+    return translating(call, classified, STS_DIALECT if service == "sts" else DIALECT)
 
 
 def endpoint_of(target: AwsTarget) -> str:
     url = os.environ.get("AWS_ENDPOINT_URL_RDS") or os.environ.get("AWS_ENDPOINT_URL")
     return url or f"https://rds.{target.region}.amazonaws.com"
-
-
-def first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
