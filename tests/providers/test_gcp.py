@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -380,9 +381,10 @@ def test_throttling_and_unavailability_are_retried(cli: Any, gcp: Any, tmp_path:
 def test_throttling_that_outlasts_the_retries_is_an_error_with_a_hint(
     cli: Any, gcp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudtimeouts.providers import gcp as adapter
+    from cloudtimeouts.providers.gcp import clients
 
-    monkeypatch.setattr(adapter, "RETRY_DEADLINE_S", 1e-9)  # the first refusal is the last
+    # the first refusal is the last
+    monkeypatch.setattr(clients, "CALLS", replace(clients.CALLS, total_s=1e-9))
     gcp.add("orders-db", "POSTGRES_16")
     profile = write_profile(tmp_path, gcp.project, ["orders-db"])
     gcp.fake.faults.add(Fault.THROTTLE, operation="instances.get", nth=1)

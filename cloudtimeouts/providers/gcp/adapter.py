@@ -1,6 +1,7 @@
 """GcpAdapter: read an instance's flags, write the merged list, follow the operation.
 
-The API facts, retries and tunables are in the package docstring (`cloudtimeouts.providers.gcp`);
+The API facts and retries are in the package docstring (`cloudtimeouts.providers.gcp`), the call
+budgets in `clients`;
 the batching of a plan's first reads in `listing`; credentials and clients in `clients`; the
 translation of errors in `errors`.
 """
@@ -30,17 +31,19 @@ from cloudtimeouts.errors import (
 )
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import GcpTarget
-from cloudtimeouts.providers import gcp as tuning
+from cloudtimeouts.providers.budget import OperationBudget
 from cloudtimeouts.providers.gcp.clients import (
     Clients,
     default_clients,
     endpoint,
-    patch_retry,
-    read_retry,
+    patch_options,
+    read_options,
 )
 from cloudtimeouts.providers.gcp.errors import authorize, translated
 from cloudtimeouts.providers.listings import Listings
 
+# A flag update normally takes seconds to minutes (a restart included); polled 0.5 s to 5 s apart.
+OPERATIONS = OperationBudget(timeout_s=600.0, poll_s=0.5, poll_max_s=5.0)
 LIST_PAGE_SIZE = 1000  # instances.list's largest page ("values above 1000 are coerced to 1000")
 _ENGINE_PREFIXES = (("POSTGRES_", Engine.POSTGRES), ("MYSQL_", Engine.MYSQL))
 _DONE = sql.Operation.SqlOperationStatus.DONE
@@ -198,8 +201,7 @@ class GcpAdapter:
                 with translated(target, "flags.list", clients):
                     listed = clients.flags.list(
                         request={"database_version": version},
-                        retry=read_retry(),
-                        timeout=tuning.CALL_TIMEOUT_S,
+                        **read_options(),
                     )
                 self._flags[version] = {flag.name: flag for flag in listed.items}
             return self._flags[version]
@@ -211,15 +213,12 @@ class GcpAdapter:
         with translated(target, "instances.get", clients):
             return clients.instances.get(
                 request={"project": target.project, "instance": target.instance},
-                retry=read_retry(),
-                timeout=tuning.CALL_TIMEOUT_S,
+                **read_options(),
             )
 
     @staticmethod
     def _patch(clients: Clients, request: Mapping[str, Any]) -> Any:
-        return clients.instances.patch(
-            request=request, retry=patch_retry(), timeout=tuning.CALL_TIMEOUT_S
-        )
+        return clients.instances.patch(request=request, **patch_options())
 
     def _settle(self, target: GcpTarget, clients: Clients) -> bool:
         """Wait for every operation still running on the instance; False if that is unknown.
@@ -231,8 +230,7 @@ class GcpAdapter:
             with translated(target, "operations.list", clients):
                 listed = clients.operations.list(
                     request={"project": target.project, "instance": target.instance},
-                    retry=read_retry(),
-                    timeout=tuning.CALL_TIMEOUT_S,
+                    **read_options(),
                 )
                 running = [op for op in listed if op.status != _DONE]
             for operation in running:
@@ -243,8 +241,8 @@ class GcpAdapter:
 
     def _wait(self, target: GcpTarget, clients: Clients, operation: Any) -> None:
         """Poll operations.get until DONE (bounded); an operation error becomes an API error."""
-        deadline = time.monotonic() + tuning.OPERATION_TIMEOUT_S
-        delay = tuning.OPERATION_POLL_INITIAL_S
+        deadline = time.monotonic() + OPERATIONS.timeout_s
+        delay = OPERATIONS.poll_s
         while operation.status != _DONE:
             if time.monotonic() + delay > deadline:
                 raise ProviderAPIError(
@@ -252,17 +250,16 @@ class GcpAdapter:
                     "operations.get",
                     "timeout",
                     f"{target.id}: the Cloud SQL operation {operation.name} was still "
-                    f"{_enum_name(operation.status)} after {tuning.OPERATION_TIMEOUT_S:.0f} s",
+                    f"{_enum_name(operation.status)} after {OPERATIONS.timeout_s:.0f} s",
                     hint=f"follow it with: gcloud sql operations describe {operation.name} "
                     f"--project {target.project}; then run plan again",
                 )
             time.sleep(delay)
-            delay = min(delay * 1.5, tuning.OPERATION_POLL_MAXIMUM_S)
+            delay = min(delay * 1.5, OPERATIONS.poll_max_s)
             with translated(target, "operations.get", clients):
                 operation = clients.operations.get(
                     request={"project": target.project, "operation": operation.name},
-                    retry=read_retry(),
-                    timeout=tuning.CALL_TIMEOUT_S,
+                    **read_options(),
                 )
         errors = list(operation.error.errors) if operation.error else []
         if errors:
@@ -281,8 +278,7 @@ def _list_instances(project: str, clients: Clients) -> Iterator[tuple[str, Any]]
     DatabaseInstance resources instances.get answers (settings, flags, settingsVersion)."""
     pager = clients.instances.list(
         request={"project": project, "max_results": LIST_PAGE_SIZE},
-        retry=read_retry(),
-        timeout=tuning.CALL_TIMEOUT_S,
+        **read_options(),
     )
     # The generated pager iterates `warnings` (the response's first repeated field): the
     # instances are read from its pages, each fetched with the same retry and timeout.
