@@ -26,7 +26,7 @@ from cloudtimeouts.catalog import Engine, Provider, parameters
 from cloudtimeouts.orchestration import MAX_CONCURRENT_TARGETS, MAX_THREADS, apply_plan, make_plan
 from cloudtimeouts.profile import AwsTarget, load_profile
 from cloudtimeouts.providers.aws import AwsAdapter, engine_of_family
-from cloudtimeouts.providers.aws import adapter as aws_adapter
+from cloudtimeouts.providers.aws import clients as aws_clients
 from cloudtimeouts.sandbox.loopback import Fault
 from cloudtimeouts.sandbox.ranges import parse_range, split_choices, value_allowed
 from cloudtimeouts.sandbox.rds import FAMILIES, family_catalogue
@@ -387,7 +387,7 @@ def test_engine_names_what_a_group_runs(aws: Any) -> None:
 
 def test_the_connection_pool_fits_the_concurrency() -> None:
     """botocore's default pool is 10 connections: the 11th concurrent call would wait."""
-    config = aws_adapter._client_config()
+    config = aws_clients.client_config()
     assert config.max_pool_connections >= MAX_THREADS >= MAX_CONCURRENT_TARGETS
 
 

@@ -44,7 +44,7 @@ AZURE_TARGET = AzureTarget(
 def aws_translate(
     error: BaseException, operation: str = "DescribeDBParameters", where: str | None = None
 ) -> Any:
-    from cloudtimeouts.providers.aws.calls import translated
+    from cloudtimeouts.providers.aws.errors import translated
 
     target = AWS_TARGET.model_copy(update={"role_arn": ROLE}) if where == STS else AWS_TARGET
     with translated(target, operation, where):

@@ -282,13 +282,13 @@ def accounted(cloud: Cloud, run: ApplyRun, before: dict[str, Values]) -> None:
 def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
     cli: Any, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudtimeouts.providers.aws import adapter as aws
+    from cloudtimeouts.providers.aws import clients as aws
     from cloudtimeouts.providers.azure import adapter as azure
     from cloudtimeouts.providers.gcp import clients as gcp
 
     # The adapters' own budgets stay longer than --timeout (the deadline must be what ends the
     # run) but short, so that the targets left behind end within this test.
-    monkeypatch.setattr(aws, "CALL_BUDGET_S", 7.0)  # 2 attempts of 3.5 s
+    monkeypatch.setattr(aws, "CALLS", replace(aws.CALLS, total_s=7.0))  # 2 attempts of 3.5 s
     monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
     monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
     monkeypatch.setattr(gcp, "CALLS", replace(gcp.CALLS, connect_s=3.5, read_s=3.5))
@@ -323,11 +323,12 @@ def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
 @pytest.fixture
 def short_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every adapter's own per-call budget, scaled down from about 50 s to about 3 s."""
-    from cloudtimeouts.providers.aws import adapter as aws
+    from cloudtimeouts.providers.aws import clients as aws
     from cloudtimeouts.providers.azure import adapter as azure
     from cloudtimeouts.providers.gcp import clients as gcp
 
-    monkeypatch.setattr(aws, "CALL_BUDGET_S", 3.0)  # 2 attempts (AWS_MAX_ATTEMPTS) of 1.5 s
+    # 2 attempts (AWS_MAX_ATTEMPTS) of 1.5 s
+    monkeypatch.setattr(aws, "CALLS", replace(aws.CALLS, total_s=3.0))
     monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
     monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
     monkeypatch.setattr(gcp, "CALLS", replace(gcp.CALLS, connect_s=1.5, read_s=1.5))

@@ -34,27 +34,23 @@ its clusters, with the member's own DB parameter group above it; for a DB parame
 Aurora family, each member using it, with its cluster's DB cluster parameter group below it. The
 clusters and members of a region are one shared lookup for a plan's first reads (`_shared_view`).
 
-Retries and time (AWS SDKs and Tools Reference Guide, "Retry behavior"; botocore "Retries"): the
-standard mode retries throttling errors, 5xx answers and connection failures with jittered
-exponential back-off (base 1 s for throttling, 50 ms otherwise, at most 20 s), and honours
-`x-amz-retry-after`. AWS_MAX_ATTEMPTS counts every attempt, the first included. Every attempt has a
-connect and a read timeout, and the read timeout shrinks as the attempts grow so that all the
-attempts of one call fit in CALL_BUDGET_S: an unresponsive endpoint ends a target with an error
-well within the 60 s the README promises, without relying on the orchestration's deadline. The
-SDK resends ModifyDB*ParameterGroup after a lost answer; that is safe because the call sets
-absolute values (sending it twice leaves the group as sending it once does).
+Retries and time: `clients` (botocore's standard mode, a read timeout that fits every attempt of
+a call in its budget). The SDK resends ModifyDB*ParameterGroup after a lost answer; that is safe
+because the call sets absolute values (sending it twice leaves the group as sending it once does).
+
+The package: `adapter` (AwsAdapter: which calls a read and a write are made of), `clients`
+(sessions, AssumeRole, the clients and their budget), `errors` (what AWS said, in one message),
+`groups` (what RDS answers about a group, read), `listings` (the Describe calls, every page),
+`fleet` (what the reads of a fleet share), `proxy` (RDS Proxy targets).
 """
 
 from __future__ import annotations
 
-import functools
-import os
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
-import boto3
-import botocore.config
+import botocore
 
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.catalog import parameters as catalog
@@ -68,72 +64,21 @@ from cloudtimeouts.model import (
 )
 from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws import listings, proxy
-from cloudtimeouts.providers.aws.calls import (
-    DEFAULT_SOURCES,
-    PAGE_SIZE,
-    SDK_ERRORS,
-    assumed_role_session,
+from cloudtimeouts.providers.aws.clients import Clients, SessionFactory
+from cloudtimeouts.providers.aws.errors import SDK_ERRORS, endpoint_of, translated
+from cloudtimeouts.providers.aws.fleet import Fleet, client_key, is_cluster
+from cloudtimeouts.providers.aws.groups import (
     check_family,
-    endpoint_of,
     engine_of_family,
     group_users,
     parameter_state,
     refuse_default_group,
-    translated,
 )
-from cloudtimeouts.providers.aws.fleet import Fleet, client_key, is_cluster
 from cloudtimeouts.providers.errors import first_line
 
-__all__ = [
-    "DEFAULT_SOURCES",
-    "MAX_PARAMETERS_PER_MODIFY",
-    "PAGE_SIZE",
-    "POOL_CONNECTIONS",
-    "AwsAdapter",
-    "engine_of_family",
-    "read_timeout",
-]
-
 MAX_PARAMETERS_PER_MODIFY = 20  # ModifyDBParameterGroup: "You can modify up to 20 parameters"
-DEFAULT_MAX_ATTEMPTS = 6  # every attempt, the first included (the README documents 6)
-CONNECT_TIMEOUT_S = 5.0
-CALL_BUDGET_S = 50.0  # all the attempts of one call, back-off included
-MIN_READ_TIMEOUT_S = 5.0  # RDS answers in well under a second; this is the floor per attempt
-MAX_READ_TIMEOUT_S = 30.0
-BACKOFF_ALLOWANCE_S = 2.0  # standard mode's non-throttling back-off over 5 retries: < 1.6 s
-# One client serves every target of an account and region, and the orchestration runs up to 64
-# targets at once in all (orchestration.MAX_THREADS; --concurrency per account and region is at
-# most that): botocore's pool of 10 would make the 11th call wait for a connection.
-POOL_CONNECTIONS = 64
 
-SessionFactory = Callable[[str | None], boto3.session.Session]
 T = TypeVar("T")
-
-
-def _client_config() -> botocore.config.Config:
-    attempts = max(1, int(os.environ.get("AWS_MAX_ATTEMPTS", str(DEFAULT_MAX_ATTEMPTS))))
-    return botocore.config.Config(
-        retries={
-            "mode": os.environ.get("AWS_RETRY_MODE", "standard"),  # type: ignore[typeddict-item]
-            # AWS_MAX_ATTEMPTS counts every attempt, the first included (botocore's
-            # total_max_attempts; its `max_attempts` key would count retries only).
-            "total_max_attempts": attempts,
-        },
-        connect_timeout=CONNECT_TIMEOUT_S,
-        read_timeout=read_timeout(attempts),
-        max_pool_connections=POOL_CONNECTIONS,
-        user_agent_extra="cloudtimeouts",
-    )
-
-
-def read_timeout(attempts: int) -> float:
-    """The read timeout of one attempt, so that `attempts` silent attempts fit the call's budget.
-
-    6 attempts (the default): 8 s each; 2 attempts: 24 s; a single one: 30 s. Past about ten
-    attempts the floor wins and the orchestration's --timeout is what ends a silent target.
-    """
-    share = (CALL_BUDGET_S - BACKOFF_ALLOWANCE_S) / max(1, attempts)
-    return max(MIN_READ_TIMEOUT_S, min(MAX_READ_TIMEOUT_S, share))
 
 
 def _or_none(fetch: Callable[[], T]) -> T | None:
@@ -148,14 +93,8 @@ class AwsAdapter:
     """One adapter per run; clients are cached per (region, profile, role) and thread-safe."""
 
     def __init__(self, session_factory: SessionFactory | None = None) -> None:
-        self._session_factory = session_factory or (
-            lambda profile: boto3.session.Session(profile_name=profile)
-        )
-        self._clients: dict[tuple[str, str | None, str | None], Any] = {}
-        self._lock = threading.Lock()
+        self._clients = Clients(session_factory)
         self._fleet = Fleet()
-        # target id -> the endpoint (STS) its client's creation waits on, for `endpoint`
-        self._waiting: dict[str, str] = {}
 
     def expect(self, targets: Sequence[AwsTarget]) -> None:
         """Remember the plan's targets: their first reads may share listings (no I/O here)."""
@@ -205,7 +144,7 @@ class AwsAdapter:
 
     def endpoint(self, target: AwsTarget) -> str:
         """RDS, unless the target waits on STS for its role's credentials (`_client`)."""
-        return self._waiting.get(target.id) or endpoint_of(target)
+        return self._clients.waiting.get(target.id) or endpoint_of(target)
 
     # -- what a read is made of ----------------------------------------------------------------
     def _family(self, rds: Any, target: AwsTarget, first: bool) -> str:
@@ -428,20 +367,7 @@ class AwsAdapter:
         )
 
     def _client(self, target: AwsTarget) -> Any:
-        key = client_key(target)
-        with self._lock, translated(target, "create an RDS client"):
-            if key not in self._clients:
-                session = self._session_factory(target.aws_profile)
-                if target.role_arn:
-                    waiting = functools.partial(self._waiting.__setitem__, target.id)
-                    try:
-                        session = assumed_role_session(session, target, _client_config(), waiting)
-                    finally:
-                        self._waiting.pop(target.id, None)
-                self._clients[key] = session.client(
-                    "rds", region_name=target.region, config=_client_config()
-                )
-            return self._clients[key]
+        return self._clients.rds(target)
 
     def _modify(
         self, rds: Any, target: AwsTarget, batch: list[dict[str, str]], reset: bool

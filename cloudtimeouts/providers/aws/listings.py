@@ -25,12 +25,12 @@ from typing import Any
 
 from cloudtimeouts.model import ParameterState
 from cloudtimeouts.profile import AwsTarget
-from cloudtimeouts.providers.aws.calls import (
+from cloudtimeouts.providers.aws.errors import translated
+from cloudtimeouts.providers.aws.groups import (
     PAGE_SIZE,
     api_name,
     group_not_found,
     parameter_state,
-    translated,
 )
 
 # Cluster identifiers per DescribeDBInstances filter. RDS documents no limit on filter values;

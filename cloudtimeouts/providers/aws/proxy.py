@@ -12,7 +12,7 @@ from cloudtimeouts.catalog import RDS_PROXY_IDLE_CLIENT_TIMEOUT, ApplyType, Engi
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.profile import AwsTarget
-from cloudtimeouts.providers.aws.calls import translated
+from cloudtimeouts.providers.aws.errors import translated
 
 # DBProxy.EngineFamily -> the engines a profile may have behind it
 _FAMILIES = {
