@@ -97,6 +97,8 @@ def azure(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
     for key, value in fake_azure.env().items():
         monkeypatch.setenv(key, value)
     # Operations here end at once: the CLI's adapters poll without the 5 s wait real ARM needs.
-    monkeypatch.setattr("cloudtimeouts.providers.azure.adapter.POLL_INTERVAL_SECONDS", 0)
+    from cloudtimeouts.providers.azure import operations
+
+    monkeypatch.setattr(operations, "OPERATIONS", replace(operations.OPERATIONS, poll_s=0))
     fake_azure.reset()
     return fake_azure

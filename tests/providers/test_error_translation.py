@@ -64,9 +64,9 @@ def gcp_translate(error: BaseException, *, token: bool = False, suspects: Any = 
 
 
 def azure_translate(error: BaseException) -> Any:
-    from cloudtimeouts.providers.azure import adapter
+    from cloudtimeouts.providers.azure.errors import translated
 
-    with adapter._translated(AZURE_TARGET, "read the server"):
+    with translated(AZURE_TARGET, "read the server"):
         raise error
 
 

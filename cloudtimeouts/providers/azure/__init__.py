@@ -7,6 +7,7 @@ from __future__ import annotations
 import azure.core
 import azure.identity  # noqa: F401
 
-from cloudtimeouts.providers.azure.adapter import ENDPOINT_VARIABLE, AzureAdapter
+from cloudtimeouts.providers.azure.adapter import AzureAdapter
+from cloudtimeouts.providers.azure.errors import ENDPOINT_VARIABLE
 
 __all__ = ["ENDPOINT_VARIABLE", "AzureAdapter"]

@@ -14,7 +14,6 @@ import functools
 import json
 import logging
 import os
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +27,7 @@ from google.auth.credentials import Credentials
 from google.cloud import sqladmin_v1beta4 as sql
 
 from cloudtimeouts.providers.budget import CallBudget
+from cloudtimeouts.providers.flight import Flights
 from cloudtimeouts.providers.trust import refused
 
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_GCP_ENDPOINT"
@@ -79,7 +79,7 @@ class Clients:
         self.instances = sql.SqlInstancesServiceClient(**common)
         self.operations = sql.SqlOperationsServiceClient(**common)
         self.flags = sql.SqlFlagsServiceClient(**common)
-        self._token_lock = threading.Lock()
+        self._token_flights: Flights[None] = Flights()
         self._token_request = google.auth.transport.requests.Request()
         # target id -> the endpoint its current (or last) call went to, so that a target the
         # orchestration gives up on is said to wait on the token URL when that is what is silent
@@ -97,14 +97,19 @@ class Clients:
         """Get an access token now, bounded and retried, unless the one held is still valid.
 
         The clients would refresh it themselves inside the next call, but then a token failure
-        would look like the API's, and the refresh would wait up to google-auth's 120 s.
+        would look like the API's, and the refresh would wait up to google-auth's 120 s. One
+        refresh serves every call that needs it meanwhile (`providers.flight`): a plan starts 16
+        reads of a project at once, and they share one token request, and its failure.
         """
-        with self._token_lock:
-            if self.credentials.valid:
-                return
-            request = functools.partial(self._token_request, timeout=SIGN_IN.read_s)
-            refresh = functools.partial(self.credentials.refresh, request)
-            _retry_within(SIGN_IN, _transient_token_error)(refresh)()
+        if not self.credentials.valid:
+            self._token_flights.run("token", self._refresh)
+
+    def _refresh(self) -> None:
+        if self.credentials.valid:  # refreshed by a flight that ended meanwhile
+            return
+        request = functools.partial(self._token_request, timeout=SIGN_IN.read_s)
+        refresh = functools.partial(self.credentials.refresh, request)
+        _retry_within(SIGN_IN, _transient_token_error)(refresh)()
 
 
 def default_clients() -> Clients:
