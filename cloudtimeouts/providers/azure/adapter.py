@@ -36,7 +36,12 @@ from cloudtimeouts.providers.azure import operations
 from cloudtimeouts.providers.azure.clients import Clients
 from cloudtimeouts.providers.azure.errors import authority, set_aside, translated
 from cloudtimeouts.providers.azure.operations import run_operation
-from cloudtimeouts.providers.azure.parameters import configuration, parameter_state, source
+from cloudtimeouts.providers.azure.parameters import (
+    configuration,
+    name_of,
+    parameter_state,
+    source,
+)
 from cloudtimeouts.providers.engines import other_engine
 from cloudtimeouts.providers.listings import Listings
 
@@ -95,13 +100,14 @@ class AzureAdapter:
         version = str(getattr(server, "version", "") or "")
         wanted = {name.lower(): name for name in names}
         with translated(target, "list the server parameters"):
+            # Only the parameters the profile manages are read into a Configuration (a server
+            # lists hundreds; see `parameters.configuration` for what reading one costs).
             found = {
-                wanted[config.name.lower()]: config
-                for config in map(
-                    configuration,
-                    client.configurations.list_by_server(target.resource_group, target.server),
+                wanted[name_of(raw).lower()]: configuration(raw)
+                for raw in client.configurations.list_by_server(
+                    target.resource_group, target.server
                 )
-                if config.name.lower() in wanted
+                if name_of(raw).lower() in wanted
             }
         return TargetState(
             target_id=target.id,

@@ -9,6 +9,7 @@ read into one shape here, so that the adapter never asks which SDK a model came 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,33 @@ class Configuration:
     unit: str | None
 
 
+def name_of(raw: Any) -> str:
+    """A configuration's name, without reading anything else of it (see `configuration`)."""
+    return str(raw.get("name") if isinstance(raw, Mapping) else raw.name)
+
+
 def configuration(raw: Any) -> Configuration:
+    """One configuration as the SDK answered it.
+
+    azure-mgmt-postgresqlflexibleservers' models (its `_utils/model_base`) are mappings over the
+    answer's JSON that deserialize a field each time it is read as an attribute; read by their
+    REST names (the API reference's `properties.defaultValue`, …) they cost a dictionary lookup,
+    which matters for a fleet: a server lists hundreds of parameters. azure-mgmt-
+    mysqlflexibleservers' (msrest) models are flat objects, deserialized when they were made.
+    """
+    if isinstance(raw, Mapping):
+        properties = raw.get("properties") or {}
+        return Configuration(
+            name=str(raw.get("name")),
+            value=properties.get("value"),
+            default=properties.get("defaultValue"),
+            allowed=properties.get("allowedValues"),
+            source=properties.get("source"),
+            dynamic=_flag(properties.get("isDynamicConfig"), default=True),
+            read_only=_flag(properties.get("isReadOnly"), default=False),
+            pending_restart=_flag(properties.get("isConfigPendingRestart"), default=False),
+            unit=properties.get("unit"),
+        )
     properties = getattr(raw, "properties", None) or raw  # PostgreSQL nests, MySQL is flat
     return Configuration(
         name=str(raw.name),

@@ -8,6 +8,7 @@ translation of errors in `errors`.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -64,7 +65,7 @@ class GcpAdapter:
         self._client_factory = client_factory or default_clients
         self._clients: Clients | None = None
         self._lock = threading.Lock()
-        self._flags: dict[str, Mapping[str, Any]] = {}
+        self._flags: dict[str, Mapping[str, ParameterState]] = {}
         self._flag_locks: dict[str, threading.Lock] = {}
         self._listings = Listings(_refused_or_garbled)
 
@@ -105,7 +106,7 @@ class GcpAdapter:
         current = tuple((flag.name, flag.value) for flag in instance.settings.database_flags)
         values = dict(current)
         parameters = {  # a flag flags.list does not offer for this version: the target lacks it
-            name: _parameter_state(values.get(name), offered[name])
+            name: dataclasses.replace(offered[name], value=values.get(name))
             for name in names
             if name in offered
         }
@@ -192,8 +193,10 @@ class GcpAdapter:
 
     def _offered_flags(
         self, target: GcpTarget, clients: Clients, version: str
-    ) -> Mapping[str, Any]:
-        """flags.list for one database version, read once per adapter (targets share it)."""
+    ) -> Mapping[str, ParameterState]:
+        """flags.list for one database version, read once per adapter (targets share it), as
+        the ParameterState of each flag on an instance that does not set it: read once from the
+        client's proto-plus messages (each field read converts), not once per target."""
         with self._lock:
             lock = self._flag_locks.setdefault(version, threading.Lock())
         with lock:
@@ -203,7 +206,7 @@ class GcpAdapter:
                         request={"database_version": version},
                         **read_options(),
                     )
-                self._flags[version] = {flag.name: flag for flag in listed.items}
+                self._flags[version] = {flag.name: _parameter_state(flag) for flag in listed.items}
             return self._flags[version]
 
     @staticmethod
@@ -298,13 +301,14 @@ def _refused_or_garbled(error: Exception) -> bool:
     return isinstance(error, ValueError | json_format.ParseError)
 
 
-def _parameter_state(value: str | None, flag: Any) -> ParameterState:
+def _parameter_state(flag: Any) -> ParameterState:
+    """A flag flags.list offers, on an instance that does not set it (Cloud SQL's default)."""
     allowed = None
     if flag.type_ == _INTEGER and flag.min_value is not None and flag.max_value is not None:
         allowed = (Decimal(flag.min_value), Decimal(flag.max_value))
     return ParameterState(
         name=flag.name,
-        value=value,  # None when the instance does not set it: Cloud SQL's default applies
+        value=None,
         allowed=allowed,
         apply_type=ApplyType.STATIC if flag.requires_restart else ApplyType.DYNAMIC,
     )
