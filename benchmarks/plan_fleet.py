@@ -13,11 +13,16 @@ of one subscription (a third of each set statement_timeout, as fleets do). For e
 
 - plan: the wall time of the real CLI (`cloudtimeouts plan PROFILE -o json`, a subprocess, so its
   start-up counts), its API calls (the emulator's own count per operation) and its peak RSS;
-- bound: the wall time of a minimal client (benchmarks/fleet_bound.py, a subprocess too) that
-  makes the same calls with the same SDK at the same concurrency (--concurrency per account and
-  region / project / subscription, 64 in all: the CLI's defaults) and nothing else: no profile,
-  no plan, no rendering. Its calls are counted too: they are the CLI's. plan/bound is what the
-  tool costs over the SDK itself;
+- the SDK's calls: a minimal client (benchmarks/fleet_bound.py, a subprocess) makes the same calls
+  with the same SDK at the same concurrency (16 at once per account and region / project /
+  subscription, 64 in all: the CLI's defaults) and nothing else: no profile, no plan, no
+  rendering; it times them from its first request to its last answer. Its calls are counted
+  too: they are the CLI's;
+- the bound: the CLI's start-up (the same CLI planning one target with no latency: interpreter,
+  imports, the profile, the SDK's clients and sign-in) plus the SDK's calls. plan/bound is what
+  the fleet costs the tool over what it costs the SDK: scheduling, reading the answers, judging
+  and rendering each target. The minimal client's whole run (its own start-up included) is shown
+  too, for what it is: the SDK alone, with no tool around it;
 - AWS also: the sequential boto3 loop a user would script (each group's family, then every page
   of its parameters, group after group), to show what the concurrency and the batching buy.
 
@@ -77,7 +82,7 @@ class Run:
     seconds: float
     peak_mib: float
     calls: Counter[str]
-    output: str = ""
+    outputs: list[str] = field(default_factory=list)  # each run's stdout, in order
 
 
 @dataclass
@@ -86,7 +91,8 @@ class Figures:
     targets: int
     scopes: int  # accounts and regions / projects / resource groups
     plan: Run
-    bound: Run
+    minimal: Run  # the minimal client's whole process
+    calls_s: float  # the minimal client's calls, first request to last answer
     startup_s: float  # the CLI planning one target with no latency
     latency_s: float
     errors: int = 0
@@ -99,19 +105,25 @@ class Figures:
         return sum(self.plan.calls.values()) / self.targets
 
     @property
+    def bound_s(self) -> float:
+        return self.startup_s + self.calls_s
+
+    @property
     def ratio(self) -> float:
-        return self.plan.seconds / self.bound.seconds
+        return self.plan.seconds / self.bound_s
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "cloud": self.cloud,
             "targets": self.targets,
             "plan_s": self.plan.seconds,
-            "bound_s": self.bound.seconds,
+            "bound_s": self.bound_s,
             "ratio": self.ratio,
+            "sdk_calls_s": self.calls_s,
+            "minimal_client_s": self.minimal.seconds,
             "calls_per_target": self.calls_per_target,
             "calls": dict(self.plan.calls),
-            "bound_calls": dict(self.bound.calls),
+            "bound_calls": dict(self.minimal.calls),
             "errors": self.errors,
             "startup_s": self.startup_s,
             "peak_rss_mib": self.plan.peak_mib,
@@ -184,8 +196,8 @@ def measure(
             server.latency = 0.0
         if index == 0:
             calls = Counter(operation(request) for request in server.recorded())
-    best = min(runs, key=lambda run: run[0])
-    return Run(best[0], max(run[1] for run in runs), calls, best[2])
+    seconds = min(run[0] for run in runs)
+    return Run(seconds, max(run[1] for run in runs), calls, [run[2] for run in runs])
 
 
 def plan_errors(output: str) -> int:
@@ -235,11 +247,15 @@ def figures_of(
         profile = write_profile(directory, f"{name}-{size}", fleet.targets[:size])
         spec = write_spec(directory, f"{name}-{size}", fleet.spec(size))
         plan = measure(fleet.server, plan_command(profile), fleet.env, latency, repeat)
-        bound = measure(fleet.server, bound_command(name, spec), fleet.env, latency, repeat)
-        if int(bound.output.split()[-1]) != size:
-            raise RuntimeError(f"the {name} bound read {bound.output.strip()} of {size} targets")
-        errors = plan_errors(plan.output)
-        found.append(Figures(name, size, fleet.scopes(size), plan, bound, start, latency, errors))
+        minimal = measure(fleet.server, bound_command(name, spec), fleet.env, latency, repeat)
+        said = [json.loads(output) for output in minimal.outputs]
+        if any(run["read"] != size for run in said):
+            raise RuntimeError(f"the {name} minimal client read {said} of {size} targets")
+        calls_s = min(run["calls_s"] for run in said)
+        errors = max(plan_errors(output) for output in plan.outputs)
+        found.append(
+            Figures(name, size, fleet.scopes(size), plan, minimal, calls_s, start, latency, errors)
+        )
     return found
 
 
@@ -419,23 +435,25 @@ def azure_figures(
 def report(figures: Sequence[Figures], latency: float, per_scope: int) -> None:
     ms = latency * 1000
     print(
-        f"cloudtimeouts plan against a minimal client making the same calls with the same SDK "
-        f"(benchmarks/fleet_bound.py), behind a {ms:.0f} ms round trip per API answer; "
-        f"{per_scope} at once per account+region / project / subscription, {MAX_THREADS} in "
-        "all; both are processes started the same way; best of the runs."
+        f"cloudtimeouts plan behind a {ms:.0f} ms round trip per API answer, {per_scope} targets "
+        f"at once per account+region / project / subscription, {MAX_THREADS} in all; best of the "
+        "runs. bound = start-up (the CLI planning 1 target, no latency) + SDK calls (a minimal "
+        "client making the same calls with the same SDK at the same concurrency, "
+        "benchmarks/fleet_bound.py); minimal client = its whole process."
     )
     header = (
-        f"{'cloud':<6}{'targets':>8}{'plan':>9}{'bound':>9}{'plan/bound':>12}"
-        f"{'calls/target':>14}{'seq. loop':>11}{'speed-up':>10}{'peak RSS':>11}"
+        f"{'cloud':<6}{'targets':>8}{'plan':>9}{'start-up':>10}{'SDK calls':>11}{'bound':>9}"
+        f"{'plan/bound':>12}{'minimal client':>16}{'calls/target':>14}{'seq. loop':>11}"
+        f"{'speed-up':>10}{'peak RSS':>11}"
     )
     print(header)
     for f in figures:
         loop = f"{f.loop_s:.1f} s" if f.loop_s is not None else "-"
         speedup = f"{f.loop_s / f.plan.seconds:.1f}x" if f.loop_s is not None else "-"
         print(
-            f"{f.cloud:<6}{f.targets:>8}{f.plan.seconds:>7.2f} s{f.bound.seconds:>7.2f} s"
-            f"{f.ratio:>11.2f}x{f.calls_per_target:>14.2f}{loop:>11}{speedup:>10}"
-            f"{f.plan.peak_mib:>7.0f} MiB"
+            f"{f.cloud:<6}{f.targets:>8}{f.plan.seconds:>7.2f} s{f.startup_s:>8.2f} s"
+            f"{f.calls_s:>9.2f} s{f.bound_s:>7.2f} s{f.ratio:>11.2f}x{f.minimal.seconds:>14.2f} s"
+            f"{f.calls_per_target:>14.2f}{loop:>11}{speedup:>10}{f.plan.peak_mib:>7.0f} MiB"
             + (f"  ({f.errors} target(s) in error!)" if f.errors else "")
         )
     print()
@@ -443,11 +461,10 @@ def report(figures: Sequence[Figures], latency: float, per_scope: int) -> None:
         calls = ", ".join(f"{op} {n}" for op, n in sorted(f.plan.calls.items()))
         same = (
             "the same"
-            if f.bound.calls == f.plan.calls
-            else "DIFFERENT: " + ", ".join(f"{op} {n}" for op, n in sorted(f.bound.calls.items()))
+            if f.minimal.calls == f.plan.calls
+            else "DIFFERENT: " + ", ".join(f"{op} {n}" for op, n in sorted(f.minimal.calls.items()))
         )
-        print(f"{f.cloud} {f.targets}: plan's calls: {calls}; the bound's: {same}")
-        print(f"  the CLI planning 1 target with no latency: {f.startup_s:.2f} s")
+        print(f"{f.cloud} {f.targets}: plan's calls: {calls}; the minimal client's: {same}")
         if "round_trip_s" in f.extra:
             measured = f.extra["round_trip_s"] * 1000
             print(f"  one small call measured behind the latency: {measured:.0f} ms")

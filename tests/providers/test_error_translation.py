@@ -88,6 +88,17 @@ def refused_connection(host: str) -> Any:
     return caused(error, ConnectionRefusedError(111, "Connection refused"))
 
 
+def untrusted_requests() -> Any:
+    """requests' SSLError as azure-core receives it: urllib3's MaxRetryError over urllib3's
+    SSLError over the ssl module's verification error."""
+    import requests
+    import urllib3.exceptions
+
+    inner = urllib3.exceptions.SSLError(certificate_failure())
+    retries = urllib3.exceptions.MaxRetryError(None, "/subscriptions", reason=inner)  # type: ignore[arg-type]
+    return requests.exceptions.SSLError(retries)
+
+
 def certificate_failure() -> ssl.SSLCertVerificationError:
     return ssl.SSLCertVerificationError(
         1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
@@ -253,6 +264,9 @@ def azure_cases() -> dict[str, Callable[[], Any]]:
         "response-timeout": lambda: ax.ServiceResponseTimeoutError("Read timed out."),
         "tls-untrusted": lambda: ax.ServiceRequestError(
             "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+        ),
+        "tls-untrusted-chained": lambda: ax.ServiceRequestError(
+            untrusted_requests(), error=untrusted_requests()
         ),
         "garbled": lambda: ValueError("Expecting value: line 1 column 1 (char 0)"),
         "deserialization": lambda: ax.DeserializationError("Unable to deserialize to object"),

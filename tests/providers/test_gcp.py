@@ -396,6 +396,26 @@ def test_throttling_that_outlasts_the_retries_is_an_error_with_a_hint(
     assert "kept answering 429/503 after retries" in result.stdout
 
 
+def test_a_401_from_cloud_sql_is_an_auth_error_not_an_api_error(gcp: Any) -> None:
+    """google-api-core raises Unauthorized for an HTTP 401 over REST (only gRPC's UNAUTHENTICATED
+    is its subclass Unauthenticated, which the translation used to wait for): a token Cloud SQL
+    refuses was a plain API error, without the hint that says what to do. (The clients refresh
+    the token and ask again once on a 401 by themselves, so the emulator cannot show a lasting
+    one; tests/providers/data/error_messages.json holds the whole message.)"""
+    from google.api_core import exceptions as gexc
+
+    from cloudtimeouts.errors import ProviderAuthError
+    from cloudtimeouts.providers.gcp.clients import default_clients
+    from cloudtimeouts.providers.gcp.errors import translate
+
+    refused = gexc.from_http_status(401, "Request had invalid authentication credentials.")
+    assert type(refused) is gexc.Unauthorized
+    target = GcpTarget(provider="gcp", project=gcp.project, instance="orders-db")
+    said = translate(target, "instances.get", default_clients(), refused)
+    assert isinstance(said, ProviderAuthError), said
+    assert "gcloud auth application-default login" in (said.hint or "")
+
+
 def test_permission_denied_names_the_iam_permission(cli: Any, gcp: Any, tmp_path: Path) -> None:
     gcp.add("orders-db", "POSTGRES_16")
     profile = write_profile(tmp_path, gcp.project, ["orders-db"])

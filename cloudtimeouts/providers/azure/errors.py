@@ -36,6 +36,7 @@ from cloudtimeouts.providers.errors import (
     first_line,
     refused_or_garbled,
     translating,
+    transport,
 )
 from cloudtimeouts.providers.trust import REQUESTS_VARIABLES, unreadable_ca_bundle, untrusted_hint
 
@@ -93,10 +94,11 @@ def classify(error: BaseException, where: str) -> Failure | None:
     if isinstance(error, HttpResponseError):
         return _answered(error, where)
     if isinstance(error, ServiceRequestError | ServiceResponseError):
-        # Request: not sent (refused, unreachable); response: sent, then reset or silent.
-        silent = isinstance(error, ServiceRequestTimeoutError | ServiceResponseTimeoutError)
-        kind = Kind.SILENT if silent else Kind.UNREACHABLE
-        return Failure(kind, type(error).__name__, first_line(error))
+        # Request: not sent (refused, unreachable, TLS); response: sent, then reset or silent.
+        # azure-core keeps the requests error it wraps (`inner_exception`), and requests keeps
+        # urllib3's and the ssl module's: an untrusted certificate is said as one.
+        timeouts = (ServiceRequestTimeoutError, ServiceResponseTimeoutError)
+        return Failure(transport(error, silent=timeouts), type(error).__name__, first_line(error))
     if isinstance(error, ValueError | AzureError):  # JSONDecodeError, DeserializationError, ...
         said = f"{type(error).__name__}: {first_line(error)}"
         return Failure(Kind.GARBLED, type(error).__name__, said)

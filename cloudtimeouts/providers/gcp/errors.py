@@ -60,6 +60,10 @@ DIALECT = Dialect(
     untrusted="could not reach",
     detail=": {}",
 )
+_RENEW_HINT = (
+    "renew Application Default Credentials (gcloud auth application-default login) "
+    "or check GOOGLE_APPLICATION_CREDENTIALS"
+)
 # What the Google clients can raise; anything else is a bug, reported as unexpected.
 _TRANSPORT = (requests.RequestException, google.auth.exceptions.TransportError)
 
@@ -120,8 +124,7 @@ def classify(
             Kind.NO_CREDENTIALS,
             problem=f"the Google credentials could not be refreshed at {clients.token_endpoint}: "
             f"{first_line(error)}",
-            hint="renew Application Default Credentials (gcloud auth application-default login) "
-            "or check GOOGLE_APPLICATION_CREDENTIALS",
+            hint=_RENEW_HINT,
         )
     if isinstance(error, OSError):  # requests' own, before sending: a CA bundle it cannot find
         cause = unreadable_ca_bundle()
@@ -186,7 +189,10 @@ def _api_failure(
             hint=f"enable the Cloud SQL Admin API: gcloud services enable sqladmin.googleapis.com "
             f"--project {target.project}",
         )
-    if isinstance(error, gexc.Unauthenticated | gexc.Forbidden):
+    if isinstance(error, gexc.Unauthorized):  # 401 (REST answers Unauthorized, not its
+        # gRPC subclass Unauthenticated): the token itself was refused, not a permission
+        return answered(Kind.DENIED, hint=_RENEW_HINT)
+    if isinstance(error, gexc.Forbidden):
         permission = PERMISSIONS.get(operation)
         needed = f"the IAM permission {permission}" if permission else "access"
         return answered(
