@@ -20,10 +20,10 @@ import requests
 from google.api_core import exceptions as gexc
 from google.protobuf import json_format
 
-from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.profile import GcpTarget
 from cloudtimeouts.providers.errors import (
     Call,
+    Classify,
     Dialect,
     Failure,
     Kind,
@@ -31,6 +31,7 @@ from cloudtimeouts.providers.errors import (
     translating,
     transport,
 )
+from cloudtimeouts.providers.errors import translate as shared_translate
 from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Clients, oauth_error_code
 from cloudtimeouts.providers.trust import (
     REQUESTS_VARIABLES,
@@ -78,15 +79,21 @@ def translated(
 ) -> AbstractContextManager[None]:
     """Client errors become one message: what we were doing on which target, what Google said,
     and which endpoint said it (`token`: getting the access token before `operation`)."""
+    call, classified = _call(target, operation, clients, suspects, token)
+    clients.waiting[target.id] = call.where  # what GcpAdapter.endpoint names while it waits
+    return translating(call, classified, DIALECT)
+
+
+def _call(
+    target: GcpTarget, operation: str, clients: Clients, suspects: tuple[str, ...], token: bool
+) -> tuple[Call, Classify]:
     where = clients.token_endpoint if token else clients.endpoint
-    clients.waiting[target.id] = where  # what GcpAdapter.endpoint names while this call waits
     failed = f"{target.id}: {operation} {'not sent' if token else 'failed'}"
     call = Call(target.id, operation, failed, where)
-    return translating(
-        call,
-        functools.partial(classify, target=target, call=call, clients=clients, suspects=suspects),
-        DIALECT,
+    classified = functools.partial(
+        classify, target=target, call=call, clients=clients, suspects=suspects
     )
+    return call, classified
 
 
 def classify(
@@ -133,15 +140,10 @@ def classify(
     return None
 
 
-def translate(
-    target: GcpTarget, operation: str, clients: Clients, error: Exception
-) -> CloudtimeoutsError:
+def translate(target: GcpTarget, operation: str, clients: Clients, error: Exception) -> Exception:
     """`translated` for an error caught earlier (one listing's failure, told to each target)."""
-    try:
-        with translated(target, operation, clients):
-            raise error
-    except CloudtimeoutsError as said:
-        return said
+    call, classified = _call(target, operation, clients, (), False)
+    return shared_translate(call, error, classified, DIALECT)
 
 
 def authorize(target: GcpTarget, operation: str, clients: Clients) -> None:
