@@ -32,16 +32,16 @@ _EXPORTS = {
     "Profile": "cloudtimeouts.profile",
     # one call per command
     "validate": "cloudtimeouts.library",
-    "Validation": "cloudtimeouts.library",
+    "Validation": "cloudtimeouts.results",
     "explain": "cloudtimeouts.explain",
     "Explanation": "cloudtimeouts.explain",
-    "make_plan": "cloudtimeouts.orchestration",
+    "make_plan": "cloudtimeouts.planning",
     "plan_terraform": "cloudtimeouts.library",
     "Plan": "cloudtimeouts.plan",
     "apply_plan": "cloudtimeouts.library",
     "DEFAULT_JOURNAL": "cloudtimeouts.library",
-    "ApplyResult": "cloudtimeouts.orchestration",
-    "TargetResult": "cloudtimeouts.orchestration",
+    "ApplyResult": "cloudtimeouts.results",
+    "TargetResult": "cloudtimeouts.results",
     "rollback": "cloudtimeouts.library",
     "verify": "cloudtimeouts.live",
     "VerifyReport": "cloudtimeouts.live",
@@ -112,7 +112,6 @@ if _typing.TYPE_CHECKING:
     from cloudtimeouts.journal import JournalError
     from cloudtimeouts.library import (
         DEFAULT_JOURNAL,
-        Validation,
         apply_plan,
         plan_terraform,
         rollback,
@@ -120,9 +119,10 @@ if _typing.TYPE_CHECKING:
     )
     from cloudtimeouts.live import VerifyReport, verify
     from cloudtimeouts.model import Finding
-    from cloudtimeouts.orchestration import ApplyResult, TargetResult, make_plan
     from cloudtimeouts.plan import Plan
+    from cloudtimeouts.planning import make_plan
     from cloudtimeouts.profile import Profile, load_profile, load_profiles
+    from cloudtimeouts.results import ApplyResult, TargetResult, Validation
     from cloudtimeouts.terraform.planfile import TerraformPlanError
 
 

@@ -40,9 +40,9 @@ from cloudtimeouts.signals import sigterm_as_interrupt, stoppable
 
 if TYPE_CHECKING:
     from cloudtimeouts.concurrency import Cancellation
-    from cloudtimeouts.orchestration import TargetResult
     from cloudtimeouts.plan import Plan
     from cloudtimeouts.profile import Profile
+    from cloudtimeouts.results import TargetResult
 
 app = typer.Typer(
     name="cloudtimeouts",
@@ -238,7 +238,7 @@ def _read_targets(
     concurrency: int,
 ) -> Plan:
     """make_plan with a progress bar (unless quiet), stoppable by Ctrl-C or SIGTERM (exit 130)."""
-    from cloudtimeouts.orchestration import make_plan
+    from cloudtimeouts.planning import make_plan
 
     total = sum(1 for p in profiles for t in p.targets if not only or t.id in only)
     with _progress("reading targets", total, quiet) as tick, stoppable(stderr) as cancel:
@@ -269,8 +269,8 @@ def _apply_planned(
     """The write half of apply and rollback: show, confirm, journal, write, report. Rollback shows
     its whole plan, writes only `restorable`, reports what it `held_back` (3: refusals only)."""
     from cloudtimeouts import render
+    from cloudtimeouts.applying import apply_plan, check_applicable
     from cloudtimeouts.library import journal_for
-    from cloudtimeouts.orchestration import apply_plan, check_applicable
     from cloudtimeouts.rollback import with_held_back
 
     writable = planned if restorable is None else restorable

@@ -23,19 +23,20 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from cloudtimeouts import guard
+from cloudtimeouts.adapters import AdapterLoader
 from cloudtimeouts.catalog import Engine, Provider, parameters
-from cloudtimeouts.concurrency import Cancellation, run_bounded
-from cloudtimeouts.durations import Duration, DurationError, format_native, shown
-from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
-from cloudtimeouts.model import Finding, ParameterState, TargetState
-from cloudtimeouts.orchestration import (
+from cloudtimeouts.concurrency import (
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENT_TARGETS,
     MAX_THREADS,
-    AdapterLoader,
-    make_plan,
+    Cancellation,
+    run_bounded,
 )
+from cloudtimeouts.durations import Duration, DurationError, format_native, shown
+from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
+from cloudtimeouts.model import Finding, ParameterState, TargetState
 from cloudtimeouts.plan import build_target_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import (
     CONN_MAX_AGE_MAX,
     AwsTarget,

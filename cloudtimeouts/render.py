@@ -10,9 +10,9 @@ from rich.text import Text
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import format_native
 from cloudtimeouts.model import Change
-from cloudtimeouts.orchestration import ApplyResult
 from cloudtimeouts.plan import Plan, TargetPlan
 from cloudtimeouts.printable import printable
+from cloudtimeouts.results import ApplyResult
 
 if TYPE_CHECKING:
     from cloudtimeouts.live import VerifyReport

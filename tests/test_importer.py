@@ -26,7 +26,7 @@ from cloudtimeouts.importer import (
     write_new,
 )
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
-from cloudtimeouts.orchestration import make_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import AwsTarget, Target, parse_profile
 from cloudtimeouts.verdict import offline_violations
 

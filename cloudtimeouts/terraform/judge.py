@@ -40,8 +40,8 @@ from cloudtimeouts.model import (
     TargetState,
     WriteOutcome,
 )
-from cloudtimeouts.orchestration import make_plan
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import AwsTarget, GcpTarget, Profile, Target
 from cloudtimeouts.terraform.aurora import members
 from cloudtimeouts.terraform.planfile import (
