@@ -15,7 +15,7 @@ from rich.console import Console
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.explain import Axis, Entry, Explanation, explain
 from cloudtimeouts.profile import Profile, load_profile, parse_profile
-from cloudtimeouts.render_explain import explain_svg, explain_text
+from cloudtimeouts.render.explain import explain_svg, explain_text
 from cloudtimeouts.verdict import offline_violations
 
 REPO = Path(__file__).resolve().parent.parent
