@@ -1,7 +1,8 @@
 """cloudtimeouts: keep CONN_MAX_AGE below every idle timeout that can close a connection.
 
-Every CLI command is one call here, with the CLI's safety rules (docs/library.md: a complete
-example and the reference). Offline, from a checkout of the repository::
+Every CLI command but `import` (and the emulators' `demo` and `sandbox`) is one call here, with
+the CLI's safety rules (docs/library.md: a complete example and the reference). Offline, from a
+checkout of the repository::
 
     import cloudtimeouts
 
@@ -46,6 +47,8 @@ _EXPORTS = {
     "verify": "cloudtimeouts.live",
     "VerifyReport": "cloudtimeouts.live",
     "django_settings": "cloudtimeouts.django",
+    "export_terraform": "cloudtimeouts.library",
+    "profile_json_schema": "cloudtimeouts.profile",
     "Finding": "cloudtimeouts.model",
     # errors
     "CloudtimeoutsError": "cloudtimeouts.errors",
@@ -86,10 +89,12 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
     "apply_plan",
     "django_settings",
     "explain",
+    "export_terraform",
     "load_profile",
     "load_profiles",
     "make_plan",
     "plan_terraform",
+    "profile_json_schema",
     "rollback",
     "validate",
     "verify",
@@ -113,6 +118,7 @@ if _typing.TYPE_CHECKING:
     from cloudtimeouts.library import (
         DEFAULT_JOURNAL,
         apply_plan,
+        export_terraform,
         plan_terraform,
         rollback,
         validate,
@@ -121,7 +127,7 @@ if _typing.TYPE_CHECKING:
     from cloudtimeouts.model import Finding
     from cloudtimeouts.plan import Plan
     from cloudtimeouts.planning import make_plan
-    from cloudtimeouts.profile import Profile, load_profile, load_profiles
+    from cloudtimeouts.profile import Profile, load_profile, load_profiles, profile_json_schema
     from cloudtimeouts.results import ApplyResult, TargetResult, Validation
     from cloudtimeouts.terraform.planfile import TerraformPlanError
 

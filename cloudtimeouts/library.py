@@ -9,6 +9,7 @@ reference. What this module adds, and why:
 - `apply_plan`: `applying.apply_plan` with a journal by default, as the CLI always writes one
   (a new file at `journal.default_path()`); `journal=None` is the caller's explicit choice of no
   record, and then `rollback` cannot undo that apply.
+- `export_terraform`: `cloudtimeouts export --format terraform`, the header naming the profiles.
 - `rollback`: `cloudtimeouts rollback` in one call: the journal read back into profiles, planned
   and guarded like any plan, written with a journal of its own, targets it cannot restore
   reported in the result (never a blocker for the others).
@@ -71,6 +72,17 @@ def plan_terraform(
     if isinstance(terraform_plan, Mapping):
         return plan_from_terraform(profiles, plan_from_document(terraform_plan), only)
     return plan_from_terraform(profiles, Path(terraform_plan), only)
+
+
+def export_terraform(profiles: Sequence[Profile], sources: Sequence[str] = ()) -> str:
+    """`cloudtimeouts export --format terraform`: the profiles' managed values as Terraform HCL,
+    for Terraform to hold and apply. `sources` name the profiles in the HCL's header (the CLI:
+    the files as given; default: the profiles' names). UnsafeProfileError for a profile its own
+    guard refuses: an unsafe state is never handed to Terraform either."""
+    from cloudtimeouts import __version__
+    from cloudtimeouts.terraform.export import export_terraform as hcl_of
+
+    return hcl_of(profiles, list(sources) or [profile.name for profile in profiles], __version__)
 
 
 @contextmanager

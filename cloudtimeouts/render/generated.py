@@ -1,6 +1,7 @@
 """What another tool reads: the Django settings snippet, and the profiles' values as Terraform.
 
-The text is generated where the knowledge is (`django.django_settings`, `terraform.export`), each
+The text is generated where the knowledge is (`django.django_settings`, and `terraform.export`
+through the library's `export_terraform`), each
 refusing a profile its own guard refuses (UnsafeProfileError, exit 3): settings or HCL that let
 Django reuse a connection the server already closed are never written. Here it is only asked for
 in the chosen format and written to stdout.
@@ -43,8 +44,6 @@ def _django(
 
 
 def terraform(export: TerraformExport, output: Output) -> None:
-    from cloudtimeouts import __version__
-    from cloudtimeouts.terraform.export import export_terraform
+    from cloudtimeouts.library import export_terraform
 
-    hcl = export_terraform(list(export.profiles), list(export.sources), __version__)
-    print(hcl, end="", file=output.out.file)
+    print(export_terraform(export.profiles, export.sources), end="", file=output.out.file)
