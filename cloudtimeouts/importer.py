@@ -1,7 +1,7 @@
 """`cloudtimeouts import`: a profile from what targets hold today, proven to plan no change.
 
 Every judgement is the plan's own, so that adopting cloudtimeouts changes nothing: targets are
-read by `orchestration.make_plan`; a parameter some target sets (not at its default) goes under
+read by `planning.make_plan`; a parameter some target sets (not at its default) goes under
 `server:` only when, planned alone against every target (`plan.build_target_plan`), it changes
 nothing and breaks no limit of theirs, else a comment says why it was left out (a profile never
 touches what it does not name); the idle timeouts in force are `verdict.current_idle_timeouts` and

@@ -1,9 +1,10 @@
 """What the commands give back, as plain frozen data with its JSON: one home for every result.
 
 Why a module of its own: a result is read by many (the CLI's renderers, the library's callers,
-rollback, the tests) and written by one (`applying`, `library`). Kept beside the other plain
-values of the core (`model`, `plan.Plan`), it can be imported, rendered and compared without
-loading what produced it: no adapter, no SDK, no thread. Nothing here reads a cloud or a file.
+rollback, the tests) and made by one call (`applying.apply_plan`, `library.validate`, ...). Kept
+beside the other plain values of the core (`model`, `plan.Plan`), it can be imported, rendered
+and compared without loading what produced it: no adapter, no SDK, no thread. Nothing here reads
+a cloud or a file.
 
 - `TargetResult`, `ApplyResult`: what `apply` and `rollback` did, target by target; `to_json` is
   the document `apply --output json` prints (docs/json.md).
