@@ -264,8 +264,8 @@ def _apply_planned(
     from cloudtimeouts.rollback import with_held_back
 
     writable = planned if restorable is None else restorable
-    report_on_stdout = output is Format.json  # then the plan a person confirms goes to stderr
-    shown = stderr if report_on_stdout else stdout
+    stdout_is_json = output is Format.json  # then the plan a person confirms goes to stderr
+    shown = stderr if stdout_is_json else stdout
     show(planned, Format.table, Output(shown, stderr))
     check_applicable(writable, allow_restart)
     if not writable.change_count:
@@ -275,7 +275,7 @@ def _apply_planned(
     writing = sum(1 for target in writable.targets if target.changes)
     with (
         journal_for(writable, journal_path) as journal,
-        _progress("writing targets", writing, report_on_stdout or not writing) as tick,
+        _progress("writing targets", writing, stdout_is_json or not writing) as tick,
         stoppable(stderr) as cancel,
     ):
         result = apply_plan(
@@ -283,7 +283,7 @@ def _apply_planned(
             concurrency=concurrency, progress=tick,
         )  # fmt: skip
     result = with_held_back(result, held_back, planned)
-    if report_on_stdout or writing or held_back:  # a run that wrote nothing says so above
+    if stdout_is_json or writing or held_back:  # a run that wrote nothing says so above
         show(result, output, _output())
     if result.interrupted:
         _interrupted(None)  # the report above says it
