@@ -28,8 +28,16 @@ from cloudtimeouts.results import (
 
 RESULTS = {
     cls.__name__: cls
-    for cls in (Plan, ApplyResult, VerifyReport, Validation, Explanation, DjangoSettings)
-} | {"TerraformExport": TerraformExport}
+    for cls in (
+        Plan,
+        ApplyResult,
+        VerifyReport,
+        Validation,
+        Explanation,
+        DjangoSettings,
+        TerraformExport,
+    )
+}
 
 # command -> (its format option, the result it renders)
 COMMANDS = {
