@@ -32,11 +32,12 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cloudtimeouts.budget import budget_of, in_seconds
 from cloudtimeouts.catalog import Engine, idle_parameters
-from cloudtimeouts.chain import budget_of, hop_values, path_outcomes
+from cloudtimeouts.chain import hop_values, path_outcomes
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
-from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds, not_judged_because
+from cloudtimeouts.guard import TRANSACTION_IDLE, not_judged_because
 from cloudtimeouts.printable import printable
 from cloudtimeouts.profile import Profile
 from cloudtimeouts.verdict import offline_platforms, offline_violations

@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from cloudtimeouts import guard
+from cloudtimeouts.budget import budget_of
 from cloudtimeouts.catalog import Engine
-from cloudtimeouts.chain import HopValue, budget_of, hop_values, keepalive, path_outcomes
+from cloudtimeouts.chain import HopValue, hop_values, keepalive, path_outcomes
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, ZeroMeans
 from cloudtimeouts.model import Finding

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from cloudtimeouts.budget import Budget, in_seconds
 from cloudtimeouts.catalog import AURORA_MYSQL, Engine, idle_parameters
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.model import Finding
@@ -56,49 +57,6 @@ def effective_idle_timeouts(
         else:
             result[spec.name] = Observed(spec.default, spec.default.to_native(spec.unit), "default")
     return result
-
-
-@dataclass(frozen=True, slots=True)
-class Budget:
-    """How long Django may hold a connection idle: between requests, and inside a transaction.
-
-    `None` is unlimited. `checked` means every connection is checked on checkout (Django's pool
-    with CONN_HEALTH_CHECKS), so one a server or pooler closed is never handed to a request.
-    The words name the setting in messages; `fix` says which setting to lower.
-    """
-
-    session: Duration | None
-    session_words: str
-    session_fix: str
-    transaction: Duration | None
-    transaction_words: str
-    transaction_fix: str
-    checked: bool = False
-    advice: str | None = None  # what to do when the budget is unlimited, if not "lower fix"
-    # False: the profile declares no django.max_idle_in_transaction and `transaction` is only
-    # CONN_MAX_AGE's stand-in; at 0 s it proves nothing, so the guard says so instead of passing.
-    transaction_declared: bool = True
-    interactive_client: bool = False  # Django's OPTIONS set CLIENT_INTERACTIVE (client_flag)
-
-    @property
-    def transaction_unjudged(self) -> bool:
-        """Transaction-idle timeouts are judged against a stand-in of 0 s (conn_max_age 0 or a
-        pool, nothing declared): a pass then proves nothing, and the guard says so in a note."""
-        return (
-            not self.transaction_declared
-            and self.transaction is not None
-            and self.transaction.disabled
-        )
-
-    @classmethod
-    def of_conn_max_age(cls, conn_max_age: int | None) -> Budget:
-        """Today's rule: every idle timeout is judged against CONN_MAX_AGE."""
-        session = None if conn_max_age is None else Duration.of_seconds(conn_max_age)
-        words = "CONN_MAX_AGE unlimited" if session is None else f"CONN_MAX_AGE {conn_max_age} s"
-        return cls(
-            session, words, "conn_max_age", session, words, "conn_max_age",
-            transaction_declared=False,
-        )  # fmt: skip
 
 
 # Close a connection only while a transaction is open and idle (PostgreSQL runtime-config-client;
@@ -249,8 +207,3 @@ def judge(
         f"{where}: {name} = {shown} is not above {words}{plus}{in_all}. {fails} "
         f"Raise {name} above {in_seconds(total)}{lower}.",
     )
-
-
-def in_seconds(value: Duration) -> str:
-    """`330 s`, `0.25 s`: a refusal's durations in one unit, Django's CONN_MAX_AGE's."""
-    return f"{value.seconds.normalize():f} s"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cloudtimeouts import guard
+from cloudtimeouts.budget import budget_of
 from cloudtimeouts.catalog import (
     AURORA_MYSQL,
     AURORA_POSTGRESQL,
@@ -23,7 +24,7 @@ from cloudtimeouts.catalog import (
     idle_parameters,
     parameters,
 )
-from cloudtimeouts.chain import Keepalive, budget_of, path_findings
+from cloudtimeouts.chain import Keepalive, path_findings
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.hops import KINDS
 from cloudtimeouts.model import (

@@ -13,6 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "cloudtimeouts"
 
 CORE = {
+    "cloudtimeouts.budget",
     "cloudtimeouts.catalog",
     "cloudtimeouts.chain",
     "cloudtimeouts.django",

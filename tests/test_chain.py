@@ -7,7 +7,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudtimeouts.chain import budget_of, path_findings
+from cloudtimeouts.budget import budget_of
+from cloudtimeouts.chain import path_findings
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.profile import Profile, parse_profile
 from cloudtimeouts.verdict import offline_violations

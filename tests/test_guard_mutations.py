@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from support.guard_cases import Case, disagreement, seeded_cases
 
-from cloudtimeouts import chain, guard, verdict
+from cloudtimeouts import budget, chain, guard, verdict
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.profile import Profile
 
@@ -109,7 +109,7 @@ def test_interactive_timeout_judged_everywhere(
 def test_a_budget_of_step_1_bent(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch, mutation: Callable[[Any], Any]
 ) -> None:
-    intact = chain.budget_of
-    monkeypatch.setattr(chain, "budget_of", lambda django: mutation(intact(django)))
-    monkeypatch.setattr(verdict, "budget_of", lambda django: mutation(intact(django)))
+    intact = budget.budget_of
+    for computed_with in (chain, verdict):  # each module that computes a budget from the profile
+        monkeypatch.setattr(computed_with, "budget_of", lambda django: mutation(intact(django)))
     caught(bank)

@@ -151,7 +151,7 @@ def build_report(
 ) -> VerifyReport:
     """`verify`: the session judged against the profile's budget (CONN_MAX_AGE, or its pool),
     margin and values; the path seen, if any, with the chain guard."""
-    from cloudtimeouts.chain import budget_of
+    from cloudtimeouts.budget import budget_of
 
     return assess(
         session,
@@ -178,7 +178,7 @@ def assess(
 ) -> VerifyReport:
     """The guard on what the session sees, drift against the declared values, and overrides.
 
-    `budget` is Django's idle budget (chain.budget_of: a pool's, max_idle_in_transaction);
+    `budget` is Django's idle budget (budget.budget_of: a pool's, max_idle_in_transaction);
     without it, CONN_MAX_AGE judges every idle timeout. `path` is the chain guard's judgement
     of what the connection showed of the path; its refusals follow the server's.
     """

@@ -16,9 +16,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping
 
-from cloudtimeouts.chain import budget_of
+from cloudtimeouts.budget import budget_of, in_seconds
 from cloudtimeouts.durations import Duration, DurationError
-from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds
+from cloudtimeouts.guard import TRANSACTION_IDLE
 from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding, ParameterState
 from cloudtimeouts.plan import TargetPlan
 from cloudtimeouts.targets import managed

@@ -434,7 +434,7 @@ def test_the_check_judges_with_the_profiles_application_facts_as_validate_does()
     # The transaction budget and CLIENT_INTERACTIVE are facts of the application, not of
     # DATABASES: the check must judge with them, or it refuses what validate accepts
     # (docs/guard.md: one guard, every mode, the same facts).
-    from cloudtimeouts.chain import budget_of
+    from cloudtimeouts.budget import budget_of
     from cloudtimeouts.contrib.django.checks import _judged
     from cloudtimeouts.durations import Duration
     from cloudtimeouts.profile import parse_profile

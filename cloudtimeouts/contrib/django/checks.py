@@ -6,7 +6,7 @@ value an init_command set (MySQL/MariaDB), and what the connection shows of the 
 answering in the server's place; PgBouncer's own timeouts, read on its admin console). It reads
 and judges with cloudtimeouts.live, the code behind `cloudtimeouts verify` (read_session,
 assess, see_path, judge_path), with this alias's own budget — CONN_MAX_AGE, or with Django's
-pool (OPTIONS["pool"]) how long a pooled connection can sit unchecked (chain.budget_of) — and
+pool (OPTIONS["pool"]) how long a pooled connection can sit unchecked (budget.budget_of) — and
 only maps what that says to check ids:
 
 E001 a live idle timeout is not above Django's budget (+ the profile's margin): the guard's
@@ -31,7 +31,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
-from cloudtimeouts.chain import budget_of
+from cloudtimeouts.budget import budget_of
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.live import (
     DatabaseConnectError,
