@@ -75,6 +75,10 @@ class ParameterSpec:
     # Defaults of one platform, keyed by the prefix of its version (an RDS family such as
     # "aurora-postgresql16"): they win over the provider's and the engine's.
     platform_defaults: Mapping[str, Duration] = field(default_factory=dict)
+    # An idle timeout that closes a connection only while a transaction is open and idle: the
+    # guard judges it against Django's transaction budget, not the budget between requests
+    # (docs/guard.md, 3). Each row that sets it cites its source.
+    in_transaction: bool = False
 
     @property
     def closes_idle_connections(self) -> bool:
@@ -132,6 +136,7 @@ _POSTGRES = (
         "idle_in_transaction_session_timeout",
         Role.IDLE,
         "closes sessions idle inside an open transaction",
+        in_transaction=True,  # PostgreSQL runtime-config-client: "within an open transaction"
         # Aurora PostgreSQL sets 86400000 ms (24 h), Source `system` (Aurora User Guide,
         # AuroraPostgreSQL.Reference.ParameterGroups: "idle_in_transaction_session_timeout").
         platform_defaults={AURORA_POSTGRESQL: _ms(86_400_000)},
@@ -165,11 +170,19 @@ _POSTGRES = (
 
 
 def _my_s(
-    name: str, role: Role, summary: str, minimum: int, maximum: int, default: int
+    name: str,
+    role: Role,
+    summary: str,
+    minimum: int,
+    maximum: int,
+    default: int,
+    *,
+    in_transaction: bool = False,
 ) -> ParameterSpec:
     return ParameterSpec(
-        name, NativeUnit.SECONDS, role, _s(minimum), _s(maximum), _s(default), summary
-    )
+        name, NativeUnit.SECONDS, role, _s(minimum), _s(maximum), _s(default), summary,
+        in_transaction=in_transaction,
+    )  # fmt: skip
 
 
 # mysql/mysql-server sql/sys_vars.cc: Sys_net_wait_timeout VALID_RANGE(1, LONG_TIMEOUT)
@@ -248,7 +261,8 @@ _MARIADB = (
         _s(0),
         "aborts any statement running longer than this (fractional seconds, µs precision)",
     ),
-    # These close the whole connection ("MySQL server has gone away"), not just the transaction.
+    # These close the whole connection ("MySQL server has gone away"), not just the transaction,
+    # and only while one is open and idle (mariadb.com/kb, transaction-timeouts): in_transaction.
     _my_s(
         "idle_transaction_timeout",
         Role.IDLE,
@@ -256,6 +270,7 @@ _MARIADB = (
         0,
         LONG_TIMEOUT,
         0,
+        in_transaction=True,
     ),
     _my_s(
         "idle_write_transaction_timeout",
@@ -264,6 +279,7 @@ _MARIADB = (
         0,
         LONG_TIMEOUT,
         0,
+        in_transaction=True,
     ),
     _my_s(
         "idle_readonly_transaction_timeout",
@@ -272,6 +288,7 @@ _MARIADB = (
         0,
         LONG_TIMEOUT,
         0,
+        in_transaction=True,
     ),
 )
 

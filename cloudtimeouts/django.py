@@ -37,7 +37,7 @@ from cloudtimeouts.catalog import Engine, idle_parameters
 from cloudtimeouts.chain import hop_values, path_outcomes
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
-from cloudtimeouts.guard import TRANSACTION_IDLE, not_judged_because
+from cloudtimeouts.guard import not_judged_because
 from cloudtimeouts.printable import printable
 from cloudtimeouts.profile import Profile
 from cloudtimeouts.verdict import offline_platforms, offline_violations
@@ -182,7 +182,7 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
         if not_judged_because(profile.engine, spec.name, platform, budget):
             continue
         shown = f"{spec.name}={value.human()}"
-        (inside if spec.name in TRANSACTION_IDLE else between).append(shown)
+        (inside if spec.in_transaction else between).append(shown)
     for item in hop_values(profile):
         if item.closes == "server" or item.value.disabled or (item.index, item.name) in kept:
             continue

@@ -24,7 +24,7 @@ from typing import Literal
 
 from cloudtimeouts import guard
 from cloudtimeouts.budget import budget_of
-from cloudtimeouts.catalog import Engine
+from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.chain import HopValue, hop_values, keepalive, path_outcomes
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, ZeroMeans
@@ -297,7 +297,8 @@ def _server_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
             if name in shown and shown[name] == observed.value:
                 continue  # Aurora keeps the engine's default here: one entry is enough
             shown[name] = observed.value
-            closes: Closes = "transaction" if name in guard.TRANSACTION_IDLE else "client"
+            in_transaction = parameters(profile.engine)[name].in_transaction
+            closes: Closes = "transaction" if in_transaction else "client"
             source = (
                 "from the profile" if observed.source == "profile" else "the documented default"
             )

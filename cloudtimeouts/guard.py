@@ -59,18 +59,6 @@ def effective_idle_timeouts(
     return result
 
 
-# Close a connection only while a transaction is open and idle (PostgreSQL runtime-config-client;
-# MariaDB "Transaction Timeouts"): judged against the transaction budget.
-TRANSACTION_IDLE = frozenset(
-    {
-        "idle_in_transaction_session_timeout",
-        "idle_transaction_timeout",
-        "idle_write_transaction_timeout",
-        "idle_readonly_transaction_timeout",
-    }
-)
-
-
 UNDECLARED_TRANSACTION = (
     "closes a connection idle inside a transaction, and the profile declares no "
     "django.max_idle_in_transaction, so it is judged against 0 s and proves nothing. Declare "
@@ -97,13 +85,13 @@ def check(
     silently.
     """
     budget = budget or Budget.of_conn_max_age(conn_max_age)
-    units = {spec.name: spec.unit for spec in idle_parameters(engine)}
+    specs = {spec.name: spec for spec in idle_parameters(engine)}
     findings = []
     for name, observed in effective.items():
-        unit = units[name]
+        unit = specs[name].unit
         seconds = "" if unit.symbol == "s" else f"{in_seconds(observed.value)}, "
         shown = f"{observed.native} {unit.symbol} ({seconds}{observed.words})"
-        in_transaction = name in TRANSACTION_IDLE
+        in_transaction = specs[name].in_transaction  # catalog: closes only in a transaction
         finding = judge(name, shown, observed.value, budget, margin, where, in_transaction)
         reason = not_judged_because(engine, name, platform, budget)
         if reason is not None:

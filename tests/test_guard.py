@@ -20,6 +20,21 @@ def observed(seconds: int, source: guard.ValueSource = "target") -> guard.Observ
     return guard.Observed(S(seconds), str(seconds), source)
 
 
+def test_the_catalogue_marks_exactly_the_transaction_idle_timeouts_of_docs_guard_md_3() -> None:
+    marked = {
+        (engine, spec.name)
+        for engine in Engine
+        for spec in idle_parameters(engine)
+        if spec.in_transaction
+    }
+    assert marked == {
+        (Engine.POSTGRES, "idle_in_transaction_session_timeout"),
+        (Engine.MARIADB, "idle_transaction_timeout"),
+        (Engine.MARIADB, "idle_write_transaction_timeout"),
+        (Engine.MARIADB, "idle_readonly_transaction_timeout"),
+    }
+
+
 def test_effective_value_prefers_profile_then_target_then_default() -> None:
     effective = guard.effective_idle_timeouts(
         Engine.MYSQL,

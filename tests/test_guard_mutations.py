@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 from support.guard_cases import Case, disagreement, seeded_cases
 
-from cloudtimeouts import budget, chain, guard, verdict
+from cloudtimeouts import budget, catalog, chain, guard, verdict
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.profile import Profile
 
@@ -44,11 +45,30 @@ def caught(bank: list[Case]) -> str:
     pytest.fail(f"no case of {len(bank)} notices the mutation")
 
 
-@pytest.mark.parametrize("name", sorted(guard.TRANSACTION_IDLE))
+IN_TRANSACTION = sorted(
+    {
+        spec.name
+        for specs in catalog.CATALOG.values()
+        for spec in specs.values()
+        if spec.in_transaction
+    }
+)
+
+
+@pytest.mark.parametrize("name", IN_TRANSACTION)
 def test_a_transaction_idle_timeout_judged_as_between_requests(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    monkeypatch.setattr(guard, "TRANSACTION_IDLE", guard.TRANSACTION_IDLE - {name})
+    bent = {
+        engine: MappingProxyType(
+            {
+                n: replace(spec, in_transaction=False) if n == name else spec
+                for n, spec in specs.items()
+            }
+        )
+        for engine, specs in catalog.CATALOG.items()
+    }
+    monkeypatch.setattr(catalog, "CATALOG", MappingProxyType(bent))
     assert name in caught(bank)
 
 
