@@ -99,7 +99,7 @@ def _version(shown: bool) -> None:
 @app.command()
 def validate(profiles: Profiles) -> None:
     """Check profiles offline: schema, units, ranges, and the guard on declared values."""
-    from cloudtimeouts.verdict import offline_verdict
+    from cloudtimeouts.offline import judge_offline
 
     refused = failed = False
     for path in profiles:  # every file is judged: pre-commit hands the hook all of them at once
@@ -109,7 +109,8 @@ def validate(profiles: Profiles) -> None:
             say(stderr, error)
             failed = True
             continue
-        violations, notes = offline_verdict(profile)
+        verdict = judge_offline(profile)
+        violations, notes = verdict.refusals, verdict.notes
         for finding, word in [(v, "refused") for v in violations] + [(n, "note") for n in notes]:
             stderr.print(line(f"{word}: {path}: {finding.message}", _STYLE[word]))
         refused = refused or bool(violations)

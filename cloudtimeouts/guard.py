@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cloudtimeouts.budget import Budget, in_seconds
-from cloudtimeouts.catalog import AURORA_MYSQL, Engine, idle_parameters
+from cloudtimeouts.catalog import AURORA_MYSQL, Engine, idle_parameters, parameters
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.model import Finding
 
@@ -80,34 +80,57 @@ def check(
     """Every enabled idle timeout that could close a connection Django may still reuse.
 
     `platform` is the RDS family (or "" when unknown) of the database the values are in force
-    on: it decides whether `interactive_timeout` applies (see `judged`). What is not judged, or
-    judged against a budget the profile did not declare, is said in `notes`, never passed
-    silently.
+    on: it decides whether `interactive_timeout` applies (see `not_judged_because`). What is
+    not judged, or judged against a budget the profile did not declare, is said in `notes`,
+    never passed silently.
     """
     budget = budget or Budget.of_conn_max_age(conn_max_age)
-    specs = {spec.name: spec for spec in idle_parameters(engine)}
     findings = []
     for name, observed in effective.items():
-        unit = specs[name].unit
-        seconds = "" if unit.symbol == "s" else f"{in_seconds(observed.value)}, "
-        shown = f"{observed.native} {unit.symbol} ({seconds}{observed.words})"
-        in_transaction = specs[name].in_transaction  # catalog: closes only in a transaction
-        finding = judge(name, shown, observed.value, budget, margin, where, in_transaction)
-        reason = not_judged_because(engine, name, platform, budget)
-        if reason is not None:
-            if finding is not None and notes is not None:
-                notes.append(Finding(name, f"{where}: {name} = {shown} is not judged: {reason}"))
-            continue
-        if finding is not None:
+        said, finding = judge_parameter(engine, name, observed, budget, margin, where, platform)
+        if said == "refused" and finding is not None:
             findings.append(finding)
-        elif (  # an enabled one only: 0 closes nothing (docs/guard.md, 6)
-            in_transaction
-            and notes is not None
-            and budget.transaction_unjudged
-            and not observed.value.disabled
-        ):
-            notes.append(Finding(name, f"{where}: {name} = {shown} {UNDECLARED_TRANSACTION}"))
+        elif finding is not None and notes is not None:
+            notes.append(finding)
     return findings
+
+
+Said = Literal["refused", "unjudged", "not Django's", "accepted"]
+
+
+def judge_parameter(
+    engine: Engine,
+    name: str,
+    observed: Observed,
+    budget: Budget,
+    margin: Duration,
+    where: str,
+    platform: str = "",
+) -> tuple[Said, Finding | None]:
+    """What the guard says of one server idle timeout in force, and the finding that says it.
+
+    "refused" (the refusal); "not Django's": it does not close Django's connections on this
+    platform (`not_judged_because`; a note when it would have been refused); "unjudged": a
+    transaction-idle timeout judged against a stand-in of 0 s (the note asks for a budget,
+    docs/guard.md 6); "accepted" (no finding; a disabled timeout too: 0 closes nothing).
+    """
+    spec = parameters(engine)[name]
+    seconds = "" if spec.unit.symbol == "s" else f"{in_seconds(observed.value)}, "
+    shown = f"{observed.native} {spec.unit.symbol} ({seconds}{observed.words})"
+    in_transaction = spec.in_transaction  # catalog: closes a connection only in a transaction
+    finding = judge(name, shown, observed.value, budget, margin, where, in_transaction)
+    reason = not_judged_because(engine, name, platform, budget)
+    if reason is not None:
+        if finding is None:
+            return "not Django's", None
+        return "not Django's", Finding(name, f"{where}: {name} = {shown} is not judged: {reason}")
+    if finding is not None:
+        return "refused", finding
+    if (  # an enabled one only: 0 closes nothing (docs/guard.md, 6)
+        in_transaction and budget.transaction_unjudged and not observed.value.disabled
+    ):
+        return "unjudged", Finding(name, f"{where}: {name} = {shown} {UNDECLARED_TRANSACTION}")
+    return "accepted", None
 
 
 def not_judged_because(engine: Engine, name: str, platform: str, budget: Budget) -> str | None:

@@ -28,6 +28,7 @@ from cloudtimeouts.concurrency import Cancellation, run_bounded
 from cloudtimeouts.durations import Duration, DurationError, format_native, shown
 from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
 from cloudtimeouts.model import Finding, ParameterState, TargetState
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.orchestration import (
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENT_TARGETS,
@@ -47,7 +48,7 @@ from cloudtimeouts.profile import (
 )
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter
-from cloudtimeouts.verdict import current_idle_timeouts, offline_violations
+from cloudtimeouts.verdict import current_idle_timeouts
 
 # Relative to the profile: `cloudtimeouts schema > profile.schema.json` puts it there.
 SCHEMA_REFERENCE = "profile.schema.json"
@@ -353,7 +354,7 @@ def _refusals(profile: Profile, plans: Sequence[_Read]) -> list[Finding]:
     """What plan's guard says on every target, and what validate's says offline."""
     found = [r for t, s in plans for r in build_target_plan(profile, t, s).refusals]
     said = {refusal.parameter for refusal in found}  # offline: only what no target said
-    return found + [f for f in offline_violations(profile) if f.parameter not in said]
+    return found + [f for f in judge_offline(profile).refusals if f.parameter not in said]
 
 
 def _refuse(what: str, refusals: Sequence[Finding], hint: str) -> None:

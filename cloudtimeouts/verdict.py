@@ -1,8 +1,9 @@
 """The verdict: the guard over the values in force on every database instance a target reaches.
 
 `plan.build_target_plan` diffs; this module judges, for every mode that reads a target (a cloud
-plan, apply's re-read, the Terraform mode) and offline (validate, explain, django-settings). The
-rules and their order are docs/guard.md; each is cited where it is applied.
+plan, apply's re-read, the Terraform mode). With no target read, `offline.judge_offline` judges
+(validate, explain, django-settings), on the platforms `offline_platforms` names. The rules and
+their order are docs/guard.md; each is cited where it is applied.
 """
 
 from __future__ import annotations
@@ -425,39 +426,3 @@ def offline_platforms(profile: Profile) -> list[str]:
     if aurora and any(getattr(t, "cluster_parameter_group", None) for t in profile.targets):
         return ["", aurora]
     return [""]
-
-
-def offline_values(profile: Profile, platform: str) -> dict[str, guard.Observed]:
-    """The idle timeouts in force offline: the profile's values, else the platform's defaults."""
-    defaults = {}
-    for spec in idle_parameters(profile.engine):
-        value = spec.default_for(None, platform)
-        defaults[spec.name] = guard.Observed(value, value.to_native(spec.unit), "default")
-    return guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
-
-
-def offline_violations(profile: Profile) -> list[Finding]:
-    """The guard with no target: what `validate` refuses (see `offline_verdict`)."""
-    return offline_verdict(profile)[0]
-
-
-def offline_verdict(profile: Profile) -> tuple[list[Finding], list[Finding]]:
-    """(refusals, notes) of the guard with no target: declared values, else the defaults.
-
-    Offline the platform is unknown, so a target that may be Aurora (an AWS cluster parameter
-    group) is judged with Aurora's defaults and rules too, and the strictest result wins.
-    """
-    findings: dict[str, Finding] = {}
-    notes: list[Finding] = []
-    for platform in offline_platforms(profile):
-        effective = offline_values(profile, platform)
-        where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
-        for finding in _check(profile, effective, where, platform, notes):
-            findings.setdefault(finding.parameter, finding)
-    refused = set(findings)
-    path_refusals, path_notes = path_findings(profile)
-    for finding in path_refusals:
-        findings.setdefault(finding.parameter, finding)
-    return list(findings.values()), [
-        note for note in _unique(notes) if note.parameter not in refused
-    ] + path_notes

@@ -23,6 +23,7 @@ CORE = {
     "cloudtimeouts.guard",
     "cloudtimeouts.hops",
     "cloudtimeouts.model",
+    "cloudtimeouts.offline",
     "cloudtimeouts.plan",
     "cloudtimeouts.printable",
     "cloudtimeouts.profile",

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from support.guard_cases import Case, disagreement, seeded_cases
 
-from cloudtimeouts import budget, catalog, chain, guard, verdict
+from cloudtimeouts import budget, catalog, chain, guard, offline, verdict
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.profile import Profile
 
@@ -130,6 +130,6 @@ def test_a_budget_of_step_1_bent(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch, mutation: Callable[[Any], Any]
 ) -> None:
     intact = budget.budget_of
-    for computed_with in (chain, verdict):  # each module that computes a budget from the profile
+    for computed_with in (chain, offline, verdict):  # each that computes a profile's budget
         monkeypatch.setattr(computed_with, "budget_of", lambda django: mutation(intact(django)))
     caught(bank)

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 from cloudtimeouts.catalog import ApplyType, Engine, ParameterSpec, Provider
 from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget, Profile, Target
 from cloudtimeouts.targets import managed
-from cloudtimeouts.verdict import offline_violations
 
 _AZURE_PROVIDERS = {Engine.POSTGRES: "PostgreSQL", Engine.MYSQL: "MySQL"}
 _PROXY_FAMILIES = {Engine.POSTGRES: "POSTGRESQL", Engine.MYSQL: "MYSQL", Engine.MARIADB: "MYSQL"}
@@ -44,7 +44,7 @@ def export_terraform(profiles: Sequence[Profile], sources: Sequence[str], versio
     """HCL for every target of the profiles; UnsafeProfileError (exit 3) for a profile the guard
     refuses on its own values: an unsafe state is never handed to Terraform either."""
     for profile in profiles:
-        refusals = offline_violations(profile)
+        refusals = judge_offline(profile).refusals
         if refusals:
             raise UnsafeProfileError(
                 f"nothing exported: profile {profile.name}'s CONN_MAX_AGE is not safe for its "
