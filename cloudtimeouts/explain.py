@@ -5,7 +5,7 @@ entry is one of `offline.judge_offline`'s (the hops' timeouts, the profile's val
 kind's documented default; the server's idle timeouts, the profile's value else the engine's
 documented default, and another platform's where a target may be on it), with the outcome it
 gave; the refusals are its refusals, what `validate` prints, and its exit code. Django's budgets
-are the verdict's (`budget.budget_of`), the keepalive `chain.keepalive`.
+are the verdict's (`budget.budget_of`), the keepalive `path_guard.keepalive`.
 
 An entry is "checked" when the guard accepts it only because Django's pool checks every
 connection on checkout (CONN_HEALTH_CHECKS): the guard refuses it once checks are off.
@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from cloudtimeouts.catalog import Engine
-from cloudtimeouts.chain import keepalive
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.hops import Closes
 from cloudtimeouts.model import Finding
 from cloudtimeouts.offline import Judged, Outcome, judge_offline
+from cloudtimeouts.path_guard import keepalive
 from cloudtimeouts.profile import Profile
 
 Status = Literal["refused", "kept open", "safe", "checked", "pooler only", "not Django's", "off"]

@@ -4,7 +4,7 @@
 the values in force are the profile's, else the documented defaults (docs/guard.md, 2): the
 engine's, and where a target may be on another platform (`verdict.offline_platforms`) that
 platform's too, the stricter result winning. `judge_offline` judges them all, the server's idle
-timeouts (`guard.judge_parameter`) and every hop of the path (`chain.path_outcomes`), and
+timeouts (`guard.judge_parameter`) and every hop of the path (`path_guard.path_outcomes`), and
 returns one `OfflineVerdict`: one `Judged` entry per timeout (what it is, its value in force and
 where that comes from, the budget it was compared with, the outcome and the finding that says
 it), with the refusals and notes `validate` prints. Each command renders that one result:
@@ -21,10 +21,10 @@ from typing import Literal
 from cloudtimeouts import guard
 from cloudtimeouts.budget import Budget, budget_of
 from cloudtimeouts.catalog import idle_parameters, parameters
-from cloudtimeouts.chain import HopValue, hop_values, path_outcomes
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.hops import KINDS, Closes
 from cloudtimeouts.model import Finding
+from cloudtimeouts.path_guard import HopValue, hop_values, path_outcomes
 from cloudtimeouts.profile import Profile
 from cloudtimeouts.verdict import offline_platforms
 

@@ -191,7 +191,7 @@ class DjangoSettings(Strict):
     max_idle_in_transaction: MaxIdleInTransaction | None = None
     # OPTIONS client_flag has CLIENT.INTERACTIVE: interactive_timeout applies (guard.py)
     interactive_client: bool = False
-    keepalives_idle: DurationField | None = None  # libpq OPTIONS keepalives_idle (chain.py)
+    keepalives_idle: DurationField | None = None  # libpq OPTIONS keepalives_idle (path_guard.py)
 
     @model_validator(mode="after")
     def _pool_without_persistent_connections(self) -> DjangoSettings:

@@ -25,7 +25,6 @@ from cloudtimeouts.catalog import (
     idle_parameters,
     parameters,
 )
-from cloudtimeouts.chain import Keepalive, path_findings
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.hops import KINDS
 from cloudtimeouts.model import (
@@ -35,6 +34,7 @@ from cloudtimeouts.model import (
     MemberState,
     TargetState,
 )
+from cloudtimeouts.path_guard import Keepalive, path_findings
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.targets import azure_pgbouncers, current_value, managed
 

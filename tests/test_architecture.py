@@ -15,7 +15,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cloudtimeouts"
 CORE = {
     "cloudtimeouts.budget",
     "cloudtimeouts.catalog",
-    "cloudtimeouts.chain",
     "cloudtimeouts.django",
     "cloudtimeouts.durations",
     "cloudtimeouts.errors",
@@ -24,6 +23,7 @@ CORE = {
     "cloudtimeouts.hops",
     "cloudtimeouts.model",
     "cloudtimeouts.offline",
+    "cloudtimeouts.path_guard",
     "cloudtimeouts.plan",
     "cloudtimeouts.printable",
     "cloudtimeouts.profile",

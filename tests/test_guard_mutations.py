@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from support.guard_cases import Case, disagreement, seeded_cases
 
-from cloudtimeouts import budget, catalog, chain, guard, offline, verdict
+from cloudtimeouts import budget, catalog, guard, offline, path_guard, verdict
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.profile import Profile
 
@@ -73,13 +73,13 @@ def test_a_transaction_idle_timeout_judged_as_between_requests(
 
 
 def test_the_last_hop_forgotten(bank: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
-    intact = chain.hop_values
+    intact = path_guard.hop_values
 
-    def mutated(profile: Profile) -> list[chain.HopValue]:
+    def mutated(profile: Profile) -> list[path_guard.HopValue]:
         last = len(profile.path) - 1
         return [value for value in intact(profile) if value.index != last]
 
-    monkeypatch.setattr(chain, "hop_values", mutated)
+    monkeypatch.setattr(path_guard, "hop_values", mutated)
     assert "path" in caught(bank)
 
 
@@ -94,7 +94,7 @@ def test_the_margin_zeroed(bank: list[Case], monkeypatch: pytest.MonkeyPatch) ->
         return intact(*args, **kwargs)
 
     monkeypatch.setattr(guard, "judge", mutated)
-    monkeypatch.setattr(chain, "judge", mutated)
+    monkeypatch.setattr(path_guard, "judge", mutated)
     caught(bank)
 
 
@@ -107,7 +107,7 @@ def test_server_keepalives_credited_across_a_pooler(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        chain, "reached", lambda profile, from_server: set(range(len(profile.path)))
+        path_guard, "reached", lambda profile, from_server: set(range(len(profile.path)))
     )
     assert "kept_open" in caught(bank)
 
@@ -130,6 +130,6 @@ def test_a_budget_of_step_1_bent(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch, mutation: Callable[[Any], Any]
 ) -> None:
     intact = budget.budget_of
-    for computed_with in (chain, offline, verdict):  # each that computes a profile's budget
+    for computed_with in (path_guard, offline, verdict):  # each that computes a profile's budget
         monkeypatch.setattr(computed_with, "budget_of", lambda django: mutation(intact(django)))
     caught(bank)

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from support import reference
 from support.guard_cases import Case, disagreement, make_case
 
-from cloudtimeouts.chain import path_findings
 from cloudtimeouts.errors import ProfileError
 from cloudtimeouts.model import ParameterState, TargetState
 from cloudtimeouts.offline import judge_offline
+from cloudtimeouts.path_guard import path_findings
 from cloudtimeouts.profile import parse_profile
 
 KNOWN: frozenset[str] = frozenset()

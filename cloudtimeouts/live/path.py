@@ -19,7 +19,7 @@ Two things can be seen from the application's side of a PostgreSQL connection:
 
 The console is asked only when something is in between or the profile declares a PgBouncer, so
 that a plain server never logs a login to a database it does not have. What it says is judged
-with the chain guard (`cloudtimeouts.chain.path_findings`) on a PgBouncer hop built from the
+with the chain guard (`cloudtimeouts.path_guard.path_findings`) on a PgBouncer hop built from the
 values read, with the profile's budget (conn_max_age, or the pool's) and margin.
 """
 
@@ -213,7 +213,7 @@ def judge_path(seen: PathSeen, profile: Profile) -> PathJudgement:
     The profile's declared PgBouncer hop gives the hop its kind and name, and its declared values
     are compared with the live ones (warnings); the live values are what is judged.
     """
-    from cloudtimeouts.chain import path_findings
+    from cloudtimeouts.path_guard import path_findings
     from cloudtimeouts.profile import PgBouncerHop
 
     warnings = [Finding("path", seen.note)] if seen.note else []

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloudtimeouts.budget import budget_of
-from cloudtimeouts.chain import path_findings
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.offline import judge_offline
+from cloudtimeouts.path_guard import path_findings
 from cloudtimeouts.profile import Profile, parse_profile
 
 
