@@ -16,7 +16,7 @@ Django builds is the one the guard checked whatever psycopg_pool's defaults beco
 
 Client keepalives (libpq `keepalives`, `keepalives_idle`, `keepalives_interval`) mirror the
 profile's tcp_keepalives_* server values, with `keepalives_idle` from `django.keepalives_idle`
-where the profile declares it: that declared value is the one the chain guard credits for the
+where the profile declares it: that declared value is the one the path guard credits for the
 network hops on Django's side of the nearest pooler or proxy (path_guard.client_keepalive). The
 snippet names the hops the guard counted as kept open, and nothing more.
 

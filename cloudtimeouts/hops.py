@@ -1,5 +1,9 @@
 """What each kind of hop between Django and the server closes, and its documented defaults.
 
+This module is about hop *kinds* (PgBouncer, RDS Proxy, a load balancer…): what a kind's
+timeouts close and their defaults. The hops of one profile, in order from Django to the server,
+are its `path:`, judged by the path guard (`path_guard`), a different concept.
+
 A hop's timeout closes one of three things, and only two of them can hurt Django:
 - `client`: the connection Django holds, once it has been idle that long (PgBouncer
   `client_idle_timeout`, RDS Proxy `IdleClientTimeout`, a load balancer's or NAT's TCP idle

@@ -1,4 +1,4 @@
-"""The guard against an independent reading of docs/guard.md, over the whole chain.
+"""The guard against an independent reading of docs/guard.md, over the whole path.
 
 Random profiles (engine, conn_max_age, pool, margin, max_idle_in_transaction, server values,
 keepalives), random paths, random instances (a cluster group target whose members' own groups

@@ -1,4 +1,4 @@
-"""The whole-chain guard: Django's idle budget against every hop and server timeout."""
+"""The path guard: Django's idle budget against every hop's timeout, and the server's."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ Two things can be seen from the application's side of a PostgreSQL connection:
 
 The console is asked only when something is in between or the profile declares a PgBouncer, so
 that a plain server never logs a login to a database it does not have. What it says is judged
-with the chain guard (`cloudtimeouts.path_guard.path_findings`) on a PgBouncer hop built from the
+with the path guard (`cloudtimeouts.path_guard.path_findings`) on a PgBouncer hop built from the
 values read, with the profile's budget (conn_max_age, or the pool's) and margin.
 """
 
@@ -83,7 +83,7 @@ class PathSeen:
 
 @dataclass(frozen=True, slots=True)
 class PathJudgement:
-    """The chain guard's word on what was seen: refusals, and differences from the profile."""
+    """The path guard's word on what was seen: refusals, and differences from the profile."""
 
     seen: PathSeen
     refusals: tuple[Finding, ...] = ()
@@ -208,7 +208,7 @@ def declared_pooler(profile: Profile | None) -> Hop | None:
 
 
 def judge_path(seen: PathSeen, profile: Profile) -> PathJudgement:
-    """The chain guard on the PgBouncer seen, with the profile's budget and margin.
+    """The path guard on the PgBouncer seen, with the profile's budget and margin.
 
     The profile's declared PgBouncer hop gives the hop its kind and name, and its declared values
     are compared with the live ones (warnings); the live values are what is judged.
@@ -256,6 +256,6 @@ def _drift(declared: Hop, seen: PathSeen) -> list[Finding]:
 
 
 def _hop_name(host: str | None) -> str:
-    """The host as a hop name (what the chain guard's messages show): `bouncer.internal`."""
+    """The host as a hop name (what the path guard's messages show): `bouncer.internal`."""
     name = re.sub(r"[^A-Za-z0-9._-]", "-", host or "localhost").strip("-._")[:63]
     return name or "pgbouncer"

@@ -3,7 +3,7 @@
 One function, `assess`, turns a LiveSession into findings; `verify` and the Django system
 check both call it (the check with Django's own CONN_MAX_AGE, or its pool), so the refusal,
 drift and override messages are worded once, here and in the guard. What the connection showed
-of the path (live.path: a pooler in between, PgBouncer's own timeouts, judged by the chain
+of the path (live.path: a pooler in between, PgBouncer's own timeouts, judged by the path
 guard) rides along: its refusals and warnings count like the server's.
 """
 
@@ -150,7 +150,7 @@ def build_report(
     profile: Profile, endpoint: str, session: LiveSession, path: PathSeen | None = None
 ) -> VerifyReport:
     """`verify`: the session judged against the profile's budget (CONN_MAX_AGE, or its pool),
-    margin and values; the path seen, if any, with the chain guard."""
+    margin and values; the path seen, if any, with the path guard."""
     from cloudtimeouts.budget import budget_of
 
     return assess(
@@ -179,7 +179,7 @@ def assess(
     """The guard on what the session sees, drift against the declared values, and overrides.
 
     `budget` is Django's idle budget (budget.budget_of: a pool's, max_idle_in_transaction);
-    without it, CONN_MAX_AGE judges every idle timeout. `path` is the chain guard's judgement
+    without it, CONN_MAX_AGE judges every idle timeout. `path` is the path guard's judgement
     of what the connection showed of the path; its refusals follow the server's.
     """
     engine = session.engine

@@ -1,4 +1,4 @@
-"""Whole-chain cases for the guard, and the comparison of its verdict with the reference model.
+"""Whole-path cases for the guard, and the comparison of its verdict with the reference model.
 
 A case is a profile (and maybe a second profile of the same run managing a group one of the
 target's instances takes values from), the target's state as a read saw it, and its members. One

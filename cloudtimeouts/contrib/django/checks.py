@@ -13,7 +13,7 @@ E001 a live idle timeout is not above Django's budget (+ the profile's margin): 
 refusal; E002 the live values could not be read: the same message as verify's connection errors;
 E003/E004 CONN_MAX_AGE/CONN_HEALTH_CHECKS differ from the profile; E005 the profile is for
 another engine; E006 CLOUDTIMEOUTS_PROFILE cannot be used; E007 a pooler on the path (PgBouncer)
-closes idle connections within Django's budget: the chain guard's refusal; W001 persistent
+closes idle connections within Django's budget: the path guard's refusal; W001 persistent
 connections without health checks; W002 Django's pool without health checks; W003 what could not
 be seen of the path, or differs from the profile's path; W004 a live idle timeout the guard does
 not judge, and why (a transaction-idle timeout with no django.max_idle_in_transaction declared,
