@@ -111,8 +111,8 @@ def judge_offline(profile: Profile) -> OfflineVerdict:
 
 def _findings(entries: Sequence[Judged]) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
     """`validate`'s refusals and notes: the server's first, then the path's. One refusal per
-    parameter (the strictest platform's, the first found), and a server note only for a
-    parameter not refused on another platform."""
+    parameter (the first platform's that refuses it: a refusal on any platform stands), and a
+    server note only for a parameter no platform refuses."""
     server = [entry for entry in entries if entry.hop is None and entry.finding is not None]
     path = [entry for entry in entries if entry.hop is not None and entry.finding is not None]
     refusals: dict[str, Finding] = {}
