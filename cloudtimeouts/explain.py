@@ -26,7 +26,7 @@ from cloudtimeouts import guard
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.chain import HopValue, budget_of, hop_values, keepalive, path_outcomes
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, ZeroMeans
+from cloudtimeouts.hops import Closes, ZeroMeans, kinds
 from cloudtimeouts.model import Finding
 from cloudtimeouts.profile import Profile
 from cloudtimeouts.verdict import offline_platforms, offline_values, offline_violations
@@ -221,8 +221,8 @@ def _without_health_checks(profile: Profile) -> Profile | None:
 
 
 def _zero(item: HopValue) -> ZeroMeans:
-    """What 0 means for this hop timeout (PgBouncer's server_lifetime: used once, hops.KINDS)."""
-    return next(t.zero for t in KINDS[item.hop.kind] if t.name == item.name)
+    """What 0 means for this hop timeout (PgBouncer's server_lifetime: used once, hops)."""
+    return kinds()[item.hop.kind].timeout(item.name).zero
 
 
 def _status(
@@ -257,7 +257,7 @@ def _hop_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
         at = (item.index, item.name)
         status = _status(at, item.value, item.closes, refused, if_unchecked, _zero(item))
         outcome, finding = said.get(at, (None, None))
-        if outcome == "kept open" and item.hop.kind in NETWORK_KINDS:
+        if outcome == "kept open" and kinds()[item.hop.kind].network:
             status = "kept open"
         entries.append(
             Entry(key, item.hop.name, item.name, item.value, item.source, item.closes, status,

@@ -42,7 +42,9 @@ from cloudtimeouts.model import (
 )
 from cloudtimeouts.orchestration import make_plan
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
-from cloudtimeouts.profile import AwsTarget, GcpTarget, Profile, Target
+from cloudtimeouts.profile import Profile, Target
+from cloudtimeouts.providers.aws.target import AwsTarget
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.terraform.aurora import members
 from cloudtimeouts.terraform.planfile import (
     AZURE_CONFIGURATION_TYPES,

@@ -178,7 +178,7 @@ def test_a_listed_instance_serves_one_read_only(fleet: Fleet) -> None:
     assert fleet.calls() == Counter({"instances.list": 1, "flags.list": 1, "instances.get": 1})
     assert first.parameters["statement_timeout"].value == "5000"
     assert again.parameters["statement_timeout"].value == "7000"
-    assert int(again.revision or 0) == int(first.revision or 0) + 1  # a fresh settingsVersion
+    assert int(again.held.revision or 0) == int(first.held.revision or 0) + 1  # a fresh settingsVersion
     fleet.adapter.read(targets[1], Engine.POSTGRES, names)
     assert fleet.calls() == Counter()  # the other instance: from the same listing
 
