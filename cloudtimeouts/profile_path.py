@@ -67,11 +67,11 @@ class HopEntry(Strict):
 
 def _model(spec: HopKind) -> type[HopEntry]:
     fields: dict[str, Any] = {"kind": (Literal[spec.kind], ...)}  # type: ignore[valid-type]
-    fields.update((timeout.name, (DurationField | None, None)) for timeout in spec.timeouts)
     if spec.network:
         # picks the documented default when the timeout is absent (hops.default)
-        names = tuple(clouds())
-        fields["provider"] = (Literal[names] | None, None)  # type: ignore[valid-type]
+        fields["provider"] = (Literal[tuple(clouds())] | None, None)  # type: ignore[valid-type]
+    fields.update((timeout.name, (DurationField | None, None)) for timeout in spec.timeouts)
+    if spec.network:
         # custom only: it forwards Django's TCP connection as it is, or ends it and opens its
         # own (e.g. HAProxy). Absent: terminates, the conservative answer (hops.passes_tcp).
         fields["tcp"] = (Literal["passthrough", "terminates"] | None, None)

@@ -23,7 +23,7 @@ class CloudTarget(Strict):
     provider: str
 
     @property
-    def id(self) -> str:  # shown to users: "aws:eu-west-1:parameter-group/app"
+    def id(self) -> str:  # shown to users: "<provider>:<where>:<kind>/<name>"
         raise NotImplementedError
 
     @property

@@ -27,7 +27,8 @@ from cloudtimeouts.importer import (
 )
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
 from cloudtimeouts.orchestration import make_plan
-from cloudtimeouts.profile import AwsTarget, Target, parse_profile
+from cloudtimeouts.profile import Target, parse_profile
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.verdict import offline_violations
 
 A = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-a")

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 import support.profiles as support
 
-from cloudtimeouts.catalog import Engine, Provider
+from cloudtimeouts.catalog import Engine
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.plan import Plan
-from cloudtimeouts.profile import GcpTarget, load_profile
+from cloudtimeouts.profile import load_profile
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.providers.gcp import GcpAdapter
 from cloudtimeouts.providers.gcp import adapter as gcp_adapter
 from cloudtimeouts.sandbox.loopback import Fault
@@ -57,8 +58,8 @@ class Fleet:
         )
         return make_plan([load_profile(path)], adapter_loader=self.loader)
 
-    def loader(self, provider: Provider) -> GcpAdapter:
-        assert provider is Provider.GCP
+    def loader(self, provider: str) -> GcpAdapter:
+        assert provider is "gcp"
         return self.adapter  # one adapter for plan and apply: the use-once rule is its own
 
     def calls(self) -> Counter[str]:
