@@ -31,6 +31,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from cloudtimeouts.catalog import Engine, idle_parameters, parameters
+from cloudtimeouts.cloud import platforms
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.model import (
     KNOWN_AFTER_APPLY,
@@ -239,10 +240,15 @@ def _state(
     if (
         isinstance(value, Unknown)
         or (unset and any(r.unknown_names for r in found))
-        or (unset and spec and spec.platform_defaults and any(r.version_unknown for r in found))
+        or (unset and _platform_dependent(name, engine) and any(r.version_unknown for r in found))
     ):
         return ParameterState(name, value=KNOWN_AFTER_APPLY)
     return ParameterState(name, value=value)
+
+
+def _platform_dependent(name: str, engine: Engine) -> bool:
+    """Whether some platform of the engine has its own default for the parameter."""
+    return any(name in platform.defaults for platform in platforms(engine))
 
 
 def _raced(found: list[Resource]) -> dict[str, tuple[list[str], list[str]]]:
