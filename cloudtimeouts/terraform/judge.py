@@ -30,7 +30,7 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from cloudtimeouts.catalog import Engine, idle_parameters, parameters
+from cloudtimeouts.catalog import Engine, idle_parameters
 from cloudtimeouts.cloud import platforms
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.model import (
@@ -235,7 +235,6 @@ def _state(
     database version) known only after apply (Aurora's defaults are not RDS's)."""
     key = name.lower() if name.lower() in values else name
     value = values.get(key)
-    spec = parameters(engine).get(name)
     unset = key not in values
     if (
         isinstance(value, Unknown)
