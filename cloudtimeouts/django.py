@@ -169,8 +169,8 @@ def idle_timeouts_comment(profile: Profile) -> str | None:
     platform = verdict.platforms[-1]  # as validate: a cluster group may be on another platform
     between: list[str] = []
     inside: list[str] = []
-    # the server's as declared (on the last platform: where a target may be Aurora, as validate
-    # judges it), then the path's: those the guard compared with a budget
+    # the server's as declared (on the last platform: where a target may be on another one, as
+    # validate judges it), then the path's: those the guard compared with a budget
     server = [
         judged
         for judged in verdict.entries

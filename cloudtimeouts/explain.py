@@ -43,7 +43,7 @@ STATUS_WORDS: dict[Status, str] = {
     "checked": "fires within Django's budget, but the pool checks each connection on checkout",
     "pooler only": "Django never sees it: the pooler reconnects by itself",
     "not Django's": "applies only to clients that connect with CLIENT_INTERACTIVE; Django's "
-    "MySQL backend does not (Aurora MySQL excepted)",
+    "MySQL backend does not (a platform that applies it to every session excepted)",
     "off": "disabled: never fires",
 }
 
@@ -53,7 +53,8 @@ class Entry:
     """One timeout on the timeline, with the guard's verdict on it."""
 
     key: str  # the guard's name for it: "pgb.client_idle_timeout", "idle_session_timeout"
-    where: str  # "pgb", "server", "aurora" (a server default that differs on Aurora)
+    # "pgb" (a hop's name), "server", or a platform's prefix (a server default that differs there)
+    where: str
     name: str  # the native name
     value: Duration  # 0: disabled
     source: str  # "from the profile", "the documented default…"
@@ -230,7 +231,7 @@ def _entry(judged: Judged, in_transaction: bool) -> Entry:
     if judged.hop is not None:
         where, finding = judged.hop.hop.name, judged.finding
     else:
-        where = "aurora" if judged.platform else "server"
+        where = judged.platform or "server"
         finding = judged.finding if judged.outcome == "refused" else None
     entry = Entry(judged.key, where, judged.name, judged.value, judged.source, judged.closes,
                   status, finding)  # fmt: skip
@@ -239,7 +240,7 @@ def _entry(judged: Judged, in_transaction: bool) -> Entry:
 
 def _shown(entries: Iterable[Judged]) -> list[Judged]:
     """Every entry, but a server parameter another platform holds at the same value with the
-    same outcome once: Aurora keeps most of the engine's defaults."""
+    same outcome once: a platform keeps most of the engine's defaults."""
     shown: dict[str, tuple[Duration, Status]] = {}
     kept = []
     for judged in entries:

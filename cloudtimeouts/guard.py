@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cloudtimeouts.budget import Budget, in_seconds
-from cloudtimeouts.catalog import AURORA_MYSQL, Engine, idle_parameters, parameters
+from cloudtimeouts.catalog import Engine, idle_parameters, parameters
+from cloudtimeouts.cloud import platform_of, platforms
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.model import Finding
 
@@ -79,10 +80,10 @@ def check(
 ) -> list[Finding]:
     """Every enabled idle timeout that could close a connection Django may still reuse.
 
-    `platform` is the RDS family (or "" when unknown) of the database the values are in force
-    on: it decides whether `interactive_timeout` applies (see `not_judged_because`). What is
-    not judged, or judged against a budget the profile did not declare, is said in `notes`,
-    never passed silently.
+    `platform` is the version (or "" when unknown) of the database the values are in force
+    on: it decides whether `interactive_timeout` applies (see `judged`). What is not judged, or
+    judged against a budget the profile did not declare, is said in `notes`, never passed
+    silently.
     """
     budget = budget or Budget.of_conn_max_age(conn_max_age)
     findings = []
@@ -143,20 +144,26 @@ def not_judged_because(engine: Engine, name: str, platform: str, budget: Budget)
     type of client (as defined by the CLIENT_INTERACTIVE connect option to
     mysql_real_connect())"; MariaDB server-system-variables, interactive_timeout). Django's
     MySQL backend connects with `client_flag = CLIENT.FOUND_ROWS` only
-    (django/db/backends/mysql/base.py, DatabaseWrapper.get_connection_params). Aurora MySQL is
-    the exception: it closes idle sessions at the smaller of the two (Aurora User Guide,
-    AuroraMySQL.Reference.ParameterGroups, "interactive_timeout" and "wait_timeout": "Aurora
-    evaluates the minimum value of interactive_timeout and wait_timeout").
+    (django/db/backends/mysql/base.py, DatabaseWrapper.get_connection_params). A platform that
+    closes idle sessions at the smaller of the two is the exception (`cloud.Platform`
+    `interactive_closes`, cited where its cloud defines it).
     """
     if name != "interactive_timeout" or budget.interactive_client:
         return None
-    if engine is Engine.MYSQL and platform.startswith(AURORA_MYSQL):
+    found = platform_of(platform) if platform else None
+    if found is not None and found.engine is engine and found.interactive_closes:
         return None
+    closing = [p.title for p in platforms(engine) if p.interactive_closes]
+    exception = (
+        f" {' and '.join(closing)} applies the smaller of wait_timeout and interactive_timeout "
+        "to every session."
+        if closing
+        else ""
+    )
     return (
         "it applies only to clients that connect with CLIENT_INTERACTIVE, which Django's MySQL "
         "backend does not set (client_flag CLIENT.FOUND_ROWS); declare "
-        "django.interactive_client: true if your OPTIONS set it. Aurora MySQL applies the "
-        "smaller of wait_timeout and interactive_timeout to every session."
+        f"django.interactive_client: true if your OPTIONS set it.{exception}"
     )
 
 

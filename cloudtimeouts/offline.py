@@ -2,7 +2,7 @@
 
 `validate`, `explain`, `django-settings`, `export` and `import` know no database instance, so
 the values in force are the profile's, else the documented defaults (docs/guard.md, 2): the
-engine's, and where a target may be on another platform (`verdict.offline_platforms`) that
+engine's, and where a target may be on another platform (`offline_platforms`) that
 platform's too, the stricter result winning. `judge_offline` judges them all, the server's idle
 timeouts (`guard.judge_parameter`) and every hop of the path (`path_guard.path_outcomes`), and
 returns one `OfflineVerdict`: one `Judged` entry per timeout (what it is, its value in force and
@@ -21,12 +21,12 @@ from typing import Literal
 from cloudtimeouts import guard
 from cloudtimeouts.budget import Budget, budget_of
 from cloudtimeouts.catalog import idle_parameters, parameters
+from cloudtimeouts.cloud import parameter_default, platforms
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.hops import KINDS, Closes
+from cloudtimeouts.hops import Closes, kinds
 from cloudtimeouts.model import Finding
 from cloudtimeouts.path_guard import HopValue, hop_values, path_outcomes
 from cloudtimeouts.profile import Profile
-from cloudtimeouts.verdict import offline_platforms
 
 Outcome = Literal[
     "refused",  # it can close a connection Django still holds: the finding is the refusal
@@ -146,7 +146,7 @@ def _hop_entries(profile: Profile) -> list[Judged]:
     for item in hop_values(profile):
         outcome: Outcome
         finding = None
-        zero = next(t.zero for t in KINDS[item.hop.kind] if t.name == item.name)
+        zero = kinds()[item.hop.kind].timeout(item.name).zero
         if item.closes == "server" and (zero != "disabled" or not item.value.disabled):
             outcome = "pooler only"  # server_lifetime 0 closes each server connection after use
         elif item.value.disabled:
@@ -195,7 +195,7 @@ def _in_force(profile: Profile, platform: str) -> dict[str, guard.Observed]:
     """The idle timeouts in force offline: the profile's values, else the platform's defaults."""
     defaults = {}
     for spec in idle_parameters(profile.engine):
-        value = spec.default_for(None, platform)
+        value = parameter_default(spec, None, platform)
         defaults[spec.name] = guard.Observed(value, value.to_native(spec.unit), "default")
     return guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
 
@@ -209,3 +209,10 @@ def _without_health_checks(profile: Profile) -> Profile:
     """The same profile with CONN_HEALTH_CHECKS off: what the guard would say without checks."""
     django = profile.django.model_copy(update={"conn_health_checks": False})
     return profile.model_copy(update={"django": django})
+
+
+def offline_platforms(profile: Profile) -> list[str]:
+    """The platforms a profile's databases may be on, as far as validate can tell: "" (the
+    engine's own), and each platform of the engine a target may be on (`platforms_possible`)."""
+    possible = {prefix for target in profile.targets for prefix in target.platforms_possible()}
+    return ["", *(p.prefix for p in platforms(profile.engine) if p.prefix in possible)]

@@ -20,7 +20,6 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cloudtimeouts.catalog import Provider
 from cloudtimeouts.concurrency import Cancellation, run_bounded
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.errors import (
@@ -47,7 +46,7 @@ MAX_THREADS = 64
 DEFAULT_TIMEOUT_S = 60.0  # no target waits longer than this on an unresponsive endpoint
 FORMAT_VERSION = "1"
 
-AdapterLoader = Callable[[Provider], ProviderAdapter]
+AdapterLoader = Callable[[str], ProviderAdapter]
 Outcome = Literal[
     "applied", "unchanged", "changed-since-plan", "failed", "interrupted", "not-started",
     "refused",  # rollback only: the guard refuses the values from before (nothing written)
@@ -288,7 +287,7 @@ class _ApplyRun:
             why = f"not written: the journal failed ({failure}), so no write started after it"
             return TargetResult(target.id, "not-started", not_written=names, error=why)
         try:
-            outcome = self.adapters.get(Provider(target.provider)).write(target, fresh, changes)
+            outcome = self.adapters.get(target.provider).write(target, fresh, changes)
         except TargetChangedError as error:  # the cloud's own precondition: nothing was applied
             return self._finish(planned, "changed-since-plan", (), names, (), _with_hint(error))
         except WriteError as error:
@@ -523,7 +522,7 @@ def _unexpected(error: BaseException) -> str:
 
 
 def _read(adapters: _Adapters, profile: Profile, target: Target) -> TargetState:
-    adapter = adapters.get(Provider(target.provider))
+    adapter = adapters.get(target.provider)
     return adapter.read(target, profile.engine, tuple(managed(profile, target)[0]))
 
 
@@ -547,10 +546,10 @@ class _Adapters:
 
     def __init__(self, loader: AdapterLoader) -> None:
         self._loader = loader
-        self._loaded: dict[Provider, ProviderAdapter | ProviderUnavailableError] = {}
+        self._loaded: dict[str, ProviderAdapter | ProviderUnavailableError] = {}
         self._lock = threading.Lock()
 
-    def get(self, provider: Provider) -> ProviderAdapter:
+    def get(self, provider: str) -> ProviderAdapter:
         with self._lock:
             if provider not in self._loaded:
                 self._load(provider)
@@ -561,9 +560,9 @@ class _Adapters:
 
     def expect(self, targets: Iterable[Target]) -> None:
         """Tell each provider's adapter which of its targets this plan reads (for batching)."""
-        by_provider: dict[Provider, list[Target]] = {}
+        by_provider: dict[str, list[Target]] = {}
         for target in targets:
-            by_provider.setdefault(Provider(target.provider), []).append(target)
+            by_provider.setdefault(target.provider, []).append(target)
         for provider, group in by_provider.items():
             try:
                 self.get(provider).expect(group)
@@ -572,11 +571,11 @@ class _Adapters:
 
     def endpoint(self, target: Target) -> str:
         try:
-            return self.get(Provider(target.provider)).endpoint(target)
+            return self.get(target.provider).endpoint(target)
         except Exception:
             return f"the {target.provider} API"
 
-    def _load(self, provider: Provider) -> None:
+    def _load(self, provider: str) -> None:
         try:
             self._loaded[provider] = self._loader(provider)
         except ProviderUnavailableError as error:

@@ -4,9 +4,9 @@ Each hop's timeout that closes Django's connection (a pooler's or proxy's client
 load balancer's or NAT's) is judged against Django's idle budget between requests, PgBouncer's
 idle_transaction_timeout against its transaction budget (`budget.budget_of`, with why). A checked
 pool (CONN_HEALTH_CHECKS) replaces a connection a pooler closed on checkout. A network hop that
-drops its state silently (Azure Load Balancer, Cloud NAT; `hops.expiry`) is judged even then: a
-check on a dropped flow waits, it does not fail fast; one that answers with a TCP RST (AWS NLB
-and NAT gateway, Azure NAT Gateway) fails the check at once, and the pool reconnects.
+drops its state silently (`hops.expiry`, each cloud's cited in its package) is judged even then:
+a check on a dropped flow waits, it does not fail fast; one that answers with a TCP RST fails the
+check at once, and the pool reconnects.
 
 TCP keepalives count where they truly help: keepalives sent more often than a load balancer's
 or NAT's idle timeout (with the margin) keep that hop's state fresh, so the hop never sees the
@@ -24,10 +24,11 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from cloudtimeouts.budget import budget_of, in_seconds
-from cloudtimeouts.catalog import Engine, Provider, parameters
+from cloudtimeouts.catalog import Engine, parameters
+from cloudtimeouts.cloud import parameter_default
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.guard import UNDECLARED_TRANSACTION, judge
-from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, expiry, passes_tcp
+from cloudtimeouts.hops import Closes, default, expiry, kinds, passes_tcp
 from cloudtimeouts.model import Finding
 from cloudtimeouts.profile import Hop, Profile
 
@@ -52,10 +53,10 @@ def hop_values(profile: Profile) -> list[HopValue]:
     """Every timeout of every hop: the profile's value, else the kind's documented default."""
     values = []
     for index, hop in enumerate(profile.path):
-        provider = getattr(hop, "provider", None)
-        for timeout in KINDS[hop.kind]:
-            declared = getattr(hop, timeout.name, None)
-            value = declared if declared is not None else timeout.default_for(provider)
+        provider = getattr(hop, "provider", None)  # network hops only (hops.HopKind.network)
+        for timeout in hop.spec.timeouts:
+            declared = hop.value(timeout.name)
+            value = declared if declared is not None else default(hop.kind, timeout, provider)
             if value is None:
                 continue
             source = "from the profile" if declared is not None else _default_words(provider)
@@ -81,9 +82,9 @@ def keepalive(profile: Profile) -> Duration | None:
 
 def declared_keepalive(profile: Profile) -> Keepalive | None:
     """The server's keepalive in force as far as validate knows offline (docs/guard.md, 2 and
-    7): the profile's value, else the default on its targets' providers (RDS 300 s, Azure
-    120 s: catalog, tcp_keepalives_idle), the longest of them; none when the profile has no
-    target or one of them leaves it to the operating system (0: Cloud SQL, a server you run).
+    7): the profile's value, else the default on its targets' clouds (`cloud.Cloud.defaults`),
+    the longest of them; none when the profile has no target or one of them leaves it to the
+    operating system (0: the engine's default, a server you run).
     The same default `plan` credits on a target that does not set it."""
     if profile.engine is not Engine.POSTGRES:
         return None
@@ -94,12 +95,12 @@ def declared_keepalive(profile: Profile) -> Keepalive | None:
         words = f"the server's tcp_keepalives_idle {in_seconds(idle)}, from the profile"
         return Keepalive(idle, words)
     spec = parameters(Engine.POSTGRES)["tcp_keepalives_idle"]
-    providers = sorted({Provider(target.provider) for target in profile.targets})
-    defaults = [spec.default_for(provider) for provider in providers]
+    providers = sorted({target.provider for target in profile.targets})
+    defaults = [parameter_default(spec, provider) for provider in providers]
     if not defaults or any(value.disabled for value in defaults):
         return None
     idle = max(defaults)
-    on = ", ".join(p.value for p in providers)
+    on = ", ".join(providers)
     return Keepalive(
         idle, f"the server's tcp_keepalives_idle {in_seconds(idle)} (the default in effect on {on})"
     )
@@ -159,7 +160,7 @@ def path_outcomes(
 
     `server` is the server's keepalive in force on the database (the plan passes what the target
     holds after it; validate, offline, the profile's declared value). `skip` holds the indexes of
-    hops judged elsewhere (an RDS Proxy target judges its own hop), by identity, never by name.
+    hops judged elsewhere (a target that is a hop judges its own), by identity, never by name.
 
     A network hop is kept open when a keepalive that reaches it comes, with the margin, before
     its idle timeout (keepalive + margin < idle timeout): the server's keepalives reach the hops
@@ -175,7 +176,7 @@ def path_outcomes(
         if item.index in skip or item.closes == "server" or item.value.disabled:
             continue
         key = f"{item.hop.name}.{item.name}"
-        network = item.hop.kind in NETWORK_KINDS
+        network = kinds()[item.hop.kind].network
         kept = [
             alive
             for alive, reaches in ((server, from_server), (client, from_client))
@@ -228,7 +229,7 @@ def path_outcomes(
     return said
 
 
-def _default_words(provider: Provider | None) -> str:
+def _default_words(provider: str | None) -> str:
     if provider is None:
         return "the documented default; with no provider, the smallest of its kind"
-    return f"the documented default on {provider.value}"
+    return f"the documented default on {provider}"

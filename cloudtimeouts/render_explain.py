@@ -32,7 +32,7 @@ from cloudtimeouts.explain import (
     Status,
     explain,
 )
-from cloudtimeouts.hops import KINDS
+from cloudtimeouts.hops import kinds as hop_kinds
 from cloudtimeouts.printable import printable
 
 if TYPE_CHECKING:
@@ -131,7 +131,8 @@ def _used_once(entry: Entry, explanation: Explanation) -> bool:
     if not entry.value.disabled:
         return False
     kinds = {hop.name: hop.kind for hop in explanation.path}
-    timeouts = KINDS.get(kinds.get(entry.where, ""), ())
+    kind = hop_kinds().get(kinds.get(entry.where, ""))
+    timeouts = kind.timeouts if kind is not None else ()
     return any(t.name == entry.name and t.zero == "used once" for t in timeouts)
 
 

@@ -153,7 +153,7 @@ def test_max_idle_in_transaction_adds_the_transaction_budget() -> None:
 def test_an_aurora_target_adds_the_aurora_default_where_it_differs() -> None:
     aurora = "[{provider: aws, region: eu-west-1, cluster_parameter_group: g}]"
     e = explain(profile("{conn_max_age: 10min}", "{idle_session_timeout: 1h}", targets=aurora))
-    on_aurora = entry(e, "idle_in_transaction_session_timeout", "aurora")
+    on_aurora = entry(e, "idle_in_transaction_session_timeout", "aurora-postgresql")
     assert on_aurora.value == minutes(24 * 60) and on_aurora.status == "safe"
     assert on_aurora.source == "the documented default on aurora-postgresql"
     assert entry(e, "idle_in_transaction_session_timeout", "server").status == "off"
@@ -172,7 +172,7 @@ def test_a_value_aurora_mysql_refuses_shows_refused_not_only_not_djangos() -> No
     )
     e = explain(p)
     assert entry(e, "interactive_timeout", "server").status == "not Django's"
-    on_aurora = entry(e, "interactive_timeout", "aurora")
+    on_aurora = entry(e, "interactive_timeout", "aurora-mysql")
     assert (on_aurora.status, on_aurora.against) == ("refused", "session")
     assert on_aurora.finding == e.refusals[0]
     assert {x.key for x in e.entries if x.status == "refused"} == {f.parameter for f in e.refusals}

@@ -28,7 +28,8 @@ from cloudtimeouts.importer import (
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
 from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.orchestration import make_plan
-from cloudtimeouts.profile import AwsTarget, Target, parse_profile
+from cloudtimeouts.profile import Target, parse_profile
+from cloudtimeouts.providers.aws.target import AwsTarget
 
 A = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-a")
 B = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-b")

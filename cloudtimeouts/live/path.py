@@ -31,7 +31,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cloudtimeouts.durations import Duration, DurationError
-from cloudtimeouts.hops import KINDS
+from cloudtimeouts.hops import PGBOUNCER_TIMEOUTS as _TIMEOUTS
+from cloudtimeouts.hops import kinds
 from cloudtimeouts.live.connect import DatabaseConnectError, DriverUnavailableError, connected
 from cloudtimeouts.live.url import Endpoint
 from cloudtimeouts.model import Finding
@@ -40,8 +41,7 @@ if TYPE_CHECKING:
     from cloudtimeouts.profile import Hop, Profile
 
 CONSOLE_DATABASE = "pgbouncer"
-PGBOUNCER_TIMEOUTS: tuple[str, ...] = tuple(timeout.name for timeout in KINDS["pgbouncer"])
-POOLER_KINDS = ("pgbouncer", "azure-pgbouncer")
+PGBOUNCER_TIMEOUTS: tuple[str, ...] = tuple(timeout.name for timeout in _TIMEOUTS)
 LIVE_SOURCE = "live, SHOW CONFIG"
 
 
@@ -204,7 +204,7 @@ def declared_pooler(profile: Profile | None) -> Hop | None:
     """The profile's first PgBouncer hop: the one the application's URL points at."""
     if profile is None:
         return None
-    return next((hop for hop in profile.path if hop.kind in POOLER_KINDS), None)
+    return next((hop for hop in profile.path if kinds()[hop.kind].pooler), None)
 
 
 def judge_path(seen: PathSeen, profile: Profile) -> PathJudgement:
@@ -214,15 +214,16 @@ def judge_path(seen: PathSeen, profile: Profile) -> PathJudgement:
     are compared with the live ones (warnings); the live values are what is judged.
     """
     from cloudtimeouts.path_guard import path_findings
-    from cloudtimeouts.profile import PgBouncerHop
+    from cloudtimeouts.profile_path import MODELS
 
     warnings = [Finding("path", seen.note)] if seen.note else []
     if not seen.settings:
         return PathJudgement(seen, (), tuple(warnings))
     values = {name: s.value for name, s in seen.settings.items() if s.value is not None}
     declared = declared_pooler(profile)
-    hop = PgBouncerHop(
-        kind=declared.kind if declared is not None else "pgbouncer",  # type: ignore[arg-type]
+    kind = declared.kind if declared is not None else "pgbouncer"
+    hop = MODELS[kind](
+        kind=kind,
         name=declared.name if declared is not None else _hop_name(seen.host),
         **values,
     )

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from cloudtimeouts import guard
-from cloudtimeouts.catalog import AURORA_MYSQL, Engine, ParameterSpec, Role, parameters
+from cloudtimeouts.catalog import Engine, ParameterSpec, Role, parameters
+from cloudtimeouts.cloud import platforms
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit, format_native
 from cloudtimeouts.live.path import PathJudgement, PathSeen, judge_path
 from cloudtimeouts.live.read import LiveSession, LiveSetting, describe_source, role_override
@@ -224,12 +225,13 @@ def assess(
 
 
 def live_platform(engine: Engine, version: str) -> str:
-    """The platform whose rules apply, as far as the server's version says: Aurora MySQL's
-    VERSION() carries `mysql_aurora` ("8.0.mysql_aurora.3.05.2"; Aurora User Guide, "Checking
-    Aurora MySQL versions"), and there interactive_timeout closes every idle session
-    (guard.not_judged_because); "" otherwise, the engine's own rules."""
-    if engine is Engine.MYSQL and "mysql_aurora" in version.lower():
-        return AURORA_MYSQL
+    """The platform whose rules apply, as far as the server's version says: a platform whose
+    VERSION() carries its marker (`cloud.Platform.server_marker`, cited where it is defined),
+    where interactive_timeout may close every idle session (guard.not_judged_because); ""
+    otherwise, the engine's own rules."""
+    for candidate in platforms(engine):
+        if candidate.server_marker and candidate.server_marker in version.lower():
+            return candidate.prefix
     return ""
 
 

@@ -25,10 +25,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cloudtimeouts.catalog import ApplyType, Engine, ParameterSpec, Provider
+from cloudtimeouts.catalog import ApplyType, Engine, ParameterSpec
 from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
 from cloudtimeouts.offline import judge_offline
-from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget, Profile, Target
+from cloudtimeouts.profile import Profile, Target
+from cloudtimeouts.providers.aws.target import AwsTarget
+from cloudtimeouts.providers.azure.target import AzureTarget
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.targets import managed
 
 _AZURE_PROVIDERS = {Engine.POSTGRES: "PostgreSQL", Engine.MYSQL: "MySQL"}
@@ -124,7 +127,7 @@ def _aws(out: _Hcl, profile: Profile, target: AwsTarget, values: list[_Value]) -
     family = f"the group's family, e.g. {_FAMILIES[profile.engine][0]}"
     out.attribute("family", out.variable(label, "family", "string", family))
     for value in values:
-        dynamic = value.spec.apply_type_for(Provider.AWS) is ApplyType.DYNAMIC
+        dynamic = value.spec.apply_type is ApplyType.DYNAMIC
         out.blank()
         out.open("parameter")
         out.attribute("name", _string(value.name))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
-from cloudtimeouts.catalog import ApplyType, Engine, Provider
+from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.journal import Journal
 from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.orchestration import apply_plan, make_plan
@@ -66,7 +66,7 @@ class MemoryAdapter:
     def engine(self, target: Target) -> Engine:
         return self.engines.get(target.id, Engine.POSTGRES)
 
-    def loader(self) -> Callable[[Provider], ProviderAdapter]:
+    def loader(self) -> Callable[[str], ProviderAdapter]:
         return lambda provider: self
 
 
