@@ -9,7 +9,6 @@ from typing import Any
 from support.profiles import azure_target, profile_text
 
 from cloudtimeouts.providers.azure.cloud import AZURE_PGBOUNCER
-
 from cloudtimeouts.sandbox.azure import catalogue
 
 PGBOUNCER_SERVER_PARAMETERS = {spec.name: spec for spec in AZURE_PGBOUNCER.parameters.values()}
