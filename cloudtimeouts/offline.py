@@ -49,7 +49,7 @@ class Judged:
     name: str  # the native name
     value: Duration  # in force offline: the profile's, else the documented default; 0 is off
     declared: bool  # the profile's own value
-    source: str  # in words: "from the profile", "the documented default on aws"
+    source: str  # in words: "from the profile", "the documented default on <cloud>"
     closes: Closes  # Django's connection ("client", "transaction"), or the pooler's ("server")
     against: Literal["session", "transaction"] | None  # the budget compared; None: not judged
     outcome: Outcome
