@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from cloudtimeouts.catalog import Provider
 from cloudtimeouts.errors import CloudtimeoutsError, ProviderUnavailableError
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.targets import managed
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from cloudtimeouts.profile import Profile, Target
     from cloudtimeouts.providers.base import ProviderAdapter
 
-AdapterLoader = Callable[[Provider], "ProviderAdapter"]
+AdapterLoader = Callable[[str], "ProviderAdapter"]  # a provider's name -> its adapter
 
 
 class Adapters:
@@ -31,10 +30,10 @@ class Adapters:
 
     def __init__(self, loader: AdapterLoader = load_adapter) -> None:
         self._loader = loader
-        self._loaded: dict[Provider, ProviderAdapter | ProviderUnavailableError] = {}
+        self._loaded: dict[str, ProviderAdapter | ProviderUnavailableError] = {}
         self._lock = threading.Lock()
 
-    def get(self, provider: Provider) -> ProviderAdapter:
+    def get(self, provider: str) -> ProviderAdapter:
         with self._lock:
             if provider not in self._loaded:
                 self._load(provider)
@@ -45,9 +44,9 @@ class Adapters:
 
     def expect(self, targets: Iterable[Target]) -> None:
         """Tell each provider's adapter which of its targets this plan reads (for batching)."""
-        by_provider: dict[Provider, list[Target]] = {}
+        by_provider: dict[str, list[Target]] = {}
         for target in targets:
-            by_provider.setdefault(Provider(target.provider), []).append(target)
+            by_provider.setdefault(target.provider, []).append(target)
         for provider, group in by_provider.items():
             try:
                 self.get(provider).expect(group)
@@ -56,11 +55,11 @@ class Adapters:
 
     def endpoint(self, target: Target) -> str:
         try:
-            return self.get(Provider(target.provider)).endpoint(target)
+            return self.get(target.provider).endpoint(target)
         except Exception:
             return f"the {target.provider} API"
 
-    def _load(self, provider: Provider) -> None:
+    def _load(self, provider: str) -> None:
         try:
             self._loaded[provider] = self._loader(provider)
         except ProviderUnavailableError as error:
@@ -69,7 +68,7 @@ class Adapters:
 
 def read_target(adapters: Adapters, profile: Profile, target: Target) -> TargetState:
     """What the target holds of every parameter the profile manages there."""
-    adapter = adapters.get(Provider(target.provider))
+    adapter = adapters.get(target.provider)
     return adapter.read(target, profile.engine, tuple(managed(profile, target)[0]))
 
 

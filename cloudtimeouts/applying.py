@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 
 from cloudtimeouts.adapters import AdapterLoader, Adapters, read_target, unexpected, with_hint
-from cloudtimeouts.catalog import Provider
 from cloudtimeouts.concurrency import (
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENT_TARGETS,
@@ -147,7 +146,7 @@ class _ApplyRun:
             why = f"not written: the journal failed ({failure}), so no write started after it"
             return TargetResult(target.id, "not-started", not_written=names, error=why)
         try:
-            outcome = self.adapters.get(Provider(target.provider)).write(target, fresh, changes)
+            outcome = self.adapters.get(target.provider).write(target, fresh, changes)
         except TargetChangedError as error:  # the cloud's own precondition: nothing was applied
             return self._finish(planned, "changed-since-plan", (), names, (), with_hint(error))
         except WriteError as error:

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from cloudtimeouts import guard
 from cloudtimeouts.adapters import AdapterLoader
-from cloudtimeouts.catalog import Engine, Provider, parameters
+from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.concurrency import (
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENT_TARGETS,
@@ -35,20 +35,16 @@ from cloudtimeouts.concurrency import (
 from cloudtimeouts.durations import Duration, DurationError, format_native, shown
 from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
 from cloudtimeouts.model import Finding, ParameterState, TargetState
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.plan import build_target_plan
 from cloudtimeouts.planning import make_plan
-from cloudtimeouts.profile import (
-    CONN_MAX_AGE_MAX,
-    AwsTarget,
-    AzureTarget,
-    GcpTarget,
-    Profile,
-    Target,
-    parse_profile,
-)
+from cloudtimeouts.profile import CONN_MAX_AGE_MAX, Profile, Target, parse_profile
 from cloudtimeouts.providers import load_adapter
+from cloudtimeouts.providers.aws.target import AwsTarget
+from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.providers.base import ProviderAdapter
-from cloudtimeouts.verdict import current_idle_timeouts, offline_violations
+from cloudtimeouts.providers.gcp.target import GcpTarget
+from cloudtimeouts.verdict import current_idle_timeouts
 
 # Relative to the profile: `cloudtimeouts schema > profile.schema.json` puts it there.
 SCHEMA_REFERENCE = "profile.schema.json"
@@ -146,7 +142,7 @@ def import_profile(
         if target.key in seen:
             raise CloudtimeoutsError(f"{target.id} is given twice (as {seen[target.key]} too)")
         seen[target.key] = target.id
-    adapters = {p: adapter_loader(p) for p in dict.fromkeys(Provider(t.provider) for t in targets)}
+    adapters = {p: adapter_loader(p) for p in dict.fromkeys(t.provider for t in targets)}
     engine = _engine(targets, adapters, timeout, concurrency)
     probe = probe.model_copy(update={"engine": engine, "targets": list(targets)})
     first = make_plan([probe], (), adapters.__getitem__, timeout=timeout, concurrency=concurrency)
@@ -224,7 +220,7 @@ def _settings(name: str, conn_max_age: str | int | None, margin: str | None) -> 
 
 def _engine(
     targets: Sequence[Target],
-    adapters: dict[Provider, ProviderAdapter],
+    adapters: dict[str, ProviderAdapter],
     timeout: float,
     concurrency: int,
 ) -> Engine:
@@ -235,7 +231,7 @@ def _engine(
             return error.message + (f" (hint: {error.hint})" if error.hint else "")
         return f"{target.id}: unexpected {type(error).__name__}: {error}"
 
-    adapter = lambda target: adapters[Provider(target.provider)]  # noqa: E731
+    adapter = lambda target: adapters[target.provider]  # noqa: E731
     found = run_bounded(
         lambda target: adapter(target).engine(target),
         targets,
@@ -308,7 +304,7 @@ def _set_on_target(seen: ParameterState | None) -> str | None:
 
 
 def _idle(engine: Engine, read: _Read) -> tuple[dict[str, guard.Observed], dict[str, str]]:
-    return current_idle_timeouts(engine, read.state, Provider(read.target.provider))
+    return current_idle_timeouts(engine, read.state, read.target.provider)
 
 
 def _proposal(probe: Profile, plans: Sequence[_Read]) -> tuple[int | None, str]:
@@ -354,7 +350,7 @@ def _refusals(profile: Profile, plans: Sequence[_Read]) -> list[Finding]:
     """What plan's guard says on every target, and what validate's says offline."""
     found = [r for t, s in plans for r in build_target_plan(profile, t, s).refusals]
     said = {refusal.parameter for refusal in found}  # offline: only what no target said
-    return found + [f for f in offline_violations(profile) if f.parameter not in said]
+    return found + [f for f in judge_offline(profile).refusals if f.parameter not in said]
 
 
 def _refuse(what: str, refusals: Sequence[Finding], hint: str) -> None:

@@ -51,11 +51,11 @@ if TYPE_CHECKING:  # where the journal goes: the journal module loads only when 
 def validate(profile: Profile | str | Path) -> Validation:
     """The offline guard of `cloudtimeouts validate` on a profile (or a profile file, loaded
     first: a ProfileError names file:line). No cloud is called."""
-    from cloudtimeouts.verdict import offline_verdict
+    from cloudtimeouts.offline import judge_offline
 
     loaded = profile if isinstance(profile, Profile) else load_profile(profile)
-    refusals, notes = offline_verdict(loaded)
-    return Validation(loaded, tuple(refusals), tuple(notes))
+    verdict = judge_offline(loaded)
+    return Validation(loaded, verdict.refusals, verdict.notes)
 
 
 def plan_terraform(

@@ -26,9 +26,10 @@ from cloudtimeouts.importer import (
     write_new,
 )
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.planning import make_plan
-from cloudtimeouts.profile import AwsTarget, Target, parse_profile
-from cloudtimeouts.verdict import offline_violations
+from cloudtimeouts.profile import Target, parse_profile
+from cloudtimeouts.providers.aws.target import AwsTarget
 
 A = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-a")
 B = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-b")
@@ -70,7 +71,7 @@ def assert_plans_nothing(memory: MemoryAdapter, text: str) -> None:
     profile = parse_profile(text, "imported.yaml")
     plan = make_plan([profile], adapter_loader=memory.loader())
     assert (plan.change_count, plan.refusal_count, plan.error_count) == (0, 0, 0), plan.to_json()
-    assert offline_violations(profile) == []  # validate agrees
+    assert judge_offline(profile).refusals == ()  # validate agrees
 
 
 def test_values_set_on_the_target_are_imported_as_exact_durations_and_defaults_are_not() -> None:

@@ -31,7 +31,7 @@ from cloudtimeouts.explain import (
     Explanation,
     Status,
 )
-from cloudtimeouts.hops import KINDS
+from cloudtimeouts.hops import kinds as hop_kinds
 from cloudtimeouts.printable import printable
 
 if TYPE_CHECKING:
@@ -136,7 +136,8 @@ def _used_once(entry: Entry, explanation: Explanation) -> bool:
     if not entry.value.disabled:
         return False
     kinds = {hop.name: hop.kind for hop in explanation.path}
-    timeouts = KINDS.get(kinds.get(entry.where, ""), ())
+    kind = hop_kinds().get(kinds.get(entry.where, ""))
+    timeouts = kind.timeouts if kind is not None else ()
     return any(t.name == entry.name and t.zero == "used once" for t in timeouts)
 
 

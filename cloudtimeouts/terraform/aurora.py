@@ -31,7 +31,7 @@ from cloudtimeouts.model import (
     MemberState,
     ParameterState,
 )
-from cloudtimeouts.profile import AwsTarget
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.terraform.clusters import CLUSTER_GROUP_TYPE, GROUP_TYPE, Instance
 from cloudtimeouts.terraform.planfile import Resource, TerraformPlan, Unknown
 

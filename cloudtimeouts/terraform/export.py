@@ -25,11 +25,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cloudtimeouts.catalog import ApplyType, Engine, ParameterSpec, Provider
+from cloudtimeouts.catalog import ApplyType, Engine, ParameterSpec
 from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
-from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget, Profile, Target
+from cloudtimeouts.offline import judge_offline
+from cloudtimeouts.profile import Profile, Target
+from cloudtimeouts.providers.aws.target import AwsTarget
+from cloudtimeouts.providers.azure.target import AzureTarget
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.targets import managed
-from cloudtimeouts.verdict import offline_violations
 
 _AZURE_PROVIDERS = {Engine.POSTGRES: "PostgreSQL", Engine.MYSQL: "MySQL"}
 _PROXY_FAMILIES = {Engine.POSTGRES: "POSTGRESQL", Engine.MYSQL: "MYSQL", Engine.MARIADB: "MYSQL"}
@@ -44,7 +47,7 @@ def export_terraform(profiles: Sequence[Profile], sources: Sequence[str], versio
     """HCL for every target of the profiles; UnsafeProfileError (exit 3) for a profile the guard
     refuses on its own values: an unsafe state is never handed to Terraform either."""
     for profile in profiles:
-        refusals = offline_violations(profile)
+        refusals = judge_offline(profile).refusals
         if refusals:
             raise UnsafeProfileError(
                 f"nothing exported: profile {profile.name}'s CONN_MAX_AGE is not safe for its "
@@ -124,7 +127,7 @@ def _aws(out: _Hcl, profile: Profile, target: AwsTarget, values: list[_Value]) -
     family = f"the group's family, e.g. {_FAMILIES[profile.engine][0]}"
     out.attribute("family", out.variable(label, "family", "string", family))
     for value in values:
-        dynamic = value.spec.apply_type_for(Provider.AWS) is ApplyType.DYNAMIC
+        dynamic = value.spec.apply_type is ApplyType.DYNAMIC
         out.blank()
         out.open("parameter")
         out.attribute("name", _string(value.name))

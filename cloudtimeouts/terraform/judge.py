@@ -30,7 +30,8 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from cloudtimeouts.catalog import Engine, idle_parameters, parameters
+from cloudtimeouts.catalog import Engine, idle_parameters
+from cloudtimeouts.cloud import platforms
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.model import (
     KNOWN_AFTER_APPLY,
@@ -42,7 +43,9 @@ from cloudtimeouts.model import (
 )
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
 from cloudtimeouts.planning import make_plan
-from cloudtimeouts.profile import AwsTarget, GcpTarget, Profile, Target
+from cloudtimeouts.profile import Profile, Target
+from cloudtimeouts.providers.aws.target import AwsTarget
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.terraform.aurora import members
 from cloudtimeouts.terraform.planfile import (
     AZURE_CONFIGURATION_TYPES,
@@ -232,15 +235,19 @@ def _state(
     database version) known only after apply (Aurora's defaults are not RDS's)."""
     key = name.lower() if name.lower() in values else name
     value = values.get(key)
-    spec = parameters(engine).get(name)
     unset = key not in values
     if (
         isinstance(value, Unknown)
         or (unset and any(r.unknown_names for r in found))
-        or (unset and spec and spec.platform_defaults and any(r.version_unknown for r in found))
+        or (unset and _platform_dependent(name, engine) and any(r.version_unknown for r in found))
     ):
         return ParameterState(name, value=KNOWN_AFTER_APPLY)
     return ParameterState(name, value=value)
+
+
+def _platform_dependent(name: str, engine: Engine) -> bool:
+    """Whether some platform of the engine has its own default for the parameter."""
+    return any(name in platform.defaults for platform in platforms(engine))
 
 
 def _raced(found: list[Resource]) -> dict[str, tuple[list[str], list[str]]]:

@@ -16,9 +16,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping
 
-from cloudtimeouts.chain import budget_of
+from cloudtimeouts.budget import budget_of, in_seconds
 from cloudtimeouts.durations import Duration, DurationError
-from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds
 from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding, ParameterState
 from cloudtimeouts.plan import TargetPlan
 from cloudtimeouts.targets import managed
@@ -132,14 +131,14 @@ def _refusal(planned: TargetPlan, finding: Finding, keys: Mapping[str, _Key]) ->
             f"{shown} is not a number cloudtimeouts can evaluate, so the guard cannot tell when "
             f"it closes idle connections; {_HIDDEN}.",
         )
-    return Finding(finding.parameter, f"{shown} {_bound(planned, key.label)}; {_HIDDEN}.")
+    bound = _bound(planned, key.label, spec.in_transaction)
+    return Finding(finding.parameter, f"{shown} {bound}; {_HIDDEN}.")
 
 
-def _bound(planned: TargetPlan, label: str) -> str:
+def _bound(planned: TargetPlan, label: str, in_transaction: bool) -> str:
     """What the value must exceed, in the guard's terms, without the value itself."""
     budget = budget_of(planned.profile.django)
     margin = planned.profile.guard.margin
-    in_transaction = label in TRANSACTION_IDLE
     limit = budget.transaction if in_transaction else budget.session
     words = budget.transaction_words if in_transaction else budget.session_words
     fix = budget.transaction_fix if in_transaction else budget.session_fix

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from cloudtimeouts.applying import apply_plan
-from cloudtimeouts.catalog import ApplyType, Engine, Provider
+from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.journal import Journal
 from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
 from cloudtimeouts.planning import make_plan
@@ -67,7 +67,7 @@ class MemoryAdapter:
     def engine(self, target: Target) -> Engine:
         return self.engines.get(target.id, Engine.POSTGRES)
 
-    def loader(self) -> Callable[[Provider], ProviderAdapter]:
+    def loader(self) -> Callable[[str], ProviderAdapter]:
         return lambda provider: self
 
 

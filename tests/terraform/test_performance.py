@@ -17,7 +17,9 @@ from support.terraform import parameter_group, write_plan
 
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.planning import make_plan
-from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget
+from cloudtimeouts.providers.aws.target import AwsTarget
+from cloudtimeouts.providers.azure.target import AzureTarget
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.terraform import judge
 from cloudtimeouts.terraform.configuration import Configuration
 from cloudtimeouts.terraform.judge import matching

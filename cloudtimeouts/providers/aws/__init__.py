@@ -66,7 +66,6 @@ from cloudtimeouts.model import (
     TargetState,
     WriteOutcome,
 )
-from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws import listings, proxy
 from cloudtimeouts.providers.aws.calls import (
     DEFAULT_SOURCES,
@@ -83,6 +82,7 @@ from cloudtimeouts.providers.aws.calls import (
     translated,
 )
 from cloudtimeouts.providers.aws.fleet import Fleet, client_key, is_cluster
+from cloudtimeouts.providers.aws.target import AwsTarget
 
 __all__ = [
     "DEFAULT_SOURCES",
