@@ -21,6 +21,7 @@ from cloudtimeouts.errors import CloudtimeoutsError, ExitCode, UnsafeProfileErro
 from cloudtimeouts.importer import (
     PROPOSED,
     SCHEMA_REFERENCE,
+    import_options,
     import_profile,
     targets_from_options,
     write_new,
@@ -346,6 +347,23 @@ def test_one_region_serves_every_aws_group_and_several_pair_in_order() -> None:
 def test_target_options_that_cannot_name_a_target_are_errors(options: dict, message: str) -> None:
     with pytest.raises(CloudtimeoutsError, match=message):
         targets_from_options(options)
+
+
+def test_each_clouds_import_options_are_its_own_and_the_command_line_declares_them() -> None:
+    """The options are parsed by the clouds' packages (`Cloud.imports`); `cloudtimeouts import`
+    declares each of them, and no other option that names a target."""
+    import typer.main
+
+    from cloudtimeouts.cli import app
+
+    options = import_options()
+    assert len(options) == len(set(options))
+    command = typer.main.get_command(app).commands["import"]  # type: ignore[attr-defined]
+    declared = {opt for param in command.params for opt in param.opts}
+    assert set(options) <= declared
+    own = {"--name", "--conn-max-age", "--margin", "--write", "--force", "--timeout"}
+    own |= {"--concurrency", "--help"}
+    assert declared - set(options) <= own
 
 
 def test_write_new_refuses_an_existing_file_unless_forced(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ truth; this prints what Terraform should hold, on each target's own resource typ
 `TerraformMapping.export`, which cites the provider's documentation), with the values in the
 unit the cloud API takes (the same strings `plan` shows).
 
-Arguments Terraform requires that a profile does not know (a group's family, an instance's
-database version and tier, a proxy's role and subnets) are declared as variables, so the output
-is complete HCL that a user fills in or merges into the resources they already have. Read back
+Arguments Terraform requires that a profile does not know (each mapping says which) are declared
+as variables, so the output is complete HCL that a user fills in or merges into the resources
+they already have. Read back
 through `plan --terraform-plan`, an export is accepted with no change (tests hold it to that).
 """
 

@@ -109,11 +109,11 @@ def _finished(planned: TargetPlan, terraform: TerraformPlan) -> TargetPlan:
     sensitive = {name for r in found for name in r.sensitive}
     if planned.state is None:
         return redacted(planned, sensitive)
-    cluster = mapping.of(planned.target).members(
+    reached = mapping.of(planned.target).members(
         terraform, planned.target, planned.state.parameters
     )
-    planned = dataclasses.replace(planned, warnings=planned.warnings + cluster.notes)
-    return redacted(planned, sensitive, cluster.sensitive)
+    planned = dataclasses.replace(planned, warnings=planned.warnings + reached.notes)
+    return redacted(planned, sensitive, reached.sensitive)
 
 
 class TerraformPlanReader:
@@ -147,14 +147,14 @@ class TerraformPlanReader:
         _check_engine(found, engine)
         values = self._values(found, target)
         parameters = {name: _state(name, values, found, engine) for name in names}
-        cluster = mapping.of(target).members(self.terraform, target, names)
+        reached = mapping.of(target).members(self.terraform, target, names)
         return TargetState(
             target_id=target.id,
             engine=engine,
             parameters=parameters,
             version=found[0].version,
             source="terraform",
-            members=cluster.states,
+            members=reached.states,
         )
 
     @staticmethod
