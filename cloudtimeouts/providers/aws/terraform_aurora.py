@@ -4,8 +4,8 @@
 Why: a DB parameter group on an Aurora cluster instance overrides the cluster parameter group for
 every parameter it sets; a parameter neither sets is the engine's default (Aurora User Guide,
 "Parameter groups for Amazon Aurora"). `plan` reads the instances a target's values reach from
-RDS and judges each on the values in force there (`plan._guard`, `plan._member_verdict`, with
-`plan._first_in_chain` walking the groups of `model.MemberState`); judging a Terraform plan must
+RDS and judges each on the values in force there (`verdict.judge_target`, with
+`verdict._first_in_chain` walking the groups of `model.MemberState`); judging a Terraform plan must
 do the same, or a short idle timeout on the other group of the chain passes:
 - a cluster parameter group target: each member's DB parameter group is `above` it;
 - a DB parameter group target on Aurora members: each one's cluster parameter group is `below`
