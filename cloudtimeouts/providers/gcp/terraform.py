@@ -73,11 +73,13 @@ class GcpTerraform:
         return f"{CLOUDSQL_TYPE} named {target.instance} (project {target.project})"
 
     def engine(self, resource: Resource) -> str | None:
-        """The engine `database_version` names."""
+        """The engine `database_version` names; a version of no engine Cloud SQL documents for
+        these timeouts (SQL Server's, or one this table does not know) is named as it is, so that
+        the plan says it is not the profile's engine rather than judging it silently."""
         said = resource.version.lower()
-        if said.startswith(_OTHER_ENGINES):
-            return said
-        return next((e.value for p, e in _ENGINE_PREFIXES if said.startswith(p)), None)
+        if not said or said.startswith(_OTHER_ENGINES):
+            return said or None
+        return next((e.value for p, e in _ENGINE_PREFIXES if said.startswith(p)), said)
 
     def unmatched(self, resource: Resource) -> str | None:
         return None
