@@ -439,11 +439,13 @@ def import_(
     if force and write is None:
         raise CloudtimeoutsError("--force goes with --write FILE")
     targets = targets_from_options(
-        parameter_groups=aws_parameter_group or (),
-        cluster_parameter_groups=aws_cluster_parameter_group or (),
-        regions=region or (),
-        gcp_instances=gcp_instance or (),
-        azure_servers=azure_server or (),
+        {
+            "--aws-parameter-group": aws_parameter_group or (),
+            "--aws-cluster-parameter-group": aws_cluster_parameter_group or (),
+            "--region": region or (),
+            "--gcp-instance": gcp_instance or (),
+            "--azure-server": azure_server or (),
+        }
     )
     with _progress("reading targets"):
         imported = import_profile(

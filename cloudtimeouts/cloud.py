@@ -4,8 +4,9 @@ The core names no cloud. Each package under `cloudtimeouts/providers/` describes
 `Cloud` value, in its `cloud.py`, which imports no SDK: the model of a profile's `targets:` entry,
 the engines it offers, the parameter defaults it sets where they differ from the engine's, its
 platforms (an engine it runs with other defaults or rules), what its load balancers and NATs do,
-the hop kinds only it has, and where its adapter lives. `cloudtimeouts/providers/__init__.py`
-names the packages (`CLOUDS`); the core reads them here, once, the first time it needs one.
+the hop kinds only it has, and where its adapter, its Terraform mapping and its import options
+live. `cloudtimeouts/providers/__init__.py` names the packages (`CLOUDS`); the core reads them
+here, once, the first time it needs one.
 
 Why a registry rather than imports: the guard, the profile and the plan must hold for any cloud
 the same way, and a new provider must be one package and one line, not edits through the core.
@@ -75,6 +76,12 @@ class Cloud:
     network: Mapping[str, Network] = field(default_factory=dict)  # by hop kind
     hop_kinds: tuple[HopKind, ...] = ()
     sdk_roots: frozenset[str] = frozenset()  # a missing one of these: "pip install ...[name]"
+    # "module:attribute" of its Terraform resource mapping (`terraform.mapping.TerraformMapping`),
+    # imported by `plan --terraform-plan` and `export` only; "" for none
+    terraform: str = ""
+    # "module:attribute" of the options that name its targets on `cloudtimeouts import`
+    # (`importer.ImportOptions`), imported by `import` only; "" for none
+    imports: str = ""
 
 
 @cache

@@ -21,6 +21,7 @@ from cloudtimeouts.errors import CloudtimeoutsError, ExitCode, UnsafeProfileErro
 from cloudtimeouts.importer import (
     PROPOSED,
     SCHEMA_REFERENCE,
+    import_options,
     import_profile,
     targets_from_options,
     write_new,
@@ -305,17 +306,19 @@ def test_names_that_yaml_would_read_as_numbers_or_booleans_are_quoted() -> None:
 
 
 def test_one_region_serves_every_aws_group_and_several_pair_in_order() -> None:
-    one = targets_from_options(parameter_groups=["a", "b"], regions=["eu-west-1"])
+    one = targets_from_options({"--aws-parameter-group": ["a", "b"], "--region": ["eu-west-1"]})
     assert [t.id for t in one] == [
         "aws:eu-west-1:parameter-group/a",
         "aws:eu-west-1:parameter-group/b",
     ]
     paired = targets_from_options(
-        parameter_groups=["a"],
-        cluster_parameter_groups=["c"],
-        regions=["eu-west-1", "us-east-1"],
-        gcp_instances=["acme-prod/orders-db"],
-        azure_servers=["00000000-0000-0000-0000-000000000000/prod/orders-pg"],
+        {
+            "--aws-parameter-group": ["a"],
+            "--aws-cluster-parameter-group": ["c"],
+            "--region": ["eu-west-1", "us-east-1"],
+            "--gcp-instance": ["acme-prod/orders-db"],
+            "--azure-server": ["00000000-0000-0000-0000-000000000000/prod/orders-pg"],
+        }
     )
     assert [t.id for t in paired] == [
         "aws:eu-west-1:parameter-group/a",
@@ -328,18 +331,39 @@ def test_one_region_serves_every_aws_group_and_several_pair_in_order() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"parameter_groups": ["a"]}, "no --region for 1 AWS group"),
-        ({"regions": ["eu-west-1"]}, "--region is only for AWS groups"),
-        ({"parameter_groups": ["a"] * 3, "regions": ["eu-west-1"] * 2}, "2 --region for 3"),
-        ({"gcp_instances": ["orders-db"]}, "--gcp-instance takes PROJECT/INSTANCE"),
-        ({"azure_servers": ["sub/rg"]}, "--azure-server takes SUBSCRIPTION_ID/RESOURCE_GROUP/"),
-        ({"gcp_instances": ["Acme/db"]}, "--gcp-instance 'Acme/db': project"),
-        ({"parameter_groups": ["a"], "regions": ["Europe"]}, "--aws-parameter-group 'a': region"),
+        ({"--aws-parameter-group": ["a"]}, "no --region for 1 AWS group"),
+        ({"--region": ["eu-west-1"]}, "--region is only for AWS groups"),
+        ({"--aws-parameter-group": ["a"] * 3, "--region": ["eu-west-1"] * 2}, "2 --region for 3"),
+        ({"--gcp-instance": ["orders-db"]}, "--gcp-instance takes PROJECT/INSTANCE"),
+        ({"--azure-server": ["sub/rg"]}, "--azure-server takes SUBSCRIPTION_ID/RESOURCE_GROUP/"),
+        ({"--gcp-instance": ["Acme/db"]}, "--gcp-instance 'Acme/db': project"),
+        (
+            {"--aws-parameter-group": ["a"], "--region": ["Europe"]},
+            "--aws-parameter-group 'a': region",
+        ),
+        ({"--nowhere-server": ["p"]}, "no cloud reads --nowhere-server"),
     ],
 )
 def test_target_options_that_cannot_name_a_target_are_errors(options: dict, message: str) -> None:
     with pytest.raises(CloudtimeoutsError, match=message):
-        targets_from_options(**options)
+        targets_from_options(options)
+
+
+def test_each_clouds_import_options_are_its_own_and_the_command_line_declares_them() -> None:
+    """The options are parsed by the clouds' packages (`Cloud.imports`); `cloudtimeouts import`
+    declares each of them, and no other option that names a target."""
+    import typer.main
+
+    from cloudtimeouts.cli import app
+
+    options = import_options()
+    assert len(options) == len(set(options))
+    command = typer.main.get_command(app).commands["import"]  # type: ignore[attr-defined]
+    declared = {opt for param in command.params for opt in param.opts}
+    assert set(options) <= declared
+    own = {"--name", "--conn-max-age", "--margin", "--write", "--force", "--timeout"}
+    own |= {"--concurrency", "--help"}
+    assert declared - set(options) <= own
 
 
 def test_write_new_refuses_an_existing_file_unless_forced(tmp_path: Path) -> None:

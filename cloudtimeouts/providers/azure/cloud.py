@@ -59,6 +59,8 @@ CLOUD = Cloud(
     target=AzureTarget,
     engines=frozenset({Engine.POSTGRES, Engine.MYSQL}),  # flexible server has no MariaDB
     adapter="cloudtimeouts.providers.azure:AzureAdapter",
+    terraform="cloudtimeouts.providers.azure.terraform:TERRAFORM",
+    imports="cloudtimeouts.providers.azure.imports:IMPORTS",
     # concepts-server-parameters, PostgreSQL 16 connection settings table: tcp_keepalives_idle
     # 120 s, tcp_keepalives_interval 30 s.
     defaults={"tcp_keepalives_idle": _s(120), "tcp_keepalives_interval": _s(30)},

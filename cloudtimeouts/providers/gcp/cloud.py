@@ -18,6 +18,8 @@ CLOUD = Cloud(
     target=GcpTarget,
     engines=frozenset({Engine.POSTGRES, Engine.MYSQL}),  # Cloud SQL has no MariaDB
     adapter="cloudtimeouts.providers.gcp:GcpAdapter",
+    terraform="cloudtimeouts.providers.gcp.terraform:TERRAFORM",
+    imports="cloudtimeouts.providers.gcp.imports:IMPORTS",
     network={
         # Passthrough Network Load Balancers:
         # `BackendServiceConnectionTrackingPolicy.idleTimeoutSec`
