@@ -9,7 +9,7 @@ are the verdict's (`budget.budget_of`), the keepalive `path_guard.keepalive`.
 
 An entry is "checked" when the guard accepts it only because Django's pool checks every
 connection on checkout (CONN_HEALTH_CHECKS): the guard refuses it once checks are off.
-The renderings (`render_explain`) draw these entries on one log-scaled time axis (`Axis`).
+The renderings (`render.explain`) draw these entries on one log-scaled time axis (`Axis`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`cloudtimeouts import`: a profile from what targets hold today, proven to plan no change.
 
 Every judgement is the plan's own, so that adopting cloudtimeouts changes nothing: targets are
-read by `orchestration.make_plan`; a parameter some target sets (not at its default) goes under
+read by `planning.make_plan`; a parameter some target sets (not at its default) goes under
 `server:` only when, planned alone against every target (`plan.build_target_plan`), it changes
 nothing and breaks no limit of theirs, else a comment says why it was left out (a profile never
 touches what it does not name); the idle timeouts in force are `verdict.current_idle_timeouts` and
@@ -27,21 +27,22 @@ from typing import Any, NamedTuple, Protocol
 from pydantic import ValidationError
 
 from cloudtimeouts import guard
+from cloudtimeouts.adapters import AdapterLoader
 from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.cloud import Cloud, clouds
-from cloudtimeouts.concurrency import Cancellation, run_bounded
+from cloudtimeouts.concurrency import (
+    DEFAULT_TIMEOUT_S,
+    MAX_CONCURRENT_TARGETS,
+    MAX_THREADS,
+    Cancellation,
+    run_bounded,
+)
 from cloudtimeouts.durations import Duration, DurationError, format_native, shown
 from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
 from cloudtimeouts.model import Finding, ParameterState, TargetState
 from cloudtimeouts.offline import judge_offline
-from cloudtimeouts.orchestration import (
-    DEFAULT_TIMEOUT_S,
-    MAX_CONCURRENT_TARGETS,
-    MAX_THREADS,
-    AdapterLoader,
-    make_plan,
-)
 from cloudtimeouts.plan import build_target_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import CONN_MAX_AGE_MAX, Profile, Target, parse_profile
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter

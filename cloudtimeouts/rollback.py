@@ -33,9 +33,9 @@ from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.hops import HopKind, kinds
 from cloudtimeouts.journal import JournalError, Restorable, restorable
-from cloudtimeouts.orchestration import ApplyResult, TargetResult
 from cloudtimeouts.plan import Plan
 from cloudtimeouts.profile import Profile, parse_profile
+from cloudtimeouts.results import ApplyResult, TargetResult
 
 
 @dataclass(frozen=True, slots=True)

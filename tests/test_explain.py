@@ -16,7 +16,7 @@ from cloudtimeouts.durations import Duration
 from cloudtimeouts.explain import Axis, Entry, Explanation, explain
 from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.profile import Profile, load_profile, parse_profile
-from cloudtimeouts.render_explain import explain_svg, explain_text
+from cloudtimeouts.render.explain import explain_svg, explain_text
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "profiles" / "aws-postgres-pgbouncer.yaml"

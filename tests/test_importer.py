@@ -28,7 +28,7 @@ from cloudtimeouts.importer import (
 )
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
 from cloudtimeouts.offline import judge_offline
-from cloudtimeouts.orchestration import make_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import Target, parse_profile
 from cloudtimeouts.providers.aws.target import AwsTarget
 

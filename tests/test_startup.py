@@ -27,7 +27,9 @@ CLOUD_SDKS = ("boto3", "botocore", "google", "googleapiclient", "azure", "psycop
 NEVER_AT_START = (
     *CLOUD_SDKS,
     "cloudtimeouts.providers",
-    "cloudtimeouts.orchestration",
+    "cloudtimeouts.planning",
+    "cloudtimeouts.applying",
+    "cloudtimeouts.adapters",
     "cloudtimeouts.plan",
     "cloudtimeouts.sandbox",
     "cloudtimeouts.terraform",

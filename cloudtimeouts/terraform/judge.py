@@ -42,8 +42,8 @@ from cloudtimeouts.model import (
     TargetState,
     WriteOutcome,
 )
-from cloudtimeouts.orchestration import make_plan
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import Profile, Target
 from cloudtimeouts.terraform import mapping
 from cloudtimeouts.terraform.planfile import (

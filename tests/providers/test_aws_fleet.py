@@ -22,8 +22,10 @@ import boto3
 import pytest
 from support.profiles import aws_target, write_profile
 
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.catalog import Engine, parameters
-from cloudtimeouts.orchestration import MAX_CONCURRENT_TARGETS, MAX_THREADS, apply_plan, make_plan
+from cloudtimeouts.concurrency import MAX_CONCURRENT_TARGETS, MAX_THREADS
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 from cloudtimeouts.providers import aws
 from cloudtimeouts.providers.aws import AwsAdapter, engine_of_family

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 import support.profiles as support
 
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import Change
-from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 from cloudtimeouts.providers.azure import AzureAdapter
 from cloudtimeouts.providers.azure.target import AzureTarget

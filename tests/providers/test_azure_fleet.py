@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import support.profiles as support
 
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.errors import TargetNotAllowedError
-from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.plan import Plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 from cloudtimeouts.providers.azure import AzureAdapter
 from cloudtimeouts.providers.azure.target import AzureTarget

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 import support.profiles as support
 
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import ProviderAPIError
 from cloudtimeouts.model import Change, TargetState, WriteOutcome
-from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import Target, load_profile
 from cloudtimeouts.providers.gcp import GcpAdapter, engine_of_version
 from cloudtimeouts.providers.gcp.target import GcpTarget

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 import support.profiles as support
 
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.errors import CloudtimeoutsError
-from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.plan import Plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 from cloudtimeouts.providers.gcp import GcpAdapter
 from cloudtimeouts.providers.gcp import adapter as gcp_adapter
