@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 
 from cloudtimeouts.errors import CloudtimeoutsError
-from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget
+from cloudtimeouts.providers.aws.target import AwsTarget
+from cloudtimeouts.providers.azure.target import AzureTarget
+from cloudtimeouts.providers.gcp.target import GcpTarget
 
 GOLDEN = Path(__file__).with_name("data") / "error_messages.json"
 MISSING_BUNDLE = "/nonexistent/cloudtimeouts-ca.pem"

@@ -123,7 +123,7 @@ def test_a_plan_of_many_servers_signs_in_once(azure: Any, tmp_path: Any, count: 
     """Through the real SDK clients on the emulator: one discovery and one token per plan."""
     import support.profiles as support
 
-    from cloudtimeouts.orchestration import make_plan
+    from cloudtimeouts.planning import make_plan
     from cloudtimeouts.profile import load_profile
 
     sub = "00000000-0000-0000-0000-0000000000f2"

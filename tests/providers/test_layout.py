@@ -1,9 +1,12 @@
-"""Every cloud's package has the same shape (issue 17, item 1), read from the source with `ast`.
+"""Every cloud's package has the same shape (issue 17, item 1), read from the source with `ast`
+and checked in a fresh interpreter.
 
-- Its `__init__` is a face: the SDK imported first (so that a missing SDK fails on importing the
-  package, even when a submodule is still loaded from an earlier import: `load_adapter` turns
-  that into "pip install ..."), then re-exports; no function, class or setting of its own.
-- No module of the package imports a name from its own face: the face imports them, so that
+- Its `__init__` is a face: it imports no SDK (its `cloud` and `target` describe the cloud to the
+  core without one: `validate` and the offline guard read them), and re-exports the adapter's
+  names on first use through `__getattr__`, whose first statements import the SDK (so that a
+  missing SDK fails there, even when an adapter module is still loaded from an earlier import:
+  `load_adapter` turns that into "pip install ..."). No function, class or setting of its own.
+- No module of the package imports a name from its own face: the face re-exports them, so that
   would be an import cycle (gcp's tuning constants once were).
 - The registry names each adapter through its face.
 """
@@ -11,45 +14,45 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from cloudtimeouts.catalog import Provider
-from cloudtimeouts.providers import REGISTRY
+from cloudtimeouts.cloud import clouds
 
 PROVIDERS = Path(__file__).resolve().parents[2] / "cloudtimeouts" / "providers"
 SDKS = {"aws": ("boto3", "botocore"), "gcp": ("google",), "azure": ("azure",)}
 CLOUDS = sorted(SDKS)
 
 
-def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
-    return [
-        node
-        for node in tree.body
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
-    ]
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_the_face_imports_no_sdk_and_its_getattr_imports_the_sdk_first(cloud: str) -> None:
+    tree = ast.parse((PROVIDERS / cloud / "__init__.py").read_text())
+    top = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    imported = {alias.name for node in top if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in top if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name.split(".")[0] in SDKS[cloud]}, imported
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    assert [function.name for function in functions] == ["__getattr__"]
+    assert not [node for node in tree.body if isinstance(node, ast.ClassDef)]
+    first_import = next(
+        node for node in functions[0].body if isinstance(node, ast.Import | ast.ImportFrom)
+    )
+    assert isinstance(first_import, ast.Import), ast.unparse(first_import)
+    assert first_import.names[0].name.split(".")[0] in SDKS[cloud], ast.unparse(first_import)
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
-def test_the_package_face_imports_its_sdk_first_and_defines_nothing(cloud: str) -> None:
-    face = PROVIDERS / cloud / "__init__.py"
-    tree = ast.parse(face.read_text())
-    imports = _imports(tree)
-    first = imports[0]
-    names = [alias.name for alias in first.names] if isinstance(first, ast.Import) else []
-    assert names and names[0].split(".")[0] in SDKS[cloud], ast.unparse(first)
-    defined = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.ClassDef)
-        or (
-            isinstance(node, ast.Assign)
-            and not all(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
-        )
-    ]
-    assert not defined, [ast.unparse(node) for node in defined]
+def test_what_the_core_reads_of_a_cloud_loads_no_sdk(cloud: str) -> None:
+    code = (
+        "import sys\n"
+        f"import cloudtimeouts.providers.{cloud}.cloud, cloudtimeouts.providers.{cloud}.target\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {SDKS[cloud]!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -67,10 +70,15 @@ def test_no_module_of_a_package_imports_from_its_own_face(cloud: str) -> None:
                 assert all(alias.name != package for alias in node.names), path.name
 
 
-@pytest.mark.parametrize("provider", list(Provider))
-def test_the_registry_names_each_adapter_through_its_face(provider: Provider) -> None:
-    module, _, name = REGISTRY[provider].partition(":")
-    assert module == f"cloudtimeouts.providers.{provider.value}"
-    tree = ast.parse((PROVIDERS / provider.value / "__init__.py").read_text())
-    exported = {alias.asname or alias.name for node in _imports(tree) for alias in node.names}
-    assert name in exported
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_the_registry_names_each_adapter_through_its_face(cloud: str) -> None:
+    module, _, name = clouds()[cloud].adapter.partition(":")
+    assert module == f"cloudtimeouts.providers.{cloud}"
+    tree = ast.parse((PROVIDERS / cloud / "__init__.py").read_text())
+    lazy = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        and "_LAZY" in ast.unparse(node.targets[0] if isinstance(node, ast.Assign) else node.target)
+    )
+    assert name in ast.literal_eval(lazy.value)  # type: ignore[arg-type]

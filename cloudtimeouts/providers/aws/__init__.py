@@ -1,22 +1,34 @@
-"""AWS RDS and Aurora, through boto3: the package's face (the adapter is in `adapter`)."""
+"""AWS RDS and Aurora: the package's face.
+
+`cloud` and `target` (what the core knows of AWS) import no SDK, so this face imports none either:
+`validate` and the offline guard read them without boto3. What talks to AWS (`adapter` and the
+modules it uses) is reached through the names below, on first use, and the SDK is imported first
+then: a missing SDK fails there, even when an adapter module is still loaded from an earlier
+import (`load_adapter` turns that failure into "pip install ...").
+"""
 
 from __future__ import annotations
 
-# The SDK first: importing this package fails when the SDK is missing even if a submodule is still
-# loaded from an earlier import (`load_adapter` turns that failure into "pip install ...").
-import boto3  # noqa: F401
-import botocore  # noqa: F401
+from importlib import import_module
+from typing import Any
 
-from cloudtimeouts.providers.aws.adapter import MAX_PARAMETERS_PER_MODIFY, AwsAdapter
-from cloudtimeouts.providers.aws.clients import POOL_CONNECTIONS, read_timeout
-from cloudtimeouts.providers.aws.groups import DEFAULT_SOURCES, PAGE_SIZE, engine_of_family
+# name -> the module that defines it
+_LAZY = {
+    "AwsAdapter": "adapter",
+    "MAX_PARAMETERS_PER_MODIFY": "adapter",
+    "POOL_CONNECTIONS": "clients",
+    "read_timeout": "clients",
+    "DEFAULT_SOURCES": "groups",
+    "PAGE_SIZE": "groups",
+    "engine_of_family": "groups",
+}
+__all__ = sorted(_LAZY)
 
-__all__ = [
-    "DEFAULT_SOURCES",
-    "MAX_PARAMETERS_PER_MODIFY",
-    "PAGE_SIZE",
-    "POOL_CONNECTIONS",
-    "AwsAdapter",
-    "engine_of_family",
-    "read_timeout",
-]
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import boto3  # noqa: F401  # the SDK first (see the docstring)
+    import botocore  # noqa: F401
+
+    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)

@@ -62,7 +62,6 @@ from cloudtimeouts.model import (
     TargetState,
     WriteOutcome,
 )
-from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws import listings, proxy
 from cloudtimeouts.providers.aws.clients import Clients, SessionFactory
 from cloudtimeouts.providers.aws.errors import SDK_ERRORS, endpoint_of, translated
@@ -74,6 +73,7 @@ from cloudtimeouts.providers.aws.groups import (
     parameter_state,
     refuse_default_group,
 )
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.providers.errors import first_line
 
 MAX_PARAMETERS_PER_MODIFY = 20  # ModifyDBParameterGroup: "You can modify up to 20 parameters"

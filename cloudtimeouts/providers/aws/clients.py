@@ -25,9 +25,9 @@ from typing import Any
 import boto3
 import botocore.config
 
-from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws.errors import translated
 from cloudtimeouts.providers.aws.fleet import ClientKey, client_key
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.providers.budget import CallBudget
 
 # botocore's standard mode spaces its retries itself (the back-off above; not a setting): the

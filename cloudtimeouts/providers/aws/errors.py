@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 import botocore.exceptions
 import botocore.parsers
 
-from cloudtimeouts.profile import AwsTarget
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.providers.errors import (
     Call,
     Dialect,

@@ -13,7 +13,7 @@ from typing import Any
 from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import ProviderAPIError, TargetNotAllowedError
 from cloudtimeouts.model import ParameterState
-from cloudtimeouts.profile import AwsTarget
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.providers.engines import allowed_range, engine_of, other_engine
 
 PAGE_SIZE = 100  # MaxRecords maximum of every Describe* call used here (RDS API Reference)

@@ -31,7 +31,6 @@ from azure.core.exceptions import (
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError
 from cloudtimeouts.model import Change, TargetState, WriteOutcome
-from cloudtimeouts.profile import AzureTarget
 from cloudtimeouts.providers.azure import operations
 from cloudtimeouts.providers.azure.clients import Clients
 from cloudtimeouts.providers.azure.errors import authority, set_aside, translated
@@ -42,6 +41,7 @@ from cloudtimeouts.providers.azure.parameters import (
     parameter_state,
     source,
 )
+from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.providers.engines import other_engine
 from cloudtimeouts.providers.listings import Listings
 

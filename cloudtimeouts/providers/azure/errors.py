@@ -27,7 +27,7 @@ from azure.core.exceptions import (
 )
 
 from cloudtimeouts.catalog import Engine
-from cloudtimeouts.profile import AzureTarget
+from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.providers.errors import (
     Call,
     Dialect,

@@ -16,8 +16,8 @@ from typing import Any
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
 from cloudtimeouts.errors import CloudtimeoutsError, ProviderAPIError, WriteError
-from cloudtimeouts.profile import AzureTarget
 from cloudtimeouts.providers.azure.errors import translated
+from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.providers.budget import OperationBudget
 
 # A configuration update normally takes seconds; the poll interval is used only when the service

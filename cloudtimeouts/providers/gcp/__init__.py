@@ -38,12 +38,27 @@ time budgets), `errors` (what Google said, in one message, on the shared base).
 
 from __future__ import annotations
 
-# The SDK first: importing this package fails when the SDK is missing even if a submodule is still
-# loaded from an earlier import (`load_adapter` turns that failure into "pip install ...").
-import google.auth
-import google.cloud.sqladmin_v1beta4  # noqa: F401
+from importlib import import_module
+from typing import Any
 
-from cloudtimeouts.providers.gcp.adapter import GcpAdapter, engine_of_version
-from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, SCOPES
+# name -> the module that defines it
+_LAZY = {
+    "GcpAdapter": "adapter",
+    "engine_of_version": "adapter",
+    "ENDPOINT_VARIABLE": "clients",
+    "SCOPES": "clients",
+}
+__all__ = sorted(_LAZY)
 
-__all__ = ["ENDPOINT_VARIABLE", "SCOPES", "GcpAdapter", "engine_of_version"]
+
+def __getattr__(name: str) -> Any:
+    """`cloud` and `target` (what the core knows of Cloud SQL) import no SDK, so this face
+    imports none either; what talks to Cloud SQL is reached through these names, on first use,
+    and the SDK is imported first then: a missing SDK fails there, even when an adapter module is
+    still loaded from an earlier import (`load_adapter` turns that into "pip install ...")."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import google.auth  # the SDK first
+    import google.cloud.sqladmin_v1beta4  # noqa: F401
+
+    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)

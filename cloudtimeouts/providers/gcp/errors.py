@@ -20,7 +20,6 @@ import requests
 from google.api_core import exceptions as gexc
 from google.protobuf import json_format
 
-from cloudtimeouts.profile import GcpTarget
 from cloudtimeouts.providers.errors import (
     Call,
     Classify,
@@ -33,6 +32,7 @@ from cloudtimeouts.providers.errors import (
 )
 from cloudtimeouts.providers.errors import translate as shared_translate
 from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Clients, oauth_error_code
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.providers.trust import (
     REQUESTS_VARIABLES,
     transport_said,
