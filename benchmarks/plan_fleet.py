@@ -1,28 +1,35 @@
-"""How fast `cloudtimeouts plan` reads a fleet, against what bounds it (issue #10).
+"""How fast `cloudtimeouts plan` reads a fleet, against what bounds it (issues #10 and #17).
 
-Run (about 2 minutes, most of it the sequential loop it is compared with):
+Run (about 5 minutes for the default sizes on a 2-core machine, most of it seeding the emulators
+and the sequential loop the AWS figures are compared with):
 
-    .venv/bin/python benchmarks/plan_fleet.py
+    .venv/bin/python benchmarks/plan_fleet.py --sizes 100 500
 
-In one run, on the repository's emulators behind a round trip of --latency seconds per answer
-(`LoopbackServer(latency=...)`, 50 ms by default: what a cloud API costs a client):
+On the repository's emulators behind a round trip of --latency seconds per answer
+(`LoopbackServer(latency=...)`, 50 ms by default: what a cloud API costs a client), for each cloud
+and each size N (--sizes): N RDS parameter groups (family postgres16) in one region; N Cloud SQL
+instances in --gcp-projects projects; N Azure flexible servers in --azure-groups resource groups
+of one subscription (a third of each set statement_timeout, as fleets do). For each:
 
-- AWS: N RDS parameter groups (family postgres16) on the realistic RDS emulator, N = --sizes
-  (100 and 500). For each N: the wall time of the real CLI (`cloudtimeouts plan`, a subprocess,
-  so start-up counts), its API calls per target (the emulator's own count per Action), the
-  sequential boto3 loop a user would script for the same reads (DescribeDBParameterGroups and every
-  page of DescribeDBParameters, group after group), the bound, and the CLI's peak RSS.
-- GCP: --gcp Cloud SQL instances in --gcp-projects projects; Azure: --azure flexible servers. Calls
-  per target and wall time, and their bound.
+- plan: the wall time of the real CLI (`cloudtimeouts plan PROFILE -o json`, a subprocess, so its
+  start-up counts), its API calls (the emulator's own count per operation) and its peak RSS;
+- the SDK's calls: a minimal client (benchmarks/fleet_bound.py, a subprocess) makes the same calls
+  with the same SDK at the same concurrency (16 at once per account and region / project /
+  subscription, 64 in all: the CLI's defaults) and nothing else: no profile, no plan, no
+  rendering; it times them from its first request to its last answer. Its calls are counted
+  too: they are the CLI's;
+- the bound: the CLI's start-up (the same CLI planning one target with no latency: interpreter,
+  imports, the profile, the SDK's clients and sign-in) plus the SDK's calls. plan/bound is what
+  the fleet costs the tool over what it costs the SDK: scheduling, reading the answers, judging
+  and rendering each target. The minimal client's whole run (its own start-up included) is shown
+  too, for what it is: the SDK alone, with no tool around it;
+- AWS also: the sequential boto3 loop a user would script (each group's family, then every page
+  of its parameters, group after group), to show what the concurrency and the batching buy.
 
-The bound is the start-up (the same CLI planning one target with no latency: interpreter, imports,
-SDK clients) plus ceil(targets / concurrency) round trips: the CLI reads --concurrency targets at
-once per account and region / project / subscription (16) and 64 in all, and no read can take less
-than one round trip. Peak RSS is the CLI's own: Linux keeps a forked process's peak RSS across
-exec, so the CLI is started by a small Python in between (as tests/test_hostile_profiles.py does).
-
-One round trip is --latency (the emulators' sockets set TCP_NODELAY, as real HTTP servers do); the
-benchmark prints the round trip it measured.
+Every figure is the best of --repeat runs (the machine's other work only ever adds time). The
+emulators run in this process: what they cost is in the plan and in the bound alike. Peak RSS is
+the CLI's own: Linux keeps a forked process's peak RSS across exec, so each command is started by
+a small Python in between (as tests/test_hostile_profiles.py does).
 
 `main(argv)` returns the figures (tests/test_benchmarks.py runs it with tiny fleets).
 """
@@ -31,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -56,7 +62,8 @@ SERVER = {
     "statement_timeout": "30s",
 }
 SCRIPT = Path(sys.executable).parent / "cloudtimeouts"
-# Starts the CLI and reports its wall time and its own peak RSS (KiB, from wait4).
+BOUND = Path(__file__).resolve().with_name("fleet_bound.py")
+# Starts a command and reports its wall time and its own peak RSS (KiB, from wait4).
 STARTER = """
 import os, subprocess, sys, time
 started = time.perf_counter()
@@ -75,17 +82,20 @@ class Run:
     seconds: float
     peak_mib: float
     calls: Counter[str]
-    errors: int
+    outputs: list[str] = field(default_factory=list)  # each run's stdout, in order
 
 
 @dataclass
 class Figures:
     cloud: str
     targets: int
-    scopes: int  # accounts and regions / projects / subscriptions
+    scopes: int  # accounts and regions / projects / resource groups
     plan: Run
-    startup_s: float
+    minimal: Run  # the minimal client's whole process
+    calls_s: float  # the minimal client's calls, first request to last answer
+    startup_s: float  # the CLI planning one target with no latency
     latency_s: float
+    errors: int = 0
     loop_s: float | None = None
     loop_calls: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -95,33 +105,34 @@ class Figures:
         return sum(self.plan.calls.values()) / self.targets
 
     @property
-    def round_trips(self) -> int:
-        per_scope = math.ceil(self.targets / self.scopes)
-        return max(
-            math.ceil(per_scope / MAX_CONCURRENT_TARGETS), math.ceil(self.targets / MAX_THREADS)
-        )
+    def bound_s(self) -> float:
+        return self.startup_s + self.calls_s
 
     @property
-    def bound_s(self) -> float:
-        return self.startup_s + self.round_trips * self.latency_s
+    def ratio(self) -> float:
+        return self.plan.seconds / self.bound_s
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "cloud": self.cloud,
             "targets": self.targets,
             "plan_s": self.plan.seconds,
+            "bound_s": self.bound_s,
+            "ratio": self.ratio,
+            "sdk_calls_s": self.calls_s,
+            "minimal_client_s": self.minimal.seconds,
             "calls_per_target": self.calls_per_target,
             "calls": dict(self.plan.calls),
-            "errors": self.plan.errors,
+            "bound_calls": dict(self.minimal.calls),
+            "errors": self.errors,
             "startup_s": self.startup_s,
-            "bound_s": self.bound_s,
             "peak_rss_mib": self.plan.peak_mib,
             "loop_s": self.loop_s,
             "loop_calls_per_target": (self.loop_calls or 0) / self.targets,
         }
 
 
-# -- the CLI, as users run it --------------------------------------------------------------------
+# -- running a command, as users run it --------------------------------------------------------
 def base_environment() -> dict[str, str]:
     """This process's environment without any cloud configuration (nothing real is reached)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_CLOUD_VARIABLES)}
@@ -139,34 +150,58 @@ def base_environment() -> dict[str, str]:
     }
 
 
-def run_plan(profile: Path, env: Mapping[str, str]) -> tuple[float, float, int]:
-    """`cloudtimeouts plan PROFILE --output json`: (seconds, peak RSS MiB, targets in error)."""
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "cloudtimeouts"]
+def timed(command: Sequence[str], env: Mapping[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB, stdout) of `command`, started by STARTER."""
     with tempfile.TemporaryDirectory() as directory:
         stats = Path(directory) / "stats"
         process = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                STARTER,
-                str(stats),
-                *command,
-                "plan",
-                str(profile),
-                "-o",
-                "json",
-            ],
+            [sys.executable, "-c", STARTER, str(stats), *command],
             env=dict(env),
             capture_output=True,
             text=True,
             check=False,
         )
         if process.returncode not in (0, 2, 3):
-            raise RuntimeError(f"cloudtimeouts plan failed: {process.stderr or process.stdout}")
+            raise RuntimeError(f"{command[0]} failed: {process.stderr or process.stdout}")
         seconds, peak_kib = stats.read_text().split()
     peak = int(peak_kib) / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    errors = int(json.loads(process.stdout)["summary"]["errors"])
-    return float(seconds), peak, errors
+    return float(seconds), peak, process.stdout
+
+
+def plan_command(profile: Path) -> list[str]:
+    cli = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "cloudtimeouts"]
+    return [*cli, "plan", str(profile), "-o", "json"]
+
+
+def bound_command(cloud: str, spec: Path) -> list[str]:
+    return [sys.executable, str(BOUND), cloud, str(spec)]
+
+
+def measure(
+    server: Any,
+    command: Sequence[str],
+    env: Mapping[str, str],
+    latency: float,
+    repeat: int,
+    operation: Callable[[Any], str] = lambda request: request.operation,
+) -> Run:
+    """The best of `repeat` runs of `command` behind `latency`; calls counted on the first."""
+    runs, calls = [], Counter[str]()
+    for index in range(repeat):
+        server.clear_requests()
+        server.latency = latency
+        try:
+            runs.append(timed(command, env))
+        finally:
+            server.latency = 0.0
+        if index == 0:
+            calls = Counter(operation(request) for request in server.recorded())
+    seconds = min(run[0] for run in runs)
+    return Run(seconds, max(run[1] for run in runs), calls, [run[2] for run in runs])
+
+
+def plan_errors(output: str) -> int:
+    return int(json.loads(output)["summary"]["errors"])
 
 
 def write_profile(directory: Path, name: str, targets: Sequence[Mapping[str, str]]) -> Path:
@@ -182,55 +217,51 @@ def write_profile(directory: Path, name: str, targets: Sequence[Mapping[str, str
     return path
 
 
-def measure(
-    server: Any,
-    profile: Path,
-    env: Mapping[str, str],
-    latency: float,
-    repeat: int,
-    operation: Callable[[Any], str] = lambda request: request.operation,
-) -> Run:
-    """The best of `repeat` plans behind `latency` (the machine's other work only ever adds
-    time); calls counted on the first."""
-    runs, calls = [], Counter[str]()
-    for index in range(repeat):
-        server.clear_requests()
-        server.latency = latency
-        try:
-            runs.append(run_plan(profile, env))
-        finally:
-            server.latency = 0.0
-        if index == 0:
-            calls = Counter(operation(request) for request in server.recorded())
-    seconds = min(run[0] for run in runs)
-    return Run(seconds, max(run[1] for run in runs), calls, max(run[2] for run in runs))
+def write_spec(directory: Path, name: str, spec: Mapping[str, Any]) -> Path:
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(spec))
+    return path
 
 
-def startup(server: Any, profile: Path, env: Mapping[str, str], repeat: int) -> float:
-    """The CLI planning one target with no latency (the best of `repeat` runs)."""
-    return measure(server, profile, env, 0.0, repeat).seconds
+@dataclass
+class Fleet:
+    """One cloud's emulator, seeded with the largest size, and how to name its first N targets."""
+
+    cloud: str
+    server: Any  # the emulator's LoopbackServer
+    env: dict[str, str]
+    targets: list[dict[str, str]]  # as profile entries
+    spec: Callable[[int], dict[str, Any]]  # fleet_bound.py's spec for the first N targets
+    scopes: Callable[[int], int]
 
 
-def round_trip(emulator: Any, latency: float) -> float:
-    """The median time of one small call (DescribeDBParameterGroups of one group)."""
-    rds = client(emulator)
-    name = emulator.app.groups.all(REGION, False)[-1].name
-    rds.describe_db_parameter_groups(DBParameterGroupName=name)  # connect first
-    emulator.server.latency = latency
-    try:
-        times = []
-        for _ in range(5):
-            started = time.perf_counter()
-            rds.describe_db_parameter_groups(DBParameterGroupName=name)
-            times.append(time.perf_counter() - started)
-    finally:
-        emulator.server.latency = 0.0
-    return statistics.median(times)
+def figures_of(
+    fleet: Fleet, sizes: Sequence[int], latency: float, repeat: int, directory: Path
+) -> list[Figures]:
+    """For each size: the CLI's plan and the minimal client's run, behind the same latency."""
+    name = fleet.cloud
+    one = write_profile(directory, f"{name}-one", fleet.targets[:1])
+    start = measure(fleet.server, plan_command(one), fleet.env, 0.0, repeat).seconds
+    found = []
+    for size in sizes:
+        profile = write_profile(directory, f"{name}-{size}", fleet.targets[:size])
+        spec = write_spec(directory, f"{name}-{size}", fleet.spec(size))
+        plan = measure(fleet.server, plan_command(profile), fleet.env, latency, repeat)
+        minimal = measure(fleet.server, bound_command(name, spec), fleet.env, latency, repeat)
+        said = [json.loads(output) for output in minimal.outputs]
+        if any(run["read"] != size for run in said):
+            raise RuntimeError(f"the {name} minimal client read {said} of {size} targets")
+        calls_s = min(run["calls_s"] for run in said)
+        errors = max(plan_errors(output) for output in plan.outputs)
+        found.append(
+            Figures(name, size, fleet.scopes(size), plan, minimal, calls_s, start, latency, errors)
+        )
+    return found
 
 
 # -- AWS -------------------------------------------------------------------------------------------
 @contextmanager
-def rds_fleet(count: int) -> Iterator[tuple[Any, list[str]]]:
+def aws_fleet(count: int, per_scope: int) -> Iterator[tuple[Fleet, Any]]:
     """The RDS emulator with `count` groups; a third set statement_timeout, as fleets do."""
     from cloudtimeouts.sandbox.rds import RealisticRds
 
@@ -252,7 +283,19 @@ def rds_fleet(count: int) -> Iterator[tuple[Any, list[str]]]:
                         }
                     ],
                 )
-        yield emulator, names
+        targets = [{"provider": "aws", "region": REGION, "parameter_group": n} for n in names]
+        spec = {"region": REGION, "per_scope": per_scope, "total": MAX_THREADS}
+        yield (
+            Fleet(
+                "aws",
+                emulator.server,
+                base_environment() | emulator.env(),
+                targets,
+                lambda size: spec | {"groups": names[:size]},
+                lambda size: 1,
+            ),
+            emulator,
+        )
 
 
 def client(emulator: Any) -> Any:
@@ -287,43 +330,55 @@ def sequential_loop(emulator: Any, names: Sequence[str], latency: float) -> tupl
     return seconds, len(list(emulator.server.recorded()))
 
 
+def round_trip(emulator: Any, latency: float) -> float:
+    """The median time of one small call (DescribeDBParameterGroups of one group)."""
+    rds = client(emulator)
+    name = emulator.app.groups.all(REGION, False)[-1].name
+    rds.describe_db_parameter_groups(DBParameterGroupName=name)  # connect first
+    emulator.server.latency = latency
+    try:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            rds.describe_db_parameter_groups(DBParameterGroupName=name)
+            times.append(time.perf_counter() - started)
+    finally:
+        emulator.server.latency = 0.0
+    return statistics.median(times)
+
+
 def aws_figures(
-    sizes: Sequence[int], latency: float, repeat: int, loop: bool, directory: Path
+    sizes: Sequence[int], latency: float, repeat: int, loop: bool, per_scope: int, directory: Path
 ) -> list[Figures]:
-    figures = []
-    with rds_fleet(max(sizes)) as (emulator, names):
-        env = base_environment() | emulator.env()
-        target = lambda name: {  # noqa: E731
-            "provider": "aws",
-            "region": REGION,
-            "parameter_group": name,
-        }
-        one = write_profile(directory, "aws-one", [target(names[0])])
-        start = startup(emulator.server, one, env, repeat)
+    with aws_fleet(max(sizes), per_scope) as (fleet, emulator):
+        found = figures_of(fleet, sizes, latency, repeat, directory)
         measured = round_trip(emulator, latency)
-        for size in sizes:
-            profile = write_profile(directory, f"aws-{size}", [target(n) for n in names[:size]])
-            run = measure(emulator.server, profile, env, latency, repeat)
-            loop_s, loop_calls = (
-                sequential_loop(emulator, names[:size], latency) if loop else (None, None)
-            )
-            figure = Figures("aws", size, 1, run, start, latency, loop_s, loop_calls)
+        for figure in found:
+            names = [target["parameter_group"] for target in fleet.targets[: figure.targets]]
+            if loop:
+                figure.loop_s, figure.loop_calls = sequential_loop(emulator, names, latency)
             figure.extra["round_trip_s"] = measured
-            figures.append(figure)
-    return figures
+    return found
 
 
 # -- GCP and Azure ---------------------------------------------------------------------------------
-def gcp_figures(count: int, projects: int, latency: float, repeat: int, directory: Path) -> Figures:
+def gcp_figures(
+    sizes: Sequence[int],
+    projects: int,
+    latency: float,
+    repeat: int,
+    per_scope: int,
+    directory: Path,
+) -> list[Figures]:
     from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
 
     with FakeCloudSql() as fake:
-        targets = []
-        for index in range(count):
+        instances = []
+        for index in range(max(sizes)):
             project, name = f"fleet-{index % projects}", f"db-{index:04d}"
             flags = {"statement_timeout": "30000"} if index % 3 == 0 else {}
             fake.add_instance(project, name, "POSTGRES_16", flags=flags)
-            targets.append({"provider": "gcp", "project": project, "instance": name})
+            instances.append((project, name))
         config = directory / "gcloud"
         config.mkdir(exist_ok=True)
         env = base_environment() | {
@@ -331,65 +386,85 @@ def gcp_figures(count: int, projects: int, latency: float, repeat: int, director
             "CLOUDTIMEOUTS_GCP_ENDPOINT": fake.base_url,
             "CLOUDSDK_CONFIG": str(config),
         }
-        one = write_profile(directory, "gcp-one", targets[:1])
-        start = startup(fake.server, one, env, repeat)
-        profile = write_profile(directory, f"gcp-{count}", targets)
-        run = measure(fake.server, profile, env, latency, repeat)
-    return Figures("gcp", count, projects, run, start, latency)
+        spec = {"endpoint": fake.base_url, "per_scope": per_scope, "total": MAX_THREADS}
+        fleet = Fleet(
+            "gcp",
+            fake.server,
+            env,
+            [{"provider": "gcp", "project": p, "instance": n} for p, n in instances],
+            lambda size: spec | {"instances": instances[:size]},
+            lambda size: len({project for project, _ in instances[:size]}),
+        )
+        return figures_of(fleet, sizes, latency, repeat, directory)
 
 
-def azure_figures(count: int, latency: float, repeat: int, directory: Path) -> Figures:
+def azure_figures(
+    sizes: Sequence[int], groups: int, latency: float, repeat: int, per_scope: int, directory: Path
+) -> list[Figures]:
     from cloudtimeouts.sandbox.azure import FakeAzure
 
     with FakeAzure() as fake:
-        targets = []
-        for index in range(count):
-            group, name = f"fleet-{index % 4}", f"pg-{index:04d}"
+        servers = []
+        for index in range(max(sizes)):
+            group, name = f"fleet-{index % groups}", f"pg-{index:04d}"
             values = {"statement_timeout": "30000"} if index % 3 == 0 else {}
             fake.add_server(SUBSCRIPTION, group, name, "postgres", parameters=values)
-            targets.append(
-                {
-                    "provider": "azure",
-                    "subscription_id": SUBSCRIPTION,
-                    "resource_group": group,
-                    "server": name,
-                }
-            )
-        env = base_environment() | fake.env()
-        one = write_profile(directory, "azure-one", targets[:1])
-        start = startup(fake.server, one, env, repeat)
-        profile = write_profile(directory, f"azure-{count}", targets)
-        run = measure(fake.server, profile, env, latency, repeat)
-    return Figures("azure", count, 1, run, start, latency)
+            servers.append((group, name))
+        spec = {
+            "endpoint": fake.base_url,
+            "subscription": SUBSCRIPTION,
+            "per_scope": per_scope,
+            "total": MAX_THREADS,
+        }
+        targets = [
+            {"provider": "azure", "subscription_id": SUBSCRIPTION, "resource_group": g, "server": n}
+            for g, n in servers
+        ]
+        fleet = Fleet(
+            "azure",
+            fake.server,
+            base_environment() | fake.env(),
+            targets,
+            lambda size: spec | {"servers": servers[:size]},
+            lambda size: 1,
+        )
+        return figures_of(fleet, sizes, latency, repeat, directory)
 
 
 # -- the report ------------------------------------------------------------------------------------
-def report(figures: Sequence[Figures], latency: float) -> None:
+def report(figures: Sequence[Figures], latency: float, per_scope: int) -> None:
     ms = latency * 1000
     print(
-        f"cloudtimeouts plan behind a {ms:.0f} ms round trip per API answer; --concurrency "
-        f"{MAX_CONCURRENT_TARGETS} per account+region / project / subscription, {MAX_THREADS} "
-        "in all; best of the runs. bound = start-up + ceil(targets / concurrency) round trips; "
-        "start-up = the same CLI planning 1 target with no latency."
+        f"cloudtimeouts plan behind a {ms:.0f} ms round trip per API answer, {per_scope} targets "
+        f"at once per account+region / project / subscription, {MAX_THREADS} in all; best of the "
+        "runs. bound = start-up (the CLI planning 1 target, no latency) + SDK calls (a minimal "
+        "client making the same calls with the same SDK at the same concurrency, "
+        "benchmarks/fleet_bound.py); minimal client = its whole process."
     )
     header = (
-        f"{'cloud':<6}{'targets':>8}{'plan':>9}{'calls/target':>14}{'bound':>9}{'plan/bound':>12}"
-        f"{'seq. loop':>11}{'speed-up':>10}{'peak RSS':>11}"
+        f"{'cloud':<6}{'targets':>8}{'plan':>9}{'start-up':>10}{'SDK calls':>11}{'bound':>9}"
+        f"{'plan/bound':>12}{'minimal client':>16}{'calls/target':>14}{'seq. loop':>11}"
+        f"{'speed-up':>10}{'peak RSS':>11}"
     )
     print(header)
     for f in figures:
         loop = f"{f.loop_s:.1f} s" if f.loop_s is not None else "-"
         speedup = f"{f.loop_s / f.plan.seconds:.1f}x" if f.loop_s is not None else "-"
         print(
-            f"{f.cloud:<6}{f.targets:>8}{f.plan.seconds:>7.2f} s{f.calls_per_target:>14.2f}"
-            f"{f.bound_s:>7.2f} s{f.plan.seconds / f.bound_s:>11.2f}x{loop:>11}{speedup:>10}"
-            f"{f.plan.peak_mib:>7.0f} MiB"
-            + (f"  ({f.plan.errors} target(s) in error!)" if f.plan.errors else "")
+            f"{f.cloud:<6}{f.targets:>8}{f.plan.seconds:>7.2f} s{f.startup_s:>8.2f} s"
+            f"{f.calls_s:>9.2f} s{f.bound_s:>7.2f} s{f.ratio:>11.2f}x{f.minimal.seconds:>14.2f} s"
+            f"{f.calls_per_target:>14.2f}{loop:>11}{speedup:>10}{f.plan.peak_mib:>7.0f} MiB"
+            + (f"  ({f.errors} target(s) in error!)" if f.errors else "")
         )
     print()
     for f in figures:
         calls = ", ".join(f"{op} {n}" for op, n in sorted(f.plan.calls.items()))
-        print(f"{f.cloud} {f.targets}: start-up {f.startup_s:.2f} s; calls: {calls}")
+        same = (
+            "the same"
+            if f.minimal.calls == f.plan.calls
+            else "DIFFERENT: " + ", ".join(f"{op} {n}" for op, n in sorted(f.minimal.calls.items()))
+        )
+        print(f"{f.cloud} {f.targets}: plan's calls: {calls}; the minimal client's: {same}")
         if "round_trip_s" in f.extra:
             measured = f.extra["round_trip_s"] * 1000
             print(f"  one small call measured behind the latency: {measured:.0f} ms")
@@ -401,24 +476,27 @@ def report(figures: Sequence[Figures], latency: float) -> None:
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500])
+    parser.add_argument("--clouds", nargs="+", default=["aws", "gcp", "azure"])
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per answer")
-    parser.add_argument("--repeat", type=int, default=3, help="plans per figure (the best)")
-    parser.add_argument("--gcp", type=int, default=200, help="Cloud SQL instances (0: none)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the best)")
     parser.add_argument("--gcp-projects", type=int, default=4)
-    parser.add_argument("--azure", type=int, default=100, help="Azure servers (0: none)")
+    parser.add_argument("--azure-groups", type=int, default=4)
     parser.add_argument("--no-loop", action="store_true", help="skip the sequential loop")
     args = parser.parse_args(argv)
+    per_scope = MAX_CONCURRENT_TARGETS
     started = time.perf_counter()
+    figures: list[Figures] = []
     with ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        figures = aws_figures(args.sizes, args.latency, args.repeat, not args.no_loop, directory)
-        if args.gcp:
-            figures.append(
-                gcp_figures(args.gcp, args.gcp_projects, args.latency, args.repeat, directory)
-            )
-        if args.azure:
-            figures.append(azure_figures(args.azure, args.latency, args.repeat, directory))
-    report(figures, args.latency)
+        common = (args.latency, args.repeat)
+        if "aws" in args.clouds:
+            loop = not args.no_loop
+            figures += aws_figures(args.sizes, *common, loop, per_scope, directory)
+        if "gcp" in args.clouds:
+            figures += gcp_figures(args.sizes, args.gcp_projects, *common, per_scope, directory)
+        if "azure" in args.clouds:
+            figures += azure_figures(args.sizes, args.azure_groups, *common, per_scope, directory)
+    report(figures, args.latency, per_scope)
     print(f"\n(benchmark ran {time.perf_counter() - started:.0f} s)")
     return [f.as_dict() for f in figures]
 

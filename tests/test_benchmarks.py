@@ -23,20 +23,23 @@ def _load(path: Path = BENCHMARK) -> Any:
 
 
 def test_the_fleet_benchmark_runs_on_aws_gcp_and_azure(capsys: pytest.CaptureFixture[str]) -> None:
-    tiny = "--sizes 3 --latency 0 --repeat 1 --gcp 4 --gcp-projects 2 --azure 2"
+    tiny = "--sizes 3 --latency 0 --repeat 1 --gcp-projects 2 --azure-groups 2"
     figures = _load().main(tiny.split())
     printed = capsys.readouterr().out
     by_cloud = {(f["cloud"], f["targets"]): f for f in figures}
-    assert set(by_cloud) == {("aws", 3), ("gcp", 4), ("azure", 2)}
+    assert set(by_cloud) == {("aws", 3), ("gcp", 3), ("azure", 3)}
     for figure in figures:
         assert figure["errors"] == 0, figure
         assert figure["plan_s"] > 0 and figure["bound_s"] > 0 and figure["peak_rss_mib"] > 0
         assert figure["calls_per_target"] > 0
+        # the bound is a client making the very calls the plan made
+        assert figure["bound_calls"] == figure["calls"], figure
         assert f"{figure['cloud']:<6}{figure['targets']:>8}" in printed
     aws = by_cloud["aws", 3]
     assert aws["loop_calls_per_target"] == 3  # the group, then its 2 pages of parameters
     assert aws["calls"]["DescribeDBParameterGroups"] == 1  # one listing for the three groups
-    assert "speed-up" in printed and "peak RSS" in printed
+    assert by_cloud["azure", 3]["calls"]["token"] == 1  # one sign-in for the three servers
+    assert "plan/bound" in printed and "speed-up" in printed and "peak RSS" in printed
 
 
 def test_the_startup_benchmark_runs_each_command(capsys: pytest.CaptureFixture[str]) -> None:

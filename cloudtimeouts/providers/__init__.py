@@ -29,7 +29,9 @@ def load_adapter(provider: str) -> ProviderAdapter:
         )
     module_name, _, class_name = described.adapter.partition(":")
     try:
-        module = import_module(module_name)
+        # The package faces import their SDK when the adapter is first asked for (their `cloud`
+        # and `target` import none): a missing SDK fails in the import or in the lookup.
+        adapter_class = getattr(import_module(module_name), class_name)
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in described.sdk_roots:
             raise
@@ -37,5 +39,5 @@ def load_adapter(provider: str) -> ProviderAdapter:
             f"the {provider} provider needs a package that is not installed ({error.name})",
             hint=f"pip install 'cloudtimeouts[{provider}]'",
         ) from None
-    adapter: ProviderAdapter = getattr(module, class_name)()
+    adapter: ProviderAdapter = adapter_class()
     return adapter

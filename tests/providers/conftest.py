@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def gcp(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> GcpSandbox:
     """A fresh project on the shared fake, reached through ADC and CLOUDTIMEOUTS_GCP_ENDPOINT."""
-    from cloudtimeouts.providers import gcp as adapter
+    from cloudtimeouts.providers.gcp import adapter, clients
 
     fake, adc = gcp_server
     fake.faults.clear()  # the server is shared: no fault rule outlives its test
@@ -77,11 +77,10 @@ def gcp(
     monkeypatch.setenv("CLOUDTIMEOUTS_GCP_ENDPOINT", fake.base_url)
     # No developer gcloud configuration may leak in (the autouse fixture clears GOOGLE_* only).
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path_factory.mktemp("gcloud-config")))
-    monkeypatch.setattr(adapter, "RETRY_INITIAL_S", 0.01)
-    monkeypatch.setattr(adapter, "RETRY_MAXIMUM_S", 0.05)
-    monkeypatch.setattr(adapter, "RETRY_DEADLINE_S", 2.0)  # an endpoint that refuses: 2 s, not 40
-    monkeypatch.setattr(adapter, "TOKEN_DEADLINE_S", 2.0)
-    monkeypatch.setattr(adapter, "OPERATION_POLL_INITIAL_S", 0.01)
+    short = {"backoff_s": 0.01, "backoff_max_s": 0.05, "total_s": 2.0}  # a refusal: 2 s, not 40
+    monkeypatch.setattr(clients, "CALLS", replace(clients.CALLS, **short))
+    monkeypatch.setattr(clients, "SIGN_IN", replace(clients.SIGN_IN, **short))
+    monkeypatch.setattr(adapter, "OPERATIONS", replace(adapter.OPERATIONS, poll_s=0.01))
     return GcpSandbox(fake, f"acme-{next(_projects)}", adc)
 
 
@@ -98,6 +97,8 @@ def azure(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
     for key, value in fake_azure.env().items():
         monkeypatch.setenv(key, value)
     # Operations here end at once: the CLI's adapters poll without the 5 s wait real ARM needs.
-    monkeypatch.setattr("cloudtimeouts.providers.azure.POLL_INTERVAL_SECONDS", 0)
+    from cloudtimeouts.providers.azure import operations
+
+    monkeypatch.setattr(operations, "OPERATIONS", replace(operations.OPERATIONS, poll_s=0))
     fake_azure.reset()
     return fake_azure

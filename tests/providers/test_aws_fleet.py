@@ -27,8 +27,8 @@ from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.concurrency import MAX_CONCURRENT_TARGETS, MAX_THREADS
 from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
-from cloudtimeouts.providers import aws
 from cloudtimeouts.providers.aws import AwsAdapter, engine_of_family
+from cloudtimeouts.providers.aws import clients as aws_clients
 from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.sandbox.loopback import Fault
 from cloudtimeouts.sandbox.ranges import parse_range, split_choices, value_allowed
@@ -390,12 +390,13 @@ def test_engine_names_what_a_group_runs(aws: Any) -> None:
 
 def test_the_connection_pool_fits_the_concurrency() -> None:
     """botocore's default pool is 10 connections: the 11th concurrent call would wait."""
-    config = aws._client_config()
+    config = aws_clients.client_config()
     assert config.max_pool_connections >= MAX_THREADS >= MAX_CONCURRENT_TARGETS
 
 
 def test_the_registry_still_names_the_adapter() -> None:
-    from cloudtimeouts.providers import REGISTRY, load_adapter
+    from cloudtimeouts.cloud import cloud
+    from cloudtimeouts.providers import load_adapter
 
-    assert REGISTRY["aws"] == "cloudtimeouts.providers.aws:AwsAdapter"
+    assert cloud("aws").adapter == "cloudtimeouts.providers.aws:AwsAdapter"
     assert isinstance(load_adapter("aws"), AwsAdapter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,9 +88,9 @@ class Fleet:
 
 @pytest.fixture
 def fleet(azure: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fleet:
-    from cloudtimeouts.providers import azure as adapter
+    from cloudtimeouts.providers.azure import clients
 
-    monkeypatch.setattr(adapter, "RETRY_BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr(clients, "CALLS", replace(clients.CALLS, backoff_s=0.01))
     monkeypatch.setattr(azure, "throttle_retry_after", 0)  # then azure-core's back-off applies
     return Fleet(azure, tmp_path)
 

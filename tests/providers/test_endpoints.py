@@ -13,6 +13,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +72,10 @@ def test_a_silent_gcp_token_endpoint_is_named_at_the_deadline(
 def test_a_refused_cloud_sql_endpoint_fails_at_once(
     cli: Any, gcp: Any, tmp_path: Path, refused_port: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudtimeouts.providers import gcp as adapter
+    from cloudtimeouts.providers.gcp import clients
 
-    monkeypatch.setattr(adapter, "RETRY_DEADLINE_S", 40.0)  # as shipped: retries would take 30 s
+    shipped = replace(clients.CALLS, total_s=40.0)  # as shipped: retries would take 30 s
+    monkeypatch.setattr(clients, "CALLS", shipped)
     monkeypatch.setenv("CLOUDTIMEOUTS_GCP_ENDPOINT", refused_port)
     profile = _gcp_profile(tmp_path, gcp)
     error, seconds = _plan(cli, profile, 30)
@@ -84,9 +86,9 @@ def test_a_refused_cloud_sql_endpoint_fails_at_once(
 def test_a_refused_gcp_token_endpoint_fails_at_once(
     cli: Any, gcp: Any, tmp_path: Path, refused_port: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudtimeouts.providers import gcp as adapter
+    from cloudtimeouts.providers.gcp import clients
 
-    monkeypatch.setattr(adapter, "TOKEN_DEADLINE_S", 25.0)  # as shipped
+    monkeypatch.setattr(clients, "SIGN_IN", replace(clients.SIGN_IN, total_s=25.0))  # as shipped
     credentials = json.loads(Path(gcp.adc).read_text())
     for key in ("token_uri", "token_url"):
         if key in credentials:

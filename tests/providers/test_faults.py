@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ from cloudtimeouts.profile import load_profile
 from cloudtimeouts.sandbox.loopback import Fault
 
 CLOUDS = ("aws", "gcp", "azure-postgres", "azure-mysql")
+# Signing in: once per credential for every target of a run (providers.flight), not per target.
+SIGN_IN = frozenset({"oauth.token", "openid-configuration", "token"})
 SINGLE = (Fault.THROTTLE, Fault.SERVER_ERROR, Fault.LOST_RESPONSE, Fault.RESET, Fault.MALFORMED)
 # A write fault after which the target still ends correct: the SDK retried the request, or the
 # request was processed and the orchestration's read found it written. The others end honestly
@@ -66,10 +69,11 @@ _calls_per_plan: dict[tuple[str, int], dict[str, int]] = {}
 
 @pytest.fixture
 def fast_azure(monkeypatch: pytest.MonkeyPatch, fake_azure: Any) -> None:
-    from cloudtimeouts.providers import azure as adapter
+    from cloudtimeouts.providers.azure import clients, operations
 
-    monkeypatch.setattr(adapter, "POLL_INTERVAL_SECONDS", 0)  # the fake's Retry-After is 0
-    monkeypatch.setattr(adapter, "RETRY_BACKOFF_FACTOR", 0.01)
+    # the fake's Retry-After is 0
+    monkeypatch.setattr(operations, "OPERATIONS", replace(operations.OPERATIONS, poll_s=0))
+    monkeypatch.setattr(clients, "CALLS", replace(clients.CALLS, backoff_s=0.01))
     # 429s carry Retry-After: 0 (then azure-core's back-off applies); the write test sets 1 s.
     monkeypatch.setattr(fake_azure, "throttle_retry_after", 0)
 
@@ -143,24 +147,68 @@ def test_a_fault_on_each_read_before_the_write_is_accounted_for(
 ) -> None:
     # One target more than read operations: each fault stops at most one target, so that every
     # operation is still called (and its fault fired) in apply's re-read, and one target is left.
-    names = cloud.create_targets(len(cloud.read_operations) + 1)
+    # The sign-in is every target's at once (one token request per credential): its own test.
+    reads = [operation for operation in cloud.read_operations if operation not in SIGN_IN]
+    names = cloud.create_targets(len(reads) + 1)
     profile = cloud.profile(tmp_path, names)
     planned = calls_per_plan(cloud, cli, profile, len(names))
     before = {name: cloud.values(name) for name in names}
-    for operation in cloud.read_operations:  # each read fails once, in apply's re-read
+    for operation in reads:  # each read fails once, in apply's re-read
         # A plan may not call it at all (Cloud SQL's instances.get, when instances.list serves
         # the plan): then its first call is the re-read's.
         cloud.fake.faults.add(fault, operation=operation, nth=planned.get(operation, 0) + 1)
 
     run = run_apply(cli, [profile], tmp_path / "journal")
 
-    assert {operation for operation, _ in fired(cloud)} == set(cloud.read_operations)
+    assert {operation for operation, _ in fired(cloud)} == set(reads)
     ended = check_accounting(cloud, run, before)
     assert any(ended.values()), run.report  # at least one target went through
     for target in run.report["targets"]:  # type: ignore[index]
         if target["outcome"] != "applied":  # stopped by its read: nothing was sent
             assert target["not_written"] and not target["written"], target
             assert cloud.endpoint() in target["error"] or "credentials" in target["error"]
+
+
+@pytest.mark.parametrize("cloud_name", ["gcp", "azure-postgres"])
+@pytest.mark.parametrize("fault", SINGLE, ids=str)
+def test_a_fault_on_the_sign_in_is_every_waiting_targets_one_error_or_none(
+    cli: Any, request: pytest.FixtureRequest, tmp_path: Path, fault: Fault, cloud_name: str
+) -> None:
+    """Apply's targets share one sign-in (one token request per credential, while it runs).
+    A fault its SDK retries (429, 5xx, a lost answer, a reset) costs nothing; one it cannot (a
+    garbled answer) fails every target that waited for that sign-in, each with its own error
+    naming the cause, and nothing of theirs is sent to the API. A target that asks once the
+    failed sign-in has ended asks again (a failure is not kept): on a loaded machine the targets
+    do not all start within the few milliseconds a garbled answer takes."""
+    cloud = make_cloud(request, cloud_name)
+    names = cloud.create_targets(4)
+    profile = cloud.profile(tmp_path, names)
+    planned = calls_per_plan(cloud, cli, profile, len(names))
+    before = {name: cloud.values(name) for name in names}
+    signs_in = [operation for operation in cloud.read_operations if operation in SIGN_IN]
+    assert all(planned.get(operation) == 1 for operation in signs_in), planned  # one per plan
+    first = signs_in[0]  # Azure: MSAL's discovery of the authority, then the token request
+    cloud.fake.faults.add(fault, operation=first, nth=planned[first] + 1)
+    writes_before = cloud.calls().get(cloud.write_operation, 0)
+
+    run = run_apply(cli, [profile], tmp_path / "journal")
+
+    assert fired(cloud) == [(first, fault)]
+    ended = check_accounting(cloud, run, before)
+    if fault is not Fault.MALFORMED:  # retried by the credential's own policy
+        assert all(ended.values()), run.report
+        return
+    failed = [name for name, correct in ended.items() if not correct]
+    assert failed, run.report  # the first sign-in failed the targets waiting for it
+    writes = cloud.calls().get(cloud.write_operation, 0) - writes_before
+    assert writes == (len(names) - len(failed)) * (
+        len(cloud.desired) if cloud.name == "azure-postgres" else 1
+    )
+    for name in failed:
+        target = run.target(cloud.target_id(name))
+        assert target["error"].startswith(cloud.target_id(name)), target
+        assert "credentials" in target["error"] or "token" in target["error"], target
+        assert sorted(target["not_written"]) == sorted(cloud.desired), target
 
 
 def test_a_garbled_read_after_the_write_reports_it_unconfirmed_never_written(
@@ -282,16 +330,17 @@ def accounted(cloud: Cloud, run: ApplyRun, before: dict[str, Values]) -> None:
 def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
     cli: Any, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudtimeouts.providers import aws, azure, gcp
+    from cloudtimeouts.providers.aws import clients as aws
+    from cloudtimeouts.providers.azure import clients as azure
+    from cloudtimeouts.providers.gcp import clients as gcp
 
     # The adapters' own budgets stay longer than --timeout (the deadline must be what ends the
     # run) but short, so that the targets left behind end within this test.
-    monkeypatch.setattr(aws, "CALL_BUDGET_S", 7.0)  # 2 attempts of 3.5 s
+    monkeypatch.setattr(aws, "CALLS", replace(aws.CALLS, total_s=7.0))  # 2 attempts of 3.5 s
     monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
     monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
-    monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 3.5)
-    monkeypatch.setattr(azure, "READ_TIMEOUT_S", 3.5)
-    monkeypatch.setattr(azure, "CALL_BUDGET_S", 1.0)
+    monkeypatch.setattr(gcp, "CALLS", replace(gcp.CALLS, connect_s=3.5, read_s=3.5))
+    monkeypatch.setattr(azure, "CALLS", replace(azure.CALLS, read_s=3.5, total_s=1.0))
     clouds = every_cloud(request)
     profiles, names = profiles_of(clouds, tmp_path, 2)
     before = {c.name: {n: c.values(n) for n in names[c.name]} for c in clouds}
@@ -321,15 +370,17 @@ def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
 @pytest.fixture
 def short_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every adapter's own per-call budget, scaled down from about 50 s to about 3 s."""
-    from cloudtimeouts.providers import aws, azure, gcp
+    from cloudtimeouts.providers.aws import clients as aws
+    from cloudtimeouts.providers.azure import clients as azure
+    from cloudtimeouts.providers.gcp import clients as gcp
 
-    monkeypatch.setattr(aws, "CALL_BUDGET_S", 3.0)  # 2 attempts (AWS_MAX_ATTEMPTS) of 1.5 s
+    # 2 attempts (AWS_MAX_ATTEMPTS) of 1.5 s
+    monkeypatch.setattr(aws, "CALLS", replace(aws.CALLS, total_s=3.0))
     monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
     monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
-    monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 1.5)
-    monkeypatch.setattr(gcp, "TOKEN_TIMEOUT_S", 1.5)
-    monkeypatch.setattr(azure, "READ_TIMEOUT_S", 1.5)
-    monkeypatch.setattr(azure, "CALL_BUDGET_S", 1.0)
+    monkeypatch.setattr(gcp, "CALLS", replace(gcp.CALLS, connect_s=1.5, read_s=1.5))
+    monkeypatch.setattr(gcp, "SIGN_IN", replace(gcp.SIGN_IN, connect_s=1.5, read_s=1.5))
+    monkeypatch.setattr(azure, "CALLS", replace(azure.CALLS, read_s=1.5, total_s=1.0))
 
 
 @pytest.mark.usefixtures("short_budgets")

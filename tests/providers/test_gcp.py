@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -382,9 +383,10 @@ def test_throttling_and_unavailability_are_retried(cli: Any, gcp: Any, tmp_path:
 def test_throttling_that_outlasts_the_retries_is_an_error_with_a_hint(
     cli: Any, gcp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudtimeouts.providers import gcp as adapter
+    from cloudtimeouts.providers.gcp import clients
 
-    monkeypatch.setattr(adapter, "RETRY_DEADLINE_S", 1e-9)  # the first refusal is the last
+    # the first refusal is the last
+    monkeypatch.setattr(clients, "CALLS", replace(clients.CALLS, total_s=1e-9))
     gcp.add("orders-db", "POSTGRES_16")
     profile = write_profile(tmp_path, gcp.project, ["orders-db"])
     gcp.fake.faults.add(Fault.THROTTLE, operation="instances.get", nth=1)
@@ -394,6 +396,26 @@ def test_throttling_that_outlasts_the_retries_is_an_error_with_a_hint(
     assert result.exit_code == 1
     assert "instances.get failed: 429 rateLimitExceeded" in result.stdout
     assert "kept answering 429/503 after retries" in result.stdout
+
+
+def test_a_401_from_cloud_sql_is_an_auth_error_not_an_api_error(gcp: Any) -> None:
+    """google-api-core raises Unauthorized for an HTTP 401 over REST (only gRPC's UNAUTHENTICATED
+    is its subclass Unauthenticated, which the translation used to wait for): a token Cloud SQL
+    refuses was a plain API error, without the hint that says what to do. (The clients refresh
+    the token and ask again once on a 401 by themselves, so the emulator cannot show a lasting
+    one; tests/providers/data/error_messages.json holds the whole message.)"""
+    from google.api_core import exceptions as gexc
+
+    from cloudtimeouts.errors import ProviderAuthError
+    from cloudtimeouts.providers.gcp.clients import default_clients
+    from cloudtimeouts.providers.gcp.errors import translate
+
+    refused = gexc.from_http_status(401, "Request had invalid authentication credentials.")
+    assert type(refused) is gexc.Unauthorized
+    target = GcpTarget(provider="gcp", project=gcp.project, instance="orders-db")
+    said = translate(target, "instances.get", default_clients(), refused)
+    assert isinstance(said, ProviderAuthError), said
+    assert "gcloud auth application-default login" in (said.hint or "")
 
 
 def test_permission_denied_names_the_iam_permission(cli: Any, gcp: Any, tmp_path: Path) -> None:
@@ -548,7 +570,7 @@ def test_example_profile_validates_and_plans_against_the_emulator(
         "refusals": 0,
         "errors": 0,
     }
-    assert {t["provider"] for t in planned["targets"]} == {"gcp".value}
+    assert {t["provider"] for t in planned["targets"]} == {"gcp"}
 
 
 def test_validate_of_gcp_profiles_loads_no_google_library() -> None:

@@ -28,10 +28,10 @@ def test_a_missing_sdk_names_the_extra_to_install(
     provider: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hide(SDK[provider], monkeypatch)
-    monkeypatch.delitem(sys.modules, f"cloudtimeouts.providers.{provider.value}", raising=False)
+    monkeypatch.delitem(sys.modules, f"cloudtimeouts.providers.{provider}", raising=False)
     with pytest.raises(ProviderUnavailableError) as missing:
         load_adapter(provider)
-    assert missing.value.hint == f"pip install 'cloudtimeouts[{provider.value}]'"
+    assert missing.value.hint == f"pip install 'cloudtimeouts[{provider}]'"
 
 
 def test_the_cli_shows_the_hint_as_the_targets_error(

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudtimeouts.model import ParameterState
-from cloudtimeouts.providers.aws.calls import (
+from cloudtimeouts.providers.aws.errors import translated
+from cloudtimeouts.providers.aws.groups import (
     PAGE_SIZE,
     api_name,
     group_not_found,
     parameter_state,
-    translated,
 )
 from cloudtimeouts.providers.aws.target import AwsTarget
 

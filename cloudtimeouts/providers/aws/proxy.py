@@ -11,8 +11,8 @@ from typing import Any
 from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
-from cloudtimeouts.providers.aws.calls import translated
 from cloudtimeouts.providers.aws.cloud import IDLE_CLIENT_TIMEOUT
+from cloudtimeouts.providers.aws.errors import translated
 from cloudtimeouts.providers.aws.target import AwsTarget
 
 # DBProxy.EngineFamily -> the engines a profile may have behind it

@@ -26,35 +26,39 @@ of those; instances.patch is not idempotent (settingsVersion moves on), so only 
 Cloud SQL answers without doing anything, is sent again. A read timeout is never retried: an
 endpoint that is silent once is likely to stay silent, and the call's budget matters more. Each
 call's timeout is a deadline over its attempts (google-api-core's TimeToDeadlineTimeout), its
-retries stop at RETRY_DEADLINE_S, and the access token is fetched before the call with its own
-timeout and retries (google-auth's default is 120 s), so that one call ends within about 45 s
-and an unresponsive endpoint ends the target with an error within the README's 60 s.
+retries stop at `clients.CALLS.total_s`, and the access token is fetched before the call with
+its own timeout and retries (`clients.SIGN_IN`; google-auth's default is 120 s), so that one call
+ends within about 45 s and an unresponsive endpoint ends the target with an error within the
+README's 60 s.
 
-The package: `adapter` (GcpAdapter, and its instances.list for a plan's first reads),
-`clients` (credentials, the access token, the clients and their retries), `errors` (what Google
-said, in one message). The tunables below are read from this module when a call is made, so that
-tests can shorten them (`monkeypatch.setattr(gcp, "RETRY_INITIAL_S", 0.01)`).
+The package: `adapter` (GcpAdapter, and its instances.list for a plan's first reads; the
+operations' budget), `clients` (credentials, the access token, the clients, their retries and
+time budgets), `errors` (what Google said, in one message, on the shared base).
 """
 
 from __future__ import annotations
 
-# The SDK first: importing this package fails when the SDK is missing even if a submodule is still
-# loaded from an earlier import (`load_adapter` turns that failure into "pip install ...").
-import google.auth
-import google.cloud.sqladmin_v1beta4  # noqa: F401
+from importlib import import_module
+from typing import Any
 
-from cloudtimeouts.providers.gcp.adapter import GcpAdapter, engine_of_version
-from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, SCOPES
+# name -> the module that defines it
+_LAZY = {
+    "GcpAdapter": "adapter",
+    "engine_of_version": "adapter",
+    "ENDPOINT_VARIABLE": "clients",
+    "SCOPES": "clients",
+}
+__all__ = sorted(_LAZY)
 
-__all__ = ["ENDPOINT_VARIABLE", "SCOPES", "GcpAdapter", "engine_of_version"]
 
-CALL_TIMEOUT_S = 20.0  # connect and read, per attempt; a deadline over the attempts of a call
-RETRY_INITIAL_S = 0.5  # truncated exponential back-off, as Google's retry guidance describes
-RETRY_MAXIMUM_S = 8.0
-RETRY_MULTIPLIER = 2.0
-RETRY_DEADLINE_S = 40.0  # no retry starts later than this after the call's first attempt
-TOKEN_TIMEOUT_S = 10.0  # one token request (connect and read)
-TOKEN_DEADLINE_S = 25.0  # every attempt at getting an access token
-OPERATION_TIMEOUT_S = 600.0  # how long a flag update may take before we give up waiting
-OPERATION_POLL_INITIAL_S = 0.5
-OPERATION_POLL_MAXIMUM_S = 5.0
+def __getattr__(name: str) -> Any:
+    """`cloud` and `target` (what the core knows of Cloud SQL) import no SDK, so this face
+    imports none either; what talks to Cloud SQL is reached through these names, on first use,
+    and the SDK is imported first then: a missing SDK fails there, even when an adapter module is
+    still loaded from an earlier import (`load_adapter` turns that into "pip install ...")."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import google.auth  # the SDK first
+    import google.cloud.sqladmin_v1beta4  # noqa: F401
+
+    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)

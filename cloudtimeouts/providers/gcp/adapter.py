@@ -1,12 +1,14 @@
 """GcpAdapter: read an instance's flags, write the merged list, follow the operation.
 
-The API facts, retries and tunables are in the package docstring (`cloudtimeouts.providers.gcp`);
+The API facts and retries are in the package docstring (`cloudtimeouts.providers.gcp`), the call
+budgets in `clients`;
 the batching of a plan's first reads in `listing`; credentials and clients in `clients`; the
 translation of errors in `errors`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -30,18 +32,20 @@ from cloudtimeouts.errors import (
     WriteError,
 )
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
-from cloudtimeouts.providers import gcp as tuning
+from cloudtimeouts.providers.budget import OperationBudget
 from cloudtimeouts.providers.gcp.clients import (
     Clients,
     default_clients,
     endpoint,
-    patch_retry,
-    read_retry,
+    patch_options,
+    read_options,
 )
 from cloudtimeouts.providers.gcp.errors import authorize, translated
 from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.providers.listings import Listings
 
+# A flag update normally takes seconds to minutes (a restart included); polled 0.5 s to 5 s apart.
+OPERATIONS = OperationBudget(timeout_s=600.0, poll_s=0.5, poll_max_s=5.0)
 LIST_PAGE_SIZE = 1000  # instances.list's largest page ("values above 1000 are coerced to 1000")
 _ENGINE_PREFIXES = (("POSTGRES_", Engine.POSTGRES), ("MYSQL_", Engine.MYSQL))
 _DONE = sql.Operation.SqlOperationStatus.DONE
@@ -72,7 +76,7 @@ class GcpAdapter:
         self._client_factory = client_factory or default_clients
         self._clients: Clients | None = None
         self._lock = threading.Lock()
-        self._flags: dict[str, Mapping[str, Any]] = {}
+        self._flags: dict[str, Mapping[str, ParameterState]] = {}
         self._flag_locks: dict[str, threading.Lock] = {}
         self._listings = Listings(_refused_or_garbled)
 
@@ -113,7 +117,7 @@ class GcpAdapter:
         current = tuple((flag.name, flag.value) for flag in instance.settings.database_flags)
         values = dict(current)
         parameters = {  # a flag flags.list does not offer for this version: the target lacks it
-            name: _parameter_state(values.get(name), offered[name])
+            name: dataclasses.replace(offered[name], value=values.get(name))
             for name in names
             if name in offered
         }
@@ -200,8 +204,10 @@ class GcpAdapter:
 
     def _offered_flags(
         self, target: GcpTarget, clients: Clients, version: str
-    ) -> Mapping[str, Any]:
-        """flags.list for one database version, read once per adapter (targets share it)."""
+    ) -> Mapping[str, ParameterState]:
+        """flags.list for one database version, read once per adapter (targets share it), as
+        the ParameterState of each flag on an instance that does not set it: read once from the
+        client's proto-plus messages (each field read converts), not once per target."""
         with self._lock:
             lock = self._flag_locks.setdefault(version, threading.Lock())
         with lock:
@@ -209,10 +215,9 @@ class GcpAdapter:
                 with translated(target, "flags.list", clients):
                     listed = clients.flags.list(
                         request={"database_version": version},
-                        retry=read_retry(),
-                        timeout=tuning.CALL_TIMEOUT_S,
+                        **read_options(),
                     )
-                self._flags[version] = {flag.name: flag for flag in listed.items}
+                self._flags[version] = {flag.name: _parameter_state(flag) for flag in listed.items}
             return self._flags[version]
 
     @staticmethod
@@ -222,15 +227,12 @@ class GcpAdapter:
         with translated(target, "instances.get", clients):
             return clients.instances.get(
                 request={"project": target.project, "instance": target.instance},
-                retry=read_retry(),
-                timeout=tuning.CALL_TIMEOUT_S,
+                **read_options(),
             )
 
     @staticmethod
     def _patch(clients: Clients, request: Mapping[str, Any]) -> Any:
-        return clients.instances.patch(
-            request=request, retry=patch_retry(), timeout=tuning.CALL_TIMEOUT_S
-        )
+        return clients.instances.patch(request=request, **patch_options())
 
     def _settle(self, target: GcpTarget, clients: Clients) -> bool:
         """Wait for every operation still running on the instance; False if that is unknown.
@@ -242,8 +244,7 @@ class GcpAdapter:
             with translated(target, "operations.list", clients):
                 listed = clients.operations.list(
                     request={"project": target.project, "instance": target.instance},
-                    retry=read_retry(),
-                    timeout=tuning.CALL_TIMEOUT_S,
+                    **read_options(),
                 )
                 running = [op for op in listed if op.status != _DONE]
             for operation in running:
@@ -254,8 +255,8 @@ class GcpAdapter:
 
     def _wait(self, target: GcpTarget, clients: Clients, operation: Any) -> None:
         """Poll operations.get until DONE (bounded); an operation error becomes an API error."""
-        deadline = time.monotonic() + tuning.OPERATION_TIMEOUT_S
-        delay = tuning.OPERATION_POLL_INITIAL_S
+        deadline = time.monotonic() + OPERATIONS.timeout_s
+        delay = OPERATIONS.poll_s
         while operation.status != _DONE:
             if time.monotonic() + delay > deadline:
                 raise ProviderAPIError(
@@ -263,17 +264,16 @@ class GcpAdapter:
                     "operations.get",
                     "timeout",
                     f"{target.id}: the Cloud SQL operation {operation.name} was still "
-                    f"{_enum_name(operation.status)} after {tuning.OPERATION_TIMEOUT_S:.0f} s",
+                    f"{_enum_name(operation.status)} after {OPERATIONS.timeout_s:.0f} s",
                     hint=f"follow it with: gcloud sql operations describe {operation.name} "
                     f"--project {target.project}; then run plan again",
                 )
             time.sleep(delay)
-            delay = min(delay * 1.5, tuning.OPERATION_POLL_MAXIMUM_S)
+            delay = min(delay * 1.5, OPERATIONS.poll_max_s)
             with translated(target, "operations.get", clients):
                 operation = clients.operations.get(
                     request={"project": target.project, "operation": operation.name},
-                    retry=read_retry(),
-                    timeout=tuning.CALL_TIMEOUT_S,
+                    **read_options(),
                 )
         errors = list(operation.error.errors) if operation.error else []
         if errors:
@@ -292,8 +292,7 @@ def _list_instances(project: str, clients: Clients) -> Iterator[tuple[str, Any]]
     DatabaseInstance resources instances.get answers (settings, flags, settingsVersion)."""
     pager = clients.instances.list(
         request={"project": project, "max_results": LIST_PAGE_SIZE},
-        retry=read_retry(),
-        timeout=tuning.CALL_TIMEOUT_S,
+        **read_options(),
     )
     # The generated pager iterates `warnings` (the response's first repeated field): the
     # instances are read from its pages, each fetched with the same retry and timeout.
@@ -313,13 +312,14 @@ def _refused_or_garbled(error: Exception) -> bool:
     return isinstance(error, ValueError | json_format.ParseError)
 
 
-def _parameter_state(value: str | None, flag: Any) -> ParameterState:
+def _parameter_state(flag: Any) -> ParameterState:
+    """A flag flags.list offers, on an instance that does not set it (Cloud SQL's default)."""
     allowed = None
     if flag.type_ == _INTEGER and flag.min_value is not None and flag.max_value is not None:
         allowed = (Decimal(flag.min_value), Decimal(flag.max_value))
     return ParameterState(
         name=flag.name,
-        value=value,  # None when the instance does not set it: Cloud SQL's default applies
+        value=None,
         allowed=allowed,
         apply_type=ApplyType.STATIC if flag.requires_restart else ApplyType.DYNAMIC,
     )

@@ -5,8 +5,7 @@ before each call when the one held is no longer valid, with its own timeout and 
 (google-auth's default would wait 120 s, and a token failure would look like the API's).
 Retries: Cloud SQL's "Best practices" (exponential backoff on 429 and 5xx) and Google Cloud's retry
 strategy (truncated exponential backoff; 408, 429, 5xx and network errors only where the request is
-idempotent). The tunables (`CALL_TIMEOUT_S`, `RETRY_*`, `TOKEN_*`) are read from the package,
-`cloudtimeouts.providers.gcp`, when a call is made.
+idempotent). The budgets (`CALLS`, `SIGN_IN`: `providers.budget`) are read when a call is made.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import functools
 import json
 import logging
 import os
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +26,8 @@ from google.api_core import retry as gretry
 from google.auth.credentials import Credentials
 from google.cloud import sqladmin_v1beta4 as sql
 
-from cloudtimeouts.providers import gcp as tuning
+from cloudtimeouts.providers.budget import CallBudget
+from cloudtimeouts.providers.flight import Flights
 from cloudtimeouts.providers.trust import refused
 
 ENDPOINT_VARIABLE = "CLOUDTIMEOUTS_GCP_ENDPOINT"
@@ -38,6 +37,16 @@ SCOPES = ("https://www.googleapis.com/auth/sqlservice.admin",)
 # OAuth 2.0 error codes that mean "try again" (RFC 6749 section 4.1.2.1; google-auth retries the
 # same ones for its own token requests).
 _TRANSIENT_OAUTH_ERRORS = frozenset({"temporarily_unavailable", "server_error", "internal_failure"})
+# Every API call: one timeout per attempt (requests takes one number as both its connect and read
+# timeouts), a deadline over the attempts (google-api-core's TimeToDeadlineTimeout), retries with
+# truncated exponential back-off as Google's retry guidance describes, none started after 40 s.
+CALLS = CallBudget(
+    connect_s=20.0, read_s=20.0, total_s=40.0, attempts=None, backoff_s=0.5, backoff_max_s=8.0
+)
+# The access token, before a call: google-auth's own default would wait 120 s.
+SIGN_IN = CallBudget(
+    connect_s=10.0, read_s=10.0, total_s=25.0, attempts=None, backoff_s=0.5, backoff_max_s=8.0
+)
 
 
 class _NoProjectWarning(logging.Filter):
@@ -70,7 +79,7 @@ class Clients:
         self.instances = sql.SqlInstancesServiceClient(**common)
         self.operations = sql.SqlOperationsServiceClient(**common)
         self.flags = sql.SqlFlagsServiceClient(**common)
-        self._token_lock = threading.Lock()
+        self._token_flights: Flights[None] = Flights()
         self._token_request = google.auth.transport.requests.Request()
         # target id -> the endpoint its current (or last) call went to, so that a target the
         # orchestration gives up on is said to wait on the token URL when that is what is silent
@@ -88,20 +97,19 @@ class Clients:
         """Get an access token now, bounded and retried, unless the one held is still valid.
 
         The clients would refresh it themselves inside the next call, but then a token failure
-        would look like the API's, and the refresh would wait up to google-auth's 120 s.
+        would look like the API's, and the refresh would wait up to google-auth's 120 s. One
+        refresh serves every call that needs it meanwhile (`providers.flight`): a plan starts 16
+        reads of a project at once, and they share one token request, and its failure.
         """
-        with self._token_lock:
-            if self.credentials.valid:
-                return
-            request = functools.partial(self._token_request, timeout=tuning.TOKEN_TIMEOUT_S)
-            refresh = functools.partial(self.credentials.refresh, request)
-            gretry.Retry(
-                predicate=_transient_token_error,
-                initial=tuning.RETRY_INITIAL_S,
-                maximum=tuning.RETRY_MAXIMUM_S,
-                multiplier=tuning.RETRY_MULTIPLIER,
-                timeout=tuning.TOKEN_DEADLINE_S,
-            )(refresh)()
+        if not self.credentials.valid:
+            self._token_flights.run("token", self._refresh)
+
+    def _refresh(self) -> None:
+        if self.credentials.valid:  # refreshed by a flight that ended meanwhile
+            return
+        request = functools.partial(self._token_request, timeout=SIGN_IN.read_s)
+        refresh = functools.partial(self.credentials.refresh, request)
+        _retry_within(SIGN_IN, _transient_token_error)(refresh)()
 
 
 def default_clients() -> Clients:
@@ -109,39 +117,37 @@ def default_clients() -> Clients:
     return Clients(credentials, os.environ.get(ENDPOINT_VARIABLE) or None)
 
 
-def _retry(*extra: type[Exception]) -> gretry.Retry:
-    """429 and 503 are retried on every call; `extra` adds what else may be sent again."""
-    listed = gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable, *extra)
+def _retry_within(budget: CallBudget, predicate: Any) -> gretry.Retry:
     return gretry.Retry(
-        predicate=lambda error: listed(error) and not _untrusted(error),
-        initial=tuning.RETRY_INITIAL_S,
-        maximum=tuning.RETRY_MAXIMUM_S,
-        multiplier=tuning.RETRY_MULTIPLIER,
-        timeout=tuning.RETRY_DEADLINE_S,
+        predicate=predicate,
+        initial=budget.backoff_s,
+        maximum=budget.backoff_max_s,
+        multiplier=budget.backoff_multiplier,
+        timeout=budget.total_s,
     )
 
 
-def read_retry() -> gretry.Retry:
-    """A read (GET) is idempotent: 429, 5xx and a connection that failed or was reset are retried
-    (a silent endpoint, a read timeout, is not: see the package docstring)."""
-    return _retry(
+def read_options() -> dict[str, Any]:
+    """The retry and timeout of a read (GET), which is idempotent: 429, 5xx and a connection that
+    failed or was reset are retried (a silent endpoint, a read timeout, is not: see the package
+    docstring), and so is 503, but never a TLS failure or a refused connection (`_untrusted`)."""
+    listed = gretry.if_exception_type(
+        gexc.TooManyRequests,
+        gexc.ServiceUnavailable,
         gexc.InternalServerError,
         gexc.BadGateway,
         gexc.GatewayTimeout,
         requests.exceptions.ConnectionError,  # but not a refused one (`_untrusted`)
     )
+    retry = _retry_within(CALLS, lambda error: listed(error) and not _untrusted(error))
+    return {"retry": retry, "timeout": CALLS.read_s}
 
 
-def patch_retry() -> gretry.Retry:
+def patch_options() -> dict[str, Any]:
     """instances.patch is not idempotent (settingsVersion moves on): only a 429, which Cloud SQL
     answers without doing anything, is sent again."""
-    return gretry.Retry(
-        predicate=gretry.if_exception_type(gexc.TooManyRequests),
-        initial=tuning.RETRY_INITIAL_S,
-        maximum=tuning.RETRY_MAXIMUM_S,
-        multiplier=tuning.RETRY_MULTIPLIER,
-        timeout=tuning.RETRY_DEADLINE_S,
-    )
+    retry = _retry_within(CALLS, gretry.if_exception_type(gexc.TooManyRequests))
+    return {"retry": retry, "timeout": CALLS.read_s}
 
 
 def _transient_token_error(error: Exception) -> bool:
@@ -159,7 +165,7 @@ def _transient_token_error(error: Exception) -> bool:
 def _untrusted(error: BaseException) -> bool:
     """No retry mends it: a TLS failure (a certificate not trusted, a CA bundle not found), or a
     connection refused (nothing listens there: `trust.refused`), which would otherwise be
-    retried for RETRY_DEADLINE_S while the other clouds fail it at once."""
+    retried for `CALLS.total_s` while the other clouds fail it at once."""
     return isinstance(error, requests.exceptions.SSLError) or refused(error)
 
 

@@ -1,5 +1,8 @@
 """What Google said, in one message: what we were doing on which target, and who said it.
 
+On the shared base (`providers.errors`): this module says what each error of the Google clients
+IS (`classify`), the base says it.
+
 Client errors are translated by their status and Cloud SQL's `errors[0].reason`, never by their
 text: 403 names the IAM permission the call needs (Cloud SQL "Roles and permissions"), 404
 instanceDoesNotExist says which instance is missing, 412 is the settingsVersion precondition (the
@@ -8,26 +11,32 @@ instance changed since it was read), 409 another operation running on the instan
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 
 import google.auth.exceptions
 import requests
 from google.api_core import exceptions as gexc
 from google.protobuf import json_format
 
-from cloudtimeouts.errors import (
-    CloudtimeoutsError,
-    ProviderAPIError,
-    ProviderAuthError,
-    TargetChangedError,
+from cloudtimeouts.providers.errors import (
+    Call,
+    Classify,
+    Dialect,
+    Failure,
+    Kind,
+    first_line,
+    translating,
+    transport,
 )
+from cloudtimeouts.providers.errors import translate as shared_translate
 from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Clients, oauth_error_code
 from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.providers.trust import (
+    REQUESTS_VARIABLES,
     transport_said,
     unreadable_ca_bundle,
-    untrusted_hint,
 )
 
 # What each call needs in IAM (Cloud SQL roles and permissions page); flags.list needs none.
@@ -39,7 +48,27 @@ PERMISSIONS = {
 }
 
 
-@contextlib.contextmanager
+DIALECT = Dialect(
+    provider="gcp",
+    network_hint=f"check the network, GOOGLE_APPLICATION_CREDENTIALS and {ENDPOINT_VARIABLE}",
+    garbled="the JSON it should send",
+    garbled_hint=f"a proxy, or an endpoint that is not Google's ({ENDPOINT_VARIABLE}, "
+    "GOOGLE_APPLICATION_CREDENTIALS), may be answering",
+    throttled_hint="Cloud SQL kept answering 429/503 after retries; wait a minute and run again "
+    "(the Admin API has a per-minute request quota)",
+    ca_variables=REQUESTS_VARIABLES,
+    unreachable="could not reach",
+    untrusted="could not reach",
+    detail=": {}",
+)
+_RENEW_HINT = (
+    "renew Application Default Credentials (gcloud auth application-default login) "
+    "or check GOOGLE_APPLICATION_CREDENTIALS"
+)
+# What the Google clients can raise; anything else is a bug, reported as unexpected.
+_TRANSPORT = (requests.RequestException, google.auth.exceptions.TransportError)
+
+
 def translated(
     target: GcpTarget,
     operation: str,
@@ -47,66 +76,74 @@ def translated(
     suspects: tuple[str, ...] = (),
     *,
     token: bool = False,
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Client errors become one message: what we were doing on which target, what Google said,
     and which endpoint said it (`token`: getting the access token before `operation`)."""
-    failed = f"{target.id}: {operation} {'not sent' if token else 'failed'}"
+    call, classified = _call(target, operation, clients, suspects, token)
+    clients.waiting[target.id] = call.where  # what GcpAdapter.endpoint names while it waits
+    return translating(call, classified, DIALECT)
+
+
+def _call(
+    target: GcpTarget, operation: str, clients: Clients, suspects: tuple[str, ...], token: bool
+) -> tuple[Call, Classify]:
     where = clients.token_endpoint if token else clients.endpoint
-    clients.waiting[target.id] = where  # what GcpAdapter.endpoint names while this call waits
-    try:
-        yield
-    except gexc.RetryError as error:
+    failed = f"{target.id}: {operation} {'not sent' if token else 'failed'}"
+    call = Call(target.id, operation, failed, where)
+    classified = functools.partial(
+        classify, target=target, call=call, clients=clients, suspects=suspects
+    )
+    return call, classified
+
+
+def classify(
+    error: BaseException,
+    target: GcpTarget,
+    call: Call,
+    clients: Clients,
+    suspects: tuple[str, ...] = (),
+) -> Failure | None:
+    """What the Google clients raised, by class and by Cloud SQL's `errors[0].reason`."""
+    if isinstance(error, gexc.RetryError):
         cause = error.cause
         if isinstance(cause, gexc.GoogleAPICallError):
-            raise _api_error(target, operation, cause, suspects) from None
-        if isinstance(cause, requests.RequestException | google.auth.exceptions.TransportError):
-            raise _unreachable(operation, failed, where, clients, cause, " after retries") from None
-        raise ProviderAPIError(
-            "gcp",
-            operation,
+            return _api_failure(target, call.operation, cause, suspects)
+        if isinstance(cause, _TRANSPORT):
+            return _unreachable(cause, clients, retried=True)
+        return Failure(
+            Kind.THROTTLED,
             (oauth_error_code(cause) if cause else None) or "RetryError",
-            f"{failed}: {where} kept failing after retries ({first_line(cause or error)})",
+            problem=f"{call.where} kept failing after retries ({first_line(cause or error)})",
             hint="wait a little and run again",
-        ) from None
-    except gexc.GoogleAPICallError as error:
-        raise _api_error(target, operation, error, suspects) from None
-    except (requests.RequestException, google.auth.exceptions.TransportError) as error:
-        raise _unreachable(operation, failed, where, clients, error, "") from None
-    except (ValueError, json_format.ParseError) as error:  # UnicodeDecodeError, JSONDecodeError
-        raise ProviderAPIError(
-            "gcp",
-            operation,
-            "malformedResponse",
-            f"{failed}: the answer from {where} is not the JSON it should send "
-            f"({type(error).__name__}: {first_line(error)})",
-            hint=f"a proxy, or an endpoint that is not Google's ({ENDPOINT_VARIABLE}, "
-            "GOOGLE_APPLICATION_CREDENTIALS), may be answering",
-        ) from None
-    except google.auth.exceptions.GoogleAuthError as error:  # RefreshError, OAuthError, ...
-        raise ProviderAuthError(
-            f"{failed}: the Google credentials could not be refreshed at "
-            f"{clients.token_endpoint}: {first_line(error)}",
-            hint="renew Application Default Credentials (gcloud auth application-default login) "
-            "or check GOOGLE_APPLICATION_CREDENTIALS",
-        ) from None
-    except OSError:  # requests' own, before sending: a CA bundle it cannot find
+        )
+    if isinstance(error, gexc.GoogleAPICallError):
+        return _api_failure(target, call.operation, error, suspects)
+    if isinstance(error, _TRANSPORT):
+        return _unreachable(error, clients, retried=False)
+    if isinstance(
+        error, ValueError | json_format.ParseError
+    ):  # UnicodeDecodeError, JSONDecodeError
+        return Failure(
+            Kind.GARBLED, "malformedResponse", f"{type(error).__name__}: {first_line(error)}"
+        )
+    if isinstance(error, google.auth.exceptions.GoogleAuthError):  # RefreshError, OAuthError, ...
+        return Failure(
+            Kind.NO_CREDENTIALS,
+            problem=f"the Google credentials could not be refreshed at {clients.token_endpoint}: "
+            f"{first_line(error)}",
+            hint=_RENEW_HINT,
+        )
+    if isinstance(error, OSError):  # requests' own, before sending: a CA bundle it cannot find
         cause = unreadable_ca_bundle()
-        if cause is None:
-            raise
-        raise ProviderAPIError(
-            "gcp", operation, "CaBundle", f"{failed}: {cause}", cause.hint
-        ) from None
+        if cause is not None:
+            return Failure(Kind.UNREACHABLE, "CaBundle", problem=str(cause), hint=cause.hint)
+    return None
 
 
-def translate(
-    target: GcpTarget, operation: str, clients: Clients, error: Exception
-) -> CloudtimeoutsError:
+def translate(target: GcpTarget, operation: str, clients: Clients, error: Exception) -> Exception:
     """`translated` for an error caught earlier (one listing's failure, told to each target)."""
-    try:
-        with translated(target, operation, clients):
-            raise error
-    except CloudtimeoutsError as said:
-        return said
+    call, classified = _call(target, operation, clients, (), False)
+    return shared_translate(call, error, classified, DIALECT)
 
 
 def authorize(target: GcpTarget, operation: str, clients: Clients) -> None:
@@ -115,29 +152,14 @@ def authorize(target: GcpTarget, operation: str, clients: Clients) -> None:
         clients.authorize()
 
 
-def first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
-def _unreachable(
-    operation: str, failed: str, where: str, clients: Clients, error: BaseException, retried: str
-) -> ProviderAPIError:
-    """The network failed: refused, reset, or silent (a timeout); the token request's included."""
+def _unreachable(error: BaseException, clients: Clients, *, retried: bool) -> Failure:
+    """The network failed: refused, reset, or silent (a timeout); the token request's included
+    (google-auth's TransportError, raised from the requests error, names the token endpoint)."""
+    where = None
     if isinstance(error, google.auth.exceptions.TransportError):
         where, error = clients.token_endpoint, error.__cause__ or error
-    cause = unreadable_ca_bundle() if where.startswith("https:") else None
-    if cause is not None:
-        return ProviderAPIError("gcp", operation, "CaBundle", f"{failed}: {cause}", cause.hint)
-    said = "no answer in time from" if isinstance(error, requests.Timeout) else "could not reach"
-    return ProviderAPIError(
-        "gcp",
-        operation,
-        type(error).__name__,
-        f"{failed}: {said} {where}{retried}: {transport_said(error)}",
-        hint=untrusted_hint("REQUESTS_CA_BUNDLE")
-        if isinstance(error, requests.exceptions.SSLError)
-        else f"check the network, GOOGLE_APPLICATION_CREDENTIALS and {ENDPOINT_VARIABLE}",
-    )
+    kind = transport(error, silent=(requests.Timeout,), untrusted=(requests.exceptions.SSLError,))
+    return Failure(kind, type(error).__name__, transport_said(error), retried=retried, where=where)
 
 
 def _reason(error: gexc.GoogleAPICallError) -> str:
@@ -157,56 +179,56 @@ def _message(error: gexc.GoogleAPICallError) -> str:
     return said if isinstance(said, str) and said else str(error.message)
 
 
-def _api_error(
+def _api_failure(
     target: GcpTarget, operation: str, error: gexc.GoogleAPICallError, suspects: tuple[str, ...]
-) -> ProviderAPIError | ProviderAuthError:
-    reason = _reason(error)
+) -> Failure:
+    reason, status = _reason(error), error.code
     said = f"{error.code} {reason}: {_message(error)}"
-    text = f"{target.id}: {operation} failed: {said}"
+    answered = functools.partial(Failure, code=reason, said=said, status=status)
     if isinstance(error, gexc.Forbidden) and reason == "accessNotConfigured":
-        return ProviderAPIError(
-            "gcp",
-            operation,
-            reason,
-            text,
+        return answered(
+            Kind.ANSWERED,
             hint=f"enable the Cloud SQL Admin API: gcloud services enable sqladmin.googleapis.com "
             f"--project {target.project}",
         )
-    if isinstance(error, gexc.Unauthenticated | gexc.Forbidden):
+    if isinstance(error, gexc.Unauthorized):  # 401 (REST answers Unauthorized, not its
+        # gRPC subclass Unauthenticated): the token itself was refused, not a permission
+        return answered(Kind.DENIED, hint=_RENEW_HINT)
+    if isinstance(error, gexc.Forbidden):
         permission = PERMISSIONS.get(operation)
         needed = f"the IAM permission {permission}" if permission else "access"
-        return ProviderAuthError(
-            text,
+        return answered(
+            Kind.DENIED,
             hint=f"the Application Default Credentials in use need {needed} on project "
             f"{target.project} (roles/cloudsql.editor has it)",
         )
-    hint = None
     if isinstance(error, gexc.NotFound) and reason == "instanceDoesNotExist":
-        text = (
-            f"{target.id}: {operation} failed: instance not found: {target.instance} does not "
-            f"exist in project {target.project} ({said})"
+        return answered(
+            Kind.ANSWERED,
+            problem=f"instance not found: {target.instance} does not exist in project "
+            f"{target.project} ({said})",
         )
-    elif isinstance(error, gexc.NotFound) and reason == "invalidFlagName":
+    if isinstance(error, gexc.NotFound) and reason == "invalidFlagName":
         named = ", ".join(suspects) if suspects else "a flag in the list sent"
-        text = f"{target.id}: {operation} failed: Cloud SQL does not know the flag {named} ({said})"
-        hint = "remove or rename that flag on the instance (gcloud sql instances describe)"
-    elif isinstance(error, gexc.PreconditionFailed):
-        return TargetChangedError(
-            "gcp",
-            operation,
-            reason,
-            f"{target.id} changed since the plan: Cloud SQL refused the write because the "
+        return answered(
+            Kind.ANSWERED,
+            problem=f"Cloud SQL does not know the flag {named} ({said})",
+            hint="remove or rename that flag on the instance (gcloud sql instances describe)",
+        )
+    if isinstance(error, gexc.PreconditionFailed):
+        return answered(
+            Kind.CHANGED,
+            message=f"{target.id} changed since the plan: Cloud SQL refused the write because the "
             f"instance's settings changed meanwhile ({said}); nothing was written there",
             hint="run plan again",
         )
-    elif isinstance(error, gexc.Conflict):
-        hint = (
-            f"another operation is running on the instance; wait for it (gcloud sql operations "
-            f"list --instance {target.instance} --project {target.project}) and run again"
+    if isinstance(error, gexc.Conflict):
+        return answered(
+            Kind.ANSWERED,
+            hint=f"another operation is running on the instance; wait for it (gcloud sql "
+            f"operations list --instance {target.instance} --project {target.project}) and run "
+            "again",
         )
-    elif isinstance(error, gexc.TooManyRequests | gexc.ServiceUnavailable):
-        hint = (
-            "Cloud SQL kept answering 429/503 after retries; wait a minute and run again "
-            "(the Admin API has a per-minute request quota)"
-        )
-    return ProviderAPIError("gcp", operation, reason, text, hint=hint)
+    if isinstance(error, gexc.TooManyRequests | gexc.ServiceUnavailable):
+        return answered(Kind.THROTTLED)
+    return answered(Kind.ANSWERED)
