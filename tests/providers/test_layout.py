@@ -23,7 +23,8 @@ import pytest
 from cloudtimeouts.cloud import clouds
 
 PROVIDERS = Path(__file__).resolve().parents[2] / "cloudtimeouts" / "providers"
-SDKS = {"aws": ("boto3", "botocore"), "gcp": ("google",), "azure": ("azure",)}
+# each registered cloud's SDK roots, as its package declares them (cloud.Cloud.sdk_roots)
+SDKS = {name: tuple(sorted(described.sdk_roots)) for name, described in clouds().items()}
 CLOUDS = sorted(SDKS)
 
 
