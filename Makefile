@@ -24,8 +24,13 @@ lint: $(STAMP)
 databases:
 	bash scripts/ensure-databases.sh
 
+# The suite on PYTEST_WORKERS pytest-xdist workers (measured on a 2-core machine: the tests
+# mostly wait on subprocesses, servers and timeouts, so more workers than cores pays). Modules
+# whose set-up is expensive stay whole on one worker (pytest.mark.xdist_group, --dist loadgroup).
+# PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= 3
 test: databases lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 # The sdist and the wheel a user installs, checked as PyPI would (tests/test_packaging.py does more)
 dist: $(STAMP)

@@ -31,9 +31,12 @@ import cloudtimeouts
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Building needs setuptools from the package index (build isolation) and the install needs the
-# cloud SDKs: far more than the suite's default per-test timeout on a cold pip cache.
-pytestmark = pytest.mark.timeout(900)
+# Building needs setuptools from the package index (build isolation), the bare venv the oldest
+# typer: more than the suite's default per-test timeout on a cold pip cache.
+pytestmark = [
+    pytest.mark.timeout(900),
+    pytest.mark.xdist_group("packaging"),  # one worker builds and installs once for the module
+]
 
 
 @dataclass
