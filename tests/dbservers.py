@@ -381,6 +381,13 @@ _MARIADB_IDLE_DEFAULTS = {
 }
 
 
+# InnoDB's asynchronous I/O (io_uring or libaio) takes from machine-wide budgets (locked
+# memory, fs.aio-max-nr) that many servers at once (xdist workers, other suites) can exhaust:
+# mariadb-install-db then fails with "Installation of system tables failed". Synchronous I/O is
+# plenty for a test server.
+_MARIADB_IO = ("--innodb-use-native-aio=0",)
+
+
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[DatabaseServer]:
     """A real MariaDB on 127.0.0.1 with a user `app`@`%` identified by a password."""
@@ -403,15 +410,19 @@ def mariadb_server() -> Iterator[DatabaseServer]:
                 f"--datadir={data}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
+                *_MARIADB_IO,
             ],
             capture_output=True,
             timeout=STARTUP_TIMEOUT,
             check=False,
         )
         if install.returncode:
+            errors = "".join(
+                path.read_text(errors="replace")[-2000:] for path in sorted(data.glob("*.err"))
+            )
             raise RuntimeError(
                 f"mariadb-install-db failed:\n{install.stdout.decode(errors='replace')}"
-                f"{install.stderr.decode(errors='replace')}"
+                f"{install.stderr.decode(errors='replace')}{errors}"
             )
 
         def start(port: int) -> subprocess.Popen[bytes]:
@@ -430,6 +441,7 @@ def mariadb_server() -> Iterator[DatabaseServer]:
                         "--skip-name-resolve",
                         "--innodb-buffer-pool-size=32M",
                         "--innodb-flush-log-at-trx-commit=0",
+                        *_MARIADB_IO,
                         "--max-connections=50",
                     ],
                     stdout=out,
