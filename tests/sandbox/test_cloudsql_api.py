@@ -137,8 +137,14 @@ def test_get_instance_through_the_real_client(
     assert sent.query_value("$alt") == "json;enum-encoding=int"
 
 
-def test_token_endpoint_saw_the_refresh_grant(fake: FakeCloudSql, credentials: Credentials) -> None:
-    assert credentials.token  # refreshed by an earlier call through the client
+def test_token_endpoint_saw_the_refresh_grant(
+    fake: FakeCloudSql, credentials: Credentials, instances: sql.SqlInstancesServiceClient
+) -> None:
+    # a call through the client of its own: refreshes the token if no earlier test of this
+    # module did on this worker (pytest-xdist spreads a module over several)
+    fake.add_instance(PROJECT, "token-db", "POSTGRES_16")
+    instances.get(request={"project": PROJECT, "instance": "token-db"}, timeout=5)
+    assert credentials.token
     grants = [r for r in fake.requests if r.operation == "oauth.token"]
     assert grants, "the client never asked the emulator for a token"
     form = {k: v[-1] for k, v in urllib.parse.parse_qs(grants[0].body.decode()).items()}
