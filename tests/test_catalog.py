@@ -51,6 +51,12 @@ def test_provider_and_platform_defaults_win_in_that_order() -> None:
     assert idle_tx.default_for(Provider.AWS, f"{AURORA_POSTGRESQL}16") == Duration.of_seconds(86400)
 
 
-def test_no_managed_mariadb_on_cloud_sql_or_azure() -> None:
+def test_the_catalog_offers_no_mariadb_on_cloud_sql_or_azure() -> None:
+    # Cloud SQL's API has no MariaDB version at all (google-cloud-sql's SqlDatabaseVersion,
+    # generated from the API); Azure's flexible servers are PostgreSQL and MySQL only (the
+    # catalog's source; Azure Database for MariaDB was a single-server offer, now retired).
+    from google.cloud.sqladmin_v1beta4 import SqlDatabaseVersion
+
+    assert [v.name for v in SqlDatabaseVersion if "MARIA" in v.name] == []
     assert Engine.MARIADB not in PROVIDER_ENGINES[Provider.GCP]
     assert Engine.MARIADB not in PROVIDER_ENGINES[Provider.AZURE]
