@@ -169,6 +169,8 @@ def test_write_sends_at_most_20_parameters_per_request(aws: Any) -> None:
 def test_static_parameters_are_written_pending_reboot_and_dynamic_ones_immediately(
     aws: Any,
 ) -> None:
+    documented = vendor.rds_doc("ModifyDBParameterGroupMessage", "Parameters")
+    assert "You can use the immediate value with dynamic parameters only." in documented
     aws.create_group("orders", "postgres16")
     recorder = RecordingSession()
     adapter = AwsAdapter(recorder.factory)

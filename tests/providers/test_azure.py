@@ -318,7 +318,9 @@ def test_example_profiles_plan_against_the_fake(azure: FakeAzure, name: str) -> 
     assert plan.change_count > 0
 
 
-def test_transaction_timeout_exists_only_on_postgresql_17(azure: FakeAzure, tmp_path: Path) -> None:
+def test_transaction_timeout_exists_only_on_the_emulators_postgresql_17_server(
+    azure: FakeAzure, tmp_path: Path
+) -> None:
     # Microsoft's PostgreSQL 17 parameter table has transaction_timeout; the 16 table does not.
     azure.add_server(SUB, RG, "pg16", "postgres", version="16")
     azure.add_server(SUB, RG, "pg17", "postgres", version="17")

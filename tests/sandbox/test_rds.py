@@ -304,6 +304,7 @@ def test_delete_refuses_defaults_and_groups_in_use(rds: Any, aws: RealisticRds) 
 
 
 def test_reset_returns_parameters_to_their_defaults(rds: Any, aws: RealisticRds) -> None:
+    assert "to the engine/system default value" in vendor.rds_operation_doc("ResetDBParameterGroup")
     aws.create_group("orders", "postgres16", {"lock_timeout": "5000", "work_mem": "8192"})
     rds.reset_db_parameter_group(
         DBParameterGroupName="orders", Parameters=[_change("lock_timeout", "", "immediate")]
@@ -416,6 +417,8 @@ def test_modify_sets_source_user_with_the_apply_method_used(rds: Any) -> None:
 def test_a_static_change_leaves_the_instances_using_the_group_pending_reboot(
     rds: Any, aws: RealisticRds
 ) -> None:
+    documented = vendor.rds_doc("ModifyDBParameterGroupMessage", "Parameters")
+    assert "You can use the immediate value with dynamic parameters only." in documented
     aws.create_group("orders", "postgres16")
     aws.create_group("other", "postgres16")
     aws.create_instance("orders-db", "postgres", group="orders")
@@ -438,6 +441,9 @@ def test_a_static_change_leaves_the_instances_using_the_group_pending_reboot(
 def test_a_cluster_group_change_leaves_members_pending_until_the_cluster_reboots(
     rds: Any, aws: RealisticRds
 ) -> None:
+    assert "Changes to static parameters are applied only after the DB cluster is rebooted" in (
+        vendor.rds_operation_doc("ModifyDBClusterParameterGroup")
+    )
     aws.create_group("search", "aurora-postgresql16", cluster=True)
     aws.create_cluster("search", "aurora-postgresql", "search", members=2)
     rds.modify_db_cluster_parameter_group(
