@@ -63,7 +63,7 @@ def _head() -> str | None:
     return None if shown.returncode else found.stdout.strip()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # per worker: never rebuilt between tests
 def head() -> str:
     ref = _head()
     if ref is None:
@@ -71,7 +71,7 @@ def head() -> str:
     return ref
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # per worker: never rebuilt between tests
 def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One PRE_COMMIT_HOME per session of this module, out of the developer's ~/.cache."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
