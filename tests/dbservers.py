@@ -381,10 +381,11 @@ _MARIADB_IDLE_DEFAULTS = {
 }
 
 
-# InnoDB's asynchronous I/O (io_uring or libaio) takes from machine-wide budgets (locked
-# memory, fs.aio-max-nr) that many servers at once (xdist workers, other suites) can exhaust:
-# mariadb-install-db then fails with "Installation of system tables failed". Synchronous I/O is
-# plenty for a test server.
+# Nothing machine-wide: InnoDB's asynchronous I/O (io_uring or libaio) takes from budgets that
+# many servers at once (xdist workers, other suites) can exhaust, and the server's temporary
+# tables go to the shared /tmp by default, where one run failed with "Error on delete of
+# '/tmp/#sql-temptable-...'" (mariadb-install-db: "Installation of system tables failed").
+# Synchronous I/O is plenty for a test server; each has a tmpdir of its own.
 _MARIADB_IO = ("--innodb-use-native-aio=0",)
 
 
@@ -400,6 +401,8 @@ def mariadb_server() -> Iterator[DatabaseServer]:
     as_root = ["--user=root"] if os.geteuid() == 0 else []
     base = Path(tempfile.mkdtemp(prefix="cloudtimeouts-mariadb-"))
     data, sock, log = base / "data", base / "mysqld.sock", base / "server.log"
+    tmp = base / "tmp"
+    tmp.mkdir()
     process: subprocess.Popen[bytes] | None = None
     try:
         install = subprocess.run(
@@ -411,6 +414,7 @@ def mariadb_server() -> Iterator[DatabaseServer]:
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 *_MARIADB_IO,
+                f"--tmpdir={tmp}",
             ],
             capture_output=True,
             timeout=STARTUP_TIMEOUT,
@@ -442,6 +446,7 @@ def mariadb_server() -> Iterator[DatabaseServer]:
                         "--innodb-buffer-pool-size=32M",
                         "--innodb-flush-log-at-trx-commit=0",
                         *_MARIADB_IO,
+                        f"--tmpdir={tmp}",
                         "--max-connections=50",
                     ],
                     stdout=out,
