@@ -33,10 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Building needs setuptools from the package index (build isolation), the bare venv the oldest
 # typer: more than the suite's default per-test timeout on a cold pip cache.
-pytestmark = [
-    pytest.mark.timeout(900),
-    pytest.mark.xdist_group("packaging"),  # one worker builds and installs once for the module
-]
+pytestmark = pytest.mark.timeout(900)
 
 
 @dataclass
@@ -71,7 +68,7 @@ def _tracked_files() -> list[str]:
     return [name for name in listed.stdout.split("\0") if name and (REPO / name).is_file()]
 
 
-@pytest.fixture(scope="session")  # per worker: never rebuilt between tests
+@pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     out = tmp_path_factory.mktemp("dist")
     started = time.monotonic()
@@ -187,7 +184,7 @@ def _fresh_env(root: Path, python: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")  # per worker: never rebuilt between tests
+@pytest.fixture(scope="module")
 def installed(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     """The wheel with the `sandbox` extra (what `demo` needs) in a new venv, run from an empty
     directory with nothing of this source tree on sys.path.
@@ -307,7 +304,7 @@ def _declared_minimum(package: str) -> str:
     return spec.split(">=")[1].split(",")[0].strip()
 
 
-@pytest.fixture(scope="session")  # per worker: never rebuilt between tests
+@pytest.fixture(scope="module")
 def bare(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """A wheel that pip builds from the sdist alone, installed without any extra next to the
     oldest typer pyproject.toml accepts (pip keeps an older typer a user already has)."""

@@ -9,7 +9,7 @@ at that commit does the same, and keeps the environment in PRE_COMMIT_HOME: the 
 share one (the module's), so the package is installed twice in all (about 13 s each), once for
 `pre-commit run` and once for the one try-repo test, which keeps its environments in a temporary
 store of its own whatever PRE_COMMIT_HOME says (pre_commit/commands/try_repo.py:
-`store = Store(tempdir)`). Under pytest-xdist the module stays on one worker (its group).
+`store = Store(tempdir)`). `make test` keeps each module on one worker (`--dist loadfile`).
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ targets: []
 """
 NOT_A_PROFILE = "services:\n  web:\n    image: nginx\n"
 
-pytestmark = pytest.mark.xdist_group("pre-commit")  # one worker: one PRE_COMMIT_HOME, one install
-
 
 def _head() -> str | None:
     found = subprocess.run(
@@ -63,7 +61,7 @@ def _head() -> str | None:
     return None if shown.returncode else found.stdout.strip()
 
 
-@pytest.fixture(scope="session")  # per worker: never rebuilt between tests
+@pytest.fixture(scope="module")
 def head() -> str:
     ref = _head()
     if ref is None:
@@ -71,7 +69,7 @@ def head() -> str:
     return ref
 
 
-@pytest.fixture(scope="session")  # per worker: never rebuilt between tests
+@pytest.fixture(scope="module")
 def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One PRE_COMMIT_HOME per session of this module, out of the developer's ~/.cache."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
