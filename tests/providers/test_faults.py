@@ -303,7 +303,7 @@ def left_behind() -> Iterator[list[BaseException]]:
     threading.excepthook = lambda args: caught.append(args.exc_value)  # type: ignore[assignment]
     try:
         yield caught
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         for thread in threading.enumerate():
             if thread.name.startswith("target-"):
                 thread.join(max(0.0, deadline - time.monotonic()))
@@ -353,12 +353,14 @@ def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
 
     # The adapters' own budgets stay longer than --timeout (the deadline must be what ends the
     # run) but short, so that the targets left behind end within this test.
-    monkeypatch.setattr(aws, "CALL_BUDGET_S", 7.0)  # 2 attempts of 3.5 s
-    monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
+    # (Twice what a quiet machine needs: on a loaded one, the suite's other workers or other
+    # suites beside it, a healthy call took more than 3 s.)
+    monkeypatch.setattr(aws, "CALL_BUDGET_S", 10.0)  # 2 attempts of 5 s
+    monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 1.0)
     monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
-    monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 3.5)
-    monkeypatch.setattr(azure, "READ_TIMEOUT_S", 3.5)
-    monkeypatch.setattr(azure, "CALL_BUDGET_S", 1.0)
+    monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 7.0)
+    monkeypatch.setattr(azure, "READ_TIMEOUT_S", 7.0)
+    monkeypatch.setattr(azure, "CALL_BUDGET_S", 2.0)
     clouds = every_cloud(request)
     profiles, names = profiles_of(clouds, tmp_path, 2)
     before = {c.name: {n: c.values(n) for n in names[c.name]} for c in clouds}
@@ -366,9 +368,9 @@ def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
         cloud.fake.faults.add(Fault.BLACK_HOLE, operation=cloud.write_operation, nth=1)
 
     with left_behind() as leftovers:
-        run = run_apply(cli, profiles, tmp_path / "journal", timeout=3)
+        run = run_apply(cli, profiles, tmp_path / "journal", timeout=6)
 
-    assert 3 <= run.seconds < 3 + 3, run.seconds
+    assert 6 <= run.seconds < 6 + 6, run.seconds
     assert run.exit_code == 1 and "Traceback" not in run.stdout + run.stderr
     for cloud in clouds:
         results = [run.target(cloud.target_id(name)) for name in names[cloud.name]]
@@ -387,16 +389,18 @@ def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
 
 @pytest.fixture
 def short_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every adapter's own per-call budget, scaled down from about 50 s to about 3 s."""
+    """Every adapter's own per-call budget, scaled down from about 50 s to about 6 s (3 s was
+    enough on a quiet machine; a loaded one, with the suite's other workers or other suites
+    beside it, ended healthy calls)."""
     from cloudtimeouts.providers import aws, azure, gcp
 
-    monkeypatch.setattr(aws, "CALL_BUDGET_S", 3.0)  # 2 attempts (AWS_MAX_ATTEMPTS) of 1.5 s
-    monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(aws, "CALL_BUDGET_S", 6.0)  # 2 attempts (AWS_MAX_ATTEMPTS) of 3 s
+    monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 1.0)
     monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
-    monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 1.5)
-    monkeypatch.setattr(gcp, "TOKEN_TIMEOUT_S", 1.5)
-    monkeypatch.setattr(azure, "READ_TIMEOUT_S", 1.5)
-    monkeypatch.setattr(azure, "CALL_BUDGET_S", 1.0)
+    monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 3.0)
+    monkeypatch.setattr(gcp, "TOKEN_TIMEOUT_S", 3.0)
+    monkeypatch.setattr(azure, "READ_TIMEOUT_S", 3.0)
+    monkeypatch.setattr(azure, "CALL_BUDGET_S", 2.0)
 
 
 @pytest.mark.usefixtures("short_budgets")
@@ -415,7 +419,7 @@ def test_each_adapter_bounds_a_silent_endpoint_by_itself(
     result = cli("plan", *profiles, "--output", "json")
     seconds = time.monotonic() - started
 
-    assert seconds < 10, seconds
+    assert seconds < 20, seconds
     assert result.exit_code == 1 and "Traceback" not in result.stdout + result.stderr
     errors = {target["id"]: target["error"] for target in json.loads(result.stdout)["targets"]}
     said = {cloud.name: errors[cloud.target_id(names[cloud.name][0])] for cloud in clouds}
@@ -445,7 +449,7 @@ def test_a_silent_write_is_ended_by_the_adapter_and_reconciled(
     with left_behind() as leftovers:
         run = run_apply(cli, profiles, tmp_path / "journal")
 
-    assert run.seconds < 12, run.seconds
+    assert run.seconds < 24, run.seconds
     assert not leftovers
     for cloud in clouds:
         accounted(cloud, run, before[cloud.name])
