@@ -355,7 +355,7 @@ def test_a_black_holed_write_ends_at_the_deadline_as_unknown(
     # run) but short, so that the targets left behind end within this test.
     # (Twice what a quiet machine needs: on a loaded one, the suite's other workers or other
     # suites beside it, a healthy call took more than 3 s.)
-    monkeypatch.setattr(aws, "CALL_BUDGET_S", 10.0)  # 2 attempts of 5 s
+    monkeypatch.setattr(aws, "CALL_BUDGET_S", 14.0)  # 2 attempts of 7 s: each outlasts --timeout
     monkeypatch.setattr(aws, "MIN_READ_TIMEOUT_S", 1.0)
     monkeypatch.setattr(aws, "BACKOFF_ALLOWANCE_S", 0.0)
     monkeypatch.setattr(gcp, "CALL_TIMEOUT_S", 7.0)
