@@ -210,7 +210,7 @@ def test_a_read_only_parameter_is_an_error_and_still_counts_in_the_guard(
     assert "60000 ms (60 s, set on the target)" in refusal.message
 
 
-def test_an_out_of_range_value_is_refused_before_writing_and_by_the_api(
+def test_an_out_of_range_value_is_refused_before_writing_and_by_the_emulators_api(
     azure: FakeAzure, tmp_path: Path
 ) -> None:
     azure.add_server(SUB, RG, "db1", "mysql", allowed_values={"wait_timeout": "60-86400"})

@@ -41,7 +41,7 @@ def test_a_declared_pgbouncer_timeout_is_planned_and_written(
     assert value["properties"]["value"] == "300"
 
 
-def test_a_timeout_azure_does_not_offer_is_a_profile_error_at_its_line(
+def test_a_timeout_the_catalog_says_azure_lacks_is_a_profile_error_at_its_line(
     azure: Any, cli: Any, tmp_path: Path
 ) -> None:
     azure.add_server(SUB, RG, "orders-pg", "postgres", version="16")
