@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cloudtimeouts.orchestration import MAX_CONCURRENT_TARGETS, MAX_THREADS
+from cloudtimeouts.concurrency import MAX_CONCURRENT_TARGETS, MAX_THREADS
 
 REGION = "eu-west-1"
 FAMILY = "postgres16"

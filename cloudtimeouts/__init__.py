@@ -1,7 +1,8 @@
 """cloudtimeouts: keep CONN_MAX_AGE below every idle timeout that can close a connection.
 
-Every CLI command is one call here, with the CLI's safety rules (docs/library.md: a complete
-example and the reference). Offline, from a checkout of the repository::
+Every CLI command but `import` (and the emulators' `demo` and `sandbox`) is one call here, with
+the CLI's safety rules (docs/library.md: a complete example and the reference). Offline, from a
+checkout of the repository::
 
     import cloudtimeouts
 
@@ -32,20 +33,22 @@ _EXPORTS = {
     "Profile": "cloudtimeouts.profile",
     # one call per command
     "validate": "cloudtimeouts.library",
-    "Validation": "cloudtimeouts.library",
+    "Validation": "cloudtimeouts.results",
     "explain": "cloudtimeouts.explain",
     "Explanation": "cloudtimeouts.explain",
-    "make_plan": "cloudtimeouts.orchestration",
+    "make_plan": "cloudtimeouts.planning",
     "plan_terraform": "cloudtimeouts.library",
     "Plan": "cloudtimeouts.plan",
     "apply_plan": "cloudtimeouts.library",
     "DEFAULT_JOURNAL": "cloudtimeouts.library",
-    "ApplyResult": "cloudtimeouts.orchestration",
-    "TargetResult": "cloudtimeouts.orchestration",
+    "ApplyResult": "cloudtimeouts.results",
+    "TargetResult": "cloudtimeouts.results",
     "rollback": "cloudtimeouts.library",
     "verify": "cloudtimeouts.live",
     "VerifyReport": "cloudtimeouts.live",
     "django_settings": "cloudtimeouts.django",
+    "export_terraform": "cloudtimeouts.library",
+    "profile_json_schema": "cloudtimeouts.profile",
     "Finding": "cloudtimeouts.model",
     # errors
     "CloudtimeoutsError": "cloudtimeouts.errors",
@@ -86,10 +89,12 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
     "apply_plan",
     "django_settings",
     "explain",
+    "export_terraform",
     "load_profile",
     "load_profiles",
     "make_plan",
     "plan_terraform",
+    "profile_json_schema",
     "rollback",
     "validate",
     "verify",
@@ -112,17 +117,18 @@ if _typing.TYPE_CHECKING:
     from cloudtimeouts.journal import JournalError
     from cloudtimeouts.library import (
         DEFAULT_JOURNAL,
-        Validation,
         apply_plan,
+        export_terraform,
         plan_terraform,
         rollback,
         validate,
     )
     from cloudtimeouts.live import VerifyReport, verify
     from cloudtimeouts.model import Finding
-    from cloudtimeouts.orchestration import ApplyResult, TargetResult, make_plan
     from cloudtimeouts.plan import Plan
-    from cloudtimeouts.profile import Profile, load_profile, load_profiles
+    from cloudtimeouts.planning import make_plan
+    from cloudtimeouts.profile import Profile, load_profile, load_profiles, profile_json_schema
+    from cloudtimeouts.results import ApplyResult, TargetResult, Validation
     from cloudtimeouts.terraform.planfile import TerraformPlanError
 
 

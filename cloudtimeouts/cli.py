@@ -18,14 +18,15 @@ from cloudtimeouts.cli_options import (
     ExportFormat,
     Group,
     JournalPath,
-    OutputFormat,
     PictureFormat,
     PlanFormat,
     ProfileArg,
     Profiles,
+    ReportFormat,
     SnippetFormat,
     Targets,
     Timeout,
+    VerifyFormat,
     Yes,
     shown_as_usage_error,
 )
@@ -35,14 +36,15 @@ from cloudtimeouts.errors import (
     ExitCode,
     UnsafeProfileError,
 )
+from cloudtimeouts.render import Format, Output, show
 from cloudtimeouts.said import line, say
 from cloudtimeouts.signals import sigterm_as_interrupt, stoppable
 
 if TYPE_CHECKING:
     from cloudtimeouts.concurrency import Cancellation
-    from cloudtimeouts.orchestration import TargetResult
     from cloudtimeouts.plan import Plan
     from cloudtimeouts.profile import Profile
+    from cloudtimeouts.results import TargetResult
 
 app = typer.Typer(
     name="cloudtimeouts",
@@ -99,7 +101,7 @@ def _version(shown: bool) -> None:
 @app.command()
 def validate(profiles: Profiles) -> None:
     """Check profiles offline: schema, units, ranges, and the guard on declared values."""
-    from cloudtimeouts.verdict import offline_verdict
+    from cloudtimeouts.library import validate as validate_profile
 
     refused = failed = False
     for path in profiles:  # every file is judged: pre-commit hands the hook all of them at once
@@ -109,13 +111,9 @@ def validate(profiles: Profiles) -> None:
             say(stderr, error)
             failed = True
             continue
-        violations, notes = offline_verdict(profile)
-        for finding, word in [(v, "refused") for v in violations] + [(n, "note") for n in notes]:
-            stderr.print(line(f"{word}: {path}: {finding.message}", _STYLE[word]))
-        refused = refused or bool(violations)
-        if not violations:
-            count = f"{len(profile.server)} server parameter(s), {len(profile.targets)} target(s)"
-            stdout.print(line(f"{path}: ok ({profile.name}, {profile.engine}, {count})"))
+        checked = validate_profile(profile)
+        show(checked, Format.text, _output(source=path))
+        refused = refused or not checked.ok
     if failed:
         raise typer.Exit(ExitCode.ERROR)
     if refused:
@@ -131,10 +129,12 @@ def explain(
     ] = None,
 ) -> None:
     """Draw the whole path as a timeline, offline: what closes an idle connection, and when."""
-    from cloudtimeouts.render_explain import explain_command
+    from cloudtimeouts.explain import explain as explain_profile
 
     (loaded,) = _load([profile])
-    if explain_command(loaded, profile, output.value, write, stdout, stderr).refused:
+    explanation = explain_profile(loaded)
+    show(explanation, Format(output), _output(source=profile, file=write))
+    if explanation.refused:
         raise typer.Exit(ExitCode.REFUSED)
 
 
@@ -160,24 +160,15 @@ def plan(
     concurrency: Concurrency = 16,
 ) -> None:
     """Show what apply would change on each target, and what the guard refuses."""
-    from cloudtimeouts import render
-
     loaded = _load(profiles)
     if terraform_plan is not None:
-        from cloudtimeouts.terraform import plan_from_terraform
+        from cloudtimeouts.library import plan_terraform
 
-        result = plan_from_terraform(loaded, terraform_plan, only=target or ())
+        result = plan_terraform(loaded, terraform_plan, only=target or ())
     else:
-        quiet = output is not PlanFormat.table
+        quiet = Format(output) is not Format.table
         result = _read_targets(loaded, target, quiet, timeout, concurrency)
-    if output is PlanFormat.json:
-        print(json.dumps(result.to_json(), indent=2))
-    elif output is PlanFormat.markdown:
-        from cloudtimeouts.render_markdown import plan_markdown
-
-        print(plan_markdown(result), end="")
-    else:
-        render.plan_text(result, stdout)
+    show(result, Format(output), _output())
     if result.error_count:
         raise typer.Exit(ExitCode.ERROR)
     if result.refusal_count:
@@ -192,15 +183,15 @@ def apply(
     target: Targets = None,
     yes: Yes = False,
     allow_restart: AllowRestart = False,
-    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+    output: Annotated[ReportFormat, typer.Option("--output", "-o")] = ReportFormat.table,
     journal: JournalPath = None,
     timeout: Timeout = 60.0,
     concurrency: Concurrency = 16,
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
-    quiet = output is OutputFormat.json
+    quiet = Format(output) is Format.json
     planned = _read_targets(_load(profiles), target, quiet, timeout, concurrency)
-    _apply_planned(planned, yes, allow_restart, output, journal, timeout, concurrency)
+    _apply_planned(planned, yes, allow_restart, Format(output), journal, timeout, concurrency)
 
 
 @app.command()
@@ -211,7 +202,7 @@ def rollback(
     target: Targets = None,
     yes: Yes = False,
     allow_restart: AllowRestart = False,
-    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+    output: Annotated[ReportFormat, typer.Option("--output", "-o")] = ReportFormat.table,
     journal: JournalPath = None,
     timeout: Timeout = 60.0,
     concurrency: Concurrency = 16,
@@ -223,10 +214,10 @@ def rollback(
     if not undo.profiles and not undo.unrestorable:
         stdout.print(line(f"{journal_file}: no write to roll back."))
         return
-    quiet = output is OutputFormat.json
+    quiet = Format(output) is Format.json
     planned = _read_targets(list(undo.profiles), None, quiet, timeout, concurrency)
     undo_plan, restorable, held_back = restorable_plan(planned, undo)
-    _apply_planned(undo_plan, yes, allow_restart, output, journal, timeout, concurrency,
+    _apply_planned(undo_plan, yes, allow_restart, Format(output), journal, timeout, concurrency,
                    restorable=restorable, held_back=held_back)  # fmt: skip
 
 
@@ -238,7 +229,7 @@ def _read_targets(
     concurrency: int,
 ) -> Plan:
     """make_plan with a progress bar (unless quiet), stoppable by Ctrl-C or SIGTERM (exit 130)."""
-    from cloudtimeouts.orchestration import make_plan
+    from cloudtimeouts.planning import make_plan
 
     total = sum(1 for p in profiles for t in p.targets if not only or t.id in only)
     with _progress("reading targets", total, quiet) as tick, stoppable(stderr) as cancel:
@@ -258,7 +249,7 @@ def _apply_planned(
     planned: Plan,
     yes: bool,
     allow_restart: bool,
-    output: OutputFormat,
+    output: Format,
     journal_path: Path | None,
     timeout: float,
     concurrency: int,
@@ -268,14 +259,14 @@ def _apply_planned(
 ) -> None:
     """The write half of apply and rollback: show, confirm, journal, write, report. Rollback shows
     its whole plan, writes only `restorable`, reports what it `held_back` (3: refusals only)."""
-    from cloudtimeouts import render
+    from cloudtimeouts.applying import apply_plan, check_applicable
     from cloudtimeouts.library import journal_for
-    from cloudtimeouts.orchestration import apply_plan, check_applicable
     from cloudtimeouts.rollback import with_held_back
 
     writable = planned if restorable is None else restorable
-    shown = stderr if output is OutputFormat.json else stdout
-    render.plan_text(planned, shown)
+    stdout_is_json = output is Format.json  # then the plan a person confirms goes to stderr
+    shown = stderr if stdout_is_json else stdout
+    show(planned, Format.table, Output(shown, stderr))
     check_applicable(writable, allow_restart)
     if not writable.change_count:
         shown.print("Nothing to apply.")
@@ -284,7 +275,7 @@ def _apply_planned(
     writing = sum(1 for target in writable.targets if target.changes)
     with (
         journal_for(writable, journal_path) as journal,
-        _progress("writing targets", writing, output is OutputFormat.json or not writing) as tick,
+        _progress("writing targets", writing, stdout_is_json or not writing) as tick,
         stoppable(stderr) as cancel,
     ):
         result = apply_plan(
@@ -292,10 +283,8 @@ def _apply_planned(
             concurrency=concurrency, progress=tick,
         )  # fmt: skip
     result = with_held_back(result, held_back, planned)
-    if output is OutputFormat.json:
-        print(json.dumps(result.to_json(), indent=2))
-    elif writing or held_back:
-        render.apply_text(result, stdout)
+    if stdout_is_json or writing or held_back:  # a run that wrote nothing says so above
+        show(result, output, _output())
     if result.interrupted:
         _interrupted(None)  # the report above says it
     stopped = [t for t in result.targets if t.outcome not in ("applied", "unchanged", "refused")]
@@ -319,23 +308,17 @@ def django_settings(
     ] = "DB_",
 ) -> None:
     """Print a Django DATABASES snippet whose CONN_MAX_AGE comes from the profile."""
-    from cloudtimeouts.django import django_settings
+    from cloudtimeouts.results import DjangoSettings
 
     (loaded,) = _load([profile])
+    settings = DjangoSettings(loaded, alias=alias, env_prefix=env_prefix, source=str(profile))
     try:
-        snippet = django_settings(
-            loaded,
-            format.value,  # type: ignore[arg-type]
-            alias=alias,
-            env_prefix=env_prefix,
-            source=str(profile),
-        )
+        show(settings, Format(format), _output())
     except UnsafeProfileError as refused:
         _say_refusals(refused, f"{profile}: ")
         raise
     except ValueError as error:
         raise CloudtimeoutsError(str(error)) from None
-    print(snippet.rstrip("\n"))
 
 
 @app.command()
@@ -353,19 +336,15 @@ def verify(
             "with the application's credentials.",
         ),
     ],
-    output: Annotated[OutputFormat, typer.Option("--output", "-o")] = OutputFormat.table,
+    output: Annotated[VerifyFormat, typer.Option("--output", "-o")] = VerifyFormat.table,
 ) -> None:
     """Read the timeouts the live database applies to a session, and run the guard on them."""
     from cloudtimeouts.live import verify as verify_live
-    from cloudtimeouts.render import verify_text
 
     (loaded,) = _load([profile])
     with _progress("connecting"):
         report = verify_live(loaded, database_url)
-    if output is OutputFormat.json:
-        print(json.dumps(report.to_json(), indent=2))
-    else:
-        verify_text(report, stdout, stderr)
+    show(report, Format(output), _output())
     if report.refused:
         raise typer.Exit(ExitCode.REFUSED)
 
@@ -460,11 +439,13 @@ def import_(
     if force and write is None:
         raise CloudtimeoutsError("--force goes with --write FILE")
     targets = targets_from_options(
-        parameter_groups=aws_parameter_group or (),
-        cluster_parameter_groups=aws_cluster_parameter_group or (),
-        regions=region or (),
-        gcp_instances=gcp_instance or (),
-        azure_servers=azure_server or (),
+        {
+            "--aws-parameter-group": aws_parameter_group or (),
+            "--aws-cluster-parameter-group": aws_cluster_parameter_group or (),
+            "--region": region or (),
+            "--gcp-instance": gcp_instance or (),
+            "--azure-server": azure_server or (),
+        }
     )
     with _progress("reading targets"):
         imported = import_profile(
@@ -497,16 +478,14 @@ def export(
     ] = ExportFormat.terraform,
 ) -> None:
     """Print the profiles' managed values as Terraform HCL, for Terraform to hold and apply."""
-    from cloudtimeouts import __version__
-    from cloudtimeouts.terraform.export import export_terraform
+    from cloudtimeouts.results import TerraformExport
 
     loaded = _load(profiles)
     try:
-        hcl = export_terraform(loaded, [str(p) for p in profiles], __version__)
+        show(TerraformExport(tuple(loaded), tuple(map(str, profiles))), Format(format), _output())
     except UnsafeProfileError as refused:
         _say_refusals(refused)
         raise
-    print(hcl, end="")
 
 
 @app.command()
@@ -542,7 +521,9 @@ def _progress(message: str, total: int = 0, quiet: bool = False):  # type: ignor
     return progress(stderr, message, total, quiet=quiet)
 
 
-_STYLE = {"refused": "red", "note": "yellow"}
+def _output(source: Path | None = None, file: Path | None = None) -> Output:
+    """Results on stdout, what a person must see beside them on stderr."""
+    return Output(stdout, stderr, source=source, file=file)
 
 
 def _exit_if_interrupted(cancel: Cancellation, what: str) -> None:

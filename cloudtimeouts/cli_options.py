@@ -1,4 +1,8 @@
-"""The command line's shared options: one declaration each, used by several commands."""
+"""The command line's shared options: one declaration each, used by several commands.
+
+Each command's output formats are the renderings its result has in the renderer table
+(`cloudtimeouts.render`): `--help` and a wrong value list exactly those.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+
+from cloudtimeouts.render import Format, formats
 
 
 class Group(TyperGroup):
@@ -178,32 +184,22 @@ Targets = Annotated[
 ]
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
+def _choices(result: str, name: str) -> type[StrEnum]:
+    """The formats the renderer table has for `result`, as the choices of one option: typer
+    offers an Enum's values, in its order, in `--help` and in the error for a wrong value."""
+    return StrEnum(name, [(fmt.name, fmt.value) for fmt in formats(result)])  # type: ignore[misc]
 
 
-class PlanFormat(StrEnum):
-    """plan's renderings: markdown is for CI job summaries and pull-request comments."""
-
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-
-
-class ExportFormat(StrEnum):
-    terraform = "terraform"
-
-
-class SnippetFormat(StrEnum):
-    python = "python"
-    dj_database_url = "dj-database-url"
-    json = "json"
-
-
-class PictureFormat(StrEnum):
-    text = "text"
-    svg = "svg"
+if TYPE_CHECKING:  # to a type checker, each command's choices are Formats
+    PlanFormat = ReportFormat = VerifyFormat = PictureFormat = SnippetFormat = Format
+    ExportFormat = Format
+else:
+    PlanFormat = _choices("Plan", "PlanFormat")  # markdown: CI job summaries and PR comments
+    ReportFormat = _choices("ApplyResult", "ReportFormat")  # apply and rollback
+    VerifyFormat = _choices("VerifyReport", "VerifyFormat")
+    PictureFormat = _choices("Explanation", "PictureFormat")
+    SnippetFormat = _choices("DjangoSettings", "SnippetFormat")
+    ExportFormat = _choices("TerraformExport", "ExportFormat")
 
 
 Concurrency = Annotated[

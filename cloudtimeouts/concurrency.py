@@ -21,6 +21,14 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
+# Targets read or written at once per account and region / project / subscription: enough to
+# hide API latency on a fleet, few enough that one run leaves most of an account's API rate to
+# others (and throttling is backed off by each SDK's retries). All scopes together: MAX_THREADS.
+# Shared by reading (`planning`) and writing (`applying`), the library's defaults and the CLI's.
+MAX_CONCURRENT_TARGETS = 16
+MAX_THREADS = 64
+DEFAULT_TIMEOUT_S = 60.0  # no target waits longer than this on an unresponsive endpoint
+
 _SLICE_S = 0.1
 
 

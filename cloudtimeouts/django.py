@@ -16,8 +16,8 @@ Django builds is the one the guard checked whatever psycopg_pool's defaults beco
 
 Client keepalives (libpq `keepalives`, `keepalives_idle`, `keepalives_interval`) mirror the
 profile's tcp_keepalives_* server values, with `keepalives_idle` from `django.keepalives_idle`
-where the profile declares it: that declared value is the one the chain guard credits for the
-network hops on Django's side of the nearest pooler or proxy (chain.client_keepalive). The
+where the profile declares it: that declared value is the one the path guard credits for the
+network hops on Django's side of the nearest pooler or proxy (path_guard.client_keepalive). The
 snippet names the hops the guard counted as kept open, and nothing more.
 
 Pure functions, no I/O: the CLI prints what `render` returns.
@@ -32,14 +32,13 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cloudtimeouts.catalog import Engine, idle_parameters
-from cloudtimeouts.chain import budget_of, hop_values, path_outcomes
+from cloudtimeouts.budget import in_seconds
+from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.errors import UnsafeProfileError
-from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds, not_judged_because
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.printable import printable
 from cloudtimeouts.profile import Profile
-from cloudtimeouts.verdict import offline_platforms, offline_violations
 
 Format = Literal["python", "dj-database-url", "json"]
 FORMATS: tuple[Format, ...] = ("python", "dj-database-url", "json")
@@ -151,42 +150,40 @@ def _seconds(value: Duration) -> int | float:
 def kept_open(profile: Profile) -> list[str]:
     """The network hops the guard counts as kept open by keepalives: `load-balancer nlb (350s)`.
 
-    Exactly the chain guard's notes (chain.path_findings), so the snippet claims no more than
-    the guard counted.
+    Exactly the offline guard's (offline.judge_offline), so the snippet claims no more than the
+    guard counted.
     """
     return [
-        f"{item.hop.kind} {item.hop.name} ({item.value.human()})"
-        for item, outcome, _ in path_outcomes(profile)
-        if outcome == "kept open"
+        f"{judged.hop.hop.kind} {judged.hop.hop.name} ({judged.value.human()})"
+        for judged in judge_offline(profile).entries
+        if judged.hop is not None and judged.outcome == "kept open"
     ]
 
 
 def idle_timeouts_comment(profile: Profile) -> str | None:
-    """What the guard holds Django's budgets to, in its own terms (the same `budget_of`, the
-    same rules as `validate`): each enabled idle timeout it judges — the server's, as declared,
+    """What the guard holds Django's budgets to, in its own terms (the offline guard's verdict,
+    as `validate` gives it): each enabled idle timeout it judges — the server's, as declared,
     and every hop's not kept open by keepalives — grouped by the budget it must outlast."""
-    budget = budget_of(profile.django)
-    kept = {  # by the hop's place in the path, never its name: two hops may share one
-        (item.index, item.name)
-        for item, outcome, _ in path_outcomes(profile)
-        if outcome == "kept open"
-    }
-    platform = offline_platforms(profile)[-1]  # as validate: a cluster group may be Aurora
+    verdict = judge_offline(profile)
+    budget = verdict.budget
+    platform = verdict.platforms[-1]  # as validate: a cluster group may be on another platform
     between: list[str] = []
     inside: list[str] = []
-    for spec in idle_parameters(profile.engine):
-        value = profile.server.get(spec.name)
-        if value is None or value.disabled:
-            continue
-        if not_judged_because(profile.engine, spec.name, platform, budget):
-            continue
-        shown = f"{spec.name}={value.human()}"
-        (inside if spec.name in TRANSACTION_IDLE else between).append(shown)
-    for item in hop_values(profile):
-        if item.closes == "server" or item.value.disabled or (item.index, item.name) in kept:
-            continue
-        shown = f"{item.hop.kind} {item.hop.name} {item.name}={item.value.human()}"
-        (inside if item.closes == "transaction" else between).append(shown)
+    # the server's as declared (on the last platform: where a target may be on another one, as
+    # validate judges it), then the path's: those the guard compared with a budget
+    server = [
+        judged
+        for judged in verdict.entries
+        if judged.hop is None and judged.declared and judged.platform == platform
+    ]
+    path = [judged for judged in verdict.entries if judged.hop is not None]
+    for judged in server + path:
+        if judged.against is None:
+            continue  # off, kept open, a pooler's own connections, not Django's
+        shown = f"{judged.name}={judged.value.human()}"
+        if judged.hop is not None:
+            shown = f"{judged.hop.hop.kind} {judged.hop.hop.name} {shown}"
+        (inside if judged.against == "transaction" else between).append(shown)
     unjudged = budget.transaction_unjudged
     if not unjudged and not budget.transaction_declared and budget.transaction == budget.session:
         between, inside = between + inside, []  # one budget for both: today's rule
@@ -276,7 +273,7 @@ def django_settings(
     Refuses (UnsafeProfileError, exit 3) a profile whose own guard refuses it: settings that let
     Django reuse a connection the server already closed are never generated, whoever asks.
     """
-    refusals = offline_violations(profile)
+    refusals = judge_offline(profile).refusals
     if refusals:
         raise UnsafeProfileError(
             "no settings generated: this profile's CONN_MAX_AGE is not safe for its own timeouts",

@@ -1,35 +1,31 @@
 """What closes an idle Django connection, and when: a profile's whole path as timeline entries.
 
-Offline, like `validate`, and with the guard's own values and verdicts, never new ones:
-- the hops' timeouts are `chain.hop_values` (the profile's value, else the kind's documented
-  default), judged by `chain.path_findings` (refusals, and the notes saying which network hops
-  the server's TCP keepalives keep open);
-- the server's idle timeouts are `guard.effective_idle_timeouts` over the engine's documented
-  defaults — and Aurora's where a target may be Aurora — judged by `guard.check`, exactly as
-  `verdict.offline_violations` does;
-- Django's budgets are `chain.budget_of`, the keepalive `chain.keepalive`;
-- the verdict is `verdict.offline_violations`: what `validate` prints, and its exit code.
+Offline, like `validate`, and with the guard's own values and verdicts, never new ones: every
+entry is one of `offline.judge_offline`'s (the hops' timeouts, the profile's value else the
+kind's documented default; the server's idle timeouts, the profile's value else the engine's
+documented default, and another platform's where a target may be on it), with the outcome it
+gave; the refusals are its refusals, what `validate` prints, and its exit code. Django's budgets
+are the verdict's (`budget.budget_of`), the keepalive `path_guard.keepalive`.
 
 An entry is "checked" when the guard accepts it only because Django's pool checks every
 connection on checkout (CONN_HEALTH_CHECKS): the guard refuses it once checks are off.
-The renderings (`render_explain`) draw these entries on one log-scaled time axis (`Axis`).
+The renderings (`render.explain`) draw these entries on one log-scaled time axis (`Axis`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from cloudtimeouts import guard
 from cloudtimeouts.catalog import Engine
-from cloudtimeouts.chain import HopValue, budget_of, hop_values, keepalive, path_outcomes
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.hops import KINDS, NETWORK_KINDS, Closes, ZeroMeans
+from cloudtimeouts.hops import Closes
 from cloudtimeouts.model import Finding
+from cloudtimeouts.offline import Judged, Outcome, judge_offline
+from cloudtimeouts.path_guard import keepalive
 from cloudtimeouts.profile import Profile
-from cloudtimeouts.verdict import offline_platforms, offline_values, offline_violations
 
 Status = Literal["refused", "kept open", "safe", "checked", "pooler only", "not Django's", "off"]
 
@@ -47,7 +43,7 @@ STATUS_WORDS: dict[Status, str] = {
     "checked": "fires within Django's budget, but the pool checks each connection on checkout",
     "pooler only": "Django never sees it: the pooler reconnects by itself",
     "not Django's": "applies only to clients that connect with CLIENT_INTERACTIVE; Django's "
-    "MySQL backend does not (Aurora MySQL excepted)",
+    "MySQL backend does not (a platform that applies it to every session excepted)",
     "off": "disabled: never fires",
 }
 
@@ -57,7 +53,8 @@ class Entry:
     """One timeout on the timeline, with the guard's verdict on it."""
 
     key: str  # the guard's name for it: "pgb.client_idle_timeout", "idle_session_timeout"
-    where: str  # "pgb", "server", "aurora" (a server default that differs on Aurora)
+    # "pgb" (a hop's name), "server", or a platform's prefix (a server default that differs there)
+    where: str
     name: str  # the native name
     value: Duration  # 0: disabled
     source: str  # "from the profile", "the documented default…"
@@ -152,7 +149,7 @@ class Explanation:
     budgets: tuple[BudgetBar, ...]
     entries: tuple[Entry, ...]  # in the order they fire; disabled ones last
     keepalive: Duration | None  # tcp_keepalives_idle, when the profile sets it
-    refusals: tuple[Finding, ...]  # verdict.offline_violations: what `validate` refuses
+    refusals: tuple[Finding, ...]  # offline.judge_offline's: what `validate` refuses
     axis: Axis
 
     @property
@@ -176,12 +173,11 @@ class Explanation:
 
 def explain(profile: Profile) -> Explanation:
     """The profile's path, server timeouts and Django budgets, judged as `validate` judges them."""
-    budget = budget_of(profile.django)
+    verdict = judge_offline(profile)
+    budget = verdict.budget
     margin = profile.guard.margin
-    unchecked = _without_health_checks(profile)
-    entries = _hop_entries(profile, unchecked) + _server_entries(profile, unchecked)
     in_transaction = profile.django.max_idle_in_transaction is not None
-    entries = [replace(entry, against=_against(entry, in_transaction)) for entry in entries]
+    entries = [_entry(judged, in_transaction) for judged in _shown(verdict.entries)]
     order = {id(entry): index for index, entry in enumerate(entries)}
     entries.sort(key=lambda e: (e.value.disabled, e.value, order[id(e)]))
     budgets = [BudgetBar("session", budget.session, margin, budget.session_words)]
@@ -200,113 +196,58 @@ def explain(profile: Profile) -> Explanation:
         budgets=tuple(budgets),
         entries=tuple(entries),
         keepalive=every,
-        refusals=tuple(offline_violations(profile)),
+        refusals=verdict.refusals,
         axis=Axis.spanning(values),
     )
 
 
 def _against(entry: Entry, in_transaction: bool) -> Literal["session", "transaction"] | None:
-    """Which of Django's budgets the guard holds this timeout to (none: it does not judge it)."""
+    """Which of Django's budgets the entry is drawn against (none: the guard does not judge
+    it); a transaction-idle timeout against the session budget when no transaction budget is
+    declared: the guard then holds it to CONN_MAX_AGE, or to nothing (docs/guard.md, 6)."""
     if entry.value.disabled or entry.closes == "server" or entry.status == "not Django's":
         return None
     return "transaction" if entry.closes == "transaction" and in_transaction else "session"
 
 
-def _without_health_checks(profile: Profile) -> Profile | None:
-    """The same profile with CONN_HEALTH_CHECKS off, when the guard relies on them (a pool)."""
-    if not budget_of(profile.django).checked:
-        return None
-    django = profile.django.model_copy(update={"conn_health_checks": False})
-    return profile.model_copy(update={"django": django})
+# The guard's outcome as the timeline shows it: an unjudged transaction-idle timeout is drawn
+# like any other, its note said under the table.
+_STATUS: dict[Outcome, Status] = {
+    "refused": "refused",
+    "unjudged": "safe",
+    "not Django's": "not Django's",
+    "kept open": "kept open",
+    "checked": "checked",
+    "safe": "safe",
+    "pooler only": "pooler only",
+    "off": "off",
+}
 
 
-def _zero(item: HopValue) -> ZeroMeans:
-    """What 0 means for this hop timeout (PgBouncer's server_lifetime: used once, hops.KINDS)."""
-    return next(t.zero for t in KINDS[item.hop.kind] if t.name == item.name)
+def _entry(judged: Judged, in_transaction: bool) -> Entry:
+    """One timeline entry from the guard's: a hop's finding is its refusal or its note (kept
+    open, unjudged); a server parameter's, its refusal only."""
+    status = _STATUS[judged.outcome]
+    if judged.hop is not None:
+        where, finding = judged.hop.hop.name, judged.finding
+    else:
+        where = judged.platform or "server"
+        finding = judged.finding if judged.outcome == "refused" else None
+    entry = Entry(judged.key, where, judged.name, judged.value, judged.source, judged.closes,
+                  status, finding)  # fmt: skip
+    return replace(entry, against=_against(entry, in_transaction))
 
 
-def _status(
-    key: object,
-    value: Duration,
-    closes: Closes,
-    refused: Collection[object],
-    if_unchecked: Collection[object],
-    zero: ZeroMeans = "disabled",
-) -> Status:
-    if closes == "server" and (zero != "disabled" or not value.disabled):
-        return "pooler only"  # server_lifetime 0 closes each server connection after one use
-    if value.disabled:
-        return "off"
-    if key in refused:
-        return "refused"
-    return "checked" if key in if_unchecked else "safe"
-
-
-def _hop_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
-    # each hop by its place in the path, never by its name: two hops may share one
-    said = {(item.index, item.name): (outcome, f) for item, outcome, f in path_outcomes(profile)}
-    refused = {at for at, (outcome, _) in said.items() if outcome == "refused"}
-    if_unchecked = (
-        {(item.index, item.name) for item, o, _ in path_outcomes(unchecked) if o == "refused"}
-        if unchecked
-        else set()
-    )
-    entries = []
-    for item in hop_values(profile):
-        key = f"{item.hop.name}.{item.name}"
-        at = (item.index, item.name)
-        status = _status(at, item.value, item.closes, refused, if_unchecked, _zero(item))
-        outcome, finding = said.get(at, (None, None))
-        if outcome == "kept open" and item.hop.kind in NETWORK_KINDS:
-            status = "kept open"
-        entries.append(
-            Entry(key, item.hop.name, item.name, item.value, item.source, item.closes, status,
-                  finding)
-        )  # fmt: skip
-    return entries
-
-
-def _server_findings(
-    profile: Profile, effective: dict[str, guard.Observed], where: str, platform: str
-) -> dict[str, Finding]:
-    findings = guard.check(
-        profile.engine,
-        profile.django.conn_max_age,
-        profile.guard.margin,
-        effective,
-        where,
-        budget=budget_of(profile.django),
-        platform=platform,
-    )
-    return {finding.parameter: finding for finding in findings}
-
-
-def _server_entries(profile: Profile, unchecked: Profile | None) -> list[Entry]:
-    entries: list[Entry] = []
-    shown: dict[str, Duration] = {}
-    for platform in offline_platforms(profile):
-        effective = offline_values(profile, platform)
-        where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
-        refused = _server_findings(profile, effective, where, platform)
-        if_unchecked = (
-            set(_server_findings(unchecked, effective, where, platform)) if unchecked else set()
-        )
-        budget = budget_of(profile.django)
-        for name, observed in effective.items():
-            if name in shown and shown[name] == observed.value:
-                continue  # Aurora keeps the engine's default here: one entry is enough
-            shown[name] = observed.value
-            closes: Closes = "transaction" if name in guard.TRANSACTION_IDLE else "client"
-            source = (
-                "from the profile" if observed.source == "profile" else "the documented default"
-            )
-            if platform and observed.source != "profile":
-                source += f" on {platform}"
-            status = _status(name, observed.value, closes, set(refused), if_unchecked)
-            if status != "off" and guard.not_judged_because(profile.engine, name, platform, budget):
-                status = "not Django's"
-            entries.append(
-                Entry(name, "aurora" if platform else "server", name, observed.value, source,
-                      closes, status, refused.get(name))
-            )  # fmt: skip
-    return entries
+def _shown(entries: Iterable[Judged]) -> list[Judged]:
+    """Every entry, but a server parameter another platform holds at the same value with the
+    same outcome once: a platform keeps most of the engine's defaults."""
+    shown: dict[str, tuple[Duration, Status]] = {}
+    kept = []
+    for judged in entries:
+        if judged.hop is None:
+            seen = (judged.value, _STATUS[judged.outcome])
+            if shown.get(judged.name) == seen:
+                continue
+            shown[judged.name] = seen
+        kept.append(judged)
+    return kept

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from cloudtimeouts.catalog import AURORA_MYSQL, Engine, idle_parameters
+from cloudtimeouts.budget import Budget, in_seconds
+from cloudtimeouts.catalog import Engine, idle_parameters, parameters
+from cloudtimeouts.cloud import platform_of, platforms
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.model import Finding
 
@@ -58,61 +60,6 @@ def effective_idle_timeouts(
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class Budget:
-    """How long Django may hold a connection idle: between requests, and inside a transaction.
-
-    `None` is unlimited. `checked` means every connection is checked on checkout (Django's pool
-    with CONN_HEALTH_CHECKS), so one a server or pooler closed is never handed to a request.
-    The words name the setting in messages; `fix` says which setting to lower.
-    """
-
-    session: Duration | None
-    session_words: str
-    session_fix: str
-    transaction: Duration | None
-    transaction_words: str
-    transaction_fix: str
-    checked: bool = False
-    advice: str | None = None  # what to do when the budget is unlimited, if not "lower fix"
-    # False: the profile declares no django.max_idle_in_transaction and `transaction` is only
-    # CONN_MAX_AGE's stand-in; at 0 s it proves nothing, so the guard says so instead of passing.
-    transaction_declared: bool = True
-    interactive_client: bool = False  # Django's OPTIONS set CLIENT_INTERACTIVE (client_flag)
-
-    @property
-    def transaction_unjudged(self) -> bool:
-        """Transaction-idle timeouts are judged against a stand-in of 0 s (conn_max_age 0 or a
-        pool, nothing declared): a pass then proves nothing, and the guard says so in a note."""
-        return (
-            not self.transaction_declared
-            and self.transaction is not None
-            and self.transaction.disabled
-        )
-
-    @classmethod
-    def of_conn_max_age(cls, conn_max_age: int | None) -> Budget:
-        """Today's rule: every idle timeout is judged against CONN_MAX_AGE."""
-        session = None if conn_max_age is None else Duration.of_seconds(conn_max_age)
-        words = "CONN_MAX_AGE unlimited" if session is None else f"CONN_MAX_AGE {conn_max_age} s"
-        return cls(
-            session, words, "conn_max_age", session, words, "conn_max_age",
-            transaction_declared=False,
-        )  # fmt: skip
-
-
-# Close a connection only while a transaction is open and idle (PostgreSQL runtime-config-client;
-# MariaDB "Transaction Timeouts"): judged against the transaction budget.
-TRANSACTION_IDLE = frozenset(
-    {
-        "idle_in_transaction_session_timeout",
-        "idle_transaction_timeout",
-        "idle_write_transaction_timeout",
-        "idle_readonly_transaction_timeout",
-    }
-)
-
-
 UNDECLARED_TRANSACTION = (
     "closes a connection idle inside a transaction, and the profile declares no "
     "django.max_idle_in_transaction, so it is judged against 0 s and proves nothing. Declare "
@@ -133,35 +80,58 @@ def check(
 ) -> list[Finding]:
     """Every enabled idle timeout that could close a connection Django may still reuse.
 
-    `platform` is the RDS family (or "" when unknown) of the database the values are in force
+    `platform` is the version (or "" when unknown) of the database the values are in force
     on: it decides whether `interactive_timeout` applies (see `judged`). What is not judged, or
     judged against a budget the profile did not declare, is said in `notes`, never passed
     silently.
     """
     budget = budget or Budget.of_conn_max_age(conn_max_age)
-    units = {spec.name: spec.unit for spec in idle_parameters(engine)}
     findings = []
     for name, observed in effective.items():
-        unit = units[name]
-        seconds = "" if unit.symbol == "s" else f"{in_seconds(observed.value)}, "
-        shown = f"{observed.native} {unit.symbol} ({seconds}{observed.words})"
-        in_transaction = name in TRANSACTION_IDLE
-        finding = judge(name, shown, observed.value, budget, margin, where, in_transaction)
-        reason = not_judged_because(engine, name, platform, budget)
-        if reason is not None:
-            if finding is not None and notes is not None:
-                notes.append(Finding(name, f"{where}: {name} = {shown} is not judged: {reason}"))
-            continue
-        if finding is not None:
+        said, finding = judge_parameter(engine, name, observed, budget, margin, where, platform)
+        if said == "refused" and finding is not None:
             findings.append(finding)
-        elif (  # an enabled one only: 0 closes nothing (docs/guard.md, 6)
-            in_transaction
-            and notes is not None
-            and budget.transaction_unjudged
-            and not observed.value.disabled
-        ):
-            notes.append(Finding(name, f"{where}: {name} = {shown} {UNDECLARED_TRANSACTION}"))
+        elif finding is not None and notes is not None:
+            notes.append(finding)
     return findings
+
+
+Said = Literal["refused", "unjudged", "not Django's", "accepted"]
+
+
+def judge_parameter(
+    engine: Engine,
+    name: str,
+    observed: Observed,
+    budget: Budget,
+    margin: Duration,
+    where: str,
+    platform: str = "",
+) -> tuple[Said, Finding | None]:
+    """What the guard says of one server idle timeout in force, and the finding that says it.
+
+    "refused" (the refusal); "not Django's": it does not close Django's connections on this
+    platform (`not_judged_because`; a note when it would have been refused); "unjudged": a
+    transaction-idle timeout judged against a stand-in of 0 s (the note asks for a budget,
+    docs/guard.md 6); "accepted" (no finding; a disabled timeout too: 0 closes nothing).
+    """
+    spec = parameters(engine)[name]
+    seconds = "" if spec.unit.symbol == "s" else f"{in_seconds(observed.value)}, "
+    shown = f"{observed.native} {spec.unit.symbol} ({seconds}{observed.words})"
+    in_transaction = spec.in_transaction  # catalog: closes a connection only in a transaction
+    finding = judge(name, shown, observed.value, budget, margin, where, in_transaction)
+    reason = not_judged_because(engine, name, platform, budget)
+    if reason is not None:
+        if finding is None:
+            return "not Django's", None
+        return "not Django's", Finding(name, f"{where}: {name} = {shown} is not judged: {reason}")
+    if finding is not None:
+        return "refused", finding
+    if (  # an enabled one only: 0 closes nothing (docs/guard.md, 6)
+        in_transaction and budget.transaction_unjudged and not observed.value.disabled
+    ):
+        return "unjudged", Finding(name, f"{where}: {name} = {shown} {UNDECLARED_TRANSACTION}")
+    return "accepted", None
 
 
 def not_judged_because(engine: Engine, name: str, platform: str, budget: Budget) -> str | None:
@@ -174,20 +144,26 @@ def not_judged_because(engine: Engine, name: str, platform: str, budget: Budget)
     type of client (as defined by the CLIENT_INTERACTIVE connect option to
     mysql_real_connect())"; MariaDB server-system-variables, interactive_timeout). Django's
     MySQL backend connects with `client_flag = CLIENT.FOUND_ROWS` only
-    (django/db/backends/mysql/base.py, DatabaseWrapper.get_connection_params). Aurora MySQL is
-    the exception: it closes idle sessions at the smaller of the two (Aurora User Guide,
-    AuroraMySQL.Reference.ParameterGroups, "interactive_timeout" and "wait_timeout": "Aurora
-    evaluates the minimum value of interactive_timeout and wait_timeout").
+    (django/db/backends/mysql/base.py, DatabaseWrapper.get_connection_params). A platform that
+    closes idle sessions at the smaller of the two is the exception (`cloud.Platform`
+    `interactive_closes`, cited where its cloud defines it).
     """
     if name != "interactive_timeout" or budget.interactive_client:
         return None
-    if engine is Engine.MYSQL and platform.startswith(AURORA_MYSQL):
+    found = platform_of(platform) if platform else None
+    if found is not None and found.engine is engine and found.interactive_closes:
         return None
+    closing = [p.title for p in platforms(engine) if p.interactive_closes]
+    exception = (
+        f" {' and '.join(closing)} applies the smaller of wait_timeout and interactive_timeout "
+        "to every session."
+        if closing
+        else ""
+    )
     return (
         "it applies only to clients that connect with CLIENT_INTERACTIVE, which Django's MySQL "
         "backend does not set (client_flag CLIENT.FOUND_ROWS); declare "
-        "django.interactive_client: true if your OPTIONS set it. Aurora MySQL applies the "
-        "smaller of wait_timeout and interactive_timeout to every session."
+        f"django.interactive_client: true if your OPTIONS set it.{exception}"
     )
 
 
@@ -249,8 +225,3 @@ def judge(
         f"{where}: {name} = {shown} is not above {words}{plus}{in_all}. {fails} "
         f"Raise {name} above {in_seconds(total)}{lower}.",
     )
-
-
-def in_seconds(value: Duration) -> str:
-    """`330 s`, `0.25 s`: a refusal's durations in one unit, Django's CONN_MAX_AGE's."""
-    return f"{value.seconds.normalize():f} s"

@@ -1,13 +1,15 @@
 """`cloudtimeouts import`: a profile from what targets hold today, proven to plan no change.
 
 Every judgement is the plan's own, so that adopting cloudtimeouts changes nothing: targets are
-read by `orchestration.make_plan`; a parameter some target sets (not at its default) goes under
+read by `planning.make_plan`; a parameter some target sets (not at its default) goes under
 `server:` only when, planned alone against every target (`plan.build_target_plan`), it changes
 nothing and breaks no limit of theirs, else a comment says why it was left out (a profile never
 touches what it does not name); the idle timeouts in force are `verdict.current_idle_timeouts` and
 `guard.effective_idle_timeouts`; the profile printed is parsed back and planned against every
 target: no change, no error, no refusal by their guard nor by `validate`'s. An idle timeout the
-guard cannot evaluate (an RDS formula) is refused: no CONN_MAX_AGE can be proven safe against it.
+guard cannot evaluate (a formula a cloud accepts as a value) is refused: no CONN_MAX_AGE can be
+proven safe against it. The command line's targets are named by each cloud's own options, parsed
+by its package (`ImportOptions`, found through `Cloud.imports`).
 """
 
 from __future__ import annotations
@@ -15,39 +17,36 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
 from cloudtimeouts import guard
-from cloudtimeouts.catalog import Engine, Provider, parameters
-from cloudtimeouts.concurrency import Cancellation, run_bounded
-from cloudtimeouts.durations import Duration, DurationError, format_native, shown
-from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
-from cloudtimeouts.model import Finding, ParameterState, TargetState
-from cloudtimeouts.orchestration import (
+from cloudtimeouts.adapters import AdapterLoader
+from cloudtimeouts.catalog import Engine, parameters
+from cloudtimeouts.cloud import Cloud, clouds
+from cloudtimeouts.concurrency import (
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENT_TARGETS,
     MAX_THREADS,
-    AdapterLoader,
-    make_plan,
+    Cancellation,
+    run_bounded,
 )
+from cloudtimeouts.durations import Duration, DurationError, format_native, shown
+from cloudtimeouts.errors import CloudtimeoutsError, UnsafeProfileError
+from cloudtimeouts.model import Finding, ParameterState, TargetState
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.plan import build_target_plan
-from cloudtimeouts.profile import (
-    CONN_MAX_AGE_MAX,
-    AwsTarget,
-    AzureTarget,
-    GcpTarget,
-    Profile,
-    Target,
-    parse_profile,
-)
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.profile import CONN_MAX_AGE_MAX, Profile, Target, parse_profile
 from cloudtimeouts.providers import load_adapter
 from cloudtimeouts.providers.base import ProviderAdapter
-from cloudtimeouts.verdict import current_idle_timeouts, offline_violations
+from cloudtimeouts.verdict import current_idle_timeouts
 
 # Relative to the profile: `cloudtimeouts schema > profile.schema.json` puts it there.
 SCHEMA_REFERENCE = "profile.schema.json"
@@ -57,10 +56,6 @@ _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 _NOT_PLAIN = re.compile(
     r"^([-+]?[0-9._]+([eE][-+]?[0-9]+)?|0[xo][0-9a-fA-F]+|\d{4}-\d\d?-\d\d?"
     r"|(?i:y|n|yes|no|on|off|true|false|null))$"
-)
-_TARGET_OPTIONS = (  # option, its parts, the target model
-    ("--gcp-instance", "gcp", ("project", "instance"), GcpTarget),
-    ("--azure-server", "azure", ("subscription_id", "resource_group", "server"), AzureTarget),
 )
 
 
@@ -79,43 +74,51 @@ class _Read(NamedTuple):
     state: TargetState
 
 
-def targets_from_options(
-    *,
-    parameter_groups: Sequence[str] = (),
-    cluster_parameter_groups: Sequence[str] = (),
-    regions: Sequence[str] = (),
-    gcp_instances: Sequence[str] = (),
-    azure_servers: Sequence[str] = (),
-) -> list[Target]:
-    """The command line's targets. One region serves every AWS group; several pair in order
-    with the groups, every --aws-parameter-group first, then every --aws-cluster-parameter-group."""
-    groups = [("parameter_group", g) for g in parameter_groups]
-    groups += [("cluster_parameter_group", g) for g in cluster_parameter_groups]
-    if len(regions) not in ((1, len(groups)) if groups else (0,)):
-        raise CloudtimeoutsError(
-            "--region is only for AWS groups"
-            if not groups
-            else f"{len(regions) or 'no'} --region for {len(groups)} AWS group(s)",
-            hint="give one --region for every --aws-parameter-group and "
-            "--aws-cluster-parameter-group, or one per group (in that order)",
-        )
-    regions = list(regions) * len(groups) if len(regions) == 1 else list(regions)
-    given: list[tuple[str, str, Any, dict[str, str]]] = [
-        (f"--aws-{key.replace('_', '-')}", name, AwsTarget, {"region": region, key: name})
-        for (key, name), region in zip(groups, regions, strict=True)
+class ImportOptions(Protocol):
+    """How one cloud's targets are named on `cloudtimeouts import`'s command line: its package's
+    `Cloud.imports`, so that the options' rules and messages stay with the cloud they name."""
+
+    options: tuple[str, ...]  # the options it reads, as the command line spells them
+
+    def targets(self, given: Mapping[str, Sequence[str]]) -> list[tuple[str, str, dict[str, str]]]:
+        """(option, value as given, the fields of the target's `targets:` entry but
+        `provider`) for each target its options name, in order; a CloudtimeoutsError for
+        options that cannot name one. `given`: each of its options' values."""
+        ...
+
+
+@cache
+def _import_options() -> tuple[tuple[Cloud, ImportOptions], ...]:
+    """Every registered cloud's import options, in registration order, imported on first use."""
+    found = []
+    for described in clouds().values():
+        if described.imports:
+            module, _, attribute = described.imports.partition(":")
+            found.append((described, getattr(import_module(module), attribute)))
+    return tuple(found)
+
+
+def import_options() -> tuple[str, ...]:
+    """Every option some cloud reads, in registration order."""
+    return tuple(option for _, options in _import_options() for option in options.options)
+
+
+def targets_from_options(given: Mapping[str, Sequence[str]]) -> list[Target]:
+    """The command line's targets (`given`: each option's values, by the option as the command
+    line spells it), each cloud's parsed by its package, in the clouds' registration order."""
+    unknown = sorted(option for option, values in given.items() if values)
+    unknown = [option for option in unknown if option not in import_options()]
+    if unknown:
+        raise CloudtimeoutsError(f"no cloud reads {', '.join(unknown)}")
+    named = [
+        (described, *found)
+        for described, options in _import_options()
+        for found in options.targets({option: given.get(option, ()) for option in options.options})
     ]
-    for option, provider, keys, model in _TARGET_OPTIONS:
-        for value in gcp_instances if provider == "gcp" else azure_servers:
-            parts = value.split("/")
-            if len(parts) != len(keys) or not all(parts):
-                how = "/".join(key.upper() for key in keys)
-                raise CloudtimeoutsError(f"{option} takes {how}, not {shown(value)}")
-            given.append((option, value, model, dict(zip(keys, parts, strict=True))))
     targets = []
-    for option, value, model, fields in given:
-        provider = {AwsTarget: "aws", GcpTarget: "gcp", AzureTarget: "azure"}[model]
+    for described, option, value, fields in named:
         try:
-            targets.append(model.model_validate({"provider": provider, **fields}))
+            targets.append(described.target.model_validate({"provider": described.name, **fields}))
         except ValidationError as error:
             what = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
             raise CloudtimeoutsError(f"{option} {shown(value)}: {what}") from None
@@ -145,7 +148,7 @@ def import_profile(
         if target.key in seen:
             raise CloudtimeoutsError(f"{target.id} is given twice (as {seen[target.key]} too)")
         seen[target.key] = target.id
-    adapters = {p: adapter_loader(p) for p in dict.fromkeys(Provider(t.provider) for t in targets)}
+    adapters = {p: adapter_loader(p) for p in dict.fromkeys(t.provider for t in targets)}
     engine = _engine(targets, adapters, timeout, concurrency)
     probe = probe.model_copy(update={"engine": engine, "targets": list(targets)})
     first = make_plan([probe], (), adapters.__getitem__, timeout=timeout, concurrency=concurrency)
@@ -223,7 +226,7 @@ def _settings(name: str, conn_max_age: str | int | None, margin: str | None) -> 
 
 def _engine(
     targets: Sequence[Target],
-    adapters: dict[Provider, ProviderAdapter],
+    adapters: dict[str, ProviderAdapter],
     timeout: float,
     concurrency: int,
 ) -> Engine:
@@ -234,7 +237,7 @@ def _engine(
             return error.message + (f" (hint: {error.hint})" if error.hint else "")
         return f"{target.id}: unexpected {type(error).__name__}: {error}"
 
-    adapter = lambda target: adapters[Provider(target.provider)]  # noqa: E731
+    adapter = lambda target: adapters[target.provider]  # noqa: E731
     found = run_bounded(
         lambda target: adapter(target).engine(target),
         targets,
@@ -307,7 +310,7 @@ def _set_on_target(seen: ParameterState | None) -> str | None:
 
 
 def _idle(engine: Engine, read: _Read) -> tuple[dict[str, guard.Observed], dict[str, str]]:
-    return current_idle_timeouts(engine, read.state, Provider(read.target.provider))
+    return current_idle_timeouts(engine, read.state, read.target.provider)
 
 
 def _proposal(probe: Profile, plans: Sequence[_Read]) -> tuple[int | None, str]:
@@ -353,7 +356,7 @@ def _refusals(profile: Profile, plans: Sequence[_Read]) -> list[Finding]:
     """What plan's guard says on every target, and what validate's says offline."""
     found = [r for t, s in plans for r in build_target_plan(profile, t, s).refusals]
     said = {refusal.parameter for refusal in found}  # offline: only what no target said
-    return found + [f for f in offline_violations(profile) if f.parameter not in said]
+    return found + [f for f in judge_offline(profile).refusals if f.parameter not in said]
 
 
 def _refuse(what: str, refusals: Sequence[Finding], hint: str) -> None:

@@ -6,13 +6,16 @@ reference. What this module adds, and why:
 
 - `validate`: `cloudtimeouts validate` (the offline guard) returning its findings, not an exit code.
 - `plan_terraform`: `plan --terraform-plan`, from a file or from the parsed JSON.
-- `apply_plan`: `orchestration.apply_plan` with a journal by default, as the CLI always writes one
+- `apply_plan`: `applying.apply_plan` with a journal by default, as the CLI always writes one
   (a new file at `journal.default_path()`); `journal=None` is the caller's explicit choice of no
   record, and then `rollback` cannot undo that apply.
+- `export_terraform`: `cloudtimeouts export --format terraform`, the header naming the profiles.
 - `rollback`: `cloudtimeouts rollback` in one call: the journal read back into profiles, planned
   and guarded like any plan, written with a journal of its own, targets it cannot restore
   reported in the result (never a blocker for the others).
 
+Each call imports what it runs when it runs (`validate` loads no adapter, thread or journal), so
+that the CLI's `validate` reaches the library without loading what only the clouds need.
 Nothing here asks for confirmation or renders: a caller that wants to look first plans first.
 """
 
@@ -20,23 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
-from cloudtimeouts.concurrency import Cancellation
-from cloudtimeouts.journal import Journal, default_path
-from cloudtimeouts.model import Finding
-from cloudtimeouts.orchestration import (
-    DEFAULT_TIMEOUT_S,
-    MAX_CONCURRENT_TARGETS,
-    ApplyResult,
-    check_applicable,
-    make_plan,
-)
-from cloudtimeouts.orchestration import apply_plan as _apply_plan
-from cloudtimeouts.plan import Plan
+from cloudtimeouts.concurrency import DEFAULT_TIMEOUT_S, MAX_CONCURRENT_TARGETS
 from cloudtimeouts.profile import Profile, load_profile
+from cloudtimeouts.results import ApplyResult, Validation
+
+if TYPE_CHECKING:
+    from cloudtimeouts.concurrency import Cancellation
+    from cloudtimeouts.journal import Journal
+    from cloudtimeouts.plan import Plan
 
 
 class _DefaultJournal:
@@ -47,31 +44,18 @@ class _DefaultJournal:
 
 
 DEFAULT_JOURNAL: Final = _DefaultJournal()
-JournalChoice = str | Path | Journal | _DefaultJournal | None
-
-
-@dataclass(frozen=True, slots=True)
-class Validation:
-    """What `cloudtimeouts validate` says of one profile: the guard's refusals (exit 3) and its
-    notes (said, never a refusal), judged offline on the declared values and the defaults."""
-
-    profile: Profile
-    refusals: tuple[Finding, ...] = field(default_factory=tuple)
-    notes: tuple[Finding, ...] = field(default_factory=tuple)
-
-    @property
-    def ok(self) -> bool:
-        return not self.refusals
+if TYPE_CHECKING:  # where the journal goes: the journal module loads only when one is written
+    JournalChoice: TypeAlias = str | Path | Journal | _DefaultJournal | None
 
 
 def validate(profile: Profile | str | Path) -> Validation:
     """The offline guard of `cloudtimeouts validate` on a profile (or a profile file, loaded
     first: a ProfileError names file:line). No cloud is called."""
-    from cloudtimeouts.verdict import offline_verdict
+    from cloudtimeouts.offline import judge_offline
 
     loaded = profile if isinstance(profile, Profile) else load_profile(profile)
-    refusals, notes = offline_verdict(loaded)
-    return Validation(loaded, tuple(refusals), tuple(notes))
+    verdict = judge_offline(loaded)
+    return Validation(loaded, verdict.refusals, verdict.notes)
 
 
 def plan_terraform(
@@ -90,11 +74,24 @@ def plan_terraform(
     return plan_from_terraform(profiles, Path(terraform_plan), only)
 
 
+def export_terraform(profiles: Sequence[Profile], sources: Sequence[str] = ()) -> str:
+    """`cloudtimeouts export --format terraform`: the profiles' managed values as Terraform HCL,
+    for Terraform to hold and apply. `sources` name the profiles in the HCL's header (the CLI:
+    the files as given; default: the profiles' names). UnsafeProfileError for a profile its own
+    guard refuses: an unsafe state is never handed to Terraform either."""
+    from cloudtimeouts import __version__
+    from cloudtimeouts.terraform.export import export_terraform as hcl_of
+
+    return hcl_of(profiles, list(sources) or [profile.name for profile in profiles], __version__)
+
+
 @contextmanager
 def journal_for(plan: Plan, journal: str | Path | Journal | None) -> Iterator[Journal | None]:
     """The journal an apply of `plan` writes: none when the plan writes nothing (no file is
     created), the caller's own `Journal` (theirs to close), else the file `journal` names (None:
     a new one at `journal.default_path()`), opened, and closed at the end. Shared with the CLI."""
+    from cloudtimeouts.journal import Journal, default_path
+
     if not any(target.changes for target in plan.targets):
         yield None
     elif isinstance(journal, Journal):
@@ -119,6 +116,9 @@ def apply_plan(
     omit `journal` for a new file at `journal.default_path()`, or name a file (new, or an earlier
     journal to append to), or pass a `Journal`; `journal=None` writes no journal (and so leaves
     nothing to roll back). `result.journal` says where it went."""
+    from cloudtimeouts.applying import apply_plan as _apply_plan
+    from cloudtimeouts.applying import check_applicable
+
     check_applicable(plan, allow_restart)  # before the journal: a refused plan leaves no file
     if journal is None:
         return _apply_plan(plan, allow_restart, journal=None, timeout=timeout,
@@ -147,6 +147,7 @@ def rollback(
     others are restored. The rollback's own writes are journaled like `apply_plan`'s (`journal`).
     A journal with nothing to roll back gives an empty result.
     """
+    from cloudtimeouts.planning import make_plan
     from cloudtimeouts.rollback import read_rollback, restorable_plan, with_held_back
 
     undo = read_rollback(Path(journal_file), only=only)

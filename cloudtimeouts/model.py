@@ -40,7 +40,7 @@ class ParameterState:
 
     `value` and `default` are strings in the parameter's native unit, exactly as the API shows
     them. `allowed` is the inclusive range the target accepts, in the native unit. `unit` is the
-    unit the provider reports for the parameter (Azure does), so that a provider whose unit
+    unit the provider reports for the parameter (some do), so that a provider whose unit
     differs from the catalog's is refused at plan time rather than written in the wrong unit.
     """
 
@@ -63,7 +63,7 @@ class GroupLayer:
     `key` is the group's target key (`Target.key`: its id as the cloud compares names), so that
     the plan can tell when another profile of the same run manages this group and judge the
     values that profile will leave there. `parameters` holds only what the group sets itself
-    (AWS Source `user`); a parameter it does not set falls through to the next group.
+    (a user-set Source); a parameter it does not set falls through to the next group.
     """
 
     key: str
@@ -78,13 +78,12 @@ class GroupLayer:
 class MemberState:
     """A database instance the target's values reach, with the other groups of its chain.
 
-    Aurora: a member's DB parameter group overrides its cluster's parameter group where it sets
-    a parameter; a parameter neither sets is the engine's default (Aurora User Guide, "Parameter
-    groups for Amazon Aurora"; "Working with DB cluster parameter groups": "DB parameter groups
-    ... override" the cluster group for the instance). `above` are the groups that override the
-    target (for a cluster group target: the member's own DB parameter group), `below` the groups
-    the target overrides (for a DB parameter group target on an Aurora member: its cluster's
-    group). `platform` is the family whose defaults apply there (e.g. `aurora-postgresql14`).
+    A member of a cluster may take values from several groups: the first that sets a parameter
+    wins, and a parameter none sets is the default on its platform (the adapter that reads the
+    chain cites its cloud's rule). `above` are the groups that override the target (for a
+    cluster's group: the member's own group), `below` the groups the target overrides (for a
+    member's own group: its cluster's). `platform` is the version whose defaults apply there
+    (a `cloud.Platform.prefix` and more).
     """
 
     instance: str  # e.g. "search-1 (cluster search)"
@@ -107,14 +106,14 @@ class TargetState:
     `parameters` holds every managed parameter the target has, set or not: a name missing from
     it is one the target does not have (for its engine version), and the plan refuses to set it.
 
-    `restart_notice` is a provider's words on what a restart-bound change means there (e.g.
-    Cloud SQL restarts the instance itself); the plan repeats it next to each such change.
+    `restart_notice` is a provider's words on what a restart-bound change means there (e.g. the
+    cloud restarts the instance itself); the plan repeats it next to each such change.
     `source` says who set the values: "target" for a read of the cloud (the profile's values
     will be written on top), "terraform" for the values a Terraform plan will leave (then they
     are judged as they are, since nothing of ours will be written).
-    `revision` and `whole_list` serve APIs that replace a whole list on write under an optimistic
-    lock (Cloud SQL's databaseFlags with settingsVersion): the adapter writes back every entry it
-    read, not only the managed ones, and the cloud refuses the write if the target changed.
+    `held` is what the adapter read and needs back on write, opaque to the core (an API that
+    replaces a whole list under an optimistic lock: every entry read, and the revision the write
+    must name so that the cloud refuses it if the target changed). Frozen, like the rest.
     """
 
     target_id: str
@@ -122,8 +121,7 @@ class TargetState:
     parameters: Mapping[str, ParameterState]
     version: str = ""  # family / databaseVersion / server version, for messages
     restart_notice: str | None = None
-    revision: str | None = None
-    whole_list: tuple[tuple[str, str], ...] = ()
+    held: object = None
     members: tuple[MemberState, ...] = ()
     source: Literal["target", "terraform"] = "target"
 

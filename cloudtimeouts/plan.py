@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from cloudtimeouts.catalog import ApplyType, ParameterSpec, Provider
+from cloudtimeouts.catalog import ApplyType, ParameterSpec
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit
 from cloudtimeouts.model import Change, Finding, ParameterState, TargetState
 from cloudtimeouts.profile import Profile, Target
@@ -22,7 +22,7 @@ from cloudtimeouts.verdict import Neighbour, judge_target
 
 FORMAT_VERSION = "1"
 
-# The words providers use for a parameter's unit (Azure's `unit` field), per native unit.
+# The words providers use for a parameter's unit (`ParameterState.unit`), per native unit.
 _UNIT_WORDS = {
     NativeUnit.MILLISECONDS: frozenset({"milliseconds", "ms"}),
     NativeUnit.SECONDS: frozenset({"seconds", "s"}),
@@ -49,8 +49,8 @@ class TargetPlan:
         return self.target.id
 
     @property
-    def provider(self) -> Provider:
-        return Provider(self.target.provider)
+    def provider(self) -> str:
+        return str(self.target.provider)
 
     @property
     def restart_changes(self) -> tuple[Change, ...]:
@@ -59,7 +59,7 @@ class TargetPlan:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "provider": self.provider.value,
+            "provider": self.provider,
             "profile": self.profile.name,
             "changes": [change.to_json() for change in self.changes],
             "unchanged": list(self.unchanged),
@@ -141,7 +141,7 @@ def build_target_plan(
     and judges its Django too (README, "The guard": several profiles on one database).
     """
     neighbours = neighbours or {}
-    provider = Provider(target.provider)
+    provider = target.provider
     specs, desired_values = managed(profile, target)
     changes: list[Change] = []
     unchanged: list[str] = []
@@ -163,7 +163,7 @@ def build_target_plan(
         if _same(current, desired, spec.unit):
             unchanged.append(name)
             continue
-        apply_type = seen.apply_type or spec.apply_type_for(provider)
+        apply_type = seen.apply_type or spec.apply_type
         changes.append(
             Change(
                 parameter=name,

@@ -18,7 +18,7 @@ letters of every script included. A backslash is kept too, so that a Windows pat
 itself; a literal `\\x1b` in a value therefore looks like an escaped ESC, which is harmless.
 
 JSON needs none of this: `json.dumps` already writes every control character as an escape.
-Markdown and rich markup have their own escaping on top (`render_markdown.escape`,
+Markdown and rich markup have their own escaping on top (`render.markdown.escape`,
 `rich.markup.escape` or a `rich.text.Text`), which these escapes survive unchanged.
 """
 

@@ -18,14 +18,15 @@ at most `MAX_PROBLEMS` problems long, with user input quoted and shortened.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import reduce
+from operator import or_
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
-    PlainSerializer,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -35,41 +36,28 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cloudtimeouts import yamlsource
-from cloudtimeouts.catalog import (
-    PGBOUNCER_SERVER_PARAMETERS,
-    PROVIDER_ENGINES,
-    Engine,
-    Provider,
-    parameters,
-)
+from cloudtimeouts.catalog import Engine, parameters
+from cloudtimeouts.cloud import clouds
 from cloudtimeouts.durations import Duration, DurationError, DurationTooLongError, shown
 from cloudtimeouts.errors import CloudtimeoutsError, ProfileError
+from cloudtimeouts.hops import kinds as hop_kinds
+from cloudtimeouts.profile_fields import DURATION_PATTERN, DurationField
 from cloudtimeouts.profile_messages import (
     CONN_MAX_AGE_OFF,
     MAX_IDLE_IN_TRANSACTION_OFF,
     POOL_OF_ZERO,
-    azure_pgbouncer_lacks,
     conn_max_age_too_long,
     describe,
     key,
     matching,
     problem,
-    tcp_not_custom,
 )
-from cloudtimeouts.profile_targets import AwsTarget, AzureTarget, GcpTarget, Strict, Target
+from cloudtimeouts.profile_path import MODELS, Hop
+from cloudtimeouts.profile_targets import CloudTarget, Strict
 
 CONN_MAX_AGE_MAX = 2_147_483_647  # seconds: INT32_MAX, ~68 years; why: see the module docstring
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB; more is refused unread
 MAX_PROBLEMS = 20  # problems reported per file; the rest are counted
-
-_DURATION_PATTERN = r"^(\d+(\.\d+)?|(\d+(\.\d+)?\s*(us|ms|s|min|h|d)\s*)+|off|disabled)$"
-
-
-def _parse_duration(raw: object) -> Duration:
-    try:
-        return Duration.parse(raw)
-    except DurationError as error:
-        raise PydanticCustomError("duration", str(error)) from None
 
 
 def _parse_conn_max_age(raw: object) -> int | None:
@@ -108,21 +96,6 @@ def _not_off(raw: object) -> object:
     return raw  # DurationField parses it
 
 
-DurationField = Annotated[
-    Duration,
-    BeforeValidator(_parse_duration),
-    PlainSerializer(lambda value: value.human(), return_type=str),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 0, "description": "seconds"},
-                {"type": "string", "pattern": _DURATION_PATTERN},
-            ],
-            "description": "250ms, 30s, 10min, 2h, a bare number of seconds, or 0/off (disabled)",
-        }
-    ),
-]
-
 MaxIdleInTransaction = Annotated[  # a duration without off: the schema's pattern drops it
     DurationField,
     BeforeValidator(_not_off),
@@ -130,7 +103,7 @@ MaxIdleInTransaction = Annotated[  # a duration without off: the schema's patter
         {
             "type": ["integer", "string"],
             "minimum": 0,
-            "pattern": _DURATION_PATTERN.replace("|off|disabled", ""),
+            "pattern": DURATION_PATTERN.replace("|off|disabled", ""),
             "description": "the longest the application leaves a transaction idle: 30s, 10min, "
             "a bare number of seconds, or 0 (never idle inside a transaction)",
         }
@@ -144,7 +117,7 @@ ConnMaxAge = Annotated[
         {
             "anyOf": [
                 {"type": "integer", "minimum": 0, "description": "seconds"},
-                {"type": "string", "pattern": _DURATION_PATTERN.replace("|off|disabled", "")},
+                {"type": "string", "pattern": DURATION_PATTERN.replace("|off|disabled", "")},
                 {"const": "unlimited"},
             ],
             "description": "Django's CONN_MAX_AGE: seconds, a duration, 0 (close after each "
@@ -191,7 +164,7 @@ class DjangoSettings(Strict):
     max_idle_in_transaction: MaxIdleInTransaction | None = None
     # OPTIONS client_flag has CLIENT.INTERACTIVE: interactive_timeout applies (guard.py)
     interactive_client: bool = False
-    keepalives_idle: DurationField | None = None  # libpq OPTIONS keepalives_idle (chain.py)
+    keepalives_idle: DurationField | None = None  # libpq OPTIONS keepalives_idle (path_guard.py)
 
     @model_validator(mode="after")
     def _pool_without_persistent_connections(self) -> DjangoSettings:
@@ -204,67 +177,11 @@ class DjangoSettings(Strict):
         return self
 
 
-_HopName = Annotated[
-    str,
-    matching(
-        r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        "a name of letters, digits, '.', '_' and '-', starting with a letter or digit",
-        min_length=1,
-        max_length=63,
-    ),
+# A `targets:` entry: one of the registered clouds' models, chosen by its `provider:`.
+Target = Annotated[
+    reduce(or_, (described.target for described in clouds().values())),  # type: ignore[valid-type]
+    Field(discriminator="provider"),
 ]
-
-
-class PgBouncerHop(Strict):
-    """PgBouncer you run, or Azure's built-in one (its `pgbouncer.*` server parameters)."""
-
-    kind: Literal["pgbouncer", "azure-pgbouncer"]
-    name: _HopName
-    client_idle_timeout: DurationField | None = None
-    idle_transaction_timeout: DurationField | None = None
-    server_idle_timeout: DurationField | None = None
-    server_lifetime: DurationField | None = None
-
-    @model_validator(mode="after")
-    def _only_what_azure_exposes(self) -> PgBouncerHop:
-        """Azure's PgBouncer is set only through the `pgbouncer.*` parameters Azure has (catalog):
-        any other value could be neither written nor read, yet the guard would judge it."""
-        if self.kind != "azure-pgbouncer":
-            return self
-        for name in ("client_idle_timeout", "idle_transaction_timeout", "server_lifetime"):
-            if getattr(self, name) is None or f"pgbouncer.{name}" in PGBOUNCER_SERVER_PARAMETERS:
-                continue
-            raise problem("azure_pgbouncer", azure_pgbouncer_lacks(name), parameter=name)
-        return self
-
-
-class RdsProxyHop(Strict):
-    kind: Literal["rds-proxy"]
-    name: _HopName
-    idle_client_timeout: DurationField | None = None
-
-
-class NetworkHop(Strict):
-    """A load balancer, a NAT gateway or anything else with a TCP idle timeout."""
-
-    kind: Literal["load-balancer", "nat", "custom"]
-    name: _HopName
-    provider: Provider | None = None  # picks the documented default when idle_timeout is absent
-    idle_timeout: DurationField | None = None
-    # custom only: it forwards Django's TCP connection as it is, or ends it and opens its own
-    # (e.g. HAProxy). Absent: terminates, the conservative answer (see hops.passes_tcp).
-    tcp: Literal["passthrough", "terminates"] | None = None
-
-    @model_validator(mode="after")
-    def _custom_needs_a_value(self) -> NetworkHop:
-        if self.kind == "custom" and self.idle_timeout is None:
-            raise PydanticCustomError("hop", "a custom hop needs its idle_timeout")
-        if self.kind != "custom" and self.tcp is not None:
-            raise problem("hop", tcp_not_custom(self.kind), parameter="tcp")
-        return self
-
-
-Hop = Annotated[PgBouncerHop | RdsProxyHop | NetworkHop, Field(discriminator="kind")]
 
 
 class GuardSettings(Strict):
@@ -283,7 +200,7 @@ class Profile(Strict):
     guard: GuardSettings = GuardSettings()
     server: dict[str, DurationField] = Field(default_factory=dict)
     path: list[Hop] = Field(default_factory=list)  # between Django and the server, in order
-    targets: list[Target] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _pool_is_postgres_only(self) -> Profile:
@@ -330,15 +247,15 @@ class Profile(Strict):
         engine = info.data.get("engine")
         seen: set[str] = set()
         for index, target in enumerate(targets):
-            provider = Provider(target.provider)
-            if engine is not None and engine not in PROVIDER_ENGINES[provider]:
-                offered = ", ".join(sorted(PROVIDER_ENGINES[provider]))
+            described = clouds()[target.provider]
+            if engine is not None and engine not in described.engines:
+                offered = ", ".join(sorted(described.engines))
                 raise PydanticCustomError(
                     "engine_not_offered",
                     "{provider} does not offer {engine} (it offers: {offered})",
                     {
                         "index": index,
-                        "provider": provider.value,
+                        "provider": described.name,
                         "engine": engine.value,
                         "offered": offered,
                     },
@@ -350,20 +267,28 @@ class Profile(Strict):
                     {"index": index, "id": target.id},
                 )
             seen.add(target.id)
-            proxy = getattr(target, "rds_proxy", None)
             hops = info.data.get("path")  # absent when path itself is wrong: said there
-            if (
-                proxy is not None
-                and hops is not None
-                and not any(hop.kind == "rds-proxy" and hop.name == proxy for hop in hops)
-            ):
-                message = (
-                    f"target {target.id} is an RDS Proxy: add it to path as "
-                    f"{{kind: rds-proxy, name: {proxy}}} (its idle_client_timeout is set "
-                    "from there)"
-                )
-                raise problem("proxy", message, index=index)
+            if target.hop is not None and hops is not None:
+                _hop_of_target(target, hops, index)
         return targets
+
+
+def _hop_of_target(target: CloudTarget, hops: list[Any], index: int) -> None:
+    """A target that is a hop of the path (a managed proxy) takes its timeouts from that hop:
+    the path must have it."""
+    kind = next(
+        spec
+        for spec in hop_kinds().values()
+        if spec.cloud == target.provider and spec.written_on == "target"
+    )
+    if any(hop.kind == kind.kind and hop.name == target.hop for hop in hops):
+        return
+    message = (
+        f"target {target.id} is {kind.title}: add it to path as "
+        f"{{kind: {kind.kind}, name: {target.hop}}} (its "
+        f"{', '.join(kind.parameters)} is set from there)"
+    )
+    raise problem("proxy", message, index=index)
 
 
 def profile_json_schema() -> dict[str, Any]:
@@ -448,13 +373,6 @@ def _too_large() -> str:
 
 
 _TAGS: dict[str, type[BaseModel]] = {  # the discriminated unions' tags
-    "aws": AwsTarget,
-    "gcp": GcpTarget,
-    "azure": AzureTarget,
-    "pgbouncer": PgBouncerHop,
-    "azure-pgbouncer": PgBouncerHop,
-    "rds-proxy": RdsProxyHop,
-    "load-balancer": NetworkHop,
-    "nat": NetworkHop,
-    "custom": NetworkHop,
+    **{name: described.target for name, described in clouds().items()},
+    **MODELS,
 }

@@ -71,24 +71,6 @@ POOL_OF_ZERO = (
     "e.g. max_size: 10"
 )
 
-# PgBouncer's own defaults (pgbouncer.org/config.html) of the timeouts Azure's built-in PgBouncer
-# does not expose (no pgbouncer.* server parameter: see catalog.PGBOUNCER_SERVER_PARAMETERS);
-# the guard's defaults are in hops.KINDS.
-_PGBOUNCER_DEFAULTS = {
-    "client_idle_timeout": "0 (disabled)",
-    "idle_transaction_timeout": "0 (disabled)",
-    "server_lifetime": "3600 s",
-}
-
-
-def azure_pgbouncer_lacks(name: str) -> str:
-    return (
-        f"Azure's built-in PgBouncer does not expose {name} (there is no pgbouncer.{name} server "
-        f"parameter), so it cannot be set; it keeps PgBouncer's own default, "
-        f"{_PGBOUNCER_DEFAULTS[name]} (unconfirmed: Azure's docs do not say). Remove the key, "
-        "or run your own PgBouncer (kind: pgbouncer)"
-    )
-
 
 def tcp_not_custom(kind: str) -> str:
     return f"tcp is for custom hops; a {kind} passes TCP through by nature: remove the key"
@@ -136,8 +118,9 @@ def describe(
         )
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         tag = str(ctx.get("discriminator", "")).strip("'") or "provider"
-        hops = list(tags)[3:]
-        choices = "aws, gcp, azure" if tag == "provider" else ", ".join(hops)
+        # the targets' tags (providers) or the hops' (kinds): hop models are those with a kind
+        options = [n for n, m in tags.items() if ("kind" in m.model_fields) == (tag == "kind")]
+        choices = ", ".join(options)
         raw = item["input"].get(tag) if isinstance(item["input"], dict) else None
         if kind == "union_tag_invalid" and not isinstance(raw, str | int | float):
             message = f"{dotted}: {tag} must be one of: {choices}; got {shown(raw)}"

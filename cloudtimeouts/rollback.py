@@ -6,9 +6,9 @@ not carried out), restart-bound values only with consent, journaled in its turn.
 profile per journaled target — the profile the journal says was applied (Django with its pool,
 the guard's margin, the path), whose managed values are the values from before — makes
 `make_plan` and `apply_plan` do all of that with no second code path. The values from before go
-where `plan.managed` reads what a target manages: `server:` for a parameter group, instance or
-server, the rds-proxy hop's `idle_client_timeout` for an RDS Proxy, the azure-pgbouncer hop's
-fields for Azure's `pgbouncer.*`. The profile is loaded by the same loader as any profile.
+where `targets.managed` reads what a target manages: `server:` for a parameter group, instance
+or server, the fields of the hop a target is (a managed proxy) or of a hop its server hosts (a
+built-in pooler's server parameters). The profile is loaded by the same loader as any profile.
 
 Per target: a target whose journal record cannot become a profile, whose read fails, or whose
 restore the guard refuses is reported as that target's failure, and the others are still
@@ -27,19 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cloudtimeouts.catalog import (
-    PGBOUNCER_SERVER_PARAMETERS,
-    RDS_PROXY_IDLE_CLIENT_TIMEOUT,
-    Engine,
-    ParameterSpec,
-    parameters,
-)
+from cloudtimeouts.catalog import Engine, ParameterSpec, parameters
+from cloudtimeouts.cloud import clouds
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.errors import CloudtimeoutsError
+from cloudtimeouts.hops import HopKind, kinds
 from cloudtimeouts.journal import JournalError, Restorable, restorable
-from cloudtimeouts.orchestration import ApplyResult, TargetResult
 from cloudtimeouts.plan import Plan
 from cloudtimeouts.profile import Profile, parse_profile
+from cloudtimeouts.results import ApplyResult, TargetResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +162,9 @@ def _profile(path: Path, entries: list[Restorable]) -> Profile:
     try:
         engine = Engine(original["engine"])
         document = _document(original)
-        proxy = declared.get("rds_proxy")
+        target = clouds()[declared["provider"]].target.model_construct(**declared)
         before = {
-            entry.parameter: _before(entry, _spec(engine, entry.parameter, proxy))
+            entry.parameter: _before(entry, _spec(engine, entry.parameter, target.hop))
             for entry in entries
         }
     except (KeyError, ValueError, TypeError, DurationError) as error:
@@ -176,8 +172,7 @@ def _profile(path: Path, entries: list[Restorable]) -> Profile:
     document["server"] = {
         name: value for name, value in before.items() if name in parameters(engine)
     }
-    azure = declared.get("provider") == "azure"
-    document["path"] = [_hop(hop, before, proxy, azure) for hop in document.get("path", [])]
+    document["path"] = [_hop(hop, before, target) for hop in document.get("path", [])]
     document["targets"] = [dict(declared)]
     # JSON is YAML 1.2: the profile loader reads it, with its own checks and messages.
     return parse_profile(json.dumps(document, indent=2), source)
@@ -197,11 +192,17 @@ def _document(original: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _spec(engine: Engine, name: str, proxy: str | None) -> ParameterSpec:
-    """What a journaled parameter is, from the catalog (never from the journal's own words)."""
-    if proxy is not None and name == RDS_PROXY_IDLE_CLIENT_TIMEOUT.name:
-        return RDS_PROXY_IDLE_CLIENT_TIMEOUT
-    spec = parameters(engine).get(name) or PGBOUNCER_SERVER_PARAMETERS.get(name)
+def _spec(engine: Engine, name: str, hop: str | None) -> ParameterSpec:
+    """What a journaled parameter is, from the catalog and the hop kinds' table (never from the
+    journal's own words); a target that is a hop (`hop`) manages its hop's parameters first."""
+    written = {
+        spec.name: spec
+        for kind in kinds().values()
+        if kind.written_on == ("target" if hop is not None else "server")
+        for spec in kind.parameters.values()
+    }
+    spec = written.get(name) if hop is not None else None
+    spec = spec or parameters(engine).get(name) or written.get(name)
     if spec is None:
         raise ValueError(f"{name} is not a parameter cloudtimeouts manages for {engine.value}")
     return spec
@@ -217,24 +218,21 @@ def _before(entry: Restorable, spec: ParameterSpec) -> str:
         ) from None
 
 
-def _hop(
-    hop: Mapping[str, Any], before: Mapping[str, str], proxy: str | None, azure: bool
-) -> dict[str, Any]:
-    """A path hop as the rollback leaves it: a hop the target's values live on (its RDS Proxy,
-    an Azure server's PgBouncer) holds the values from before, and no value that is not
+def _hop(hop: Mapping[str, Any], before: Mapping[str, str], target: Any) -> dict[str, Any]:
+    """A path hop as the rollback leaves it: a hop the target's values live on (the hop the
+    target is, or one its server hosts) holds the values from before, and no value that is not
     restored, so that none is written (the guard then judges what the target holds)."""
     hop = dict(hop)
-    if hop.get("kind") == "rds-proxy" and hop.get("name") == proxy:
-        hop.pop("idle_client_timeout", None)
-        value = before.get(RDS_PROXY_IDLE_CLIENT_TIMEOUT.name)
-        if value is not None:
-            hop["idle_client_timeout"] = value
-    elif hop.get("kind") == "azure-pgbouncer" and azure:
-        for name in PGBOUNCER_SERVER_PARAMETERS:
-            field = name.removeprefix("pgbouncer.")
+    kind: HopKind | None = kinds().get(str(hop.get("kind")))
+    if kind is None or kind.cloud != target.provider:
+        return hop
+    own = kind.written_on == "target" and hop.get("name") == target.hop
+    hosted = kind.written_on == "server" and target.hop is None
+    if own or hosted:
+        for field, spec in kind.parameters.items():
             hop.pop(field, None)
-            if name in before:
-                hop[field] = before[name]
+            if spec.name in before:
+                hop[field] = before[spec.name]
     return hop
 
 

@@ -1,8 +1,9 @@
 """The verdict: the guard over the values in force on every database instance a target reaches.
 
 `plan.build_target_plan` diffs; this module judges, for every mode that reads a target (a cloud
-plan, apply's re-read, the Terraform mode) and offline (validate, explain, django-settings). The
-rules and their order are docs/guard.md; each is cited where it is applied.
+plan, apply's re-read, the Terraform mode). With no target read, `offline.judge_offline` judges
+(validate, explain, django-settings: `offline`). The rules and
+their order are docs/guard.md; each is cited where it is applied.
 """
 
 from __future__ import annotations
@@ -12,20 +13,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cloudtimeouts import guard
-from cloudtimeouts.catalog import (
-    AURORA_MYSQL,
-    AURORA_POSTGRESQL,
-    PGBOUNCER_SERVER_PARAMETERS,
-    RDS_PROXY_IDLE_CLIENT_TIMEOUT,
-    Engine,
-    ParameterSpec,
-    Provider,
-    idle_parameters,
-    parameters,
-)
-from cloudtimeouts.chain import Keepalive, budget_of, path_findings
+from cloudtimeouts.budget import budget_of
+from cloudtimeouts.catalog import Engine, ParameterSpec, idle_parameters, parameters
+from cloudtimeouts.cloud import parameter_default
 from cloudtimeouts.durations import Duration, DurationError
-from cloudtimeouts.hops import KINDS
 from cloudtimeouts.model import (
     KNOWN_AFTER_APPLY,
     Finding,
@@ -33,8 +24,9 @@ from cloudtimeouts.model import (
     MemberState,
     TargetState,
 )
+from cloudtimeouts.path_guard import Keepalive, path_findings
 from cloudtimeouts.profile import Profile, Target
-from cloudtimeouts.targets import azure_pgbouncers, current_value, managed
+from cloudtimeouts.targets import current_value, hop_of, hosted_hops, managed
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,30 +51,29 @@ def neighbours_of(
         target.key: Neighbour(profile, not selected or target.key in selected)
         for profile in profiles
         for target in profile.targets
-        if not getattr(target, "rds_proxy", None)
+        if target.hop is None
     }
 
 
 def _path_as_read(
     profile: Profile, target: Target, state: TargetState
 ) -> tuple[Profile, list[Finding], list[Finding]]:
-    """The profile with each Azure PgBouncer hop's undeclared timeouts as the server has them
-    (or as the Terraform plan leaves them), and what cannot be judged: a value known only after
-    apply, or not a number in its unit, is never taken for the default. It is a refusal where the
-    timeout closes Django's connection, a note where it closes only the pooler's own server
-    connections (hops.KINDS: shown, never judged)."""
-    hops = azure_pgbouncers(profile, target)
+    """The profile with the undeclared timeouts of each hop the server hosts (a built-in pooler:
+    `targets.hosted_hops`) as the server has them (or as the Terraform plan leaves them), and
+    what cannot be judged: a value known only after apply, or not a number in its unit, is never
+    taken for the default. It is a refusal where the timeout closes Django's connection, a note
+    where it closes only the pooler's own server connections (hops: shown, never judged)."""
+    hops = hosted_hops(profile, target)
     if not hops:
         return profile, [], []
-    closes = {timeout.name: timeout.closes for timeout in KINDS["azure-pgbouncer"]}
     path, refusals, notes = [], [], []
     for hop in profile.path:
         if hop in hops:
             update = {}
-            for name, spec in PGBOUNCER_SERVER_PARAMETERS.items():
-                field = name.removeprefix("pgbouncer.")
+            for field, spec in hop.spec.parameters.items():
+                name = spec.name
                 seen = state.parameters.get(name)
-                if getattr(hop, field) is not None and state.source != "terraform":
+                if hop.value(field) is not None and state.source != "terraform":
                     continue  # the profile's value will be written
                 if seen is None or seen.value in (None, ""):
                     continue
@@ -94,7 +85,7 @@ def _path_as_read(
                         continue
                     except DurationError:
                         finding = _not_a_number(target.id, name, seen.value, state.source)
-                if closes.get(field) == "server":
+                if hop.spec.timeout(field).closes == "server":
                     notes.append(Finding(name, f"{finding.message} {_POOLER_ONLY}"))
                 else:
                     refusals.append(finding)
@@ -109,44 +100,52 @@ _POOLER_ONLY = (
 )
 
 
-def _proxy_guard(
+def _hop_target_guard(
     profile: Profile, target: Target, state: TargetState
 ) -> tuple[list[Finding], list[Finding]]:
-    """An RDS Proxy closes Django's idle client connections: its value in force after the plan
-    (the profile's, else the proxy's own) must outlast Django's idle budget."""
-    spec = RDS_PROXY_IDLE_CLIENT_TIMEOUT
+    """A target that is a hop of the path (a managed proxy) closes Django's idle connections:
+    each of its timeouts in force after the plan (the profile's, else the hop's own) must
+    outlast Django's idle budget; the rest of the path is judged as always."""
+    hop = hop_of(profile, target)
+    assert hop is not None  # judge_target asks only for a target that is a hop
+    index = next(i for i, entry in enumerate(profile.path) if entry is hop)
+    refusals, notes = path_findings(profile, skip=frozenset({index}))
     _, desired = managed(profile, target)
-    seen = state.parameters.get(spec.name)
-    proxy = getattr(target, "rds_proxy", "")
-    index = next(
-        i for i, hop in enumerate(profile.path) if hop.kind == "rds-proxy" and hop.name == proxy
-    )
-    path_refusals, notes = path_findings(profile, skip=frozenset({index}))
-    if spec.name in desired and state.source != "terraform":
-        value, source = desired[spec.name], "from the profile"
-    elif seen is not None and seen.value == KNOWN_AFTER_APPLY:
-        return [_unknown_until_apply(target.id, spec.name), *path_refusals], notes
-    elif seen is not None and seen.value:
-        where = "set by the Terraform plan" if state.source == "terraform" else "set on the proxy"
-        try:
-            value, source = Duration.from_native(seen.value, spec.unit), where
-        except DurationError:
-            refusal = _not_a_number(target.id, spec.name, seen.value, state.source)
-            return [refusal, *path_refusals], notes
-    else:
-        value, source = spec.default, "the default in effect"
-    shown = f"{value.to_native(spec.unit)} s ({value.human()}, {source})"
-    refusal = guard.judge(
-        spec.name, shown, value, budget_of(profile.django), profile.guard.margin, target.id,
-        in_transaction=False, closer="RDS Proxy",
-    )  # fmt: skip
-    return ([refusal] if refusal else []) + path_refusals, notes
+    closer = hop.spec.title.removeprefix("an ").removeprefix("a ")
+    for field, spec in hop.spec.parameters.items():
+        closes = hop.spec.timeout(field).closes
+        if closes == "server":
+            continue
+        seen = state.parameters.get(spec.name)
+        if spec.name in desired and state.source != "terraform":
+            value, source = desired[spec.name], "from the profile"
+        elif seen is not None and seen.value == KNOWN_AFTER_APPLY:
+            refusals.insert(0, _unknown_until_apply(target.id, spec.name))
+            continue
+        elif seen is not None and seen.value:
+            terraform = state.source == "terraform"
+            where = "set by the Terraform plan" if terraform else "set on the proxy"
+            try:
+                value, source = Duration.from_native(seen.value, spec.unit), where
+            except DurationError:
+                refusals.insert(0, _not_a_number(target.id, spec.name, seen.value, state.source))
+                continue
+        else:
+            value, source = spec.default, "the default in effect"
+        shown = f"{value.to_native(spec.unit)} {spec.unit.symbol} ({value.human()}, {source})"
+        refusal = guard.judge(
+            spec.name, shown, value, budget_of(profile.django), profile.guard.margin, target.id,
+            in_transaction=closes == "transaction", closer=closer,
+        )  # fmt: skip
+        if refusal:
+            refusals.insert(0, refusal)
+    return refusals, notes
 
 
 def current_idle_timeouts(
-    engine: Engine, state: TargetState, provider: Provider
+    engine: Engine, state: TargetState, provider: str
 ) -> tuple[dict[str, guard.Observed], dict[str, str]]:
-    """The idle timeouts in force on a target now, and those the tool cannot evaluate (an RDS
+    """The idle timeouts in force on a target now, and those the tool cannot evaluate (a
     formula such as `{DBInstanceClassMemory/1073741824}`, returned apart, never replaced by a
     default: the guard cannot know when such a timeout closes a connection)."""
     observed, unknown = _in_force_now(engine, state, provider)
@@ -173,14 +172,14 @@ def judge_target(
     """The verdict on every database instance the target's values reach, as the plan leaves it.
 
     The target alone (what an instance with no other group would apply), then each instance its
-    read found (an Aurora member: its own group over the cluster's, over the default), with every
-    value the run's other profiles will leave on those groups; the path, with the server's
+    read found (a member of a cluster: its own group over the cluster's, over the default), with
+    every value the run's other profiles will leave on those groups; the path, with the server's
     keepalive in force on the worst of them. In Terraform mode the values are Terraform's, as
     they will ship, and nothing of ours is written on top.
     """
-    if getattr(target, "rds_proxy", None):
-        return _proxy_guard(profile, target, state)
-    provider = Provider(target.provider)
+    if target.hop is not None:
+        return _hop_target_guard(profile, target, state)
+    provider = target.provider
     terraform = state.source == "terraform"
     current, unknown = _in_force_now(profile.engine, state, provider)
     declared = {} if terraform else _declared(profile)
@@ -226,7 +225,7 @@ def judge_target(
 
 
 def _in_force_now(
-    engine: Engine, state: TargetState, provider: Provider
+    engine: Engine, state: TargetState, provider: str
 ) -> tuple[dict[str, guard.Observed], dict[str, str]]:
     """What the target holds now (or Terraform will leave) for every judged parameter."""
     observed, unknown = {}, {}
@@ -294,10 +293,10 @@ def _member_verdict(
 
     A parameter's value is the first group in the instance's chain that sets it — a group
     another profile of the run manages holds that profile's value — else the engine's default on
-    the instance's platform (Aurora User Guide, "Parameter groups for Amazon Aurora"). Every
+    the instance's platform (`cloud.parameter_default`). Every
     profile whose group is in the chain is judged: its Django reaches this instance too.
     """
-    provider = Provider(target.provider)
+    provider = target.provider
     platform = member.platform or state.version
     where = f"{target.id} member {member.instance}"
     effective: dict[str, guard.Observed] = {}
@@ -313,7 +312,7 @@ def _member_verdict(
         elif found == "unknown":
             continue  # the target's own value cannot be judged: refused on the target itself
         elif found is None:
-            default = spec.default_for(provider, platform)
+            default = parameter_default(spec, provider, platform)
             effective[spec.name] = guard.Observed(default, default.to_native(spec.unit), "default")
         else:
             effective[spec.name] = found
@@ -401,7 +400,7 @@ def _unknown_until_apply(where: str, name: str) -> Finding:
 
 
 def _not_a_number(where: str, name: str, value: str, source: str) -> Finding:
-    """A value cloudtimeouts cannot evaluate (an RDS formula, a unit suffix): the guard cannot
+    """A value cloudtimeouts cannot evaluate (a formula, a unit suffix): the guard cannot
     know when it closes a connection, so it is refused, never taken for the default."""
     if source == "terraform":
         return Finding(
@@ -415,48 +414,3 @@ def _not_a_number(where: str, name: str, value: str, source: str) -> Finding:
         f"{where}: {name} = {value!r} is not a number cloudtimeouts can evaluate, so the "
         f"guard cannot tell when it closes idle connections. Set {name} in the profile.",
     )
-
-
-def offline_platforms(profile: Profile) -> list[str]:
-    """The platforms a profile's databases may be on, as far as validate can tell: "" (the
-    engine's own), and Aurora where a target is an AWS cluster parameter group."""
-    aurora = {Engine.POSTGRES: AURORA_POSTGRESQL, Engine.MYSQL: AURORA_MYSQL}.get(profile.engine)
-    if aurora and any(getattr(t, "cluster_parameter_group", None) for t in profile.targets):
-        return ["", aurora]
-    return [""]
-
-
-def offline_values(profile: Profile, platform: str) -> dict[str, guard.Observed]:
-    """The idle timeouts in force offline: the profile's values, else the platform's defaults."""
-    defaults = {}
-    for spec in idle_parameters(profile.engine):
-        value = spec.default_for(None, platform)
-        defaults[spec.name] = guard.Observed(value, value.to_native(spec.unit), "default")
-    return guard.effective_idle_timeouts(profile.engine, profile.server, defaults)
-
-
-def offline_violations(profile: Profile) -> list[Finding]:
-    """The guard with no target: what `validate` refuses (see `offline_verdict`)."""
-    return offline_verdict(profile)[0]
-
-
-def offline_verdict(profile: Profile) -> tuple[list[Finding], list[Finding]]:
-    """(refusals, notes) of the guard with no target: declared values, else the defaults.
-
-    Offline the platform is unknown, so a target that may be Aurora (an AWS cluster parameter
-    group) is judged with Aurora's defaults and rules too, and the strictest result wins.
-    """
-    findings: dict[str, Finding] = {}
-    notes: list[Finding] = []
-    for platform in offline_platforms(profile):
-        effective = offline_values(profile, platform)
-        where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
-        for finding in _check(profile, effective, where, platform, notes):
-            findings.setdefault(finding.parameter, finding)
-    refused = set(findings)
-    path_refusals, path_notes = path_findings(profile)
-    for finding in path_refusals:
-        findings.setdefault(finding.parameter, finding)
-    return list(findings.values()), [
-        note for note in _unique(notes) if note.parameter not in refused
-    ] + path_notes

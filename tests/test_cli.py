@@ -12,7 +12,8 @@ import boto3
 import pytest
 import support.profiles as support
 
-from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.applying import apply_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 
 REGION = "eu-west-1"

@@ -514,8 +514,8 @@ LB_PATH = "  - kind: load-balancer\n    name: nlb\n    provider: azure\n"
 
 
 def test_keepalives_keep_a_load_balancer_open_by_construction() -> None:
-    from cloudtimeouts.chain import path_findings
-    from cloudtimeouts.verdict import offline_violations
+    from cloudtimeouts.offline import judge_offline
+    from cloudtimeouts.path_guard import path_findings
 
     # Even a checked pool holds a connection up to max_lifetime (30 min) through a load balancer
     # that silently forgets a flow after 240 s idle: only keepalives below 240 s keep it open.
@@ -526,7 +526,7 @@ def test_keepalives_keep_a_load_balancer_open_by_construction() -> None:
 
     server = "  tcp_keepalives_idle: 2min\n  tcp_keepalives_interval: 30s\n"
     kept = pool_profile(server=server, path=LB_PATH)
-    assert offline_violations(kept) == []
+    assert judge_offline(kept).refusals == ()
     assert [note.parameter for note in path_findings(kept)[1]] == ["nlb.idle_timeout"]
     snippet = django_settings(kept, "python")
     options = run_snippet_env(snippet)["default"]["OPTIONS"]

@@ -14,9 +14,9 @@ from rich.console import Console
 
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.explain import Axis, Entry, Explanation, explain
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.profile import Profile, load_profile, parse_profile
-from cloudtimeouts.render_explain import explain_svg, explain_text
-from cloudtimeouts.verdict import offline_violations
+from cloudtimeouts.render.explain import explain_svg, explain_text
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "profiles" / "aws-postgres-pgbouncer.yaml"
@@ -57,7 +57,7 @@ def test_a_pgbouncer_closing_idle_clients_before_django_fires_first_and_is_refus
     assert (first.status, first.closes, first.value, first.against) == (
         "refused", "client", minutes(5), "session"
     )  # fmt: skip
-    assert e.refused and list(e.refusals) == offline_violations(p)
+    assert e.refused and e.refusals == judge_offline(p).refusals
     assert first.finding == e.refusals[0]
     assert first.finding.message.startswith("path pgbouncer pgb: client_idle_timeout = 300 s")
     assert entry(e, "idle_session_timeout").status == "safe"
@@ -153,18 +153,37 @@ def test_max_idle_in_transaction_adds_the_transaction_budget() -> None:
 def test_an_aurora_target_adds_the_aurora_default_where_it_differs() -> None:
     aurora = "[{provider: aws, region: eu-west-1, cluster_parameter_group: g}]"
     e = explain(profile("{conn_max_age: 10min}", "{idle_session_timeout: 1h}", targets=aurora))
-    on_aurora = entry(e, "idle_in_transaction_session_timeout", "aurora")
+    on_aurora = entry(e, "idle_in_transaction_session_timeout", "aurora-postgresql")
     assert on_aurora.value == minutes(24 * 60) and on_aurora.status == "safe"
     assert on_aurora.source == "the documented default on aurora-postgresql"
     assert entry(e, "idle_in_transaction_session_timeout", "server").status == "off"
     assert len([x for x in e.entries if x.name == "idle_session_timeout"]) == 1
 
 
+def test_a_value_aurora_mysql_refuses_shows_refused_not_only_not_djangos() -> None:
+    # Was a defect: the engine's row said "not Django's" (Django's MySQL backend does not set
+    # CLIENT_INTERACTIVE) and hid Aurora's, equal in value, which the guard refused (Aurora MySQL
+    # applies the smaller of wait_timeout and interactive_timeout): the table and the verdict
+    # under it disagreed. Each platform's row is shown where its outcome differs.
+    p = parse_profile(
+        "name: orders\nengine: mysql\ndjango: {conn_max_age: 10min}\n"
+        "server: {wait_timeout: 1h, interactive_timeout: 5min}\n"
+        "targets: [{provider: aws, region: eu-west-1, cluster_parameter_group: g}]\n"
+    )
+    e = explain(p)
+    assert entry(e, "interactive_timeout", "server").status == "not Django's"
+    on_aurora = entry(e, "interactive_timeout", "aurora-mysql")
+    assert (on_aurora.status, on_aurora.against) == ("refused", "session")
+    assert on_aurora.finding == e.refusals[0]
+    assert {x.key for x in e.entries if x.status == "refused"} == {f.parameter for f in e.refusals}
+    assert len([x for x in e.entries if x.name == "wait_timeout"]) == 1  # same value, same outcome
+
+
 @pytest.mark.parametrize("path", sorted((REPO / "profiles").glob("*.yaml")), ids=lambda p: p.name)
 def test_the_verdict_is_validates_and_each_refusal_sits_on_its_entry(path: Path) -> None:
     p = load_profile(path)
     e = explain(p)
-    assert list(e.refusals) == offline_violations(p)
+    assert e.refusals == judge_offline(p).refusals
     assert {x.key for x in e.entries if x.status == "refused"} == {f.parameter for f in e.refusals}
     assert "Guard: ok, nothing refused." in rendered(e)  # the examples are safe
     assert len(ET.fromstring(explain_svg(e)).findall(f"{SVG}g[@class='timeout']")) == len(e.entries)
@@ -349,7 +368,7 @@ def test_hops_of_one_name_are_told_apart_by_their_place_in_the_path() -> None:
         " {kind: pgbouncer, name: pgb},"
         " {kind: load-balancer, name: lb, provider: azure, idle_timeout: 120s}]",
     )
-    assert [f.parameter for f in offline_violations(twins)] == ["lb.idle_timeout"]
+    assert [f.parameter for f in judge_offline(twins).refusals] == ["lb.idle_timeout"]
     statuses = {
         e.value.human(): e.status for e in explain(twins).entries if e.key == "lb.idle_timeout"
     }

@@ -20,6 +20,21 @@ def observed(seconds: int, source: guard.ValueSource = "target") -> guard.Observ
     return guard.Observed(S(seconds), str(seconds), source)
 
 
+def test_the_catalogue_marks_exactly_the_transaction_idle_timeouts_of_docs_guard_md_3() -> None:
+    marked = {
+        (engine, spec.name)
+        for engine in Engine
+        for spec in idle_parameters(engine)
+        if spec.in_transaction
+    }
+    assert marked == {
+        (Engine.POSTGRES, "idle_in_transaction_session_timeout"),
+        (Engine.MARIADB, "idle_transaction_timeout"),
+        (Engine.MARIADB, "idle_write_transaction_timeout"),
+        (Engine.MARIADB, "idle_readonly_transaction_timeout"),
+    }
+
+
 def test_effective_value_prefers_profile_then_target_then_default() -> None:
     effective = guard.effective_idle_timeouts(
         Engine.MYSQL,
@@ -203,15 +218,16 @@ def test_unlimited_advice_leaves_room_for_the_margin() -> None:
 def test_a_disabled_transaction_idle_timeout_is_no_note_even_without_a_budget() -> None:
     # docs/guard.md 6: every *enabled* transaction-idle timeout is a note when no budget is
     # declared; a 0 (disabled) one closes nothing, and saying it "closes a connection" is false.
+    from cloudtimeouts.offline import judge_offline
     from cloudtimeouts.profile import parse_profile
-    from cloudtimeouts.verdict import offline_verdict
 
     for engine in ("postgres", "mariadb"):
         bare = parse_profile(f"name: a\nengine: {engine}\ndjango: {{conn_max_age: 0}}\n")
-        assert offline_verdict(bare) == ([], [])
+        verdict = judge_offline(bare)
+        assert (verdict.refusals, verdict.notes) == ((), ())
     enabled = parse_profile(
         "name: a\nengine: postgres\ndjango: {conn_max_age: 0}\n"
         "server: {idle_in_transaction_session_timeout: 1min}\n"
     )
-    (note,) = offline_verdict(enabled)[1]
+    (note,) = judge_offline(enabled).notes
     assert "proves nothing" in note.message

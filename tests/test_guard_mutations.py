@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 from support.guard_cases import Case, disagreement, seeded_cases
 
-from cloudtimeouts import chain, guard, verdict
+from cloudtimeouts import budget, catalog, guard, offline, path_guard, verdict
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.profile import Profile
 
@@ -44,22 +45,41 @@ def caught(bank: list[Case]) -> str:
     pytest.fail(f"no case of {len(bank)} notices the mutation")
 
 
-@pytest.mark.parametrize("name", sorted(guard.TRANSACTION_IDLE))
+IN_TRANSACTION = sorted(
+    {
+        spec.name
+        for specs in catalog.CATALOG.values()
+        for spec in specs.values()
+        if spec.in_transaction
+    }
+)
+
+
+@pytest.mark.parametrize("name", IN_TRANSACTION)
 def test_a_transaction_idle_timeout_judged_as_between_requests(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    monkeypatch.setattr(guard, "TRANSACTION_IDLE", guard.TRANSACTION_IDLE - {name})
+    bent = {
+        engine: MappingProxyType(
+            {
+                n: replace(spec, in_transaction=False) if n == name else spec
+                for n, spec in specs.items()
+            }
+        )
+        for engine, specs in catalog.CATALOG.items()
+    }
+    monkeypatch.setattr(catalog, "CATALOG", MappingProxyType(bent))
     assert name in caught(bank)
 
 
 def test_the_last_hop_forgotten(bank: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
-    intact = chain.hop_values
+    intact = path_guard.hop_values
 
-    def mutated(profile: Profile) -> list[chain.HopValue]:
+    def mutated(profile: Profile) -> list[path_guard.HopValue]:
         last = len(profile.path) - 1
         return [value for value in intact(profile) if value.index != last]
 
-    monkeypatch.setattr(chain, "hop_values", mutated)
+    monkeypatch.setattr(path_guard, "hop_values", mutated)
     assert "path" in caught(bank)
 
 
@@ -74,7 +94,7 @@ def test_the_margin_zeroed(bank: list[Case], monkeypatch: pytest.MonkeyPatch) ->
         return intact(*args, **kwargs)
 
     monkeypatch.setattr(guard, "judge", mutated)
-    monkeypatch.setattr(chain, "judge", mutated)
+    monkeypatch.setattr(path_guard, "judge", mutated)
     caught(bank)
 
 
@@ -87,7 +107,7 @@ def test_server_keepalives_credited_across_a_pooler(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        chain, "reached", lambda profile, from_server: set(range(len(profile.path)))
+        path_guard, "reached", lambda profile, from_server: set(range(len(profile.path)))
     )
     assert "kept_open" in caught(bank)
 
@@ -109,7 +129,7 @@ def test_interactive_timeout_judged_everywhere(
 def test_a_budget_of_step_1_bent(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch, mutation: Callable[[Any], Any]
 ) -> None:
-    intact = chain.budget_of
-    monkeypatch.setattr(chain, "budget_of", lambda django: mutation(intact(django)))
-    monkeypatch.setattr(verdict, "budget_of", lambda django: mutation(intact(django)))
+    intact = budget.budget_of
+    for computed_with in (path_guard, offline, verdict):  # each that computes a profile's budget
+        monkeypatch.setattr(computed_with, "budget_of", lambda django: mutation(intact(django)))
     caught(bank)

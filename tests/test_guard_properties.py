@@ -1,4 +1,4 @@
-"""The guard against an independent reading of docs/guard.md, over the whole chain.
+"""The guard against an independent reading of docs/guard.md, over the whole path.
 
 Random profiles (engine, conn_max_age, pool, margin, max_idle_in_transaction, server values,
 keepalives), random paths, random instances (a cluster group target whose members' own groups
@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from support import reference
 from support.guard_cases import Case, disagreement, make_case
 
-from cloudtimeouts.chain import path_findings
 from cloudtimeouts.errors import ProfileError
 from cloudtimeouts.model import ParameterState, TargetState
+from cloudtimeouts.offline import judge_offline
+from cloudtimeouts.path_guard import path_findings
 from cloudtimeouts.profile import parse_profile
-from cloudtimeouts.verdict import offline_verdict
 
 KNOWN: frozenset[str] = frozenset()
 assert KNOWN <= reference.DEVIATIONS
@@ -67,13 +67,13 @@ def test_an_unchecked_pool_of_min_size_0_outlives_no_nat_it_idles_less_than() ->
     # (1 + 1) x 60 s = 120 s idle at most, below the AWS NAT gateway's 350 s: accepted.
     case = _case(_NAT_BEHIND_A_CHECKED_POOL.format(checks="false"))
     assert disagreement(case) is None
-    assert not offline_verdict(case.profile)[0]
+    assert not judge_offline(case.profile).refusals
 
 
 def test_turning_health_checks_on_never_adds_a_refusal() -> None:
     case = _case(_NAT_BEHIND_A_CHECKED_POOL.format(checks="true"))
     assert disagreement(case) is None
-    assert not offline_verdict(case.profile)[0]
+    assert not judge_offline(case.profile).refusals
 
 
 def test_a_poolers_transaction_idle_timeout_is_never_a_silent_pass() -> None:
@@ -82,8 +82,9 @@ def test_a_poolers_transaction_idle_timeout_is_never_a_silent_pass() -> None:
         "server: {idle_session_timeout: 0, idle_in_transaction_session_timeout: 30s}\n"
         "path: [{kind: pgbouncer, name: pgb, idle_transaction_timeout: 30s}]\n"
     )
-    refusals, notes = offline_verdict(profile)
-    assert refusals == []
+    verdict = judge_offline(profile)
+    assert verdict.refusals == ()
+    notes = verdict.notes
     noted = {finding.parameter for finding in notes}
     assert "idle_in_transaction_session_timeout" in noted  # the server's: a note, as documented
     assert "pgb.idle_transaction_timeout" in {f.parameter for f in path_findings(profile)[1]}
@@ -97,7 +98,7 @@ def test_a_transaction_idle_timeout_within_the_margin_is_refused_even_undeclared
         "name: a\nengine: postgres\ndjango: {conn_max_age: 0}\nguard: {margin: 60s}\n"
         "server: {idle_session_timeout: 0, idle_in_transaction_session_timeout: 30s}\n"
     )
-    assert [f.parameter for f in offline_verdict(profile)[0]] == [
+    assert [f.parameter for f in judge_offline(profile).refusals] == [
         "idle_in_transaction_session_timeout"
     ]
     assert reference.offline_verdict(profile).refused == {

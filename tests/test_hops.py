@@ -5,33 +5,32 @@ from __future__ import annotations
 
 import pytest
 
-from cloudtimeouts.catalog import Provider
+from cloudtimeouts import hops
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.hops import KINDS, expiry, passes_tcp
+from cloudtimeouts.hops import expiry, kinds, passes_tcp
 from cloudtimeouts.profile import parse_profile
 
 BASE = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\npath:\n"
 
 
-def default(kind: str, name: str, provider: Provider | None) -> Duration | None:
-    timeout = next(t for t in KINDS[kind] if t.name == name)
-    return timeout.default_for(provider)
+def default(kind: str, name: str, provider: str | None) -> Duration | None:
+    return hops.default(kind, kinds()[kind].timeout(name), provider)
 
 
 @pytest.mark.parametrize(
     ("kind", "provider", "seconds"),
     [
-        ("load-balancer", Provider.AWS, 350),
-        ("load-balancer", Provider.AZURE, 240),
-        ("load-balancer", Provider.GCP, 60),  # external passthrough NLB; internal: 10 min
+        ("load-balancer", "aws", 350),
+        ("load-balancer", "azure", 240),
+        ("load-balancer", "gcp", 60),  # external passthrough NLB; internal: 10 min
         ("load-balancer", None, 60),  # the smallest of its kind
-        ("nat", Provider.AWS, 350),
-        ("nat", Provider.AZURE, 240),
-        ("nat", Provider.GCP, 1200),
+        ("nat", "aws", 350),
+        ("nat", "azure", 240),
+        ("nat", "gcp", 1200),
         ("nat", None, 240),
     ],
 )
-def test_network_defaults(kind: str, provider: Provider | None, seconds: int) -> None:
+def test_network_defaults(kind: str, provider: str | None, seconds: int) -> None:
     assert default(kind, "idle_timeout", provider) == Duration.of_seconds(seconds)
 
 
@@ -53,7 +52,7 @@ def test_rds_proxy_default() -> None:
 
 
 def test_zero_means_disabled_except_server_lifetime_where_it_means_used_once() -> None:
-    zero = {t.name: t.zero for t in KINDS["pgbouncer"]}
+    zero = {t.name: t.zero for t in kinds()["pgbouncer"].timeouts}
     assert zero == {
         "client_idle_timeout": "disabled",
         "idle_transaction_timeout": "disabled",
@@ -65,20 +64,20 @@ def test_zero_means_disabled_except_server_lifetime_where_it_means_used_once() -
 @pytest.mark.parametrize(
     ("kind", "provider", "answer"),
     [
-        ("load-balancer", Provider.AWS, "reset"),
-        ("nat", Provider.AWS, "reset"),
-        ("load-balancer", Provider.AZURE, "silent"),  # unless TCP reset on idle is enabled
-        ("nat", Provider.AZURE, "reset"),
-        ("load-balancer", Provider.GCP, "silent"),
-        ("nat", Provider.GCP, "silent"),
+        ("load-balancer", "aws", "reset"),
+        ("nat", "aws", "reset"),
+        ("load-balancer", "azure", "silent"),  # unless TCP reset on idle is enabled
+        ("nat", "azure", "reset"),
+        ("load-balancer", "gcp", "silent"),
+        ("nat", "gcp", "silent"),
         ("load-balancer", None, "silent"),
         ("nat", None, "silent"),
-        ("custom", Provider.AWS, "silent"),
+        ("custom", "aws", "silent"),
         ("pgbouncer", None, "silent"),
-        ("rds-proxy", Provider.AWS, "silent"),
+        ("rds-proxy", "aws", "silent"),
     ],
 )
-def test_expiry(kind: str, provider: Provider | None, answer: str) -> None:
+def test_expiry(kind: str, provider: str | None, answer: str) -> None:
     assert expiry(kind, provider) == answer
 
 

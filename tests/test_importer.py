@@ -21,14 +21,16 @@ from cloudtimeouts.errors import CloudtimeoutsError, ExitCode, UnsafeProfileErro
 from cloudtimeouts.importer import (
     PROPOSED,
     SCHEMA_REFERENCE,
+    import_options,
     import_profile,
     targets_from_options,
     write_new,
 )
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
-from cloudtimeouts.orchestration import make_plan
-from cloudtimeouts.profile import AwsTarget, Target, parse_profile
-from cloudtimeouts.verdict import offline_violations
+from cloudtimeouts.offline import judge_offline
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.profile import Target, parse_profile
+from cloudtimeouts.providers.aws.target import AwsTarget
 
 A = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-a")
 B = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-b")
@@ -70,7 +72,7 @@ def assert_plans_nothing(memory: MemoryAdapter, text: str) -> None:
     profile = parse_profile(text, "imported.yaml")
     plan = make_plan([profile], adapter_loader=memory.loader())
     assert (plan.change_count, plan.refusal_count, plan.error_count) == (0, 0, 0), plan.to_json()
-    assert offline_violations(profile) == []  # validate agrees
+    assert judge_offline(profile).refusals == ()  # validate agrees
 
 
 def test_values_set_on_the_target_are_imported_as_exact_durations_and_defaults_are_not() -> None:
@@ -304,17 +306,19 @@ def test_names_that_yaml_would_read_as_numbers_or_booleans_are_quoted() -> None:
 
 
 def test_one_region_serves_every_aws_group_and_several_pair_in_order() -> None:
-    one = targets_from_options(parameter_groups=["a", "b"], regions=["eu-west-1"])
+    one = targets_from_options({"--aws-parameter-group": ["a", "b"], "--region": ["eu-west-1"]})
     assert [t.id for t in one] == [
         "aws:eu-west-1:parameter-group/a",
         "aws:eu-west-1:parameter-group/b",
     ]
     paired = targets_from_options(
-        parameter_groups=["a"],
-        cluster_parameter_groups=["c"],
-        regions=["eu-west-1", "us-east-1"],
-        gcp_instances=["acme-prod/orders-db"],
-        azure_servers=["00000000-0000-0000-0000-000000000000/prod/orders-pg"],
+        {
+            "--aws-parameter-group": ["a"],
+            "--aws-cluster-parameter-group": ["c"],
+            "--region": ["eu-west-1", "us-east-1"],
+            "--gcp-instance": ["acme-prod/orders-db"],
+            "--azure-server": ["00000000-0000-0000-0000-000000000000/prod/orders-pg"],
+        }
     )
     assert [t.id for t in paired] == [
         "aws:eu-west-1:parameter-group/a",
@@ -327,18 +331,39 @@ def test_one_region_serves_every_aws_group_and_several_pair_in_order() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"parameter_groups": ["a"]}, "no --region for 1 AWS group"),
-        ({"regions": ["eu-west-1"]}, "--region is only for AWS groups"),
-        ({"parameter_groups": ["a"] * 3, "regions": ["eu-west-1"] * 2}, "2 --region for 3"),
-        ({"gcp_instances": ["orders-db"]}, "--gcp-instance takes PROJECT/INSTANCE"),
-        ({"azure_servers": ["sub/rg"]}, "--azure-server takes SUBSCRIPTION_ID/RESOURCE_GROUP/"),
-        ({"gcp_instances": ["Acme/db"]}, "--gcp-instance 'Acme/db': project"),
-        ({"parameter_groups": ["a"], "regions": ["Europe"]}, "--aws-parameter-group 'a': region"),
+        ({"--aws-parameter-group": ["a"]}, "no --region for 1 AWS group"),
+        ({"--region": ["eu-west-1"]}, "--region is only for AWS groups"),
+        ({"--aws-parameter-group": ["a"] * 3, "--region": ["eu-west-1"] * 2}, "2 --region for 3"),
+        ({"--gcp-instance": ["orders-db"]}, "--gcp-instance takes PROJECT/INSTANCE"),
+        ({"--azure-server": ["sub/rg"]}, "--azure-server takes SUBSCRIPTION_ID/RESOURCE_GROUP/"),
+        ({"--gcp-instance": ["Acme/db"]}, "--gcp-instance 'Acme/db': project"),
+        (
+            {"--aws-parameter-group": ["a"], "--region": ["Europe"]},
+            "--aws-parameter-group 'a': region",
+        ),
+        ({"--nowhere-server": ["p"]}, "no cloud reads --nowhere-server"),
     ],
 )
 def test_target_options_that_cannot_name_a_target_are_errors(options: dict, message: str) -> None:
     with pytest.raises(CloudtimeoutsError, match=message):
-        targets_from_options(**options)
+        targets_from_options(options)
+
+
+def test_each_clouds_import_options_are_its_own_and_the_command_line_declares_them() -> None:
+    """The options are parsed by the clouds' packages (`Cloud.imports`); `cloudtimeouts import`
+    declares each of them, and no other option that names a target."""
+    import typer.main
+
+    from cloudtimeouts.cli import app
+
+    options = import_options()
+    assert len(options) == len(set(options))
+    command = typer.main.get_command(app).commands["import"]  # type: ignore[attr-defined]
+    declared = {opt for param in command.params for opt in param.opts}
+    assert set(options) <= declared
+    own = {"--name", "--conn-max-age", "--margin", "--write", "--force", "--timeout"}
+    own |= {"--concurrency", "--help"}
+    assert declared - set(options) <= own
 
 
 def test_write_new_refuses_an_existing_file_unless_forced(tmp_path: Path) -> None:

@@ -11,10 +11,11 @@ import pytest
 from support.memory import MemoryAdapter, applied
 from support.profiles import aws_target, profile_text, write_profile
 
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.journal import Journal, JournalError, default_path, read_entries, restorable
 from cloudtimeouts.model import Change
-from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 from cloudtimeouts.rollback import read_rollback
 

@@ -19,8 +19,9 @@ from support.memory import MemoryAdapter
 from support.profiles import aws_target, write_profile
 
 import cloudtimeouts
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.journal import Journal, read_entries
-from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "json.md"

@@ -12,6 +12,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.profiles import aws_target, write_profile
@@ -181,3 +182,17 @@ def test_the_readme_names_only_what_the_library_exports() -> None:
         re.findall(r"`([A-Z][A-Za-z]+(?:Error|Refusal))`", section)
     )
     assert named and named <= set(cloudtimeouts.__all__), named - set(cloudtimeouts.__all__)
+
+
+def test_export_and_schema_are_the_commands_output(cli: Any, tmp_path: Path) -> None:
+    path = write_profile(tmp_path, server={"idle_session_timeout": "10min"},
+                         targets=[aws_target("orders-pg16")])  # fmt: skip
+    profile = cloudtimeouts.load_profile(path)
+    said = cli("export", path)
+    assert said.exit_code == 0, said.stderr
+    assert cloudtimeouts.export_terraform([profile], [str(path)]) == said.stdout
+    assert f"# from {profile.name}.\n" in cloudtimeouts.export_terraform([profile])
+    unsafe = write_profile(tmp_path, conn_max_age="30min", server={"idle_session_timeout": "10min"})
+    with pytest.raises(cloudtimeouts.UnsafeProfileError):
+        cloudtimeouts.export_terraform([cloudtimeouts.load_profile(unsafe)])
+    assert json.loads(cli("schema").stdout) == cloudtimeouts.profile_json_schema()

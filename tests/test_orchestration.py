@@ -15,10 +15,11 @@ from support.memory import MemoryAdapter
 from support.profiles import aws_target, write_profile
 
 import cloudtimeouts.journal
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.errors import CloudtimeoutsError, GuardRefusal
 from cloudtimeouts.journal import Journal, read_entries, restorable
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState
-from cloudtimeouts.orchestration import UnknownTargetError, apply_plan, make_plan
+from cloudtimeouts.planning import UnknownTargetError, make_plan
 from cloudtimeouts.profile import Profile, load_profile
 
 GROUP_ID = "aws:eu-west-1:parameter-group/orders-pg16"

@@ -10,9 +10,9 @@ from support import vendor
 from cloudtimeouts.catalog import ApplyType, Engine, parameters
 from cloudtimeouts.errors import ProfileError
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.plan import Plan, build_target_plan
 from cloudtimeouts.profile import Profile, parse_profile
-from cloudtimeouts.verdict import offline_verdict, offline_violations
 
 
 def profile(server: str, conn_max_age: str = "5min", engine: str = "postgres") -> Profile:
@@ -113,13 +113,13 @@ def test_plan_json_has_the_design_shape() -> None:
 
 def test_offline_violations_use_engine_defaults() -> None:
     # interactive_timeout is not Django's (no CLIENT_INTERACTIVE) off Aurora MySQL: a note
-    assert [v.parameter for v in offline_violations(profile("", "10h", "mysql"))] == [
+    assert [v.parameter for v in judge_offline(profile("", "10h", "mysql")).refusals] == [
         "wait_timeout"
     ]
-    _, notes = offline_verdict(profile("", "10h", "mysql"))
+    notes = judge_offline(profile("", "10h", "mysql")).notes
     assert [n.parameter for n in notes] == ["interactive_timeout"]
     assert "CLIENT_INTERACTIVE" in notes[0].message
-    assert offline_violations(profile("", "unlimited", "postgres")) == []
+    assert judge_offline(profile("", "unlimited", "postgres")).refusals == ()
 
 
 @pytest.mark.parametrize(("unit", "error"), [("milliseconds", False), ("seconds", True)])
@@ -213,11 +213,11 @@ def test_offline_a_cluster_group_is_judged_with_aurora_defaults_too() -> None:
         "  - {provider: aws, region: eu-west-1, cluster_parameter_group: search}\n",
         "t.yaml",
     )
-    (refusal,) = offline_violations(cluster)
+    (refusal,) = judge_offline(cluster).refusals
     assert refusal.parameter == "idle_in_transaction_session_timeout"
     assert "on aurora-postgresql" in refusal.message
     instance_only = profile("idle_session_timeout: 0", conn_max_age="unlimited")
-    assert offline_violations(instance_only) == []
+    assert judge_offline(instance_only).refusals == ()
 
 
 PROXY_NOW = ParameterState("idle_client_timeout", "1800")

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from cloudtimeouts import render
 from cloudtimeouts.plan import Plan, failed_target_plan
 from cloudtimeouts.printable import printable, printable_lines
 from cloudtimeouts.profile import parse_profile
-from cloudtimeouts.render_explain import explain_svg, explain_text
-from cloudtimeouts.render_markdown import escape
+from cloudtimeouts.render import text as render
+from cloudtimeouts.render.explain import explain_svg, explain_text
+from cloudtimeouts.render.markdown import escape
 
 # An OSC 0 (window title), an SGR colour, a bare CR, a newline with a forged workflow command,
 # a C1 CSI, DEL, a bidi override and a line separator.

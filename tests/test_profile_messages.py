@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from cloudtimeouts.errors import ProfileError
-from cloudtimeouts.profile import _DURATION_PATTERN, parse_profile, profile_json_schema
+from cloudtimeouts.profile import parse_profile, profile_json_schema
+from cloudtimeouts.profile_fields import DURATION_PATTERN as _DURATION_PATTERN
 from cloudtimeouts.profile_messages import PATTERN_WORDS
 
 BASE = "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 5min\n"
@@ -241,7 +242,7 @@ def test_an_unknown_server_parameter_lists_the_engines_parameters() -> None:
         (BASE + "targets:\n  - {provider: oracle}\n", "choose one of: aws, gcp, azure"),
         (
             BASE + "path:\n  - {kind: haproxy, name: h}\n",
-            "choose one of: pgbouncer, azure-pgbouncer, rds-proxy, load-balancer, nat, custom",
+            "choose one of: pgbouncer, load-balancer, nat, custom, rds-proxy, azure-pgbouncer",
         ),
         (BASE.replace("postgres", "oracle"), "choose one of: postgres, mysql, mariadb"),
     ],
@@ -370,8 +371,8 @@ AWS_ONLY = BASE + "targets:\n" + AWS
         (
             BASE + "path:\n  - kind: [nat]\n    name: n\n",
             6,
-            "path.0: kind must be one of: pgbouncer, azure-pgbouncer, rds-proxy, "
-            "load-balancer, nat, custom; got a list",
+            "path.0: kind must be one of: pgbouncer, load-balancer, nat, custom, rds-proxy, "
+            "azure-pgbouncer; got a list",
         ),
         (
             BASE + "targets:\n  - provider: [aws]\n",

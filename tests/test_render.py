@@ -6,12 +6,12 @@ import io
 
 from rich.console import Console
 
-from cloudtimeouts import render
 from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.model import ParameterState, TargetState
-from cloudtimeouts.orchestration import ApplyResult, TargetResult
 from cloudtimeouts.plan import Plan, build_target_plan, failed_target_plan
 from cloudtimeouts.profile import parse_profile
+from cloudtimeouts.render import text as render
+from cloudtimeouts.results import ApplyResult, TargetResult
 
 PROFILE = parse_profile(
     """

@@ -23,7 +23,7 @@ from cloudtimeouts.plan import (
     build_target_plan,
     failed_target_plan,
 )
-from cloudtimeouts.render_markdown import escape, plan_markdown
+from cloudtimeouts.render.markdown import escape, plan_markdown
 
 FIRST, SECOND = PROFILE.targets
 

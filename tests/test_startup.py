@@ -27,7 +27,9 @@ CLOUD_SDKS = ("boto3", "botocore", "google", "googleapiclient", "azure", "psycop
 NEVER_AT_START = (
     *CLOUD_SDKS,
     "cloudtimeouts.providers",
-    "cloudtimeouts.orchestration",
+    "cloudtimeouts.planning",
+    "cloudtimeouts.applying",
+    "cloudtimeouts.adapters",
     "cloudtimeouts.plan",
     "cloudtimeouts.sandbox",
     "cloudtimeouts.terraform",
@@ -69,7 +71,15 @@ def test_a_commands_help_loads_no_profile() -> None:
     assert _loaded(modules, (*NEVER_AT_START, "yaml", "cloudtimeouts.profile")) == []
 
 
-def test_validate_loads_the_profile_and_the_guard_and_nothing_of_the_clouds() -> None:
+def test_validate_loads_the_profile_the_guard_and_only_the_clouds_descriptions() -> None:
+    """validate reads what each cloud tells the core (its `cloud` and `target` modules, no SDK)
+    and nothing that talks to a cloud: no adapter, no SDK."""
     modules = _modules("validate", str(ROOT / "profiles" / "aws-postgres.yaml"))
-    assert {"cloudtimeouts.profile", "cloudtimeouts.verdict"} <= modules
-    assert _loaded(modules, NEVER_AT_START) == []
+    assert {"cloudtimeouts.profile", "cloudtimeouts.cloud"} <= modules
+    described = {"cloudtimeouts.providers"} | {
+        f"cloudtimeouts.providers.{name}{part}"
+        for name in ("aws", "gcp", "azure")
+        for part in ("", ".cloud", ".target")
+    }
+    assert _loaded(modules, NEVER_AT_START) == sorted(described & modules)
+    assert {"cloudtimeouts.providers.aws.cloud", "cloudtimeouts.providers.azure.target"} <= modules

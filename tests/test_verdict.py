@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.plan import TargetPlan, build_target_plan
 from cloudtimeouts.profile import Profile, parse_profile
-from cloudtimeouts.verdict import neighbours_of, offline_verdict
+from cloudtimeouts.verdict import neighbours_of
 
 CLUSTER = "aws:eu-west-1:cluster-parameter-group/search-aurora"
 MEMBERS = "aws:eu-west-1:parameter-group/search-instances"
@@ -187,8 +188,9 @@ def test_an_undeclared_transaction_budget_is_a_note_never_a_silent_pass() -> Non
         "idle_session_timeout: 0, idle_in_transaction_session_timeout: 1ms",
         django="{conn_max_age: 0}",
     )
-    refusals, notes = offline_verdict(zero)
-    assert refusals == []
+    verdict = judge_offline(zero)
+    assert verdict.refusals == ()
+    notes = verdict.notes
     (note,) = notes
     assert note.parameter == "idle_in_transaction_session_timeout"
     assert "declares no django.max_idle_in_transaction" in note.message
@@ -198,7 +200,7 @@ def test_an_undeclared_transaction_budget_is_a_note_never_a_silent_pass() -> Non
         "idle_session_timeout: 0, idle_in_transaction_session_timeout: 1ms",
         django="{conn_max_age: 0, max_idle_in_transaction: 5s}",
     )
-    refusals, _ = offline_verdict(declared)
+    refusals = judge_offline(declared).refusals
     assert [r.parameter for r in refusals] == ["idle_in_transaction_session_timeout"]
 
 
@@ -229,17 +231,18 @@ def test_validate_credits_the_keepalive_in_force_on_the_targets_as_plan_does() -
     at_defaults = profile("orders", "parameter_group: g", django="{conn_max_age: 10min}", path=nlb)
     target = "aws:eu-west-1:parameter-group/g"
     assert planned(at_defaults, state(target)).refusals == ()
-    refusals, notes = offline_verdict(at_defaults)
-    assert refusals == []
+    verdict = judge_offline(at_defaults)
+    assert verdict.refusals == ()
+    notes = verdict.notes
     assert "tcp_keepalives_idle 300 s (the default in effect on aws)" in notes[0].message
     # with no target, or one whose default sends none (Cloud SQL keeps the OS's 2 h), no credit
     alone = parse_profile(
         f"name: orders\nengine: postgres\ndjango: {{conn_max_age: 10min}}\npath: {nlb}\n"
     )
-    assert [r.parameter for r in offline_verdict(alone)[0]] == ["nlb.idle_timeout"]
+    assert [r.parameter for r in judge_offline(alone).refusals] == ["nlb.idle_timeout"]
     both = parse_profile(
         "name: orders\nengine: postgres\ndjango: {conn_max_age: 10min}\n"
         f"path: {nlb}\ntargets:\n  - {{provider: aws, region: eu-west-1, parameter_group: g}}\n"
         "  - {provider: gcp, project: p-1, instance: db}\n"
     )
-    assert [r.parameter for r in offline_verdict(both)[0]] == ["nlb.idle_timeout"]
+    assert [r.parameter for r in judge_offline(both).refusals] == ["nlb.idle_timeout"]

@@ -90,7 +90,7 @@ def verify(profile: Profile, database_url: str) -> VerifyReport:
 
     For PostgreSQL, also what the connection shows of the path: a pooler answering in the
     server's place, and when it is PgBouncer, its timeouts (read on its admin console with the
-    URL's credentials) judged by the chain guard.
+    URL's credentials) judged by the path guard.
     """
     endpoint = parse_database_url(database_url)
     if endpoint.family != family_of(profile.engine):

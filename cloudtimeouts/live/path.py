@@ -19,7 +19,7 @@ Two things can be seen from the application's side of a PostgreSQL connection:
 
 The console is asked only when something is in between or the profile declares a PgBouncer, so
 that a plain server never logs a login to a database it does not have. What it says is judged
-with the chain guard (`cloudtimeouts.chain.path_findings`) on a PgBouncer hop built from the
+with the path guard (`cloudtimeouts.path_guard.path_findings`) on a PgBouncer hop built from the
 values read, with the profile's budget (conn_max_age, or the pool's) and margin.
 """
 
@@ -31,7 +31,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cloudtimeouts.durations import Duration, DurationError
-from cloudtimeouts.hops import KINDS
+from cloudtimeouts.hops import PGBOUNCER_TIMEOUTS as _TIMEOUTS
+from cloudtimeouts.hops import kinds
 from cloudtimeouts.live.connect import DatabaseConnectError, DriverUnavailableError, connected
 from cloudtimeouts.live.url import Endpoint
 from cloudtimeouts.model import Finding
@@ -40,8 +41,7 @@ if TYPE_CHECKING:
     from cloudtimeouts.profile import Hop, Profile
 
 CONSOLE_DATABASE = "pgbouncer"
-PGBOUNCER_TIMEOUTS: tuple[str, ...] = tuple(timeout.name for timeout in KINDS["pgbouncer"])
-POOLER_KINDS = ("pgbouncer", "azure-pgbouncer")
+PGBOUNCER_TIMEOUTS: tuple[str, ...] = tuple(timeout.name for timeout in _TIMEOUTS)
 LIVE_SOURCE = "live, SHOW CONFIG"
 
 
@@ -83,7 +83,7 @@ class PathSeen:
 
 @dataclass(frozen=True, slots=True)
 class PathJudgement:
-    """The chain guard's word on what was seen: refusals, and differences from the profile."""
+    """The path guard's word on what was seen: refusals, and differences from the profile."""
 
     seen: PathSeen
     refusals: tuple[Finding, ...] = ()
@@ -204,25 +204,26 @@ def declared_pooler(profile: Profile | None) -> Hop | None:
     """The profile's first PgBouncer hop: the one the application's URL points at."""
     if profile is None:
         return None
-    return next((hop for hop in profile.path if hop.kind in POOLER_KINDS), None)
+    return next((hop for hop in profile.path if kinds()[hop.kind].pooler), None)
 
 
 def judge_path(seen: PathSeen, profile: Profile) -> PathJudgement:
-    """The chain guard on the PgBouncer seen, with the profile's budget and margin.
+    """The path guard on the PgBouncer seen, with the profile's budget and margin.
 
     The profile's declared PgBouncer hop gives the hop its kind and name, and its declared values
     are compared with the live ones (warnings); the live values are what is judged.
     """
-    from cloudtimeouts.chain import path_findings
-    from cloudtimeouts.profile import PgBouncerHop
+    from cloudtimeouts.path_guard import path_findings
+    from cloudtimeouts.profile_path import MODELS
 
     warnings = [Finding("path", seen.note)] if seen.note else []
     if not seen.settings:
         return PathJudgement(seen, (), tuple(warnings))
     values = {name: s.value for name, s in seen.settings.items() if s.value is not None}
     declared = declared_pooler(profile)
-    hop = PgBouncerHop(
-        kind=declared.kind if declared is not None else "pgbouncer",  # type: ignore[arg-type]
+    kind = declared.kind if declared is not None else "pgbouncer"
+    hop = MODELS[kind](
+        kind=kind,
         name=declared.name if declared is not None else _hop_name(seen.host),
         **values,
     )
@@ -256,6 +257,6 @@ def _drift(declared: Hop, seen: PathSeen) -> list[Finding]:
 
 
 def _hop_name(host: str | None) -> str:
-    """The host as a hop name (what the chain guard's messages show): `bouncer.internal`."""
+    """The host as a hop name (what the path guard's messages show): `bouncer.internal`."""
     name = re.sub(r"[^A-Za-z0-9._-]", "-", host or "localhost").strip("-._")[:63]
     return name or "pgbouncer"

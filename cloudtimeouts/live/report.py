@@ -3,7 +3,7 @@
 One function, `assess`, turns a LiveSession into findings; `verify` and the Django system
 check both call it (the check with Django's own CONN_MAX_AGE, or its pool), so the refusal,
 drift and override messages are worded once, here and in the guard. What the connection showed
-of the path (live.path: a pooler in between, PgBouncer's own timeouts, judged by the chain
+of the path (live.path: a pooler in between, PgBouncer's own timeouts, judged by the path
 guard) rides along: its refusals and warnings count like the server's.
 """
 
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from cloudtimeouts import guard
-from cloudtimeouts.catalog import AURORA_MYSQL, Engine, ParameterSpec, Role, parameters
+from cloudtimeouts.catalog import Engine, ParameterSpec, Role, parameters
+from cloudtimeouts.cloud import platforms
 from cloudtimeouts.durations import Duration, DurationError, NativeUnit, format_native
 from cloudtimeouts.live.path import PathJudgement, PathSeen, judge_path
 from cloudtimeouts.live.read import LiveSession, LiveSetting, describe_source, role_override
@@ -150,8 +151,8 @@ def build_report(
     profile: Profile, endpoint: str, session: LiveSession, path: PathSeen | None = None
 ) -> VerifyReport:
     """`verify`: the session judged against the profile's budget (CONN_MAX_AGE, or its pool),
-    margin and values; the path seen, if any, with the chain guard."""
-    from cloudtimeouts.chain import budget_of
+    margin and values; the path seen, if any, with the path guard."""
+    from cloudtimeouts.budget import budget_of
 
     return assess(
         session,
@@ -178,8 +179,8 @@ def assess(
 ) -> VerifyReport:
     """The guard on what the session sees, drift against the declared values, and overrides.
 
-    `budget` is Django's idle budget (chain.budget_of: a pool's, max_idle_in_transaction);
-    without it, CONN_MAX_AGE judges every idle timeout. `path` is the chain guard's judgement
+    `budget` is Django's idle budget (budget.budget_of: a pool's, max_idle_in_transaction);
+    without it, CONN_MAX_AGE judges every idle timeout. `path` is the path guard's judgement
     of what the connection showed of the path; its refusals follow the server's.
     """
     engine = session.engine
@@ -224,12 +225,13 @@ def assess(
 
 
 def live_platform(engine: Engine, version: str) -> str:
-    """The platform whose rules apply, as far as the server's version says: Aurora MySQL's
-    VERSION() carries `mysql_aurora` ("8.0.mysql_aurora.3.05.2"; Aurora User Guide, "Checking
-    Aurora MySQL versions"), and there interactive_timeout closes every idle session
-    (guard.not_judged_because); "" otherwise, the engine's own rules."""
-    if engine is Engine.MYSQL and "mysql_aurora" in version.lower():
-        return AURORA_MYSQL
+    """The platform whose rules apply, as far as the server's version says: a platform whose
+    VERSION() carries its marker (`cloud.Platform.server_marker`, cited where it is defined),
+    where interactive_timeout may close every idle session (guard.not_judged_because); ""
+    otherwise, the engine's own rules."""
+    for candidate in platforms(engine):
+        if candidate.server_marker and candidate.server_marker in version.lower():
+            return candidate.prefix
     return ""
 
 

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.model import Change, TargetState, WriteOutcome
-from cloudtimeouts.profile import Target
+from cloudtimeouts.profile_targets import Target
 
 
 class ProviderAdapter(Protocol):

@@ -1,19 +1,20 @@
 """What a plan's `configuration` says about where a resource lives, when its values do not.
 
-Why: two facts a judged resource needs are often missing from its own `after`:
-- an Azure server parameter's server, when the server is created by the same plan (its id is
-  known only after apply): the configuration's `server_id` expression names the server resource
-  through `references`;
-- an AWS resource's region, when the AWS provider (before 6) takes it from the provider block,
-  e.g. `provider = aws.us` with `region = "us-east-1"`: the resource's `provider_config_key`
-  names that block in `configuration.provider_config`.
+Why: what locates a judged resource is often missing from its own `after`:
+- a resource that names another resource created by the same plan (whose id is known only after
+  apply): the configuration's expression for that argument names the other resource through
+  `references` (`referenced`);
+- an argument a resource takes from its provider block when it does not set it (a provider
+  alias with its own settings): the resource's `provider_config_key` names that block in
+  `configuration.provider_config` (`provider_argument`).
+Which arguments those are for a resource type is its cloud's mapping's knowledge (`mapping`).
 
 From the JSON Output Format ("Configuration Representation", "Expression Representation"):
 references are relative to the module the expression is in, "unwrapped and duplicated for each
-significant traversal step" (`aws_x.y.id`, `aws_x.y`, and for a keyed instance also the resource
+significant traversal step" (`t_x.y.id`, `t_x.y`, and for a keyed instance also the resource
 without its key); a module call's arguments are expressions in the calling module, the module's
 `var.NAME`. A plan's addresses carry the instance keys of modules and resources
-(`module.db["eu"].azurerm_x.y[0]`); the configuration's do not. A reference that leads to more
+(`module.db["eu"].t_x.y[0]`); the configuration's do not. A reference that leads to more
 than one object (an index that is not a constant, `count.index`) is not guessed at.
 """
 
@@ -30,12 +31,12 @@ _MAX_DEPTH = 16  # module nesting followed through variables and outputs
 
 
 def without_indexes(address: str) -> str:
-    """`module.db[0].aws_x.y["a"]` -> `module.db.aws_x.y`: how configuration names a resource."""
+    """`module.db[0].t_x.y["a"]` -> `module.db.t_x.y`: how configuration names a resource."""
     return re.sub(_KEY, "", address)
 
 
 def segments(address: str) -> list[str]:
-    """`module.db["a.b"].aws_x.y[0]` -> ['module', 'db["a.b"]', 'aws_x', 'y[0]']."""
+    """`module.db["a.b"].t_x.y[0]` -> ['module', 'db["a.b"]', 't_x', 'y[0]']."""
     return _SEGMENT.findall(address)
 
 
@@ -54,7 +55,7 @@ class Configuration:
         self.providers = _dict(configuration.get("provider_config"))
         self.variables = _dict(document.get("variables"))
         self.modules = dict(_modules(configuration.get("root_module"), ""))
-        self.blocks = {  # 'module.db.aws_x.y' -> its configuration block
+        self.blocks = {  # 'module.db.t_x.y' -> its configuration block
             path + str(resource.get("address")): resource
             for path, module in self.modules.items()
             for resource in module.get("resources") or []
@@ -76,12 +77,12 @@ class Configuration:
         """The configuration block of a resource instance ({} when the plan does not hold it)."""
         return self.blocks.get(without_indexes(address), {})
 
-    def region(self, address: str) -> str | None:
-        """The region of the provider block a resource uses, when it is a constant or a root
-        variable's value; None when the configuration does not say."""
+    def provider_argument(self, address: str, argument: str) -> str | None:
+        """An argument of the provider block a resource uses, when it is a constant string or a
+        root variable's value; None when the configuration does not say."""
         key = self.resource(address).get("provider_config_key")
         provider = self.providers.get(key) if isinstance(key, str) else None
-        expression = _dict(_dict(provider).get("expressions")).get("region")
+        expression = _dict(_dict(provider).get("expressions")).get(argument)
         if not isinstance(expression, dict):
             return None
         if isinstance(expression.get("constant_value"), str):

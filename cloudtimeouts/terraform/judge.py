@@ -7,19 +7,20 @@ states say `source="terraform"`, so that `plan.build_target_plan` judges them as
 value the profile sets that the Terraform code does not (the code has drifted from the profile,
 or the profile from the code).
 
-Rules (README, "Terraform and OpenTofu"):
-- A target is matched by its cloud's name rules (RDS and ARM names case-insensitive); region,
-  project and subscription must agree when the plan says them. A target the plan does not hold,
-  or holds twice, is that target's error (exit 1): a mistyped name must not pass a CI check.
-- A parameter group's `parameter` set and Cloud SQL's `database_flags` are complete: a parameter
-  they do not list is at its default. An Azure server parameter is its own resource: one the plan
-  does not hold keeps a value the plan cannot show; the guard assumes its default and says so.
+Rules (README, "Terraform and OpenTofu"); what is a cloud's own is its `TerraformMapping`:
+- A target is matched by its cloud's name rules (`TerraformMapping.matches`); where the plan
+  says where a resource lives, it must agree. A target the plan does not hold, or holds twice,
+  is that target's error (exit 1): a mistyped name must not pass a CI check.
+- A resource holding its target's whole list of parameters is complete: a parameter it does not
+  list is at its default. Where each parameter is its own resource (`per_parameter`), one the
+  plan does not hold keeps a value the plan cannot show; the guard assumes its default and says
+  so.
 - A value, or an entry's name, known only after apply is unknown: the guard refuses it; so is a
-  default that depends on a family known only after apply.
-- A parameter's, flag's or server parameter's name or value that is not a JSON string is a plan
-  error (`values.Malformed`): the providers' schemas make them strings, never a default.
-- Aurora: each instance a target's values reach is judged with the other group of its chain;
-  one the plan cannot place is named in a warning (see `aurora`).
+  default that depends on a version known only after apply (a platform's: `cloud.Platform`).
+- A parameter's name or value that is not of the JSON type the provider's schema gives it is a
+  plan error (`values.Malformed`), never a default.
+- Instances a target's values reach through other resources are judged with the other groups
+  of their chain; one the plan cannot place is named in a warning (`TerraformMapping.members`).
 - A value the plan marks sensitive is judged and never shown (see `sensitive`).
 - Resources of the judged types that match no target of the profiles are listed, not judged.
 """
@@ -30,7 +31,8 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from cloudtimeouts.catalog import Engine, idle_parameters, parameters
+from cloudtimeouts.catalog import Engine, idle_parameters
+from cloudtimeouts.cloud import platforms
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.model import (
     KNOWN_AFTER_APPLY,
@@ -40,15 +42,11 @@ from cloudtimeouts.model import (
     TargetState,
     WriteOutcome,
 )
-from cloudtimeouts.orchestration import make_plan
 from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
-from cloudtimeouts.profile import AwsTarget, GcpTarget, Profile, Target
-from cloudtimeouts.terraform.aurora import members
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.profile import Profile, Target
+from cloudtimeouts.terraform import mapping
 from cloudtimeouts.terraform.planfile import (
-    AZURE_CONFIGURATION_TYPES,
-    CLOUDSQL_TYPE,
-    GROUP_TYPES,
-    PROXY_TYPE,
     UNKNOWN,
     Resource,
     TerraformPlan,
@@ -82,8 +80,7 @@ def plan_from_terraform(
         group
         for p in profiles
         for t in p.targets
-        if isinstance(t, AwsTarget)
-        for group in members(terraform, t, ()).groups
+        for group in mapping.of(t).members(terraform, t, ()).groups
     }
     unmatched = tuple(
         (resource.address, _why_unmatched(resource))
@@ -98,59 +95,25 @@ def plan_from_terraform(
 
 def matching(terraform: TerraformPlan, target: Target, engine: Engine) -> list[Resource]:
     """The plan's resources that hold a target's values, by the cloud's own name rules."""
-    if isinstance(target, AwsTarget):
-        name = target.group_name
-    else:
-        name = target.instance if isinstance(target, GcpTarget) else target.server
-    candidates = terraform.by_name.get(name.lower(), ())
-    return [r for r in candidates if _matches(r, target, engine)]
-
-
-def _matches(resource: Resource, target: Target, engine: Engine) -> bool:
-    if isinstance(resource.name, Unknown):
-        return False
-    where = resource.where
-    if target.provider == "aws":
-        kind = PROXY_TYPE if target.group_kind == "rds-proxy" else None
-        if kind is None and GROUP_TYPES.get(resource.type) != target.group_kind:
-            return False
-        if kind is not None and resource.type != kind:
-            return False
-        return resource.name.lower() == target.group_name.lower() and _agrees(
-            where.get("region"), target.region
-        )
-    if target.provider == "gcp":
-        return (
-            resource.type == CLOUDSQL_TYPE
-            and resource.name == target.instance
-            and _agrees(where.get("project"), target.project)
-        )
-    # Azure: a PostgreSQL and a MySQL flexible server of one name are two resources of ARM
-    return (
-        AZURE_CONFIGURATION_TYPES.get(resource.type) == engine.value
-        and where.get("engine", engine.value) == engine.value
-        and isinstance(where.get("server"), str)
-        and _agrees(where.get("server"), target.server)
-        and _agrees(where.get("resource_group"), target.resource_group)
-        and _agrees(where.get("subscription"), target.subscription_id)
-    )
+    own = mapping.of(target)
+    candidates = terraform.by_name.get(own.target_key(target), ())
+    return [
+        r for r in candidates if not isinstance(r.name, Unknown) and own.matches(r, target, engine)
+    ]
 
 
 def _finished(planned: TargetPlan, terraform: TerraformPlan) -> TargetPlan:
     """A judged target with what the plan cannot show said, and sensitive values hidden."""
-    planned = _with_azure_notes(planned, terraform)
+    planned = _with_unheld_notes(planned, terraform)
     found = matching(terraform, planned.target, planned.profile.engine)
     sensitive = {name for r in found for name in r.sensitive}
-    if not isinstance(planned.target, AwsTarget) or planned.state is None:
+    if planned.state is None:
         return redacted(planned, sensitive)
-    cluster = members(terraform, planned.target, planned.state.parameters)
-    planned = dataclasses.replace(planned, warnings=planned.warnings + cluster.notes)
-    return redacted(planned, sensitive, cluster.sensitive)
-
-
-def _agrees(said: str | Unknown | None, ours: str) -> bool:
-    """The plan agrees when it does not say, or says the same (names compared case-blind)."""
-    return not isinstance(said, str) or said.lower() == ours.lower()
+    reached = mapping.of(planned.target).members(
+        terraform, planned.target, planned.state.parameters
+    )
+    planned = dataclasses.replace(planned, warnings=planned.warnings + reached.notes)
+    return redacted(planned, sensitive, reached.sensitive)
 
 
 class TerraformPlanReader:
@@ -163,8 +126,8 @@ class TerraformPlanReader:
         found = matching(self.terraform, target, engine)
         if not found:
             raise NotInTerraformPlanError(
-                f"the Terraform plan holds no {_described(target)}; plan only the targets it "
-                "manages with --target"
+                f"the Terraform plan holds no {mapping.of(target).described(target)}; plan "
+                "only the targets it manages with --target"
             )
         later = [r for r in found if r.deferred]
         if later:
@@ -173,7 +136,7 @@ class TerraformPlanReader:
                 "plan does not say what it will be; judge the plan Terraform makes after "
                 "applying this one"
             )
-        if target.provider != "azure":
+        if not mapping.of(target).per_parameter:  # one resource holds the target's values
             staying = [r for r in found if not r.deleted]
             found = staying or found  # a resource renamed without `moved`: the new one stays
             if len(found) > 1:
@@ -184,28 +147,28 @@ class TerraformPlanReader:
         _check_engine(found, engine)
         values = self._values(found, target)
         parameters = {name: _state(name, values, found, engine) for name in names}
-        cluster = members(self.terraform, target, names) if isinstance(target, AwsTarget) else None
+        reached = mapping.of(target).members(self.terraform, target, names)
         return TargetState(
             target_id=target.id,
             engine=engine,
             parameters=parameters,
             version=found[0].version,
             source="terraform",
-            members=cluster.states if cluster else (),
+            members=reached.states,
         )
 
     @staticmethod
     def _values(found: list[Resource], target: Target) -> dict[str, str | Unknown | None]:
-        """Every value the plan sets on the target, by lower-case name: RDS and ARM compare
-        parameter names case-blind (Cloud SQL's flags are lower case). One name set to two
-        values (in two cases, or by two Azure resources) is unknown: which wins is not ours to
-        guess."""
+        """Every value the plan sets on the target, by lower-case name where the cloud compares
+        parameter names case-blind (`TerraformMapping.case_blind`). One name set to two values
+        (in two cases, or by two resources) is unknown: which wins is not ours to guess."""
+        case_blind = mapping.of(target).case_blind
         values: dict[str, str | Unknown | None] = {}
         for resource in found:
-            if resource.deleted:  # Azure resets a removed server parameter to its default
+            if resource.deleted:  # a destroyed parameter resource resets it: see `_raced`
                 continue
             for name, value in resource.values.items():
-                key = name.lower() if target.provider != "gcp" else name
+                key = name.lower() if case_blind else name
                 values[key] = value if values.get(key, value) == value else UNKNOWN
         for name in _raced(found):
             values[name] = UNKNOWN
@@ -228,25 +191,30 @@ def _state(
     name: str, values: dict[str, str | Unknown | None], found: list[Resource], engine: Engine
 ) -> ParameterState:
     """What the plan leaves for one parameter. Unknown: a value known only after apply, a name
-    that an entry known only after apply may have, or a default that depends on a family (or
-    database version) known only after apply (Aurora's defaults are not RDS's)."""
+    that an entry known only after apply may have, or a default that depends on a version known
+    only after apply (a platform's defaults are not its cloud's: `cloud.Platform`)."""
     key = name.lower() if name.lower() in values else name
     value = values.get(key)
-    spec = parameters(engine).get(name)
     unset = key not in values
     if (
         isinstance(value, Unknown)
         or (unset and any(r.unknown_names for r in found))
-        or (unset and spec and spec.platform_defaults and any(r.version_unknown for r in found))
+        or (unset and _platform_dependent(name, engine) and any(r.version_unknown for r in found))
     ):
         return ParameterState(name, value=KNOWN_AFTER_APPLY)
     return ParameterState(name, value=value)
 
 
+def _platform_dependent(name: str, engine: Engine) -> bool:
+    """Whether some platform of the engine has its own default for the parameter."""
+    return any(name in platform.defaults for platform in platforms(engine))
+
+
 def _raced(found: list[Resource]) -> dict[str, tuple[list[str], list[str]]]:
-    """Azure parameters that one resource sets while the destruction of another resets them to
-    their default (azurerm's Delete writes the DefaultValue back): nothing orders the two, so
-    either value may stay. name -> (addresses setting it, addresses resetting it)."""
+    """Parameters that one resource sets while the destruction of another resets them to their
+    default (where each parameter is its own resource, `TerraformMapping.per_parameter`, its
+    mapping says that destroying one resets it): nothing orders the two, so either value may
+    stay. name -> (addresses setting it, addresses resetting it)."""
     raced: dict[str, tuple[list[str], list[str]]] = {}
     for gone in (r for r in found if r.deleted):
         for name in map(str.lower, gone.values):
@@ -260,40 +228,10 @@ def _raced(found: list[Resource]) -> dict[str, tuple[list[str], list[str]]]:
     return raced
 
 
-def _described(target: Target) -> str:
-    if target.provider == "aws":
-        kind = {"parameter-group": "aws_db_parameter_group", "rds-proxy": PROXY_TYPE}.get(
-            target.group_kind, "aws_rds_cluster_parameter_group"
-        )
-        return f"{kind} named {target.group_name} (region {target.region})"
-    if target.provider == "gcp":
-        return f"{CLOUDSQL_TYPE} named {target.instance} (project {target.project})"
-    return (
-        f"*_flexible_server_configuration of server {target.server} "
-        f"(resource group {target.resource_group})"
-    )
-
-
-_ENGINE_PREFIXES = (
-    ("aurora-postgresql", Engine.POSTGRES),
-    ("postgres", Engine.POSTGRES),
-    ("aurora-mysql", Engine.MYSQL),
-    ("aurora", Engine.MYSQL),  # Aurora MySQL 5.6's family is "aurora5.6"
-    ("mysql", Engine.MYSQL),
-    ("mariadb", Engine.MARIADB),
-)
-_OTHER_ENGINES = ("sqlserver", "oracle", "db2", "custom-sqlserver", "custom-oracle")
-
-
 def _check_engine(found: list[Resource], engine: Engine) -> None:
-    """A family or database_version of another engine is an error, not a silent judgement."""
+    """A resource that says it is for another engine is an error, not a silent judgement."""
     for resource in found:
-        said = resource.version.lower()
-        if resource.type in AZURE_CONFIGURATION_TYPES:
-            said = AZURE_CONFIGURATION_TYPES[resource.type]
-        theirs = next((e.value for p, e in _ENGINE_PREFIXES if said.startswith(p)), None)
-        if said.startswith(_OTHER_ENGINES):
-            theirs = said
+        theirs = mapping.of_type(resource.type).engine(resource)
         if theirs is not None and theirs != engine.value:
             raise NotInTerraformPlanError(
                 f"{resource.address} is for {theirs} ({resource.version or resource.type}), "
@@ -306,20 +244,14 @@ def _why_unmatched(resource: Resource) -> str:
         return f"deferred to a later plan ({resource.deferred}); not judged in this one"
     if isinstance(resource.name, Unknown):
         return "its name is known only after apply, so it cannot be matched to a target"
-    if resource.where.get("server") is UNKNOWN or (
-        resource.type in AZURE_CONFIGURATION_TYPES and "server" not in resource.where
-    ):
-        return "its server is known only after apply, so it cannot be matched to a target"
-    engine = AZURE_CONFIGURATION_TYPES.get(resource.type)
-    if resource.where.get("engine", engine) != engine:
-        return f"its server_id names a {resource.where['engine']} server, not a {engine} one"
-    return "no profile's target names it"
+    return mapping.of_type(resource.type).unmatched(resource) or "no profile's target names it"
 
 
-def _with_azure_notes(planned: TargetPlan, terraform: TerraformPlan) -> TargetPlan:
-    """An Azure server parameter the plan does not hold keeps whatever the server has; say that
-    the guard assumed its default, and how to see the real value."""
-    if planned.target.provider != "azure" or planned.state is None:
+def _with_unheld_notes(planned: TargetPlan, terraform: TerraformPlan) -> TargetPlan:
+    """Where each parameter is its own resource, one the plan does not hold keeps whatever the
+    server has; say that the guard assumed its default, and how to see the real value; and say
+    which parameters a destruction may reset (`_raced`)."""
+    if not mapping.of(planned.target).per_parameter or planned.state is None:
         return planned
     found = matching(terraform, planned.target, planned.profile.engine)
     held = {name.lower() for r in found for name in r.values}

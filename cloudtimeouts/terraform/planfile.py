@@ -11,25 +11,15 @@ sensitive when one element is). Changes Terraform defers to a later plan are in
 `deferred_changes`; what `after` lacks about where a resource lives (a server created by the same
 plan, a provider alias's region) comes from the plan's `configuration` (see `configuration`).
 
-This module knows the resource types that hold the timeouts cloudtimeouts guards and where their
-values live; it knows nothing of profiles (see `judge`). Sources per type:
-- aws_db_parameter_group / aws_rds_cluster_parameter_group: `name`, `family`, a set of
-  `parameter` blocks {name, value, apply_method} (registry.terraform.io/providers/hashicorp/aws,
-  r/db_parameter_group, r/rds_cluster_parameter_group); `region` on AWS provider 6+.
-- aws_db_proxy: `name`, `idle_client_timeout` in seconds (r/db_proxy).
-- google_sql_database_instance: `name`, `project`, `database_version`, and
-  `settings[0].database_flags[]` {name, value} (registry.terraform.io/providers/hashicorp/google,
-  r/sql_database_instance).
-- azurerm_postgresql_flexible_server_configuration: `name`, `server_id`, `value`;
-  azurerm_mysql_flexible_server_configuration: `name`, `resource_group_name`, `server_name`,
-  `value` (registry.terraform.io/providers/hashicorp/azurerm, r/*_flexible_server_configuration).
+This module reads what every plan has in common; which resource types hold a target's values,
+and how their attributes become a `Resource`, is each cloud's `TerraformMapping` (`mapping`),
+which cites its provider's documentation. It knows nothing of profiles (see `judge`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,29 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from cloudtimeouts.errors import CloudtimeoutsError
-from cloudtimeouts.terraform import clusters
-from cloudtimeouts.terraform.clusters import Instance
+from cloudtimeouts.terraform import mapping
 from cloudtimeouts.terraform.configuration import Configuration
 from cloudtimeouts.terraform.values import UNKNOWN, Malformed, Unknown, Value, Values
 
 MAX_PLAN_BYTES = 256 << 20  # a plan of thousands of resources is tens of MiB
-
-GROUP_TYPES = {
-    "aws_db_parameter_group": "parameter-group",
-    "aws_rds_cluster_parameter_group": "cluster-parameter-group",
-}
-PROXY_TYPE = "aws_db_proxy"
-CLOUDSQL_TYPE = "google_sql_database_instance"
-AZURE_CONFIGURATION_TYPES = {
-    "azurerm_postgresql_flexible_server_configuration": "postgres",
-    "azurerm_mysql_flexible_server_configuration": "mysql",
-}
-JUDGED_TYPES = frozenset([*GROUP_TYPES, PROXY_TYPE, CLOUDSQL_TYPE, *AZURE_CONFIGURATION_TYPES])
-_SERVER_ID = re.compile(
-    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
-    r"Microsoft\.DBfor(?P<engine>PostgreSQL|MySQL)/flexibleServers/(?P<server>[^/]+)$",
-    re.IGNORECASE,
-)
 
 
 class TerraformPlanError(CloudtimeoutsError):
@@ -70,12 +42,12 @@ class TerraformPlanError(CloudtimeoutsError):
 class Resource:
     """One resource instance of a judged type, as the plan will leave it.
 
-    `where` holds what locates it, in the cloud's terms (region, project, subscription, resource
-    group, server); a key is absent when the plan does not say, and UNKNOWN when it says only
-    after apply. `values` maps each parameter the resource sets to its value. A parameter
-    group's `parameter` set and Cloud SQL's `database_flags` list every non-default parameter of
-    their target, so a name they lack is at its default, unless `unknown_names`: an entry's
-    name, or the whole list, is known only after apply, and may be any parameter.
+    `where` holds what locates it, in the cloud's terms (a region, a project, a server); a key
+    is absent when the plan does not say, and UNKNOWN when it says only after apply. `values`
+    maps each parameter the resource sets to its value. A resource that holds its target's whole
+    list of parameters (`whole_list`) lists every one that is not at its default, so a name it
+    lacks is at its default, unless `unknown_names`: an entry's name, or the whole list, is
+    known only after apply, and may be any parameter.
     """
 
     address: str
@@ -83,7 +55,7 @@ class Resource:
     name: str | Unknown
     where: Mapping[str, str | Unknown] = field(default_factory=dict)
     values: Mapping[str, Value] = field(default_factory=dict)
-    version: str = ""  # family / database_version, when known
+    version: str = ""  # the engine version or family it says, when known
     version_unknown: bool = False  # known only after apply: defaults that depend on it are too
     unknown_names: bool = False
     deleted: bool = False  # destroyed by the plan; `values` are then what it held before
@@ -94,13 +66,15 @@ class Resource:
 @dataclass(frozen=True, slots=True)
 class TerraformPlan:
     """The judged resources of a plan, and an index of them by the name a target is found by
-    (lower case), so that matching a fleet to a large plan is not targets x resources."""
+    (lower case, `TerraformMapping.key`), so that matching a fleet to a large plan is not
+    targets x resources. `related`: what each cloud's mapping read once from the whole plan for
+    its own judgements (`TerraformMapping.related`), by cloud name."""
 
     path: str
     terraform_version: str
     resources: tuple[Resource, ...]
     by_name: Mapping[str, tuple[Resource, ...]] = field(default_factory=dict, repr=False)
-    instances: tuple[Instance, ...] = ()  # Aurora cluster instances, for their chains
+    related: Mapping[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -108,24 +82,15 @@ class TerraformPlan:
         path: Path | str,
         version: str,
         resources: Sequence[Resource],
-        instances: Sequence[Instance] = (),
+        related: Mapping[str, tuple[Any, ...]] | None = None,
     ) -> TerraformPlan:
         index: dict[str, list[Resource]] = {}
         for resource in resources:
-            key = name_key(resource)
+            key = mapping.of_type(resource.type).key(resource)
             if key is not None:
                 index.setdefault(key, []).append(resource)
         by_name = {key: tuple(found) for key, found in index.items()}
-        return cls(str(path), version, tuple(resources), by_name, tuple(instances))
-
-
-def name_key(resource: Resource) -> str | None:
-    """What a target is looked up by: an Azure server parameter's server, else the resource's
-    own name; None when the plan knows it only after apply."""
-    if resource.type in AZURE_CONFIGURATION_TYPES:
-        server = resource.where.get("server")
-        return server.lower() if isinstance(server, str) else None
-    return resource.name.lower() if isinstance(resource.name, str) else None
+        return cls(str(path), version, tuple(resources), by_name, dict(related or {}))
 
 
 def load_plan(path: Path) -> TerraformPlan:
@@ -230,14 +195,14 @@ def _plan(path: Path, document: Any) -> TerraformPlan:
                 "is documented"
             ) from None
     version = str(document.get("terraform_version", ""))
-    aurora = clusters.instances(configuration)
-    return TerraformPlan.of(path, version, resources, aurora)
+    related = {name: found.related(configuration) for name, found in mapping.mappings().items()}
+    return TerraformPlan.of(path, version, resources, related)
 
 
 def _judged(entry: dict[str, Any]) -> bool:
     return (
         entry.get("mode", "managed") == "managed"
-        and entry.get("type") in JUDGED_TYPES
+        and entry.get("type") in mapping.judged_types()
         and not entry.get("deposed")  # an old object on its way out
     )
 
@@ -264,47 +229,10 @@ def _resource(entry: dict[str, Any], configuration: Configuration) -> Resource:
 
 
 def _parsed(address: str, kind: str, values: Values, configuration: Configuration) -> Resource:
-    if kind == CLOUDSQL_TYPE:
-        return _cloudsql_instance(address, kind, values)
-    if kind in AZURE_CONFIGURATION_TYPES:
-        return _azure_configuration(address, kind, values, configuration)
-    # AWS: the resource's own region (provider 6), else its provider block's (an alias)
-    region = values.get("region") or configuration.region(address)
-    where: dict[str, str | Unknown] = {"region": region} if region is not None else {}
-    if kind in GROUP_TYPES:
-        return _parameter_group(address, kind, values, where)
-    key = "idle_client_timeout"  # aws_db_proxy
-    return Resource(
-        address,
-        kind,
-        values.name(),
-        where=where,
-        values={key: values.whole_number(key)},
-        sensitive=frozenset([key] if values.sensitive(key) else []),
-    )
+    return mapping.of_type(kind).resource(address, kind, values, configuration)
 
 
-def _parameter_group(
-    address: str, kind: str, values: Values, where: dict[str, str | Unknown]
-) -> Resource:
-    entries, names_unknown = values.blocks("parameter")
-    group = _listing(address, kind, values, "family", entries, names_unknown)
-    return dataclasses.replace(group, where=where)
-
-
-def _cloudsql_instance(address: str, kind: str, values: Values) -> Resource:
-    settings, names_unknown = values.blocks("settings")
-    flags: list[Values] = []
-    for block in settings[:1]:  # settings is a single block
-        found, unknown = block.blocks("database_flags")
-        flags += found
-        names_unknown = names_unknown or unknown
-    return _listing(
-        address, kind, values, "database_version", flags, names_unknown, project="project"
-    )
-
-
-def _listing(
+def whole_list(
     address: str,
     kind: str,
     values: Values,
@@ -313,15 +241,16 @@ def _listing(
     names_unknown: bool,
     **where: str,
 ) -> Resource:
-    """A resource holding its target's whole list of {name, value} entries."""
-    version = values.string(version_key)  # required strings: family, database_version
-    named, sensitive, unnamed = _named(entries)
+    """A resource holding its target's whole list of {name, value} entries (`named`), its
+    version in the required string `version_key`, located by the attributes `where` names."""
+    version = values.string(version_key)
+    found, sensitive, unnamed = named(entries)
     return Resource(
         address,
         kind,
         values.name(),
         where=values.where(**where),
-        values=named,
+        values=found,
         version=version if isinstance(version, str) and not values.sensitive(version_key) else "",
         version_unknown=isinstance(version, Unknown),
         unknown_names=names_unknown or unnamed,
@@ -329,63 +258,12 @@ def _listing(
     )
 
 
-def _azure_configuration(
-    address: str, kind: str, values: Values, configuration: Configuration
-) -> Resource:
-    """A server parameter; its server is found by id, by names, or by the configuration's
-    reference to a server resource of the same plan (whose id is unknown until it is created)."""
-    where: dict[str, str | Unknown] = {}
-    if AZURE_CONFIGURATION_TYPES[kind] == "postgres":
-        server_id = values.get("server_id")
-        match = _SERVER_ID.match(server_id) if isinstance(server_id, str) else None
-        if match:
-            where = {
-                "subscription": match["subscription"],
-                "resource_group": match["group"],
-                "server": match["server"],
-                "engine": match["engine"].lower().replace("postgresql", "postgres"),
-            }
-        elif server_id is not None:
-            where = {"server": UNKNOWN}
-    else:
-        where = values.where(resource_group="resource_group_name", server="server_name")
-    if where.get("server") in (None, UNKNOWN):
-        where |= _referenced_server(address, kind, configuration)
-    name = values.string("name")
-    value = values.string("value")
-    return Resource(
-        address,
-        kind,
-        name,
-        where=where,
-        values={name: value} if isinstance(name, str) else {},
-        sensitive=frozenset([name] if isinstance(name, str) and values.sensitive("value") else []),
-    )
-
-
-def _referenced_server(address: str, kind: str, configuration: Configuration) -> dict[str, str]:
-    """The server a configuration's server_id / server_name refers to, when exactly one server
-    of its engine is referred to and the plan knows its name."""
-    attribute = "server_id" if AZURE_CONFIGURATION_TYPES[kind] == "postgres" else "server_name"
-    server_kind = kind.removesuffix("_configuration")  # azurerm_postgresql_flexible_server
-    servers = {
-        (server["name"], server.get("resource_group_name"))
-        for server in configuration.referenced(address, attribute, server_kind)
-        if isinstance(server.get("name"), str)
-    }
-    if len(servers) != 1:
-        return {}
-    name, group = servers.pop()
-    return {"server": name} | ({"resource_group": group} if isinstance(group, str) else {})
-
-
-def _named(entries: list[Values]) -> tuple[dict[str, Value], set[str], bool]:
-    """name -> value of parameter or flag blocks, the names whose values are sensitive, and
+def named(entries: list[Values]) -> tuple[dict[str, Value], set[str], bool]:
+    """name -> value of {name, value} entries, the names whose values are sensitive, and
     whether an entry's name is known only after apply (it may be any parameter). One name given
-    two values is unknown: which one the cloud keeps is not something to guess (RDS refuses such
-    a request). Both are required strings in the providers' schemas (registry.terraform.io:
-    hashicorp/aws r/db_parameter_group `parameter`, hashicorp/google r/sql_database_instance
-    `database_flags`): any other JSON type is `Malformed`, never a parameter at its default."""
+    two values is unknown: which one the cloud keeps is not something to guess. Both are
+    required strings where a mapping uses this (each cites its provider's schema): any other
+    JSON type is `Malformed`, never a parameter at its default."""
     found: dict[str, Value] = {}
     sensitive: set[str] = set()
     unnamed = False

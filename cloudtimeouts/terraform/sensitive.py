@@ -16,12 +16,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping
 
-from cloudtimeouts.chain import budget_of
+from cloudtimeouts.budget import budget_of, in_seconds
 from cloudtimeouts.durations import Duration, DurationError
-from cloudtimeouts.guard import TRANSACTION_IDLE, in_seconds
 from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding, ParameterState
 from cloudtimeouts.plan import TargetPlan
-from cloudtimeouts.targets import managed
+from cloudtimeouts.targets import hosted_hops, managed
 
 SENSITIVE = "(sensitive value)"
 _HIDDEN = "Terraform marks the value sensitive, so it is not shown here"
@@ -31,8 +30,8 @@ def redacted(
     planned: TargetPlan, sensitive: Collection[str], elsewhere: Mapping[str, str] | None = None
 ) -> TargetPlan:
     """The target's plan with every sensitive value (names compared case-blind) replaced;
-    `elsewhere`: sensitive values of the target's own that findings may show (an Aurora member
-    group's overrides), by parameter name."""
+    `elsewhere`: sensitive values of the target's own that findings may show (what another group
+    of a member instance's chain overrides: `mapping.Members`), by parameter name."""
     hidden = {name.lower() for name in sensitive}
     if (not hidden and not elsewhere) or planned.state is None:
         return planned
@@ -89,8 +88,8 @@ def _hidden(
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Key:
     """What a finding about a sensitive value is about: the server parameter, and the name
-    the message gives the timeout (a path hop names `client_idle_timeout`, not
-    `pgbouncer.client_idle_timeout`)."""
+    the message gives the timeout (a path hop names its timeout as its kind does, not as the
+    server parameter that holds it)."""
 
     parameter: str
     label: str
@@ -98,21 +97,19 @@ class _Key:
 
 
 def _finding_keys(planned: TargetPlan, raw: Mapping[str, str]) -> dict[str, _Key]:
-    """Finding parameter -> what it is about: the parameter itself, and, for Azure's built-in
-    PgBouncer, the path hop that takes its undeclared timeouts from the server parameters."""
+    """Finding parameter -> what it is about: the parameter itself, and, for a hop the server
+    runs itself (`targets.hosted_hops`), the path hop that takes its undeclared timeouts from
+    the server parameters."""
     keys = {name: _Key(name, name, value) for name, value in raw.items()}
-    for hop in planned.profile.path:
-        if hop.kind != "azure-pgbouncer":
-            continue
-        for name, value in raw.items():
-            field = name.removeprefix("pgbouncer.")
-            if name.startswith("pgbouncer.") and getattr(hop, field, "") is None:
-                keys[f"{hop.name}.{field}"] = _Key(name, field, value)
+    for hop in hosted_hops(planned.profile, planned.target):
+        for field, spec in hop.spec.parameters.items():
+            if spec.name in raw and hop.value(field) is None:
+                keys[f"{hop.name}.{field}"] = _Key(spec.name, field, raw[spec.name])
     return keys
 
 
 def _where(finding: Finding, key: _Key) -> str:
-    """The message's own opening (`aws:eu-west-1:...` or `path azure-pgbouncer builtin`)."""
+    """The message's own opening (a target's id, or `path KIND NAME` for a hop)."""
     where, said, _ = finding.message.partition(f": {key.label} = ")
     return where if said else finding.message.split(": ", 1)[0]
 
@@ -132,14 +129,14 @@ def _refusal(planned: TargetPlan, finding: Finding, keys: Mapping[str, _Key]) ->
             f"{shown} is not a number cloudtimeouts can evaluate, so the guard cannot tell when "
             f"it closes idle connections; {_HIDDEN}.",
         )
-    return Finding(finding.parameter, f"{shown} {_bound(planned, key.label)}; {_HIDDEN}.")
+    bound = _bound(planned, key.label, spec.in_transaction)
+    return Finding(finding.parameter, f"{shown} {bound}; {_HIDDEN}.")
 
 
-def _bound(planned: TargetPlan, label: str) -> str:
+def _bound(planned: TargetPlan, label: str, in_transaction: bool) -> str:
     """What the value must exceed, in the guard's terms, without the value itself."""
     budget = budget_of(planned.profile.django)
     margin = planned.profile.guard.margin
-    in_transaction = label in TRANSACTION_IDLE
     limit = budget.transaction if in_transaction else budget.session
     words = budget.transaction_words if in_transaction else budget.session_words
     fix = budget.transaction_fix if in_transaction else budget.session_fix

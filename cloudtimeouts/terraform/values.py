@@ -82,8 +82,8 @@ class Values:
         return UNKNOWN if value is None else value
 
     def string(self, key: str) -> str | Unknown:
-        """A string argument the schema requires (a parameter's or flag's name and value, a
-        server parameter's name and value): unknown when `after_unknown` marks it or `after`
+        """A string argument the schema requires (an entry's name and value, a parameter
+        resource's name and value): unknown when `after_unknown` marks it or `after`
         leaves it out (see `known`; an unknown list element's object may also carry it as null
         beside its marker); any other JSON type raises `Malformed`, since a required argument is
         never null and a string one never a number, a boolean, an object or an array."""
@@ -95,9 +95,9 @@ class Values:
         return value
 
     def whole_number(self, key: str) -> str | Unknown:
-        """A number argument (aws_db_proxy `idle_client_timeout`, r/db_proxy: Number, whole
-        seconds for ModifyDBProxy's integer IdleClientTimeout): unknown as for `string`; a JSON
-        string, boolean, null, object, array or fraction raises `Malformed`, never a default."""
+        """A number argument the cloud takes as a whole number (a timeout in seconds, say):
+        unknown as for `string`; a JSON string, boolean, null, object, array or fraction raises
+        `Malformed`, never a default."""
         if _marker(self.unknown, key) is True or key not in self.after:
             return UNKNOWN
         value = self.after[key]

@@ -434,18 +434,18 @@ def test_the_check_judges_with_the_profiles_application_facts_as_validate_does()
     # The transaction budget and CLIENT_INTERACTIVE are facts of the application, not of
     # DATABASES: the check must judge with them, or it refuses what validate accepts
     # (docs/guard.md: one guard, every mode, the same facts).
-    from cloudtimeouts.chain import budget_of
+    from cloudtimeouts.budget import budget_of
     from cloudtimeouts.contrib.django.checks import _judged
     from cloudtimeouts.durations import Duration
+    from cloudtimeouts.offline import judge_offline
     from cloudtimeouts.profile import parse_profile
-    from cloudtimeouts.verdict import offline_violations
 
     profile = parse_profile(
         "name: proof\nengine: postgres\n"
         "django: {conn_max_age: 300, max_idle_in_transaction: 10s}\n"
         "server: {idle_in_transaction_session_timeout: 60s}\n"
     )
-    assert offline_violations(profile) == []
+    assert judge_offline(profile).refusals == ()
     judged = _judged({"CONN_MAX_AGE": 300, "CONN_HEALTH_CHECKS": True}, profile, "postgres")
     budget = budget_of(judged.django)
     assert budget.transaction == Duration.of_seconds(10)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cloudtimeouts.profile import GcpTarget
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.sandbox.azure import FakeAzure
 from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
 

@@ -21,8 +21,8 @@ from cloudtimeouts.errors import (
     TargetNotAllowedError,
 )
 from cloudtimeouts.model import Change
-from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws import MAX_PARAMETERS_PER_MODIFY, PAGE_SIZE, AwsAdapter
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.sandbox.ranges import parse_range
 from cloudtimeouts.sandbox.rds import family_catalogue
 

@@ -14,7 +14,8 @@ from typing import Any
 from support import vendor
 from support.profiles import aws_target, write_profile
 
-from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.applying import apply_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 
 SERVER = {"idle_session_timeout": "10min", "idle_in_transaction_session_timeout": "10min"}

@@ -22,11 +22,14 @@ import boto3
 import pytest
 from support.profiles import aws_target, write_profile
 
-from cloudtimeouts.catalog import Engine, Provider, parameters
-from cloudtimeouts.orchestration import MAX_CONCURRENT_TARGETS, MAX_THREADS, apply_plan, make_plan
-from cloudtimeouts.profile import AwsTarget, load_profile
+from cloudtimeouts.applying import apply_plan
+from cloudtimeouts.catalog import Engine, parameters
+from cloudtimeouts.concurrency import MAX_CONCURRENT_TARGETS, MAX_THREADS
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.profile import load_profile
 from cloudtimeouts.providers import aws
 from cloudtimeouts.providers.aws import AwsAdapter, engine_of_family
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.sandbox.loopback import Fault
 from cloudtimeouts.sandbox.ranges import parse_range, split_choices, value_allowed
 from cloudtimeouts.sandbox.rds import FAMILIES, family_catalogue
@@ -394,5 +397,5 @@ def test_the_connection_pool_fits_the_concurrency() -> None:
 def test_the_registry_still_names_the_adapter() -> None:
     from cloudtimeouts.providers import REGISTRY, load_adapter
 
-    assert REGISTRY[Provider.AWS] == "cloudtimeouts.providers.aws:AwsAdapter"
-    assert isinstance(load_adapter(Provider.AWS), AwsAdapter)
+    assert REGISTRY["aws"] == "cloudtimeouts.providers.aws:AwsAdapter"
+    assert isinstance(load_adapter("aws"), AwsAdapter)

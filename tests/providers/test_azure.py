@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 import support.profiles as support
 
-from cloudtimeouts.catalog import Engine, Provider
+from cloudtimeouts.applying import apply_plan
+from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import Change
-from cloudtimeouts.orchestration import apply_plan, make_plan
-from cloudtimeouts.profile import AzureTarget, load_profile
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.profile import load_profile
 from cloudtimeouts.providers.azure import AzureAdapter
+from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.sandbox.azure import FakeAzure
 from cloudtimeouts.sandbox.loopback import Fault
 
@@ -23,8 +25,8 @@ SUB = "00000000-0000-0000-0000-0000000000aa"
 RG = "prod"
 
 
-def fast_adapter(provider: Provider) -> AzureAdapter:
-    assert provider is Provider.AZURE
+def fast_adapter(provider: str) -> AzureAdapter:
+    assert provider == "azure"
     return AzureAdapter(poll_interval=0)
 
 

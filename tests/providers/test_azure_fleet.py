@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 import support.profiles as support
 
-from cloudtimeouts.catalog import Engine, Provider
+from cloudtimeouts.applying import apply_plan
+from cloudtimeouts.catalog import Engine
 from cloudtimeouts.errors import TargetNotAllowedError
-from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.plan import Plan
-from cloudtimeouts.profile import AzureTarget, load_profile
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.profile import load_profile
 from cloudtimeouts.providers.azure import AzureAdapter
+from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.sandbox.azure import FakeAzure
 from cloudtimeouts.sandbox.loopback import Fault
 
@@ -71,8 +73,8 @@ class Fleet:
         ]
         return make_plan([load_profile(p) for p in paths], adapter_loader=self.loader)
 
-    def loader(self, provider: Provider) -> AzureAdapter:
-        assert provider is Provider.AZURE
+    def loader(self, provider: str) -> AzureAdapter:
+        assert provider == "azure"
         return self.adapter  # one adapter for plan and apply: the use-once rule is its own
 
     def calls(self) -> Counter[str]:

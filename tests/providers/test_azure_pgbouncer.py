@@ -8,8 +8,10 @@ from typing import Any
 
 from support.profiles import azure_target, profile_text
 
-from cloudtimeouts.catalog import PGBOUNCER_SERVER_PARAMETERS
+from cloudtimeouts.providers.azure.cloud import AZURE_PGBOUNCER
 from cloudtimeouts.sandbox.azure import catalogue
+
+PGBOUNCER_SERVER_PARAMETERS = {spec.name: spec for spec in AZURE_PGBOUNCER.parameters.values()}
 
 SUB, RG = "00000000-0000-0000-0000-0000000000cc", "pgb"
 

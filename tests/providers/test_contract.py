@@ -16,11 +16,14 @@ from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError
 from cloudtimeouts.model import Change
-from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget, Target
+from cloudtimeouts.profile import Target
 from cloudtimeouts.providers.aws import AwsAdapter
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.providers.azure import AzureAdapter
+from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.providers.base import ProviderAdapter
 from cloudtimeouts.providers.gcp import GcpAdapter
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.sandbox.azure import FakeAzure
 from cloudtimeouts.sandbox.cloudsql import flag_names
 

@@ -39,8 +39,9 @@ from support.clouds import (
 from support.memory import MemoryAdapter
 from support.profiles import aws_target, profile_text, write_profile
 
+from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.journal import Journal, read_entries
-from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 from cloudtimeouts.sandbox.loopback import Fault
 

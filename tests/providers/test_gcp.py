@@ -14,13 +14,15 @@ from typing import Any
 import pytest
 import support.profiles as support
 
-from cloudtimeouts.catalog import Engine, Provider
+from cloudtimeouts.applying import apply_plan
+from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
 from cloudtimeouts.errors import ProviderAPIError
 from cloudtimeouts.model import Change, TargetState, WriteOutcome
-from cloudtimeouts.orchestration import apply_plan, make_plan
-from cloudtimeouts.profile import GcpTarget, Target, load_profile
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.profile import Target, load_profile
 from cloudtimeouts.providers.gcp import GcpAdapter, engine_of_version
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.sandbox.loopback import Fault
 
 REPO = Path(__file__).resolve().parents[2]
@@ -546,7 +548,7 @@ def test_example_profile_validates_and_plans_against_the_emulator(
         "refusals": 0,
         "errors": 0,
     }
-    assert {t["provider"] for t in planned["targets"]} == {Provider.GCP.value}
+    assert {t["provider"] for t in planned["targets"]} == {"gcp".value}
 
 
 def test_validate_of_gcp_profiles_loads_no_google_library() -> None:

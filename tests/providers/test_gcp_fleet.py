@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 import support.profiles as support
 
-from cloudtimeouts.catalog import Engine, Provider
+from cloudtimeouts.applying import apply_plan
+from cloudtimeouts.catalog import Engine
 from cloudtimeouts.errors import CloudtimeoutsError
-from cloudtimeouts.orchestration import apply_plan, make_plan
 from cloudtimeouts.plan import Plan
-from cloudtimeouts.profile import GcpTarget, load_profile
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.profile import load_profile
 from cloudtimeouts.providers.gcp import GcpAdapter
 from cloudtimeouts.providers.gcp import adapter as gcp_adapter
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.sandbox.loopback import Fault
 
 SERVER = {
@@ -57,8 +59,8 @@ class Fleet:
         )
         return make_plan([load_profile(path)], adapter_loader=self.loader)
 
-    def loader(self, provider: Provider) -> GcpAdapter:
-        assert provider is Provider.GCP
+    def loader(self, provider: str) -> GcpAdapter:
+        assert provider == "gcp"
         return self.adapter  # one adapter for plan and apply: the use-once rule is its own
 
     def calls(self) -> Counter[str]:
@@ -178,7 +180,9 @@ def test_a_listed_instance_serves_one_read_only(fleet: Fleet) -> None:
     assert fleet.calls() == Counter({"instances.list": 1, "flags.list": 1, "instances.get": 1})
     assert first.parameters["statement_timeout"].value == "5000"
     assert again.parameters["statement_timeout"].value == "7000"
-    assert int(again.revision or 0) == int(first.revision or 0) + 1  # a fresh settingsVersion
+    assert (
+        int(again.held.revision or 0) == int(first.held.revision or 0) + 1
+    )  # a fresh settingsVersion
     fleet.adapter.read(targets[1], Engine.POSTGRES, names)
     assert fleet.calls() == Counter()  # the other instance: from the same listing
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from support.profiles import aws_target, gcp_target, write_profile
 
-from cloudtimeouts.catalog import Provider
+from cloudtimeouts.cloud import clouds
 from cloudtimeouts.errors import ProviderUnavailableError
 from cloudtimeouts.providers import load_adapter
 
-SDK = {Provider.AWS: "boto3", Provider.GCP: "google.auth", Provider.AZURE: "azure"}
+SDK = {"aws": "boto3", "gcp": "google.auth", "azure": "azure"}
 
 
 def hide(package: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,9 +23,9 @@ def hide(package: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, package, None)
 
 
-@pytest.mark.parametrize("provider", list(Provider))
+@pytest.mark.parametrize("provider", list(clouds()))
 def test_a_missing_sdk_names_the_extra_to_install(
-    provider: Provider, monkeypatch: pytest.MonkeyPatch
+    provider: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hide(SDK[provider], monkeypatch)
     monkeypatch.delitem(sys.modules, f"cloudtimeouts.providers.{provider.value}", raising=False)

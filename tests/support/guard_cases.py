@@ -1,4 +1,4 @@
-"""Whole-chain cases for the guard, and the comparison of its verdict with the reference model.
+"""Whole-path cases for the guard, and the comparison of its verdict with the reference model.
 
 A case is a profile (and maybe a second profile of the same run managing a group one of the
 target's instances takes values from), the target's state as a read saw it, and its members. One
@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.model import GroupLayer, MemberState, ParameterState, TargetState
+from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.plan import build_target_plan
 from cloudtimeouts.profile import Profile, parse_profile
-from cloudtimeouts.verdict import neighbours_of, offline_verdict
+from cloudtimeouts.verdict import neighbours_of
 from support import reference
 from support.reference import KEEPALIVE, SECOND, TIMEOUTS, Managed, Verdict, native_unit
 
@@ -238,7 +239,8 @@ def guard_verdicts(case: Case) -> tuple[Verdict, Verdict]:
             label = f"member {instance}" + (f" for {other}" if other else "")
             refused.add((label, finding.parameter))
     kept = {w.parameter for w in plan.warnings if "is kept open" in w.message}
-    offline_refusals, offline_notes = offline_verdict(profile)
+    verdict = judge_offline(profile)
+    offline_refusals, offline_notes = verdict.refusals, verdict.notes
     offline = {("path" if "." in f.parameter else "profile", f.parameter) for f in offline_refusals}
     offline_kept = {n.parameter for n in offline_notes if "is kept open" in n.message}
     return (

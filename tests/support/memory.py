@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
-from cloudtimeouts.catalog import ApplyType, Engine, Provider
+from cloudtimeouts.applying import apply_plan
+from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.journal import Journal
 from cloudtimeouts.model import Change, MemberState, ParameterState, TargetState, WriteOutcome
-from cloudtimeouts.orchestration import apply_plan, make_plan
+from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import Target, load_profile
 from cloudtimeouts.providers.base import ProviderAdapter
 from support.profiles import aws_target, write_profile
@@ -66,7 +67,7 @@ class MemoryAdapter:
     def engine(self, target: Target) -> Engine:
         return self.engines.get(target.id, Engine.POSTGRES)
 
-    def loader(self) -> Callable[[Provider], ProviderAdapter]:
+    def loader(self) -> Callable[[str], ProviderAdapter]:
         return lambda provider: self
 
 

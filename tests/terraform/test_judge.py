@@ -419,11 +419,16 @@ def test_a_removed_azure_server_parameter_goes_back_to_its_default(
     assert "wait_timeout" in {r["parameter"] for r in shown["targets"][0]["refusals"]}
 
 
-def test_a_sql_server_instance_is_not_a_postgres_target(cli: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["SQLSERVER_2022_STANDARD", "MARIADB_10_6"])
+def test_an_instance_of_another_or_unknown_engine_is_not_a_postgres_target(
+    cli: Any, tmp_path: Path, version: str
+) -> None:
+    """SQL Server is Cloud SQL's third engine; a version it does not document is not taken for
+    the profile's engine either: the target is an error, never judged silently."""
     profile = write_profile(tmp_path, targets=[gcp_target("acme-prod", "orders-db")])
-    instance = cloudsql_instance("orders-db", {}, version="SQLSERVER_2022_STANDARD")
+    instance = cloudsql_instance("orders-db", {}, version=version)
     code, shown = plan_json(cli, profile, "--terraform-plan", write_plan(tmp_path, [instance]))
-    assert code == 1 and "is for sqlserver_2022_standard" in shown["targets"][0]["error"]
+    assert code == 1 and f"is for {version.lower()}" in shown["targets"][0]["error"]
 
 
 def test_two_azure_resources_setting_one_parameter_differently_leave_it_unknown(

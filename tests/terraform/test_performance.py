@@ -16,8 +16,10 @@ from support.profiles import aws_target, write_profile
 from support.terraform import parameter_group, write_plan
 
 from cloudtimeouts.catalog import Engine
-from cloudtimeouts.orchestration import make_plan
-from cloudtimeouts.profile import AwsTarget, AzureTarget, GcpTarget
+from cloudtimeouts.planning import make_plan
+from cloudtimeouts.providers.aws.target import AwsTarget
+from cloudtimeouts.providers.azure.target import AzureTarget
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.terraform import judge
 from cloudtimeouts.terraform.configuration import Configuration
 from cloudtimeouts.terraform.judge import matching

@@ -6,14 +6,14 @@ value an init_command set (MySQL/MariaDB), and what the connection shows of the 
 answering in the server's place; PgBouncer's own timeouts, read on its admin console). It reads
 and judges with cloudtimeouts.live, the code behind `cloudtimeouts verify` (read_session,
 assess, see_path, judge_path), with this alias's own budget — CONN_MAX_AGE, or with Django's
-pool (OPTIONS["pool"]) how long a pooled connection can sit unchecked (chain.budget_of) — and
+pool (OPTIONS["pool"]) how long a pooled connection can sit unchecked (budget.budget_of) — and
 only maps what that says to check ids:
 
 E001 a live idle timeout is not above Django's budget (+ the profile's margin): the guard's
 refusal; E002 the live values could not be read: the same message as verify's connection errors;
 E003/E004 CONN_MAX_AGE/CONN_HEALTH_CHECKS differ from the profile; E005 the profile is for
 another engine; E006 CLOUDTIMEOUTS_PROFILE cannot be used; E007 a pooler on the path (PgBouncer)
-closes idle connections within Django's budget: the chain guard's refusal; W001 persistent
+closes idle connections within Django's budget: the path guard's refusal; W001 persistent
 connections without health checks; W002 Django's pool without health checks; W003 what could not
 be seen of the path, or differs from the profile's path; W004 a live idle timeout the guard does
 not judge, and why (a transaction-idle timeout with no django.max_idle_in_transaction declared,
@@ -31,7 +31,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
-from cloudtimeouts.chain import budget_of
+from cloudtimeouts.budget import budget_of
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.live import (
     DatabaseConnectError,

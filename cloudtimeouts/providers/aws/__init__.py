@@ -66,7 +66,6 @@ from cloudtimeouts.model import (
     TargetState,
     WriteOutcome,
 )
-from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws import listings, proxy
 from cloudtimeouts.providers.aws.calls import (
     DEFAULT_SOURCES,
@@ -83,6 +82,7 @@ from cloudtimeouts.providers.aws.calls import (
     translated,
 )
 from cloudtimeouts.providers.aws.fleet import Fleet, client_key, is_cluster
+from cloudtimeouts.providers.aws.target import AwsTarget
 
 __all__ = [
     "DEFAULT_SOURCES",
@@ -102,7 +102,7 @@ MIN_READ_TIMEOUT_S = 5.0  # RDS answers in well under a second; this is the floo
 MAX_READ_TIMEOUT_S = 30.0
 BACKOFF_ALLOWANCE_S = 2.0  # standard mode's non-throttling back-off over 5 retries: < 1.6 s
 # One client serves every target of an account and region, and the orchestration runs up to 64
-# targets at once in all (orchestration.MAX_THREADS; --concurrency per account and region is at
+# targets at once in all (concurrency.MAX_THREADS; --concurrency per account and region is at
 # most that): botocore's pool of 10 would make the 11th call wait for a connection.
 POOL_CONNECTIONS = 64
 

@@ -25,7 +25,7 @@ from cloudtimeouts.errors import (
     TargetNotAllowedError,
 )
 from cloudtimeouts.model import ParameterState
-from cloudtimeouts.profile import AwsTarget
+from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.providers.trust import (
     BOTOCORE_VARIABLES,
     unreadable_ca_bundle,

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
-from cloudtimeouts.profile import AwsTarget
+from cloudtimeouts.providers.aws.target import AwsTarget
 
 T = TypeVar("T")
 ClientKey = tuple[str, str | None, str | None]  # region, aws_profile, role_arn: one client each

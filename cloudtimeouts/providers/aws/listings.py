@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudtimeouts.model import ParameterState
-from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws.calls import (
     PAGE_SIZE,
     api_name,
@@ -32,6 +31,7 @@ from cloudtimeouts.providers.aws.calls import (
     parameter_state,
     translated,
 )
+from cloudtimeouts.providers.aws.target import AwsTarget
 
 # Cluster identifiers per DescribeDBInstances filter. RDS documents no limit on filter values;
 # 50 is a conservative chunk (UNVERIFIED against the real API).

@@ -8,11 +8,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from cloudtimeouts.catalog import RDS_PROXY_IDLE_CLIENT_TIMEOUT, ApplyType, Engine
+from cloudtimeouts.catalog import ApplyType, Engine
 from cloudtimeouts.errors import CloudtimeoutsError, TargetNotAllowedError, WriteError
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
-from cloudtimeouts.profile import AwsTarget
 from cloudtimeouts.providers.aws.calls import translated
+from cloudtimeouts.providers.aws.cloud import IDLE_CLIENT_TIMEOUT
+from cloudtimeouts.providers.aws.target import AwsTarget
 
 # DBProxy.EngineFamily -> the engines a profile may have behind it
 _FAMILIES = {
@@ -46,7 +47,7 @@ def read(rds: Any, target: AwsTarget, wanted_engine: Engine) -> TargetState:
             f"{wanted_engine}",
             hint="point the target at a proxy of the profile's engine",
         )
-    spec = RDS_PROXY_IDLE_CLIENT_TIMEOUT
+    spec = IDLE_CLIENT_TIMEOUT
     low, high = (spec.minimum.to_native(spec.unit), spec.maximum.to_native(spec.unit))
     value = proxy.get("IdleClientTimeout")
     state = ParameterState(

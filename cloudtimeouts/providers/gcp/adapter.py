@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,6 @@ from cloudtimeouts.errors import (
     WriteError,
 )
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
-from cloudtimeouts.profile import GcpTarget
 from cloudtimeouts.providers import gcp as tuning
 from cloudtimeouts.providers.gcp.clients import (
     Clients,
@@ -39,6 +39,7 @@ from cloudtimeouts.providers.gcp.clients import (
     read_retry,
 )
 from cloudtimeouts.providers.gcp.errors import authorize, translated
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.providers.listings import Listings
 
 LIST_PAGE_SIZE = 1000  # instances.list's largest page ("values above 1000 are coerced to 1000")
@@ -51,6 +52,16 @@ _RESTART_NOTICE = (
 )
 
 ClientFactory = Callable[[], Clients]
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a read keeps for the write (`TargetState.held`): instances.patch replaces the whole
+    databaseFlags list, so the write sends every flag read with the changes on top, under the
+    settingsVersion read (a stale one is refused with 412)."""
+
+    revision: str | None
+    flags: tuple[tuple[str, str], ...]
 
 
 class GcpAdapter:
@@ -112,21 +123,21 @@ class GcpAdapter:
             parameters=parameters,
             version=version,
             restart_notice=_RESTART_NOTICE,
-            revision=str(instance.settings.settings_version),
-            whole_list=current,
+            held=Held(str(instance.settings.settings_version), current),
         )
 
     def write(
         self, target: GcpTarget, state: TargetState, changes: Sequence[Change]
     ) -> WriteOutcome:
         clients = self._get_clients(target)
-        merged = dict(state.whole_list)  # every flag on the instance, as it was
+        held = state.held if isinstance(state.held, Held) else Held(None, ())
+        merged = dict(held.flags)  # every flag on the instance, as it was
         merged.update({c.parameter: c.desired for c in changes if not c.reset})
         for change in changes:
             if change.reset:  # a flag left out of the list is back at its default
                 merged.pop(change.parameter, None)
         flags = [{"name": name, "value": merged[name]} for name in sorted(merged)]
-        settings_version = int(state.revision) if state.revision else None
+        settings_version = int(held.revision) if held.revision else None
         request = {
             "project": target.project,
             "instance": target.instance,

@@ -22,8 +22,8 @@ from cloudtimeouts.errors import (
     ProviderAuthError,
     TargetChangedError,
 )
-from cloudtimeouts.profile import GcpTarget
 from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Clients, oauth_error_code
+from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.providers.trust import (
     transport_said,
     unreadable_ca_bundle,

@@ -8,6 +8,7 @@ it closes, the hops the keepalives keep open, and the guard's verdict in its own
 
 The text is plain rich Text sized to the console's width (no colour in a pipe: rich decides);
 the SVG is written by hand with ElementTree (well-formed by construction), one `<g>` per row.
+The table's entries: `text` (the terminal) and `svg_file` (the SVG, written to a file).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from rich.console import Console
@@ -30,13 +30,12 @@ from cloudtimeouts.explain import (
     Entry,
     Explanation,
     Status,
-    explain,
 )
-from cloudtimeouts.hops import KINDS
+from cloudtimeouts.hops import kinds as hop_kinds
 from cloudtimeouts.printable import printable
 
 if TYPE_CHECKING:
-    from cloudtimeouts.profile import Profile
+    from cloudtimeouts.render import Output
 
 _STYLE = {
     "refused": "bold red",
@@ -53,28 +52,34 @@ _DEFAULT_MARK = "*"
 _MIN_CHART = 24  # columns: narrower terminals shorten the labels first
 
 
-def explain_command(
-    profile: Profile, source: Path, output: str, write: Path | None, out: Console, err: Console
-) -> Explanation:
-    """The command: the picture on `out`, or as SVG to `write` (default: the profile's .svg)."""
-    explanation = explain(profile)
-    if output == "text":
-        if write is not None:
-            raise CloudtimeoutsError("--write goes with --output svg")
-        explain_text(explanation, out)
-        return explanation
-    path = write or source.with_suffix(".svg")
-    if path.resolve() == source.resolve():
+def text(explanation: Explanation, output: Output) -> None:
+    """The picture on stdout (a text rendering writes no file: `--write` is for the SVG)."""
+    if output.file is not None:
+        raise CloudtimeoutsError("--write goes with --output svg")
+    explain_text(explanation, output.out)
+
+
+def svg_file(explanation: Explanation, output: Output) -> None:
+    """The picture as SVG, written to `output.file` (default: the profile's file with .svg),
+    never over the profile; "Wrote FILE" and the guard's refusals on stderr."""
+    source = output.source
+    if output.file is not None:
+        path = output.file
+    elif source is not None:
+        path = source.with_suffix(".svg")
+    else:
+        raise CloudtimeoutsError("an SVG is written to a file", hint="pass --write FILE.svg")
+    if source is not None and path.resolve() == source.resolve():
         raise CloudtimeoutsError(f"{path} is the profile itself", hint="pass --write FILE.svg")
     try:
         path.write_text(explain_svg(explanation), encoding="utf-8")
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise CloudtimeoutsError(f"cannot write {path}: {reason}") from None
-    err.print(Text(printable(f"Wrote {path}")))
+    output.err.print(Text(printable(f"Wrote {path}")))
     for finding in explanation.refusals:
-        err.print(Text(printable(f"refused: {source}: {finding.message}"), style="red"))
-    return explanation
+        where = source if source is not None else explanation.profile
+        output.err.print(Text(printable(f"refused: {where}: {finding.message}"), style="red"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +136,8 @@ def _used_once(entry: Entry, explanation: Explanation) -> bool:
     if not entry.value.disabled:
         return False
     kinds = {hop.name: hop.kind for hop in explanation.path}
-    timeouts = KINDS.get(kinds.get(entry.where, ""), ())
+    kind = hop_kinds().get(kinds.get(entry.where, ""))
+    timeouts = kind.timeouts if kind is not None else ()
     return any(t.name == entry.name and t.zero == "used once" for t in timeouts)
 
 

@@ -61,7 +61,7 @@ from cloudtimeouts.errors import (
     WriteError,
 )
 from cloudtimeouts.model import Change, ParameterState, TargetState, WriteOutcome
-from cloudtimeouts.profile import AzureTarget
+from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.providers.listings import Listings
 from cloudtimeouts.providers.trust import unreadable_ca_bundle, untrusted_hint
 

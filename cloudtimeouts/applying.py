@@ -1,183 +1,41 @@
-"""The one orchestration room: read targets concurrently into a Plan; apply a Plan safely.
+"""Applying a plan: re-read, journal, write, confirm by a re-read, reconcile what is unknown.
 
-`plan.build_target_plan` judges one target from what it read; this module decides which targets
-are read, by which adapter, how many at once and for how long, and how a plan's writes are carried
-out and accounted for.
-
-Safety rules of `apply_plan` (README, "What apply guarantees"): nothing is written when any target
-of the plan was refused or failed; restart-bound changes need `allow_restart`; each target is
-re-read just before writing and skipped if it changed since the plan; each write is announced in
-the journal before it is sent and its outcome recorded after; a write whose outcome is unknown is
-reconciled by reading the target, never sent again; every write is confirmed by a re-read, and
-one the re-read does not show is never reported written; a failure of any kind stays that
-target's; a stop request, or a journal that can no longer be written, lets no new write start.
+Reading is `planning`'s job and the diff is `plan`'s; this module only carries out a plan that
+was made and shown, and accounts for every write. Its safety rules (README, "What apply
+guarantees"): nothing is written when any target of the plan was refused or failed;
+restart-bound changes need `allow_restart`; each target is re-read just before writing and
+skipped if it changed since the plan; each write is announced in the journal before it is sent
+and its outcome recorded after; a write whose outcome is unknown is reconciled by reading the
+target, never sent again; every write is confirmed by a re-read, and one the re-read does not
+show is never reported written; a failure of any kind stays that target's; a stop request, or a
+journal that can no longer be written, lets no new write start.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Collection, Sequence
 
-from cloudtimeouts.catalog import Provider
-from cloudtimeouts.concurrency import Cancellation, run_bounded
+from cloudtimeouts.adapters import AdapterLoader, Adapters, read_target, unexpected, with_hint
+from cloudtimeouts.concurrency import (
+    DEFAULT_TIMEOUT_S,
+    MAX_CONCURRENT_TARGETS,
+    MAX_THREADS,
+    Cancellation,
+    run_bounded,
+)
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.errors import (
     CloudtimeoutsError,
     GuardRefusal,
-    ProviderUnavailableError,
     TargetChangedError,
     WriteError,
 )
 from cloudtimeouts.journal import Journal, JournalError, WriteOutcomeWord, profile_record
 from cloudtimeouts.model import Change, ParameterState, TargetState
-from cloudtimeouts.plan import Plan, TargetPlan, build_target_plan, failed_target_plan, rejudge
-from cloudtimeouts.profile import Profile, Target
+from cloudtimeouts.plan import Plan, TargetPlan, rejudge
 from cloudtimeouts.providers import load_adapter
-from cloudtimeouts.providers.base import ProviderAdapter
-from cloudtimeouts.targets import managed
-from cloudtimeouts.verdict import neighbours_of
-
-# Targets read or written at once per account and region / project / subscription: enough to
-# hide API latency on a fleet, few enough that one run leaves most of an account's API rate to
-# others (and throttling is backed off by each SDK's retries). All scopes together: MAX_THREADS.
-MAX_CONCURRENT_TARGETS = 16
-MAX_THREADS = 64
-DEFAULT_TIMEOUT_S = 60.0  # no target waits longer than this on an unresponsive endpoint
-FORMAT_VERSION = "1"
-
-AdapterLoader = Callable[[Provider], ProviderAdapter]
-Outcome = Literal[
-    "applied", "unchanged", "changed-since-plan", "failed", "interrupted", "not-started",
-    "refused",  # rollback only: the guard refuses the values from before (nothing written)
-]  # fmt: skip
-
-
-class UnknownTargetError(CloudtimeoutsError):
-    pass
-
-
-def make_plan(
-    profiles: Sequence[Profile],
-    only: Collection[str] = (),
-    adapter_loader: AdapterLoader = load_adapter,
-    *,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    cancel: Cancellation | None = None,
-    concurrency: int = MAX_CONCURRENT_TARGETS,
-    progress: Callable[[TargetPlan], None] | None = None,
-) -> Plan:
-    """Read every selected target (concurrently) and build its plan; failures stay per target."""
-    owners: dict[str, list[tuple[str, str]]] = {}  # target key -> (profile name, id as written)
-    for profile in profiles:  # before --target: a target left out still has one owner
-        for target in profile.targets:
-            owners.setdefault(target.key, []).append((profile.name, target.id))
-    pairs = _select(profiles, only)
-    neighbours = neighbours_of(profiles, {target.key for _, target in pairs} if only else ())
-    adapters = _Adapters(adapter_loader)
-    adapters.expect(target for _, target in pairs)
-
-    def plan_one(pair: tuple[Profile, Target]) -> TargetPlan:
-        profile, target = pair
-        if len(owners[target.key]) > 1:
-            names = ", ".join(name for name, _ in owners[target.key])
-            spellings = sorted({written for _, written in owners[target.key]})
-            same = f" ({' and '.join(spellings)} name one target)" if len(spellings) > 1 else ""
-            return failed_target_plan(
-                profile,
-                target,
-                f"{target.id} is in several profiles ({names}){same}; one target, one profile, "
-                "so that their values cannot fight",
-            )
-        try:
-            state = _read(adapters, profile, target)
-        except CloudtimeoutsError as error:
-            return failed_target_plan(profile, target, _with_hint(error))
-        return build_target_plan(profile, target, state, neighbours)
-
-    def failed(why: str) -> Callable[[tuple[Profile, Target]], TargetPlan]:
-        return lambda pair: failed_target_plan(pair[0], pair[1], f"{pair[1].id}: {why}")
-
-    def silent(pair: tuple[Profile, Target]) -> TargetPlan:
-        where = adapters.endpoint(pair[1])
-        why = f"no answer from {where} within {timeout:g} s; not read (--timeout changes it)"
-        return failed(why)(pair)
-
-    return Plan(
-        targets=tuple(
-            run_bounded(
-                plan_one,
-                pairs,
-                concurrency=MAX_THREADS,
-                per_scope=concurrency,
-                scope=lambda pair: pair[1].scope,
-                timeout=timeout,
-                cancel=cancel or Cancellation(),
-                on_timeout=silent,
-                on_cancel=failed("interrupted before it was read"),
-                on_error=lambda pair, error: failed_target_plan(
-                    pair[0], pair[1], f"{pair[1].id}: {_unexpected(error)}"
-                ),
-                on_result=progress,
-            )
-        )
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class TargetResult:
-    """What apply did to one target: every planned change is in exactly one of three sets."""
-
-    id: str
-    outcome: Outcome
-    written: tuple[str, ...] = ()
-    not_written: tuple[str, ...] = ()
-    unknown: tuple[str, ...] = ()  # the request may have reached the cloud; read to find out
-    pending_restart: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "outcome": self.outcome,
-            "written": list(self.written),
-            "not_written": list(self.not_written),
-            "unknown": list(self.unknown),
-            "pending_restart": list(self.pending_restart),
-            "notes": list(self.notes),
-            "error": self.error,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyResult:
-    targets: tuple[TargetResult, ...] = field(default_factory=tuple)
-    journal: str | None = None  # where the journal of this run is
-    interrupted: bool = False
-    journal_error: str | None = None  # the journal failed mid-run: no write started after it
-
-    @property
-    def failed(self) -> bool:
-        return self.journal_error is not None or any(
-            result.outcome not in ("applied", "unchanged") for result in self.targets
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format_version": FORMAT_VERSION,
-            "targets": [target.to_json() for target in self.targets],
-            "journal": self.journal,
-            "interrupted": self.interrupted,
-            "journal_error": self.journal_error,
-            "summary": {
-                "written": sum(len(t.written) for t in self.targets),
-                "not_written": sum(len(t.not_written) for t in self.targets),
-                "unknown": sum(len(t.unknown) for t in self.targets),
-                "failed_targets": sum(1 for t in self.targets if t.outcome == "failed"),
-            },
-        }
+from cloudtimeouts.results import ApplyResult, Outcome, TargetResult
 
 
 def check_applicable(plan: Plan, allow_restart: bool) -> None:
@@ -221,7 +79,7 @@ def apply_plan(
     """Write every target of an applicable plan; each target's result says what was written."""
     check_applicable(plan, allow_restart)
     cancel = cancel or Cancellation()
-    run = _ApplyRun(_Adapters(adapter_loader), journal, cancel)
+    run = _ApplyRun(Adapters(adapter_loader), journal, cancel)
     pending = [target for target in plan.targets if target.changes]
     if journal is not None and pending:
         journal.started()
@@ -252,7 +110,7 @@ def apply_plan(
 class _ApplyRun:
     """One apply: per-target steps sharing the adapters, the journal and the stop request."""
 
-    def __init__(self, adapters: _Adapters, journal: Journal | None, cancel: Cancellation) -> None:
+    def __init__(self, adapters: Adapters, journal: Journal | None, cancel: Cancellation) -> None:
         self.adapters, self.journal, self.cancel = adapters, journal, cancel
         self.journal_error: str | None = None  # set once: from then on no write may start
         self._sent: set[str] = set()  # targets whose write request may have left
@@ -264,9 +122,9 @@ class _ApplyRun:
         assert planned.state is not None  # a plan with changes always carries what it read
         names = tuple(change.parameter for change in changes)
         try:
-            fresh = _read(self.adapters, profile, target)
+            fresh = read_target(self.adapters, profile, target)
         except CloudtimeoutsError as error:
-            return TargetResult(target.id, "failed", not_written=names, error=_with_hint(error))
+            return TargetResult(target.id, "failed", not_written=names, error=with_hint(error))
         changed = _changed_since_plan(planned, fresh)
         if changed:
             return TargetResult(
@@ -288,22 +146,22 @@ class _ApplyRun:
             why = f"not written: the journal failed ({failure}), so no write started after it"
             return TargetResult(target.id, "not-started", not_written=names, error=why)
         try:
-            outcome = self.adapters.get(Provider(target.provider)).write(target, fresh, changes)
+            outcome = self.adapters.get(target.provider).write(target, fresh, changes)
         except TargetChangedError as error:  # the cloud's own precondition: nothing was applied
-            return self._finish(planned, "changed-since-plan", (), names, (), _with_hint(error))
+            return self._finish(planned, "changed-since-plan", (), names, (), with_hint(error))
         except WriteError as error:
             return self._reconcile(
-                planned, error.written, error.unknown, _with_hint(error), error.in_flight
+                planned, error.written, error.unknown, with_hint(error), error.in_flight
             )
         except CloudtimeoutsError as error:  # the adapter contract: refused, nothing applied
-            return self._finish(planned, "failed", (), names, (), _with_hint(error))
+            return self._finish(planned, "failed", (), names, (), with_hint(error))
         except BaseException as error:  # of any kind: the write may have happened, or may still
-            return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
+            return self._reconcile(planned, (), names, unexpected(error), in_flight=True)
         try:
-            after: TargetState | None = _read(self.adapters, profile, target)
+            after: TargetState | None = read_target(self.adapters, profile, target)
             unread = ""
         except CloudtimeoutsError as error:
-            after, unread = None, _with_hint(error)
+            after, unread = None, with_hint(error)
         written, not_written, unknown, problems = _confirmed(planned, after, names, False)
         if unread:
             error_text = f"the write was sent, but the re-read to confirm it failed: {unread}"
@@ -330,7 +188,7 @@ class _ApplyRun:
         """
         sent = (*written, *unknown)
         try:
-            after = _read(self.adapters, planned.profile, planned.target) if sent else None
+            after = read_target(self.adapters, planned.profile, planned.target) if sent else None
         except BaseException:
             after = None
         done, not_written, still_unknown, _ = _confirmed(planned, after, sent, in_flight)
@@ -432,7 +290,7 @@ class _ApplyRun:
 
     def crashed(self, planned: TargetPlan, error: BaseException) -> TargetResult:
         names = [c.parameter for c in planned.changes]
-        return self._reconcile(planned, (), names, _unexpected(error), in_flight=True)
+        return self._reconcile(planned, (), names, unexpected(error), in_flight=True)
 
 
 def _confirmed(
@@ -512,76 +370,3 @@ def _same_value(value: str | None, expected: str, change: Change) -> bool:
         )
     except DurationError:
         return value == expected
-
-
-def _unexpected(error: BaseException) -> str:
-    """A failure outside the mapped errors, in one line (never a traceback)."""
-    if isinstance(error, CloudtimeoutsError):
-        return _with_hint(error)
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"unexpected {type(error).__name__}" + (f": {text}" if text else "")
-
-
-def _read(adapters: _Adapters, profile: Profile, target: Target) -> TargetState:
-    adapter = adapters.get(Provider(target.provider))
-    return adapter.read(target, profile.engine, tuple(managed(profile, target)[0]))
-
-
-def _select(profiles: Sequence[Profile], only: Collection[str]) -> list[tuple[Profile, Target]]:
-    pairs = [(profile, target) for profile in profiles for target in profile.targets]
-    if not only:
-        return pairs
-    known = {target.key for _, target in pairs}  # ids as each cloud compares names
-    unknown = sorted(wanted for wanted in set(only) if wanted.lower() not in known)
-    if unknown:
-        raise UnknownTargetError(
-            f"no profile has the target {', '.join(unknown)}",
-            hint="known targets: " + (", ".join(sorted({t.id for _, t in pairs})) or "none"),
-        )
-    keys = {wanted.lower() for wanted in only}
-    return [(profile, target) for profile, target in pairs if target.key in keys]
-
-
-class _Adapters:
-    """One adapter per provider per run, loaded on first use (and its SDK with it)."""
-
-    def __init__(self, loader: AdapterLoader) -> None:
-        self._loader = loader
-        self._loaded: dict[Provider, ProviderAdapter | ProviderUnavailableError] = {}
-        self._lock = threading.Lock()
-
-    def get(self, provider: Provider) -> ProviderAdapter:
-        with self._lock:
-            if provider not in self._loaded:
-                self._load(provider)
-        adapter = self._loaded[provider]
-        if isinstance(adapter, ProviderUnavailableError):
-            raise adapter
-        return adapter
-
-    def expect(self, targets: Iterable[Target]) -> None:
-        """Tell each provider's adapter which of its targets this plan reads (for batching)."""
-        by_provider: dict[Provider, list[Target]] = {}
-        for target in targets:
-            by_provider.setdefault(Provider(target.provider), []).append(target)
-        for provider, group in by_provider.items():
-            try:
-                self.get(provider).expect(group)
-            except CloudtimeoutsError:
-                continue  # a missing SDK: each target's read reports it
-
-    def endpoint(self, target: Target) -> str:
-        try:
-            return self.get(Provider(target.provider)).endpoint(target)
-        except Exception:
-            return f"the {target.provider} API"
-
-    def _load(self, provider: Provider) -> None:
-        try:
-            self._loaded[provider] = self._loader(provider)
-        except ProviderUnavailableError as error:
-            self._loaded[provider] = error
-
-
-def _with_hint(error: CloudtimeoutsError) -> str:
-    return f"{error.message} (hint: {error.hint})" if error.hint else error.message

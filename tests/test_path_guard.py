@@ -1,4 +1,4 @@
-"""The whole-chain guard: Django's idle budget against every hop and server timeout."""
+"""The path guard: Django's idle budget against every hop's timeout, and the server's."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudtimeouts.chain import budget_of, path_findings
+from cloudtimeouts.budget import budget_of
 from cloudtimeouts.durations import Duration
+from cloudtimeouts.offline import judge_offline
+from cloudtimeouts.path_guard import path_findings
 from cloudtimeouts.profile import Profile, parse_profile
-from cloudtimeouts.verdict import offline_violations
 
 
 def profile(django: str, server: str = "{}", path: str = "[]", engine: str = "postgres") -> Profile:
@@ -21,7 +22,7 @@ def profile(django: str, server: str = "{}", path: str = "[]", engine: str = "po
 
 
 def refused(p: Profile) -> list[str]:
-    return sorted(f.parameter for f in offline_violations(p))
+    return sorted(f.parameter for f in judge_offline(p).refusals)
 
 
 def test_pgbouncer_defaults_close_no_client_connection() -> None:
@@ -36,7 +37,7 @@ def test_a_hop_that_closes_idle_clients_before_django_is_refused_by_name() -> No
         "{idle_session_timeout: 1h}",
         "[{kind: pgbouncer, name: pgb, client_idle_timeout: 5min}]",
     )
-    (finding,) = offline_violations(p)
+    (finding,) = judge_offline(p).refusals
     assert finding.parameter == "pgb.client_idle_timeout"
     assert finding.message.startswith(
         "path pgbouncer pgb: client_idle_timeout = 300 s (from the profile) is not above "
@@ -83,7 +84,7 @@ def test_a_pool_without_health_checks_keeps_min_size_connections_unchecked_forev
     # Django: tests/contrib/test_whole_path.py)
     server = "{idle_session_timeout: 10min, idle_in_transaction_session_timeout: 0}"
     unchecked = profile("{conn_max_age: 0, conn_health_checks: false, pool: {min_size: 2}}", server)
-    (finding,) = offline_violations(unchecked)
+    (finding,) = judge_offline(unchecked).refusals
     assert "min_size connections is unlimited" in finding.message
     assert "Turn conn_health_checks on" in finding.message
     checked = profile("{conn_max_age: 0, conn_health_checks: true, pool: {min_size: 2}}", server)
@@ -108,7 +109,7 @@ def test_a_checked_pool_still_loses_a_flow_a_nat_dropped_silently() -> None:
     silent = profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",
                      "[{kind: nat, name: n, provider: gcp}]")  # fmt: skip
     assert refused(silent) == ["n.idle_timeout"]
-    (finding,) = offline_violations(silent)
+    (finding,) = judge_offline(silent).refusals
     assert "drops a packet on a flow it has forgotten silently" in finding.message
     # an AWS NAT gateway answers with a TCP RST: the check fails at once and the pool reconnects
     reset = profile("{conn_max_age: 0, pool: {min_size: 1}}", "{idle_session_timeout: 0}",

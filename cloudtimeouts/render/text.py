@@ -1,4 +1,10 @@
-"""Text renderings of plans and apply results, read by people (JSON is Plan.to_json)."""
+"""What a person reads in a terminal: the plan, the apply report, the live report, `validate`.
+
+The table's entries (`plan`, `apply_result`, `verify_report`, `validation`) take a result and an
+`Output`; `plan_text`, `apply_text` and `verify_text` draw on the consoles they are given (apply
+shows its plan on stderr when stdout carries the JSON report). Every value from a profile or a
+cloud goes through `printable` and into a rich `Text`, so that no markup in it is parsed.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,14 @@ from rich.text import Text
 
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import format_native
-from cloudtimeouts.model import Change
-from cloudtimeouts.orchestration import ApplyResult
-from cloudtimeouts.plan import Plan, TargetPlan
 from cloudtimeouts.printable import printable
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only named: `validate` draws here without loading the plan or the live check
     from cloudtimeouts.live import VerifyReport
+    from cloudtimeouts.model import Change
+    from cloudtimeouts.plan import Plan, TargetPlan
+    from cloudtimeouts.render import Output
+    from cloudtimeouts.results import ApplyResult, Validation
 
 _SYMBOLS = {
     "+": "set (the target uses the default today)",
@@ -25,6 +32,34 @@ _TERRAFORM_SYMBOLS = {  # a plan judged from a Terraform plan: what the Terrafor
     "+": "set (the Terraform plan leaves the default)",
     "~": "update (the Terraform plan leaves another value)",
 }
+
+
+def plan(plan: Plan, output: Output) -> None:
+    plan_text(plan, output.out)
+
+
+def apply_result(result: ApplyResult, output: Output) -> None:
+    apply_text(result, output.out)
+
+
+def verify_report(report: VerifyReport, output: Output) -> None:
+    verify_text(report, output.out, output.err)
+
+
+_FINDING_STYLE = {"refused": "red", "note": "yellow"}
+
+
+def validation(checked: Validation, output: Output) -> None:
+    """Each refusal and note on stderr, naming the file; the profile's summary on stdout when the
+    guard accepts it."""
+    where = output.source if output.source is not None else checked.profile.name
+    findings = [(f, "refused") for f in checked.refusals] + [(f, "note") for f in checked.notes]
+    for finding, word in findings:
+        output.err.print(_text(f"{word}: {where}: {finding.message}", _FINDING_STYLE[word]))
+    if checked.ok:
+        profile = checked.profile
+        count = f"{len(profile.server)} server parameter(s), {len(profile.targets)} target(s)"
+        output.out.print(_text(f"{where}: ok ({profile.name}, {profile.engine}, {count})"))
 
 
 def plan_text(plan: Plan, console: Console) -> None:

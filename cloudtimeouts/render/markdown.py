@@ -13,11 +13,15 @@ someone's pull request.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from cloudtimeouts.durations import format_native
-from cloudtimeouts.model import Change
-from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
 from cloudtimeouts.printable import printable
+
+if TYPE_CHECKING:
+    from cloudtimeouts.model import Change
+    from cloudtimeouts.plan import Plan, TargetPlan, TerraformSource
+    from cloudtimeouts.render import Output
 
 # The first line, hidden when rendered: a bot finds its previous comment by it (and updates that
 # one instead of adding another), and a CI script reads the counts from it without a second plan.
@@ -54,6 +58,10 @@ def _escape_leading(match: re.Match[str]) -> str:
     if mark.isdigit():  # `1.` starts an ordered list: escape the dot or parenthesis after it
         return f"{space}{mark}\\"
     return f"{space}\\{mark}"
+
+
+def plan(plan: Plan, output: Output) -> None:
+    print(plan_markdown(plan), end="", file=output.out.file)
 
 
 def plan_markdown(plan: Plan) -> str:
