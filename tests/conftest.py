@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 # times, so no per-example deadline (time bounds are asserted explicitly where they matter).
 settings.register_profile("cloudtimeouts", deadline=None)
 settings.load_profile("cloudtimeouts")
+
+# Ctrl-C and SIGTERM tests send SIGINT to the CLI in a subprocess. A suite started in the
+# background by a non-interactive shell (`make test &` in a script, nohup) inherits SIGINT
+# ignored, and so would every subprocess: Python then never raises KeyboardInterrupt, and those
+# tests would measure the shell, not the tool. A handled signal is reset to its default on exec,
+# so handling it here gives every subprocess a user's terminal default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 pytest_plugins = ["dbservers"]  # real PostgreSQL and MariaDB servers, for the database tests
 

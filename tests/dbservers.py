@@ -1,7 +1,9 @@
 """Real PostgreSQL and MariaDB servers on loopback, one of each per test session; PgBouncer too.
 
 Started from the Debian packages' binaries (scripts/ensure-databases.sh installs them) on a free
-port with a throw-away data directory, and stopped at the end, also when tests fail. Each server
+port with a throw-away data directory (one set per pytest-xdist worker), and stopped at the end,
+also when tests fail. A port that another process takes between the look-up and the bind (suites
+running side by side) is given up for another one. Each server
 has an application role/user `app` with a password, the way Django connects in production, and
 an admin connection for what only a superuser may do (ALTER SYSTEM, SET GLOBAL, ALTER ROLE).
 PgBouncer (`pgbouncer_server`) listens on its own free port in front of that PostgreSQL, with
@@ -43,6 +45,17 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+PORT_ATTEMPTS = 5  # a port found free can be taken by another process before the server binds it
+_IN_USE = re.compile(r"address already in use|bind on tcp/ip port|could not bind", re.I)
+
+
+def _lost_the_port(process: subprocess.Popen[bytes], log: Path) -> bool:
+    """The server exited because another process bound its port first (parallel runs)."""
+    if process.poll() is None:
+        return False
+    return bool(_IN_USE.search(log.read_text(errors="replace"))) if log.exists() else False
 
 
 def _unavailable(reason: str) -> None:
@@ -264,33 +277,34 @@ def postgres_server() -> Iterator[DatabaseServer]:
         pwfile.unlink()
         if initdb.returncode:
             raise RuntimeError(f"initdb failed:\n{initdb.stderr.decode(errors='replace')}")
-        port = _free_port()
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    str(bindir / "postgres"),
-                    "-D",
-                    str(data),
-                    "-p",
-                    str(port),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "unix_socket_directories=",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "shared_buffers=16MB",
-                    "-c",
-                    "max_connections=50",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=base,
-                **run_as,
-            )
+
+        def start(port: int) -> subprocess.Popen[bytes]:
+            with log.open("wb") as out:
+                return subprocess.Popen(
+                    [
+                        str(bindir / "postgres"),
+                        "-D",
+                        str(data),
+                        "-p",
+                        str(port),
+                        "-c",
+                        "listen_addresses=127.0.0.1",
+                        "-c",
+                        "unix_socket_directories=",
+                        "-c",
+                        "fsync=off",
+                        "-c",
+                        "full_page_writes=off",
+                        "-c",
+                        "shared_buffers=16MB",
+                        "-c",
+                        "max_connections=50",
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=base,
+                    **run_as,
+                )
 
         def admin() -> Any:
             return psycopg.connect(
@@ -303,7 +317,15 @@ def postgres_server() -> Iterator[DatabaseServer]:
                 autocommit=True,
             )
 
-        _wait_until_ready(admin, process, log, "PostgreSQL")
+        for attempt in range(PORT_ATTEMPTS):
+            port = _free_port()
+            process = start(port)
+            try:
+                _wait_until_ready(admin, process, log, "PostgreSQL")
+                break
+            except RuntimeError:
+                if attempt + 1 == PORT_ATTEMPTS or not _lost_the_port(process, log):
+                    raise
         server = DatabaseServer("postgres", port, secrets.token_urlsafe(18), admin, log=log)
         with admin() as connection:
             connection.execute(
@@ -359,6 +381,14 @@ _MARIADB_IDLE_DEFAULTS = {
 }
 
 
+# Nothing machine-wide: InnoDB's asynchronous I/O (io_uring or libaio) takes from budgets that
+# many servers at once (xdist workers, other suites) can exhaust, and the server's temporary
+# tables go to the shared /tmp by default, where one run failed with "Error on delete of
+# '/tmp/#sql-temptable-...'" (mariadb-install-db: "Installation of system tables failed").
+# Synchronous I/O is plenty for a test server; each has a tmpdir of its own.
+_MARIADB_IO = ("--innodb-use-native-aio=0",)
+
+
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[DatabaseServer]:
     """A real MariaDB on 127.0.0.1 with a user `app`@`%` identified by a password."""
@@ -371,6 +401,8 @@ def mariadb_server() -> Iterator[DatabaseServer]:
     as_root = ["--user=root"] if os.geteuid() == 0 else []
     base = Path(tempfile.mkdtemp(prefix="cloudtimeouts-mariadb-"))
     data, sock, log = base / "data", base / "mysqld.sock", base / "server.log"
+    tmp = base / "tmp"
+    tmp.mkdir()
     process: subprocess.Popen[bytes] | None = None
     try:
         install = subprocess.run(
@@ -381,43 +413,59 @@ def mariadb_server() -> Iterator[DatabaseServer]:
                 f"--datadir={data}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
+                *_MARIADB_IO,
+                f"--tmpdir={tmp}",
             ],
             capture_output=True,
             timeout=STARTUP_TIMEOUT,
             check=False,
         )
         if install.returncode:
+            errors = "".join(
+                path.read_text(errors="replace")[-2000:] for path in sorted(data.glob("*.err"))
+            )
             raise RuntimeError(
                 f"mariadb-install-db failed:\n{install.stdout.decode(errors='replace')}"
-                f"{install.stderr.decode(errors='replace')}"
+                f"{install.stderr.decode(errors='replace')}{errors}"
             )
-        port = _free_port()
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    str(server_bin),
-                    "--no-defaults",
-                    *as_root,
-                    f"--datadir={data}",
-                    f"--socket={sock}",
-                    f"--port={port}",
-                    "--bind-address=127.0.0.1",
-                    f"--pid-file={base / 'mysqld.pid'}",
-                    f"--log-error={log}",
-                    "--skip-name-resolve",
-                    "--innodb-buffer-pool-size=32M",
-                    "--innodb-flush-log-at-trx-commit=0",
-                    "--max-connections=50",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+
+        def start(port: int) -> subprocess.Popen[bytes]:
+            with log.open("wb") as out:
+                return subprocess.Popen(
+                    [
+                        str(server_bin),
+                        "--no-defaults",
+                        *as_root,
+                        f"--datadir={data}",
+                        f"--socket={sock}",
+                        f"--port={port}",
+                        "--bind-address=127.0.0.1",
+                        f"--pid-file={base / 'mysqld.pid'}",
+                        f"--log-error={log}",
+                        "--skip-name-resolve",
+                        "--innodb-buffer-pool-size=32M",
+                        "--innodb-flush-log-at-trx-commit=0",
+                        *_MARIADB_IO,
+                        f"--tmpdir={tmp}",
+                        "--max-connections=50",
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
 
         def admin() -> Any:
             # root@localhost over the private socket: no password, no network exposure
             return pymysql.connect(unix_socket=str(sock), user="root", connect_timeout=2)
 
-        _wait_until_ready(admin, process, log, "MariaDB")
+        for attempt in range(PORT_ATTEMPTS):
+            port = _free_port()
+            process = start(port)
+            try:
+                _wait_until_ready(admin, process, log, "MariaDB")
+                break
+            except RuntimeError:
+                if attempt + 1 == PORT_ATTEMPTS or not _lost_the_port(process, log):
+                    raise
         server = DatabaseServer("mariadb", port, secrets.token_urlsafe(18), admin, log=log)
         connection = admin()
         try:
@@ -528,7 +576,6 @@ def pgbouncer_server(postgres_server: DatabaseServer) -> Iterator[PgBouncer]:
     process: subprocess.Popen[bytes] | None = None
     try:
         _chown_tree(base, run_as)
-        port = _free_port()
         admin_password = secrets.token_urlsafe(18)
         log = base / "pgbouncer.log"
         users = base / "userlist.txt"
@@ -538,45 +585,53 @@ def pgbouncer_server(postgres_server: DatabaseServer) -> Iterator[PgBouncer]:
             f'"{APP_USER}" "{postgres_server.password}"\n"{PGBOUNCER_ADMIN}" "{admin_password}"\n'
         )
         os.chmod(users, 0o600)
-        ini = base / "pgbouncer.ini"
-        ini.write_text(
-            "\n".join(
-                [
-                    "[databases]",
-                    f"{APP_DATABASE} = host=127.0.0.1 port={postgres_server.port} "
-                    f"dbname={APP_DATABASE}",
-                    "[pgbouncer]",
-                    "listen_addr = 127.0.0.1",
-                    f"listen_port = {port}",
-                    "unix_socket_dir =",
-                    "auth_type = scram-sha-256",
-                    f"auth_file = {users}",
-                    f"admin_users = {PGBOUNCER_ADMIN}",
-                    f"stats_users = {APP_USER}",
-                    # Transaction pooling, as PgBouncer mostly runs in front of Django: between
-                    # transactions a client holds no server connection, and only such a client
-                    # is closed by client_idle_timeout (src/janitor.c, pool_client_maint, skips
-                    # clients linked to a server: in session pooling it never fires after login).
-                    "pool_mode = transaction",
-                    "max_client_conn = 100",
-                    "default_pool_size = 20",
-                    *(f"{name} = {value}" for name, value in PGBOUNCER_DEFAULTS.items()),
-                    "",
-                ]
+        for attempt in range(PORT_ATTEMPTS):
+            port = _free_port()
+            ini = base / "pgbouncer.ini"
+            ini.write_text(
+                "\n".join(
+                    [
+                        "[databases]",
+                        f"{APP_DATABASE} = host=127.0.0.1 port={postgres_server.port} "
+                        f"dbname={APP_DATABASE}",
+                        "[pgbouncer]",
+                        "listen_addr = 127.0.0.1",
+                        f"listen_port = {port}",
+                        "unix_socket_dir =",
+                        "auth_type = scram-sha-256",
+                        f"auth_file = {users}",
+                        f"admin_users = {PGBOUNCER_ADMIN}",
+                        f"stats_users = {APP_USER}",
+                        # Transaction pooling, as PgBouncer mostly runs in front of Django:
+                        # between transactions a client holds no server connection, and only
+                        # such a client is closed by client_idle_timeout (src/janitor.c,
+                        # pool_client_maint, skips clients linked to a server: in session
+                        # pooling it never fires after login).
+                        "pool_mode = transaction",
+                        "max_client_conn = 100",
+                        "default_pool_size = 20",
+                        *(f"{name} = {value}" for name, value in PGBOUNCER_DEFAULTS.items()),
+                        "",
+                    ]
+                )
             )
-        )
-        for path in (users, ini):
-            _chown_tree(path, run_as)
-        with log.open("wb") as out:  # PgBouncer logs to stderr when not a daemon
-            process = subprocess.Popen(
-                [str(binary), str(ini)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=base,
-                **run_as,
-            )
-        bouncer = PgBouncer(postgres_server, port, admin_password, log=log)
-        _wait_until_ready(bouncer.console, process, log, "PgBouncer")
+            for path in (users, ini):
+                _chown_tree(path, run_as)
+            with log.open("wb") as out:  # PgBouncer logs to stderr when not a daemon
+                process = subprocess.Popen(
+                    [str(binary), str(ini)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=base,
+                    **run_as,
+                )
+            bouncer = PgBouncer(postgres_server, port, admin_password, log=log)
+            try:
+                _wait_until_ready(bouncer.console, process, log, "PgBouncer")
+                break
+            except RuntimeError:
+                if attempt + 1 == PORT_ATTEMPTS or not _lost_the_port(process, log):
+                    raise
         with bouncer.console() as connection:
             bouncer.version = str(connection.execute("SHOW VERSION").fetchone()[0])  # type: ignore[index]
         yield bouncer

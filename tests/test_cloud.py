@@ -45,7 +45,13 @@ def test_the_platform_default_wins_over_the_cloud_default_which_wins_over_the_en
     assert platform_of("mysql8.0") is None
 
 
-def test_no_managed_mariadb_on_cloud_sql_or_azure() -> None:
+def test_the_registry_offers_no_mariadb_on_cloud_sql_or_azure() -> None:
+    # Cloud SQL's API has no MariaDB version at all (google-cloud-sql's SqlDatabaseVersion,
+    # generated from the API); Azure's flexible servers are PostgreSQL and MySQL only (the
+    # catalog's source; Azure Database for MariaDB was a single-server offer, now retired).
+    from google.cloud.sqladmin_v1beta4 import SqlDatabaseVersion
+
+    assert [v.name for v in SqlDatabaseVersion if "MARIA" in v.name] == []
     assert Engine.MARIADB not in clouds()["gcp"].engines
     assert Engine.MARIADB not in clouds()["azure"].engines
 

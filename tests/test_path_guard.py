@@ -45,7 +45,7 @@ def test_a_hop_that_closes_idle_clients_before_django_is_refused_by_name() -> No
     )
 
 
-def test_rds_proxy_and_network_hops_use_their_documented_defaults() -> None:
+def test_rds_proxy_and_network_hops_use_the_defaults_the_catalog_cites() -> None:
     proxy = profile(
         "{conn_max_age: 30min}", "{idle_session_timeout: 0}", "[{kind: rds-proxy, name: p}]"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from support import vendor
 
 from cloudtimeouts.catalog import ApplyType, Engine, parameters
 from cloudtimeouts.errors import ProfileError
@@ -188,6 +189,8 @@ def test_an_aurora_member_group_overrides_the_cluster_and_is_judged_on_its_own()
 
 
 def test_aurora_postgresql_keeps_idle_transactions_for_24_hours_by_default() -> None:
+    recorded = vendor.recorded_aurora_postgresql14()["idle_in_transaction_session_timeout"]
+    assert (recorded["ParameterValue"], recorded["Source"]) == ("86400000", "system")  # 24 h
     aurora = TargetState(
         "aws:eu-west-1:cluster-parameter-group/g",
         Engine.POSTGRES,

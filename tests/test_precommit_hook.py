@@ -4,9 +4,12 @@ pre-commit's `try-repo` clones this repository at a commit and installs the pack
 virtualenv of its own with pip, exactly as a user's `pre-commit install` would: so these tests
 prove the committed `.pre-commit-hooks.yaml` and the committed package, not the working tree
 (`--ref HEAD`; without a ref try-repo would commit whatever is uncommitted here into a shadow
-repository). Each run installs the package once (about 10 s): try-repo keeps its environments
-in a temporary store of its own, whatever PRE_COMMIT_HOME says (pre_commit/commands/try_repo.py:
-`store = Store(tempdir)`); `pre-commit run` with a user's config shares PRE_COMMIT_HOME.
+repository). `pre-commit run` with a user's `.pre-commit-config.yaml` naming this repository
+at that commit does the same, and keeps the environment in PRE_COMMIT_HOME: the tests below
+share one (the module's), so the package is installed twice in all (about 13 s each), once for
+`pre-commit run` and once for the one try-repo test, which keeps its environments in a temporary
+store of its own whatever PRE_COMMIT_HOME says (pre_commit/commands/try_repo.py:
+`store = Store(tempdir)`). `make test` keeps each module on one worker (`--dist loadfile`).
 """
 
 from __future__ import annotations
@@ -75,6 +78,15 @@ def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     yield env
 
 
+def _config(head: str, files: str | None = None) -> str:
+    """The README's `.pre-commit-config.yaml` for this repository at `head`."""
+    config = f"repos:\n  - repo: {REPO}\n    rev: {head}\n    hooks:\n"
+    config += "      - id: cloudtimeouts-validate\n"
+    if files is not None:
+        config += f"        files: {files}\n"
+    return config
+
+
 def _user_repo(directory: Path, files: dict[str, str]) -> Path:
     subprocess.run(["git", "init", "-q", str(directory)], check=True)
     for name, text in files.items():
@@ -135,14 +147,14 @@ def test_try_repo_passes_on_profiles_and_skips_other_yaml(
     assert "docker-compose" not in done.stdout
 
 
-def test_try_repo_fails_on_an_unsafe_profile_with_the_guards_words(
+def test_the_hook_fails_on_an_unsafe_profile_with_the_guards_words(
     head: str, pre_commit_env: dict[str, str], tmp_path: Path
 ) -> None:
-    repo = _user_repo(tmp_path / "user", {"cloudtimeouts/orders.yaml": UNSAFE})
-    done = _pre_commit(
-        repo, pre_commit_env, "try-repo", str(REPO), "cloudtimeouts-validate", "--ref", head,
-        "--all-files",
-    )  # fmt: skip
+    repo = _user_repo(
+        tmp_path / "user",
+        {".pre-commit-config.yaml": _config(head), "cloudtimeouts/orders.yaml": UNSAFE},
+    )
+    done = _pre_commit(repo, pre_commit_env, "run", "--all-files")
     assert done.returncode == 1, done.stdout + done.stderr
     assert re.search(r"cloudtimeouts validate\.+Failed", done.stdout)
     assert "- exit code: 3" in done.stdout
@@ -156,10 +168,7 @@ def test_a_users_config_can_point_files_elsewhere(
     head: str, pre_commit_env: dict[str, str], tmp_path: Path
 ) -> None:
     """The README's snippet, with `files:` overridden to a `db/timeouts/` directory."""
-    config = (
-        f"repos:\n  - repo: {REPO}\n    rev: {head}\n    hooks:\n"
-        "      - id: cloudtimeouts-validate\n        files: ^db/timeouts/.*\\.yaml$\n"
-    )
+    config = _config(head, files="^db/timeouts/.*\\.yaml$")
     repo = _user_repo(
         tmp_path / "user",
         {
@@ -174,7 +183,7 @@ def test_a_users_config_can_point_files_elsewhere(
     assert "skipped.yaml" not in done.stdout
 
 
-def test_try_repo_names_every_bad_file_nested_spaced_or_not_a_profile(
+def test_the_hook_names_every_bad_file_nested_spaced_or_not_a_profile(
     head: str, pre_commit_env: dict[str, str], tmp_path: Path
 ) -> None:
     """pre-commit hands the hook all the matching files at once: each problem is named, not
@@ -183,16 +192,14 @@ def test_try_repo_names_every_bad_file_nested_spaced_or_not_a_profile(
     repo = _user_repo(
         tmp_path / "user",
         {
+            ".pre-commit-config.yaml": _config(head),
             "services/orders/cloudtimeouts/prod db.yaml": GOOD,
             "services/orders/cloudtimeouts/unsafe copy.yaml": UNSAFE,
             "services/orders/cloudtimeouts/broken.yaml": GOOD.replace("postgres", "oracle"),
             "cloudtimeouts/compose.yaml": NOT_A_PROFILE,
         },
     )
-    done = _pre_commit(
-        repo, pre_commit_env, "try-repo", str(REPO), "cloudtimeouts-validate", "--ref", head,
-        "--all-files", "--verbose",
-    )  # fmt: skip
+    done = _pre_commit(repo, pre_commit_env, "run", "--all-files", "--verbose")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "services/orders/cloudtimeouts/prod db.yaml: ok (orders, postgres" in done.stdout
     assert "refused: services/orders/cloudtimeouts/unsafe copy.yaml: profile orders:" in (

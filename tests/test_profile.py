@@ -214,7 +214,9 @@ def test_a_pool_of_min_size_0_with_a_max_size_is_valid() -> None:
         ("server_lifetime", "3600 s"),
     ],
 )
-def test_azure_pgbouncer_refuses_a_timeout_azure_does_not_expose(name: str, kept: str) -> None:
+def test_azure_pgbouncer_refuses_a_timeout_the_catalog_says_azure_does_not_expose(
+    name: str, kept: str
+) -> None:
     text = BASE + f"path:\n  - kind: azure-pgbouncer\n    name: builtin\n    {name}: 1h\n"
     ((line, message),) = problems(text)
     assert line == 8

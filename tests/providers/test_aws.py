@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from support import vendor
 
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.durations import NativeUnit
@@ -84,6 +85,7 @@ def _aws_page(names: list[str], marker: str | None) -> dict[str, Any]:
 
 
 def test_read_follows_every_page_with_the_largest_page_size() -> None:
+    assert "maximum 100" in vendor.rds_doc("DescribeDBParametersMessage", "MaxRecords")
     session, stubber = _stub_session()
     group = {"DBParameterGroupName": "orders", "DBParameterGroupFamily": "postgres16"}
     stubber.add_response(
@@ -149,6 +151,9 @@ def _changes(count: int) -> list[Change]:
 
 
 def test_write_sends_at_most_20_parameters_per_request(aws: Any) -> None:
+    assert "A maximum of 20 parameters can be modified in a single request." in (
+        vendor.rds_operation_doc("ModifyDBParameterGroup")
+    )
     aws.create_group("orders", "postgres16")
     recorder = RecordingSession()
     adapter = AwsAdapter(recorder.factory)
@@ -164,6 +169,8 @@ def test_write_sends_at_most_20_parameters_per_request(aws: Any) -> None:
 def test_static_parameters_are_written_pending_reboot_and_dynamic_ones_immediately(
     aws: Any,
 ) -> None:
+    documented = vendor.rds_doc("ModifyDBParameterGroupMessage", "Parameters")
+    assert "You can use the immediate value with dynamic parameters only." in documented
     aws.create_group("orders", "postgres16")
     recorder = RecordingSession()
     adapter = AwsAdapter(recorder.factory)
@@ -351,7 +358,12 @@ def test_api_errors_are_mapped_by_code(
 
 def test_aurora_postgresql_reads_the_idle_in_transaction_timeout_aws_sets(aws: Any) -> None:
     """Aurora PostgreSQL lists idle_in_transaction_session_timeout = 86400000 with Source system,
-    and no lock_timeout (Aurora User Guide, AuroraPostgreSQL.Reference.ParameterGroups)."""
+    and no lock_timeout (Aurora User Guide, AuroraPostgreSQL.Reference.ParameterGroups): AWS's
+    recorded listing for Aurora PostgreSQL 14 shows it; the emulator's 16 is read here."""
+    recorded = vendor.recorded_aurora_postgresql14()
+    idle = recorded["idle_in_transaction_session_timeout"]
+    assert (idle["ParameterValue"], idle["Source"]) == ("86400000", "system")
+    assert "lock_timeout" not in recorded
     aws.create_group("search", "aurora-postgresql16", cluster=True)
     state = AwsAdapter().read(
         _target(cluster_parameter_group="search"),

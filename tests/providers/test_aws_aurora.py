@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from support import vendor
 from support.profiles import aws_target, write_profile
 
 from cloudtimeouts.applying import apply_plan
@@ -59,6 +60,8 @@ def test_members_on_a_group_that_sets_nothing_follow_the_cluster(
 def test_aurora_postgresql_reports_its_24_hour_idle_in_transaction_default(
     aws: Any, cli: Any, tmp_path: Path
 ) -> None:
+    recorded = vendor.recorded_aurora_postgresql14()["idle_in_transaction_session_timeout"]
+    assert (recorded["ParameterValue"], recorded["Source"]) == ("86400000", "system")  # AWS's
     aws.create_group("search-aurora", "aurora-postgresql16", cluster=True)
     path = write_profile(tmp_path, conn_max_age="unlimited",
                          server={"idle_session_timeout": "0"},

@@ -212,7 +212,7 @@ def test_a_read_only_parameter_is_an_error_and_still_counts_in_the_guard(
     assert "60000 ms (60 s, set on the target)" in refusal.message
 
 
-def test_an_out_of_range_value_is_refused_before_writing_and_by_the_api(
+def test_an_out_of_range_value_is_refused_before_writing_and_by_the_emulators_api(
     azure: FakeAzure, tmp_path: Path
 ) -> None:
     azure.add_server(SUB, RG, "db1", "mysql", allowed_values={"wait_timeout": "60-86400"})
@@ -320,7 +320,9 @@ def test_example_profiles_plan_against_the_fake(azure: FakeAzure, name: str) -> 
     assert plan.change_count > 0
 
 
-def test_transaction_timeout_exists_only_on_postgresql_17(azure: FakeAzure, tmp_path: Path) -> None:
+def test_transaction_timeout_exists_only_on_the_emulators_postgresql_17_server(
+    azure: FakeAzure, tmp_path: Path
+) -> None:
     # Microsoft's PostgreSQL 17 parameter table has transaction_timeout; the 16 table does not.
     azure.add_server(SUB, RG, "pg16", "postgres", version="16")
     azure.add_server(SUB, RG, "pg17", "postgres", version="17")

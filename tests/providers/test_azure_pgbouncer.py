@@ -43,7 +43,7 @@ def test_a_declared_pgbouncer_timeout_is_planned_and_written(
     assert value["properties"]["value"] == "300"
 
 
-def test_a_timeout_azure_does_not_offer_is_a_profile_error_at_its_line(
+def test_a_timeout_the_catalog_says_azure_lacks_is_a_profile_error_at_its_line(
     azure: Any, cli: Any, tmp_path: Path
 ) -> None:
     azure.add_server(SUB, RG, "orders-pg", "postgres", version="16")
@@ -63,7 +63,7 @@ def test_a_timeout_azure_does_not_offer_is_a_profile_error_at_its_line(
     assert "Traceback" not in plan.stderr
 
 
-def test_the_catalog_manages_exactly_the_pgbouncer_timeouts_azure_lists() -> None:
+def test_the_catalog_manages_exactly_the_pgbouncer_timeouts_the_azure_emulator_lists() -> None:
     """Each managed pgbouncer.* parameter is one Azure's emulator lists (data from Microsoft's
     tables), with its default and range; of Azure's timeouts, query_wait_timeout (a wait for a
     server connection, not an idle close) is the one left unmanaged."""

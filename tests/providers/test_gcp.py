@@ -314,7 +314,7 @@ def test_a_value_outside_flags_list_range_is_refused_before_any_write(
     assert gcp.requests("/instances/shop-db", "PATCH") == 0
 
 
-def test_cloud_sqls_documented_minimum_wins_over_the_engines(
+def test_the_minimum_flags_list_gives_wins_over_the_engines(
     cli: Any, gcp: Any, tmp_path: Path
 ) -> None:
     """MySQL accepts net_read_timeout from 1 s; Cloud SQL documents 30 ... 4294967295

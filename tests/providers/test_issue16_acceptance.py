@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from support import vendor
 from support.profiles import aws_target, write_profile
 
 REGION = "eu-west-1"
@@ -169,6 +170,9 @@ def test_groups_spelled_in_another_case_are_read_as_rds_reads_them(
 ) -> None:
     # RDS stores parameter group names in lower case (CreateDBParameterGroup): a profile that
     # spells them otherwise still names them, on the cluster group and on the members' group.
+    for shape in ("CreateDBParameterGroupMessage", "CreateDBClusterParameterGroupMessage"):
+        member = shape.removeprefix("Create").removesuffix("Message") + "Name"
+        assert "stored as a lowercase string" in vendor.rds_doc(shape, member)
     _aurora(aws, cluster_values={"idle_session_timeout": "60000"})
     a, b = _ab(tmp_path, "Shop-Aurora", "SHOP-members")
     result = cli("plan", b, a, "-o", "json")

@@ -38,7 +38,9 @@ def test_versions_and_the_version_gates() -> None:
 
 
 @pytest.mark.parametrize("version", ["16", "17"])
-def test_the_builtin_pgbouncer_parameters_have_their_documented_defaults(version: str) -> None:
+def test_the_emulators_builtin_pgbouncer_parameters_have_their_documented_defaults(
+    version: str,
+) -> None:
     bouncer = {
         name: (spec.value, spec.allowed_values)
         for name, spec in _by_name("postgres", version).items()
@@ -102,7 +104,7 @@ def test_every_source_is_cited_in_the_file_header(engine: str, file: str) -> Non
         ("anything", "string", "", True),
     ],
 )
-def test_allowed_values_as_azure_writes_them(
+def test_the_emulator_writes_allowed_values_as_azure_writes_them(
     value: str, data_type: str, allowed: str, ok: bool
 ) -> None:
     assert value_fits(value, data_type, allowed) is ok

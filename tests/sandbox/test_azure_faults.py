@@ -78,7 +78,7 @@ def _value(fake: FakeAzure, name: str) -> str:
 # ---- throttle -----------------------------------------------------------------------------------
 
 
-def test_a_throttled_get_is_retried_then_raised_as_arms_429(
+def test_a_throttled_get_is_retried_then_raised_as_the_emulators_arm_429(
     fake: FakeAzure, pg: PostgreSQLManagementClient
 ) -> None:
     fake.faults.add(Fault.THROTTLE, operation="configurations.get", rate=1.0)
@@ -127,7 +127,7 @@ def test_a_throttled_update_is_retried_and_never_half_done(
 # ---- server error -------------------------------------------------------------------------------
 
 
-def test_server_errors_are_retried_to_success_or_raised_as_arms_500(
+def test_server_errors_are_retried_to_success_or_raised_as_the_emulators_arm_500(
     fake: FakeAzure, pg: PostgreSQLManagementClient
 ) -> None:
     fake.faults.add(Fault.SERVER_ERROR, operation="configurations.get", rate=1.0, times=2)
@@ -224,7 +224,7 @@ def test_the_token_endpoint_can_be_black_holed(fake: FakeAzure) -> None:
     assert fake.calls("servers.get") == 0  # no token, no ARM call
 
 
-def test_a_throttled_token_endpoint_answers_entras_error(fake: FakeAzure) -> None:
+def test_a_throttled_token_endpoint_answers_the_emulators_entra_error(fake: FakeAzure) -> None:
     fake.faults.add(Fault.THROTTLE, operation="token", rate=1.0)
 
     with pytest.raises(ClientAuthenticationError, match="temporarily unavailable"):

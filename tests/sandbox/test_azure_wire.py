@@ -7,9 +7,11 @@ real ``PostgreSQLManagementClient`` / ``MySQLManagementClient`` sees what it wou
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
-from urllib.parse import parse_qs
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -38,6 +40,12 @@ RG = "prod"
 PG = "orders-pg"
 MY = "orders-my"
 PG_ARM = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.DBforPostgreSQL"
+# Examples of the Azure REST API specification (flexible servers, 2024-08-01): see their README.
+SPEC = Path(__file__).resolve().parents[1] / "data" / "azure"
+
+
+def _spec_example(name: str) -> dict:  # type: ignore[type-arg]
+    return json.loads((SPEC / f"{name}.json").read_text())  # type: ignore[no-any-return]
 
 
 def _pg_update(value: str) -> ConfigurationForUpdate:
@@ -140,7 +148,7 @@ def test_wrong_client_secret_is_refused_by_the_token_endpoint(
 # ---- reading configurations ---------------------------------------------------------------------
 
 
-def test_pg_list_pages_and_surfaces_the_documented_values(
+def test_the_emulators_pg_list_pages_and_surfaces_its_documented_values(
     fake: FakeAzure, pg: PostgreSQLManagementClient
 ) -> None:
     fake.page_size = 5
@@ -175,9 +183,13 @@ def test_pg_list_pages_and_surfaces_the_documented_values(
     assert configs["pgbouncer.enabled"].value == "false"
     wire = fake.configuration(SUB, RG, PG, "statement_timeout")["properties"]
     assert wire["isDynamicConfig"] is True  # JSON boolean on the PostgreSQL wire
+    # a configuration at its default, as the specification's ConfigurationGet example shows one
+    documented = _spec_example("ConfigurationGet")["responses"]["200"]["body"]["properties"]
+    assert set(documented) <= set(wire)
+    assert (wire["source"], documented["source"]) == ("system-default", "system-default")
 
 
-def test_mysql_list_surfaces_true_false_strings_and_filters(
+def test_the_emulators_mysql_list_surfaces_true_false_strings_and_filters(
     fake: FakeAzure, mysql: MySQLManagementClient
 ) -> None:
     configs = {c.name: c for c in mysql.configurations.list_by_server(RG, MY)}
@@ -209,7 +221,7 @@ def test_mysql_list_surfaces_true_false_strings_and_filters(
     ]
 
 
-def test_a_parameter_exists_only_in_the_versions_that_have_it(
+def test_an_emulator_parameter_exists_only_in_the_versions_that_have_it(
     fake: FakeAzure, pg: PostgreSQLManagementClient
 ) -> None:
     fake.add_server(SUB, RG, "pg17", "postgres", version="17")
@@ -234,6 +246,7 @@ def test_a_parameter_exists_only_in_the_versions_that_have_it(
 def test_pg_update_dynamic_parameter_is_a_polled_lro(
     fake: FakeAzure, pg: PostgreSQLManagementClient
 ) -> None:
+    example = _spec_example("ConfigurationUpdate")
     poller = pg.configurations.begin_update(RG, PG, "idle_session_timeout", _pg_update("600000"))
     result = poller.result()
 
@@ -244,11 +257,24 @@ def test_pg_update_dynamic_parameter_is_a_polled_lro(
     assert fake.calls("operations.get") == 2  # one InProgress, one Succeeded
     stored = fake.configuration(SUB, RG, PG, "idle_session_timeout")["properties"]
     assert stored["value"] == "600000"
+    # held to the specification's ConfigurationUpdate example: the request the client sent, the
+    # properties of the answer, and the 202's Azure-AsyncOperation monitor the poller followed
+    assert json.loads(patch.body).keys() == example["parameters"]["parameters"].keys()
+    documented = example["responses"]["200"]["body"]["properties"]
+    assert set(documented) <= set(stored)
+    assert (stored["source"], stored["isConfigPendingRestart"]) == (
+        documented["source"],
+        documented["isConfigPendingRestart"],
+    )
+    monitor = urlsplit(example["responses"]["202"]["headers"]["Azure-AsyncOperation"]).path
+    form = re.sub(r"/(subscriptions|locations|azureAsyncOperation)/[^/]+", r"/\1/[^/]+", monitor)
+    polled = [r.path for r in fake.requests if r.operation == "operations.get"]
+    assert polled and all(re.fullmatch(form, path) for path in polled), (form, polled)
     again = pg.configurations.get(RG, PG, "IDLE_SESSION_TIMEOUT")  # names are case-insensitive
     assert again.properties.value == "600000"
 
 
-def test_pg_static_parameter_waits_for_restart(
+def test_the_emulators_static_pg_parameter_waits_for_restart(
     fake: FakeAzure, pg: PostgreSQLManagementClient
 ) -> None:
     result = pg.configurations.begin_put(RG, PG, "max_connections", _pg_update("500")).result()
@@ -263,7 +289,9 @@ def test_pg_static_parameter_waits_for_restart(
     assert fake.calls("servers.restart") == 1
 
 
-def test_mysql_update_and_static_parameter(fake: FakeAzure, mysql: MySQLManagementClient) -> None:
+def test_the_emulators_mysql_update_and_static_parameter(
+    fake: FakeAzure, mysql: MySQLManagementClient
+) -> None:
     fake.add_server(SUB, RG, "my-static", "mysql", static=["innodb_buffer_pool_size"])
     updated = mysql.configurations.begin_update(
         RG, MY, "wait_timeout", MySQLConfiguration(value="600", source="user-override")
@@ -281,7 +309,9 @@ def test_mysql_update_and_static_parameter(fake: FakeAzure, mysql: MySQLManageme
     assert fake.calls("configurations.createOrUpdate") == 1
 
 
-def test_mysql_batch_update_is_atomic(fake: FakeAzure, mysql: MySQLManagementClient) -> None:
+def test_the_emulators_mysql_batch_update_is_atomic(
+    fake: FakeAzure, mysql: MySQLManagementClient
+) -> None:
     batch = ConfigurationListForBatchUpdate(
         value=[
             ConfigurationForBatchUpdate(name="wait_timeout", value="900"),
@@ -317,7 +347,7 @@ def test_mysql_batch_update_is_atomic(fake: FakeAzure, mysql: MySQLManagementCli
 
 
 @pytest.mark.parametrize("value", ["-5", "2147483648", "10s", ""])
-def test_out_of_range_value_is_rejected_with_arm_error(
+def test_the_emulator_rejects_an_out_of_range_value_with_an_arm_error(
     fake: FakeAzure, pg: PostgreSQLManagementClient, value: str
 ) -> None:
     with pytest.raises(HttpResponseError) as caught:
@@ -329,7 +359,7 @@ def test_out_of_range_value_is_rejected_with_arm_error(
     assert fake.configuration(SUB, RG, PG, "statement_timeout")["properties"]["value"] == "0"
 
 
-def test_string_parameters_take_values_matching_their_pattern(
+def test_the_emulators_string_parameters_take_values_matching_their_pattern(
     fake: FakeAzure, pg: PostgreSQLManagementClient
 ) -> None:
     # search_path allows [A-Za-z0-9."$,_ -]+ in Microsoft's table: a comma inside the pattern
@@ -343,7 +373,7 @@ def test_string_parameters_take_values_matching_their_pattern(
         pg.configurations.begin_update(RG, PG, "pgbouncer.pool_mode", _pg_update("sometimes"))
 
 
-def test_read_only_parameters_are_rejected(
+def test_the_emulator_rejects_read_only_parameters(
     fake: FakeAzure, pg: PostgreSQLManagementClient, mysql: MySQLManagementClient
 ) -> None:
     with pytest.raises(HttpResponseError) as caught:
@@ -381,7 +411,7 @@ def test_idle_session_timeout_read_only_switch(
         ).result()
 
 
-def test_failed_operation_surfaces_and_applies_nothing(
+def test_the_emulators_failed_operation_surfaces_and_applies_nothing(
     fake: FakeAzure, pg: PostgreSQLManagementClient
 ) -> None:
     fake.fail_next_operation("InternalServerError", "The server is busy; try later.")
@@ -405,7 +435,7 @@ def test_lro_retry_after_paces_the_poller(fake: FakeAzure, pg: PostgreSQLManagem
 # ---- not found and unauthenticated --------------------------------------------------------------
 
 
-def test_missing_resources_raise_resource_not_found(
+def test_the_emulators_missing_resources_raise_resource_not_found(
     fake: FakeAzure, pg: PostgreSQLManagementClient, mysql: MySQLManagementClient
 ) -> None:
     with pytest.raises(ResourceNotFoundError) as caught:

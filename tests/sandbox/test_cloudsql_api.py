@@ -137,8 +137,14 @@ def test_get_instance_through_the_real_client(
     assert sent.query_value("$alt") == "json;enum-encoding=int"
 
 
-def test_token_endpoint_saw_the_refresh_grant(fake: FakeCloudSql, credentials: Credentials) -> None:
-    assert credentials.token  # refreshed by an earlier call through the client
+def test_token_endpoint_saw_the_refresh_grant(
+    fake: FakeCloudSql, credentials: Credentials, instances: sql.SqlInstancesServiceClient
+) -> None:
+    # a call through the client of its own: refreshes the token if no earlier test of this
+    # module did on this worker (pytest-xdist spreads a module over several)
+    fake.add_instance(PROJECT, "token-db", "POSTGRES_16")
+    instances.get(request={"project": PROJECT, "instance": "token-db"}, timeout=5)
+    assert credentials.token
     grants = [r for r in fake.requests if r.operation == "oauth.token"]
     assert grants, "the client never asked the emulator for a token"
     form = {k: v[-1] for k, v in urllib.parse.parse_qs(grants[0].body.decode()).items()}
@@ -195,7 +201,7 @@ def test_v1_paths_are_served_too(fake: FakeCloudSql, credentials: Credentials) -
     assert flags["kind"] == "sql#flagsList" and flags["items"]
 
 
-def test_list_instances_pages_through_every_instance_with_settings_and_flags(
+def test_the_emulator_lists_instances_page_by_page_with_settings_and_flags(
     fake: FakeCloudSql, instances: sql.SqlInstancesServiceClient
 ) -> None:
     fake.add_instance("paging-project", "page-a", "POSTGRES_14", {"lock_timeout": "5000"})
@@ -222,7 +228,7 @@ def test_list_instances_pages_through_every_instance_with_settings_and_flags(
     assert calls[1].query_value("pageToken")
 
 
-def test_flags_list_carries_ranges_restart_and_string_values(
+def test_the_emulators_flags_list_carries_ranges_restart_and_string_values(
     flags_client: sql.SqlFlagsServiceClient,
 ) -> None:
     def listed(version: str) -> dict[str, sql.Flag]:
@@ -257,7 +263,7 @@ def test_flags_list_carries_ranges_restart_and_string_values(
         ("default_authentication_plugin", ["MYSQL_8_0"], ["MYSQL_8_4", "MYSQL_5_7"]),
     ],
 )
-def test_flags_list_applies_the_version_gates(
+def test_the_emulators_flags_list_applies_the_version_gates(
     flags_client: sql.SqlFlagsServiceClient, flag: str, offered: list[str], not_offered: list[str]
 ) -> None:
     def names(version: str) -> set[str]:
@@ -270,7 +276,7 @@ def test_flags_list_applies_the_version_gates(
     assert len([f for f in everything if f.name == flag]) == 1
 
 
-def test_patch_replaces_the_whole_flag_list_and_bumps_settings_version(
+def test_the_emulators_patch_replaces_the_whole_flag_list_and_bumps_settings_version(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -292,7 +298,7 @@ def test_patch_replaces_the_whole_flag_list_and_bumps_settings_version(
     assert json.loads(sent.body)["settings"]["settingsVersion"] == "1"
 
 
-def test_patch_without_flags_keeps_them(
+def test_the_emulators_patch_without_flags_keeps_them(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -313,7 +319,7 @@ def test_patch_without_flags_keeps_them(
     assert fake.flags(PROJECT, "tier-db") == {"wait_timeout": "600"}
 
 
-def test_operation_goes_pending_running_done(
+def test_the_emulators_operation_goes_pending_running_done(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -334,7 +340,7 @@ def test_operation_goes_pending_running_done(
     assert op.end_time >= op.start_time >= op.insert_time
 
 
-def test_operations_list_is_newest_first_per_instance_and_paged(
+def test_the_emulators_operations_list_is_newest_first_per_instance_and_paged(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -360,7 +366,7 @@ def test_operations_list_is_newest_first_per_instance_and_paged(
     assert list(quiet.items) == []
 
 
-def test_failed_operation_reports_error_and_changes_nothing(
+def test_the_emulators_failed_operation_reports_error_and_changes_nothing(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -378,7 +384,7 @@ def test_failed_operation_reports_error_and_changes_nothing(
     assert fake.instance(PROJECT, "fail-db")["settings"]["settingsVersion"] == "1"
 
 
-def test_second_patch_while_an_operation_runs_is_a_conflict(
+def test_the_emulator_refuses_a_second_patch_while_an_operation_runs_as_a_conflict(
     fake: FakeCloudSql, instances: sql.SqlInstancesServiceClient
 ) -> None:
     fake.add_instance(PROJECT, "busy-db", "POSTGRES_16")
@@ -393,7 +399,7 @@ def test_second_patch_while_an_operation_runs_is_a_conflict(
     assert fake.flags(PROJECT, "busy-db") == {"statement_timeout": "1000"}
 
 
-def test_stale_settings_version_is_refused_with_412(
+def test_the_emulator_refuses_a_stale_settings_version_with_412(
     fake: FakeCloudSql, instances: sql.SqlInstancesServiceClient
 ) -> None:
     fake.add_instance(PROJECT, "stale-db", "MYSQL_8_0", flags={"wait_timeout": "28800"})
@@ -422,7 +428,7 @@ def test_stale_settings_version_is_refused_with_412(
         ("POSTGRES_13", "idle_session_timeout"),  # PostgreSQL 14+
     ],
 )
-def test_unknown_flag_is_refused_as_invalid_flag_name(
+def test_the_emulator_refuses_an_unknown_flag_as_invalid_flag_name(
     fake: FakeCloudSql, instances: sql.SqlInstancesServiceClient, version: str, flag: str
 ) -> None:
     name = f"unknown-{version.lower()}-{flag.replace('.', '-').replace('_', '-')}"
@@ -450,7 +456,7 @@ def test_unknown_flag_is_refused_as_invalid_flag_name(
         ("MYSQL_8_0", "long_query_time", "30000001", "must be between 0 and 30000000"),
     ],
 )
-def test_bad_flag_value_is_a_bad_request(
+def test_the_emulator_answers_a_bad_flag_value_with_a_bad_request(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     version: str,
@@ -484,7 +490,7 @@ def test_missing_instance_is_not_found(instances: sql.SqlInstancesServiceClient)
     assert caught.value.errors[0]["reason"] == "instanceDoesNotExist"
 
 
-def test_a_denied_permission_is_a_403_on_that_project_only(
+def test_the_emulator_denies_a_permission_with_a_403_on_that_project_only(
     fake: FakeCloudSql, instances: sql.SqlInstancesServiceClient
 ) -> None:
     fake.add_instance("locked-project", "db", "POSTGRES_16")
@@ -548,7 +554,7 @@ def test_adc_file_is_an_external_account_authorized_user(
     assert {"audience", "client_id", "client_secret", "refresh_token"} <= info.keys()
 
 
-def test_unknown_paths_are_404_in_googles_shape(
+def test_the_emulator_answers_unknown_paths_with_a_404_in_googles_shape(
     fake: FakeCloudSql, credentials: Credentials
 ) -> None:
     status, _, body = _raw(fake, f"/sql/v1beta4/projects/{PROJECT}/backupRuns", credentials.token)

@@ -71,13 +71,15 @@ def test_every_row_is_a_well_formed_flag_with_a_source(row: dict[str, object]) -
         ("POSTGRES_16", "tcp_keepalives_idle", 0, 2_147_483_647, False),
     ],
 )
-def test_documented_values(version: str, flag: str, low: int, high: int, restart: bool) -> None:
+def test_the_emulators_catalogue_holds_the_documented_values(
+    version: str, flag: str, low: int, high: int, restart: bool
+) -> None:
     row = default_catalogue().for_version(version)[flag]
 
     assert (row.min_value, row.max_value, row.requires_restart) == (low, high, restart)
 
 
-def test_version_gates() -> None:
+def test_the_emulators_catalogue_gates_flags_by_version() -> None:
     assert "idle_session_timeout" not in flag_names("POSTGRES_13")
     assert "idle_session_timeout" in flag_names("POSTGRES_14")
     assert "transaction_timeout" in flag_names("POSTGRES_17")

@@ -81,7 +81,7 @@ def _operations_on(operations: sql.SqlOperationsServiceClient, name: str) -> lis
     return list(operations.list(request={"project": PROJECT, "instance": name}, timeout=5).items)
 
 
-def test_throttle_is_googles_429_and_processes_nothing(
+def test_the_emulators_throttle_is_googles_429_and_processes_nothing(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -107,7 +107,7 @@ def test_throttle_is_googles_429_and_processes_nothing(
         (500, gexc.InternalServerError, "INTERNAL"),
     ],
 )
-def test_server_error_is_googles_5xx_and_processes_nothing(
+def test_the_emulators_server_error_is_googles_5xx_and_processes_nothing(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -133,7 +133,7 @@ def test_server_error_is_googles_5xx_and_processes_nothing(
     assert fake.flags(PROJECT, instance) == {}
 
 
-def test_lost_response_on_patch_created_an_operation_that_completes(
+def test_the_emulators_lost_response_on_patch_created_an_operation_that_completes(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -155,7 +155,7 @@ def test_lost_response_on_patch_created_an_operation_that_completes(
         _patch(instances, "lost-db", "1000")
 
 
-def test_a_lost_operation_nobody_polls_completes_by_itself(
+def test_the_emulators_lost_operation_nobody_polls_completes_by_itself(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -177,7 +177,7 @@ def test_a_lost_operation_nobody_polls_completes_by_itself(
     assert done.status == sql.Operation.SqlOperationStatus.DONE
 
 
-def test_reset_breaks_the_connection_before_anything_is_processed(
+def test_the_emulators_reset_breaks_the_connection_before_anything_is_processed(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,
@@ -191,7 +191,7 @@ def test_reset_breaks_the_connection_before_anything_is_processed(
     assert _operations_on(operations, "reset-db") == []
 
 
-def test_malformed_answer_after_the_patch_was_processed(
+def test_the_emulators_malformed_answer_comes_after_the_patch_was_processed(
     fake: FakeCloudSql,
     instances: sql.SqlInstancesServiceClient,
     operations: sql.SqlOperationsServiceClient,

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from support import vendor
 
 from cloudtimeouts.sandbox.loopback import Fault
 from cloudtimeouts.sandbox.rds import FAMILIES, RealisticRds, family_catalogue
@@ -92,6 +93,8 @@ def test_a_fresh_group_lists_the_whole_catalogue_across_marker_pages(
 
 
 def test_max_records_defaults_to_100_and_is_bounded(rds: Any) -> None:
+    documented = vendor.rds_doc("DescribeDBParametersMessage", "MaxRecords")
+    assert "Default: 100" in documented and "Constraints: Minimum 20, maximum 100." in documented
     rds.create_db_parameter_group(
         DBParameterGroupName="orders", DBParameterGroupFamily="postgres16", Description="t"
     )
@@ -108,6 +111,8 @@ def test_max_records_defaults_to_100_and_is_bounded(rds: Any) -> None:
 
 
 def test_the_source_filter_splits_user_system_and_engine_default(rds: Any) -> None:
+    documented = vendor.rds_doc("DescribeDBParametersMessage", "Source")
+    assert "Valid Values: user | system | engine-default" in documented
     rds.create_db_parameter_group(
         DBParameterGroupName="orders", DBParameterGroupFamily="postgres16", Description="t"
     )
@@ -145,6 +150,9 @@ def test_the_source_filter_splits_user_system_and_engine_default(rds: Any) -> No
 def test_an_unknown_group_is_a_404_with_the_rds_error(
     rds: Any, operation: str, argument: str, kind: str
 ) -> None:
+    operation_name = "".join(part.title() for part in operation.split("_")).replace("Db", "DB")
+    assert "DBParameterGroupNotFound" in vendor.rds_errors(operation_name)
+    assert vendor.rds_error("DBParameterGroupNotFoundFault") == ("DBParameterGroupNotFound", 404)
     error = _error(getattr(rds, operation), **{argument: "nope"})
     assert error == {
         "Code": "DBParameterGroupNotFound",
@@ -156,7 +164,8 @@ def test_an_unknown_group_is_a_404_with_the_rds_error(
 
 # -- groups --------------------------------------------------------------------------------------
 def test_emulator_stores_group_names_in_lower_case_and_finds_them_in_any_case(rds: Any) -> None:
-    # CreateDBParameterGroup: "This value is stored as a lowercase string."
+    documented = vendor.rds_doc("CreateDBParameterGroupMessage", "DBParameterGroupName")
+    assert "This value is stored as a lowercase string." in documented
     rds.create_db_parameter_group(
         DBParameterGroupName="Orders-PG16", DBParameterGroupFamily="postgres16", Description="t"
     )
@@ -280,6 +289,9 @@ def test_copy_makes_a_modifiable_group_with_the_source_user_values(rds: Any) -> 
 
 
 def test_delete_refuses_defaults_and_groups_in_use(rds: Any, aws: RealisticRds) -> None:
+    documented = vendor.rds_operation_doc("DeleteDBParameterGroup")
+    assert "can't be associated with any DB instances" in documented
+    assert "InvalidDBParameterGroupState" in vendor.rds_errors("DeleteDBParameterGroup")
     aws.create_group("orders", "postgres16")
     aws.create_instance("orders-db", "postgres", group="orders")
     for name in ("default.postgres16", "orders"):
@@ -292,6 +304,7 @@ def test_delete_refuses_defaults_and_groups_in_use(rds: Any, aws: RealisticRds) 
 
 
 def test_reset_returns_parameters_to_their_defaults(rds: Any, aws: RealisticRds) -> None:
+    assert "to the engine/system default value" in vendor.rds_operation_doc("ResetDBParameterGroup")
     aws.create_group("orders", "postgres16", {"lock_timeout": "5000", "work_mem": "8192"})
     rds.reset_db_parameter_group(
         DBParameterGroupName="orders", Parameters=[_change("lock_timeout", "", "immediate")]
@@ -360,12 +373,19 @@ def test_reset_returns_parameters_to_their_defaults(rds: Any, aws: RealisticRds)
         "not-modifiable",
     ],
 )
-def test_modify_refuses_what_rds_refuses_and_writes_nothing(
+def test_the_rds_emulator_refuses_these_modifications_and_writes_nothing(
     rds: Any, group: str, changes: list[dict[str, str]], code: str, message: str
 ) -> None:
     rds.create_db_parameter_group(
         DBParameterGroupName="orders", DBParameterGroupFamily="postgres16", Description="t"
     )
+    # botocore's model documents only the first refusal ("A maximum of 20 parameters can be
+    # modified in a single request"); the codes and messages are the emulator's, after AWS's
+    # answers as users report them.
+    if len(changes) > 20:
+        assert "A maximum of 20 parameters can be modified in a single request." in (
+            vendor.rds_operation_doc("ModifyDBParameterGroup")
+        )
     batch = [_change("lock_timeout", "5000"), *changes][: max(len(changes), 2)]
     error = _error(rds.modify_db_parameter_group, DBParameterGroupName=group, Parameters=batch)
     assert (error["Code"], error["Status"]) == (code, 400)
@@ -374,6 +394,7 @@ def test_modify_refuses_what_rds_refuses_and_writes_nothing(
 
 
 def test_modify_sets_source_user_with_the_apply_method_used(rds: Any) -> None:
+    assert vendor.rds().shape_for("ApplyMethod").enum == ["immediate", "pending-reboot"]
     rds.create_db_parameter_group(
         DBParameterGroupName="orders", DBParameterGroupFamily="mariadb10.11", Description="t"
     )
@@ -396,6 +417,8 @@ def test_modify_sets_source_user_with_the_apply_method_used(rds: Any) -> None:
 def test_a_static_change_leaves_the_instances_using_the_group_pending_reboot(
     rds: Any, aws: RealisticRds
 ) -> None:
+    documented = vendor.rds_doc("ModifyDBParameterGroupMessage", "Parameters")
+    assert "You can use the immediate value with dynamic parameters only." in documented
     aws.create_group("orders", "postgres16")
     aws.create_group("other", "postgres16")
     aws.create_instance("orders-db", "postgres", group="orders")
@@ -418,6 +441,9 @@ def test_a_static_change_leaves_the_instances_using_the_group_pending_reboot(
 def test_a_cluster_group_change_leaves_members_pending_until_the_cluster_reboots(
     rds: Any, aws: RealisticRds
 ) -> None:
+    assert "Changes to static parameters are applied only after the DB cluster is rebooted" in (
+        vendor.rds_operation_doc("ModifyDBClusterParameterGroup")
+    )
     aws.create_group("search", "aurora-postgresql16", cluster=True)
     aws.create_cluster("search", "aurora-postgresql", "search", members=2)
     rds.modify_db_cluster_parameter_group(
@@ -483,7 +509,7 @@ def test_a_reset_naming_an_unknown_parameter_resets_nothing(rds: Any, aws: Reali
     assert set(aws.parameters("orders", source="user")) == {"lock_timeout", "work_mem"}
 
 
-def test_concurrent_modifies_each_apply_whole(aws: RealisticRds) -> None:
+def test_the_emulator_applies_concurrent_modifies_each_whole(aws: RealisticRds) -> None:
     aws.create_group("orders", "postgres16")
     names = ["statement_timeout", "lock_timeout", "idle_session_timeout", "tcp_user_timeout"]
 
@@ -528,6 +554,9 @@ def _raw_post(url: str, body: bytes, service: str = "rds") -> tuple[int, bytes]:
 def test_faults_answer_with_the_query_protocol_error_document(
     aws: RealisticRds, fault: Fault, status: int, code: str, kind: str
 ) -> None:
+    metadata = vendor.rds().metadata
+    assert (metadata["protocol"], metadata["apiVersion"]) == ("query", "2014-10-31")
+    assert metadata["xmlNamespace"] == "http://rds.amazonaws.com/doc/2014-10-31/"
     aws.faults.add(fault, operation="DescribeDBParameterGroups", nth=1)
     answer = _raw_post(aws.url, b"Action=DescribeDBParameterGroups&Version=2014-10-31")
     assert answer[0] == status

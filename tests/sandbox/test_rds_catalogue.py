@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "cloudtimeouts" / "sandbox" / "r
 PG16 = family_catalogue("postgres16")
 
 
-def test_the_families_of_rds_and_aurora() -> None:
+def test_the_rds_emulators_families_of_rds_and_aurora() -> None:
     assert {
         *(f"postgres{major}" for major in range(13, 18)),
         *(f"aurora-postgresql{major}" for major in range(13, 17)),
@@ -36,7 +36,7 @@ def test_the_families_of_rds_and_aurora() -> None:
     assert FAMILIES["aurora-mysql8.0"].rds_engine == "aurora-mysql"
 
 
-def test_rds_postgresql_timeouts_as_rds_lists_them() -> None:
+def test_the_rds_emulator_lists_rds_postgresql_timeouts_as_its_sources_say() -> None:
     assert len(PG16) > 100  # so that one read needs several pages of 100
     keepalive = PG16["tcp_keepalives_idle"]
     assert (keepalive.value, keepalive.source, keepalive.apply_type) == ("300", "system", "dynamic")
@@ -60,7 +60,7 @@ def test_rds_postgresql_timeouts_as_rds_lists_them() -> None:
     )
 
 
-def test_aurora_postgresql_differs_where_its_parameter_reference_says() -> None:
+def test_the_rds_emulators_aurora_postgresql_differs_where_its_parameter_reference_says() -> None:
     aurora = family_catalogue("aurora-postgresql16")
     idle = aurora["idle_in_transaction_session_timeout"]
     assert (idle.value, idle.source, idle.apply_type) == ("86400000", "system", "dynamic")
@@ -70,7 +70,7 @@ def test_aurora_postgresql_differs_where_its_parameter_reference_says() -> None:
     assert "checkpoint_timeout" not in aurora and "max_wal_size" not in aurora
 
 
-def test_mysql_and_mariadb_timeouts_with_their_engine_ranges() -> None:
+def test_the_rds_emulators_mysql_and_mariadb_timeouts_with_their_engine_ranges() -> None:
     mysql, maria = family_catalogue("mysql8.0"), family_catalogue("mariadb10.11")
     assert mysql["wait_timeout"].allowed == maria["wait_timeout"].allowed == "1-31536000"
     assert mysql["max_execution_time"].allowed == "0-4294967295"

@@ -12,6 +12,7 @@ from typing import Any
 
 import hcl2
 import pytest
+from support import vendor
 from support.profiles import aws_target, azure_target, gcp_target, write_profile
 from support.terraform import change, write_plan
 
@@ -199,6 +200,8 @@ def test_aws_names_are_exported_as_rds_stores_them(cli: Any, tmp_path: Path) -> 
     value is stored as a lowercase string"), and the AWS provider refuses any other spelling
     (validParamGroupName: "only lowercase alphanumeric characters, periods, and hyphens").
     A profile may name the group as the RDS API accepts it, in any case."""
+    documented = vendor.rds_doc("CreateDBParameterGroupMessage", "DBParameterGroupName")
+    assert "This value is stored as a lowercase string." in documented
     profile = write_profile(
         tmp_path,
         server={"idle_session_timeout": "10min"},

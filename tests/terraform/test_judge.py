@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import vendor
 from support.profiles import aws_target, azure_target, gcp_target, write_profile
 from support.terraform import (
     azure_configuration,
@@ -236,6 +237,8 @@ def test_a_target_the_plan_does_not_hold_is_an_error_and_unmatched_resources_are
 
 
 def test_names_are_compared_as_rds_compares_them(cli: Any, tmp_path: Path) -> None:
+    documented = vendor.rds_doc("CreateDBParameterGroupMessage", "DBParameterGroupName")
+    assert "This value is stored as a lowercase string." in documented
     profile = write_profile(tmp_path, targets=[aws_target("Orders-PG16")])
     plan = write_plan(tmp_path, [parameter_group("orders-pg16", {})])
     code, shown = plan_json(cli, profile, "--terraform-plan", plan)
