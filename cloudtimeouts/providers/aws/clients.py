@@ -38,7 +38,7 @@ CALLS = CallBudget(
 MIN_READ_TIMEOUT_S = 5.0  # RDS answers in well under a second; this is the floor per attempt
 BACKOFF_ALLOWANCE_S = 2.0  # standard mode's non-throttling back-off over 5 retries: < 1.6 s
 # One client serves every target of an account and region, and the orchestration runs up to 64
-# targets at once in all (orchestration.MAX_THREADS; --concurrency per account and region is at
+# targets at once in all (concurrency.MAX_THREADS; --concurrency per account and region is at
 # most that): botocore's pool of 10 would make the 11th call wait for a connection.
 POOL_CONNECTIONS = 64
 
