@@ -30,19 +30,21 @@ def managed(
     managed proxy, `target.hop`): that hop's timeouts, as its kind's parameters.
     """
     own = hop_of(profile, target)
-    if own is None:
-        specs, desired = dict(parameters(profile.engine)), dict(profile.server)
-        for hop in hosted_hops(profile, target):
-            for field, spec in hop.spec.parameters.items():
-                specs[spec.name] = spec
-                value = hop.value(field)
-                if value is not None:
-                    desired[spec.name] = value
-        return specs, desired
-    specs, desired = {}, {}
-    for field, spec in own.spec.parameters.items():
+    if own is not None:
+        return _written(own, {}, {})
+    specs, desired = dict(parameters(profile.engine)), dict(profile.server)
+    for hop in hosted_hops(profile, target):
+        _written(hop, specs, desired)
+    return specs, desired
+
+
+def _written(
+    hop: HopEntry, specs: dict[str, ParameterSpec], desired: dict[str, Duration]
+) -> tuple[dict[str, ParameterSpec], dict[str, Duration]]:
+    """Adds a written hop's parameters, and the values its profile entry gives them."""
+    for field, spec in hop.spec.parameters.items():
         specs[spec.name] = spec
-        value = own.value(field)
+        value = hop.value(field)
         if value is not None:
             desired[spec.name] = value
     return specs, desired
