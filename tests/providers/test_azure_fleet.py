@@ -269,3 +269,32 @@ def test_engine_names_what_each_server_runs_and_reads_it_alone(fleet: Fleet) -> 
         fleet.adapter.engine(targets["gone"])
     # PostgreSQL's API first, then MySQL's: 1 + 2 + 2 gets, and no listing.
     assert fleet.calls() == Counter({"servers.get": 5})
+
+
+def test_reads_at_once_keep_their_connections_for_the_next_reads(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """16 reads at once through one management client keep their 16 connections for the reads
+    that follow: requests' default pool kept 10 and closed the others after their calls (the next
+    reads paid a new TLS handshake each)."""
+    import urllib3.connectionpool
+
+    opened = Counter[str]()
+    new_conn = urllib3.connectionpool.HTTPSConnectionPool._new_conn
+
+    def counted(pool: urllib3.connectionpool.HTTPSConnectionPool) -> object:
+        opened[f"{pool.host}:{pool.port}"] += 1
+        return new_conn(pool)
+
+    monkeypatch.setattr(urllib3.connectionpool.HTTPSConnectionPool, "_new_conn", counted)
+    monkeypatch.setattr(fleet.fake.server, "latency", 0.2)  # the 16 reads are in flight at once
+    names = [f"pg-{i}" for i in range(16)]
+    fleet.add("prod", names)
+    first = fleet.plan("postgres", [("prod", name) for name in names])
+    assert first.error_count == 0, [t.error for t in first.targets if t.error]
+    opened.clear()
+
+    again = fleet.plan("postgres", [("prod", name) for name in names])
+
+    assert again.error_count == 0, [t.error for t in again.targets if t.error]
+    assert sum(opened.values()) == 0, opened

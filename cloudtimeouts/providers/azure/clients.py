@@ -19,6 +19,11 @@ orchestration then reconciles by reading. Every request has a connect and a read
 management clients AND the azure-identity credential's token requests alike (left alone, both
 would wait 300 s and retry 10 times); the retries of one call stop after `CALLS.total_s`, so that
 an unresponsive endpoint ends a target with an error well within the README's 60 s.
+
+Connections: azure-core's RequestsTransport keeps at most 10 connections per host (requests'
+default pool) while a plan reads up to 64 targets at once through one client: when more than 10
+calls ended together, the connections past the tenth were closed and the next calls paid a new
+TLS handshake each. Each management client's transport keeps POOL_CONNECTIONS (as aws/clients).
 """
 
 from __future__ import annotations
@@ -28,8 +33,12 @@ import threading
 import time
 from typing import Any
 
+import requests
 from azure.core.credentials import AccessToken, AccessTokenInfo
+from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import DefaultAzureCredential
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from cloudtimeouts.catalog import Engine
 from cloudtimeouts.providers.azure.errors import arm_endpoint
@@ -48,6 +57,9 @@ RETRY_CONNECT = 1
 # azure-core's BearerTokenCredentialPolicy asks for a new token this long before the one it holds
 # expires (DEFAULT_REFRESH_WINDOW_SECONDS); the shared token follows the same rule.
 REFRESH_WINDOW_S = 300
+# Connections kept per host by a management client: one per target read at once, all scopes
+# together (the orchestration's MAX_THREADS, as aws/clients' POOL_CONNECTIONS).
+POOL_CONNECTIONS = 64
 _KNOWN_AUTHORITIES = (
     "login.microsoftonline.com",
     "login.chinacloudapi.cn",
@@ -68,6 +80,22 @@ def transport_options() -> dict[str, Any]:
         "retry_backoff_max": CALLS.backoff_max_s,
         "timeout": CALLS.total_s,
     }
+
+
+def pooled_transport() -> RequestsTransport:
+    """azure-core's RequestsTransport as it makes its own (urllib3's retries off: azure-core's
+    RetryPolicy retries; proxies from the environment), keeping POOL_CONNECTIONS connections, with
+    `transport_options()`'s connect and read timeouts. It owns its session and closes it."""
+    session = requests.Session()
+    session.trust_env = True
+    adapter = HTTPAdapter(
+        pool_connections=POOL_CONNECTIONS,
+        pool_maxsize=POOL_CONNECTIONS,
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+    )
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, adapter)
+    return RequestsTransport(session=session, session_owner=True, **transport_options())
 
 
 def default_credential() -> Any:
@@ -172,6 +200,7 @@ class Clients:
             "base_url": self.endpoint,
             "polling_interval": self._poll_interval,
             **transport_options(),
+            "transport": pooled_transport(),
         }
         if any(self.endpoint.endswith(host) for host in _SOVEREIGN_ARM_HOSTS):
             # Sovereign clouds issue tokens for their own ARM audience; elsewhere (the public
