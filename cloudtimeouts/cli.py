@@ -1,6 +1,9 @@
-"""The command line: parse, call the library, render. One error boundary, one set of exit codes."""
+"""The command line: parse, call the library, render. One error boundary, one set of exit codes.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer reads every command's annotations when it
+builds the command line, and evaluating them from strings (one compile each) was two thirds of
+that time, on every run, `--help` included (start-up: benchmarks/startup.py).
+"""
 
 import json
 import sys
@@ -222,12 +225,12 @@ def rollback(
 
 
 def _read_targets(
-    profiles: list[Profile],
+    profiles: "list[Profile]",
     only: list[str] | None,
     quiet: bool,
     timeout: float,
     concurrency: int,
-) -> Plan:
+) -> "Plan":
     """make_plan with a progress bar (unless quiet), stoppable by Ctrl-C or SIGTERM (exit 130)."""
     from cloudtimeouts.planning import make_plan
 
@@ -246,7 +249,7 @@ def _read_targets(
 
 
 def _apply_planned(
-    planned: Plan,
+    planned: "Plan",
     yes: bool,
     allow_restart: bool,
     output: Format,
@@ -254,8 +257,8 @@ def _apply_planned(
     timeout: float,
     concurrency: int,
     *,
-    restorable: Plan | None = None,
-    held_back: tuple[TargetResult, ...] = (),
+    restorable: "Plan | None" = None,
+    held_back: "tuple[TargetResult, ...]" = (),
 ) -> None:
     """The write half of apply and rollback: show, confirm, journal, write, report. Rollback shows
     its whole plan, writes only `restorable`, reports what it `held_back` (3: refusals only)."""
@@ -496,7 +499,7 @@ def schema() -> None:
     print(json.dumps(profile_json_schema(), indent=2))
 
 
-def _load(paths: list[Path]) -> list[Profile]:
+def _load(paths: list[Path]) -> "list[Profile]":
     from cloudtimeouts.profile import load_profiles
 
     return load_profiles(paths)
@@ -526,7 +529,7 @@ def _output(source: Path | None = None, file: Path | None = None) -> Output:
     return Output(stdout, stderr, source=source, file=file)
 
 
-def _exit_if_interrupted(cancel: Cancellation, what: str) -> None:
+def _exit_if_interrupted(cancel: "Cancellation", what: str) -> None:
     if cancel.requested.is_set():
         _interrupted(f"Interrupted: {what}.")
 
