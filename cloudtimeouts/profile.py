@@ -198,9 +198,11 @@ class Profile(Strict):
     engine: Engine
     django: DjangoSettings
     guard: GuardSettings = GuardSettings()
-    server: dict[str, DurationField] = Field(default_factory=dict)
-    path: list[Hop] = Field(default_factory=list)  # between Django and the server, in order
-    targets: list[Target] = Field(default_factory=list)  # type: ignore[valid-type]
+    # Factories written in Python, not `dict` and `list`: Pydantic reads a factory's signature,
+    # and a builtin's is parsed from text by the tokenizer, whose regexes then compile (start-up).
+    server: dict[str, DurationField] = Field(default_factory=lambda: {})
+    path: list[Hop] = Field(default_factory=lambda: [])  # between Django and the server, in order
+    targets: list[Target] = Field(default_factory=lambda: [])  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _pool_is_postgres_only(self) -> Profile:
