@@ -106,3 +106,40 @@ def test_a_scope_never_runs_more_than_its_share() -> None:
     )
     assert results == [("ok", item) for item in items]
     assert peak == {"a": 2, "b": 2}
+
+
+def test_threads_are_reused_from_item_to_item_and_end_with_the_run() -> None:
+    def workers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("target-worker-")}
+
+    before = workers()
+    ran_on: set[str] = set()
+
+    def work(n: int) -> tuple[str, int]:
+        ran_on.add(threading.current_thread().name)
+        return ("ok", n)
+
+    results = run(work, list(range(200)), concurrency=4)
+    assert results == [("ok", n) for n in range(200)]
+    assert 1 <= len(ran_on) <= 4  # 200 items on at most `concurrency` threads, not 200
+    for thread in workers() - before:
+        thread.join(2)  # each was told to end when the run returned
+    assert not workers() - before
+
+
+def test_a_worker_left_behind_ends_when_its_call_returns() -> None:
+    hang = threading.Event()
+    held: list[threading.Thread] = []
+
+    def work(n: int) -> tuple[str, int]:
+        if n == 0:
+            held.append(threading.current_thread())
+            hang.wait()  # a black-holed endpoint
+        return ("ok", n)
+
+    assert run(work, [0, 1], timeout=0.3, concurrency=1) == [("timeout", 0), ("ok", 1)]
+    (stuck,) = held
+    assert stuck.is_alive()  # left behind: the run did not wait for it
+    hang.set()
+    stuck.join(2)
+    assert not stuck.is_alive()
