@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the PostgreSQL and MariaDB servers, and PgBouncer, that the database tests start on
-# loopback (tests/dbservers.py). Idempotent and quiet: returns at once when the binaries are there.
+# Install the PostgreSQL and MariaDB servers, PgBouncer and Redis (the task queues' broker) that
+# the database tests start on loopback (tests/dbservers.py). Idempotent and quiet: returns at once
+# when the binaries are there.
 # Debian packages only; runs as root (CI) or through sudo. Never starts a service: the tests
 # start their own servers on free ports with throw-away data directories.
 set -euo pipefail
@@ -19,10 +20,15 @@ have_pgbouncer() {
     [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null
 }
 
+have_redis() {
+    [ -x /usr/bin/redis-server ] || command -v redis-server >/dev/null
+}
+
 packages=()
 have_postgres || packages+=(postgresql)
 have_mariadb || packages+=(mariadb-server)
 have_pgbouncer || packages+=(pgbouncer)
+have_redis || packages+=(redis-server)
 [ ${#packages[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null; then
@@ -43,7 +49,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Keep the packages' maintainer scripts from starting system-wide servers on 5432/3306/6432
-# (the same policy Debian container images ship), unless a policy is already in place.
+# (and Redis on 6379; the same policy Debian container images ship), unless a policy is already in place.
 policy=/usr/sbin/policy-rc.d
 added_policy=false
 if [ ! -e "$policy" ]; then
@@ -70,3 +76,4 @@ rm -f "$log"
 have_postgres || { echo "ensure-databases: PostgreSQL server binaries still missing" >&2; exit 1; }
 have_mariadb || { echo "ensure-databases: MariaDB server binaries still missing" >&2; exit 1; }
 have_pgbouncer || { echo "ensure-databases: PgBouncer still missing" >&2; exit 1; }
+have_redis || { echo "ensure-databases: Redis still missing" >&2; exit 1; }

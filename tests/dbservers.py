@@ -655,3 +655,89 @@ def pgbouncer(postgres: DatabaseServer, pgbouncer_server: PgBouncer) -> Iterator
     reset_pgbouncer(pgbouncer_server)
     yield pgbouncer_server
     reset_pgbouncer(pgbouncer_server)
+
+
+# ---------------------------------------------------------------------------------------------
+# Redis, for the task queues that need a broker (RQ, django-rq)
+
+
+def redis_binary() -> Path | None:
+    """Debian's /usr/bin/redis-server, else one on PATH."""
+    found = shutil.which("redis-server") or next(
+        (path for path in ("/usr/bin/redis-server",) if os.path.exists(path)), None
+    )
+    return Path(found) if found else None
+
+
+@dataclass
+class RedisServer:
+    """A running Redis: no persistence, loopback only, no password (nothing else reaches it)."""
+
+    port: int
+    host: str = "127.0.0.1"
+    log: Path = field(default_factory=Path)
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://{self.host}:{self.port}/{db}"
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis(host=self.host, port=self.port, socket_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """Debian's redis-server on 127.0.0.1, on a free port, one per session (xdist worker)."""
+    pytest.importorskip("redis", reason="redis-py is in the dev extra")
+    binary = redis_binary()
+    if binary is None:
+        _unavailable("Redis (/usr/bin/redis-server) not found")
+    assert binary is not None
+    base = Path(tempfile.mkdtemp(prefix="cloudtimeouts-redis-"))
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        log = base / "redis.log"
+        for attempt in range(PORT_ATTEMPTS):
+            port = _free_port()
+            with log.open("wb") as out:
+                process = subprocess.Popen(
+                    [
+                        str(binary),
+                        "--port",
+                        str(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--dir",
+                        str(base),
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--daemonize",
+                        "no",
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=base,
+                )
+            server = RedisServer(port, log=log)
+            try:
+                _wait_until_ready(server.client, process, log, "Redis")
+                break
+            except RuntimeError:
+                if attempt + 1 == PORT_ATTEMPTS or not _lost_the_port(process, log):
+                    raise
+        yield server
+    finally:
+        if process is not None:
+            _stop(process, signal.SIGTERM)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_db(redis_server: RedisServer) -> Iterator[RedisServer]:
+    """The session's Redis, emptied before and after the test."""
+    redis_server.client().flushall()
+    yield redis_server
+    redis_server.client().flushall()
