@@ -47,3 +47,20 @@ if os.environ.get("PROOF_SQLITE") == "1":
 if "PROOF_PROFILE" in os.environ:
     _profile = os.environ["PROOF_PROFILE"]
     CLOUDTIMEOUTS_PROFILE = json.loads(_profile) if _profile.startswith("{") else _profile
+
+# The worker proofs (tests/contrib/test_workers*.py): PROOF_APPS adds apps (comma-separated:
+# "proofsite" for its management command, a task queue's Django app), REDIS_URL the broker of
+# RQ / django-rq, and each queue's own settings, read only by the queue that is used.
+INSTALLED_APPS += [app for app in os.environ.get("PROOF_APPS", "").split(",") if app]
+if "REDIS_URL" in os.environ:
+    RQ_QUEUES = {"proof": {"URL": os.environ["REDIS_URL"]}}
+if "PROOF_RQ_WORKER_CLASS" in os.environ:
+    RQ = {"WORKER_CLASS": os.environ["PROOF_RQ_WORKER_CLASS"]}
+if "PROOF_DRAMATIQ_MIDDLEWARE" in os.environ:
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.stub.StubBroker",
+        "OPTIONS": {},
+        "MIDDLEWARE": json.loads(os.environ["PROOF_DRAMATIQ_MIDDLEWARE"]),
+    }
+HUEY = {"huey_class": "huey.MemoryHuey", "name": "proof", "immediate": False}
+Q_CLUSTER = {"name": "proof", "orm": "default", "sync": False, "timeout": 30, "retry": 60}
