@@ -41,3 +41,21 @@ def run_json(database_url: str, *args: str, **env: str) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     outcome: dict[str, Any] = json.loads(done.stdout)
     return outcome
+
+
+def run_many(runs: dict[str, tuple[str, tuple[str, ...], dict[str, str]]]) -> dict[str, Any]:
+    """Several proofsite runs at once (each mostly sleeps through its pause): name -> JSON.
+
+    Each run is (database URL, arguments, environment), as for run_django; its JSON is the last
+    line of its output (RQ's workers log to stdout before it).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(url: str, args: tuple[str, ...], env: dict[str, str]) -> Any:
+        done = run_django(url, *args, **env)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return json.loads(done.stdout.splitlines()[-1])
+
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = {name: pool.submit(run, *parts) for name, parts in runs.items()}
+        return {name: future.result() for name, future in futures.items()}

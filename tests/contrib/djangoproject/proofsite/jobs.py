@@ -4,6 +4,7 @@ It answers the server's session id (pg_backend_pid(), CONNECTION_ID()), or the e
 met, as plain data that survives any queue's result store (Redis, memory, a pipe).
 """
 
+import time
 from typing import Any
 
 from django.db import connection
@@ -29,3 +30,8 @@ def session() -> dict[str, Any]:
     except Exception as error:
         return describe(error)
     return {"session": str(value)}
+
+
+def pause(seconds: float) -> None:
+    """A job that uses no connection: the worker's connection idles meanwhile."""
+    time.sleep(seconds)

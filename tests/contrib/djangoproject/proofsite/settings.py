@@ -54,6 +54,7 @@ if "PROOF_PROFILE" in os.environ:
 INSTALLED_APPS += [app for app in os.environ.get("PROOF_APPS", "").split(",") if app]
 if "REDIS_URL" in os.environ:
     RQ_QUEUES = {"proof": {"URL": os.environ["REDIS_URL"]}}
+    import proofsite.rqpatch  # noqa: F401  (a worker's stop bounded: see there)
 if "PROOF_RQ_WORKER_CLASS" in os.environ:
     RQ = {"WORKER_CLASS": os.environ["PROOF_RQ_WORKER_CLASS"]}
 if "PROOF_DRAMATIQ_MIDDLEWARE" in os.environ:

@@ -5,7 +5,8 @@ job (proofsite.jobs.session) answered each time, a session id or the error its q
 KIND is one framework, run the way its worker runs jobs, with or without the glue:
 
 - rq-simple, rq-simple-glue: rq.SimpleWorker / ConnectionClosingSimpleWorker on Redis
-  (REDIS_URL), one worker for both jobs, in this process.
+  (REDIS_URL), one worker for both jobs and a job between them that sleeps PAUSE, in this
+  process.
 - rq-fork, rq-fork-glue: rq.Worker / ConnectionClosingWorker (a work horse forked per job),
   after a query in the worker process itself (startup code holding a connection).
 - celery, celery-without-fixup: a Celery worker (celery.contrib.testing.worker.start_worker,
@@ -35,6 +36,7 @@ django.setup()
 from proofsite.jobs import session  # noqa: E402
 
 JOB = "proofsite.jobs.session"
+PAUSE = "proofsite.jobs.pause"
 
 
 def twice(run: Callable[[], dict[str, Any]], pause: float) -> dict[str, Any]:
@@ -63,22 +65,13 @@ def rq(kind: str, pause: float) -> dict[str, Any]:
     if kind.startswith("rq-fork"):
         session()  # the worker process holds a connection before it forks its first horse
 
-    jobs = []
-
-    def feed() -> None:  # the second job comes PAUSE after the first one ended
-        jobs.append(queue.enqueue(JOB))
-        while jobs[0].get_status(refresh=True) not in ("finished", "failed"):
-            time.sleep(0.02)
-        time.sleep(pause)
-        jobs.append(queue.enqueue(JOB))
-
-    # One worker for both jobs, as in production (and a burst per job would race RQ's pubsub
-    # thread: a worker that stops before that thread has subscribed waits 60 s for it).
-    feeder = threading.Thread(target=feed)
-    feeder.start()
-    classes[kind]([queue], connection=redis).work(max_jobs=2)
-    feeder.join()
-    first, second = (job.return_value(refresh=True) for job in jobs)
+    # Three jobs queued at once, run by one worker: the second uses no connection for PAUSE
+    # seconds (the worker's connection idles meanwhile, in the worker or in the parent of the
+    # horses), the third queries again. No thread of ours: a fork while one holds a lock
+    # deadlocks the horse.
+    jobs = [queue.enqueue(JOB), queue.enqueue(PAUSE, pause), queue.enqueue(JOB)]
+    classes[kind]([queue], connection=redis).work(burst=True, max_jobs=len(jobs))
+    first, _, second = (job.return_value(refresh=True) for job in jobs)
     return {"first": first, "second": second}
 
 
