@@ -81,6 +81,7 @@ def celery(kind: str, pause: float) -> dict[str, Any]:
 
     fixups = [] if kind == "celery-without-fixup" else None  # None: Celery's own, with Django's
     app = Celery("proof", broker="memory://", backend="cache+memory://", fixups=fixups)
+    app.conf.broker_transport_options = {"polling_interval": 0.05}  # a prompt stop
     task = app.task(name="proof.session")(session)
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False):
         return twice(lambda: dict(task.delay().get(timeout=20)), pause)
