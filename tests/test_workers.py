@@ -3,6 +3,8 @@ budget judged wherever the requests' is (offline, on a target's values in force,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cloudtimeouts.budget import budgets_of
@@ -167,3 +169,24 @@ def test_a_poolers_idle_timeout_is_judged_against_every_worker() -> None:
     assert "client_idle_timeout" in refusal and "worker emails (rq)" in refusal
     glued = profile("[{name: emails, kind: rq, max_gap: 30s, glue: true}]", "{}", path=path)
     assert refusals(glued) == []
+
+
+# -- the README ----------------------------------------------------------------------------------
+def readme_section() -> str:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    return text.split("## Outside the request cycle", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readmes_workers_load_and_its_refusal_is_what_validate_says() -> None:
+    section = readme_section()
+    workers = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    declared = parse_profile(
+        "name: orders\nengine: postgres\ndjango: {conn_max_age: 60}\n" + workers, "orders.yaml"
+    )
+    assert [w.name for w in declared.workers] == ["reports", "emails", "nightly", "legacy"]
+    sample = section.split("```console\n", 1)[1].split("```", 1)[0]
+    said = " ".join(sample.split("\n", 1)[1].split())
+    (refusal,) = refusals(profile("[{name: emails, kind: rq, max_gap: 30s}]"))
+    before, after = said.split(" (…)")
+    assert refusal.startswith(before.removeprefix("refused: orders.yaml: "))  # validate's prefix
+    assert refusal.endswith(after)
