@@ -18,9 +18,11 @@ from rich.text import Text
 from cloudtimeouts.cli_options import (
     AllowRestart,
     Concurrency,
+    DatabaseUrl,
     ExportFormat,
     Group,
     JournalPath,
+    ObserveFormat,
     PictureFormat,
     PlanFormat,
     ProfileArg,
@@ -30,6 +32,7 @@ from cloudtimeouts.cli_options import (
     Targets,
     Timeout,
     VerifyFormat,
+    Watch,
     Yes,
     shown_as_usage_error,
 )
@@ -348,6 +351,27 @@ def verify(
     with _progress("connecting"):
         report = verify_live(loaded, database_url)
     show(report, Format(output), _output())
+    if report.refused:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+@app.command()
+def observe(
+    profile: ProfileArg,
+    database_url: DatabaseUrl,
+    watch: Watch = None,
+    output: Annotated[ObserveFormat, typer.Option("--output", "-o")] = ObserveFormat.table,
+) -> None:
+    """Show who holds idle connections, and for how long, against every budget and timeout."""
+    from cloudtimeouts.library import observe as observe_live
+
+    (loaded,) = _load([profile])
+    waiting = f"watching for {watch} (Ctrl-C: report now)" if watch else "connecting"
+    with sigterm_as_interrupt(), _progress(waiting):
+        report = observe_live(loaded, database_url, watch=watch)
+    show(report, Format(output), _output())
+    if report.interrupted:
+        _interrupted(f"Interrupted: the report shows what {report.samples} sample(s) saw.")
     if report.refused:
         raise typer.Exit(ExitCode.REFUSED)
 
