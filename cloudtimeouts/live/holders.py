@@ -138,9 +138,9 @@ def read_postgres(cursor: Any, pooler_pids: frozenset[int] = frozenset()) -> Sig
     if not may_see_all:
         notes.append(
             f"role {role} does not have the privileges of pg_read_all_stats: PostgreSQL shows "
-            "it the state and idle time of its own roles' sessions only (pg_stat_activity), "
-            f"so {hidden} session(s) of other roles are counted under their holder but not "
-            "judged; grant pg_read_all_stats to see every holder"
+            "it the state and idle time of its own roles' sessions only (pg_stat_activity); "
+            f"other roles' sessions ({hidden} in this sample) are counted under their holder "
+            "but not judged. Grant pg_read_all_stats to see every holder"
         )
     return Sighting(tuple(connections), hidden, tuple(notes), pooler_pids)
 
@@ -172,7 +172,7 @@ def read_mysql(cursor: Any, *, mariadb: bool) -> Sighting:
         notes.append(
             f"{account} does not have the PROCESS privilege: MySQL and MariaDB show it its own "
             "threads only (information_schema.PROCESSLIST), so other users' connections are "
-            "not seen; GRANT PROCESS ON *.* to see every holder"
+            "not seen. GRANT PROCESS ON *.* to see every holder"
         )
     return Sighting(tuple(connections), 0, tuple(notes))
 

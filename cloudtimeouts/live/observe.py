@@ -403,10 +403,10 @@ def _beyond_words(group: HolderGroup) -> Finding:
         )
     else:
         why = (
-            f"longer than {who(budget)}' budget ({limit}). Django's request handling closes "
-            "such a connection before it reuses it; something outside the request cycle keeps "
-            "this one (a worker, a management command, a shell): declare it under workers: "
-            "with its application_name, or close its connections between units of work"
+            f"longer than {who(budget)}' budget ({limit}), so no request would reuse it: "
+            "unless a web process has had no request since, something outside the request "
+            "cycle keeps it (a worker, a management command, a shell). Declare it under "
+            "workers: with its application_name, or close its connections between units of work"
         )
     return Finding(group.holder, f"{seen}: a connection idle {where}{age_text(age)}, {why}")
 
