@@ -330,18 +330,7 @@ def django_settings(
 @app.command()
 def verify(
     profile: ProfileArg,
-    database_url: Annotated[
-        str,
-        typer.Option(
-            "--database-url",
-            metavar="URL",
-            envvar="DATABASE_URL",
-            show_envvar=True,
-            show_default=False,
-            help="postgres://, postgresql://, mysql:// or mariadb:// URL of the live database, "
-            "with the application's credentials.",
-        ),
-    ],
+    database_url: DatabaseUrl,
     output: Annotated[VerifyFormat, typer.Option("--output", "-o")] = VerifyFormat.table,
 ) -> None:
     """Read the timeouts the live database applies to a session, and run the guard on them."""

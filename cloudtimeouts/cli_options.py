@@ -257,7 +257,7 @@ JournalPath = Annotated[
 ]
 
 
-DatabaseUrl = Annotated[
+DatabaseUrl = Annotated[  # verify and observe: the application's URL, or DATABASE_URL
     str,
     typer.Option(
         "--database-url",
@@ -265,7 +265,8 @@ DatabaseUrl = Annotated[
         envvar="DATABASE_URL",
         show_envvar=True,
         show_default=False,
-        help="postgres://, postgresql://, mysql:// or mariadb:// URL of the live database.",
+        help="postgres://, postgresql://, mysql:// or mariadb:// URL of the live database, "
+        "with the application's credentials.",
     ),
 ]
 

@@ -1,8 +1,9 @@
 """docs/json.md stays true: each documented example is, value by value, what the command prints
 for the case the doc describes (run here through the CLI: plan, apply and its journal against the
-RDS emulator, verify on real PostgreSQL behind PgBouncer). Only what changes from run to run or
-machine to machine is matched by its form: `time`, `pid`, the `journal` path, and verify's
-endpoint and versions; a list the doc abridges is matched on the entries it shows."""
+RDS emulator, verify on real PostgreSQL behind PgBouncer, observe on real PostgreSQL). Only what
+changes from run to run or machine to machine is matched by its form: `time`, `pid`, the `journal`
+path, verify's endpoint and versions, observe's endpoint, version and idle ages; a list the doc
+abridges is matched on the entries it shows."""
 
 from __future__ import annotations
 

@@ -471,3 +471,18 @@ def test_a_holder_named_as_a_worker_is_judged_against_that_workers_budget(tmp_pa
     assert (shell.holder, shell.verdict, shell.outside_request_cycle) == (
         "manage.py shell", "beyond", True,
     )  # fmt: skip
+
+
+def test_a_stop_event_ends_a_library_watch_with_what_was_seen(
+    postgres: DatabaseServer, tmp_path: Path
+) -> None:
+    name = unique("worker")
+    stop = threading.Event()
+    with postgres_idle(postgres.url(), name):
+        threading.Timer(1.5, stop.set).start()
+        started = time.monotonic()
+        report = library.observe(profile_file(tmp_path, conn_max_age="5min"), postgres.url(),
+                                 watch="1min", stop=stop)  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert (report.interrupted, report.samples) == (True, 2)
+    assert holder(report, name).connections == 1
