@@ -484,5 +484,5 @@ def test_a_stop_event_ends_a_library_watch_with_what_was_seen(
         report = library.observe(profile_file(tmp_path, conn_max_age="5min"), postgres.url(),
                                  watch="1min", stop=stop)  # fmt: skip
     assert time.monotonic() - started < 10
-    assert (report.interrupted, report.samples) == (True, 2)
+    assert report.interrupted and 1 <= report.samples <= 3
     assert holder(report, name).connections == 1
