@@ -129,7 +129,9 @@ def test_interactive_timeout_judged_everywhere(
 def test_a_budget_of_step_1_bent(
     bank: list[Case], monkeypatch: pytest.MonkeyPatch, mutation: Callable[[Any], Any]
 ) -> None:
-    intact = budget.budget_of
+    intact = budget.budgets_of
     for computed_with in (path_guard, offline, verdict):  # each that computes a profile's budget
-        monkeypatch.setattr(computed_with, "budget_of", lambda django: mutation(intact(django)))
+        monkeypatch.setattr(
+            computed_with, "budgets_of", lambda profile: tuple(map(mutation, intact(profile)))
+        )
     caught(bank)
