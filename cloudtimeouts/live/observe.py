@@ -5,18 +5,30 @@ else closed. It cannot see a worker, a management command or a shell that keeps 
 idle longer than any request would: only the server's list of sessions shows that (live.holders).
 Here the connections are grouped by holder, and each group's longest idle age is judged:
 
-- against its budget: a holder whose application_name is a declared worker's name against that
-  worker's, every other holder against the request cycle's (`budget.budgets_of`, the first);
-  an idle connection older than the request cycle's budget is one Django's request handling
-  would not have kept, so something outside the request cycle keeps it;
+- against its budget (`budget.budgets_of`): a holder whose application_name (or, on MySQL and
+  MariaDB, whose user: their protocol has no application_name) is a declared worker's name
+  against that worker's, every other holder against the request cycle's, the first;
 - against every idle timeout that can close it: the profile's values and the live session's
   (PostgreSQL, MySQL, MariaDB) for the server's sessions, PgBouncer's `client_idle_timeout` for
   its clients and `server_idle_timeout` for the server connections it keeps; "near" from 80%
   of the timeout, so that a holder is named before the server closes its connection.
 
-The budget decides the exit code (3: a holder beyond its budget); the timeouts are warnings:
-a connection cannot outlive a timeout that is in force, so "beyond" there means a declared value
-that is not the one in force, or a timeout that closes it at the next check.
+What an idle age beyond a budget means depends on who holds the connection. Django checks a
+connection at the start of each request and closes it once it is older than CONN_MAX_AGE
+(django/db/backends/base/base.py, `close_if_unusable_or_obsolete`); a worker whose framework
+checks between units of work (Celery's fixup, the glue) does the same. So a connection of such a
+holder idle longer than the request cycle's budget is *stale*: it is closed before anything
+reuses it, and the guard's proof holds (exit 0). The holders known to check are the request
+processes (application_name `<profile>-requests`, what `django-settings` sets) and the declared
+workers whose budget between units of work is finite (`budget.worker_budget`: a worker that
+keeps connections has an unlimited one, and the guard refuses it behind any idle timeout). Any
+other holder idle longer than the request cycle's budget does not behave like a request:
+something outside the request cycle keeps it (a worker, a command, a shell), and it is *beyond*
+(exit 3). A connection idle inside a transaction longer than its holder's transaction budget is
+beyond, whoever holds it: nothing checks a connection inside a transaction.
+
+The timeouts are warnings: a connection cannot outlive a timeout in force, so "beyond" there is a
+declared value that is not the one in force, or one that closes it at the next check.
 """
 
 from __future__ import annotations
@@ -39,30 +51,20 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = "1"
 NEAR = Decimal("0.8")  # an idle age from 80% of a timeout is near it
-REQUESTS = "Django's requests"  # who the first budget is for, until budgets say it themselves
+REQUESTS = "Django's requests"
 SERVER_SIDE: tuple[SeenOn, ...] = ("server", "pgbouncer-server")
 
-HolderVerdict = Literal["within", "beyond", "unknown", "pooler"]
+HolderVerdict = Literal["within", "stale", "beyond", "unknown", "pooler"]
 TimeoutVerdict = Literal["near", "beyond"]
 
 
-def budgets_of(profile: Profile) -> tuple[Budget, ...]:
-    """The profile's budgets: the request cycle's first, then one per declared worker."""
-    from cloudtimeouts import budget
-
-    many = getattr(budget, "budgets_of", None)  # the lead's; until then, the request cycle's
-    if many is not None:
-        return tuple(many(profile))
-    return (budget.budget_of(profile.django),)
-
-
 def who(budget: Budget) -> str:
-    return str(getattr(budget, "who", REQUESTS))
+    """`Django's requests`, `worker rq-default`: whose budget it is, in messages and the JSON."""
+    return REQUESTS if budget.worker is None else f"worker {budget.worker}"
 
 
 def worker_of(budget: Budget) -> str | None:
-    name = getattr(budget, "worker", None)
-    return str(name) if name is not None else None
+    return budget.worker
 
 
 def _seconds(value: Decimal | Duration | None) -> int | float | None:
@@ -119,6 +121,7 @@ class HolderGroup:
     beyond_budgets: tuple[str, ...] = ()  # who of every budget its idle age outlives
     timeouts: tuple[tuple[IdleTimeout, TimeoutVerdict], ...] = ()
     users: tuple[str, ...] = ()
+    checks: bool = False  # a holder known to check a connection before reusing it
 
     @property
     def longest(self) -> Decimal | None:
@@ -127,8 +130,9 @@ class HolderGroup:
 
     @property
     def outside_request_cycle(self) -> bool:
-        """Idle longer than the request cycle's budget while judged against it."""
-        return self.verdict == "beyond" and self.budget is not None and not worker_of(self.budget)
+        """Beyond the request cycle's budget, and not known to check connections as Django's
+        requests do: something outside the request cycle keeps its connections."""
+        return self.verdict == "beyond" and not self.checks
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -332,17 +336,30 @@ def judge(
     tallies: Mapping[tuple[SeenOn, str], _Tally],
     budgets: Sequence[Budget],
     timeouts: Sequence[IdleTimeout],
+    requests_holder: str | None = None,
 ) -> tuple[HolderGroup, ...]:
-    """Each holder against its budget, every other budget, and every timeout that closes it."""
-    by_worker = {worker_of(b): b for b in budgets if worker_of(b) is not None}
+    """Each holder against its budget, every other budget, and every timeout that closes it.
+
+    `requests_holder`: the application_name of the request processes (`<profile>-requests`).
+    """
+    requests = budgets[0]
+    by_worker = {b.worker: b for b in budgets if b.worker is not None}
     groups = []
     for (seen_on, holder), tally in sorted(tallies.items(), key=lambda item: item[0][::-1]):
-        own = None if seen_on == "pgbouncer-server" else by_worker.get(holder, budgets[0])
-        beyond = tuple(who(b) for b in budgets if _outlives(tally, b))
+        worker = by_worker.get(holder) or next(
+            (by_worker[user] for user in tally.users if user in by_worker), None
+        )
+        own = None if seen_on == "pgbouncer-server" else worker or requests
+        checks = holder == requests_holder or (worker is not None and worker.session is not None)
         if own is None:
             verdict: HolderVerdict = "pooler"
-        elif _outlives(tally, own):
-            verdict = "beyond"
+        elif _over(tally.in_transaction, own.transaction):
+            verdict = "beyond"  # nothing checks a connection inside a transaction
+        elif _over(tally.idle, own.session):
+            if not checks:
+                verdict = "beyond"
+            else:  # the check closes it before reuse once older than the request cycle's budget
+                verdict = "stale" if _over(tally.idle, requests.session) else "within"
         elif tally.idle is None and tally.in_transaction is None and HIDDEN in tally.states:
             verdict = "unknown"
         else:
@@ -364,9 +381,10 @@ def judge(
                 tally.in_transaction,
                 budget=own,
                 verdict=verdict,
-                beyond_budgets=beyond,
+                beyond_budgets=tuple(who(b) for b in budgets if _outlives(tally, b)),
                 timeouts=near,
                 users=tuple(tally.users),
+                checks=checks,
             )
         )
     return tuple(groups)
@@ -391,24 +409,26 @@ def _near(age: Decimal | None, limit: Duration) -> TimeoutVerdict | None:
 def _beyond_words(group: HolderGroup) -> Finding:
     budget = group.budget
     assert budget is not None
-    in_transaction = _over(group.longest_idle_in_transaction_s, budget.transaction)
-    age = group.longest_idle_in_transaction_s if in_transaction else group.longest_idle_s
-    limit = budget.transaction_words if in_transaction else budget.session_words
-    where = "inside a transaction " if in_transaction else ""
     seen = f"{group.holder} ({_side_words(group.seen_on)})"
-    if worker_of(budget):
-        why = (
-            f"longer than worker {worker_of(budget)}'s budget ({limit}): the worker keeps its "
-            "connections idle longer than the profile says it does"
+    age = group.longest_idle_in_transaction_s
+    if _over(age, budget.transaction):
+        return Finding(
+            group.holder,
+            f"{seen}: a connection idle inside a transaction {age_text(age)}, longer than the "
+            f"budget of {who(budget)} inside a transaction ({budget.transaction_words}): "
+            "nothing checks a connection inside a transaction, so a transaction-idle timeout "
+            f"above that budget may still close it. Raise {budget.transaction_fix}, or end the "
+            "transaction before the slow work",
         )
-    else:
-        why = (
-            f"longer than {who(budget)}' budget ({limit}), so no request would reuse it: "
-            "unless a web process has had no request since, something outside the request "
-            "cycle keeps it (a worker, a management command, a shell). Declare it under "
-            "workers: with its application_name, or close its connections between units of work"
-        )
-    return Finding(group.holder, f"{seen}: a connection idle {where}{age_text(age)}, {why}")
+    return Finding(
+        group.holder,
+        f"{seen}: a connection idle {age_text(group.longest_idle_s)}, longer than the budget of "
+        f"{who(budget)} ({budget.session_words}), and it is not known to check its connections "
+        "as Django's requests do: something outside the request cycle keeps it (a worker, a "
+        "management command, a shell). Declare it under workers: with its name as "
+        "application_name (on MySQL and MariaDB, as its database user), or close its "
+        "connections between units of work",
+    )
 
 
 def _timeout_words(group: HolderGroup, timeout: IdleTimeout, verdict: TimeoutVerdict) -> Finding:

@@ -21,6 +21,7 @@ from dataclasses import replace
 from threading import Event
 from typing import TYPE_CHECKING, Any
 
+from cloudtimeouts.budget import budgets_of
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.live.connect import (
     DatabaseConnectError,
@@ -32,7 +33,6 @@ from cloudtimeouts.live.connect import (
 from cloudtimeouts.live.holders import OBSERVER, Sighting, read_mysql, read_pgbouncer, read_postgres
 from cloudtimeouts.live.observe import (
     ObserveReport,
-    budgets_of,
     group,
     idle_timeouts,
     judge,
@@ -70,6 +70,7 @@ def observe(
     seen (`report.interrupted`). Errors are verify's: DatabaseUrlError, DatabaseConnectError,
     EngineMismatchError, DriverUnavailableError; none repeats the password.
     """
+    from cloudtimeouts.django import requests_name
     from cloudtimeouts.live import EngineMismatchError
 
     endpoint = parse_database_url(database_url)
@@ -128,7 +129,7 @@ def observe(
         server_version=session.version,
         budgets=budgets,
         timeouts=timeouts,
-        holders=judge(tallies, budgets, timeouts),
+        holders=judge(tallies, budgets, timeouts, requests_name(profile)),
         samples=len(sightings),
         watch=watch,
         interval=interval if watch is not None else None,

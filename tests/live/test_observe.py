@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,10 +28,10 @@ from support.profiles import write_profile
 
 import cloudtimeouts
 from cloudtimeouts import library
-from cloudtimeouts.budget import budget_of
+from cloudtimeouts.budget import budgets_of
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.live.holders import HeldConnection, strip_port
-from cloudtimeouts.live.observe import ObserveReport, group, judge
+from cloudtimeouts.live.observe import ObserveReport, group, judge, who
 from cloudtimeouts.profile import load_profile
 
 SECRET = "s3cr3t/p@ss:word"
@@ -129,7 +128,7 @@ def test_an_idle_holder_beyond_the_request_budget_is_named_and_exits_3(
     assert report.refused
     (said,) = [f.message for f in report.beyond if f.parameter == name]
     assert said.startswith(f"{name} (on the server): a connection idle ")
-    assert "longer than Django's requests' budget (CONN_MAX_AGE 1 s)" in said
+    assert "longer than the budget of Django's requests (CONN_MAX_AGE 1 s)" in said
     assert "something outside the request cycle keeps it (a worker," in said
     assert result.exit_code == 3, result.stderr
     assert name in result.stdout and "Beyond a budget:" in result.stdout
@@ -446,31 +445,63 @@ def test_a_bad_url_is_one_clear_message_and_exit_1_without_the_secret(
         assert SECRET not in text and QUOTED_SECRET not in text and "s3cr3t" not in text
 
 
-@dataclass(frozen=True)
-class WorkerBudget:
-    """What budget.budgets_of gives a declared worker (issue 18: who, worker, session, ...)."""
-
-    who: str
-    worker: str
-    session: Duration | None
-    transaction: Duration | None
-    session_words: str = "max_gap 10 s"
-    transaction_words: str = "max_gap_in_transaction 10 s"
+def worker_profile(tmp_path: Path) -> Path:
+    path = tmp_path / "workers.yaml"
+    path.write_text(
+        "name: shop\nengine: postgres\ndjango:\n  conn_max_age: 1\nworkers:\n"
+        "  - {name: reports, kind: celery, max_gap: 2min}\n"
+        "  - {name: emails, kind: rq, max_gap: 30s}\n"
+    )
+    return path
 
 
 def test_a_holder_named_as_a_worker_is_judged_against_that_workers_budget(tmp_path: Path) -> None:
-    requests = budget_of(load_profile(profile_file(tmp_path, conn_max_age="1")).django)
-    worker = WorkerBudget("worker rq-default", "rq-default", Duration.of_seconds(10), None)
+    """Idle 200 s everywhere, CONN_MAX_AGE 1 s: past the celery worker's max_gap (2min), but
+    Celery's fixup checks between tasks, so the connection is closed before reuse (stale, exit
+    0); RQ keeps connections (unlimited between jobs: within); the requests' own holder is
+    stale; a holder nobody declared is beyond: something outside the request cycle."""
+    profile = load_profile(worker_profile(tmp_path))
+    budgets = budgets_of(profile)
     seen = [
-        HeldConnection("server", "rq-default", "idle", Decimal("5")),
-        HeldConnection("server", "manage.py shell", "idle", Decimal("5")),
+        HeldConnection("server", name, "idle", Decimal("200"))
+        for name in ("reports", "emails", "shop-requests", "manage.py shell")
     ]
-    shell, rq = judge(group(seen), (requests, worker), ())  # type: ignore[arg-type]
-    assert (rq.holder, rq.verdict, rq.budget) == ("rq-default", "within", worker)
-    assert rq.beyond_budgets == ("Django's requests",)  # judged against every budget
-    assert (shell.holder, shell.verdict, shell.outside_request_cycle) == (
-        "manage.py shell", "beyond", True,
+    emails, shell, reports, requests = judge(group(seen), budgets, (), "shop-requests")
+    assert (reports.budget, reports.verdict) == (budgets[1], "stale")
+    assert (emails.budget, emails.verdict) == (budgets[2], "within")
+    assert (requests.budget, requests.verdict) == (budgets[0], "stale")
+    assert (shell.budget, shell.verdict, shell.outside_request_cycle) == (
+        budgets[0],
+        "beyond",
+        True,
+    )
+    assert reports.beyond_budgets == ("Django's requests", "worker reports")  # every budget
+    assert [who(b) for b in budgets] == ["Django's requests", "worker reports", "worker emails"]
+
+
+def test_a_mysql_user_named_as_a_worker_is_that_worker(tmp_path: Path) -> None:
+    budgets = budgets_of(load_profile(worker_profile(tmp_path)))
+    seen = [HeldConnection("server", "emails@10.0.0.7", "Sleep", Decimal("50"), user="emails")]
+    (emails,) = judge(group(seen), budgets, ())
+    assert (emails.budget, emails.verdict) == (budgets[2], "within")
+
+
+def test_a_declared_worker_is_observed_under_its_application_name(
+    postgres: DatabaseServer, tmp_path: Path, cli: Any
+) -> None:
+    path = worker_profile(tmp_path)
+    with postgres_idle(postgres.url(), "reports"), postgres_idle(postgres.url(), "emails"):
+        time.sleep(IDLE)
+        result = cli("observe", path, "--database-url", postgres.url(), "-o", "json")
+    report = json.loads(result.stdout)
+    assert (holder(report, "reports")["budget"], holder(report, "reports")["verdict"]) == (
+        "worker reports", "within",  # idle 2 s: within its max_gap of 2min
     )  # fmt: skip
+    assert (holder(report, "emails")["budget"], holder(report, "emails")["verdict"]) == (
+        "worker emails", "within",
+    )  # fmt: skip
+    assert [b["worker"] for b in report["budgets"]] == [None, "reports", "emails"]
+    assert result.exit_code in (0, 3)  # other holders on this worker's server may be beyond
 
 
 def test_a_stop_event_ends_a_library_watch_with_what_was_seen(
