@@ -122,6 +122,12 @@ def observe(
     latest = sightings[-1]
     notes.extend(Finding("privilege", note) for note in latest.notes)
     timeouts = idle_timeouts(profile, session, pooler_settings, budgets[0])
+    if endpoint.family == "mysql":
+        unseen = sorted({t.parameter for t in timeouts if t.in_transaction})
+        if unseen:  # PROCESSLIST shows Sleep, not whether a transaction is open
+            notes.append(Finding("transaction", f"{', '.join(unseen)} close(s) a connection "
+                "idle inside a transaction, and PROCESSLIST does not say which sleeping thread "
+                "has one open: no holder is judged against it here"))  # fmt: skip
     return ObserveReport(
         profile=profile.name,
         engine=session.engine,

@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     from cloudtimeouts.render import Output
 
 COLUMNS = ("holder", "seen on", "connections", "states", "longest idle", "budget", "verdict")
-_VERDICT_STYLE = {"within": "green", "beyond": "bold red", "unknown": "yellow", "pooler": "dim"}
+_VERDICT_STYLE = {
+    "within": "green",
+    "stale": "dim",
+    "beyond": "bold red",
+    "unknown": "yellow",
+    "pooler": "dim",
+}
 _SIDE = {
     "server": "server",
     "pgbouncer-client": "PgBouncer",
