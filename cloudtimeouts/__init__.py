@@ -46,6 +46,8 @@ _EXPORTS = {
     "rollback": "cloudtimeouts.library",
     "verify": "cloudtimeouts.live",
     "VerifyReport": "cloudtimeouts.live",
+    "observe": "cloudtimeouts.library",
+    "ObserveReport": "cloudtimeouts.live.observe",
     "django_settings": "cloudtimeouts.django",
     "export_terraform": "cloudtimeouts.library",
     "profile_json_schema": "cloudtimeouts.profile",
@@ -73,6 +75,7 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
     "Finding",
     "GuardRefusal",
     "JournalError",
+    "ObserveReport",
     "Plan",
     "Profile",
     "ProfileError",
@@ -93,6 +96,7 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
     "load_profile",
     "load_profiles",
     "make_plan",
+    "observe",
     "plan_terraform",
     "profile_json_schema",
     "rollback",
@@ -119,11 +123,13 @@ if _typing.TYPE_CHECKING:
         DEFAULT_JOURNAL,
         apply_plan,
         export_terraform,
+        observe,
         plan_terraform,
         rollback,
         validate,
     )
     from cloudtimeouts.live import VerifyReport, verify
+    from cloudtimeouts.live.observe import ObserveReport
     from cloudtimeouts.model import Finding
     from cloudtimeouts.plan import Plan
     from cloudtimeouts.planning import make_plan

@@ -18,9 +18,11 @@ from rich.text import Text
 from cloudtimeouts.cli_options import (
     AllowRestart,
     Concurrency,
+    DatabaseUrl,
     ExportFormat,
     Group,
     JournalPath,
+    ObserveFormat,
     PictureFormat,
     PlanFormat,
     ProfileArg,
@@ -30,6 +32,7 @@ from cloudtimeouts.cli_options import (
     Targets,
     Timeout,
     VerifyFormat,
+    Watch,
     Yes,
     shown_as_usage_error,
 )
@@ -327,18 +330,7 @@ def django_settings(
 @app.command()
 def verify(
     profile: ProfileArg,
-    database_url: Annotated[
-        str,
-        typer.Option(
-            "--database-url",
-            metavar="URL",
-            envvar="DATABASE_URL",
-            show_envvar=True,
-            show_default=False,
-            help="postgres://, postgresql://, mysql:// or mariadb:// URL of the live database, "
-            "with the application's credentials.",
-        ),
-    ],
+    database_url: DatabaseUrl,
     output: Annotated[VerifyFormat, typer.Option("--output", "-o")] = VerifyFormat.table,
 ) -> None:
     """Read the timeouts the live database applies to a session, and run the guard on them."""
@@ -348,6 +340,27 @@ def verify(
     with _progress("connecting"):
         report = verify_live(loaded, database_url)
     show(report, Format(output), _output())
+    if report.refused:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+@app.command()
+def observe(
+    profile: ProfileArg,
+    database_url: DatabaseUrl,
+    watch: Watch = None,
+    output: Annotated[ObserveFormat, typer.Option("--output", "-o")] = ObserveFormat.table,
+) -> None:
+    """Show who holds idle connections, and for how long, against every budget and timeout."""
+    from cloudtimeouts.library import observe as observe_live
+
+    (loaded,) = _load([profile])
+    waiting = f"watching for {watch} (Ctrl-C: report now)" if watch else "connecting"
+    with sigterm_as_interrupt(), _progress(waiting):
+        report = observe_live(loaded, database_url, watch=watch)
+    show(report, Format(output), _output())
+    if report.interrupted:
+        _interrupted(f"Interrupted: the report shows what {report.samples} sample(s) saw.")
     if report.refused:
         raise typer.Exit(ExitCode.REFUSED)
 

@@ -10,6 +10,7 @@ reference. What this module adds, and why:
   (a new file at `journal.default_path()`); `journal=None` is the caller's explicit choice of no
   record, and then `rollback` cannot undo that apply.
 - `export_terraform`: `cloudtimeouts export --format terraform`, the header naming the profiles.
+- `observe`: `cloudtimeouts observe`, a profile or its file, `watch` a duration or its spelling.
 - `rollback`: `cloudtimeouts rollback` in one call: the journal read back into profiles, planned
   and guarded like any plan, written with a journal of its own, targets it cannot restore
   reported in the result (never a blocker for the others).
@@ -31,8 +32,12 @@ from cloudtimeouts.profile import Profile, load_profile
 from cloudtimeouts.results import ApplyResult, Validation
 
 if TYPE_CHECKING:
+    from threading import Event
+
     from cloudtimeouts.concurrency import Cancellation
+    from cloudtimeouts.durations import Duration
     from cloudtimeouts.journal import Journal
+    from cloudtimeouts.live.observe import ObserveReport
     from cloudtimeouts.plan import Plan
 
 
@@ -159,3 +164,25 @@ def rollback(
     result = apply_plan(restorable, allow_restart, journal=journal, timeout=timeout,
                         concurrency=concurrency, cancel=cancel)  # fmt: skip
     return with_held_back(result, held_back, undo_plan)
+
+
+def observe(
+    profile: Profile | str | Path,
+    database_url: str,
+    *,
+    watch: Duration | str | None = None,
+    stop: Event | None = None,
+) -> ObserveReport:
+    """`cloudtimeouts observe`: who holds connections to the live database and for how long,
+    each holder judged against its budget (a declared worker's when its application_name is the
+    worker's name, else the request cycle's) and every idle timeout. `watch` (`"30s"` or a
+    Duration) samples every second for that long and keeps each holder's longest idle age;
+    setting `stop`, or a KeyboardInterrupt, ends it early with what was seen
+    (`report.interrupted`). `report.refused`: a holder beyond its budget (the CLI's exit 3).
+    Needs `psycopg` or `PyMySQL`; a connection error never repeats the password."""
+    from cloudtimeouts.durations import Duration
+    from cloudtimeouts.live.watch import observe as observe_live
+
+    loaded = profile if isinstance(profile, Profile) else load_profile(profile)
+    span = Duration.parse(watch) if isinstance(watch, str) else watch
+    return observe_live(loaded, database_url, watch=span, stop=stop)
