@@ -192,13 +192,14 @@ def _choices(result: str, name: str) -> type[StrEnum]:
 
 if TYPE_CHECKING:  # to a type checker, each command's choices are Formats
     PlanFormat = ReportFormat = VerifyFormat = PictureFormat = SnippetFormat = Format
-    ObserveFormat = Format
+    ObserveFormat = DiagnoseFormat = Format
     ExportFormat = Format
 else:
     PlanFormat = _choices("Plan", "PlanFormat")  # markdown: CI job summaries and PR comments
     ReportFormat = _choices("ApplyResult", "ReportFormat")  # apply and rollback
     VerifyFormat = _choices("VerifyReport", "VerifyFormat")
     ObserveFormat = _choices("ObserveReport", "ObserveFormat")
+    DiagnoseFormat = _choices("Diagnosis", "DiagnoseFormat")
     PictureFormat = _choices("Explanation", "PictureFormat")
     SnippetFormat = _choices("DjangoSettings", "SnippetFormat")
     ExportFormat = _choices("TerraformExport", "ExportFormat")
@@ -296,5 +297,46 @@ Watch = Annotated[
         show_default=False,
         help="Sample every second for DURATION (30s, 5min) and report the longest idle age "
         "seen per holder; Ctrl-C reports what was seen.",
+    ),
+]
+
+
+# diagnose: the logs, and how the correlation reads time
+Logs = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="LOG...",
+        show_default=False,
+        help="Application, server, pooler and proxy logs in any mix: files, globs, - for "
+        "standard input; gzip accepted.",
+    ),
+]
+Window = Annotated[
+    str | None,
+    typer.Option(
+        "--window",
+        metavar="DURATION",
+        help="How long before an error its cause may be logged (default: the profile's "
+        "longest finite budget plus its margin, at least 1min).",
+    ),
+]
+ClockOffset = Annotated[
+    str,
+    typer.Option(
+        "--clock-offset",
+        metavar="DURATION",
+        help="How far the application's clock is ahead of the servers' (-30s: behind).",
+    ),
+]
+
+
+# every command's: what an unexpected error and the SDKs' logs show
+ShowTraceback = Annotated[
+    bool, typer.Option("--traceback", help="Show the full traceback of unexpected errors.")
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", help="Also show the cloud SDKs' own log messages (INFO and above) on stderr."
     ),
 ]
