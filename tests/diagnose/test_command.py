@@ -83,3 +83,20 @@ def test_the_clock_offset_moves_the_applications_time(cli: Any) -> None:
     (incident,) = json.loads(ahead.stdout)["incidents"]
     assert incident["closed_by"] is None
     assert json.loads(ahead.stdout)["clock_offset_seconds"] == 3600
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--window", "abc", "'abc' is not a duration"),
+        ("--window", "0", "a window longer than 0s"),
+        ("--clock-offset", "soon", "'soon' is not a duration"),
+    ],
+)
+def test_a_bad_window_or_offset_is_one_usage_error_naming_the_option(
+    cli: Any, option: str, value: str, said: str
+) -> None:
+    result = cli("diagnose", EXAMPLE / "orders.yaml", EXAMPLE / "app.log", option, value)
+    assert result.exit_code == 1
+    assert f"Invalid value for '{option}': {said}" in result.stderr
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
