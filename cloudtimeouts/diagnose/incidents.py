@@ -291,26 +291,21 @@ def _verdict(
             after,
         )
     where = "the server's" if entry.hop is None else f"{entry.hop.where}'s"
+    refused: bool | None = entry.outcome == "refused"
+    value = f"{in_seconds(entry.value)} ({entry.source})"
     if entry.value.disabled:
         # The line says this timeout fired, so it is enabled where it fired: set on the
         # database (or the hop) though the profile leaves it at a default that is off.
-        return Incident(
-            error,
-            tuple(lines),
-            cause,
-            f"{where} {entry.name}",
-            entry.key,
-            f"enabled where it fired; the profile leaves it at {entry.source} (off)",
+        refused, value = (
             None,
-            f"The profile does not manage {entry.key}, so the guard cannot judge the value "
-            f"that fired: declare it in the profile (cloudtimeouts plan reads the value the "
-            f"target holds and refuses it when it can close a connection Django still holds).",
-            (),
-            after,
+            f"enabled where it fired; the profile leaves it at {entry.source} (off)",
         )
-    value = f"{in_seconds(entry.value)} ({entry.source})"
-    refused = entry.outcome == "refused"
-    if refused and entry.finding is not None:
+        fix = (
+            f"The profile does not manage {entry.key}, so the guard cannot judge the value "
+            "that fired: declare it in the profile (cloudtimeouts plan reads the value the "
+            "target holds and refuses it when it can close a connection Django still holds)."
+        )
+    elif refused and entry.finding is not None:
         fix = " ".join(finding.message for finding in (entry.finding, *entry.also))
         fix = f"The profile as it stands is refused for it: {fix}"
     else:
@@ -326,17 +321,9 @@ def _verdict(
         gone = disconnections.get((cause.source.rsplit(":", 1)[0], cause.pid))
         if gone is not None and gone.session is not None:
             fix += f" The server's session had lasted {gone.session} ({gone.source})."
+    closed_by = f"{where} {entry.name}"
     return Incident(
-        error,
-        tuple(lines),
-        cause,
-        f"{where} {entry.name}",
-        entry.key,
-        value,
-        refused,
-        fix,
-        (),
-        after,
+        error, tuple(lines), cause, closed_by, entry.key, value, refused, fix, (), after
     )
 
 
