@@ -67,9 +67,11 @@ class LogFile:
 
 class ServerLogs(Protocol):
     """A cloud's server-log fetch: the log files of every database instance a target reaches,
-    written since `since`, within `timeout` seconds in all (a spent budget ends the stream with
-    a note). A failure of the cloud's API (credentials, a missing permission, throttling past the
-    retries, no answer) raises a CloudtimeoutsError; a file or an instance that vanished while
-    being read is a note, never an error. Named by `cloud.Cloud.logs`, loaded on first use."""
+    written since `since`, within `timeout` seconds in all from the first item taken (a spent
+    budget ends the stream with a note). Lazy: the files are listed as they are taken, a file's
+    lines downloaded as they are read. A failure of the cloud's API (credentials, a missing
+    permission, throttling past the retries, no answer) raises a CloudtimeoutsError there, while
+    taking a file or while reading its lines; a file or an instance that vanished while being
+    read is a note, never an error. Named by `cloud.Cloud.logs`, loaded on first use."""
 
     def __call__(self, target: Target, since: datetime, *, timeout: float) -> Iterator[LogFile]: ...

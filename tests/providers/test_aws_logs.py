@@ -163,6 +163,27 @@ def test_only_the_error_log_is_read_not_csvlog_slow_general_or_audit_logs(aws: A
     assert [f.name for f in files] == [running, error]  # oldest first
 
 
+def test_a_naive_since_is_utc(aws: Any) -> None:
+    pg_instance(aws)
+    aws.put_log("orders-db", "old", written=HOUR - timedelta(minutes=1))
+    aws.put_log("orders-db", "new", written=HOUR + timedelta(hours=1))
+
+    files = fetch(group_target(), since=HOUR.replace(tzinfo=None))
+
+    assert [list(f.lines) for f in files] == [["new"]]
+
+
+def test_a_mariadb_instance_writes_rds_mysql_error_log(aws: Any) -> None:
+    aws.create_group("orders-maria", "mariadb10.11")
+    aws.create_instance("orders-maria", "mariadb", group="orders-maria")
+
+    name = aws.put_log("orders-maria", "2026-12-07 10:00:00 7 [Warning] Aborted connection 7")
+
+    assert name == "error/mysql-error.log"  # RDS User Guide, "Accessing MariaDB error logs"
+    (file,) = fetch(group_target("orders-maria"))
+    assert list(file.lines) == ["2026-12-07 10:00:00 7 [Warning] Aborted connection 7"]
+
+
 def test_an_instance_with_no_logs_is_one_note_and_no_file(aws: Any) -> None:
     pg_instance(aws)
 
