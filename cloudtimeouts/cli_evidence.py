@@ -15,9 +15,12 @@ from cloudtimeouts.cli_options import (
     ClockOffset,
     DatabaseUrl,
     DiagnoseFormat,
+    FromTarget,
     Logs,
     ObserveFormat,
     ProfileArg,
+    Since,
+    Timeout,
     VerifyFormat,
     Watch,
     Window,
@@ -65,9 +68,12 @@ def observe(
 
 def diagnose(
     profile: ProfileArg,
-    logs: Logs,
+    logs: Logs = None,
+    from_target: FromTarget = False,
+    since: Since = "24h",
     window: Window = None,
     clock_offset: ClockOffset = "0s",
+    timeout: Timeout = 60.0,
     output: Annotated[DiagnoseFormat, typer.Option("--output", "-o")] = DiagnoseFormat.table,
 ) -> None:
     """Name the timeout that closed the connections the application's errors met, from logs."""
@@ -76,7 +82,14 @@ def diagnose(
     (loaded,) = load_all([profile])
     with progress_bar("reading the logs"):
         found = diagnose_logs(
-            loaded, logs, window=window, clock_offset=clock_offset, stdin=sys.stdin.buffer
+            loaded,
+            logs or (),
+            window=window,
+            clock_offset=clock_offset,
+            stdin=sys.stdin.buffer,
+            from_target=from_target,
+            since=since,
+            timeout=timeout,
         )
     show(found, Format(output), outputs())
     if found.found:

@@ -307,12 +307,29 @@ Watch = Annotated[
 
 # diagnose: the logs, and how the correlation reads time
 Logs = Annotated[
-    list[str],
+    list[str] | None,
     typer.Argument(
-        metavar="LOG...",
+        metavar="[LOG]...",
         show_default=False,
         help="Application, server, pooler and proxy logs in any mix: files, globs, - for "
         "standard input; gzip accepted.",
+    ),
+]
+FromTarget = Annotated[
+    bool,
+    typer.Option(
+        "--from-target",
+        help="Also read the server logs of the profile's targets through their cloud's API "
+        "(RDS and Aurora).",
+    ),
+]
+Since = Annotated[
+    str,
+    typer.Option(
+        "--since",
+        metavar="DURATION",
+        callback=_positive("a --since longer than 0s"),
+        help="With --from-target: the server log files written in the last DURATION.",
     ),
 ]
 

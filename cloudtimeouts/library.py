@@ -198,37 +198,58 @@ def diagnose(
     window: Duration | str | None = None,
     clock_offset: Duration | str | None = None,
     stdin: BinaryIO | None = None,
+    from_target: bool = False,
+    since: Duration | str = "24h",
+    timeout: float = DEFAULT_TIMEOUT_S,
 ) -> Diagnosis:
     """`cloudtimeouts diagnose`: which timeout closed the connections the application's errors
     met. `logs` are files, globs or `-` (standard input, or `stdin`), gzip or not, application
-    and server logs in any mix, read in one pass. `window` is how long before an error its cause
-    may be (default: the profile's longest finite budget plus its margin, at least a minute);
-    `clock_offset` how far the application's clock is ahead of the servers' (`"-30s"`: behind).
-    A profile the guard refuses is diagnosed too (`Diagnosis.profile_refusals` says so).
-    `Diagnosis.found`: at least one incident (the CLI's exit 3). A log that cannot be read:
-    `LogError`."""
+    and server logs in any mix, read in one pass. `from_target` also reads the server logs of the
+    profile's targets through their cloud's API (RDS and Aurora: every instance a target reaches),
+    those written in the last `since`, within `timeout` seconds; a cloud without such an API is a
+    note. `window` is how long before an error its cause may be (default: the profile's longest
+    finite budget plus its margin, at least a minute); `clock_offset` how far the application's
+    clock is ahead of the servers' (`"-30s"`: behind). A profile the guard refuses is diagnosed
+    too (`Diagnosis.profile_refusals` says so). `Diagnosis.found`: at least one incident (the
+    CLI's exit 3). A log that cannot be read: `LogError`; a cloud's failure: its
+    `CloudtimeoutsError`, as in `plan`."""
+    from datetime import UTC, datetime
+    from itertools import chain
+
     from cloudtimeouts.diagnose.incidents import diagnose as judge
     from cloudtimeouts.diagnose.read import read_logs
+    from cloudtimeouts.errors import CloudtimeoutsError
 
+    if not logs and not from_target:
+        raise CloudtimeoutsError("give at least one LOG, or --from-target")
     loaded = profile if isinstance(profile, Profile) else load_profile(profile)
     read = read_logs([str(log) for log in logs], stdin)
+    evidence: Iterator[Any] = iter(read)
+    fetched = None
+    if from_target:
+        from cloudtimeouts.server_logs import Fetched, fetch_evidence
+
+        fetched = Fetched()
+        start = datetime.now(UTC) - _timedelta(since)
+        evidence = chain(evidence, fetch_evidence(loaded, start, timeout=timeout, fetched=fetched))
     found = judge(
         loaded,
-        read,
+        evidence,
         window=None if window is None else _timedelta(window),
         clock_offset=timedelta(0) if clock_offset is None else _timedelta(clock_offset),
     )
+    counts = [*read.counts, *(fetched.counts if fetched else ())]
     inputs = tuple(
         {
-            "name": counts.name,
-            "lines": counts.lines,
-            "recognised": counts.recognised,
-            "unrecognised": counts.unrecognised,
-            "by_format": dict(sorted(counts.by_format.items())),
+            "name": each.name,
+            "lines": each.lines,
+            "recognised": each.recognised,
+            "unrecognised": each.unrecognised,
+            "by_format": dict(sorted(each.by_format.items())),
         }
-        for counts in read.counts
+        for each in counts
     )
-    return replace(found, inputs=inputs)
+    return replace(found, inputs=inputs, notes=tuple(fetched.notes) if fetched else ())
 
 
 def _timedelta(value: Duration | str) -> timedelta:

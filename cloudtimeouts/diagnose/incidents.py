@@ -147,6 +147,7 @@ class Diagnosis:
     closures: dict[str, int]  # closure lines seen, by `what` (those no error met included)
     profile_refusals: tuple[Finding, ...]  # the profile as it stands: validate's refusals
     inputs: tuple[dict[str, Any], ...] = field(default=())  # per input: lines read, recognised
+    notes: tuple[str, ...] = ()  # what could not be read (a server log not fetched, rotated)
 
     @property
     def found(self) -> bool:
@@ -162,6 +163,7 @@ class Diagnosis:
             "incidents": [incident.to_json() for incident in self.incidents],
             "closures": dict(sorted(self.closures.items())),
             "inputs": list(self.inputs),
+            "notes": list(self.notes),
         }
 
 

@@ -100,3 +100,56 @@ def test_a_bad_window_or_offset_is_one_usage_error_naming_the_option(
     assert result.exit_code == 1
     assert f"Invalid value for '{option}': {said}" in result.stderr
     assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+
+
+# -- --from-target: the server's log through the RDS API (the emulator) ---------------------------
+RDS_LINE = (
+    "2026-12-07 10:14:58 UTC:10.0.1.7(5432):app@orders:[3131]:"
+    "FATAL:  terminating connection due to idle-session timeout"
+)
+
+
+def test_from_target_reads_the_instances_log_through_the_api_and_names_the_cause(
+    aws: Any, cli: Any, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    aws.create_group("orders-pg16", "postgres16")
+    aws.create_instance("orders-db", "postgres", group="orders-pg16")
+    # the line the application's error followed, on the instance the group reaches
+    aws.put_log("orders-db", RDS_LINE, written=datetime.now(UTC).replace(microsecond=0))
+    profile = tmp_path / "orders.yaml"
+    profile.write_text(
+        (EXAMPLE / "orders.yaml").read_text()
+        + "targets:\n  - {provider: aws, region: eu-west-1, parameter_group: orders-pg16}\n"
+    )
+    found = cli("diagnose", profile, EXAMPLE / "app.log", "--from-target", "-o", "json")
+    assert found.exit_code == 3, found.stderr
+    document = json.loads(found.stdout)
+    (incident,) = document["incidents"]
+    assert incident["closed_by"] == "the server's idle_session_timeout"
+    assert incident["evidence"][-1].startswith("orders-db:error/postgresql.log.")
+    assert [i["name"].split(":")[0] for i in document["inputs"]] == [
+        str(EXAMPLE / "app.log"),
+        "orders-db",
+    ]
+
+
+def test_from_target_with_a_cloud_that_has_no_log_api_says_how_to_export(
+    cli: Any, tmp_path: Path
+) -> None:
+    profile = tmp_path / "orders.yaml"
+    profile.write_text(
+        (EXAMPLE / "orders.yaml").read_text()
+        + "targets:\n  - {provider: gcp, project: shop-prod, instance: orders-pg}\n"
+    )
+    found = cli("diagnose", profile, "--from-target", "-o", "json")
+    assert found.exit_code == 0, found.stderr
+    (note,) = json.loads(found.stdout)["notes"]
+    assert "export them" in note and note.startswith("gcp:")
+
+
+def test_diagnose_needs_a_log_or_from_target(cli: Any) -> None:
+    found = cli("diagnose", EXAMPLE / "orders.yaml")
+    assert found.exit_code == 1
+    assert "give at least one LOG, or --from-target" in found.stderr
