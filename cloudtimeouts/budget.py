@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 from cloudtimeouts.durations import Duration
 
 if TYPE_CHECKING:  # the guard's comparison needs no Pydantic: `verify` judges without a profile
-    from cloudtimeouts.profile import DjangoSettings
+    from cloudtimeouts.profile import DjangoSettings, Profile
+    from cloudtimeouts.profile_workers import Worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ class Budget:
     # CONN_MAX_AGE's stand-in; at 0 s it proves nothing, so the guard says so instead of passing.
     transaction_declared: bool = True
     interactive_client: bool = False  # Django's OPTIONS set CLIENT_INTERACTIVE (client_flag)
+    # Whose budget this is: Django's requests, or a worker of the profile's `workers:`.
+    worker: str | None = None
+    consumer: str = "a request"  # who is handed a closed connection: "Django may hand it to …"
 
     @property
     def transaction_unjudged(self) -> bool:
@@ -132,6 +136,67 @@ def budget_of(django: DjangoSettings) -> Budget:
         transaction_declared=True,
         interactive_client=interactive,
     )
+
+
+def budgets_of(profile: Profile) -> tuple[Budget, ...]:
+    """Every budget the profile's idle timeouts must exceed: Django's requests first, then one
+    per declared worker (`workers:`), in the profile's order."""
+    requests = budget_of(profile.django)
+    return (requests, *(worker_budget(worker, requests) for worker in profile.workers))
+
+
+def worker_budget(worker: Worker, requests: Budget) -> Budget:
+    """How long one worker may hold a connection idle.
+
+    Between two units of work, a worker whose framework (or glue) closes or checks connections
+    (workers.KINDS, `between_tasks: checked`) calls what Django calls around a request, so the
+    request cycle's budget covers that idle time and is judged on its own; one whose framework
+    keeps them (`kept`) holds a connection idle for as long as no work comes: unlimited.
+    Inside a unit of work nothing checks a connection again after its first query (Django's
+    health check runs once per `close_old_connections()`: django/db/backends/base/base.py,
+    `ensure_connection` and `health_check_done`), so it must survive `max_gap` unchecked.
+    Inside a transaction: `max_gap_in_transaction`, else the request cycle's transaction budget
+    (judged there already).
+    """
+    from cloudtimeouts.workers import KINDS  # the table, not the profile's model
+
+    kind = KINDS[worker.kind]
+    named = f"worker {worker.name} ({worker.kind})"
+    if worker.between == "kept":
+        session, words, fix = None, f"the idle time between {kind.unit}s of {named} unlimited", ""
+        keeps = (
+            f"{kind.title[:1].upper()}{kind.title[1:]} keeps a connection open between "
+            f"{kind.unit}s ({kind.source})"
+            if worker.kind != "custom"
+            else f"Worker {worker.name} keeps its connections open between {kind.unit}s "
+            "(between_tasks: kept)"
+        )
+        advice: str | None = (
+            f"{keeps}. Install {kind.glue}, and declare glue: true for worker {worker.name}; "
+            "or disable the timeout."
+        )
+    else:
+        gap = worker.max_gap
+        session, words = gap, f"the max_gap {in_seconds(gap)} of {named}"
+        fix, advice = f"the max_gap of worker {worker.name}", None
+    transaction, transaction_words, transaction_fix = (
+        requests.transaction,
+        requests.transaction_words,
+        requests.transaction_fix,
+    )
+    declared = worker.max_gap_in_transaction
+    if declared is not None:
+        transaction = declared
+        transaction_words = f"the max_gap_in_transaction {in_seconds(declared)} of {named}"
+        transaction_fix = f"the max_gap_in_transaction of worker {worker.name}"
+    return Budget(
+        session, words, fix, transaction, transaction_words, transaction_fix,
+        advice=advice,
+        transaction_declared=declared is not None or requests.transaction_declared,
+        interactive_client=requests.interactive_client,
+        worker=worker.name,
+        consumer=f"a {kind.unit} of worker {worker.name}",
+    )  # fmt: skip
 
 
 def in_seconds(value: Duration) -> str:

@@ -20,6 +20,14 @@ where the profile declares it: that declared value is the one the path guard cre
 network hops on Django's side of the nearest pooler or proxy (path_guard.client_keepalive). The
 snippet names the hops the guard counted as kept open, and nothing more.
 
+With `workers:`, each process kind names its connections: PostgreSQL's `application_name`
+(libpq connection parameter, PostgreSQL docs "Parameter Key Words") is read from
+`<prefix>APPLICATION_NAME`, defaulting to `<profile>-requests`; a worker is started with it set to
+its name, so that `cloudtimeouts observe` (pg_stat_activity.application_name) judges its
+connections against its own budget. MySQL's protocol has no such name (PROCESSLIST shows
+USER and HOST): a database user per worker names them there. After DATABASES, the snippet says
+per worker what installs its glue (`workers.KINDS`) and how to start it.
+
 Pure functions, no I/O: the CLI prints what `render` returns.
 """
 
@@ -74,7 +82,11 @@ class EnvVar:
     default: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        return {"env": self.name} if self.default is None else {"env": self.name, "default": ""}
+        return (
+            {"env": self.name}
+            if self.default is None
+            else {"env": self.name, "default": self.default}
+        )
 
     def to_python(self) -> str:
         if self.default is None:
@@ -231,12 +243,46 @@ def _database(profile: Profile, env_prefix: str) -> dict[str, Any]:
         "CONN_HEALTH_CHECKS": profile.django.conn_health_checks,
     }
     options: dict[str, Any] = dict(pg_keepalive_options(profile))
+    if profile.workers and profile.engine is Engine.POSTGRES:
+        options["application_name"] = EnvVar(
+            f"{env_prefix}APPLICATION_NAME", requests_name(profile)
+        )
     pool = pool_options(profile)
     if pool is not None:
         options["pool"] = pool
     if options:
         entry["OPTIONS"] = options
     return entry
+
+
+def requests_name(profile: Profile) -> str:
+    """The application_name of the processes that serve requests (the workers' are theirs)."""
+    return f"{profile.name}-requests"
+
+
+def workers_comment(profile: Profile, env_prefix: str) -> list[str]:
+    """What each declared worker needs beside DATABASES: its glue and how to start it."""
+    from cloudtimeouts.workers import KINDS
+
+    if not profile.workers:
+        return []
+    lines = ["", "# Workers outside the request cycle (the profile's workers:)."]
+    for worker in profile.workers:
+        kind = KINDS[worker.kind]
+        name = (
+            f"start it with {env_prefix}APPLICATION_NAME={worker.name} (its connections' "
+            "application_name)"
+            if profile.engine is Engine.POSTGRES
+            else "give it its own database USER to tell its connections apart"
+        )
+        if worker.between == "checked" and not worker.glue:
+            said = f"{kind.title} closes or checks connections around each {kind.unit}"
+            lines += _comment(f"worker {worker.name} ({worker.kind}): {said}; {name}.", "")
+            continue
+        glue = "glue declared installed" if worker.glue else "keeps connections between units"
+        lines += _comment(f"worker {worker.name} ({worker.kind}, {glue}): {name}.", "")
+        lines += [line for line in kind.settings] or _comment(f"Install {kind.glue}.", "")
+    return lines
 
 
 def databases_dict(profile: Profile, alias: str = "default", env_prefix: str = "DB_") -> dict:
@@ -246,17 +292,20 @@ def databases_dict(profile: Profile, alias: str = "default", env_prefix: str = "
     `{"env": "DB_NAME"}` for a required variable (NAME, USER) and
     `{"env": "DB_PASSWORD", "default": ""}` for an optional one (PASSWORD, HOST, PORT).
     CONN_MAX_AGE is an int of seconds, or None (JSON null) for unlimited. OPTIONS is present only
-    when there is something to set (PostgreSQL client keepalives, Django's pool as "pool").
+    when there is something to set (PostgreSQL client keepalives, Django's pool as "pool", the
+    `application_name` read from the environment when the profile declares workers).
     """
     validate_alias(alias)
     validate_env_prefix(env_prefix)
-    entry = _database(profile, env_prefix)
-    return {
-        alias: {
-            key: value.to_json() if isinstance(value, EnvVar) else value
-            for key, value in entry.items()
-        }
-    }
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, EnvVar):
+            return value.to_json()
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return value
+
+    return {alias: plain(_database(profile, env_prefix))}
 
 
 def django_settings(
@@ -319,7 +368,7 @@ def _header(
     ]
 
 
-def _options_lines(profile: Profile, indent: str) -> list[str]:
+def _options_lines(profile: Profile, indent: str, env_prefix: str) -> list[str]:
     """The OPTIONS entries (keepalives, then the pool), one per line, with what they are for."""
     lines: list[str] = []
     keepalives = pg_keepalive_options(profile)
@@ -337,6 +386,10 @@ def _options_lines(profile: Profile, indent: str) -> list[str]:
                 )
             )
         lines.extend(f"{indent}{_literal(k)}: {_literal(v)}," for k, v in keepalives.items())
+    if profile.workers and profile.engine is Engine.POSTGRES:
+        lines.append(f"{indent}# who holds the connection: pg_stat_activity.application_name")
+        variable = EnvVar(f"{env_prefix}APPLICATION_NAME", requests_name(profile))
+        lines.append(f'{indent}"application_name": {variable.to_python()},')
     pool = pool_options(profile)
     if pool is not None:
         lines.extend(_comment(_pool_words(profile), indent))
@@ -372,13 +425,13 @@ def _render_python(profile: Profile, alias: str, env_prefix: str, header: list[s
             lines.extend(_comment(comment, "        "))
         if key == "OPTIONS":
             lines.append(f"        {_literal(key)}: {{")
-            lines.extend(_options_lines(profile, "            "))
+            lines.extend(_options_lines(profile, "            ", env_prefix))
             lines.append("        },")
             continue
         code = value.to_python() if isinstance(value, EnvVar) else _literal(value)
         suffix = "  # unlimited" if key == "CONN_MAX_AGE" and value is None else ""
         lines.append(f"        {_literal(key)}: {code},{suffix}")
-    lines += ["    },", "}"]
+    lines += ["    },", "}", *workers_comment(profile, env_prefix)]
     return "\n".join(lines) + "\n"
 
 
@@ -394,17 +447,19 @@ def _render_dj_database_url(
         f"    conn_health_checks={_literal(profile.django.conn_health_checks)},",
         ")",
     ]
-    lines = [*header, "import dj_database_url", ""]
+    named = bool(profile.workers) and profile.engine is Engine.POSTGRES  # application_name
+    lines = [*header, *(["import os"] if named else []), "import dj_database_url", ""]
     comment = idle_timeouts_comment(profile)
     if comment:
         lines.extend(_comment(comment, ""))
-    options = _options_lines(profile, "            ")
+    options = _options_lines(profile, "            ", env_prefix)
     if not options:
         lines.append("DATABASES = {")
         lines.append(f"    {_literal(alias)}: {call[0]}")
         lines.extend(f"    {line}" for line in call[1:-1])
         lines.append(f"    {call[-1]},")
         lines.append("}")
+        lines += workers_comment(profile, env_prefix)
         return "\n".join(lines) + "\n"
     # config() returns OPTIONS only when the URL's query string has some; keep those (they win
     # over ours: a URL that says keepalives_idle=60 was written on purpose).
@@ -415,5 +470,5 @@ def _render_dj_database_url(
     lines.append('        "OPTIONS": {')
     lines.extend(options)
     lines.append(f'            **{variable}.get("OPTIONS", {{}}),')
-    lines += ["        },", "    },", "}"]
+    lines += ["        },", "    },", "}", *workers_comment(profile, env_prefix)]
     return "\n".join(lines) + "\n"

@@ -85,9 +85,12 @@ class BudgetBar:
     held: Duration | None  # None: unlimited
     margin: Duration
     words: str  # the guard's words: "CONN_MAX_AGE 300 s", "the pool's max_lifetime 1h …"
+    worker: str | None = None  # a worker's budget (`workers:`), not the requests'
 
     @property
     def label(self) -> str:
+        if self.worker is not None:
+            return f"worker {self.worker}" + (" in a transaction" * (self.what != "session"))
         return "Django between requests" if self.what == "session" else "Django in a transaction"
 
     @property
@@ -185,6 +188,14 @@ def explain(profile: Profile) -> Explanation:
         budgets.append(
             BudgetBar("transaction", budget.transaction, margin, budget.transaction_words)
         )
+    for worker, each in zip(profile.workers, verdict.budgets[1:], strict=True):
+        budgets.append(BudgetBar("session", each.session, margin, each.session_words, worker.name))
+        if worker.max_gap_in_transaction is not None:
+            budgets.append(
+                BudgetBar(
+                    "transaction", each.transaction, margin, each.transaction_words, worker.name
+                )
+            )
     every = keepalive(profile)
     values = [entry.value for entry in entries]
     values += [v for bar in budgets for v in (bar.held, bar.total) if v is not None]

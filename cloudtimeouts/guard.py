@@ -7,7 +7,7 @@ still hand to a request. Pure functions: the caller says where each value came f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,26 +74,31 @@ def check(
     effective: Mapping[str, Observed],
     where: str,
     *,
-    budget: Budget | None = None,
+    budgets: Sequence[Budget] = (),
     platform: str = "",
     notes: list[Finding] | None = None,
 ) -> list[Finding]:
     """Every enabled idle timeout that could close a connection Django may still reuse.
 
+    Each timeout is judged against every budget (`budget.budgets_of`: Django's requests, then
+    each declared worker; CONN_MAX_AGE's alone when none is given), each refusal said once.
     `platform` is the version (or "" when unknown) of the database the values are in force
     on: it decides whether `interactive_timeout` applies (see `judged`). What is not judged, or
     judged against a budget the profile did not declare, is said in `notes`, never passed
     silently.
     """
-    budget = budget or Budget.of_conn_max_age(conn_max_age)
-    findings = []
+    findings: list[Finding] = []
     for name, observed in effective.items():
-        said, finding = judge_parameter(engine, name, observed, budget, margin, where, platform)
-        if said == "refused" and finding is not None:
-            findings.append(finding)
-        elif finding is not None and notes is not None:
-            notes.append(finding)
-    return findings
+        said_notes: list[Finding] = []
+        for budget in budgets or (Budget.of_conn_max_age(conn_max_age),):
+            said, finding = judge_parameter(engine, name, observed, budget, margin, where, platform)
+            if said == "refused" and finding is not None:
+                findings.append(finding)
+            elif finding is not None:
+                said_notes.append(finding)
+        if notes is not None:
+            notes.extend(note for note in dict.fromkeys(said_notes) if note not in notes)
+    return list(dict.fromkeys(findings))
 
 
 Said = Literal["refused", "unjudged", "not Django's", "accepted"]
@@ -194,8 +199,8 @@ def judge(
     closes = f"{closer[:1].upper()}{closer[1:]} closes a connection once it has been idle"
     closes += " inside a transaction" if in_transaction else ""
     fails = (
-        f"{closes} for {in_seconds(value)}, and Django may hand such a connection to a request, "
-        "which then fails."
+        f"{closes} for {in_seconds(value)}, and Django may hand such a connection to "
+        f"{budget.consumer}, which then fails."
     )
     room = Duration(value.microseconds - margin.microseconds) if margin < value else None
     if limit is None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from cloudtimeouts import guard
-from cloudtimeouts.budget import Budget, budget_of
+from cloudtimeouts.budget import Budget, budgets_of
 from cloudtimeouts.catalog import idle_parameters, parameters
 from cloudtimeouts.cloud import parameter_default, platforms
 from cloudtimeouts.durations import Duration
@@ -56,6 +56,8 @@ class Judged:
     finding: Finding | None = None  # the refusal, or the note the guard says of it
     platform: str = ""  # a server parameter's platform: "" the engine's own
     hop: HopValue | None = None  # None: a server parameter
+    # Refusals of the same timeout by the other budgets (a worker's), after `finding`'s.
+    also: tuple[Finding, ...] = ()
 
     @property
     def at(self) -> tuple[object, ...]:
@@ -71,7 +73,8 @@ class OfflineVerdict:
     prints (refusals make exit 3), `entries` every timeout behind them."""
 
     profile: Profile
-    budget: Budget
+    budget: Budget  # Django's requests' (`budgets[0]`)
+    budgets: tuple[Budget, ...]  # every budget judged: Django's requests, then each worker's
     platforms: tuple[str, ...]  # the platforms judged, the engine's own ("") first
     entries: tuple[Judged, ...]  # the path's hops in order, then the server's, per platform
     refusals: tuple[Finding, ...]
@@ -89,14 +92,14 @@ def judge_offline(profile: Profile) -> OfflineVerdict:
     An entry the guard accepts only because Django's pool checks each connection on checkout
     (CONN_HEALTH_CHECKS) is "checked": the same profile without the checks is refused there.
     """
-    budget = budget_of(profile.django)
+    budgets = budgets_of(profile)
     platforms = tuple(offline_platforms(profile))
-    entries = _judged(profile, budget, platforms)
-    if budget.checked:
+    entries = _judged(profile, budgets, platforms)
+    if budgets[0].checked:
         unchecked = _without_health_checks(profile)
         refused = {
             entry.at
-            for entry in _judged(unchecked, budget_of(unchecked.django), platforms)
+            for entry in _judged(unchecked, budgets_of(unchecked), platforms)
             if entry.outcome == "refused"
         }
         entries = [
@@ -106,7 +109,7 @@ def judge_offline(profile: Profile) -> OfflineVerdict:
             for entry in entries
         ]
     refusals, notes = _findings(entries)
-    return OfflineVerdict(profile, budget, platforms, tuple(entries), refusals, notes)
+    return OfflineVerdict(profile, budgets[0], budgets, platforms, tuple(entries), refusals, notes)
 
 
 def _findings(entries: Sequence[Judged]) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
@@ -116,9 +119,11 @@ def _findings(entries: Sequence[Judged]) -> tuple[tuple[Finding, ...], tuple[Fin
     server = [entry for entry in entries if entry.hop is None and entry.finding is not None]
     path = [entry for entry in entries if entry.hop is not None and entry.finding is not None]
     refusals: dict[str, Finding] = {}
+    also: dict[Finding, None] = {}  # other budgets' refusals (a worker's), once each
     for entry in server:
         if entry.outcome == "refused" and entry.finding is not None:
             refusals.setdefault(entry.key, entry.finding)
+            also.update(dict.fromkeys(entry.also))
     notes = [
         entry.finding
         for entry in server
@@ -127,21 +132,30 @@ def _findings(entries: Sequence[Judged]) -> tuple[tuple[Finding, ...], tuple[Fin
     for entry in path:
         if entry.outcome == "refused" and entry.finding is not None:
             refusals.setdefault(entry.key, entry.finding)
+            also.update(dict.fromkeys(entry.also))
+    found = tuple(refusals.values())
+    found += tuple(finding for finding in also if finding not in found)
     path_notes = [
         entry.finding for entry in path if entry.outcome != "refused" and entry.finding is not None
     ]
-    return tuple(refusals.values()), tuple(dict.fromkeys(notes)) + tuple(path_notes)
+    return found, tuple(dict.fromkeys(notes)) + tuple(path_notes)
 
 
-def _judged(profile: Profile, budget: Budget, platforms: Sequence[str]) -> list[Judged]:
+def _judged(profile: Profile, budgets: Sequence[Budget], platforms: Sequence[str]) -> list[Judged]:
     return _hop_entries(profile) + [
-        entry for platform in platforms for entry in _server_entries(profile, budget, platform)
+        entry for platform in platforms for entry in _server_entries(profile, budgets, platform)
     ]
 
 
 def _hop_entries(profile: Profile) -> list[Judged]:
     """Every timeout of every hop, with what the path guard said of it (docs/guard.md, 5-7)."""
-    said = {(item.index, item.name): (outcome, f) for item, outcome, f in path_outcomes(profile)}
+    said: dict[tuple[int, str], tuple[Outcome, Finding]] = {}
+    more: dict[tuple[int, str], list[Finding]] = {}  # a second budget's refusals of one timeout
+    for item, outcome, found in path_outcomes(profile):
+        if (item.index, item.name) in said:
+            more.setdefault((item.index, item.name), []).append(found)
+        else:
+            said[(item.index, item.name)] = (outcome, found)
     entries = []
     for item in hop_values(profile):
         outcome: Outcome
@@ -161,19 +175,27 @@ def _hop_entries(profile: Profile) -> list[Judged]:
                 f"{item.hop.name}.{item.name}", item.name, item.value,
                 item.source == "from the profile", item.source, item.closes,
                 _against(item.closes) if judged else None, outcome, finding, hop=item,
+                also=tuple(more.get((item.index, item.name), ())),
             )
         )  # fmt: skip
     return entries
 
 
-def _server_entries(profile: Profile, budget: Budget, platform: str) -> list[Judged]:
-    """The server's idle timeouts in force on one platform, each judged (docs/guard.md, 3-6)."""
+def _server_entries(profile: Profile, budgets: Sequence[Budget], platform: str) -> list[Judged]:
+    """The server's idle timeouts in force on one platform, each judged (docs/guard.md, 3-6)
+    against every budget: the first refusal (Django's requests' ahead of a worker's) is the
+    entry's finding, the others its `also`; with none, what the requests' budget said."""
     where = f"profile {profile.name}" + (f" (on {platform})" if platform else "")
     entries = []
     for name, observed in _in_force(profile, platform).items():
-        said, finding = guard.judge_parameter(
-            profile.engine, name, observed, budget, profile.guard.margin, where, platform
-        )
+        judged = [
+            guard.judge_parameter(
+                profile.engine, name, observed, budget, profile.guard.margin, where, platform
+            )
+            for budget in budgets
+        ]
+        refusals = [f for said, f in judged if said == "refused" and f is not None]
+        said, finding = ("refused", refusals[0]) if refusals else judged[0]
         in_transaction = parameters(profile.engine)[name].in_transaction
         closes: Closes = "transaction" if in_transaction else "client"
         outcome: Outcome = "safe" if said == "accepted" else said
@@ -186,7 +208,7 @@ def _server_entries(profile: Profile, budget: Budget, platform: str) -> list[Jud
         against = _against(closes) if outcome not in ("off", "not Django's") else None
         entries.append(
             Judged(name, name, observed.value, declared, source, closes, against, outcome,
-                   finding, platform)
+                   finding, platform, also=tuple(dict.fromkeys(refusals[1:])))
         )  # fmt: skip
     return entries
 

@@ -1,8 +1,9 @@
 """The whole path from Django to the server: Django's idle budget against every hop's timeout.
 
 Each hop's timeout that closes Django's connection (a pooler's or proxy's client-idle timeout, a
-load balancer's or NAT's) is judged against Django's idle budget between requests, PgBouncer's
-idle_transaction_timeout against its transaction budget (`budget.budget_of`, with why). A checked
+load balancer's or NAT's) is judged against every idle budget between units of work (Django's
+requests, then each declared worker: `budget.budgets_of`, with why), PgBouncer's
+idle_transaction_timeout against their transaction budgets. A checked
 pool (CONN_HEALTH_CHECKS) replaces a connection a pooler closed on checkout. A network hop that
 drops its state silently (`hops.expiry`, each cloud's cited in its package) is judged even then:
 a check on a dropped flow waits, it does not fail fast; one that answers with a TCP RST fails the
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from cloudtimeouts.budget import budget_of, in_seconds
+from cloudtimeouts.budget import budgets_of, in_seconds
 from cloudtimeouts.catalog import Engine, parameters
 from cloudtimeouts.cloud import parameter_default
 from cloudtimeouts.durations import Duration
@@ -167,7 +168,7 @@ def path_outcomes(
     between the server and the nearest TCP-terminating hop, Django's (libpq keepalives_idle) those
     between Django and the nearest one.
     """
-    budget, margin = budget_of(profile.django), profile.guard.margin
+    budgets, margin = budgets_of(profile), profile.guard.margin
     server = declared_keepalive(profile) if server is _DECLARED else server
     client = client_keepalive(profile)
     from_server, from_client = reached(profile, True), reached(profile, False)
@@ -201,28 +202,32 @@ def path_outcomes(
         # on a flow it forgot with a TCP RST fails the check at once; one that drops it
         # silently makes the check wait for a TCP timeout instead (hops.expiry, cited there).
         silent = expiry(item.hop.kind, getattr(item.hop, "provider", None)) == "silent"
-        checked = budget.checked and (not network or not silent)
-        advice = budget.advice
-        if budget.checked and network and silent:
-            advice = (
-                f"The {item.hop.kind} drops a packet on a flow it has forgotten silently, so the "
-                "pool's check on checkout waits for a TCP timeout instead of failing fast. "
-                f"{advice or ''}"
-            ).strip()
-        finding = judge(
-            key,
-            f"{in_seconds(item.value)} ({item.source})",
-            item.value,
-            replace(budget, checked=checked, advice=advice),
-            margin,
-            item.where,
-            item.closes == "transaction",
-            closer=f"the {item.hop.kind}",
-            label=item.name,
-        )
-        if finding is not None:
-            said.append((item, "refused", finding))
-        elif item.closes == "transaction" and budget.transaction_unjudged:
+        refusals: list[Finding] = []
+        for budget in budgets:  # Django's requests, then each worker: each refusal said
+            checked = budget.checked and (not network or not silent)
+            advice = budget.advice
+            if budget.checked and network and silent:
+                advice = (
+                    f"The {item.hop.kind} drops a packet on a flow it has forgotten silently, "
+                    f"so the pool's check on checkout waits for a TCP timeout instead of "
+                    f"failing fast. {advice or ''}"
+                ).strip()
+            finding = judge(
+                key,
+                f"{in_seconds(item.value)} ({item.source})",
+                item.value,
+                replace(budget, checked=checked, advice=advice),
+                margin,
+                item.where,
+                item.closes == "transaction",
+                closer=f"the {item.hop.kind}",
+                label=item.name,
+            )
+            if finding is not None and finding not in refusals:
+                refusals.append(finding)
+        if refusals:
+            said.extend((item, "refused", finding) for finding in refusals)
+        elif item.closes == "transaction" and budgets[0].transaction_unjudged:
             shown = f"{in_seconds(item.value)} ({item.source})"
             message = f"{item.where}: {item.name} = {shown} {UNDECLARED_TRANSACTION}"
             said.append((item, "unjudged", Finding(key, message)))

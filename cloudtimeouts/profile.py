@@ -54,6 +54,7 @@ from cloudtimeouts.profile_messages import (
 )
 from cloudtimeouts.profile_path import MODELS, Hop
 from cloudtimeouts.profile_targets import CloudTarget, Strict
+from cloudtimeouts.profile_workers import Worker, unique_names
 
 CONN_MAX_AGE_MAX = 2_147_483_647  # seconds: INT32_MAX, ~68 years; why: see the module docstring
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB; more is refused unread
@@ -203,6 +204,8 @@ class Profile(Strict):
     server: dict[str, DurationField] = Field(default_factory=lambda: {})
     path: list[Hop] = Field(default_factory=lambda: [])  # between Django and the server, in order
     targets: list[Target] = Field(default_factory=lambda: [])  # type: ignore[valid-type]
+    # Processes outside the request cycle (profile_workers): each judged on its own budget.
+    workers: list[Worker] = Field(default_factory=lambda: [])
 
     @model_validator(mode="after")
     def _pool_is_postgres_only(self) -> Profile:
@@ -242,6 +245,11 @@ class Profile(Strict):
             except (DurationError, ValueError) as error:
                 raise problem("parameter_value", str(error), parameter=name) from None
         return server
+
+    @field_validator("workers", mode="after")
+    @classmethod
+    def _unique_workers(cls, workers: list[Worker]) -> list[Worker]:
+        return unique_names(workers)
 
     @field_validator("targets", mode="after")
     @classmethod

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cloudtimeouts import guard
-from cloudtimeouts.budget import budget_of
+from cloudtimeouts.budget import budgets_of
 from cloudtimeouts.catalog import Engine, ParameterSpec, idle_parameters, parameters
 from cloudtimeouts.cloud import parameter_default
 from cloudtimeouts.durations import Duration, DurationError
@@ -133,12 +133,13 @@ def _hop_target_guard(
         else:
             value, source = spec.default, "the default in effect"
         shown = f"{value.to_native(spec.unit)} {spec.unit.symbol} ({value.human()}, {source})"
-        refusal = guard.judge(
-            spec.name, shown, value, budget_of(profile.django), profile.guard.margin, target.id,
-            in_transaction=closes == "transaction", closer=closer,
-        )  # fmt: skip
-        if refusal:
-            refusals.insert(0, refusal)
+        for budget in reversed(budgets_of(profile)):  # inserted first: requests' ahead
+            refusal = guard.judge(
+                spec.name, shown, value, budget, profile.guard.margin, target.id,
+                in_transaction=closes == "transaction", closer=closer,
+            )  # fmt: skip
+            if refusal:
+                refusals.insert(0, refusal)
     return refusals, notes
 
 
@@ -265,7 +266,7 @@ def _check(
 ) -> list[Finding]:
     return guard.check(
         profile.engine, profile.django.conn_max_age, profile.guard.margin, effective, where,
-        budget=budget_of(profile.django), platform=platform, notes=notes,
+        budgets=budgets_of(profile), platform=platform, notes=notes,
     )  # fmt: skip
 
 

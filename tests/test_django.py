@@ -727,3 +727,61 @@ def test_the_snippet_names_only_the_hop_the_guard_keeps_open_when_two_share_a_na
     assert idle_timeouts_comment(twins) == (
         "CONN_MAX_AGE 300 s must stay below: load-balancer lb idle_timeout=6min40s"
     )
+
+
+# -- workers --------------------------------------------------------------------------------------
+WORKERS = (
+    "workers:\n"
+    "  - {name: emails, kind: rq, max_gap: 30s, glue: true}\n"
+    "  - {name: reports, kind: celery, max_gap: 1min}\n"
+)
+
+
+@pytest.mark.parametrize("fmt", ["python", "dj-database-url", "json"])
+def test_each_worker_names_its_connections_by_the_environment_it_is_started_with(
+    monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    profile = parse_profile(
+        "name: orders\nengine: postgres\ndjango: {conn_max_age: 60}\n"
+        "server: {idle_session_timeout: 10min}\n" + WORKERS,
+        "t.yaml",
+    )
+    set_db_env(monkeypatch)
+    monkeypatch.setenv("DATABASE_URL", "postgres://django@127.0.0.1:5432/app")
+    snippet = django_settings(profile, fmt)  # type: ignore[arg-type]
+    if fmt == "json":
+        options = json.loads(snippet)["default"]["OPTIONS"]
+        assert options["application_name"] == {
+            "env": "DB_APPLICATION_NAME",
+            "default": "orders-requests",
+        }
+        return
+    assert run_snippet(snippet)["default"]["OPTIONS"]["application_name"] == "orders-requests"
+    monkeypatch.setenv("DB_APPLICATION_NAME", "emails")  # how the RQ worker is started
+    assert run_snippet(snippet)["default"]["OPTIONS"]["application_name"] == "emails"
+    assert "start it with DB_APPLICATION_NAME=emails" in snippet
+    assert "--worker-class cloudtimeouts.contrib.django.rq.ConnectionClosingWorker" in snippet
+    assert "Celery closes or checks connections around each task" in snippet
+
+
+def test_a_mysql_profile_with_workers_tells_them_apart_by_user_not_by_name() -> None:
+    profile = parse_profile(
+        "name: orders\nengine: mysql\ndjango: {conn_max_age: 60}\n"
+        "server: {wait_timeout: 10min}\n" + WORKERS,
+        "t.yaml",
+    )
+    snippet = django_settings(profile, "python")
+    assert "application_name" not in snippet
+    assert "give it its own database USER" in snippet
+
+
+def test_settings_are_refused_for_a_worker_that_keeps_connections_behind_a_timeout() -> None:
+    profile = parse_profile(
+        "name: orders\nengine: postgres\ndjango: {conn_max_age: 60}\n"
+        "server: {idle_session_timeout: 10min}\n"
+        "workers: [{name: emails, kind: rq, max_gap: 30s}]\n",
+        "t.yaml",
+    )
+    with pytest.raises(UnsafeProfileError) as refused:
+        django_settings(profile, "python")
+    assert "worker emails (rq)" in refused.value.refusals[0].message

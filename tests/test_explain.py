@@ -383,3 +383,27 @@ def test_server_lifetime_zero_is_used_once_not_off() -> None:
         "{conn_max_age: 1min}", path="[{kind: pgbouncer, name: pgb, server_lifetime: 0}]"
     )
     assert entry(explain(once), "pgb.server_lifetime").status == "pooler only"
+
+
+def test_each_worker_has_its_own_budget_bar_unlimited_when_its_framework_keeps_connections() -> (
+    None
+):
+    profile = parse_profile(
+        "name: orders\nengine: postgres\ndjango: {conn_max_age: 60}\n"
+        "server: {idle_session_timeout: 1h}\n"
+        "workers:\n"
+        "  - {name: reports, kind: celery, max_gap: 15min, max_gap_in_transaction: 5s}\n"
+        "  - {name: emails, kind: rq, max_gap: 30s}\n",
+        "orders.yaml",
+    )
+    bars = {bar.label: bar for bar in explain(profile).budgets}
+    assert list(bars) == [
+        "Django between requests",
+        "worker reports",
+        "worker reports in a transaction",
+        "worker emails",
+    ]
+    assert bars["worker reports"].held == Duration.of_seconds(900)
+    assert bars["worker reports in a transaction"].held == Duration.of_seconds(5)
+    assert bars["worker emails"].held is None  # RQ keeps its connection between jobs
+    assert [f.parameter for f in explain(profile).refusals] == ["idle_session_timeout"]

@@ -9,7 +9,7 @@ guard) rides along: its refusals and warnings count like the server's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -152,7 +152,7 @@ def build_report(
 ) -> VerifyReport:
     """`verify`: the session judged against the profile's budget (CONN_MAX_AGE, or its pool),
     margin and values; the path seen, if any, with the path guard."""
-    from cloudtimeouts.budget import budget_of
+    from cloudtimeouts.budget import budgets_of
 
     return assess(
         session,
@@ -161,7 +161,7 @@ def build_report(
         margin=profile.guard.margin,
         declared=profile.server,
         profile=profile.name,
-        budget=budget_of(profile.django),
+        budgets=budgets_of(profile),
         path=judge_path(path, profile) if path is not None else None,
     )
 
@@ -174,13 +174,14 @@ def assess(
     margin: Duration,
     declared: Mapping[str, Duration] | None = None,
     profile: str | None = None,
-    budget: guard.Budget | None = None,
+    budgets: Sequence[guard.Budget] = (),
     path: PathJudgement | None = None,
 ) -> VerifyReport:
     """The guard on what the session sees, drift against the declared values, and overrides.
 
-    `budget` is Django's idle budget (budget.budget_of: a pool's, max_idle_in_transaction);
-    without it, CONN_MAX_AGE judges every idle timeout. `path` is the path guard's judgement
+    `budgets` are the budgets every idle timeout must exceed (budget.budgets_of: Django's, a
+    pool's, max_idle_in_transaction, each worker's); without them, CONN_MAX_AGE judges every
+    idle timeout. `path` is the path guard's judgement
     of what the connection showed of the path; its refusals follow the server's.
     """
     engine = session.engine
@@ -188,7 +189,7 @@ def assess(
     declared = declared or {}
     notes: list[Finding] = []
     refusals = guard.check(
-        engine, conn_max_age, margin, session.idle_timeouts(), f"live {endpoint}", budget=budget,
+        engine, conn_max_age, margin, session.idle_timeouts(), f"live {endpoint}", budgets=budgets,
         platform=live_platform(engine, session.version), notes=notes,
     )  # fmt: skip
     refused = {refusal.parameter for refusal in refusals}

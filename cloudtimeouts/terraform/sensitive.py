@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping
 
-from cloudtimeouts.budget import budget_of, in_seconds
+from cloudtimeouts.budget import budgets_of, in_seconds
 from cloudtimeouts.durations import Duration, DurationError
 from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding, ParameterState
 from cloudtimeouts.plan import TargetPlan
@@ -122,34 +122,48 @@ def _refusal(planned: TargetPlan, finding: Finding, keys: Mapping[str, _Key]) ->
     try:
         if spec is None:
             raise DurationError(key.raw)
-        Duration.from_native(key.raw, spec.unit)
+        value = Duration.from_native(key.raw, spec.unit)
     except DurationError:
         return Finding(
             finding.parameter,
             f"{shown} is not a number cloudtimeouts can evaluate, so the guard cannot tell when "
             f"it closes idle connections; {_HIDDEN}.",
         )
-    bound = _bound(planned, key.label, spec.in_transaction)
+    bound = _bound(planned, key.label, spec.in_transaction, value)
     return Finding(finding.parameter, f"{shown} {bound}; {_HIDDEN}.")
 
 
-def _bound(planned: TargetPlan, label: str, in_transaction: bool) -> str:
-    """What the value must exceed, in the guard's terms, without the value itself."""
-    budget = budget_of(planned.profile.django)
+def _bound(planned: TargetPlan, label: str, in_transaction: bool, value: Duration) -> str:
+    """What the value must exceed, in the guard's terms, without the value itself: the first
+    budget (Django's requests', then each worker's) that it does not exceed."""
     margin = planned.profile.guard.margin
+    budgets = budgets_of(planned.profile)
+    budget = next(
+        (
+            budget
+            for budget in budgets
+            if (in_transaction or not budget.checked)  # a checked pool's is never refused
+            and (
+                (limit := budget.transaction if in_transaction else budget.session) is None
+                or not limit + margin < value
+            )
+        ),
+        budgets[0],
+    )
     limit = budget.transaction if in_transaction else budget.session
     words = budget.transaction_words if in_transaction else budget.session_words
     fix = budget.transaction_fix if in_transaction else budget.session_fix
     if limit is None:
         return (
             f"is refused: with {words}, an enabled {label} can close a connection Django may "
-            f"still hand to a request. Disable {label}, or set {fix} to a limit below it"
+            f"still hand to {budget.consumer}. "
+            + (budget.advice or f"Disable {label}, or set {fix} to a limit below it")
         )
     total = in_seconds(limit + margin)
     plus = "" if margin.disabled else f" plus the margin of {in_seconds(margin)} ({total} in all)"
     return (
-        f"is not above {words}{plus}, so it can close a connection Django may still hand to a "
-        f"request. Raise {label} above {total}"
+        f"is not above {words}{plus}, so it can close a connection Django may still hand to "
+        f"{budget.consumer}. Raise {label} above {total}"
     )
 
 

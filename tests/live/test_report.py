@@ -218,3 +218,16 @@ def test_verify_says_a_transaction_idle_timeout_it_cannot_judge_never_passes_it_
     (note,) = [w for w in report.warnings if w.parameter == "idle_in_transaction_session_timeout"]
     assert "django.max_idle_in_transaction" in note.message
     assert note.message in json.dumps(report.to_json())
+
+
+def test_verify_judges_the_live_values_against_every_workers_budget() -> None:
+    profile = parse_profile(
+        "name: p\nengine: mariadb\ndjango:\n  conn_max_age: 3\n"
+        "workers: [{name: emails, kind: rq, max_gap: 5s}]\n"
+    )
+    live = {"wait_timeout": _my_live("wait_timeout", "600", "600")}
+    report = build_report(profile, "app@db:3306/shop", LiveSession(Engine.MARIADB, "11", live))
+    (refusal,) = report.refusals  # Django's requests (3 s) are safe; RQ keeps its connection
+    assert "the idle time between jobs of worker emails (rq) is unlimited" in refusal.message
+    rows = {row.name: row for row in report.parameters}
+    assert rows["wait_timeout"].verdict == "refused"

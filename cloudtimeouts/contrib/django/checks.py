@@ -31,7 +31,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
-from cloudtimeouts.budget import budget_of
+from cloudtimeouts.budget import budgets_of
 from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.live import (
     DatabaseConnectError,
@@ -297,7 +297,7 @@ def _read(
         margin=judged.guard.margin,
         declared=profile.server if profile else None,
         profile=profile.name if profile else None,
-        budget=budget_of(judged.django),
+        budgets=budgets_of(judged),
         path=path,
     )
 
