@@ -43,7 +43,10 @@ def outcomes(postgres_server: DatabaseServer) -> Iterator[dict[str, Any]]:
     short_idle_timeout(postgres_server)
     try:
         yield run_many(
-            {kind: worker(postgres_server, kind, PROOF_APPS="django_q") for kind in KINDS}
+            {
+                kind: worker(postgres_server, kind, PROOF_APPS="django_q", PROOF_HUEY="1")
+                for kind in KINDS
+            }
         )
     finally:
         reset_postgres(postgres_server)

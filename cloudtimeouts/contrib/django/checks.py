@@ -17,7 +17,8 @@ closes idle connections within Django's budget: the path guard's refusal; W001 p
 connections without health checks; W002 Django's pool without health checks; W003 what could not
 be seen of the path, or differs from the profile's path; W004 a live idle timeout the guard does
 not judge, and why (a transaction-idle timeout with no django.max_idle_in_transaction declared,
-interactive_timeout where Django's sessions do not use it).
+interactive_timeout where Django's sessions do not use it). W005/W006 (the profile's workers:
+against the worker frameworks the settings show, and their glue) are worker_checks'.
 """
 
 from __future__ import annotations

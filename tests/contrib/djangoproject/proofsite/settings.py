@@ -63,5 +63,9 @@ if "PROOF_DRAMATIQ_MIDDLEWARE" in os.environ:
         "OPTIONS": {},
         "MIDDLEWARE": json.loads(os.environ["PROOF_DRAMATIQ_MIDDLEWARE"]),
     }
-HUEY = {"huey_class": "huey.MemoryHuey", "name": "proof", "immediate": False}
-Q_CLUSTER = {"name": "proof", "orm": "default", "sync": False, "timeout": 30, "retry": 60}
+if os.environ.get("PROOF_HUEY") == "1":
+    HUEY = {"huey_class": "huey.MemoryHuey", "name": "proof", "immediate": False}
+if "django_q" in INSTALLED_APPS:
+    Q_CLUSTER = {"name": "proof", "orm": "default", "sync": False, "timeout": 30, "retry": 60}
+if "PROOF_SETTINGS" in os.environ:  # JSON: more settings, as the check tests need them
+    globals().update(json.loads(os.environ["PROOF_SETTINGS"]))
