@@ -16,8 +16,10 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parent / "djangoproject"
 
 
-def run_django(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the proof project (manage.py or -m module) with these settings."""
+def run_django(
+    database_url: str, *args: str, input: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the proof project (manage.py or -m module) with these settings (and this stdin)."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "proofsite.settings",
@@ -28,6 +30,7 @@ def run_django(database_url: str, *args: str, **env: str) -> subprocess.Complete
         [sys.executable, *args],
         cwd=PROJECT,
         env=environment,
+        input=input,
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,14 +1,14 @@
 """The Django system check on workers: W005 (a framework the settings show, not declared in the
 profile's workers:) and W006 (glue: true where the settings show a worker without it).
 
-`manage.py check` runs on the proof project with settings from the environment and never
-connects (the worker checks read settings only); all runs start at once.
+The cases run in one process of the proof project, each under its own settings
+(proofsite/workerchecks.py); one `manage.py check` shows the check is registered. Nothing
+connects: the worker checks read settings only.
 """
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ from proofproject import run_django
 URL = "postgres://app:pw@127.0.0.1:1/app"  # never reached
 REDIS = "redis://127.0.0.1:1/0"  # never reached
 
-W005 = "(cloudtimeouts.W005)"
-W006 = "(cloudtimeouts.W006)"
+W005 = "cloudtimeouts.W005"
+W006 = "cloudtimeouts.W006"
 
 
 def profile(workers: str = "") -> str:
@@ -34,100 +34,90 @@ def worker(kind: str, glue: bool = False, name: str = "jobs") -> str:
 
 
 DRAMATIQ = "dramatiq.brokers.stub.StubBroker"
-CASES: dict[str, tuple[str | None, dict[str, Any]]] = {  # name -> (profile, environment)
-    "rq-app-undeclared": (profile(), {"PROOF_APPS": "django_rq", "REDIS_URL": REDIS}),
-    "rq-app-declared": (profile(worker("rq")), {"PROOF_APPS": "django_rq", "REDIS_URL": REDIS}),
-    "rq-app-no-profile": (None, {"PROOF_APPS": "django_rq", "REDIS_URL": REDIS}),
-    "dramatiq-setting-undeclared": (
-        profile(),
-        {"PROOF_SETTINGS": {"DRAMATIQ_BROKER": {"BROKER": DRAMATIQ}}},
-    ),
-    "celery-setting-undeclared": (
-        profile(),
-        {"PROOF_SETTINGS": {"CELERY_BROKER_URL": "memory://"}},
-    ),
-    "django-q2-app-declared-checked": (
+APPS = ["cloudtimeouts.contrib.django"]  # the proof project's own
+RQ_QUEUES = {"proof": {"URL": REDIS}}
+HUEY = {"huey_class": "huey.MemoryHuey", "name": "proof", "immediate": False}
+CASES: dict[str, tuple[str | None, dict[str, Any]]] = {  # name -> (profile, settings)
+    "rq-app-undeclared": (profile(), {"INSTALLED_APPS": [*APPS, "django_rq"]}),
+    "rq-app-declared": (profile(worker("rq")), {"INSTALLED_APPS": [*APPS, "django_rq"]}),
+    "rq-app-no-profile": (None, {"INSTALLED_APPS": [*APPS, "django_rq"]}),
+    "dramatiq-setting-undeclared": (profile(), {"DRAMATIQ_BROKER": {"BROKER": DRAMATIQ}}),
+    "celery-setting-undeclared": (profile(), {"CELERY_BROKER_URL": "memory://"}),
+    "django-q2-app-declared": (
         profile(worker("django-q2")),
-        {"PROOF_APPS": "django_q"},
+        {"INSTALLED_APPS": [*APPS, "django_q.apps.DjangoQConfig"]},
     ),
     "rq-glue-other-class": (
         profile(worker("rq", glue=True)),
-        {"PROOF_RQ_WORKER_CLASS": "rq.SimpleWorker", "REDIS_URL": REDIS},
+        {"RQ_QUEUES": RQ_QUEUES, "RQ": {"WORKER_CLASS": "rq.SimpleWorker"}},
     ),
     "rq-glue-our-class": (
         profile(worker("rq", glue=True)),
         {
-            "PROOF_RQ_WORKER_CLASS": "cloudtimeouts.contrib.django.rq.ConnectionClosingWorker",
-            "REDIS_URL": REDIS,
+            "RQ_QUEUES": RQ_QUEUES,
+            "RQ": {"WORKER_CLASS": "cloudtimeouts.contrib.django.rq.ConnectionClosingWorker"},
         },
     ),
-    "rq-glue-class-not-in-settings": (profile(worker("rq", glue=True)), {"REDIS_URL": REDIS}),
+    "rq-glue-class-not-in-settings": (profile(worker("rq", glue=True)), {"RQ_QUEUES": RQ_QUEUES}),
     "dramatiq-glue-missing": (
         profile(worker("dramatiq", glue=True)),
-        {
-            "PROOF_SETTINGS": {
-                "DRAMATIQ_BROKER": {
-                    "BROKER": DRAMATIQ,
-                    "MIDDLEWARE": ["dramatiq.middleware.Retries"],
-                }
-            }
-        },
+        {"DRAMATIQ_BROKER": {"BROKER": DRAMATIQ, "MIDDLEWARE": ["dramatiq.middleware.Retries"]}},
     ),
     "dramatiq-glue-ours": (
         profile(worker("dramatiq", glue=True)),
         {
-            "PROOF_SETTINGS": {
-                "DRAMATIQ_BROKER": {
-                    "BROKER": DRAMATIQ,
-                    "MIDDLEWARE": ["cloudtimeouts.contrib.django.dramatiq.CloseConnections"],
-                }
+            "DRAMATIQ_BROKER": {
+                "BROKER": DRAMATIQ,
+                "MIDDLEWARE": ["cloudtimeouts.contrib.django.dramatiq.CloseConnections"],
             }
         },
     ),
     "dramatiq-glue-django-dramatiq-default": (
         profile(worker("dramatiq", glue=True)),
         {
-            "PROOF_APPS": "django_dramatiq",
-            "PROOF_SETTINGS": {"DRAMATIQ_BROKER": {"BROKER": DRAMATIQ}},
-        },
-    ),
-    "huey-glue-missing": (
-        profile(worker("huey", glue=True)),
-        {"PROOF_APPS": "huey.contrib.djhuey", "PROOF_HUEY": "1"},
-    ),
-    "huey-glue-installed": (
-        profile(worker("huey", glue=True)),
-        {
-            "PROOF_APPS": "huey.contrib.djhuey,proofsite",
-            "PROOF_HUEY": "1",
-            "PROOF_HUEY_INSTALL": "1",
+            "INSTALLED_APPS": [*APPS, "django_dramatiq"],
+            "DRAMATIQ_BROKER": {"BROKER": DRAMATIQ},
         },
     ),
     "command-glue-trusted": (profile(worker("command", glue=True)), {}),
+    # last: djhuey, once imported, stays
+    "huey-glue-missing": (
+        profile(worker("huey", glue=True)),
+        {"INSTALLED_APPS": [*APPS, "huey.contrib.djhuey"], "HUEY": HUEY},
+    ),
+    "huey-glue-installed": (
+        profile(worker("huey", glue=True)),
+        {"INSTALLED_APPS": [*APPS, "huey.contrib.djhuey"], "HUEY": HUEY, "huey_install": True},
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def said(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Each case's `manage.py check` output (stdout and stderr)."""
+    """Each case's W005 and W006 messages, from one process (proofsite/workerchecks.py)."""
     directory = tmp_path_factory.mktemp("worker-checks")
-
-    def check(name: str, text: str | None, env: dict[str, Any]) -> str:
-        environment = {
-            key: json.dumps(value) if not isinstance(value, str) else value
-            for key, value in env.items()
-        }
+    cases: dict[str, Any] = {}
+    for name, (text, settings) in CASES.items():
+        settings = dict(settings)
+        install = settings.pop("huey_install", False)
         if text is not None:
             path = Path(directory, f"{name}.yaml")
             path.write_text(text)
-            environment["PROOF_PROFILE"] = str(path)
-        done = run_django(URL, "manage.py", "check", **environment)
-        assert done.returncode == 0, done.stdout + done.stderr  # warnings only
-        return done.stdout + done.stderr
+            settings["CLOUDTIMEOUTS_PROFILE"] = str(path)
+        cases[name] = {"settings": settings, "huey_install": install}
+    done = run_django(URL, "-m", "proofsite.workerchecks", input=json.dumps(cases))
+    assert done.returncode == 0, done.stderr
+    return {name: "\n".join(lines) for name, lines in json.loads(done.stdout).items()}
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {name: pool.submit(check, name, *case) for name, case in CASES.items()}
-        return {name: future.result() for name, future in futures.items()}
+
+def test_manage_py_check_runs_the_worker_check(tmp_path: Path) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_text(profile())
+    done = run_django(
+        URL, "manage.py", "check", PROOF_APPS="django_rq", REDIS_URL=REDIS, PROOF_PROFILE=str(path)
+    )
+    assert done.returncode == 0, done.stderr  # a warning
+    assert f"CLOUDTIMEOUTS_PROFILE: ({W005}) RQ is used" in done.stderr
 
 
 def test_a_framework_app_the_profile_does_not_declare_is_named_with_what_to_declare(
@@ -135,7 +125,7 @@ def test_a_framework_app_the_profile_does_not_declare_is_named_with_what_to_decl
 ) -> None:
     output = said["rq-app-undeclared"]
     assert (
-        f"CLOUDTIMEOUTS_PROFILE: {W005} RQ is used (django_rq is in INSTALLED_APPS) but profile "
+        "cloudtimeouts.W005 RQ is used (django_rq is in INSTALLED_APPS) but profile "
         "proof (DATABASES['default']) declares no worker of kind rq: its workers keep Django's "
         "connections between jobs"
     ) in output
@@ -146,7 +136,7 @@ def test_a_framework_app_the_profile_does_not_declare_is_named_with_what_to_decl
 def test_a_declared_framework_or_no_profile_is_not_warned(said: dict[str, str]) -> None:
     assert W005 not in said["rq-app-declared"]
     assert W005 not in said["rq-app-no-profile"]
-    assert W005 not in said["django-q2-app-declared-checked"]
+    assert W005 not in said["django-q2-app-declared"]
 
 
 def test_a_framework_shown_by_its_settings_alone_is_found(said: dict[str, str]) -> None:

@@ -53,7 +53,6 @@ from cloudtimeouts.live import (
 )
 from cloudtimeouts.profile import DjangoSettings, PoolSettings, Profile, load_profile
 
-TAG = "cloudtimeouts"
 SETTING = "CLOUDTIMEOUTS_PROFILE"
 
 
