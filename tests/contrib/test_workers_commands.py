@@ -1,4 +1,5 @@
-"""Management commands and long tasks on real PostgreSQL and MariaDB: the glue, proven.
+"""Management commands and long tasks on a real PostgreSQL: the glue, proven (MariaDB:
+test_workers_mariadb.py).
 
 A management command runs no request: nothing calls close_old_connections() between its
 queries (django/core/management/base.py, `BaseCommand.run_from_argv`, closes every connection
@@ -24,42 +25,40 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dbservers import DatabaseServer, reset_mariadb, reset_postgres
+from dbservers import DatabaseServer, reset_postgres
 from proofproject import run_django, run_many
-from workerproofs import FAILURES, command, fresh, short_idle_timeout
+from workerproofs import FAILURES, PAUSE_S, command, fresh, short_idle_timeout
 
 pytestmark = pytest.mark.timeout(120)
 
-ENGINES = ("postgres", "mariadb")
-RUNS = {  # name -> (--glue, CONN_HEALTH_CHECKS)
-    "kept": (None, True),
-    "unit_of_work": ("unit_of_work", True),
-    "unit_of_work-unchecked": ("unit_of_work", False),
-    "one_unit": ("one_unit", True),
-    "checkpoint-unchecked": ("checkpoint", False),
+ENGINES = ("postgres",)  # MariaDB: test_workers_mariadb.py
+RUNS = {  # name -> (--glue, CONN_HEALTH_CHECKS, pause)
+    "kept": (None, True, PAUSE_S),
+    "unit_of_work": ("unit_of_work", True, PAUSE_S),
+    "unit_of_work-unchecked": ("unit_of_work", False, PAUSE_S),
+    "one_unit": ("one_unit", True, PAUSE_S),
+    "checkpoint-unchecked": ("checkpoint", False, PAUSE_S),
+    "in_atomic": ("in_atomic", True, 0.0),
+    "django_in_atomic": ("django_in_atomic", True, 0.0),
 }
 
 
 @pytest.fixture(scope="module")
-def outcomes(
-    postgres_server: DatabaseServer, mariadb_server: DatabaseServer
-) -> Iterator[dict[tuple[str, str], Any]]:
-    servers = {"postgres": postgres_server, "mariadb": mariadb_server}
+def outcomes(postgres_server: DatabaseServer) -> Iterator[dict[tuple[str, str], Any]]:
+    servers = {"postgres": postgres_server}
     reset_postgres(postgres_server)
-    reset_mariadb(mariadb_server)
     try:
         for server in servers.values():
             short_idle_timeout(server)
         runs = {
-            f"{engine} {name}": command(server, glue, health_checks=checks)
+            f"{engine} {name}": command(server, glue, health_checks=checks, pause=pause)
             for engine, server in servers.items()
-            for name, (glue, checks) in RUNS.items()
+            for name, (glue, checks, pause) in RUNS.items()
         }
         done = run_many(runs)
         yield {tuple(key.split(" ")): value for key, value in done.items()}  # type: ignore[misc]
     finally:
         reset_postgres(postgres_server)
-        reset_mariadb(mariadb_server)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -103,20 +102,16 @@ def test_checkpoint_makes_the_next_query_safe_even_without_health_checks(
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_glue_leaves_a_connection_in_an_atomic_block_alone_where_django_breaks_it(
-    request: pytest.FixtureRequest, engine: str
+    outcomes: dict[tuple[str, str], Any], engine: str
 ) -> None:
-    server: DatabaseServer = request.getfixturevalue(f"{engine}_server")
-    env = {"CONN_MAX_AGE": "60", "PROOF_APPS": "proofsite"}
-    ours = run_django(server.url(), "manage.py", "proofloop", "0", "--glue", "in_atomic", **env)
-    assert ours.returncode == 0, ours.stderr
-    said = ours.stdout.splitlines()[-1]
-    assert '"error"' not in said, said
-    django = run_django(
-        server.url(), "manage.py", "proofloop", "0", "--glue", "django_in_atomic", **env
-    )
+    ours = outcomes[engine, "in_atomic"]
+    assert "session" in ours["second"] and ours["first"] == ours["second"], ours
     # close_if_unusable_or_obsolete() closes a connection whose autocommit is off (inside
-    # atomic): the block's next query cannot run (BaseDatabaseWrapper.close, closed_in_transaction)
-    assert '"error": "django.db.' in django.stdout, django.stdout + django.stderr
+    # atomic): the block's next query cannot run (BaseDatabaseWrapper.close,
+    # closed_in_transaction)
+    django = outcomes[engine, "django_in_atomic"]
+    assert "session" in django["first"], django
+    assert django["second"]["error"].startswith("django.db."), django
 
 
 def test_unit_of_work_is_a_decorator_that_keeps_the_function_and_a_context_manager() -> None:

@@ -1,4 +1,4 @@
-"""RQ on real Redis and real databases: the workers that keep a connection fail, ours do not.
+"""RQ on real Redis and PostgreSQL: the workers that keep a connection fail, ours do not.
 
 RQ's SimpleWorker runs every job in the worker's process and keeps Django's connection between
 jobs, unchecked; the default forking Worker hands each work horse the connection its parent
@@ -24,12 +24,11 @@ pytestmark = pytest.mark.timeout(120)
 WORKER = "cloudtimeouts.contrib.django.rq.ConnectionClosingWorker"
 
 
-@pytest.fixture(params=["postgres", "mariadb"])
-def server(request: pytest.FixtureRequest) -> DatabaseServer:
-    """Each engine in turn, its idle timeout IDLE_S."""
-    found: DatabaseServer = request.getfixturevalue(request.param)
-    short_idle_timeout(found)
-    return found
+@pytest.fixture
+def server(postgres: DatabaseServer) -> DatabaseServer:
+    """PostgreSQL, its idle timeout IDLE_S (MariaDB: test_workers_mariadb.py)."""
+    short_idle_timeout(postgres)
+    return postgres
 
 
 def test_simple_worker_fails_after_an_idle_gap_and_the_connection_closing_one_does_not(

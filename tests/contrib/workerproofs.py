@@ -55,7 +55,12 @@ def worker(
 
 
 def command(
-    server: DatabaseServer, glue: str | None, *, health_checks: bool = True, **env: str
+    server: DatabaseServer,
+    glue: str | None,
+    *,
+    health_checks: bool = True,
+    pause: float = PAUSE_S,
+    **env: str,
 ) -> tuple[str, tuple[str, ...], dict[str, str]]:
     """A `manage.py proofloop` run (for proofproject.run_many): persistent connections."""
     settings = {
@@ -64,7 +69,7 @@ def command(
         "PROOF_APPS": "proofsite",
         **env,
     }
-    args = ("manage.py", "proofloop", str(PAUSE_S), *(("--glue", glue) if glue else ()))
+    args = ("manage.py", "proofloop", str(pause), *(("--glue", glue) if glue else ()))
     return server.url(), args, settings
 
 
