@@ -96,6 +96,10 @@ _PGBOUNCER: Final = re.compile(
     r" (?P<msg>closing because: (?P<reason>.*?)(?: \(age=(?P<age>\d+)s?\))?)\s*$"
 )
 
+_PGBOUNCER_LINE: Final = re.compile(
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\]"
+    r" (?:LOG|WARNING|ERROR|DEBUG|NOISE) [CS]-0x"
+)
 _TEXT_PAYLOAD: Final = re.compile(r'\s*"textPayload"\s*:\s*(?P<text>"(?:[^"\\]|\\.)*")\s*,?\s*')
 
 
@@ -226,6 +230,13 @@ def cloud_logging(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None
         when = fm.at(stamp.replace("Z", "+00:00"), None, assumed)
         found = replace(found, at=when)
     return found
+
+
+def claims(line: str) -> bool:
+    """Whether a line no server reader took is still the database side's, not an application's
+    (PgBouncer's `pooler error: client_idle_timeout`, the error it sends, repeats its closing
+    line: it is not the application's evidence)."""
+    return _PGBOUNCER_LINE.match(line) is not None
 
 
 def server(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None:

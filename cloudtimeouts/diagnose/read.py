@@ -253,6 +253,8 @@ class _Scanner:
         found = fs.server(text, source, self.assumed)
         if found is not None:
             return found, True
+        if fs.claims(text):
+            return None
         own = fa.prefix(text, self.assumed)
         anchor_at, anchor = (-1, None) if own else self._anchor(buf, begin)
         found = fa.app(text, source, self.assumed, own, anchor)
