@@ -14,7 +14,10 @@ The formats, and where each shape comes from:
   log_line_prefix: default `%t-%c-`); `%c` is the session id, `<start time>.<pid>` in hex
   (PostgreSQL documentation, log_line_prefix `%c`), so the pid is read from it.
 - `cloudsql-postgres`: the text Cloud SQL for PostgreSQL writes to its postgres.log,
-  `%m [%p]: [%l-1] db=%d,user=%u ` (as Cloud Logging shows it in `textPayload`).
+  `%m [%p]: [%l-1] db=%d,user=%u ` (as Cloud Logging shows it in `textPayload`). Google's
+  documentation does not print this prefix; it is the one a Cloud SQL user reported as the
+  instance's `log_line_prefix` (pgBadger issue 699, "Problems with GCP CloudSQL Postgresql
+  logs"), and pgBadger detects Cloud SQL logs by it.
 - `cloudsql-json`: a Cloud Logging entry exported as JSON (one object a line, `{"textPayload":
   ..., "timestamp": ...}`, as `gcloud logging read --format=json` or a sink writes it; Google
   Cloud, "LogEntry" reference: `textPayload`, `timestamp`), or the `"textPayload": "..."` line of
