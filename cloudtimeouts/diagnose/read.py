@@ -260,7 +260,9 @@ class _Scanner:
         found = fa.app(text, source, self.assumed, own, anchor)
         if found is None:
             return None
-        if own is not None or anchor is None:
+        if anchor is None:
+            if own is not None:  # its own traceback, logged after it, repeats it
+                self.anchor = (base + begin, {found.what})
             return found, True
         key = base + anchor_at
         if self.anchor[0] != key:
