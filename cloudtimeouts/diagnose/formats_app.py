@@ -5,12 +5,14 @@ An application's evidence is an exception line (`django.db.utils.InterfaceError:
 already closed`) or a log message quoting one. A traceback's exception line has no prefix of its
 own, so its time and pid are taken from the log line it belongs to. The rule: **the nearest
 preceding line of the same input that starts with one of the prefixes below, at most
-`ANCHOR_LINES` lines back** (a traceback is logged right after the record that carries it; Python's
-`logging.Formatter.format` appends `formatException` to the record's message). When none is
-found the evidence has no time (`at` None) and the format `python`. Within one traceback (one
-anchor) a `what` is reported once: a chained exception (`psycopg2.InterfaceError: ...`, then
-Django's `django.db.utils.InterfaceError: ...` "The above exception was the direct cause")
-repeats the same message, which is one incident, not two.
+`ANCHOR_LINES` lines back, skipping lines with a database side's prefix** (a traceback is
+logged right after the record that carries it: `logging.Formatter.format` appends
+`formatException` to the record's message; a mixed log, as a container platform collects it,
+interleaves the database's lines). When none is found the evidence has no time (`at` None) and
+the format `python`. Within one anchor a `what` is reported once: a chained exception
+(`psycopg2.InterfaceError: ...`, then Django's `django.db.utils.InterfaceError: ...`, "The above
+exception was the direct cause"), or a log line that quotes the error followed by its
+traceback, repeats one incident; the repeats are counted as read, not reported again.
 
 The prefixes, and where each comes from:
 - `gunicorn`: its error log, `[2026-12-07 10:00:00 +0000] [1234] [ERROR] ...` (gunicorn

@@ -242,6 +242,12 @@ def claims(line: str) -> bool:
     return _PGBOUNCER_LINE.match(line) is not None
 
 
+def shaped(line: str) -> bool:
+    """Whether a line has a database-side prefix: never the log line a traceback belongs to."""
+    patterns = (*(p for _, p in _POSTGRES), _MYSQL, _MARIADB, _PGBOUNCER_LINE)
+    return any(p.match(line) for p in patterns)
+
+
 def server(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None:
     """The first of the database side's readers that reads this line, or None."""
     head = line[:1]

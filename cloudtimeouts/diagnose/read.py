@@ -273,14 +273,15 @@ class _Scanner:
 
     def _anchor(self, buf: bytes, begin: int) -> tuple[int, fa.Prefix | None]:
         """The nearest preceding line (at most ANCHOR_LINES back, within the buffer) that
-        starts with an application log prefix, and where it starts."""
+        starts with an application log prefix (a database-side line never is one: a mixed log,
+        such as a container platform's, interleaves them), and where it starts."""
         end = begin - 1
         for _ in range(fa.ANCHOR_LINES):
             if end < 0:
                 break
             start = buf.rfind(b"\n", 0, end) + 1
             line = buf[start:end].decode("utf-8", "replace").rstrip("\r")
-            if line and not line[0].isspace():
+            if line and not line[0].isspace() and not fs.shaped(line):
                 found = fa.prefix(line, self.assumed)
                 if found is not None:
                     return start, found
