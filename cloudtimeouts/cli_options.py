@@ -192,11 +192,14 @@ def _choices(result: str, name: str) -> type[StrEnum]:
 
 if TYPE_CHECKING:  # to a type checker, each command's choices are Formats
     PlanFormat = ReportFormat = VerifyFormat = PictureFormat = SnippetFormat = Format
+    ObserveFormat = DiagnoseFormat = Format
     ExportFormat = Format
 else:
     PlanFormat = _choices("Plan", "PlanFormat")  # markdown: CI job summaries and PR comments
     ReportFormat = _choices("ApplyResult", "ReportFormat")  # apply and rollback
     VerifyFormat = _choices("VerifyReport", "VerifyFormat")
+    ObserveFormat = _choices("ObserveReport", "ObserveFormat")
+    DiagnoseFormat = _choices("Diagnosis", "DiagnoseFormat")
     PictureFormat = _choices("Explanation", "PictureFormat")
     SnippetFormat = _choices("DjangoSettings", "SnippetFormat")
     ExportFormat = _choices("TerraformExport", "ExportFormat")
@@ -251,5 +254,89 @@ JournalPath = Annotated[
         help="Append the journal here (default: a new file under $XDG_STATE_HOME/cloudtimeouts/).",
         show_default=False,
         callback=_journal_file,
+    ),
+]
+
+
+DatabaseUrl = Annotated[  # verify and observe: the application's URL, or DATABASE_URL
+    str,
+    typer.Option(
+        "--database-url",
+        metavar="URL",
+        envvar="DATABASE_URL",
+        show_envvar=True,
+        show_default=False,
+        help="postgres://, postgresql://, mysql:// or mariadb:// URL of the live database, "
+        "with the application's credentials.",
+    ),
+]
+
+
+def _watch(value: str | None) -> str | None:
+    """--watch takes a duration as profiles spell them (`30s`, `5min`), above zero: refused as
+    it is parsed, before any connection."""
+    if value is None:
+        return None
+    from cloudtimeouts.durations import Duration, DurationError
+
+    try:
+        parsed = Duration.parse(value)
+    except DurationError as error:
+        raise typer.BadParameter(str(error)) from None
+    if parsed.disabled:
+        raise typer.BadParameter("a watch lasts longer than 0s (leave --watch out to look once)")
+    return value
+
+
+Watch = Annotated[
+    str | None,
+    typer.Option(
+        "--watch",
+        metavar="DURATION",
+        callback=_watch,
+        show_default=False,
+        help="Sample every second for DURATION (30s, 5min) and report the longest idle age "
+        "seen per holder; Ctrl-C reports what was seen.",
+    ),
+]
+
+
+# diagnose: the logs, and how the correlation reads time
+Logs = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="LOG...",
+        show_default=False,
+        help="Application, server, pooler and proxy logs in any mix: files, globs, - for "
+        "standard input; gzip accepted.",
+    ),
+]
+Window = Annotated[
+    str | None,
+    typer.Option(
+        "--window",
+        metavar="DURATION",
+        help="How long before an error its cause may be logged (default: the profile's "
+        "longest finite budget plus its margin, at least 1min).",
+    ),
+]
+ClockOffset = Annotated[
+    str,
+    typer.Option(
+        "--clock-offset",
+        metavar="DURATION",
+        help="How far the application's clock is ahead of the servers' (-30s: behind).",
+    ),
+]
+
+
+# every command's: what an unexpected error and the SDKs' logs show
+ShowTraceback = Annotated[
+    bool, typer.Option("--traceback", help="Show the full traceback of unexpected errors.")
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", help="Also show the cloud SDKs' own log messages (INFO and above) on stderr."
     ),
 ]
