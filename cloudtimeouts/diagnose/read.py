@@ -154,28 +154,31 @@ def _stream_blocks(name: str, stream: BinaryIO) -> Iterator[bytes]:
 
 
 def _gunzip(name: str, first: bytes, stream: BinaryIO) -> Iterator[bytes]:
-    """Decompressed blocks of at most BLOCK bytes, member after member (RFC 1952, 2.2)."""
+    """Decompressed blocks of at most BLOCK bytes, member after member (RFC 1952, 2.2: a gzip
+    file is a series of members). Bytes after the last member that do not start another are
+    ignored, as `gzip -d` does; data that ends inside a member is an error (truncated)."""
     inflate = zlib.decompressobj(wbits=31)
-    pending = first
+    pending, fed = first, False
     try:
-        while True:
+        while pending:
             while pending:
                 out = inflate.decompress(pending, BLOCK)
+                fed = True
                 if out:
                     yield out
                 pending = inflate.unconsumed_tail
-                if inflate.eof:
-                    rest = inflate.unused_data + pending
-                    inflate = zlib.decompressobj(wbits=31)
-                    pending = rest if rest[:2] == GZIP_MAGIC else b""
+                if inflate.eof:  # what follows the member is all in unused_data
+                    rest = inflate.unused_data
+                    if 0 < len(rest) < len(GZIP_MAGIC):
+                        rest += stream.read(BLOCK)
+                    if rest and rest[:2] != GZIP_MAGIC:
+                        return  # trailing bytes that are not a member
+                    inflate, pending, fed = zlib.decompressobj(wbits=31), rest, False
             pending = stream.read(BLOCK)
-            if not pending:
-                break
-        tail = inflate.flush()
-        if tail:
-            yield tail
     except zlib.error as error:
         raise LogError(f"cannot read log {name}: broken gzip data ({error})") from error
+    if fed and not inflate.eof:
+        raise LogError(f"cannot read log {name}: the gzip data ends early (truncated)")
 
 
 def _text_blocks(lines: Iterable[str]) -> Iterator[bytes]:

@@ -175,3 +175,27 @@ def test_a_traceback_too_far_from_any_log_line_has_no_time(tmp_path: Path) -> No
     lines += ["psycopg2.InterfaceError: connection already closed"]
     (found,) = list(read_logs([str(write(tmp_path / "far.log", *lines))]))
     assert (found.at, found.pid, found.format) == (None, None, "python")
+
+
+def test_gzip_members_across_many_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small blocks: a member's end, the next member's start and the decompressor's bounded
+    output fall anywhere in a block; every line still comes out once, in order."""
+    monkeypatch.setattr(rd, "BLOCK", 512)
+    first = "".join(f"{NOISE} {n}\n" for n in range(300)) + PG + "\n"
+    second = "".join(f"{NOISE} {n}\n" for n in range(300)) + BOUNCER + "\n"
+    path = tmp_path / "rotated"
+    path.write_bytes(gzip.compress(first.encode()) + gzip.compress(second.encode()))
+    read = read_logs([str(path)])
+    assert [e.source.rpartition(":")[2] for e in read] == ["301", "602"]
+    assert read.lines == 602
+
+
+def test_truncated_gzip_is_an_error_and_trailing_bytes_are_ignored(tmp_path: Path) -> None:
+    whole = gzip.compress(f"{NOISE}\n{PG}\n".encode() * 50)
+    cut = tmp_path / "cut"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(LogError, match="truncated"):
+        list(read_logs([str(cut)]))
+    padded = tmp_path / "padded"
+    padded.write_bytes(whole + b"\x00" * 100)  # as some tape and block devices pad
+    assert len(list(read_logs([str(padded)]))) == 50
