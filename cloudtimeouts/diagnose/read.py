@@ -219,14 +219,16 @@ class _Scanner:
             whole, pending = data[:cut], data[cut:]
             if not whole.endswith(b"\n"):
                 whole += b"\n"  # a piece of an overlong line counts as a line
-            yield from self._region(context + whole, len(context))
-            context = (context + whole)[-CONTEXT:]
+            buf = context + whole
+            yield from self._region(buf, len(context))
+            context = buf[-CONTEXT:]
             self.offset += len(whole)
             while len(pending) >= MAX_LINE and pending.find(b"\n", 0, MAX_LINE) < 0:
                 piece, pending = pending[:MAX_LINE] + b"\n", pending[MAX_LINE:]
-                yield from self._region(context + piece, len(context))
-                context = (context + piece)[-CONTEXT:]
-                self.offset += MAX_LINE
+                buf = context + piece
+                yield from self._region(buf, len(context))
+                context = buf[-CONTEXT:]
+                self.offset += len(piece)
         if pending:
             yield from self._region(context + pending + b"\n", len(context))
 
