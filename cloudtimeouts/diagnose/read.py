@@ -260,6 +260,9 @@ class _Scanner:
             return found, True
         if fs.claims(text):
             return None
+        if text.startswith("{"):
+            found = fa.json_line(text, source, self.assumed)
+            return (found, True) if found is not None else None
         own = fa.prefix(text, self.assumed)
         anchor_at, anchor = (-1, None) if own else self._anchor(buf, begin)
         found = fa.app(text, source, self.assumed, own, anchor)

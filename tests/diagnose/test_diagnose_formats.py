@@ -354,6 +354,13 @@ EXPECTED: dict[str, tuple[list[tuple[Any, ...]], int]] = {
         ],
         13,
     ),
+    "app-json.log": (
+        [
+            (1, "json", ev.APP_SERVER_CLOSED, t(10, 45, 0, 123000), 7001, None, None, None, None),
+            (2, "json", ev.APP_MYSQL_LOST, t(10, 46, 0, 500000), 7002, None, None, None, None),
+        ],
+        3,
+    ),
     "django-crlf.log": (
         [
             (2, "django", ev.APP_CONNECTION_CLOSED, t(10, 50, 0), 5151, None, None, None, None),
