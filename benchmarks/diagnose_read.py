@@ -77,6 +77,9 @@ EVIDENCE = (
     "django.db.utils.InterfaceError: connection already closed",
     "[2026-12-07 10:{m:02d}:{s:02d},{ms:03d}: ERROR/ForkPoolWorker-{a}] Task shop.tasks.send[{n}]"
     " raised unexpected: OperationalError('server closed the connection unexpectedly')",
+    '{{"event": "job failed", "timestamp": "2026-12-07T10:{m:02d}:{s:02d}.{ms:03d}Z", "pid": {pid},'
+    ' "exception": "django.db.utils.OperationalError: (2013, \'Lost connection to MySQL server'
+    " during query')\"}}",
     "ERROR 2026-12-07 10:{m:02d}:{s:02d},{ms:03d} log {pid} 140{n} Internal Server Error: /orders\n"
     "Traceback (most recent call last):\n"
     "django.db.utils.OperationalError: (2006, 'MySQL server has gone away')",

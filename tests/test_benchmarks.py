@@ -70,6 +70,6 @@ def test_the_diagnose_read_benchmark_runs(capsys: pytest.CaptureFixture[str]) ->
     assert figures["read_lines"] == figures["lines"] > 0
     assert figures["read_evidence"] == figures["evidence"] > 0
     assert figures["recognised"] == figures["evidence"]
-    assert len(figures["by_format"]) == 10, figures["by_format"]
+    assert len(figures["by_format"]) == 11, figures["by_format"]
     assert figures["read_s"] > 0 and figures["peak_rss_mb"] > 0
     assert "lines/s" in printed and "peak RSS" in printed and "goal:" in printed
