@@ -22,7 +22,9 @@ import pytest
 from dbservers import DatabaseServer, PgBouncer, set_mariadb, set_postgres
 
 from cloudtimeouts.diagnose import evidence as ev
+from cloudtimeouts.diagnose.incidents import Incident, diagnose
 from cloudtimeouts.diagnose.read import read_logs
+from cloudtimeouts.profile import parse_profile
 
 INCIDENT = Path(__file__).with_name("incident.py")
 PAUSE_S = 2.0
@@ -93,6 +95,18 @@ def app_side(evidence: list[ev.Evidence], run: Run, app_log: Path) -> list[ev.Ev
     return found
 
 
+def the_incident(engine: str, server: str, evidence: list[ev.Evidence], path: str = "") -> Incident:
+    """`diagnose`'s one incident on these real logs, for a profile with the run's settings
+    (incident.py's CONN_MAX_AGE, the timeout it set)."""
+    profile = parse_profile(
+        f"name: incident\nengine: {engine}\ndjango: {{conn_max_age: 3}}\n"
+        f"server: {{{server}}}\n" + (f"path: {path}\n" if path else ""),
+        "incident.yaml",
+    )
+    (found,) = diagnose(profile, evidence).incidents
+    return found
+
+
 @pytest.fixture
 def log_disconnections(postgres: DatabaseServer) -> Iterator[None]:
     """log_disconnections on for new sessions (reset_postgres turns it off again)."""
@@ -131,6 +145,10 @@ def test_idle_session_timeout_really_closes_djangos_connection_and_both_logs_say
     assert "idle-session timeout" in app[0].detail
     assert all(e.at is not None and e.at >= closed.at for e in app)
 
+    found = the_incident("postgres", "idle_session_timeout: 1s", evidence)
+    assert (found.closed_by, found.refused) == ("the server's idle_session_timeout", True)
+    assert found.cause == closed and "session had lasted" in found.fix
+
 
 def test_idle_in_transaction_timeout_really_closes_djangos_connection_inside_atomic(
     postgres: DatabaseServer, log_disconnections: None, tmp_path: Path
@@ -151,6 +169,10 @@ def test_idle_in_transaction_timeout_really_closes_djangos_connection_inside_ato
     app = app_side(evidence, run, app_log)
     assert {e.what for e in app} == {ev.APP_TERMINATING}, app
     assert "idle-in-transaction timeout" in app[0].detail
+
+    found = the_incident("postgres", "idle_in_transaction_session_timeout: 1s", evidence)
+    assert found.closed_by == "the server's idle_in_transaction_session_timeout"
+    assert found.cause == closed and found.refused is True
 
 
 @pytest.fixture
@@ -190,6 +212,10 @@ def test_wait_timeout_really_closes_djangos_mariadb_connection(
     app = app_side(evidence, run, app_log)
     assert {e.what for e in app} <= {ev.APP_MYSQL_GONE, ev.APP_MYSQL_LOST}, app
 
+    found = the_incident("mariadb", "wait_timeout: 1s", evidence)
+    assert (found.closed_by, found.refused) == ("the server's wait_timeout", True)
+    assert found.cause == closed
+
 
 def test_pgbouncer_client_idle_timeout_really_closes_djangos_connection(
     pgbouncer: PgBouncer, tmp_path: Path
@@ -215,3 +241,8 @@ def test_pgbouncer_client_idle_timeout_really_closes_djangos_connection(
     app = app_side(evidence, run, app_log)
     assert {e.what for e in app} == {ev.APP_POOLER_CLOSED}, app
     assert "client_idle_timeout" in app[0].detail
+
+    hop = "[{kind: pgbouncer, name: pgb, client_idle_timeout: 1s}]"
+    found = the_incident("postgres", "", evidence, path=hop)
+    assert found.closed_by == "path pgbouncer pgb's client_idle_timeout"
+    assert found.cause == closed and found.refused is True
