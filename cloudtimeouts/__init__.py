@@ -48,6 +48,9 @@ _EXPORTS = {
     "VerifyReport": "cloudtimeouts.live",
     "observe": "cloudtimeouts.library",
     "ObserveReport": "cloudtimeouts.live.observe",
+    "diagnose": "cloudtimeouts.library",
+    "Diagnosis": "cloudtimeouts.diagnose.incidents",
+    "LogError": "cloudtimeouts.errors",
     "django_settings": "cloudtimeouts.django",
     "export_terraform": "cloudtimeouts.library",
     "profile_json_schema": "cloudtimeouts.profile",
@@ -70,11 +73,13 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
     "DEFAULT_JOURNAL",
     "ApplyResult",
     "CloudtimeoutsError",
+    "Diagnosis",
     "ExitCode",
     "Explanation",
     "Finding",
     "GuardRefusal",
     "JournalError",
+    "LogError",
     "ObserveReport",
     "Plan",
     "Profile",
@@ -90,6 +95,7 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
     "VerifyReport",
     "__version__",
     "apply_plan",
+    "diagnose",
     "django_settings",
     "explain",
     "export_terraform",
@@ -110,6 +116,7 @@ if _typing.TYPE_CHECKING:
         CloudtimeoutsError,
         ExitCode,
         GuardRefusal,
+        LogError,
         ProfileError,
         ProviderAPIError,
         ProviderAuthError,
@@ -117,11 +124,13 @@ if _typing.TYPE_CHECKING:
         TargetNotAllowedError,
         UnsafeProfileError,
     )
+    from cloudtimeouts.diagnose.incidents import Diagnosis
     from cloudtimeouts.explain import Explanation, explain
     from cloudtimeouts.journal import JournalError
     from cloudtimeouts.library import (
         DEFAULT_JOURNAL,
         apply_plan,
+        diagnose,
         export_terraform,
         observe,
         plan_terraform,

@@ -23,9 +23,11 @@ Nothing here asks for confirmation or renders: a caller that wants to look first
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, TypeAlias
 
 from cloudtimeouts.concurrency import DEFAULT_TIMEOUT_S, MAX_CONCURRENT_TARGETS
 from cloudtimeouts.profile import Profile, load_profile
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from threading import Event
 
     from cloudtimeouts.concurrency import Cancellation
+    from cloudtimeouts.diagnose.incidents import Diagnosis
     from cloudtimeouts.durations import Duration
     from cloudtimeouts.journal import Journal
     from cloudtimeouts.live.observe import ObserveReport
@@ -186,3 +189,55 @@ def observe(
     loaded = profile if isinstance(profile, Profile) else load_profile(profile)
     span = Duration.parse(watch) if isinstance(watch, str) else watch
     return observe_live(loaded, database_url, watch=span, stop=stop)
+
+
+def diagnose(
+    profile: Profile | str | Path,
+    logs: Sequence[str | Path] = (),
+    *,
+    window: Duration | str | None = None,
+    clock_offset: Duration | str | None = None,
+    stdin: BinaryIO | None = None,
+) -> Diagnosis:
+    """`cloudtimeouts diagnose`: which timeout closed the connections the application's errors
+    met. `logs` are files, globs or `-` (standard input, or `stdin`), gzip or not, application
+    and server logs in any mix, read in one pass. `window` is how long before an error its cause
+    may be (default: the profile's longest finite budget plus its margin, at least a minute);
+    `clock_offset` how far the application's clock is ahead of the servers' (`"-30s"`: behind).
+    A profile the guard refuses is diagnosed too (`Diagnosis.profile_refusals` says so).
+    `Diagnosis.found`: at least one incident (the CLI's exit 3). A log that cannot be read:
+    `LogError`."""
+    from cloudtimeouts.diagnose.incidents import diagnose as judge
+    from cloudtimeouts.diagnose.read import read_logs
+
+    loaded = profile if isinstance(profile, Profile) else load_profile(profile)
+    read = read_logs([str(log) for log in logs], stdin)
+    found = judge(
+        loaded,
+        read,
+        window=None if window is None else _timedelta(window),
+        clock_offset=timedelta(0) if clock_offset is None else _timedelta(clock_offset),
+    )
+    inputs = tuple(
+        {
+            "name": counts.name,
+            "lines": counts.lines,
+            "recognised": counts.recognised,
+            "unrecognised": counts.unrecognised,
+            "by_format": dict(sorted(counts.by_format.items())),
+        }
+        for counts in read.counts
+    )
+    return replace(found, inputs=inputs)
+
+
+def _timedelta(value: Duration | str) -> timedelta:
+    """A duration as a timedelta; a string may start with "-" (a clock behind)."""
+    from cloudtimeouts.durations import Duration
+
+    if isinstance(value, str):
+        negative = value.strip().startswith("-")
+        parsed = Duration.parse(value.strip().removeprefix("-"))
+        micro = -parsed.microseconds if negative else parsed.microseconds
+        return timedelta(microseconds=micro)
+    return timedelta(microseconds=value.microseconds)

@@ -44,6 +44,7 @@ def test_the_journal_is_private_and_says_before_after_and_outcome(tmp_path: Path
         "guard": {"margin": "off"},
         "server": {"idle_session_timeout": "10min", "statement_timeout": "30s"},
         "path": [],
+        "workers": [],
     }
 
 

@@ -146,7 +146,7 @@ def test_every_pattern_a_profile_is_validated_with_has_words() -> None:
         (
             "name: orders",
             "name: orders\nnmae: orders",
-            "name, engine, django, guard, server, path, targets",
+            "name, engine, django, guard, server, path, targets, workers",
         ),
         (
             "  conn_max_age: 5min",
