@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dbservers import DatabaseServer, PgBouncer, set_postgres
+from dbservers import DatabaseServer, PgBouncer, set_mariadb, set_postgres
 from support.profiles import write_profile
 
 import cloudtimeouts
@@ -270,6 +270,20 @@ def test_mariadb_without_process_sees_only_its_own_threads_and_says_so(
     assert note.startswith("'app'@'%' does not have the PROCESS privilege")
     assert holder(everyone, "root@localhost").states == {"Sleep": 1}
     assert everyone.notes == ()
+
+
+def test_mariadb_transaction_idle_timeouts_are_said_to_be_unjudged(
+    mariadb: DatabaseServer, tmp_path: Path
+) -> None:
+    set_mariadb(mariadb, idle_transaction_timeout="600")
+    path = profile_file(tmp_path, engine="mariadb", conn_max_age="5min")
+    report = library.observe(path, mariadb.url())
+    assert ("idle_transaction_timeout", "live", True) in [
+        (t.parameter, t.source, t.in_transaction) for t in report.timeouts
+    ]
+    (note,) = [n.message for n in report.notes if n.parameter == "transaction"]
+    assert note.startswith("idle_transaction_timeout close(s) a connection idle inside a")
+    assert "PROCESSLIST does not say which sleeping thread has one open" in note
 
 
 def test_processlist_hosts_lose_their_port() -> None:
