@@ -30,7 +30,7 @@ import cloudtimeouts
 from cloudtimeouts import library
 from cloudtimeouts.budget import budgets_of
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.live.holders import HeldConnection, strip_port
+from cloudtimeouts.live.holders import OBSERVER, HeldConnection, strip_port
 from cloudtimeouts.live.observe import ObserveReport, group, judge, who
 from cloudtimeouts.profile import load_profile
 
@@ -324,20 +324,42 @@ def test_pgbouncer_clients_are_read_on_its_console(pgbouncer: PgBouncer, tmp_pat
 
 
 def test_watch_keeps_the_longest_idle_age_seen(postgres: DatabaseServer, tmp_path: Path) -> None:
-    """Idle 1 s before the watch, used again 1.2 s into it: the last sample sees it idle less
-    than a second, the watch reports what the samples before saw (over 2 s)."""
+    """Idle 1 s before the watch, used again 2.2 s after it starts: a sample before that sees it
+    idle 2 s or more (the first one alone, if connecting took 1.2 s), the samples after see it
+    idle less, and the watch reports the longest."""
     name = unique("cron")
     path = profile_file(tmp_path, conn_max_age="5min")
     with postgres_idle(postgres.url(), name) as (connection,):
         time.sleep(1.0)
-        busy = threading.Timer(1.2, lambda: connection.execute("SELECT 1"))
+        busy = threading.Timer(2.2, lambda: connection.execute("SELECT 1"))
         busy.start()
-        report = library.observe(path, postgres.url(), watch="2s")
+        report = library.observe(path, postgres.url(), watch="3s")
         busy.join()
         once = library.observe(path, postgres.url())
-    assert (report.samples, report.watch, report.interrupted) == (3, Duration.parse("2s"), False)
-    assert idled(holder(report, name).longest_idle_s, at_least=1.9)
-    assert float(holder(once, name).longest_idle_s) < 1.5
+    assert (report.watch, report.interval, report.interrupted) == (
+        Duration.parse("3s"), Duration.parse("1s"), False,
+    )  # fmt: skip
+    assert report.samples == 4  # at 0, 1, 2 and 3 s
+    longest = holder(report, name).longest_idle_s
+    assert idled(longest, at_least=1.95)
+    assert holder(once, name).longest_idle_s < longest
+
+
+def wait_for_observer(server: DatabaseServer, timeout: float = 30.0) -> None:
+    """Until observe's own session (application_name "cloudtimeouts observe") is connected."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        admin = server.admin()
+        try:
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (OBSERVER,)
+            ).fetchone()
+        finally:
+            admin.close()
+        if row and row[0]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("observe did not connect")
 
 
 def test_ctrl_c_during_watch_reports_what_was_seen_and_exits_130(
@@ -352,7 +374,8 @@ def test_ctrl_c_during_watch_reports_what_was_seen_and_exits_130(
              "-o", "json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
-        time.sleep(3.0)
+        wait_for_observer(postgres)
+        time.sleep(0.5)  # its first sample takes milliseconds once it is connected
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
     assert process.returncode == 130, err
