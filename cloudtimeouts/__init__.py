@@ -111,6 +111,7 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
 ]
 
 if _typing.TYPE_CHECKING:
+    from cloudtimeouts.diagnose.incidents import Diagnosis
     from cloudtimeouts.django import django_settings
     from cloudtimeouts.errors import (
         CloudtimeoutsError,
@@ -124,7 +125,6 @@ if _typing.TYPE_CHECKING:
         TargetNotAllowedError,
         UnsafeProfileError,
     )
-    from cloudtimeouts.diagnose.incidents import Diagnosis
     from cloudtimeouts.explain import Explanation, explain
     from cloudtimeouts.journal import JournalError
     from cloudtimeouts.library import (

@@ -313,3 +313,13 @@ def test_the_observe_example_is_what_observe_prints(
     assert real["server_version"] == postgres.version
     real["server_version"] = example["server_version"]
     same_values(example, real)
+
+
+def test_the_diagnose_example_is_what_diagnose_prints(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example_dir = Path(__file__).resolve().parent.parent / "examples" / "incident"
+    monkeypatch.chdir(example_dir)
+    found = cli("diagnose", "orders.yaml", "app.log", "postgresql.log", "-o", "json")
+    assert found.exit_code == 3, found.stderr
+    same_values(json.loads(documented("diagnose")), json.loads(found.stdout))

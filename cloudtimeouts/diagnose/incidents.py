@@ -291,9 +291,21 @@ def _verdict(
             after,
         )
     where = "the server's" if entry.hop is None else f"{entry.hop.where}'s"
+    refused: bool | None = entry.outcome == "refused"
     value = f"{in_seconds(entry.value)} ({entry.source})"
-    refused = entry.outcome == "refused"
-    if refused and entry.finding is not None:
+    if entry.value.disabled:
+        # The line says this timeout fired, so it is enabled where it fired: set on the
+        # database (or the hop) though the profile leaves it at a default that is off.
+        refused, value = (
+            None,
+            f"enabled where it fired; the profile leaves it at {entry.source} (off)",
+        )
+        fix = (
+            f"The profile does not manage {entry.key}, so the guard cannot judge the value "
+            "that fired: declare it in the profile (cloudtimeouts plan reads the value the "
+            "target holds and refuses it when it can close a connection Django still holds)."
+        )
+    elif refused and entry.finding is not None:
         fix = " ".join(finding.message for finding in (entry.finding, *entry.also))
         fix = f"The profile as it stands is refused for it: {fix}"
     else:
@@ -309,17 +321,9 @@ def _verdict(
         gone = disconnections.get((cause.source.rsplit(":", 1)[0], cause.pid))
         if gone is not None and gone.session is not None:
             fix += f" The server's session had lasted {gone.session} ({gone.source})."
+    closed_by = f"{where} {entry.name}"
     return Incident(
-        error,
-        tuple(lines),
-        cause,
-        f"{where} {entry.name}",
-        entry.key,
-        value,
-        refused,
-        fix,
-        (),
-        after,
+        error, tuple(lines), cause, closed_by, entry.key, value, refused, fix, (), after
     )
 
 
@@ -362,11 +366,14 @@ def _entry(profile: Profile, offline: OfflineVerdict, said: Evidence) -> Judged 
 
 
 def _closest(found: Sequence[Judged]) -> Judged | None:
-    """Of the timeouts a line may mean, the one the guard refuses, else the soonest enabled."""
+    """Of the timeouts a line may mean, the one the guard refuses, else the soonest enabled,
+    else the first (off in the profile, yet it fired: set where the profile does not look)."""
     enabled = [e for e in found if not e.value.disabled]
     refused = [e for e in enabled if e.outcome == "refused"]
     pool = refused or enabled
-    return min(pool, key=lambda e: e.value) if pool else None
+    if pool:
+        return min(pool, key=lambda e: e.value)
+    return found[0] if found else None
 
 
 def _unexplained_fix(said: Evidence | None) -> str:

@@ -16,7 +16,8 @@ The renderers (each `(result, Output) -> None`):
 - `observe`: who holds idle connections (`observe`), as a table and as markdown;
 - `explain`: the timeline of `explain`, in the terminal or as an SVG file;
 - `json`: a result's `to_json()`, the documents of docs/json.md;
-- `generated`: what another tool reads: the Django settings snippet, Terraform HCL.
+- `generated`: what another tool reads: the Django settings snippet, Terraform HCL;
+- `diagnose`: `diagnose`'s incidents, for a terminal or as markdown.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ RENDERERS: dict[tuple[str, Format], str] = {
     ("DjangoSettings", Format.dj_database_url): f"{_GENERATED}:django_dj_database_url",
     ("DjangoSettings", Format.json): f"{_GENERATED}:django_json",
     ("TerraformExport", Format.terraform): f"{_GENERATED}:terraform",
+    ("Diagnosis", Format.table): "cloudtimeouts.render.diagnose:text",
+    ("Diagnosis", Format.json): _JSON,
+    ("Diagnosis", Format.markdown): "cloudtimeouts.render.diagnose:markdown",
 }
 
 
