@@ -36,7 +36,7 @@ from cloudtimeouts.profile import load_profile
 
 SECRET = "s3cr3t/p@ss:word"
 QUOTED_SECRET = "s3cr3t%2Fp%40ss%3Aword"
-IDLE = 2.0  # seconds a test's connections idle before it observes
+IDLE = 1.5  # seconds a test's connections idle before it observes
 SLOW = 30.0  # an idle age above this is not what the test made
 
 
@@ -184,23 +184,23 @@ def test_idle_in_transaction_is_judged_against_the_transaction_budget(
 def test_holders_near_or_beyond_an_idle_timeout_are_named(
     postgres: DatabaseServer, tmp_path: Path
 ) -> None:
-    """The profile's idle_session_timeout (2400 ms, declared but not in force) and the live one
-    (60 s, in force): a connection idle 2 s is near or past the first, far from the second."""
+    """The profile's idle_session_timeout (1800 ms, declared but not in force) and the live one
+    (60 s, in force): a connection idle 1.5 s is near or past the first, far from the second."""
     set_postgres(postgres, idle_session_timeout="60000")
     name = unique("shell")
-    path = profile_file(tmp_path, conn_max_age="5min", server={"idle_session_timeout": "2400ms"})
+    path = profile_file(tmp_path, conn_max_age="5min", server={"idle_session_timeout": "1800ms"})
     with postgres_idle(postgres.url(), name):
         time.sleep(IDLE)
         report = library.observe(path, postgres.url())
     assert [(t.parameter, t.source, str(t.value)) for t in report.timeouts] == [
-        ("idle_session_timeout", "profile", "2s400ms"),
+        ("idle_session_timeout", "profile", "1s800ms"),
         ("idle_session_timeout", "live", "1min"),
     ]
     found = holder(report, name)
     ((timeout, verdict),) = found.timeouts
     assert (timeout.source, verdict in ("near", "beyond")) == ("profile", True)
     (warning,) = [w.message for w in report.warnings if w.parameter == name]
-    assert "idle_session_timeout 2.4 s (profile), which closes it at 2.4 s" in warning
+    assert "idle_session_timeout 1.8 s (profile), which closes it at 1.8 s" in warning
     assert found.verdict == "within" and not report.refused  # a timeout warns; budgets exit 3
 
 
