@@ -53,6 +53,8 @@ KEYWORDS: Final[tuple[bytes, ...]] = (
     b"disconnection: session time:",
     b"Aborted connection",
     b"closing because:",
+    b"client_idle_timeout",
+    b"idle transaction timeout",
 )
 """A line holds one of these or no format reads it (the prefilter's whole list)."""
 
@@ -157,6 +159,8 @@ def app_what(text: str) -> str | None:
         return ev.APP_MYSQL_LOST
     if "disconnected by the server because of inactivity" in text:
         return ev.APP_MYSQL_INACTIVE
+    if "client_idle_timeout" in text or "idle transaction timeout" in text:
+        return ev.APP_POOLER_CLOSED
     return None
 
 

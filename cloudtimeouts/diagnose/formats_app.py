@@ -5,12 +5,14 @@ An application's evidence is an exception line (`django.db.utils.InterfaceError:
 already closed`) or a log message quoting one. A traceback's exception line has no prefix of its
 own, so its time and pid are taken from the log line it belongs to. The rule: **the nearest
 preceding line of the same input that starts with one of the prefixes below, at most
-`ANCHOR_LINES` lines back** (a traceback is logged right after the record that carries it; Python's
-`logging.Formatter.format` appends `formatException` to the record's message). When none is
-found the evidence has no time (`at` None) and the format `python`. Within one traceback (one
-anchor) a `what` is reported once: a chained exception (`psycopg2.InterfaceError: ...`, then
-Django's `django.db.utils.InterfaceError: ...` "The above exception was the direct cause")
-repeats the same message, which is one incident, not two.
+`ANCHOR_LINES` lines back, skipping lines with a database side's prefix** (a traceback is
+logged right after the record that carries it: `logging.Formatter.format` appends
+`formatException` to the record's message; a mixed log, as a container platform collects it,
+interleaves the database's lines). When none is found the evidence has no time (`at` None) and
+the format `python`. Within one anchor a `what` is reported once: a chained exception
+(`psycopg2.InterfaceError: ...`, then Django's `django.db.utils.InterfaceError: ...`, "The above
+exception was the direct cause"), or a log line that quotes the error followed by its
+traceback, repeats one incident; the repeats are counted as read, not reported again.
 
 The prefixes, and where each comes from:
 - `gunicorn`: its error log, `[2026-12-07 10:00:00 +0000] [1234] [ERROR] ...` (gunicorn
@@ -25,6 +27,10 @@ The prefixes, and where each comes from:
 - `django`: Django's documented formats: the logging how-to's "verbose" formatter, `{levelname}
   {asctime} {module} {process:d} {thread:d} {message}` (`ERROR 2026-12-07 10:00:00,123 base
   1234 5678 ...`), and `django.server`'s "[{server_time}] {message}" (`[07/Dec/2026 10:00:00]`).
+- `json`: a structured log, one JSON object a line: python-json-logger ("asctime", "message",
+  "process", "exc_info"), structlog's JSONRenderer ("timestamp", "event", "exception"), or a
+  Cloud Logging entry's `jsonPayload` with those fields; the time is the entry's "timestamp",
+  "time", "@timestamp" or "asctime" (ISO 8601), the pid its "process" or "pid".
 - `python-logging`: any line starting with logging's default `asctime`
   (`2026-12-07 10:00:00,123`, logging.Formatter.default_time_format) or an ISO 8601 time, with
   an optional `[pid]` or `pid=` after it; and logging.basicConfig's BASIC_FORMAT
@@ -34,6 +40,7 @@ A time with no zone is read in the assumed zone (UTC unless the caller says othe
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -125,4 +132,38 @@ def app(
         what=what,
         pid=found.pid if found else None,
         detail=fm.detail(message),
+    )
+
+
+_JSON_TIMES: Final = ("timestamp", "time", "@timestamp", "asctime")
+_JSON_TEXTS: Final = ("message", "msg", "event", "exc_info", "exception", "error")
+
+
+def json_line(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None:
+    """A structured application log line (one JSON object) that holds an error's wording."""
+    what = fm.app_what(line)
+    if what is None:
+        return None
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    payload = entry.get("jsonPayload")
+    fields = {**entry, **payload} if isinstance(payload, dict) else entry
+    stamp = next((v for k in _JSON_TIMES if isinstance(v := fields.get(k), str)), None)
+    when = fm.at(stamp.replace("Z", "+00:00"), None, assumed) if stamp else None
+    pid = next((v for k in ("process", "pid") if isinstance(v := fields.get(k), int)), None)
+    texts = [v for k in _JSON_TEXTS if isinstance(v := fields.get(k), str)]
+    said = next((t for t in texts if fm.app_what(t) == what), texts[0] if texts else line)
+    lines = [part for part in said.splitlines() if fm.app_what(part) == what]
+    return ev.Evidence(
+        at=when,
+        source=source,
+        side="app",
+        format="json",
+        what=what,
+        pid=pid,
+        detail=fm.detail(lines[-1] if lines else said),
     )

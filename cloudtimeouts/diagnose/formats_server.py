@@ -14,7 +14,10 @@ The formats, and where each shape comes from:
   log_line_prefix: default `%t-%c-`); `%c` is the session id, `<start time>.<pid>` in hex
   (PostgreSQL documentation, log_line_prefix `%c`), so the pid is read from it.
 - `cloudsql-postgres`: the text Cloud SQL for PostgreSQL writes to its postgres.log,
-  `%m [%p]: [%l-1] db=%d,user=%u ` (as Cloud Logging shows it in `textPayload`).
+  `%m [%p]: [%l-1] db=%d,user=%u ` (as Cloud Logging shows it in `textPayload`). Google's
+  documentation does not print this prefix; it is the one a Cloud SQL user reported as the
+  instance's `log_line_prefix` (pgBadger issue 699, "Problems with GCP CloudSQL Postgresql
+  logs"), and pgBadger detects Cloud SQL logs by it.
 - `cloudsql-json`: a Cloud Logging entry exported as JSON (one object a line, `{"textPayload":
   ..., "timestamp": ...}`, as `gcloud logging read --format=json` or a sink writes it; Google
   Cloud, "LogEntry" reference: `textPayload`, `timestamp`), or the `"textPayload": "..."` line of
@@ -96,6 +99,10 @@ _PGBOUNCER: Final = re.compile(
     r" (?P<msg>closing because: (?P<reason>.*?)(?: \(age=(?P<age>\d+)s?\))?)\s*$"
 )
 
+_PGBOUNCER_LINE: Final = re.compile(
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\]"
+    r" (?:LOG|WARNING|ERROR|DEBUG|NOISE) [CS]-0x"
+)
 _TEXT_PAYLOAD: Final = re.compile(r'\s*"textPayload"\s*:\s*(?P<text>"(?:[^"\\]|\\.)*")\s*,?\s*')
 
 
@@ -226,6 +233,19 @@ def cloud_logging(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None
         when = fm.at(stamp.replace("Z", "+00:00"), None, assumed)
         found = replace(found, at=when)
     return found
+
+
+def claims(line: str) -> bool:
+    """Whether a line no server reader took is still the database side's, not an application's
+    (PgBouncer's `pooler error: client_idle_timeout`, the error it sends, repeats its closing
+    line: it is not the application's evidence)."""
+    return _PGBOUNCER_LINE.match(line) is not None
+
+
+def shaped(line: str) -> bool:
+    """Whether a line has a database-side prefix: never the log line a traceback belongs to."""
+    patterns = (*(p for _, p in _POSTGRES), _MYSQL, _MARIADB, _PGBOUNCER_LINE)
+    return any(p.match(line) for p in patterns)
 
 
 def server(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None:

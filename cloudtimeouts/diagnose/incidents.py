@@ -50,6 +50,7 @@ APP_ERRORS = frozenset(
         ev.APP_MYSQL_GONE,
         ev.APP_MYSQL_LOST,
         ev.APP_MYSQL_INACTIVE,
+        ev.APP_POOLER_CLOSED,
     }
 )
 _MYSQL_ERRORS = frozenset({ev.APP_MYSQL_GONE, ev.APP_MYSQL_LOST, ev.APP_MYSQL_INACTIVE})
@@ -95,6 +96,13 @@ _NETWORK = frozenset({ev.PG_CLIENT_RESET, ev.PG_UNEXPECTED_EOF, ev.MYSQL_ABORTED
 _RELAYED = {
     "idle-session timeout": "idle_session_timeout",
     "idle-in-transaction timeout": "idle_in_transaction_session_timeout",
+}
+# PgBouncer sends its closing reason to the client as the error itself (pgbouncer src/janitor.c,
+# disconnect_client(..., "client_idle_timeout") / "idle transaction timeout"): the pooler's
+# timeout by the name its reason gives.
+_POOLER_REASONS = {
+    "client_idle_timeout": "client_idle_timeout",
+    "idle transaction timeout": "idle_transaction_timeout",
 }
 
 
@@ -334,6 +342,8 @@ def _self_explaining(lines: Sequence[Evidence]) -> Evidence | None:
     for line in lines:
         if line.what == ev.APP_MYSQL_INACTIVE:
             return line
+        if line.what == ev.APP_POOLER_CLOSED and any(r in line.detail for r in _POOLER_REASONS):
+            return line
         if line.what == ev.APP_TERMINATING and any(r in line.detail for r in _RELAYED):
             return line
     return None
@@ -350,9 +360,11 @@ def _entry(profile: Profile, offline: OfflineVerdict, said: Evidence) -> Judged 
     if names:
         found = [e for name in names for e in server if e.name == name]
         return _closest(found)
-    if said.what in _HOP_TIMEOUTS:
-        name = _HOP_TIMEOUTS[said.what]
-        pooler = said.side == "pooler"
+    if said.what in _HOP_TIMEOUTS or said.what == ev.APP_POOLER_CLOSED:
+        name = _HOP_TIMEOUTS.get(said.what) or next(
+            timeout for reason, timeout in _POOLER_REASONS.items() if reason in said.detail
+        )
+        pooler = said.side == "pooler" or said.what == ev.APP_POOLER_CLOSED
         found = [
             e
             for e in hops

@@ -154,28 +154,31 @@ def _stream_blocks(name: str, stream: BinaryIO) -> Iterator[bytes]:
 
 
 def _gunzip(name: str, first: bytes, stream: BinaryIO) -> Iterator[bytes]:
-    """Decompressed blocks of at most BLOCK bytes, member after member (RFC 1952, 2.2)."""
+    """Decompressed blocks of at most BLOCK bytes, member after member (RFC 1952, 2.2: a gzip
+    file is a series of members). Bytes after the last member that do not start another are
+    ignored, as `gzip -d` does; data that ends inside a member is an error (truncated)."""
     inflate = zlib.decompressobj(wbits=31)
-    pending = first
+    pending, fed = first, False
     try:
-        while True:
+        while pending:
             while pending:
                 out = inflate.decompress(pending, BLOCK)
+                fed = True
                 if out:
                     yield out
                 pending = inflate.unconsumed_tail
-                if inflate.eof:
-                    rest = inflate.unused_data + pending
-                    inflate = zlib.decompressobj(wbits=31)
-                    pending = rest if rest[:2] == GZIP_MAGIC else b""
+                if inflate.eof:  # what follows the member is all in unused_data
+                    rest = inflate.unused_data
+                    if 0 < len(rest) < len(GZIP_MAGIC):
+                        rest += stream.read(BLOCK)
+                    if rest and rest[:2] != GZIP_MAGIC:
+                        return  # trailing bytes that are not a member
+                    inflate, pending, fed = zlib.decompressobj(wbits=31), rest, False
             pending = stream.read(BLOCK)
-            if not pending:
-                break
-        tail = inflate.flush()
-        if tail:
-            yield tail
     except zlib.error as error:
         raise LogError(f"cannot read log {name}: broken gzip data ({error})") from error
+    if fed and not inflate.eof:
+        raise LogError(f"cannot read log {name}: the gzip data ends early (truncated)")
 
 
 def _text_blocks(lines: Iterable[str]) -> Iterator[bytes]:
@@ -216,14 +219,16 @@ class _Scanner:
             whole, pending = data[:cut], data[cut:]
             if not whole.endswith(b"\n"):
                 whole += b"\n"  # a piece of an overlong line counts as a line
-            yield from self._region(context + whole, len(context))
-            context = (context + whole)[-CONTEXT:]
+            buf = context + whole
+            yield from self._region(buf, len(context))
+            context = buf[-CONTEXT:]
             self.offset += len(whole)
             while len(pending) >= MAX_LINE and pending.find(b"\n", 0, MAX_LINE) < 0:
                 piece, pending = pending[:MAX_LINE] + b"\n", pending[MAX_LINE:]
-                yield from self._region(context + piece, len(context))
-                context = (context + piece)[-CONTEXT:]
-                self.offset += MAX_LINE
+                buf = context + piece
+                yield from self._region(buf, len(context))
+                context = buf[-CONTEXT:]
+                self.offset += len(piece)
         if pending:
             yield from self._region(context + pending + b"\n", len(context))
 
@@ -253,12 +258,19 @@ class _Scanner:
         found = fs.server(text, source, self.assumed)
         if found is not None:
             return found, True
+        if fs.claims(text):
+            return None
+        if text.startswith("{"):
+            found = fa.json_line(text, source, self.assumed)
+            return (found, True) if found is not None else None
         own = fa.prefix(text, self.assumed)
         anchor_at, anchor = (-1, None) if own else self._anchor(buf, begin)
         found = fa.app(text, source, self.assumed, own, anchor)
         if found is None:
             return None
-        if own is not None or anchor is None:
+        if anchor is None:
+            if own is not None:  # its own traceback, logged after it, repeats it
+                self.anchor = (base + begin, {found.what})
             return found, True
         key = base + anchor_at
         if self.anchor[0] != key:
@@ -269,14 +281,15 @@ class _Scanner:
 
     def _anchor(self, buf: bytes, begin: int) -> tuple[int, fa.Prefix | None]:
         """The nearest preceding line (at most ANCHOR_LINES back, within the buffer) that
-        starts with an application log prefix, and where it starts."""
+        starts with an application log prefix (a database-side line never is one: a mixed log,
+        such as a container platform's, interleaves them), and where it starts."""
         end = begin - 1
         for _ in range(fa.ANCHOR_LINES):
             if end < 0:
                 break
             start = buf.rfind(b"\n", 0, end) + 1
             line = buf[start:end].decode("utf-8", "replace").rstrip("\r")
-            if line and not line[0].isspace():
+            if line and not line[0].isspace() and not fs.shaped(line):
                 found = fa.prefix(line, self.assumed)
                 if found is not None:
                     return start, found

@@ -23,20 +23,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dbservers import DatabaseServer, PgBouncer, set_postgres
+from dbservers import DatabaseServer, PgBouncer, set_mariadb, set_postgres
 from support.profiles import write_profile
 
 import cloudtimeouts
 from cloudtimeouts import library
 from cloudtimeouts.budget import budgets_of
 from cloudtimeouts.durations import Duration
-from cloudtimeouts.live.holders import HeldConnection, strip_port
+from cloudtimeouts.live.holders import OBSERVER, HeldConnection, strip_port
 from cloudtimeouts.live.observe import ObserveReport, group, judge, who
 from cloudtimeouts.profile import load_profile
 
 SECRET = "s3cr3t/p@ss:word"
 QUOTED_SECRET = "s3cr3t%2Fp%40ss%3Aword"
-IDLE = 2.0  # seconds a test's connections idle before it observes
+IDLE = 1.5  # seconds a test's connections idle before it observes
 SLOW = 30.0  # an idle age above this is not what the test made
 
 
@@ -184,23 +184,23 @@ def test_idle_in_transaction_is_judged_against_the_transaction_budget(
 def test_holders_near_or_beyond_an_idle_timeout_are_named(
     postgres: DatabaseServer, tmp_path: Path
 ) -> None:
-    """The profile's idle_session_timeout (2400 ms, declared but not in force) and the live one
-    (60 s, in force): a connection idle 2 s is near or past the first, far from the second."""
+    """The profile's idle_session_timeout (1800 ms, declared but not in force) and the live one
+    (60 s, in force): a connection idle 1.5 s is near or past the first, far from the second."""
     set_postgres(postgres, idle_session_timeout="60000")
     name = unique("shell")
-    path = profile_file(tmp_path, conn_max_age="5min", server={"idle_session_timeout": "2400ms"})
+    path = profile_file(tmp_path, conn_max_age="5min", server={"idle_session_timeout": "1800ms"})
     with postgres_idle(postgres.url(), name):
         time.sleep(IDLE)
         report = library.observe(path, postgres.url())
     assert [(t.parameter, t.source, str(t.value)) for t in report.timeouts] == [
-        ("idle_session_timeout", "profile", "2s400ms"),
+        ("idle_session_timeout", "profile", "1s800ms"),
         ("idle_session_timeout", "live", "1min"),
     ]
     found = holder(report, name)
     ((timeout, verdict),) = found.timeouts
     assert (timeout.source, verdict in ("near", "beyond")) == ("profile", True)
     (warning,) = [w.message for w in report.warnings if w.parameter == name]
-    assert "idle_session_timeout 2.4 s (profile), which closes it at 2.4 s" in warning
+    assert "idle_session_timeout 1.8 s (profile), which closes it at 1.8 s" in warning
     assert found.verdict == "within" and not report.refused  # a timeout warns; budgets exit 3
 
 
@@ -272,6 +272,20 @@ def test_mariadb_without_process_sees_only_its_own_threads_and_says_so(
     assert everyone.notes == ()
 
 
+def test_mariadb_transaction_idle_timeouts_are_said_to_be_unjudged(
+    mariadb: DatabaseServer, tmp_path: Path
+) -> None:
+    set_mariadb(mariadb, idle_transaction_timeout="600")
+    path = profile_file(tmp_path, engine="mariadb", conn_max_age="5min")
+    report = library.observe(path, mariadb.url())
+    assert ("idle_transaction_timeout", "live", True) in [
+        (t.parameter, t.source, t.in_transaction) for t in report.timeouts
+    ]
+    (note,) = [n.message for n in report.notes if n.parameter == "transaction"]
+    assert note.startswith("idle_transaction_timeout close(s) a connection idle inside a")
+    assert "PROCESSLIST does not say which sleeping thread has one open" in note
+
+
 def test_processlist_hosts_lose_their_port() -> None:
     assert [strip_port(h) for h in ("10.0.0.5:53412", "localhost", "::1:40000", "db:x")] == [
         "10.0.0.5", "localhost", "::1", "db:x",
@@ -310,20 +324,42 @@ def test_pgbouncer_clients_are_read_on_its_console(pgbouncer: PgBouncer, tmp_pat
 
 
 def test_watch_keeps_the_longest_idle_age_seen(postgres: DatabaseServer, tmp_path: Path) -> None:
-    """Idle 1 s before the watch, used again 1.2 s into it: the last sample sees it idle less
-    than a second, the watch reports what the samples before saw (over 2 s)."""
+    """Idle 1 s before the watch, used again 2.2 s after it starts: a sample before that sees it
+    idle 2 s or more (the first one alone, if connecting took 1.2 s), the samples after see it
+    idle less, and the watch reports the longest."""
     name = unique("cron")
     path = profile_file(tmp_path, conn_max_age="5min")
     with postgres_idle(postgres.url(), name) as (connection,):
         time.sleep(1.0)
-        busy = threading.Timer(1.2, lambda: connection.execute("SELECT 1"))
+        busy = threading.Timer(2.2, lambda: connection.execute("SELECT 1"))
         busy.start()
-        report = library.observe(path, postgres.url(), watch="2s")
+        report = library.observe(path, postgres.url(), watch="3s")
         busy.join()
         once = library.observe(path, postgres.url())
-    assert (report.samples, report.watch, report.interrupted) == (3, Duration.parse("2s"), False)
-    assert idled(holder(report, name).longest_idle_s, at_least=1.9)
-    assert float(holder(once, name).longest_idle_s) < 1.5
+    assert (report.watch, report.interval, report.interrupted) == (
+        Duration.parse("3s"), Duration.parse("1s"), False,
+    )  # fmt: skip
+    assert report.samples == 4  # at 0, 1, 2 and 3 s
+    longest = holder(report, name).longest_idle_s
+    assert idled(longest, at_least=1.95)
+    assert holder(once, name).longest_idle_s < longest
+
+
+def wait_for_observer(server: DatabaseServer, timeout: float = 30.0) -> None:
+    """Until observe's own session (application_name "cloudtimeouts observe") is connected."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        admin = server.admin()
+        try:
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (OBSERVER,)
+            ).fetchone()
+        finally:
+            admin.close()
+        if row and row[0]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("observe did not connect")
 
 
 def test_ctrl_c_during_watch_reports_what_was_seen_and_exits_130(
@@ -338,7 +374,8 @@ def test_ctrl_c_during_watch_reports_what_was_seen_and_exits_130(
              "-o", "json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
-        time.sleep(3.0)
+        wait_for_observer(postgres)
+        time.sleep(0.5)  # its first sample takes milliseconds once it is connected
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
     assert process.returncode == 130, err
