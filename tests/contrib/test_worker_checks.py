@@ -179,3 +179,20 @@ def test_huey_glue_declared_without_the_hooks_is_warned(said: dict[str, str]) ->
 
 def test_glue_that_no_setting_can_show_is_trusted(said: dict[str, str]) -> None:
     assert W006 not in said["command-glue-trusted"]
+
+
+def test_the_app_the_glue_and_the_checks_import_no_task_queue(tmp_path: Path) -> None:
+    # each framework is imported by its own glue module only (rq, dramatiq, huey)
+    code = (
+        "import sys, django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "import cloudtimeouts.contrib.django.glue, cloudtimeouts.contrib.django.worker_checks\n"
+        "call_command('check')\n"
+        "print(sorted(m for m in ('rq', 'dramatiq', 'huey', 'celery', 'django_q', 'redis')"
+        " if m in sys.modules))\n"
+    )
+    path = tmp_path / "profile.yaml"
+    path.write_text(profile(worker("command")))
+    done = run_django(URL, "-c", code, PROOF_PROFILE=str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
