@@ -126,8 +126,8 @@ def test_a_framework_app_the_profile_does_not_declare_is_named_with_what_to_decl
     output = said["rq-app-undeclared"]
     assert (
         "cloudtimeouts.W005 RQ is used (django_rq is in INSTALLED_APPS) but profile "
-        "proof (DATABASES['default']) declares no worker of kind rq: its workers keep Django's "
-        "connections between jobs"
+        "proof (DATABASES['default']) declares no worker of kind rq: unless its glue is installed, "
+        "its workers keep Django's connections between jobs"
     ) in output
     assert "HINT: Declare it under workers: in the profile: name, kind: rq, max_gap" in output
     assert "glue: true" in output

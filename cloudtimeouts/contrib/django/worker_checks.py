@@ -89,7 +89,8 @@ def check_workers_against_profile(
 
 def _undeclared(kind: WorkerKind, why: str, profile: Profile, alias: str) -> checks.Warning:
     what = (
-        f"its workers keep Django's connections between {kind.unit}s ({kind.source})"
+        f"unless its glue is installed, its workers keep Django's connections between "
+        f"{kind.unit}s ({kind.source})"
         if kind.between_tasks == "kept"
         else f"its workers close or check Django's connections between {kind.unit}s "
         f"({kind.source}), but a {kind.unit} that goes long without a query holds one idle"
