@@ -14,9 +14,11 @@ unexpectedly`, MySQL 2006/2013/4031). What Django's calls do, read in Django 5.2
   it keeps the connection and clears `health_check_done`, so that with CONN_HEALTH_CHECKS the
   next cursor checks it (`_cursor` -> `close_if_health_check_failed` -> `is_usable`). It does not
   check a connection younger than CONN_MAX_AGE when CONN_HEALTH_CHECKS is False.
-- `close()` inside an atomic block does not drop the connection: it sets
-  `closed_in_transaction` and `needs_rollback` (`BaseDatabaseWrapper.close`), so the block's next
-  query fails ("Cannot open a new connection in an atomic block", `ensure_connection`). And
+- `close()` inside an atomic block closes the driver's connection but keeps Django's wrapper
+  in the block: it sets `closed_in_transaction` and `needs_rollback` (`BaseDatabaseWrapper.close`),
+  so the block's next query fails (seen in tests/contrib/test_workers_commands.py: psycopg's
+  "the connection is closed"; with PyMySQL, TransactionManagementError "An error occurred in the
+  current transaction"; a reconnect is refused, `ensure_connection`). And
   `close_if_unusable_or_obsolete()` closes every connection that is inside a transaction (its
   autocommit is off). Django itself never calls `close_old_connections()` inside one: the test
   client disconnects it from `request_started` / `request_finished` because TestCase runs each
