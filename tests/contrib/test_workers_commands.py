@@ -111,7 +111,8 @@ def test_the_glue_leaves_a_connection_in_an_atomic_block_alone_where_django_brea
     # closed_in_transaction)
     django = outcomes[engine, "django_in_atomic"]
     assert "session" in django["first"], django
-    assert django["second"]["error"].startswith("django.db."), django
+    assert django["second"]["error"] == "django.db.utils.OperationalError", django
+    assert django["second"]["message"] == "the connection is closed", django
 
 
 def test_unit_of_work_is_a_decorator_that_keeps_the_function_and_a_context_manager() -> None:

@@ -32,6 +32,7 @@ def outcomes(mariadb_server: DatabaseServer, redis_server: RedisServer) -> Itera
                 "unit_of_work": command(mariadb_server, "unit_of_work"),
                 "checkpoint-unchecked": command(mariadb_server, "checkpoint", health_checks=False),
                 "in_atomic": command(mariadb_server, "in_atomic", pause=0.0),
+                "django_in_atomic": command(mariadb_server, "django_in_atomic", pause=0.0),
                 "rq-simple": worker(mariadb_server, "rq-simple", **redis),
                 "rq-simple-glue": worker(mariadb_server, "rq-simple-glue", **redis),
                 "rq-fork": worker(mariadb_server, "rq-fork", **redis),
@@ -63,9 +64,13 @@ def test_checkpoint_makes_the_next_query_safe_without_health_checks(
     assert fresh(outcomes["checkpoint-unchecked"]), outcomes["checkpoint-unchecked"]
 
 
-def test_the_glue_leaves_a_connection_in_an_atomic_block_alone(outcomes: dict[str, Any]) -> None:
+def test_the_glue_leaves_a_connection_in_an_atomic_block_alone_where_django_breaks_it(
+    outcomes: dict[str, Any],
+) -> None:
     ours = outcomes["in_atomic"]
     assert "session" in ours["second"] and ours["first"] == ours["second"], ours
+    django = outcomes["django_in_atomic"]["second"]
+    assert django["error"] == "django.db.transaction.TransactionManagementError", django
 
 
 def test_rq_simple_worker_fails_with_mysql_2006_and_the_connection_closing_one_does_not(

@@ -16,9 +16,10 @@ unexpectedly`, MySQL 2006/2013/4031). What Django's calls do, read in Django 5.2
   check a connection younger than CONN_MAX_AGE when CONN_HEALTH_CHECKS is False.
 - `close()` inside an atomic block closes the driver's connection but keeps Django's wrapper
   in the block: it sets `closed_in_transaction` and `needs_rollback` (`BaseDatabaseWrapper.close`),
-  so the block's next query fails (seen in tests/contrib/test_workers_commands.py: psycopg's
-  "the connection is closed"; with PyMySQL, TransactionManagementError "An error occurred in the
-  current transaction"; a reconnect is refused, `ensure_connection`). And
+  so the block's next query fails (as tests/contrib/test_workers_commands.py and
+  test_workers_mariadb.py see: psycopg's "the connection is closed"; with PyMySQL,
+  TransactionManagementError "An error occurred in the current transaction"; a reconnect is
+  refused, `ensure_connection`). And
   `close_if_unusable_or_obsolete()` closes every connection that is inside a transaction (its
   autocommit is off). Django itself never calls `close_old_connections()` inside one: the test
   client disconnects it from `request_started` / `request_finished` because TestCase runs each
