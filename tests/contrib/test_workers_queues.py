@@ -27,6 +27,7 @@ pytestmark = pytest.mark.timeout(120)
 KINDS = (
     "celery",
     "celery-without-fixup",
+    "celery-reuse-max",
     "dramatiq",
     "dramatiq-glue",
     "dramatiq-django",
@@ -66,6 +67,16 @@ def test_a_celery_worker_without_the_django_fixup_keeps_its_connection_and_fails
     outcomes: dict[str, Any],
 ) -> None:
     kept = outcomes["celery-without-fixup"]
+    assert "session" in kept["first"], kept
+    assert kept["second"] == KEPT
+
+
+def test_celery_with_db_reuse_max_keeps_its_connection_and_fails(
+    outcomes: dict[str, Any],
+) -> None:
+    # DjangoWorkerFixup.close_database: with CELERY_DB_REUSE_MAX = N it closes every 2 * N calls
+    # (two per task) and otherwise does nothing: no check between tasks
+    kept = outcomes["celery-reuse-max"]
     assert "session" in kept["first"], kept
     assert kept["second"] == KEPT
 

@@ -9,8 +9,9 @@ KIND is one framework, run the way its worker runs jobs, with or without the glu
   process.
 - rq-fork, rq-fork-glue: rq.Worker / ConnectionClosingWorker (a work horse forked per job),
   after a query in the worker process itself (startup code holding a connection).
-- celery, celery-without-fixup: a Celery worker (celery.contrib.testing.worker.start_worker,
-  memory broker, solo pool, in a thread of this process), with and without Celery's Django fixup.
+- celery, celery-without-fixup, celery-reuse-max: a Celery worker
+  (celery.contrib.testing.worker.start_worker, memory broker, solo pool, in a thread of this
+  process), with and without Celery's Django fixup, and with CELERY_DB_REUSE_MAX = 10.
 - dramatiq, dramatiq-glue, dramatiq-django: a dramatiq Worker on the StubBroker, one worker
   thread; without Django middleware, with CloseConnections, with django_dramatiq's
   DbConnectionsMiddleware.
@@ -82,6 +83,8 @@ def celery(kind: str, pause: float) -> dict[str, Any]:
     fixups = [] if kind == "celery-without-fixup" else None  # None: Celery's own, with Django's
     app = Celery("proof", broker="memory://", backend="cache+memory://", fixups=fixups)
     app.conf.broker_transport_options = {"polling_interval": 0.05}  # a prompt stop
+    if kind == "celery-reuse-max":  # the fixup then closes every 2 * N calls only
+        app.conf.CELERY_DB_REUSE_MAX = 10
     task = app.task(name="proof.session")(session)
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False):
         return twice(lambda: dict(task.delay().get(timeout=20)), pause)
