@@ -53,11 +53,13 @@ _KINDS = (
         "Celery",
         "task",
         "checked",
-        "celery/fixups/django.py, DjangoWorkerFixup.on_task_prerun and on_task_postrun: "
-        "close_if_unusable_or_obsolete() on every connection before and after each task "
-        "(not for eager tasks)",
+        "celery/fixups/django.py (5.7), DjangoWorkerFixup.on_task_prerun and on_task_postrun: "
+        "close() on every connection before and after each task, not for eager tasks; with "
+        "CELERY_DB_REUSE_MAX=N it closes only every 2N calls and keeps the connection "
+        "unchecked in between",
         "none: Celery's Django fixup, installed when the app is configured from Django's "
-        "settings (app.config_from_object('django.conf:settings', namespace='CELERY'))",
+        "settings (app.config_from_object('django.conf:settings', namespace='CELERY')); "
+        "leave CELERY_DB_REUSE_MAX unset",
         modules=("celery",),
     ),
     WorkerKind(
@@ -65,13 +67,16 @@ _KINDS = (
         "RQ",
         "job",
         "kept",
-        "rq/worker.py, Worker.execute_job: each job runs in a work horse forked from the "
-        "worker, which inherits the worker's open Django connection; RQ knows nothing of "
-        "Django and closes nothing (SimpleWorker runs every job on the worker's own "
-        "connection)",
+        "rq/worker/worker_classes.py (3.0), Worker.fork_work_horse: each job runs in a work "
+        "horse forked from the worker, which inherits the worker's open Django connection; "
+        "RQ knows nothing of Django and closes nothing (SimpleWorker runs every job on the "
+        "worker's own connection); django-rq's rqworker closes them once, at start",
         "the worker class cloudtimeouts.contrib.django.rq.ConnectionClosingWorker",
         settings=(
-            "# RQ: rqworker --worker-class cloudtimeouts.contrib.django.rq.ConnectionClosingWorker",
+            "# RQ (django-rq): the worker class that closes connections around each job:",
+            "#     RQ = {",
+            '#         "WORKER_CLASS": "cloudtimeouts.contrib.django.rq.ConnectionClosingWorker",',
+            "#     }",
         ),
         modules=("rq",),
         apps=("django_rq",),
@@ -98,10 +103,11 @@ _KINDS = (
         "Huey",
         "task",
         "kept",
-        "huey/contrib/djhuey/__init__.py: only db_task and db_periodic_task close old "
-        "connections, and only after the task; a plain task closes nothing",
+        "huey/contrib/djhuey/__init__.py (3.5), close_db: only db_task, db_periodic_task and "
+        "on_commit_task close old connections (before and after the task); a plain task "
+        "closes nothing",
         "cloudtimeouts.contrib.django.huey.install(HUEY): closes old connections before and "
-        "after every task",
+        "after every task (or make every task a djhuey db_task)",
         settings=(
             "# Huey: after HUEY is made (e.g. in your app's ready()):",
             "#     from cloudtimeouts.contrib.django.huey import install; install(HUEY)",
@@ -114,7 +120,8 @@ _KINDS = (
         "Django Q2",
         "task",
         "checked",
-        "django_q/worker.py, worker(): close_old_django_connections() before each task",
+        "django_q/worker.py (django-q2 1.11), worker(): close_old_django_connections() before "
+        "each task (not in sync mode)",
         "none: the cluster closes old connections before each task",
         modules=("django_q",),
         apps=("django_q",),
@@ -124,8 +131,8 @@ _KINDS = (
         "a management command",
         "run",
         "kept",
-        "django/core/management/base.py, BaseCommand.execute: no close_old_connections(); a "
-        "command keeps its connections until it exits",
+        "django/core/management/base.py, BaseCommand.run_from_argv: no "
+        "close_old_connections(); a command keeps its connections until it ends (close_all())",
         "cloudtimeouts.contrib.django.glue.unit_of_work around each unit of work (and "
         "checkpoint() between two phases of one)",
         settings=(

@@ -760,7 +760,7 @@ def test_each_worker_names_its_connections_by_the_environment_it_is_started_with
     monkeypatch.setenv("DB_APPLICATION_NAME", "emails")  # how the RQ worker is started
     assert run_snippet(snippet)["default"]["OPTIONS"]["application_name"] == "emails"
     assert "start it with DB_APPLICATION_NAME=emails" in snippet
-    assert "--worker-class cloudtimeouts.contrib.django.rq.ConnectionClosingWorker" in snippet
+    assert '"WORKER_CLASS": "cloudtimeouts.contrib.django.rq.ConnectionClosingWorker"' in snippet
     assert "Celery closes or checks connections around each task" in snippet
 
 
