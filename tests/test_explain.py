@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -407,3 +408,34 @@ def test_each_worker_has_its_own_budget_bar_unlimited_when_its_framework_keeps_c
     assert bars["worker reports in a transaction"].held == Duration.of_seconds(5)
     assert bars["worker emails"].held is None  # RQ keeps its connection between jobs
     assert [f.parameter for f in explain(profile).refusals] == ["idle_session_timeout"]
+
+
+# -- nothing is cut (issue 20) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_narrow_console_or_a_pipe_wraps_long_names_and_never_cuts_them(width: int) -> None:
+    """A pipe is 80 columns to rich: `sidecar idle_transaction_timeo…` was printed there. Every
+    row's name is whole once its continuation lines (indented by two) are joined back."""
+    explanation = explain(load_profile(EXAMPLE))
+    text = rendered(explanation, width)
+    assert "…" not in text
+    names: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("  ") and names and not line.startswith(" " * 6):
+            names[-1] += line.split("  ")[1]  # a continuation of the name above
+        elif line and not line.startswith(" ") and ("  " in line):
+            names.append(line.split("  ")[0])
+    for entry in explanation.entries:
+        whole = entry.label.replace(" ", "")  # a line breaks at a space: the space goes
+        assert any(whole in name.replace(" ", "") for name in names), (entry.label, names)
+
+
+def test_no_renderer_asks_rich_to_cut_a_line() -> None:
+    """The class of the defect: rich crops (`overflow="crop"`) or ends with "…" (its default
+    `overflow="ellipsis"`, for a table column too) what does not fit. No renderer asks for it."""
+    for path in (REPO / "cloudtimeouts" / "render").glob("*.py"):
+        source = path.read_text()
+        assert 'overflow="crop"' not in source and 'overflow="ellipsis"' not in source, path
+        for call in re.findall(r"add_column\([^)]*\)", source):
+            assert 'overflow="fold"' in call, (path, call)

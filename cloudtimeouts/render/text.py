@@ -206,13 +206,11 @@ def verify_text(report: VerifyReport, out: Console, err: Console) -> None:
         ),
     )
     table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("parameter", no_wrap=True)
-    table.add_column("profile")
-    table.add_column("live (session)")
-    table.add_column("source")
-    if mysql:
-        table.add_column("global")
-    table.add_column("guard")
+    # overflow="fold" on every column: a cell too wide for a narrow terminal wraps, where rich's
+    # default ("ellipsis") would cut a parameter's name to `idle_in_transaction_sess…`
+    for header in ("parameter", "profile", "live (session)", "source", "global", "guard"):
+        if header != "global" or mysql:
+            table.add_column(header, overflow="fold")
     for row in report.parameters:
         cells: list[Text | str] = [
             _text(row.name),
