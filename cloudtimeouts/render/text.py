@@ -67,9 +67,11 @@ def plan_text(plan: Plan, console: Console) -> None:
     symbols = sorted({_symbol(change) for target in plan.targets for change in target.changes})
     if plan.terraform is not None:
         version = plan.terraform.terraform_version or "unknown version"
+        source = plan.terraform
+        where = "read from standard input" if source.from_stdin else source.path
         console.print(
             _text(
-                f"Judged from the Terraform plan {plan.terraform.path} (Terraform {version}), "
+                f"Judged from the Terraform plan {where} (Terraform {version}), "
                 "not read from the clouds: [terraform] marks a value the plan will leave; a "
                 "change is a value the profile sets and the Terraform code does not."
             )

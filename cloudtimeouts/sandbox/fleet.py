@@ -102,14 +102,14 @@ class Sandbox:
 
     def __init__(self, workdir: Path) -> None:
         try:
-            from cloudtimeouts.sandbox.azure import FakeAzure
-            from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
-            from cloudtimeouts.sandbox.rds import RealisticRds
-
             # imported only when the RDS emulator starts: missing, it must be said now, before
             # anything says the sandbox is starting
             import moto  # noqa: F401
             import werkzeug  # noqa: F401
+
+            from cloudtimeouts.sandbox.azure import FakeAzure
+            from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
+            from cloudtimeouts.sandbox.rds import RealisticRds
         except ModuleNotFoundError as error:
             raise SandboxUnavailable(error.name or "an emulator's package") from None
         self.workdir = workdir
