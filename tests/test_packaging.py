@@ -338,7 +338,7 @@ def bare(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Installed:
     ("target", "extra"),
     [
         ("  - {provider: aws, region: eu-west-1, parameter_group: orders-pg16}", "aws"),
-        ("  - {provider: gcp, project: acme, instance: orders}", "gcp"),
+        ("  - {provider: gcp, project: acme-co, instance: orders}", "gcp"),
         (
             "  - {provider: azure, subscription_id: 00000000-0000-0000-0000-000000000000, "
             "resource_group: prod, server: orders}",
