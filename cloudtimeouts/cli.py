@@ -235,7 +235,7 @@ def _read_targets(
     from cloudtimeouts.planning import make_plan
 
     total = sum(1 for p in profiles for t in p.targets if not only or t.id in only)
-    with _progress("reading targets", total, quiet) as tick, stoppable(stderr) as cancel:
+    with _progress("reading targets", total, quiet) as tick, stoppable(stderr, "read") as cancel:
         planned = make_plan(
             profiles,
             only=only or (),
