@@ -197,9 +197,38 @@ def test_the_axis_is_logarithmic_between_round_ticks() -> None:
     assert axis.position(axis.low) == 0 and axis.position(axis.high) == 1
     assert axis.position(minutes(1)) == pytest.approx(math.log(6) / math.log(60))
     assert axis.position(Duration(0)) == 0 and axis.position(None) == 1
-    assert Axis.spanning([]).ticks[0] == Duration.of_seconds(1)
+    assert Axis.spanning([]).ticks[0] == Duration.parse("100ms")  # below 1 s, the default
     one = Axis.spanning([minutes(1)])
     assert one.low < one.high
+
+
+@pytest.mark.parametrize("smallest", ["10min", "1min", "30s", "1ms", "250ms"])
+def test_no_value_sits_on_the_axis_start_so_a_budget_bar_is_never_a_sliver(smallest: str) -> None:
+    """Issue 20: a refused profile (CONN_MAX_AGE 10min, idle_session_timeout 10min) got an axis
+    starting at 10min, and Django's budget bar, drawn from the axis' start, seemed to start
+    there. The start is now a tick strictly below every value."""
+    axis = Axis.spanning([Duration.parse(smallest), Duration.parse("1h")])
+    assert axis.low < Duration.parse(smallest) or axis.low == Duration.parse("1ms")
+    assert axis.position(Duration.parse(smallest)) > 0 or smallest == "1ms"
+
+
+def test_the_legend_explains_every_word_and_marker_of_the_picture() -> None:
+    """ "budget", "keepalive", filled and hollow markers: in the text and in the SVG (issue 20)."""
+    explanation = explain(load_profile(EXAMPLE))
+    text = rendered(explanation)
+    lines = text.split("\n\n")[-2]
+    assert lines.startswith("budget ")
+    assert "\nkeepalive    ◆ the server starts TCP keepalives" in lines
+    legend = " ".join(lines.split())  # the words, wrapped lines joined
+    assert "● filled: it closes the connection (safe)" in legend
+    assert "○ hollow: it never closes Django's connection (kept open, pooler only)" in legend
+    assert "each bar starts when the connection goes idle, at the axis' left edge" in legend
+    notes = ET.fromstring(explain_svg(explanation)).find(f"{SVG}g[@class='notes']")
+    assert notes is not None
+    svg = " ".join(" ".join((t.text or "").split()) for t in notes)
+    for words in ("budget how long Django may hold an idle connection", "keepalive ◆ the server",
+                  "● filled: it closes", "○ hollow: it never closes"):  # fmt: skip
+        assert words in svg, words
 
 
 # --- the pictures -----------------------------------------------------------------------------
@@ -242,11 +271,18 @@ First between requests: pgb client_idle_timeout after 4min; it closes the client
 Kept open by the server's TCP keepalives after 1min idle (tcp_keepalives_idle): nlb idle_timeout
   (5min50s).
 
+budget       how long Django may hold an idle connection: █ its budget (CONN_MAX_AGE, the pool's
+             lifetime, a transaction's idle time), ▒ the margin; each bar starts when the connection
+             goes idle, at the axis' left edge (a log axis has no 0)
+keepalive    ◆ the server starts TCP keepalives after this long idle; they keep a load balancer's or
+             a NAT's idle timer from running out
 safe         fires after Django's budget: Django has let the connection go by then
 refused      refused by the guard: it can close a connection Django still holds
 kept open    never fires: TCP keepalives (the server's or Django's) keep this hop's state fresh
 pooler only  Django never sees it: the pooler reconnects by itself
 off          disabled: never fires
+● ○          where the timeout fires; ● filled: it closes the connection (safe, refused); ○ hollow:
+             it never closes Django's connection (kept open, pooler only)
 *            the documented default: the profile does not set it
 ┊            the end of the budget (+ margin) the timeout must outlast
 

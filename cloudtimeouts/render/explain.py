@@ -182,11 +182,37 @@ def _sentences(explanation: Explanation) -> list[tuple[str, str]]:
     return lines
 
 
+_HOLLOW = ("kept open", "pooler only")  # statuses whose marker is hollow (○), in both pictures
+
+
 def _legend(explanation: Explanation) -> tuple[list[str], int]:
-    """The statuses in use and the default mark, in the picture's words; where the words start."""
+    """The statuses in use, the markers and the default mark, in the picture's words; where the
+    words start. Every word of the status column and every kind of marker is explained: a reader
+    of the SVG alone asked what "budget", "keepalive" and a hollow circle meant (issue 20)."""
     statuses = dict.fromkeys(_status(entry, explanation) for entry in explanation.entries)
-    width = max(len(status) for status in statuses)
-    lines = [f"{status:<{width}}  {STATUS_WORDS[status]}" for status in statuses]
+    shown = [s for s in statuses if s != "off"]
+    words = dict.fromkeys(["budget", *(["keepalive"] if explanation.keepalive else []), *statuses])
+    width = max(len(word) for word in [*words, "● ○"])
+    lines = [
+        f"{'budget':<{width}}  how long Django may hold an idle connection: █ its budget "
+        "(CONN_MAX_AGE, the pool's lifetime, a transaction's idle time), ▒ the margin; each bar "
+        "starts when the connection goes idle, at the axis' left edge (a log axis has no 0)"
+    ]
+    if explanation.keepalive:
+        lines.append(
+            f"{'keepalive':<{width}}  ◆ the server starts TCP keepalives after this long idle; "
+            "they keep a load balancer's or a NAT's idle timer from running out"
+        )
+    lines += [f"{status:<{width}}  {STATUS_WORDS[status]}" for status in statuses]
+    if shown:
+        filled = [s for s in shown if s not in _HOLLOW]
+        hollow = [s for s in shown if s in _HOLLOW]
+        said = ([f"● filled: it closes the connection ({', '.join(filled)})"] if filled else []) + (
+            [f"○ hollow: it never closes Django's connection ({', '.join(hollow)})"]
+            if hollow
+            else []
+        )
+        lines.append(f"{'● ○':<{width}}  where the timeout fires; " + "; ".join(said))
     if any(entry.source != "from the profile" for entry in explanation.entries):
         mark = f"{_DEFAULT_MARK:<{width}}"
         lines.append(f"{mark}  the documented default: the profile does not set it")
@@ -476,7 +502,7 @@ def _row(svg: ET.Element, row: _Row, y: float, columns: tuple[float, ...]) -> No
         dashed = {"stroke-dasharray": "4 3"} if row.status == "kept open" else {}
         _el(group, "line", x1=x0, y1=y, x2=start, y2=y, stroke=colour,
             **{"stroke-width": "2", **dashed})  # fmt: skip
-        hollow = row.status in ("kept open", "pooler only")
+        hollow = row.status in _HOLLOW
         _el(group, "circle", cx=start, cy=y, r=5, fill="white" if hollow else colour,
             stroke=colour, **{"stroke-width": "2"})  # fmt: skip
     _el(group, "text", row.status, x=status_x, y=y + 4, fill=colour)
