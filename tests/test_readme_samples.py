@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,22 +74,12 @@ def test_quickstart_validate_prints_what_the_readme_shows(quickstart: Path) -> N
     assert _run("validate", "orders.yaml", cwd=quickstart).rstrip("\n") == expected
 
 
-def test_quickstart_plan_prints_what_the_readme_shows(quickstart: Path) -> None:
-    """On the RDS emulator, holding what the README's plan reads: orders-pg16 (postgres16) with
+def test_quickstart_plan_prints_what_the_readme_shows(quickstart: Path, aws: Any) -> None:
+    """On the RDS emulator (the `aws` fixture: a fresh account, its endpoint and keys in the
+    environment), holding what the README's plan reads: orders-pg16 (postgres16) with
     idle_in_transaction_session_timeout set to 1 min, everything else at its default."""
-    from cloudtimeouts.sandbox.rds import RealisticRds
-
-    rds = RealisticRds(region="eu-west-1")
-    rds.start()
-    try:
-        rds.create_group(
-            "orders-pg16", "postgres16", {"idle_in_transaction_session_timeout": "60000"}
-        )
-        env = {**rds.env(), "AWS_DEFAULT_REGION": "eu-west-1", "AWS_EC2_METADATA_DISABLED": "true"}
-        env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-        said = _run("plan", "orders.yaml", cwd=quickstart, env=env)
-    finally:
-        rds.stop()
+    aws.create_group("orders-pg16", "postgres16", {"idle_in_transaction_session_timeout": "60000"})
+    said = _run("plan", "orders.yaml", cwd=quickstart, env={"AWS_DEFAULT_REGION": "eu-west-1"})
     console = _blocks("Quickstart")[1]
     assert said.rstrip("\n") == _sample(console, "$ cloudtimeouts plan orders.yaml")
 
