@@ -46,6 +46,11 @@ _EXPORTS = {
     "rollback": "cloudtimeouts.library",
     "verify": "cloudtimeouts.live",
     "VerifyReport": "cloudtimeouts.live",
+    "observe": "cloudtimeouts.library",
+    "ObserveReport": "cloudtimeouts.live.observe",
+    "diagnose": "cloudtimeouts.library",
+    "Diagnosis": "cloudtimeouts.diagnose.incidents",
+    "LogError": "cloudtimeouts.errors",
     "django_settings": "cloudtimeouts.django",
     "export_terraform": "cloudtimeouts.library",
     "profile_json_schema": "cloudtimeouts.profile",
@@ -68,11 +73,14 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
     "DEFAULT_JOURNAL",
     "ApplyResult",
     "CloudtimeoutsError",
+    "Diagnosis",
     "ExitCode",
     "Explanation",
     "Finding",
     "GuardRefusal",
     "JournalError",
+    "LogError",
+    "ObserveReport",
     "Plan",
     "Profile",
     "ProfileError",
@@ -87,12 +95,14 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
     "VerifyReport",
     "__version__",
     "apply_plan",
+    "diagnose",
     "django_settings",
     "explain",
     "export_terraform",
     "load_profile",
     "load_profiles",
     "make_plan",
+    "observe",
     "plan_terraform",
     "profile_json_schema",
     "rollback",
@@ -101,11 +111,13 @@ __all__ = [  # the public API: _EXPORTS and __version__ (tests/test_library.py k
 ]
 
 if _typing.TYPE_CHECKING:
+    from cloudtimeouts.diagnose.incidents import Diagnosis
     from cloudtimeouts.django import django_settings
     from cloudtimeouts.errors import (
         CloudtimeoutsError,
         ExitCode,
         GuardRefusal,
+        LogError,
         ProfileError,
         ProviderAPIError,
         ProviderAuthError,
@@ -118,12 +130,15 @@ if _typing.TYPE_CHECKING:
     from cloudtimeouts.library import (
         DEFAULT_JOURNAL,
         apply_plan,
+        diagnose,
         export_terraform,
+        observe,
         plan_terraform,
         rollback,
         validate,
     )
     from cloudtimeouts.live import VerifyReport, verify
+    from cloudtimeouts.live.observe import ObserveReport
     from cloudtimeouts.model import Finding
     from cloudtimeouts.plan import Plan
     from cloudtimeouts.planning import make_plan

@@ -9,12 +9,22 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+from cloudtimeouts import cli_evidence as evidence
+from cloudtimeouts.cli_common import (
+    exit_if_interrupted,
+    interruption,
+    load_all,
+    outputs,
+    progress_bar,
+    say_interrupted,
+    stderr,
+    stdout,
+)
 from cloudtimeouts.cli_options import (
     AllowRestart,
     Concurrency,
@@ -26,10 +36,11 @@ from cloudtimeouts.cli_options import (
     ProfileArg,
     Profiles,
     ReportFormat,
+    ShowTraceback,
     SnippetFormat,
     Targets,
     Timeout,
-    VerifyFormat,
+    Verbose,
     Yes,
     shown_as_usage_error,
 )
@@ -44,7 +55,6 @@ from cloudtimeouts.said import line, say
 from cloudtimeouts.signals import sigterm_as_interrupt, stoppable
 
 if TYPE_CHECKING:
-    from cloudtimeouts.concurrency import Cancellation
     from cloudtimeouts.plan import Plan
     from cloudtimeouts.profile import Profile
     from cloudtimeouts.results import TargetResult
@@ -58,24 +68,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 _show_traceback = False
-_interrupt_said = False
 
 
 @app.callback()
 def _options(
-    traceback: Annotated[
-        bool, typer.Option("--traceback", help="Show the full traceback of unexpected errors.")
-    ] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            help="Also show the cloud SDKs' own log messages (INFO and above) on stderr.",
-        ),
-    ] = False,
+    traceback: ShowTraceback = False,
+    verbose: Verbose = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -109,13 +108,13 @@ def validate(profiles: Profiles) -> None:
     refused = failed = False
     for path in profiles:  # every file is judged: pre-commit hands the hook all of them at once
         try:
-            (profile,) = _load([path])
+            (profile,) = load_all([path])
         except CloudtimeoutsError as error:
             say(stderr, error)
             failed = True
             continue
         checked = validate_profile(profile)
-        show(checked, Format.text, _output(source=path))
+        show(checked, Format.text, outputs(source=path))
         refused = refused or not checked.ok
     if failed:
         raise typer.Exit(ExitCode.ERROR)
@@ -134,9 +133,9 @@ def explain(
     """Draw the whole path as a timeline, offline: what closes an idle connection, and when."""
     from cloudtimeouts.explain import explain as explain_profile
 
-    (loaded,) = _load([profile])
+    (loaded,) = load_all([profile])
     explanation = explain_profile(loaded)
-    show(explanation, Format(output), _output(source=profile, file=write))
+    show(explanation, Format(output), outputs(source=profile, file=write))
     if explanation.refused:
         raise typer.Exit(ExitCode.REFUSED)
 
@@ -163,7 +162,7 @@ def plan(
     concurrency: Concurrency = 16,
 ) -> None:
     """Show what apply would change on each target, and what the guard refuses."""
-    loaded = _load(profiles)
+    loaded = load_all(profiles)
     if terraform_plan is not None:
         from cloudtimeouts.library import plan_terraform
 
@@ -171,7 +170,7 @@ def plan(
     else:
         quiet = Format(output) is not Format.table
         result = _read_targets(loaded, target, quiet, timeout, concurrency)
-    show(result, Format(output), _output())
+    show(result, Format(output), outputs())
     if result.error_count:
         raise typer.Exit(ExitCode.ERROR)
     if result.refusal_count:
@@ -193,7 +192,7 @@ def apply(
 ) -> None:
     """Plan, confirm, then write each target, re-reading before and verifying after."""
     quiet = Format(output) is Format.json
-    planned = _read_targets(_load(profiles), target, quiet, timeout, concurrency)
+    planned = _read_targets(load_all(profiles), target, quiet, timeout, concurrency)
     _apply_planned(planned, yes, allow_restart, Format(output), journal, timeout, concurrency)
 
 
@@ -235,7 +234,7 @@ def _read_targets(
     from cloudtimeouts.planning import make_plan
 
     total = sum(1 for p in profiles for t in p.targets if not only or t.id in only)
-    with _progress("reading targets", total, quiet) as tick, stoppable(stderr, "read") as cancel:
+    with progress_bar("reading targets", total, quiet) as tick, stoppable(stderr, "read") as cancel:
         planned = make_plan(
             profiles,
             only=only or (),
@@ -244,7 +243,7 @@ def _read_targets(
             concurrency=concurrency,
             progress=tick,
         )
-    _exit_if_interrupted(cancel, "nothing was written")
+    exit_if_interrupted(cancel, "nothing was written")
     return planned
 
 
@@ -278,7 +277,7 @@ def _apply_planned(
     writing = sum(1 for target in writable.targets if target.changes)
     with (
         journal_for(writable, journal_path) as journal,
-        _progress("writing targets", writing, stdout_is_json or not writing) as tick,
+        progress_bar("writing targets", writing, stdout_is_json or not writing) as tick,
         stoppable(stderr) as cancel,
     ):
         result = apply_plan(
@@ -287,9 +286,9 @@ def _apply_planned(
         )  # fmt: skip
     result = with_held_back(result, held_back, planned)
     if stdout_is_json or writing or held_back:  # a run that wrote nothing says so above
-        show(result, output, _output())
+        show(result, output, outputs())
     if result.interrupted:
-        _interrupted(None)  # the report above says it
+        say_interrupted(None)  # the report above says it
     stopped = [t for t in result.targets if t.outcome not in ("applied", "unchanged", "refused")]
     if result.journal_error or stopped:
         raise typer.Exit(ExitCode.ERROR)
@@ -313,10 +312,10 @@ def django_settings(
     """Print a Django DATABASES snippet whose CONN_MAX_AGE comes from the profile."""
     from cloudtimeouts.results import DjangoSettings
 
-    (loaded,) = _load([profile])
+    (loaded,) = load_all([profile])
     settings = DjangoSettings(loaded, alias=alias, env_prefix=env_prefix, source=str(profile))
     try:
-        show(settings, Format(format), _output())
+        show(settings, Format(format), outputs())
     except UnsafeProfileError as refused:
         _say_refusals(refused, f"{profile}: ")
         raise
@@ -324,32 +323,9 @@ def django_settings(
         raise CloudtimeoutsError(str(error)) from None
 
 
-@app.command()
-def verify(
-    profile: ProfileArg,
-    database_url: Annotated[
-        str,
-        typer.Option(
-            "--database-url",
-            metavar="URL",
-            envvar="DATABASE_URL",
-            show_envvar=True,
-            show_default=False,
-            help="postgres://, postgresql://, mysql:// or mariadb:// URL of the live database, "
-            "with the application's credentials.",
-        ),
-    ],
-    output: Annotated[VerifyFormat, typer.Option("--output", "-o")] = VerifyFormat.table,
-) -> None:
-    """Read the timeouts the live database applies to a session, and run the guard on them."""
-    from cloudtimeouts.live import verify as verify_live
-
-    (loaded,) = _load([profile])
-    with _progress("connecting"):
-        report = verify_live(loaded, database_url)
-    show(report, Format(output), _output())
-    if report.refused:
-        raise typer.Exit(ExitCode.REFUSED)
+app.command()(evidence.verify)
+app.command()(evidence.observe)
+app.command()(evidence.diagnose)
 
 
 @app.command()
@@ -451,7 +427,7 @@ def import_(
             "--azure-server": azure_server or (),
         }
     )
-    with _progress("reading targets"):
+    with progress_bar("reading targets"):
         imported = import_profile(
             targets, name, conn_max_age, margin, timeout=timeout, concurrency=concurrency
         )
@@ -484,9 +460,9 @@ def export(
     """Print the profiles' managed values as Terraform HCL, for Terraform to hold and apply."""
     from cloudtimeouts.results import TerraformExport
 
-    loaded = _load(profiles)
+    loaded = load_all(profiles)
     try:
-        show(TerraformExport(tuple(loaded), tuple(map(str, profiles))), Format(format), _output())
+        show(TerraformExport(tuple(loaded), tuple(map(str, profiles))), Format(format), outputs())
     except UnsafeProfileError as refused:
         _say_refusals(refused)
         raise
@@ -500,12 +476,6 @@ def schema() -> None:
     print(json.dumps(profile_json_schema(), indent=2))
 
 
-def _load(paths: list[Path]) -> "list[Profile]":
-    from cloudtimeouts.profile import load_profiles
-
-    return load_profiles(paths)
-
-
 def _confirm(count: int) -> None:
     if not sys.stdin.isatty():
         raise ConfirmationRequired(
@@ -516,32 +486,6 @@ def _confirm(count: int) -> None:
     if sys.stdin.readline().strip() != "yes":
         stderr.print("Apply cancelled; nothing was written.")
         raise typer.Exit(ExitCode.ERROR)
-
-
-def _progress(message: str, total: int = 0, quiet: bool = False):  # type: ignore[no-untyped-def]
-    """A bar (or a spinner) on stderr when a person is watching; silence in pipes and CI."""
-    from cloudtimeouts.progress import progress
-
-    return progress(stderr, message, total, quiet=quiet)
-
-
-def _output(source: Path | None = None, file: Path | None = None) -> Output:
-    """Results on stdout, what a person must see beside them on stderr."""
-    return Output(stdout, stderr, source=source, file=file)
-
-
-def _exit_if_interrupted(cancel: "Cancellation", what: str) -> None:
-    if cancel.requested.is_set():
-        _interrupted(f"Interrupted: {what}.")
-
-
-def _interrupted(message: str | None) -> NoReturn:
-    """Exit 130, having said so once (typer turns a bare Ctrl-C into a silent 130)."""
-    global _interrupt_said
-    if message:
-        stderr.print(message)
-    _interrupt_said = True
-    raise typer.Exit(ExitCode.INTERRUPTED)
 
 
 def _say_refusals(refused: UnsafeProfileError, where: str = "") -> None:
@@ -573,7 +517,7 @@ def main(argv: list[str] | None = None) -> None:
             + line(f"unexpected error: {type(error).__name__}: {error} (re-run with --traceback)")
         )
         raise SystemExit(ExitCode.ERROR) from None
-    if code == ExitCode.INTERRUPTED and not _interrupt_said:  # typer's silent Ctrl-C
+    if code == ExitCode.INTERRUPTED and not interruption.said:  # typer's silent Ctrl-C
         stderr.print("Interrupted.")
     raise SystemExit(code if isinstance(code, int) else 0)
 

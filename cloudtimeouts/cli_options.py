@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -192,11 +192,14 @@ def _choices(result: str, name: str) -> type[StrEnum]:
 
 if TYPE_CHECKING:  # to a type checker, each command's choices are Formats
     PlanFormat = ReportFormat = VerifyFormat = PictureFormat = SnippetFormat = Format
+    ObserveFormat = DiagnoseFormat = Format
     ExportFormat = Format
 else:
     PlanFormat = _choices("Plan", "PlanFormat")  # markdown: CI job summaries and PR comments
     ReportFormat = _choices("ApplyResult", "ReportFormat")  # apply and rollback
     VerifyFormat = _choices("VerifyReport", "VerifyFormat")
+    ObserveFormat = _choices("ObserveReport", "ObserveFormat")
+    DiagnoseFormat = _choices("Diagnosis", "DiagnoseFormat")
     PictureFormat = _choices("Explanation", "PictureFormat")
     SnippetFormat = _choices("DjangoSettings", "SnippetFormat")
     ExportFormat = _choices("TerraformExport", "ExportFormat")
@@ -251,5 +254,125 @@ JournalPath = Annotated[
         help="Append the journal here (default: a new file under $XDG_STATE_HOME/cloudtimeouts/).",
         show_default=False,
         callback=_journal_file,
+    ),
+]
+
+
+DatabaseUrl = Annotated[  # verify and observe: the application's URL, or DATABASE_URL
+    str,
+    typer.Option(
+        "--database-url",
+        metavar="URL",
+        envvar="DATABASE_URL",
+        show_envvar=True,
+        show_default=False,
+        help="postgres://, postgresql://, mysql:// or mariadb:// URL of the live database, "
+        "with the application's credentials.",
+    ),
+]
+
+
+def _positive(zero: str) -> Callable[[str | None], str | None]:
+    """A callback for an option that takes a duration as profiles spell them (`30s`, `5min`),
+    above zero: refused as it is parsed, before anything is read; `zero` says what 0 would be."""
+
+    def parse(value: str | None) -> str | None:
+        if value is None:
+            return None
+        from cloudtimeouts.durations import Duration, DurationError
+
+        try:
+            parsed = Duration.parse(value)
+        except DurationError as error:
+            raise typer.BadParameter(str(error)) from None
+        if parsed.disabled:
+            raise typer.BadParameter(zero)
+        return value
+
+    return parse
+
+
+Watch = Annotated[
+    str | None,
+    typer.Option(
+        "--watch",
+        metavar="DURATION",
+        callback=_positive("a watch lasts longer than 0s (leave --watch out to look once)"),
+        show_default=False,
+        help="Sample every second for DURATION (30s, 5min) and report the longest idle age "
+        "seen per holder; Ctrl-C reports what was seen.",
+    ),
+]
+
+
+# diagnose: the logs, and how the correlation reads time
+Logs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[LOG]...",
+        show_default=False,
+        help="Application, server, pooler and proxy logs in any mix: files, globs, - for "
+        "standard input; gzip accepted.",
+    ),
+]
+FromTarget = Annotated[
+    bool,
+    typer.Option(
+        "--from-target",
+        help="Also read the server logs of the profile's targets through their cloud's API "
+        "(RDS and Aurora).",
+    ),
+]
+Since = Annotated[
+    str,
+    typer.Option(
+        "--since",
+        metavar="DURATION",
+        callback=_positive("a --since longer than 0s"),
+        help="With --from-target: the server log files written in the last DURATION.",
+    ),
+]
+
+
+def _clock_offset(value: str) -> str:
+    """A duration, "-" first for an application clock behind the servers'."""
+    from cloudtimeouts.durations import Duration, DurationError
+
+    try:
+        Duration.parse(value.strip().removeprefix("-"))
+    except DurationError as error:
+        raise typer.BadParameter(str(error)) from None
+    return value
+
+
+Window = Annotated[
+    str | None,
+    typer.Option(
+        "--window",
+        metavar="DURATION",
+        callback=_positive("a window longer than 0s (leave --window out for the default)"),
+        help="How long before an error its cause may be logged (default: the profile's "
+        "longest finite budget plus its margin, at least 1min).",
+    ),
+]
+ClockOffset = Annotated[
+    str,
+    typer.Option(
+        "--clock-offset",
+        metavar="DURATION",
+        callback=_clock_offset,
+        help="How far the application's clock is ahead of the servers' (-30s: behind).",
+    ),
+]
+
+
+# every command's: what an unexpected error and the SDKs' logs show
+ShowTraceback = Annotated[
+    bool, typer.Option("--traceback", help="Show the full traceback of unexpected errors.")
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", help="Also show the cloud SDKs' own log messages (INFO and above) on stderr."
     ),
 ]

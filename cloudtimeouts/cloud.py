@@ -82,6 +82,9 @@ class Cloud:
     # "module:attribute" of the options that name its targets on `cloudtimeouts import`
     # (`importer.ImportOptions`), imported by `import` only; "" for none
     imports: str = ""
+    # "module:function" of its server-log fetch (`providers.base.ServerLogs`), imported by the
+    # commands that read server logs only; None when the cloud offers none through its API
+    logs: str | None = None
 
 
 @cache

@@ -297,6 +297,7 @@ def databases_dict(profile: Profile, alias: str = "default", env_prefix: str = "
     """
     validate_alias(alias)
     validate_env_prefix(env_prefix)
+
     def plain(value: Any) -> Any:
         if isinstance(value, EnvVar):
             return value.to_json()

@@ -46,6 +46,11 @@ class ProfileError(CloudtimeoutsError):
         super().__init__("\n".join(lines), hint, lines=lines)
 
 
+class LogError(CloudtimeoutsError):
+    """A log `diagnose` was given that cannot be read: a file missing or unreadable, a glob that
+    matches nothing, a gzip stream that is broken. One message naming it (exit 1)."""
+
+
 class ProviderUnavailableError(CloudtimeoutsError):
     """The provider's optional dependencies are not installed."""
 

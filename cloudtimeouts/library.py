@@ -10,6 +10,7 @@ reference. What this module adds, and why:
   (a new file at `journal.default_path()`); `journal=None` is the caller's explicit choice of no
   record, and then `rollback` cannot undo that apply.
 - `export_terraform`: `cloudtimeouts export --format terraform`, the header naming the profiles.
+- `observe`: `cloudtimeouts observe`, a profile or its file, `watch` a duration or its spelling.
 - `rollback`: `cloudtimeouts rollback` in one call: the journal read back into profiles, planned
   and guarded like any plan, written with a journal of its own, targets it cannot restore
   reported in the result (never a blocker for the others).
@@ -23,16 +24,23 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, TypeAlias
 
 from cloudtimeouts.concurrency import DEFAULT_TIMEOUT_S, MAX_CONCURRENT_TARGETS
 from cloudtimeouts.profile import Profile, load_profile
 from cloudtimeouts.results import ApplyResult, Validation
 
 if TYPE_CHECKING:
+    from threading import Event
+
     from cloudtimeouts.concurrency import Cancellation
+    from cloudtimeouts.diagnose.incidents import Diagnosis
+    from cloudtimeouts.durations import Duration
     from cloudtimeouts.journal import Journal
+    from cloudtimeouts.live.observe import ObserveReport
     from cloudtimeouts.plan import Plan
 
 
@@ -159,3 +167,98 @@ def rollback(
     result = apply_plan(restorable, allow_restart, journal=journal, timeout=timeout,
                         concurrency=concurrency, cancel=cancel)  # fmt: skip
     return with_held_back(result, held_back, undo_plan)
+
+
+def observe(
+    profile: Profile | str | Path,
+    database_url: str,
+    *,
+    watch: Duration | str | None = None,
+    stop: Event | None = None,
+) -> ObserveReport:
+    """`cloudtimeouts observe`: who holds connections to the live database and for how long,
+    each holder judged against its budget (a declared worker's when its application_name is the
+    worker's name, else the request cycle's) and every idle timeout. `watch` (`"30s"` or a
+    Duration) samples every second for that long and keeps each holder's longest idle age;
+    setting `stop`, or a KeyboardInterrupt, ends it early with what was seen
+    (`report.interrupted`). `report.refused`: a holder beyond its budget (the CLI's exit 3).
+    Needs `psycopg` or `PyMySQL`; a connection error never repeats the password."""
+    from cloudtimeouts.durations import Duration
+    from cloudtimeouts.live.watch import observe as observe_live
+
+    loaded = profile if isinstance(profile, Profile) else load_profile(profile)
+    span = Duration.parse(watch) if isinstance(watch, str) else watch
+    return observe_live(loaded, database_url, watch=span, stop=stop)
+
+
+def diagnose(
+    profile: Profile | str | Path,
+    logs: Sequence[str | Path] = (),
+    *,
+    window: Duration | str | None = None,
+    clock_offset: Duration | str | None = None,
+    stdin: BinaryIO | None = None,
+    from_target: bool = False,
+    since: Duration | str = "24h",
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> Diagnosis:
+    """`cloudtimeouts diagnose`: which timeout closed the connections the application's errors
+    met. `logs` are files, globs or `-` (standard input, or `stdin`), gzip or not, application
+    and server logs in any mix, read in one pass. `from_target` also reads the server logs of the
+    profile's targets through their cloud's API (RDS and Aurora: every instance a target reaches),
+    those written in the last `since`, within `timeout` seconds; a cloud without such an API is a
+    note. `window` is how long before an error its cause may be (default: the profile's longest
+    finite budget plus its margin, at least a minute); `clock_offset` how far the application's
+    clock is ahead of the servers' (`"-30s"`: behind). A profile the guard refuses is diagnosed
+    too (`Diagnosis.profile_refusals` says so). `Diagnosis.found`: at least one incident (the
+    CLI's exit 3). A log that cannot be read: `LogError`; a cloud's failure: its
+    `CloudtimeoutsError`, as in `plan`."""
+    from datetime import UTC, datetime
+    from itertools import chain
+
+    from cloudtimeouts.diagnose.incidents import diagnose as judge
+    from cloudtimeouts.diagnose.read import read_logs
+    from cloudtimeouts.errors import CloudtimeoutsError
+
+    if not logs and not from_target:
+        raise CloudtimeoutsError("give at least one LOG, or --from-target")
+    loaded = profile if isinstance(profile, Profile) else load_profile(profile)
+    read = read_logs([str(log) for log in logs], stdin)
+    evidence: Iterator[Any] = iter(read)
+    fetched = None
+    if from_target:
+        from cloudtimeouts.server_logs import Fetched, fetch_evidence
+
+        fetched = Fetched()
+        start = datetime.now(UTC) - _timedelta(since)
+        evidence = chain(evidence, fetch_evidence(loaded, start, timeout=timeout, fetched=fetched))
+    found = judge(
+        loaded,
+        evidence,
+        window=None if window is None else _timedelta(window),
+        clock_offset=timedelta(0) if clock_offset is None else _timedelta(clock_offset),
+    )
+    counts = [*read.counts, *(fetched.counts if fetched else ())]
+    inputs = tuple(
+        {
+            "name": each.name,
+            "lines": each.lines,
+            "recognised": each.recognised,
+            "unrecognised": each.unrecognised,
+            "by_format": dict(sorted(each.by_format.items())),
+        }
+        for each in counts
+    )
+    return replace(found, inputs=inputs, notes=tuple(fetched.notes) if fetched else ())
+
+
+def _timedelta(value: Duration | str) -> timedelta:
+    """A duration as a timedelta; a string may start with "-" (a clock behind)."""
+    from cloudtimeouts.durations import Duration
+
+    if isinstance(value, str):
+        negative = value.strip().startswith("-")
+        parsed = Duration.parse(value.strip().removeprefix("-"))
+        micro = -parsed.microseconds if negative else parsed.microseconds
+        return timedelta(microseconds=micro)
+    return timedelta(microseconds=value.microseconds)

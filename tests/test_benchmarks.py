@@ -60,3 +60,16 @@ def test_the_scheduling_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> No
     figures = _load(BENCHMARK.parent / "scheduling.py").main(["--sizes", "50", "200"])
     assert set(figures) == {50, 200}
     assert "s per 1000" in capsys.readouterr().out
+
+
+def test_the_diagnose_read_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/diagnose_read.py still runs on a few MiB: every evidence line written is
+    read back, each format's in turn, and the figures are printed (not a timed assertion)."""
+    figures = _load(BENCHMARK.parent / "diagnose_read.py").main(["--size", "2MiB", "--every", "50"])
+    printed = capsys.readouterr().out
+    assert figures["read_lines"] == figures["lines"] > 0
+    assert figures["read_evidence"] == figures["evidence"] > 0
+    assert figures["recognised"] == figures["evidence"]
+    assert len(figures["by_format"]) == 11, figures["by_format"]
+    assert figures["read_s"] > 0 and figures["peak_rss_mb"] > 0
+    assert "lines/s" in printed and "peak RSS" in printed and "goal:" in printed

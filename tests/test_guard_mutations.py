@@ -135,3 +135,26 @@ def test_a_budget_of_step_1_bent(
             computed_with, "budgets_of", lambda profile: tuple(map(mutation, intact(profile)))
         )
     caught(bank)
+
+
+def test_the_workers_budgets_left_out(bank: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    intact = budget.budgets_of
+    for computed_with in (path_guard, offline, verdict):
+        monkeypatch.setattr(computed_with, "budgets_of", lambda profile: intact(profile)[:1])
+    caught(bank)
+
+
+def test_glue_ignored(bank: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloudtimeouts.profile_workers import Worker
+    from cloudtimeouts.workers import KINDS
+
+    monkeypatch.setattr(
+        Worker, "between", property(lambda w: w.between_tasks or KINDS[w.kind].between_tasks)
+    )
+    caught(bank)
+
+
+def test_a_workers_gap_judged_as_checked(bank: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    intact = budget.worker_budget
+    monkeypatch.setattr(budget, "worker_budget", lambda w, r: replace(intact(w, r), checked=True))
+    caught(bank)

@@ -1,15 +1,18 @@
 """docs/json.md stays true: each documented example is, value by value, what the command prints
 for the case the doc describes (run here through the CLI: plan, apply and its journal against the
-RDS emulator, verify on real PostgreSQL behind PgBouncer). Only what changes from run to run or
-machine to machine is matched by its form: `time`, `pid`, the `journal` path, and verify's
-endpoint and versions; a list the doc abridges is matched on the entries it shows."""
+RDS emulator, verify on real PostgreSQL behind PgBouncer, observe on real PostgreSQL). Only what
+changes from run to run or machine to machine is matched by its form: `time`, `pid`, the `journal`
+path, verify's endpoint and versions, observe's endpoint, version and idle ages; a list the doc
+abridges is matched on the entries it shows."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from support.profiles import aws_target, write_profile
 import cloudtimeouts
 from cloudtimeouts.applying import apply_plan
 from cloudtimeouts.journal import Journal, read_entries
+from cloudtimeouts.live.observe import age_text
 from cloudtimeouts.planning import make_plan
 from cloudtimeouts.profile import load_profile
 
@@ -256,3 +260,66 @@ def test_numbers_are_json_numbers_in_every_output(tmp_path: Path) -> None:
         assert verified["margin_s"] == seconds and type(verified["margin_s"]) is type(seconds)
         assert verified["conn_max_age"] == 300
     assert entries[0]["pid"] > 0 and isinstance(entries[0]["pid"], int)
+
+
+def test_the_observe_example_is_what_observe_prints(
+    postgres: Any, tmp_path: Path, cli: Any
+) -> None:
+    """The doc's case on the real PostgreSQL: idle_session_timeout 60000 ms in its configuration,
+    the profile orders (CONN_MAX_AGE 0, declaring idle_session_timeout 10min), and two idle
+    connections of `rq-default` (a worker the profile does not declare). The endpoint, the
+    server's version and the idle ages (in the holder and in the words) are this machine's:
+    they are replaced by the doc's once their form is checked; holders other than the doc's (other
+    tests' leftovers on this worker's server) are left out."""
+    import psycopg
+
+    set_postgres(postgres, idle_session_timeout="60000")
+    profile = tmp_path / "orders.yaml"
+    profile.write_text(
+        "name: orders\nengine: postgres\ndjango:\n  conn_max_age: 0\n"
+        "server:\n  idle_session_timeout: 10min\n"
+    )
+    held = [
+        psycopg.connect(postgres.url(), application_name="rq-default", autocommit=True)
+        for _ in range(2)
+    ]
+    try:
+        for connection in held:
+            connection.execute("SELECT 1")
+        time.sleep(2.0)
+        observed = cli("observe", profile, "--database-url", postgres.url(), "-o", "json")
+    finally:
+        for connection in held:
+            connection.close()
+    assert observed.exit_code == 3, observed.stderr
+    example = json.loads(documented("observe"))
+    real = json.loads(observed.stdout)
+    shown = {holder["holder"] for holder in example["holders"]}
+    real["holders"] = [holder for holder in real["holders"] if holder["holder"] in shown]
+    for key in ("beyond", "warnings"):
+        real[key] = [finding for finding in real[key] if finding["parameter"] in shown]
+    real["outside_request_cycle"] = [
+        name for name in real["outside_request_cycle"] if name in shown
+    ]
+    text = json.dumps(real)
+    for real_holder, doc_holder in zip(real["holders"], example["holders"], strict=True):
+        age, doc_age = real_holder["longest_idle_s"], doc_holder["longest_idle_s"]
+        assert 2 <= age < 30 and isinstance(doc_age, float), (age, doc_age)
+        seen, doc = age_text(Decimal(str(age))), age_text(Decimal(str(doc_age)))
+        text = text.replace(f"idle {seen}", f"idle {doc}")
+        text = text.replace(f'"longest_idle_s": {age}', f'"longest_idle_s": {doc_age}')
+    text = text.replace(json.dumps(real["endpoint"])[1:-1], json.dumps(example["endpoint"])[1:-1])
+    real = json.loads(text)
+    assert real["server_version"] == postgres.version
+    real["server_version"] = example["server_version"]
+    same_values(example, real)
+
+
+def test_the_diagnose_example_is_what_diagnose_prints(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example_dir = Path(__file__).resolve().parent.parent / "examples" / "incident"
+    monkeypatch.chdir(example_dir)
+    found = cli("diagnose", "orders.yaml", "app.log", "postgresql.log", "-o", "json")
+    assert found.exit_code == 3, found.stderr
+    same_values(json.loads(documented("diagnose")), json.loads(found.stdout))

@@ -14,7 +14,9 @@ import pytest
 from rich.console import Console
 from support.profiles import write_profile
 
+from cloudtimeouts.diagnose.incidents import Diagnosis
 from cloudtimeouts.explain import Explanation
+from cloudtimeouts.live.observe import ObserveReport
 from cloudtimeouts.live.report import VerifyReport
 from cloudtimeouts.plan import Plan
 from cloudtimeouts.profile import load_profile
@@ -33,6 +35,8 @@ RESULTS = {
         Plan,
         ApplyResult,
         VerifyReport,
+        ObserveReport,
+        Diagnosis,
         Validation,
         Explanation,
         DjangoSettings,
@@ -46,6 +50,8 @@ COMMANDS = {
     "apply": ("output", "ApplyResult"),
     "rollback": ("output", "ApplyResult"),
     "verify": ("output", "VerifyReport"),
+    "observe": ("output", "ObserveReport"),
+    "diagnose": ("output", "Diagnosis"),
     "explain": ("output", "Explanation"),
     "django-settings": ("format", "DjangoSettings"),
     "export": ("format", "TerraformExport"),
@@ -70,8 +76,10 @@ def test_each_command_offers_exactly_the_formats_of_its_result(
     monkeypatch.setenv("COLUMNS", "200")  # one line per option in --help
     option, result = COMMANDS[command]
     arguments = [write_profile(tmp_path)] if command != "rollback" else [tmp_path / "j.jsonl"]
-    if command == "verify":
+    if command in ("verify", "observe"):
         arguments += ["--database-url", "postgres://u@localhost/db"]
+    if command == "diagnose":
+        arguments += [tmp_path / "app.log"]
     said = cli(command, *arguments, f"--{option}", "nope")
     assert said.exit_code == 1
     shown = [fmt.value for fmt in formats(result)]

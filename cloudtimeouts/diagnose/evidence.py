@@ -39,6 +39,10 @@ APP_MYSQL_LOST: Final = "app-mysql-lost"
 APP_MYSQL_INACTIVE: Final = "app-mysql-inactive"
 """MySQL 8.0.24+ server error 4031 ER_CLIENT_INTERACTION_TIMEOUT `The client was disconnected by
 the server because of inactivity.`"""
+APP_POOLER_CLOSED: Final = "app-pooler-closed"
+"""PgBouncer's reason relayed to the client as the error it closes it with (src/objects.c,
+`disconnect_client` sends "FATAL" with the reason): `client_idle_timeout`, `idle transaction
+timeout`; psycopg raises it (as Django's `OperationalError: client_idle_timeout`)."""
 
 # --- PostgreSQL's server log ---
 PG_IDLE_SESSION: Final = "pg-idle-session"
@@ -95,6 +99,7 @@ WHATS: Final = frozenset(
         APP_MYSQL_GONE,
         APP_MYSQL_LOST,
         APP_MYSQL_INACTIVE,
+        APP_POOLER_CLOSED,
         PG_IDLE_SESSION,
         PG_IDLE_IN_TRANSACTION,
         PG_TERMINATED,

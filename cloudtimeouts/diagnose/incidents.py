@@ -50,6 +50,7 @@ APP_ERRORS = frozenset(
         ev.APP_MYSQL_GONE,
         ev.APP_MYSQL_LOST,
         ev.APP_MYSQL_INACTIVE,
+        ev.APP_POOLER_CLOSED,
     }
 )
 _MYSQL_ERRORS = frozenset({ev.APP_MYSQL_GONE, ev.APP_MYSQL_LOST, ev.APP_MYSQL_INACTIVE})
@@ -95,6 +96,13 @@ _NETWORK = frozenset({ev.PG_CLIENT_RESET, ev.PG_UNEXPECTED_EOF, ev.MYSQL_ABORTED
 _RELAYED = {
     "idle-session timeout": "idle_session_timeout",
     "idle-in-transaction timeout": "idle_in_transaction_session_timeout",
+}
+# PgBouncer sends its closing reason to the client as the error itself (pgbouncer src/janitor.c,
+# disconnect_client(..., "client_idle_timeout") / "idle transaction timeout"): the pooler's
+# timeout by the name its reason gives.
+_POOLER_REASONS = {
+    "client_idle_timeout": "client_idle_timeout",
+    "idle transaction timeout": "idle_transaction_timeout",
 }
 
 
@@ -147,6 +155,7 @@ class Diagnosis:
     closures: dict[str, int]  # closure lines seen, by `what` (those no error met included)
     profile_refusals: tuple[Finding, ...]  # the profile as it stands: validate's refusals
     inputs: tuple[dict[str, Any], ...] = field(default=())  # per input: lines read, recognised
+    notes: tuple[str, ...] = ()  # what could not be read (a server log not fetched, rotated)
 
     @property
     def found(self) -> bool:
@@ -162,6 +171,7 @@ class Diagnosis:
             "incidents": [incident.to_json() for incident in self.incidents],
             "closures": dict(sorted(self.closures.items())),
             "inputs": list(self.inputs),
+            "notes": list(self.notes),
         }
 
 
@@ -291,9 +301,21 @@ def _verdict(
             after,
         )
     where = "the server's" if entry.hop is None else f"{entry.hop.where}'s"
+    refused: bool | None = entry.outcome == "refused"
     value = f"{in_seconds(entry.value)} ({entry.source})"
-    refused = entry.outcome == "refused"
-    if refused and entry.finding is not None:
+    if entry.value.disabled:
+        # The line says this timeout fired, so it is enabled where it fired: set on the
+        # database (or the hop) though the profile leaves it at a default that is off.
+        refused, value = (
+            None,
+            f"enabled where it fired; the profile leaves it at {entry.source} (off)",
+        )
+        fix = (
+            f"The profile does not manage {entry.key}, so the guard cannot judge the value "
+            "that fired: declare it in the profile (cloudtimeouts plan reads the value the "
+            "target holds and refuses it when it can close a connection Django still holds)."
+        )
+    elif refused and entry.finding is not None:
         fix = " ".join(finding.message for finding in (entry.finding, *entry.also))
         fix = f"The profile as it stands is refused for it: {fix}"
     else:
@@ -309,17 +331,9 @@ def _verdict(
         gone = disconnections.get((cause.source.rsplit(":", 1)[0], cause.pid))
         if gone is not None and gone.session is not None:
             fix += f" The server's session had lasted {gone.session} ({gone.source})."
+    closed_by = f"{where} {entry.name}"
     return Incident(
-        error,
-        tuple(lines),
-        cause,
-        f"{where} {entry.name}",
-        entry.key,
-        value,
-        refused,
-        fix,
-        (),
-        after,
+        error, tuple(lines), cause, closed_by, entry.key, value, refused, fix, (), after
     )
 
 
@@ -327,6 +341,8 @@ def _self_explaining(lines: Sequence[Evidence]) -> Evidence | None:
     """An error line that names its own cause: a relayed idle-timeout FATAL, MySQL's 4031."""
     for line in lines:
         if line.what == ev.APP_MYSQL_INACTIVE:
+            return line
+        if line.what == ev.APP_POOLER_CLOSED and any(r in line.detail for r in _POOLER_REASONS):
             return line
         if line.what == ev.APP_TERMINATING and any(r in line.detail for r in _RELAYED):
             return line
@@ -344,9 +360,11 @@ def _entry(profile: Profile, offline: OfflineVerdict, said: Evidence) -> Judged 
     if names:
         found = [e for name in names for e in server if e.name == name]
         return _closest(found)
-    if said.what in _HOP_TIMEOUTS:
-        name = _HOP_TIMEOUTS[said.what]
-        pooler = said.side == "pooler"
+    if said.what in _HOP_TIMEOUTS or said.what == ev.APP_POOLER_CLOSED:
+        name = _HOP_TIMEOUTS.get(said.what) or next(
+            timeout for reason, timeout in _POOLER_REASONS.items() if reason in said.detail
+        )
+        pooler = said.side == "pooler" or said.what == ev.APP_POOLER_CLOSED
         found = [
             e
             for e in hops
@@ -362,11 +380,14 @@ def _entry(profile: Profile, offline: OfflineVerdict, said: Evidence) -> Judged 
 
 
 def _closest(found: Sequence[Judged]) -> Judged | None:
-    """Of the timeouts a line may mean, the one the guard refuses, else the soonest enabled."""
+    """Of the timeouts a line may mean, the one the guard refuses, else the soonest enabled,
+    else the first (off in the profile, yet it fired: set where the profile does not look)."""
     enabled = [e for e in found if not e.value.disabled]
     refused = [e for e in enabled if e.outcome == "refused"]
     pool = refused or enabled
-    return min(pool, key=lambda e: e.value) if pool else None
+    if pool:
+        return min(pool, key=lambda e: e.value)
+    return found[0] if found else None
 
 
 def _unexplained_fix(said: Evidence | None) -> str:

@@ -11,6 +11,13 @@ the session sees (live.read) and judges it (live.report). The Django system chec
     path     pooler_in_between(cursor), see_path(…) -> PathSeen (PgBouncer's console), judge_path
     report   assess(session, …) / build_report(profile, …) -> VerifyReport
 
+`observe` (who holds connections and for how long) reads with the same connection, session
+reader and PgBouncer console, in its own modules, loaded only by `cloudtimeouts.library.observe`:
+
+    holders  read_postgres / read_mysql / read_pgbouncer(cursor) -> Sighting
+    observe  group, merge, idle_timeouts, judge -> HolderGroup; ObserveReport
+    watch    observe(profile, database_url, watch=…) -> ObserveReport (one sample, or a watch)
+
 No cloud SDK and no plan here: the drivers are imported on first use, the profile only for
 types.
 """

@@ -52,10 +52,13 @@ def connect_error(endpoint: Endpoint, error: BaseException) -> DatabaseConnectEr
     )
 
 
-def read_error(endpoint: Endpoint, error: BaseException) -> DatabaseConnectError:
-    """A failure after connecting, while reading the settings."""
+def read_error(
+    endpoint: Endpoint, error: BaseException, what: str = "the settings"
+) -> DatabaseConnectError:
+    """A failure after connecting, while reading `what` (verify: the settings; observe: who
+    holds connections)."""
     return DatabaseConnectError(
-        f"reading the settings of {endpoint.describe()} failed: {_safe_detail(endpoint, error)}"
+        f"reading {what} of {endpoint.describe()} failed: {_safe_detail(endpoint, error)}"
     )
 
 

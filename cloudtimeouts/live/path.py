@@ -165,6 +165,11 @@ def ask_console(endpoint: Endpoint, in_between: bool | None) -> PathSeen:
     return replace(seen, pooler=version, settings=settings)
 
 
+def console_refusal(endpoint: Endpoint, message: str) -> str:
+    """Why the admin console did not answer, and what to do about it (verify and observe)."""
+    return _console_refusal(endpoint, message)
+
+
 def _console_refusal(endpoint: Endpoint, message: str) -> str:
     user = endpoint.user or "this user"
     if "not allowed" in message:

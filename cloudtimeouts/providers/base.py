@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from cloudtimeouts.catalog import Engine
@@ -43,3 +45,33 @@ class ProviderAdapter(Protocol):
     def engine(self, target: Target) -> Engine:
         """The engine a target runs (for `import`); a CloudtimeoutsError when it cannot tell."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class LogFile:
+    """One server log file of one database instance, its lines streamed as they are read.
+
+    Why a stream: a server log can be gigabytes, fetched in portions; the reader consumes each
+    line once. `name` is the cloud's name for the file; empty when the entry only carries a
+    note about the instance (gone, paused, nothing written since the start asked for). `lines`
+    come in the file's order, each without its line break. `notes` fills while `lines` is read:
+    what could not be read and why (a file rotated away mid-download, a portion cut short, the
+    time budget spent). Nothing there is fatal: a diagnosis says it and goes on.
+    """
+
+    name: str
+    instance: str
+    lines: Iterable[str]
+    notes: list[str] = field(default_factory=list)
+
+
+class ServerLogs(Protocol):
+    """A cloud's server-log fetch: the log files of every database instance a target reaches,
+    written since `since`, within `timeout` seconds in all from the first item taken (a spent
+    budget ends the stream with a note). Lazy: the files are listed as they are taken, a file's
+    lines downloaded as they are read. A failure of the cloud's API (credentials, a missing
+    permission, throttling past the retries, no answer) raises a CloudtimeoutsError there, while
+    taking a file or while reading its lines; a file or an instance that vanished while being
+    read is a note, never an error. Named by `cloud.Cloud.logs`, loaded on first use."""
+
+    def __call__(self, target: Target, since: datetime, *, timeout: float) -> Iterator[LogFile]: ...

@@ -13,9 +13,11 @@ rich's tables, nor the SVG writer: a renderer's module loads only when its forma
 The renderers (each `(result, Output) -> None`):
 - `text`: the plan, the apply report, the live report and `validate`'s verdict, for a terminal;
 - `markdown`: the plan for a CI job summary or a pull-request comment;
+- `observe`: who holds idle connections (`observe`), as a table and as markdown;
 - `explain`: the timeline of `explain`, in the terminal or as an SVG file;
 - `json`: a result's `to_json()`, the documents of docs/json.md;
-- `generated`: what another tool reads: the Django settings snippet, Terraform HCL.
+- `generated`: what another tool reads: the Django settings snippet, Terraform HCL;
+- `diagnose`: `diagnose`'s incidents, for a terminal or as markdown.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ RENDERERS: dict[tuple[str, Format], str] = {
     ("ApplyResult", Format.json): _JSON,
     ("VerifyReport", Format.table): f"{_TEXT}:verify_report",
     ("VerifyReport", Format.json): _JSON,
+    ("ObserveReport", Format.table): "cloudtimeouts.render.observe:table",
+    ("ObserveReport", Format.json): _JSON,
+    ("ObserveReport", Format.markdown): "cloudtimeouts.render.observe:markdown",
     ("Validation", Format.text): f"{_TEXT}:validation",
     ("Explanation", Format.text): f"{_EXPLAIN}:text",
     ("Explanation", Format.svg): f"{_EXPLAIN}:svg_file",
@@ -66,6 +71,9 @@ RENDERERS: dict[tuple[str, Format], str] = {
     ("DjangoSettings", Format.dj_database_url): f"{_GENERATED}:django_dj_database_url",
     ("DjangoSettings", Format.json): f"{_GENERATED}:django_json",
     ("TerraformExport", Format.terraform): f"{_GENERATED}:terraform",
+    ("Diagnosis", Format.table): "cloudtimeouts.render.diagnose:text",
+    ("Diagnosis", Format.json): _JSON,
+    ("Diagnosis", Format.markdown): "cloudtimeouts.render.diagnose:markdown",
 }
 
 

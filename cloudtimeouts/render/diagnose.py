@@ -24,6 +24,8 @@ def text(diagnosis: Diagnosis, output: Output) -> None:
 
 def diagnosis_text(diagnosis: Diagnosis, console: Console) -> None:
     console.print(Text(_assumed(diagnosis)))
+    for note in diagnosis.notes:
+        console.print(Text(f"note: {printable(note)}", "yellow"))
     if diagnosis.profile_refusals:
         console.print(
             Text(
@@ -50,6 +52,7 @@ def diagnosis_markdown(diagnosis: Diagnosis) -> str:
         f"### cloudtimeouts diagnose: {escape(diagnosis.profile)}",
         "",
         escape(_assumed(diagnosis)),
+        *(f"> note: {escape(note)}" for note in diagnosis.notes),
     ]
     if diagnosis.profile_refusals:
         lines += [

@@ -171,3 +171,29 @@ def test_its_json_says_each_incident_with_its_evidence() -> None:
     assert incident["closed_by"] == "the server's idle_session_timeout"
     assert incident["seconds_after_closure"] == 20.0
     assert incident["refused_by_profile"] is True
+
+
+def test_a_timeout_the_profile_leaves_off_that_fired_is_named_and_left_to_plan() -> None:
+    # idle_in_transaction_session_timeout's default is off: the line proves it was set on the
+    # database; the guard cannot judge a value it does not know
+    p = profile("{conn_max_age: 60}")
+    (incident,) = diagnose(
+        p, [server(ev.PG_IDLE_IN_TRANSACTION, 0), app(ev.APP_TERMINATING, 1)]
+    ).incidents
+    assert incident.closed_by == "the server's idle_in_transaction_session_timeout"
+    assert incident.refused is None
+    assert "enabled where it fired" in (incident.value or "")
+    assert "declare it in the profile" in incident.fix
+
+
+def test_pgbouncers_reason_relayed_to_django_names_its_hop_without_its_log() -> None:
+    p = profile(
+        "{conn_max_age: 900}",
+        "idle_session_timeout: 0",
+        "path: [{kind: pgbouncer, name: pgb, client_idle_timeout: 5min}]\n",
+    )
+    error = app(ev.APP_POOLER_CLOSED, 0, detail="OperationalError: client_idle_timeout")
+    (incident,) = diagnose(p, [error]).incidents
+    assert incident.cause is None
+    assert incident.closed_by == "path pgbouncer pgb's client_idle_timeout"
+    assert incident.refused is True

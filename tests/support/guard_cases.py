@@ -126,6 +126,20 @@ def profile_text(pick: Pick, name: str, engine: str, target: dict[str, str]) -> 
             if kind == "custom" and pick([False, True]):
                 hop["tcp"] = pick(["passthrough", "terminates"])
         path.append(hop)
+    workers = []
+    for index in range(pick([0, 0, 0, 1, 2])):
+        kind = pick(["celery", "rq", "dramatiq", "huey", "django-q2", "command", "custom"])
+        worker: dict[str, Any] = {
+            "name": f"w{index}",
+            "kind": kind,
+            "max_gap": f"{_duration(pick)}s",
+            "glue": pick([False, False, True]),
+        }
+        if kind == "custom":
+            worker["between_tasks"] = pick(["checked", "kept"])
+        if pick([False, False, True]):
+            worker["max_gap_in_transaction"] = f"{_duration(pick)}s"
+        workers.append(worker)
     document = {
         "name": name,
         "engine": engine,
@@ -134,6 +148,7 @@ def profile_text(pick: Pick, name: str, engine: str, target: dict[str, str]) -> 
         "server": server,
         "path": path,
         "targets": [target],
+        "workers": workers,
     }
     return "\n".join(f"{key}: {json.dumps(value)}" for key, value in document.items()) + "\n"
 

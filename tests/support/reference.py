@@ -155,6 +155,36 @@ def budgets(profile: Profile, deviations: frozenset[str] = frozenset()) -> Budge
     )
 
 
+# docs/guard.md 1, workers: the kinds whose framework keeps connections between units of work.
+KEEPING = frozenset({"rq", "dramatiq", "huey", "command"})
+
+
+def every_budget(profile: Profile) -> list[Budgets]:
+    """Step 1 with workers: the requests' budgets, then one per worker. Between units of work a
+    worker that keeps its connections (and has no glue) holds them without limit; one that closes
+    or checks them is the requests' budget there, and its max_gap inside a unit, never checked."""
+    requests = budgets(profile)
+    found = [requests]
+    for worker in profile.workers:
+        if worker.kind == "custom":
+            keeps = worker.between_tasks == "kept"
+        else:
+            keeps = worker.kind in KEEPING
+        gap = None if keeps and not worker.glue else worker.max_gap.microseconds
+        declared = worker.max_gap_in_transaction
+        found.append(
+            Budgets(
+                gap,
+                requests.transaction if declared is None else declared.microseconds,
+                False,
+                network=gap,
+                margin=requests.margin,
+                interactive_client=requests.interactive_client,
+            )
+        )
+    return found
+
+
 def refused_by(value: int, budget: int | None, margin: int) -> bool:
     """Step 4: 0 is disabled; an enabled timeout is refused when budget + margin >= it."""
     if value == 0:
@@ -165,21 +195,21 @@ def refused_by(value: int, budget: int | None, margin: int) -> bool:
 def judged_server_timeouts(profile: Profile, values: Mapping[str, int], platform: str) -> set[str]:
     """Steps 3-6 on one instance's values in force, for one profile's Django."""
     engine = profile.engine.value
-    b = budgets(profile)
     refused = set()
-    for name, kind in TIMEOUTS[engine].items():
-        if name == "interactive_timeout" and not (
-            b.interactive_client or (engine == "mysql" and platform.startswith("aurora-mysql"))
-        ):
-            continue  # step 3: a note elsewhere
-        if kind == SESSION:
-            if b.checked:
-                continue  # step 5
-            budget = b.session
-        else:
-            budget = b.transaction
-        if refused_by(values[name], budget, b.margin):
-            refused.add(name)
+    for b in every_budget(profile):
+        for name, kind in TIMEOUTS[engine].items():
+            if name == "interactive_timeout" and not (
+                b.interactive_client or (engine == "mysql" and platform.startswith("aurora-mysql"))
+            ):
+                continue  # step 3: a note elsewhere
+            if kind == SESSION:
+                if b.checked:
+                    continue  # step 5
+                budget = b.session
+            else:
+                budget = b.transaction
+            if refused_by(values[name], budget, b.margin):
+                refused.add(name)
     return refused
 
 
@@ -189,7 +219,8 @@ def path_verdict(
     """Step 7 (and 5): the path's refusals and the network hops kept open.
 
     `server_keepalive`: the server's tcp_keepalives_idle in force, None when none is sent."""
-    b = budgets(profile, deviations)
+    every = every_budget(profile)
+    b = every[0]
     client = _django_keepalive(profile)
     hops = profile.path
     # Hops a keepalive crosses: from its end up to the first hop that ends the TCP connection.
@@ -223,20 +254,19 @@ def path_verdict(
             ):
                 kept.add(key)
                 continue
-            if kind == TRANSACTION:
-                if refused_by(value, b.transaction, b.margin):
+            for each in every:  # the requests', then each worker's
+                if kind == TRANSACTION:
+                    budget: int | None = each.transaction
+                elif hop.kind in POOLERS:
+                    if each.checked:
+                        continue  # step 5: the checkout check finds what a pooler closed
+                    budget = each.session
+                elif each.checked and (hop.kind, getattr(hop, "provider", None)) in RESETS:
+                    continue  # step 5: a TCP RST fails the check at once
+                else:
+                    budget = each.network  # a load balancer, NAT or custom hop: even checked
+                if refused_by(value, budget, each.margin):
                     refused.add(("path", key))
-                continue
-            if hop.kind in POOLERS:
-                budget = b.session
-                if b.checked:
-                    continue  # step 5: the checkout check finds what a pooler closed
-            elif b.checked and (hop.kind, getattr(hop, "provider", None)) in RESETS:
-                continue  # step 5: a TCP RST fails the check at once
-            else:
-                budget = b.network  # a load balancer, a NAT or a custom hop: judged even checked
-            if refused_by(value, budget, b.margin):
-                refused.add(("path", key))
     return refused, kept
 
 

@@ -21,6 +21,7 @@ _LAZY = {
     "DEFAULT_SOURCES": "groups",
     "PAGE_SIZE": "groups",
     "engine_of_family": "groups",
+    "server_logs": "logs",
 }
 __all__ = sorted(_LAZY)
 

@@ -46,6 +46,8 @@ CLOUD = Cloud(
     adapter="cloudtimeouts.providers.aws:AwsAdapter",
     terraform="cloudtimeouts.providers.aws.terraform:TERRAFORM",
     imports="cloudtimeouts.providers.aws.imports:IMPORTS",
+    # DescribeDBLogFiles and DownloadDBLogFilePortion (`logs`), through the face like the adapter
+    logs="cloudtimeouts.providers.aws:server_logs",
     # "Dead connection handling in PostgreSQL" (RDS User Guide,
     # Appendix.PostgreSQL.CommonDBATasks.DeadConnectionHandling): RDS sets tcp_keepalives_idle
     # 300 s and tcp_keepalives_interval 30 s. RDS MySQL keeps the engine's defaults (AWS blog "Best

@@ -4,7 +4,8 @@ Why a layer in front of moto: moto only stores and echoes. A fresh group has no 
 ignores MaxRecords, Marker and Source; it accepts any number of parameters, unknown names,
 out-of-range values, `immediate` for static parameters and writes to `default.*` groups; it never
 reports `pending-reboot`; and DescribeEngineDefaultParameters answers HTTP 500. cloudtimeouts'
-safety rests on exactly those behaviours.
+safety rests on exactly those behaviours. Log files are served here too (`logs`: moto lists a
+made-up one and downloads none).
 
 Operation names (for `server.faults` and `server.requests`) are the Query protocol's `Action`:
 ``DescribeDBParameters``, ``ModifyDBParameterGroup``, ``DescribeDBClusters``, STS ``AssumeRole``.
@@ -29,9 +30,11 @@ from urllib.parse import urlencode
 
 from cloudtimeouts.sandbox.loopback import Fault, Request, Response
 from cloudtimeouts.sandbox.rds.catalogue import FAMILIES, family_for_version
+from cloudtimeouts.sandbox.rds.logs import LogFiles
 from cloudtimeouts.sandbox.rds.moto_bridge import MotoBridge
 from cloudtimeouts.sandbox.rds.proxies import modify_db_proxy
 from cloudtimeouts.sandbox.rds.state import (
+    ACCOUNT_ID,
     Group,
     ParameterGroups,
     family_of,
@@ -81,6 +84,9 @@ class RdsApp:
         self.lock = threading.RLock()  # every parameter-group request runs whole under it
         self.groups = ParameterGroups()
         self.moto = MotoBridge()
+        self.logs = LogFiles()
+        # Actions the caller's IAM policy does not allow (a test seam: `RealisticRds.deny`).
+        self.denied: set[str] = set()
         self._handlers: dict[str, Handler] = {
             "DescribeDBParameters": self._describe_parameters,
             "DescribeDBClusterParameters": self._describe_parameters,
@@ -98,6 +104,8 @@ class RdsApp:
             "CopyDBClusterParameterGroup": self._copy,
             "DeleteDBParameterGroup": self._delete,
             "DeleteDBClusterParameterGroup": self._delete,
+            "DescribeDBLogFiles": self._log_files,
+            "DownloadDBLogFilePortion": self._log_files,
         }
 
     # -- the App protocol -----------------------------------------------------------------------
@@ -114,6 +122,8 @@ class RdsApp:
             action in self._handlers or action in ("RebootDBCluster", "ModifyDBProxy")
         )
         try:
+            if signing_service(request.headers) == "rds" and action in self.denied:
+                raise _access_denied(region, action, form)
             if not ours:
                 return self._forward(request, form, action, region, request_id)
             with self.lock:
@@ -139,6 +149,8 @@ class RdsApp:
     def reset(self) -> None:
         with self.lock:
             self.groups.clear()
+            self.logs.clear()
+            self.denied.clear()
             self.moto.reset()
 
     # -- moto ------------------------------------------------------------------------------------
@@ -157,6 +169,8 @@ class RdsApp:
             with self.lock:
                 if action == "RebootDBInstance":
                     self.groups.clear_pending(region, [form.get("DBInstanceIdentifier", "")])
+                if action == "DeleteDBInstance":  # its log files go with it
+                    self.logs.forget_instance(region, form.get("DBInstanceIdentifier", ""))
                 if b"<DBParameterGroups>" in payload or b"<DBClusterMembers>" in payload:
                     payload = self.moto.rewrite_statuses(
                         payload, lambda *key: self.groups.is_pending(region, *key)
@@ -298,6 +312,18 @@ class RdsApp:
         self.groups.remove(region, group)
         return None
 
+    # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBLogFiles.html
+    # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DownloadDBLogFilePortion.html
+    def _log_files(self, region: str, action: str, form: Mapping[str, str]) -> dict:
+        """The instance must exist (moto's DBInstanceNotFound, 404, as RDS answers); `logs`
+        serves the files."""
+        instance = required(form, "DBInstanceIdentifier")
+        self.moto.internal(region, "DescribeDBInstances", {"DBInstanceIdentifier": instance})
+        if action == "DescribeDBLogFiles":
+            return self.logs.describe(region, instance, form)
+        required(form, "LogFileName")
+        return self.logs.download(region, instance, form)
+
     # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RebootDBCluster.html
     def _reboot_cluster(self, region: str, form: Mapping[str, str], rid: str) -> bytes:
         """moto has no RebootDBCluster: answer with moto's own view of the cluster."""
@@ -311,6 +337,22 @@ class RdsApp:
         metadata = ET.SubElement(response, f"{ns}ResponseMetadata")
         ET.SubElement(metadata, f"{ns}RequestId").text = rid
         return ET.tostring(response, encoding="utf-8")
+
+
+def _access_denied(region: str, action: str, form: Mapping[str, str]) -> RdsError:
+    """What IAM answers an identity whose policies do not allow the action: HTTP 403 AccessDenied
+    (RDS API Reference, "Common Errors"), worded as IAM's "no identity-based policy allows" (IAM
+    User Guide, "Troubleshoot access denied error messages"), on the instance's ARN when the
+    request names one."""
+    instance = form.get("DBInstanceIdentifier")
+    resource = f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{instance}" if instance else "*"
+    return RdsError(
+        "AccessDenied",
+        f"User: arn:aws:iam::{ACCOUNT_ID}:user/sandbox is not authorized to perform: "
+        f"rds:{action} on resource: {resource} because no identity-based policy allows the "
+        f"rds:{action} action",
+        403,
+    )
 
 
 def _form(request: Request) -> dict[str, str]:

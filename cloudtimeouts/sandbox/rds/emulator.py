@@ -11,17 +11,20 @@ Usage::
         rds.create_instance("orders-db", "postgres", group="orders-pg16")
         rds.faults.add(Fault.THROTTLE, operation="DescribeDBParameters", nth=1)
         rds.calls["DescribeDBParameters"], rds.last_params["DescribeDBParameters"]
+        rds.put_log("orders-db", "2026-12-07 10:00:00 UTC::@:[42]:FATAL:  terminating ...")
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
 from cloudtimeouts.sandbox.loopback import Emulator, LoopbackServer
 from cloudtimeouts.sandbox.rds.app import RdsApp
 from cloudtimeouts.sandbox.rds.catalogue import FAMILIES, STATIC, family_catalogue
+from cloudtimeouts.sandbox.rds.logs import default_name, now
 from cloudtimeouts.sandbox.rds.proxies import ACCOUNT_ID
 from cloudtimeouts.sandbox.rds.state import MAX_MODIFY, Group
 from cloudtimeouts.sandbox.rds.wire import parse_form
@@ -269,6 +272,44 @@ class RealisticRds(Emulator):
                 cluster=identifier,
                 region=region,
             )
+
+    # -- log files (DescribeDBLogFiles, DownloadDBLogFilePortion: `logs`) -------------------------
+    def put_log(
+        self,
+        instance: str,
+        text: str,
+        *,
+        name: str | None = None,
+        written: datetime | None = None,
+        region: str | None = None,
+    ) -> str:
+        """Append `text` to one of the instance's log files, as its server would write it; the
+        file's LastWritten becomes `written` (default now). `name` defaults to the error log RDS
+        names for the instance's engine (`logs.default_name`: PostgreSQL's hourly
+        `error/postgresql.log.YYYY-MM-DD-HH` of `written`, else `error/mysql-error.log`).
+        Returns the file's name. The instance must exist (DBInstanceNotFound otherwise)."""
+        region = region or self.region
+        written = written or now()
+        with self.app.lock:
+            found = self.app.moto.internal(
+                region, "DescribeDBInstances", {"DBInstanceIdentifier": instance}
+            )
+            engine = next(e.text or "" for e in found.iter() if e.tag.endswith("}Engine"))
+            name = name or default_name(engine, written)
+            self.app.logs.put(region, instance, name, text, written)
+        return name
+
+    def remove_log(self, instance: str, name: str, *, region: str | None = None) -> None:
+        """The file is gone, as RDS removes a rotated file past its retention: listing it no
+        more, and DBLogFileNotFoundFault for a download already under way."""
+        with self.app.lock:
+            self.app.logs.remove(region or self.region, instance, name)
+
+    def deny(self, *actions: str) -> None:
+        """The caller's IAM policy no longer allows these RDS actions (AccessDenied, 403) until
+        `reset`: a test seam for least privilege, the emulator checks no real policy."""
+        with self.app.lock:
+            self.app.denied.update(actions)
 
     def pending_reboot(self, region: str | None = None) -> set[str]:
         """Identifiers of instances / cluster members waiting for a reboot to apply a change."""
