@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from importlib.resources import files
 from pathlib import Path
 
 from rich.console import Console
@@ -33,6 +34,13 @@ from cloudtimeouts.sandbox.fleet import (
 
 class DemoFailed(CloudtimeoutsError):
     pass
+
+
+# Step 6's logs (sandbox/incident/): the application's error and the Cloud SQL line (its
+# Cloud Logging export, as `gcloud logging read --format=json` writes it) behind it, when
+# orders-pg still had the 1-minute idle_in_transaction_session_timeout step 1 refuses.
+INCIDENT = "sandbox/incident"
+INCIDENT_LOGS = ("django.log", "cloudsql-postgres.json")
 
 
 def open_sandbox(workdir: Path) -> Sandbox:
@@ -123,6 +131,15 @@ def _steps(console: Console, sandbox: Sandbox, orders: Path, billing: Path) -> N
 
     _say(console, "5. The Django settings that go with the orders profile.")
     run(["django-settings", orders.name], expect=0)
+
+    _say(
+        console,
+        "6. Last night's incident, replayed: Django's log and Cloud SQL's, exported. diagnose "
+        "names the timeout that closed the connection.",
+    )
+    for name in INCIDENT_LOGS:
+        (sandbox.workdir / name).write_bytes((files(__package__) / INCIDENT / name).read_bytes())
+    run(["diagnose", orders.name, *INCIDENT_LOGS], expect=3)
 
 
 def _runner(console: Console, sandbox: Sandbox) -> Callable[..., None]:

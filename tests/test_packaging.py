@@ -286,6 +286,10 @@ def test_cloudtimeouts_demo_runs_the_whole_flow_from_the_installed_wheel(
         "Plan: 0 to change on 0 of 5 target(s), 0 refused, 0 error(s).",
         "cloudsql.iam_authentication=on, log_min_duration_statement=1000",
         '"CONN_MAX_AGE": 300,',
+        "$ cloudtimeouts diagnose orders.yaml django.log cloudsql-postgres.json",
+        "closed by the server's idle_in_transaction_session_timeout",
+        "evidence: django.log:5, cloudsql-postgres.json:13",
+        "1 incident(s), 1 explained (exit 3).",
         "Sandbox stopped. Nothing outside 127.0.0.1 was contacted.",
     ):
         found = demo.stdout.find(line, position)

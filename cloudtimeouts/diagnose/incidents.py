@@ -320,7 +320,7 @@ def _verdict(
         fix = f"The profile as it stands is refused for it: {fix}"
     else:
         fix = (
-            f"The guard accepts the profile's {entry.key} ({value}) for every budget it "
+            f"The guard accepts the profile's {entry.key} = {value} for every budget it "
             "declares, so the connection was held longer than the profile says: the value in "
             "force may differ (cloudtimeouts plan or verify reads it), CONN_MAX_AGE may differ "
             "from the profile's (the Django check compares them), or a process the profile "
