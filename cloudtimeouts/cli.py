@@ -234,7 +234,7 @@ def _read_targets(
     from cloudtimeouts.planning import make_plan
 
     total = sum(1 for p in profiles for t in p.targets if not only or t.id in only)
-    with progress_bar("reading targets", total, quiet) as tick, stoppable(stderr) as cancel:
+    with progress_bar("reading targets", total, quiet) as tick, stoppable(stderr, "read") as cancel:
         planned = make_plan(
             profiles,
             only=only or (),
@@ -345,21 +345,22 @@ def sandbox(
             "--dir", metavar="DIR", help="Where to write the example profiles and sandbox.env."
         ),
     ] = Path("cloudtimeouts-sandbox"),
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop the sandbox running in DIR (its sandbox.pid).")
+    ] = False,
 ) -> None:
     """Start the demo's emulators and print how to point the tool (and aws/gcloud) at them."""
-    from cloudtimeouts.demo import open_sandbox
+    from cloudtimeouts.demo import how_to_use, open_sandbox, pid_file, stop_sandbox
 
-    with sigterm_as_interrupt(), open_sandbox(directory.resolve()) as running:
+    directory = directory.resolve()
+    if stop:
+        stdout.print(f"Sandbox (pid {stop_sandbox(directory)}) stopped.", markup=False)
+        return
+    emulators = open_sandbox(directory)  # a missing package is said before anything starts
+    with sigterm_as_interrupt(), pid_file(directory), emulators as running:
         orders, billing = running.write_profiles()
         env_file = running.write_env_file()
-        stdout.print(f"Emulators running. In another shell:\n\n  source {env_file}", markup=False)
-        stdout.print(f"  cloudtimeouts plan {orders} {billing}\n", markup=False)
-        stdout.print(
-            "The variables are the providers' standard ones (AWS_ENDPOINT_URL_RDS, "
-            "GOOGLE_APPLICATION_CREDENTIALS, CLOUDTIMEOUTS_GCP_ENDPOINT, AZURE_*, "
-            "CLOUDTIMEOUTS_AZURE_ENDPOINT…); the aws CLI honours the AWS ones. "
-            "The credentials in it are throwaway keys of these emulators. Ctrl-C stops them."
-        )
+        stdout.print(how_to_use(directory, env_file, orders, billing), markup=False)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

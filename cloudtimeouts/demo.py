@@ -7,12 +7,15 @@ code is checked, and the emulators are torn down at the end, also on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
 
@@ -51,10 +54,28 @@ def open_sandbox(workdir: Path) -> Sandbox:
         ) from None
 
 
+def _require_sdks() -> None:
+    """The demo's steps read the emulators with each cloud's SDK: missing, say so before
+    anything starts (the steps would fail one by one, after "Starting the sandbox")."""
+    for module, extra in _SDKS:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:
+            raise ProviderUnavailableError(
+                f"the demo needs a package that is not installed ({module}, of the {extra} extra)",
+                hint="pip install 'cloudtimeouts[sandbox]'",
+            ) from None
+
+
+_SDKS = (("boto3", "aws"), ("google.auth", "gcp"), ("azure.identity", "azure"))
+
+
 def run_demo(console: Console) -> None:
     with tempfile.TemporaryDirectory(prefix="cloudtimeouts-demo-") as directory:
         workdir = Path(directory)
         started = time.monotonic()
+        emulators = open_sandbox(workdir)  # a missing package is said before anything starts
+        _require_sdks()
         console.print(
             Text(
                 "Starting the sandbox: AWS RDS (moto + a realistic RDS layer), Cloud "
@@ -62,7 +83,7 @@ def run_demo(console: Console) -> None:
                 style="bold",
             )
         )
-        with open_sandbox(workdir) as sandbox:
+        with emulators as sandbox:
             console.print(
                 f"  AWS   {sandbox.aws.url}   GCP   {sandbox.gcp.base_url}   "
                 f"Azure {sandbox.azure.base_url}"
@@ -105,6 +126,7 @@ def _steps(console: Console, sandbox: Sandbox, orders: Path, billing: Path) -> N
     console.print(
         "   Flags the profile does not name are still on the Cloud SQL instance: "
         + ", ".join(f"{name}={value}" for name, value in kept.items())
+        + "\n"  # a blank line, as after every step, before step 5's heading
     )
 
     _say(console, "5. The Django settings that go with the orders profile.")
@@ -157,3 +179,110 @@ def _runner(console: Console, sandbox: Sandbox) -> Callable[..., None]:
 
 def _say(console: Console, text: str) -> None:
     console.print(Text(text, style="bold"))
+
+
+def how_to_use(directory: Path, env_file: Path, orders: Path, billing: Path) -> str:
+    """What `cloudtimeouts sandbox` prints: how to use it, undo its variables, and stop it."""
+    return (
+        f"Emulators running. In another shell:\n\n  source {env_file}\n"
+        f"  cloudtimeouts plan {orders} {billing}\n\n"
+        "The variables are the providers' standard ones (AWS_ENDPOINT_URL_RDS, "
+        "GOOGLE_APPLICATION_CREDENTIALS, CLOUDTIMEOUTS_GCP_ENDPOINT, AZURE_*, "
+        "CLOUDTIMEOUTS_AZURE_ENDPOINT, SSL_CERT_FILE, REQUESTS_CA_BUNDLE…); the aws CLI honours "
+        "the AWS ones. The credentials in it are throwaway keys of these emulators. "
+        f"`source {directory / 'sandbox.off'}` unsets them all. Stop the emulators with Ctrl-C, "
+        f"`kill $(cat {directory / PID_FILE})` or `cloudtimeouts sandbox --stop --dir {directory}`."
+    )
+
+
+# --- a running sandbox's pid file, and stopping it from another shell ---------------------------
+
+PID_FILE = "sandbox.pid"
+
+
+@contextlib.contextmanager
+def pid_file(directory: Path) -> Iterator[Path]:
+    """`DIR/sandbox.pid` while the sandbox runs, so that `sandbox --stop --dir DIR` finds it.
+
+    A sandbox started with `&` cannot be stopped with Ctrl-C (a non-interactive shell starts a
+    background job with SIGINT ignored), and `kill %1` needs the shell that started it. The
+    file names the process; it is removed once the emulators have stopped, which is what
+    `--stop` waits for. A second sandbox in the same directory is refused: it would overwrite
+    the first one's sandbox.env.
+    """
+    path = directory / PID_FILE
+    running = _running(path)
+    if running is not None:
+        raise CloudtimeoutsError(
+            f"a sandbox is already running in {directory} (pid {running})",
+            hint=f"cloudtimeouts sandbox --stop --dir {directory}",
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{os.getpid()}\n")
+    try:
+        yield path
+    finally:
+        if _read_pid(path) == os.getpid():
+            path.unlink(missing_ok=True)
+
+
+def stop_sandbox(directory: Path, timeout: float = 30.0) -> int:
+    """SIGTERM to the sandbox running in `directory`, then wait until it has stopped."""
+    path = directory / PID_FILE
+    pid = _running(path)
+    if pid is None:
+        stale = path.exists()
+        path.unlink(missing_ok=True)
+        raise CloudtimeoutsError(
+            f"no sandbox is running in {directory}"
+            + (f" ({path} named a process that has ended; removed)" if stale else f" (no {path})")
+        )
+    try:
+        os.kill(pid, signal.SIGTERM)  # the sandbox treats it as Ctrl-C: emulators down, exit 130
+    except PermissionError:
+        raise CloudtimeoutsError(
+            f"the sandbox in {directory} (pid {pid}) is not yours to stop"
+        ) from None
+    deadline = time.monotonic() + timeout
+    while path.exists() and _alive(pid):  # the file goes once the emulators are down
+        if time.monotonic() > deadline:
+            raise CloudtimeoutsError(
+                f"the sandbox (pid {pid}) has not stopped after {timeout:.0f} s",
+                hint=f"kill -KILL {pid}",
+            )
+        time.sleep(0.1)
+    return pid
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _running(path: Path) -> int | None:
+    """The pid in the file, if that process runs and is a cloudtimeouts sandbox (a pid may be
+    reused by an unrelated process after a crash: /proc says what it is, where there is one)."""
+    pid = _read_pid(path)
+    if pid is None or not _alive(pid):
+        return None
+    command = Path(f"/proc/{pid}/cmdline")
+    if command.parent.parent.joinpath("self").exists():
+        try:
+            words = command.read_bytes().split(b"\0")
+        except OSError:
+            return None
+        if not any(b"cloudtimeouts" in word for word in words) or b"sandbox" not in words:
+            return None
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive, and not ours to stop
+    return True

@@ -121,7 +121,9 @@ class Axis:
         shown = [value for value in values if not value.disabled]
         if not shown:
             shown = [Duration.of_seconds(1), Duration.of_seconds(3600)]
-        low = max((t for t in _TICKS if t <= min(shown)), default=_TICKS[0])
+        # strictly below the smallest value: a value on the axis' start would draw Django's
+        # budget bar as a sliver there, as if the budget started at that tick (issue 20)
+        low = max((t for t in _TICKS if t < min(shown)), default=_TICKS[0])
         high = min((t for t in _TICKS if t >= max(shown)), default=_TICKS[-1])
         if high == low:
             high = _TICKS[min(_TICKS.index(low) + 1, len(_TICKS) - 1)]

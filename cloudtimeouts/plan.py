@@ -69,6 +69,9 @@ class TargetPlan:
         }
 
 
+STANDARD_INPUT = "standard input"  # a TerraformSource's path when the plan came from `-`
+
+
 @dataclass(frozen=True, slots=True)
 class TerraformSource:
     """Where a plan judged from a Terraform/OpenTofu plan came from, and what it did not judge.
@@ -80,6 +83,11 @@ class TerraformSource:
     path: str
     terraform_version: str
     unmatched: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def from_stdin(self) -> bool:
+        """Read from `-`: the renderings say "read from standard input", not a file's name."""
+        return self.path == STANDARD_INPUT
 
     def to_json(self) -> dict[str, Any]:
         return {

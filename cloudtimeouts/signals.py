@@ -18,12 +18,23 @@ if TYPE_CHECKING:  # imported when a command reads or writes, not when the CLI s
     from cloudtimeouts.concurrency import Cancellation
 
 
+STOPPING = {  # what the first signal does, in the words of what is running
+    "write": "Stopping: no new write will start; waiting for writes in flight "
+    "(press Ctrl-C again to stop waiting).",
+    # plan (and apply's reading before it asks) writes nothing: saying "writes in flight" there
+    # made a reader wonder what plan had been writing (issue 20)
+    "read": "Stopping: no new target will be read, and nothing is written; waiting for the "
+    "reads in flight (press Ctrl-C again to stop waiting).",
+}
+
+
 @contextlib.contextmanager
-def stoppable(console: Console) -> Iterator[Cancellation]:
+def stoppable(console: Console, doing: str = "write") -> Iterator[Cancellation]:
     """While reading or writing, Ctrl-C and SIGTERM stop new work instead of killing the run.
 
     The first signal lets no new target start (writes in flight finish or are reported as
-    unknown); a second one stops waiting for them.
+    unknown; reads in flight finish or fail); a second one stops waiting for them. `doing` is
+    "read" or "write": what the first signal's line says is stopping.
     """
     from cloudtimeouts.concurrency import Cancellation
 
@@ -35,12 +46,7 @@ def stoppable(console: Console) -> Iterator[Cancellation]:
     def stop(signum: int, frame: object) -> None:
         again = cancel.requested.is_set()
         cancel.request()
-        console.print(
-            "Stopping now: waiting for nothing more."
-            if again
-            else "Stopping: no new write will start; waiting for writes in flight "
-            "(press Ctrl-C again to stop waiting)."
-        )
+        console.print("Stopping now: waiting for nothing more." if again else STOPPING[doing])
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

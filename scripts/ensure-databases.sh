@@ -60,18 +60,29 @@ fi
 cleanup() { if $added_policy; then "${sudo[@]}" rm -f "$policy"; fi; }
 trap cleanup EXIT
 
-echo "ensure-databases: installing ${packages[*]} (Debian packages)" >&2
+# Said before apt-get runs, and each step as it starts: apt-get's own output goes to a log (shown
+# only if it fails), and the first install takes minutes, which must not look like a hang.
+echo "ensure-databases: installing ${packages[*]} with apt-get (a few minutes the first" \
+    "time; the database tests need them)" >&2
 log=$(mktemp)
+started=$SECONDS
 export DEBIAN_FRONTEND=noninteractive
-if ! { "${sudo[@]}" apt-get update -qq \
-    && "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"; } \
-    >"$log" 2>&1; then
+echo "ensure-databases: apt-get update" >&2
+if "${sudo[@]}" apt-get update -qq >"$log" 2>&1; then
+    echo "ensure-databases: apt-get install ${packages[*]}" >&2
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >>"$log" 2>&1 \
+        || failed=true
+else
+    failed=true
+fi
+if [ "${failed:-false}" = true ]; then
     tail -n 30 "$log" >&2
     rm -f "$log"
     echo "ensure-databases: apt-get failed" >&2
     exit 1
 fi
 rm -f "$log"
+echo "ensure-databases: installed ${packages[*]} in $((SECONDS - started)) s" >&2
 
 have_postgres || { echo "ensure-databases: PostgreSQL server binaries still missing" >&2; exit 1; }
 have_mariadb || { echo "ensure-databases: MariaDB server binaries still missing" >&2; exit 1; }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -196,9 +197,38 @@ def test_the_axis_is_logarithmic_between_round_ticks() -> None:
     assert axis.position(axis.low) == 0 and axis.position(axis.high) == 1
     assert axis.position(minutes(1)) == pytest.approx(math.log(6) / math.log(60))
     assert axis.position(Duration(0)) == 0 and axis.position(None) == 1
-    assert Axis.spanning([]).ticks[0] == Duration.of_seconds(1)
+    assert Axis.spanning([]).ticks[0] == Duration.parse("100ms")  # below 1 s, the default
     one = Axis.spanning([minutes(1)])
     assert one.low < one.high
+
+
+@pytest.mark.parametrize("smallest", ["10min", "1min", "30s", "1ms", "250ms"])
+def test_no_value_sits_on_the_axis_start_so_a_budget_bar_is_never_a_sliver(smallest: str) -> None:
+    """Issue 20: a refused profile (CONN_MAX_AGE 10min, idle_session_timeout 10min) got an axis
+    starting at 10min, and Django's budget bar, drawn from the axis' start, seemed to start
+    there. The start is now a tick strictly below every value."""
+    axis = Axis.spanning([Duration.parse(smallest), Duration.parse("1h")])
+    assert axis.low < Duration.parse(smallest) or axis.low == Duration.parse("1ms")
+    assert axis.position(Duration.parse(smallest)) > 0 or smallest == "1ms"
+
+
+def test_the_legend_explains_every_word_and_marker_of_the_picture() -> None:
+    """ "budget", "keepalive", filled and hollow markers: in the text and in the SVG (issue 20)."""
+    explanation = explain(load_profile(EXAMPLE))
+    text = rendered(explanation)
+    lines = text.split("\n\n")[-2]
+    assert lines.startswith("budget ")
+    assert "\nkeepalive    ◆ the server starts TCP keepalives" in lines
+    legend = " ".join(lines.split())  # the words, wrapped lines joined
+    assert "● filled: it closes the connection (safe)" in legend
+    assert "○ hollow: it never closes Django's connection (kept open, pooler only)" in legend
+    assert "each bar starts when the connection goes idle, at the axis' left edge" in legend
+    notes = ET.fromstring(explain_svg(explanation)).find(f"{SVG}g[@class='notes']")
+    assert notes is not None
+    svg = " ".join(" ".join((t.text or "").split()) for t in notes)
+    for words in ("budget how long Django may hold an idle connection", "keepalive ◆ the server",
+                  "● filled: it closes", "○ hollow: it never closes"):  # fmt: skip
+        assert words in svg, words
 
 
 # --- the pictures -----------------------------------------------------------------------------
@@ -241,11 +271,18 @@ First between requests: pgb client_idle_timeout after 4min; it closes the client
 Kept open by the server's TCP keepalives after 1min idle (tcp_keepalives_idle): nlb idle_timeout
   (5min50s).
 
+budget       how long Django may hold an idle connection: █ its budget (CONN_MAX_AGE, the pool's
+             lifetime, a transaction's idle time), ▒ the margin; each bar starts when the connection
+             goes idle, at the axis' left edge (a log axis has no 0)
+keepalive    ◆ the server starts TCP keepalives after this long idle; they keep a load balancer's or
+             a NAT's idle timer from running out
 safe         fires after Django's budget: Django has let the connection go by then
 refused      refused by the guard: it can close a connection Django still holds
 kept open    never fires: TCP keepalives (the server's or Django's) keep this hop's state fresh
 pooler only  Django never sees it: the pooler reconnects by itself
 off          disabled: never fires
+● ○          where the timeout fires; ● filled: it closes the connection (safe, refused); ○ hollow:
+             it never closes Django's connection (kept open, pooler only)
 *            the documented default: the profile does not set it
 ┊            the end of the budget (+ margin) the timeout must outlast
 
@@ -407,3 +444,35 @@ def test_each_worker_has_its_own_budget_bar_unlimited_when_its_framework_keeps_c
     assert bars["worker reports in a transaction"].held == Duration.of_seconds(5)
     assert bars["worker emails"].held is None  # RQ keeps its connection between jobs
     assert [f.parameter for f in explain(profile).refusals] == ["idle_session_timeout"]
+
+
+# -- nothing is cut (issue 20) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_narrow_console_or_a_pipe_wraps_long_names_and_never_cuts_them(width: int) -> None:
+    """A pipe is 80 columns to rich: `sidecar idle_transaction_timeo…` was printed there. Every
+    row's name is whole once its continuation lines (indented by two) are joined back."""
+    explanation = explain(load_profile(EXAMPLE))
+    text = rendered(explanation, width)
+    assert "…" not in text
+    names: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("  ") and names and not line.startswith(" " * 6):
+            names[-1] += line.split("  ")[1]  # a continuation of the name above
+        elif line and not line.startswith(" ") and ("  " in line):
+            names.append(line.split("  ")[0])
+    for entry in explanation.entries:
+        whole = entry.label.replace(" ", "")  # a line breaks at a space: the space goes
+        assert any(whole in name.replace(" ", "") for name in names), (entry.label, names)
+
+
+def test_no_renderer_asks_rich_to_cut_a_line() -> None:
+    """The class of the defect: rich crops (`overflow="crop"`) or ends with "…" (its default
+    `overflow="ellipsis"`, for a table column too) what does not fit. No renderer asks for it."""
+    for path in (REPO / "cloudtimeouts" / "render").glob("*.py"):
+        source = path.read_text()
+        assert 'overflow="crop"' not in source and 'overflow="ellipsis"' not in source, path
+        for call in re.findall(r"add_column\([^)]*\)", source):
+            # no_wrap with any overflow crops a cell silently where a column is too narrow
+            assert 'overflow="fold"' in call and "no_wrap" not in call, (path, call)

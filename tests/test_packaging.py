@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from support import venvs
+from test_readme_samples import assert_prints_the_readmes_demo
 
 import cloudtimeouts
 
@@ -295,6 +296,7 @@ def test_cloudtimeouts_demo_runs_the_whole_flow_from_the_installed_wheel(
         assert found >= 0, f"missing after position {position}: {line}\n{demo.stdout}"
         position = found
     assert "Traceback" not in demo.stderr
+    assert_prints_the_readmes_demo(demo.stdout)  # the README's sample, line by line
 
 
 # -- the sdist alone, the wheel without extras, the oldest typer the metadata allows -----------
@@ -340,7 +342,7 @@ def bare(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Installed:
     ("target", "extra"),
     [
         ("  - {provider: aws, region: eu-west-1, parameter_group: orders-pg16}", "aws"),
-        ("  - {provider: gcp, project: acme, instance: orders}", "gcp"),
+        ("  - {provider: gcp, project: acme-co, instance: orders}", "gcp"),
         (
             "  - {provider: azure, subscription_id: 00000000-0000-0000-0000-000000000000, "
             "resource_group: prod, server: orders}",

@@ -113,16 +113,48 @@ def _pre_commit(cwd: Path, env: dict[str, str], *args: str) -> subprocess.Comple
 def test_the_manifest_declares_the_hook_with_a_files_pattern_for_profiles() -> None:
     (hook,) = yaml.safe_load(HOOKS.read_text())
     assert hook["id"] == "cloudtimeouts-validate"
-    assert (hook["language"], hook["entry"]) == ("python", "cloudtimeouts validate")
+    assert hook["entry"] == "python -m cloudtimeouts.precommit"  # validate, or a word
+    assert hook["language"] == "python"
     pattern = re.compile(hook["files"])
     for path in (
         "cloudtimeouts/orders.yaml",
         "infra/cloudtimeouts/prod/a.yml",
         "orders.cloudtimeouts.yaml",
+        "profiles/aws-postgres.yaml",  # the README's and this repository's own layout
+        "profiles/prod/orders.yml",
     ):
         assert pattern.search(path), path
-    for path in ("docker-compose.yaml", ".github/workflows/ci.yml", "cloudtimeouts/a.json"):
+    for path in (
+        "docker-compose.yaml",
+        ".github/workflows/ci.yml",
+        "cloudtimeouts/a.json",
+        "profiles/a.json",
+        "ansible/profiles/x.yaml",  # only a top-level profiles/ is the README's layout
+    ):
         assert not pattern.search(path), path
+    # every profile this repository ships is one the default pattern checks
+    for path in (REPO / "profiles").glob("*.yaml"):
+        assert pattern.search(path.relative_to(REPO).as_posix()), path
+    # a run that matches nothing is said, not "(no files to check) Skipped"
+    assert hook["always_run"] is True and hook["verbose"] is True
+
+
+def test_the_entry_validates_what_it_is_given_and_names_the_fix_when_given_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from cloudtimeouts.precommit import main
+
+    with pytest.raises(SystemExit) as done:
+        main([])
+    assert done.value.code == 0
+    said = capsys.readouterr().out
+    assert "no profile matched, so none was checked" in said
+    assert "set files: in your .pre-commit-config.yaml" in said
+    unsafe = tmp_path / "orders.yaml"
+    unsafe.write_text(UNSAFE)
+    with pytest.raises(SystemExit) as done:
+        main([str(unsafe)])
+    assert done.value.code == 3
 
 
 def test_try_repo_passes_on_profiles_and_skips_other_yaml(
@@ -211,3 +243,55 @@ def test_the_hook_names_every_bad_file_nested_spaced_or_not_a_profile(
     assert "cloudtimeouts/compose.yaml:1: unknown key 'services' (allowed: name, engine" in (
         done.stdout
     )
+
+
+def test_the_readmes_layout_is_checked_by_default_bad_and_unsafe_profiles_fail(
+    head: str, pre_commit_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 20: `--files profiles/*.yaml` printed "(no files to check) Skipped" and passed with
+    a bad and an unsafe profile among them."""
+    repo = _user_repo(
+        tmp_path / "user",
+        {
+            ".pre-commit-config.yaml": _config(head),
+            "profiles/good.yaml": GOOD,
+            "profiles/unsafe.yaml": UNSAFE,
+            "profiles/broken.yaml": GOOD.replace("postgres", "oracle"),
+        },
+    )
+    files = ["profiles/good.yaml", "profiles/unsafe.yaml", "profiles/broken.yaml"]
+    done = _pre_commit(repo, pre_commit_env, "run", "--files", *files)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no files to check" not in done.stdout
+    assert "profiles/good.yaml: ok (orders, postgres" in done.stdout
+    assert "refused: profiles/unsafe.yaml: profile orders:" in done.stdout
+    assert "profiles/broken.yaml:2: engine: 'oracle' is not an engine" in done.stdout
+
+
+def test_a_run_that_matches_no_profile_says_so_and_names_the_fix(
+    head: str, pre_commit_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Profiles where the default pattern does not look: the run is not a silent skip."""
+    repo = _user_repo(
+        tmp_path / "user",
+        {".pre-commit-config.yaml": _config(head), "db/timeouts/orders.yaml": UNSAFE},
+    )
+    done = _pre_commit(repo, pre_commit_env, "run", "--all-files")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no files to check" not in done.stdout
+    assert "cloudtimeouts: no profile matched, so none was checked." in done.stdout
+    assert "set files: in your .pre-commit-config.yaml" in done.stdout
+
+
+def test_the_readme_names_no_tag_that_does_not_exist() -> None:
+    """`rev:` and `uses: ...@REF` in the README name a tag of this repository or a commit SHA
+    (issue 20: `v0.1.0` was named and never tagged)."""
+    readme = (REPO / "README.md").read_text()
+    refs = re.findall(r"^\s*rev:\s*(\S+)", readme, re.M)
+    refs += re.findall(r"uses:\s*OWNER/cloudtimeouts@(\S+)", readme)
+    assert refs, "the README's pre-commit and action snippets"
+    listed = subprocess.run(["git", "-C", str(REPO), "tag"], capture_output=True, text=True)
+    tags = set(listed.stdout.split()) if listed.returncode == 0 else set()
+    for ref in refs:
+        assert ref in tags or re.fullmatch(r"[0-9a-f]{40}", ref), ref
+    assert "@TAG" not in readme and "v0.1.0" not in readme

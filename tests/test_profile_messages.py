@@ -71,9 +71,16 @@ def with_line(text: str, old: str, new: str) -> tuple[str, int]:
         (
             "    project: acme-prod",
             "    project: Acme_Prod",
-            "targets.1.project: 'Acme_Prod' is not a project id of lowercase letters, digits, "
-            "'-', '.' and ':', starting with a letter and ending with a letter or digit "
-            "(e.g. acme-prod)",
+            "targets.1.project: 'Acme_Prod' is not a Google Cloud project id: 6 to 30 "
+            "characters, lowercase letters, digits and '-', starting with a letter and not ending "
+            "with '-' (e.g. acme-prod; a domain-scoped project: example.com:acme-prod)",
+        ),
+        (  # Google's minimum length: the message states it (issue 20)
+            "    project: acme-prod",
+            "    project: p",
+            "targets.1.project: 'p' is not a Google Cloud project id: 6 to 30 characters, "
+            "lowercase letters, digits and '-', starting with a letter and not ending with '-' "
+            "(e.g. acme-prod; a domain-scoped project: example.com:acme-prod)",
         ),
         (
             "    instance: orders-db",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,26 @@ def test_the_table_loads_no_renderer_nor_result_until_a_format_is_chosen() -> No
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['cloudtimeouts.render']"
+
+
+def test_the_verify_table_wraps_a_long_name_in_a_narrow_terminal_never_cuts_it() -> None:
+    """rich's column default is overflow="ellipsis": `idle_in_transaction_sess…` (issue 20)."""
+    from cloudtimeouts.catalog import Engine
+    from cloudtimeouts.durations import Duration
+    from cloudtimeouts.live.read import LiveSession, LiveSetting
+    from cloudtimeouts.live.report import build_report
+    from cloudtimeouts.profile import parse_profile
+
+    profile = parse_profile(
+        "name: p\nengine: postgres\ndjango:\n  conn_max_age: 3\n"
+        "server:\n  idle_in_transaction_session_timeout: 10min\n"
+    )
+    name = "idle_in_transaction_session_timeout"
+    live = {name: LiveSetting(name, "600000 ms", Duration(600_000_000), "600000", "user")}
+    report = build_report(profile, "app@db:5432/orders", LiveSession(Engine.POSTGRES, "16.2", live))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=30, force_terminal=True, color_system=None)
+    show(report, Format.table, Output(console, Console(file=io.StringIO())))
+    text = buffer.getvalue()
+    assert not re.search(r"\w…", text), text  # "ALTER ROLE … SET" is the source's own words
+    assert name in "".join(line.split(" ")[0] for line in text.splitlines())

@@ -243,6 +243,6 @@ def test_validate_credits_the_keepalive_in_force_on_the_targets_as_plan_does() -
     both = parse_profile(
         "name: orders\nengine: postgres\ndjango: {conn_max_age: 10min}\n"
         f"path: {nlb}\ntargets:\n  - {{provider: aws, region: eu-west-1, parameter_group: g}}\n"
-        "  - {provider: gcp, project: p-1, instance: db}\n"
+        "  - {provider: gcp, project: proj-1, instance: db}\n"
     )
     assert [r.parameter for r in judge_offline(both).refusals] == ["nlb.idle_timeout"]

@@ -138,19 +138,27 @@ def parse_database_url(url: str) -> Endpoint:
 
 
 def redact(text: str, secret: str | None) -> str:
-    """A driver's message without the secret or any part of it of 3 characters or more.
+    """A driver's message without the secret, or any part of it of 3 characters or more that
+    stands as a word of its own.
 
     Drivers may echo what they were given, whole or in part (an encoding error quotes the
-    character it could not encode); each run of the text that is a piece of the secret, also in
-    its escaped spelling (ascii), becomes a mask made of characters the secret does not contain.
-    A secret shorter than 3 characters is masked wherever it appears whole.
+    character it could not encode, a message quotes a value it cut short); each spelling of the
+    secret (also its escaped one, ascii) becomes a mask made of characters the secret does not
+    contain, wherever it stands. A part of it is masked where it does not split a word of the
+    message: a driver quotes what it echoes ('unter', =hunte), while three letters of the secret
+    inside one of the driver's own words are a coincidence, and masking them turned the word
+    "password" into "p***ord" (issue 20). A secret shorter than 3 characters is masked wherever it
+    appears whole.
     """
     text = re.sub(r"\s+", " ", text).strip()
     if not secret:
         return text
     candidates = itertools.chain("*#~^", map(chr, itertools.count(0x2022)))
-    mask = next(c for c in candidates if c not in secret) * 3
-    for spelling in dict.fromkeys((secret, ascii(secret)[1:-1])):
+    mask = next(c for c in candidates if c not in secret and not c.isalnum()) * 3
+    spellings = tuple(dict.fromkeys((secret, ascii(secret)[1:-1])))
+    for spelling in spellings:
+        text = text.replace(spelling, mask)
+    for spelling in spellings:
         text = _mask_parts(text, spelling, min(SHORTEST_SECRET_PART, len(spelling)), mask)
     return text
 
@@ -159,14 +167,28 @@ def _mask_parts(text: str, secret: str, shortest: int, mask: str) -> str:
     out: list[str] = []
     start = 0
     while start < len(text):
-        end = start + shortest
-        if end <= len(text) and text[start:end] in secret:
-            # every piece of a piece of the secret is one too: extend while that holds
-            while end < len(text) and text[start : end + 1] in secret:
-                end += 1
-            out.append(mask)
-            start = end
-        else:
+        end = _part_end(text, start, secret, shortest)
+        if end is None:
             out.append(text[start])
             start += 1
+        else:
+            out.append(mask)
+            start = end
     return "".join(out)
+
+
+def _part_end(text: str, start: int, secret: str, shortest: int) -> int | None:
+    """The end of the longest part of the secret that begins at `start` and splits no word."""
+    if not _edge(text, start):
+        return None
+    end = start + shortest
+    if end > len(text) or text[start:end] not in secret:
+        return None
+    while end < len(text) and text[start : end + 1] in secret:  # a part of a part is one too
+        end += 1
+    return next((stop for stop in range(end, start + shortest - 1, -1) if _edge(text, stop)), None)
+
+
+def _edge(text: str, index: int) -> bool:
+    """Whether `index` falls between two words of `text`, not inside one."""
+    return index in (0, len(text)) or not (text[index - 1].isalnum() and text[index].isalnum())

@@ -13,6 +13,7 @@ The table's entries: `text` (the terminal) and `svg_file` (the SVG, written to a
 
 from __future__ import annotations
 
+import re
 import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ _STYLE = {
     "keepalive": "cyan",
 }
 _DEFAULT_MARK = "*"
-_MIN_CHART = 24  # columns: narrower terminals shorten the labels first
+_MIN_CHART = 24  # columns: in a narrower console, long labels wrap onto a second line first
 
 
 def text(explanation: Explanation, output: Output) -> None:
@@ -181,11 +182,37 @@ def _sentences(explanation: Explanation) -> list[tuple[str, str]]:
     return lines
 
 
+_HOLLOW = ("kept open", "pooler only")  # statuses whose marker is hollow (○), in both pictures
+
+
 def _legend(explanation: Explanation) -> tuple[list[str], int]:
-    """The statuses in use and the default mark, in the picture's words; where the words start."""
+    """The statuses in use, the markers and the default mark, in the picture's words; where the
+    words start. Every word of the status column and every kind of marker is explained: a reader
+    of the SVG alone asked what "budget", "keepalive" and a hollow circle meant (issue 20)."""
     statuses = dict.fromkeys(_status(entry, explanation) for entry in explanation.entries)
-    width = max(len(status) for status in statuses)
-    lines = [f"{status:<{width}}  {STATUS_WORDS[status]}" for status in statuses]
+    shown = [s for s in statuses if s != "off"]
+    words = dict.fromkeys(["budget", *(["keepalive"] if explanation.keepalive else []), *statuses])
+    width = max(len(word) for word in [*words, "● ○"])
+    lines = [
+        f"{'budget':<{width}}  how long Django may hold an idle connection: █ its budget "
+        "(CONN_MAX_AGE, the pool's lifetime, a transaction's idle time), ▒ the margin; each bar "
+        "starts when the connection goes idle, at the axis' left edge (a log axis has no 0)"
+    ]
+    if explanation.keepalive:
+        lines.append(
+            f"{'keepalive':<{width}}  ◆ the server starts TCP keepalives after this long idle; "
+            "they keep a load balancer's or a NAT's idle timer from running out"
+        )
+    lines += [f"{status:<{width}}  {STATUS_WORDS[status]}" for status in statuses]
+    if shown:
+        filled = [s for s in shown if s not in _HOLLOW]
+        hollow = [s for s in shown if s in _HOLLOW]
+        said = ([f"● filled: it closes the connection ({', '.join(filled)})"] if filled else []) + (
+            [f"○ hollow: it never closes Django's connection ({', '.join(hollow)})"]
+            if hollow
+            else []
+        )
+        lines.append(f"{'● ○':<{width}}  where the timeout fires; " + "; ".join(said))
     if any(entry.source != "from the profile" for entry in explanation.entries):
         mark = f"{_DEFAULT_MARK:<{width}}"
         lines.append(f"{mark}  the documented default: the profile does not set it")
@@ -262,25 +289,56 @@ def explain_text(explanation: Explanation, console: Console) -> None:
     title, path = _header(explanation)
     for text, style in ((title, "bold"), (path, "")):
         for line in textwrap.wrap(text, width, subsequent_indent="  "):
-            console.print(Text(line, style=style), no_wrap=True, overflow="crop")
+            _whole(console, Text(line, style=style))
     console.print()
     indent = Text(" " * (label_w + value_w + 4))
     labels, ruler = _axis_lines(explanation, chart_w)
-    console.print(indent + labels, no_wrap=True, overflow="crop")
-    console.print(indent + ruler, no_wrap=True, overflow="crop")
+    _whole(console, indent + labels)
+    _whole(console, indent + ruler)
     for row in rows:
-        line = Text(f"{_fit(row.label, label_w):<{label_w}}  {row.value:<{value_w}}  ")
+        first, *rest = _wrap_label(row.label, label_w)
+        line = Text(f"{first:<{label_w}}  {row.value:<{value_w}}  ")
         line += _chart(row, chart_w)
         line += Text("  " + row.status, style=_STYLE.get(row.status, ""))
         line.rstrip()
-        console.print(line, no_wrap=True, overflow="crop")
+        _whole(console, line)
+        for more in rest:  # the rest of a long name, under its start: wrapped, never cut
+            _whole(console, Text(more))
     console.print()
     for text, style in _prose(explanation, width):
-        console.print(Text(text, style=style), no_wrap=True, overflow="crop")
+        _whole(console, Text(text, style=style))
 
 
-def _fit(label: str, width: int) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+def _whole(console: Console, line: Text) -> None:
+    """One line as laid out: never wrapped by rich, and never cut either.
+
+    The layout above already fits the console's width; a line that still does not (a console
+    narrower than a value and a status side by side) is printed whole. rich's defaults would
+    crop it, or end it with "…", which cut names in a pipe (80 columns: issue 20).
+    """
+    console.print(line, no_wrap=True, overflow="ignore", crop=False)
+
+
+def _wrap_label(label: str, width: int) -> list[str]:
+    """A row's name in `width` columns, its continuation lines indented by two.
+
+    Parameter names are long words (`idle_in_transaction_session_timeout`): they break after an
+    underscore or a space, whole pieces where they fit; only a piece wider than a line is folded.
+    """
+    lines: list[str] = []
+    line = ""
+    for piece in re.split(r"(?<=[ _])", label):
+        room = width - (2 if lines else 0)
+        if line and len(line + piece.rstrip()) > room:
+            lines.append(line.rstrip())
+            line = ""
+        while len(piece) > width - 2:  # wider than any line: fold it
+            cut = (width - (2 if lines else 0)) - len(line)
+            lines.append(line + piece[:cut])
+            line, piece = "", piece[cut:]
+        line += piece
+    lines.append(line.rstrip())
+    return [lines[0], *("  " + more for more in lines[1:])]
 
 
 def _cell(position: float, width: int) -> int:
@@ -444,7 +502,7 @@ def _row(svg: ET.Element, row: _Row, y: float, columns: tuple[float, ...]) -> No
         dashed = {"stroke-dasharray": "4 3"} if row.status == "kept open" else {}
         _el(group, "line", x1=x0, y1=y, x2=start, y2=y, stroke=colour,
             **{"stroke-width": "2", **dashed})  # fmt: skip
-        hollow = row.status in ("kept open", "pooler only")
+        hollow = row.status in _HOLLOW
         _el(group, "circle", cx=start, cy=y, r=5, fill="white" if hollow else colour,
             stroke=colour, **{"stroke-width": "2"})  # fmt: skip
     _el(group, "text", row.status, x=status_x, y=y + 4, fill=colour)

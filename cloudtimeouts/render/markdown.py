@@ -101,8 +101,9 @@ def summary(plan: Plan) -> str:
 def _terraform_section(source: TerraformSource) -> list[str]:
     """Say that no cloud was read, so that nobody mistakes the plan for the clouds' state."""
     version = f" (Terraform {escape(source.terraform_version)})" if source.terraform_version else ""
+    where = "read from standard input" if source.from_stdin else escape(source.path)
     lines = [
-        f"Judged from the Terraform plan {escape(source.path)}{version}: the values it will "
+        f"Judged from the Terraform plan {where}{version}: the values it will "
         "leave, not what the clouds hold today. No cloud was read.",
         "",
     ]

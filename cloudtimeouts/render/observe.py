@@ -98,8 +98,8 @@ def table(report: ObserveReport, output: Output) -> None:
     timeouts = "; ".join(t.words for t in report.timeouts) or "none enabled"
     out.print(Text(printable(f"idle timeouts: {timeouts}")))
     grid = Table(box=None, pad_edge=False, show_edge=False)
-    for column in COLUMNS:
-        grid.add_column(column, no_wrap=column == "holder")
+    for column in COLUMNS:  # fold, never "…" (rich's default) nor a silent crop (no_wrap)
+        grid.add_column(column, overflow="fold")
     for group in report.holders:
         row = [Text(printable(cell)) for cell in cells(group)]
         row[-1].stylize(_VERDICT_STYLE[group.verdict])

@@ -67,9 +67,11 @@ def plan_text(plan: Plan, console: Console) -> None:
     symbols = sorted({_symbol(change) for target in plan.targets for change in target.changes})
     if plan.terraform is not None:
         version = plan.terraform.terraform_version or "unknown version"
+        source = plan.terraform
+        where = "read from standard input" if source.from_stdin else source.path
         console.print(
             _text(
-                f"Judged from the Terraform plan {plan.terraform.path} (Terraform {version}), "
+                f"Judged from the Terraform plan {where} (Terraform {version}), "
                 "not read from the clouds: [terraform] marks a value the plan will leave; a "
                 "change is a value the profile sets and the Terraform code does not."
             )
@@ -206,13 +208,11 @@ def verify_text(report: VerifyReport, out: Console, err: Console) -> None:
         ),
     )
     table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("parameter", no_wrap=True)
-    table.add_column("profile")
-    table.add_column("live (session)")
-    table.add_column("source")
-    if mysql:
-        table.add_column("global")
-    table.add_column("guard")
+    # overflow="fold" on every column: a cell too wide for a narrow terminal wraps, where rich's
+    # default ("ellipsis") would cut a parameter's name to `idle_in_transaction_sess…`
+    for header in ("parameter", "profile", "live (session)", "source", "global", "guard"):
+        if header != "global" or mysql:
+            table.add_column(header, overflow="fold")
     for row in report.parameters:
         cells: list[Text | str] = [
             _text(row.name),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import ssl
 from pathlib import Path
 from types import TracebackType
 
@@ -101,6 +102,11 @@ class Sandbox:
 
     def __init__(self, workdir: Path) -> None:
         try:
+            # imported only when the RDS emulator starts: missing, it must be said now, before
+            # anything says the sandbox is starting
+            import moto  # noqa: F401
+            import werkzeug  # noqa: F401
+
             from cloudtimeouts.sandbox.azure import FakeAzure
             from cloudtimeouts.sandbox.cloudsql import FakeCloudSql
             from cloudtimeouts.sandbox.rds import RealisticRds
@@ -186,7 +192,28 @@ class Sandbox:
             "CLOUDSDK_API_ENDPOINT_OVERRIDES_SQL": f"{self.gcp.base_url}/",
             "NO_GCE_CHECK": "true",
             **self.azure.env(),
+            **dict.fromkeys(("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"), str(self._ca_bundle())),
         }
+
+    def _ca_bundle(self) -> Path:
+        """The public CAs plus the emulators' own, in the sandbox's directory.
+
+        A shell that sourced sandbox.env keeps `SSL_CERT_FILE` and `REQUESTS_CA_BUNDLE` after the
+        sandbox stops. Pointing them at the emulator's temporary CA file left them naming a
+        deleted file, and pip then failed ("Could not find a suitable TLS CA certificate
+        bundle"); pointing them at the emulator's CA alone would make every real site untrusted
+        while they are set. This file stays in the directory, and trusts what pip and requests
+        trust (certifi, else the system's bundle) and the emulators too.
+        """
+        public = ""
+        for candidate in _public_bundles():
+            with contextlib.suppress(OSError):
+                public = Path(candidate).read_text(encoding="ascii", errors="replace")
+                break
+        own = self.azure.ca_bundle.read_text(encoding="ascii")
+        bundle = self.workdir / "sandbox-ca.pem"
+        bundle.write_text(public.rstrip("\n") + "\n\n# the sandbox's emulators\n" + own)
+        return bundle
 
     def _adc_file(self) -> Path:
         path = self.gcp.write_adc_file(self.workdir / "gcp-adc.json")
@@ -200,6 +227,32 @@ class Sandbox:
         return orders, billing
 
     def write_env_file(self) -> Path:
-        """The variables as `export` lines, owner-readable only (they hold throwaway keys)."""
-        lines = [f"export {name}={value}" for name, value in sorted(self.env().items())]
+        """The variables as `export` lines, owner-readable only (they hold throwaway keys).
+
+        Beside it, `sandbox.off` unsets every one of them: `source DIR/sandbox.off` undoes
+        `source DIR/sandbox.env` in one line (a variable the shell had before is not restored:
+        the line says which it unsets).
+        """
+        variables = sorted(self.env().items())
+        (self.workdir / "sandbox.off").write_text(
+            "# Undo `source sandbox.env`: unset every variable it exported.\n"
+            f"unset {' '.join(name for name, _ in variables)}\n"
+        )
+        lines = [f"export {name}={value}" for name, value in variables]
         return write_private(self.workdir / "sandbox.env", "\n".join(lines) + "\n")
+
+
+def _public_bundles() -> list[str]:
+    """Where the CAs pip and requests trust are: certifi's bundle, else the system's.
+
+    Not `SSL_CERT_FILE` itself: in a shell that sourced an earlier sandbox.env it names that
+    sandbox's bundle (`openssl_cafile` is OpenSSL's compiled-in default, whatever the variable).
+    """
+    found = []
+    with contextlib.suppress(ImportError):
+        import certifi
+
+        found.append(certifi.where())
+    paths = ssl.get_default_verify_paths()
+    found += [path for path in (paths.openssl_cafile, "/etc/ssl/certs/ca-certificates.crt") if path]
+    return found

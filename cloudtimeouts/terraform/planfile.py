@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudtimeouts.errors import CloudtimeoutsError
+from cloudtimeouts.plan import STANDARD_INPUT
 from cloudtimeouts.terraform import mapping
 from cloudtimeouts.terraform.configuration import Configuration
 from cloudtimeouts.terraform.values import UNKNOWN, Malformed, Unknown, Value, Values
@@ -101,7 +102,7 @@ def load_plan(path: Path) -> TerraformPlan:
     try:
         if str(path) == "-":
             raw = sys.stdin.buffer.read(MAX_PLAN_BYTES + 1)
-            path = Path("standard input")
+            path = Path(STANDARD_INPUT)
         else:
             with path.open("rb") as stream:
                 raw = stream.read(MAX_PLAN_BYTES + 1)

@@ -33,7 +33,7 @@ MISSING_BUNDLE = "/nonexistent/cloudtimeouts-ca.pem"
 STS = "https://sts.eu-west-1.amazonaws.com"
 AWS_TARGET = AwsTarget(provider="aws", region="eu-west-1", parameter_group="orders-pg16")
 ROLE = "arn:aws:iam::123456789012:role/cloudtimeouts"
-GCP_TARGET = GcpTarget(provider="gcp", project="acme", instance="orders-db")
+GCP_TARGET = GcpTarget(provider="gcp", project="acme-co", instance="orders-db")
 AZURE_TARGET = AzureTarget(
     provider="azure",
     subscription_id="00000000-0000-0000-0000-000000000001",

@@ -117,3 +117,33 @@ def test_kill_9_mid_apply_leaves_a_journal_rollback_restores_from(gcp: Any, tmp_
     restored = rollback(journal)
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert {name: gcp.flags(name) for name in INSTANCES} == dict.fromkeys(INSTANCES, BEFORE)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_mid_plan_says_that_plan_reads_and_writes_nothing(
+    gcp: Any, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """Issue 20: an interrupted `plan` said "no new write will start; waiting for writes in
+    flight", but plan writes nothing: it says what stops (reading) and that nothing is written."""
+    gcp.add("orders-a", "POSTGRES_16", BEFORE)
+    gcp.fake.faults.add(Fault.BLACK_HOLE, operation="instances.get", nth=1)
+    profile = write_profile(
+        tmp_path, server={"statement_timeout": "30s"}, targets=[gcp_target(gcp.project, "orders-a")]
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cloudtimeouts.cli", "plan", str(profile), "--timeout", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    wait_for_black_hole(gcp, process)
+    process.send_signal(stop)
+    time.sleep(0.5)
+    process.send_signal(stop)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert (
+        "Stopping: no new target will be read, and nothing is written; waiting for the reads "
+        "in flight (press Ctrl-C again to stop waiting)."
+    ) in err
+    assert "write will start" not in err and "writes in flight" not in err
+    assert "Interrupted: nothing was written." in err

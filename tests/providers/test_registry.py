@@ -42,7 +42,7 @@ def test_the_cli_shows_the_hint_as_the_targets_error(
     path = write_profile(
         tmp_path,
         server={"idle_session_timeout": "10min"},
-        targets=[aws_target("orders-pg16"), gcp_target("acme", "orders")],
+        targets=[aws_target("orders-pg16"), gcp_target("acme-co", "orders")],
     )
     result = cli("plan", path)
     assert result.exit_code == 1

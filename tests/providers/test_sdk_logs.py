@@ -125,7 +125,7 @@ def plan_gcp_over_tls(
     """`plan` of a Cloud SQL target whose endpoint is the Azure emulator's TLS listener."""
     _, adc = gcp_server
     gcp = tmp_path / "gcp.yaml"
-    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme", "db1")]))
+    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme-co", "db1")]))
     return run(
         "plan",
         gcp,
@@ -150,7 +150,7 @@ def test_google_and_aws_name_an_unreadable_ca_bundle(
     done = plan_gcp_over_tls(fake_azure, gcp_server, tmp_path, REQUESTS_CA_BUNDLE=str(missing))
     assert done.returncode == 1 and done.stderr == ""
     (line,) = error_lines(done.stdout)
-    assert "gcp:acme:instance/db1: instances.get failed: the CA bundle " in line
+    assert "gcp:acme-co:instance/db1: instances.get failed: the CA bundle " in line
     assert f"REQUESTS_CA_BUNDLE={missing} cannot be read (no such file)" in line
 
     aws = tmp_path / "aws.yaml"
@@ -197,7 +197,7 @@ def test_a_ca_bundle_that_holds_no_certificate_is_the_cause_every_cloud_names(
 
     _, adc = gcp_server
     gcp = tmp_path / "gcp.yaml"
-    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme", "db1")]))
+    gcp.write_text(profile_text(server=SERVER, targets=[gcp_target("acme-co", "db1")]))
     gcp_env = {
         "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
         "CLOUDTIMEOUTS_GCP_ENDPOINT": fake_azure.base_url,
@@ -208,7 +208,7 @@ def test_a_ca_bundle_that_holds_no_certificate_is_the_cause_every_cloud_names(
     assert done.returncode == 1 and done.stderr == ""
     (line,) = error_lines(done.stdout)
     assert (
-        f"gcp:acme:instance/db1: instances.get failed: the CA bundle REQUESTS_CA_BUNDLE{said}"
+        f"gcp:acme-co:instance/db1: instances.get failed: the CA bundle REQUESTS_CA_BUNDLE{said}"
         in (line)
     )
 

@@ -184,7 +184,7 @@ def make_case(pick: Pick) -> Case:
         provider = pick(providers)
         target = {
             "aws": _aws("solo", cluster=False),
-            "gcp": {"provider": "gcp", "project": "acme", "instance": "solo"},
+            "gcp": {"provider": "gcp", "project": "acme-co", "instance": "solo"},
             "azure": {
                 "provider": "azure",
                 "subscription_id": "00000000-0000-0000-0000-000000000000",

@@ -466,4 +466,12 @@ def test_the_plan_can_come_on_standard_input(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 3, result.stderr
-    assert "Judged from the Terraform plan standard input" in result.stdout
+    assert "Judged from the Terraform plan read from standard input (Terraform" in result.stdout
+    markdown = subprocess.run(
+        [sys.executable, "-m", "cloudtimeouts", "plan", str(profile), "--terraform-plan", "-",
+         "--output", "markdown"],
+        input=json.dumps(document), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert markdown.returncode == 3, markdown.stderr
+    assert "Judged from the Terraform plan read from standard input" in markdown.stdout
+    assert "plan standard input" not in result.stdout + markdown.stdout  # issue 20

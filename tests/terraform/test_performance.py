@@ -37,7 +37,7 @@ def test_matching_thousands_of_targets_in_a_large_plan_is_not_quadratic() -> Non
             f"google_sql_database_instance.i{i}",
             "google_sql_database_instance",
             f"instance-{i}",
-            where={"project": "acme"},
+            where={"project": "acme-co"},
         )
         for i in range(5_000)
     ] + [
@@ -53,7 +53,7 @@ def test_matching_thousands_of_targets_in_a_large_plan_is_not_quadratic() -> Non
     targets = (
         [AwsTarget(provider="aws", region="eu-west-1", parameter_group=f"GROUP-{i}")
          for i in range(0, 10_000, 4)]
-        + [GcpTarget(provider="gcp", project="acme", instance=f"instance-{i}")
+        + [GcpTarget(provider="gcp", project="acme-co", instance=f"instance-{i}")
            for i in range(0, 5_000, 4)]
         + [AzureTarget(provider="azure", subscription_id=SUBSCRIPTION, resource_group="PROD",
                        server=f"server-{i}") for i in range(0, 5_000, 4)]
