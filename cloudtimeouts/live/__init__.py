@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cloudtimeouts.errors import CloudtimeoutsError
 from cloudtimeouts.live.connect import (
     DatabaseConnectError,
     DriverUnavailableError,
@@ -48,10 +47,13 @@ from cloudtimeouts.live.report import ParameterReport, VerifyReport, assess, bui
 from cloudtimeouts.live.url import (
     DatabaseUrlError,
     Endpoint,
+    EngineMismatchError,
     Family,
+    check_server_engine,
     family_of,
     family_of_name,
     parse_database_url,
+    profile_endpoint,
 )
 
 if TYPE_CHECKING:
@@ -88,10 +90,6 @@ __all__ = [
 ]
 
 
-class EngineMismatchError(CloudtimeoutsError):
-    """The URL or the server is not of the profile's engine."""
-
-
 def verify(profile: Profile, database_url: str) -> VerifyReport:
     """Connect as the application, read the live values, and judge them against the profile.
 
@@ -99,13 +97,7 @@ def verify(profile: Profile, database_url: str) -> VerifyReport:
     server's place, and when it is PgBouncer, its timeouts (read on its admin console with the
     URL's credentials) judged by the path guard.
     """
-    endpoint = parse_database_url(database_url)
-    if endpoint.family != family_of(profile.engine):
-        raise EngineMismatchError(
-            f"profile {profile.name} is for {profile.engine.value} but the database URL is a "
-            f"{endpoint.family} URL ({endpoint.describe()})",
-            hint="pass the URL of the database this profile describes",
-        )
+    endpoint = profile_endpoint(profile.name, profile.engine, database_url)
     in_between = None
     with connected(endpoint) as cursor:
         try:
@@ -116,12 +108,9 @@ def verify(profile: Profile, database_url: str) -> VerifyReport:
             if not (is_driver_error(error) or isinstance(error, OSError)):
                 raise  # a bug of ours, not the database's: the CLI shows it as unexpected
             raise read_error(endpoint, error) from None
-    if session.engine is not profile.engine:
-        raise EngineMismatchError(
-            f"profile {profile.name} is for {profile.engine.value} but the server at "
-            f"{endpoint.describe()} is {session.engine.value} ({session.version})",
-            hint=f"set engine: {session.engine.value} in the profile if this is the right database",
-        )
+    check_server_engine(
+        profile.name, profile.engine, session.engine, session.version, endpoint.describe()
+    )
     path = None
     if endpoint.family == "postgres":
         path = see_path(endpoint, in_between, declared_pooler(profile))

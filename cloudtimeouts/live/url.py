@@ -42,6 +42,34 @@ class DatabaseUrlError(CloudtimeoutsError):
     """A database URL that cannot be used; the message never repeats the URL (it has secrets)."""
 
 
+class EngineMismatchError(CloudtimeoutsError):
+    """The URL or the server is not of the profile's engine."""
+
+
+def profile_endpoint(profile: str, engine: Engine, database_url: str) -> Endpoint:
+    """The URL parsed, refused when it is not of the profile's engine (before connecting)."""
+    endpoint = parse_database_url(database_url)
+    if endpoint.family != family_of(engine):
+        raise EngineMismatchError(
+            f"profile {profile} is for {engine.value} but the database URL is a "
+            f"{endpoint.family} URL ({endpoint.describe()})",
+            hint="pass the URL of the database this profile describes",
+        )
+    return endpoint
+
+
+def check_server_engine(
+    profile: str, engine: Engine, seen: Engine, version: str, where: str
+) -> None:
+    """The server connected to runs the profile's engine (MySQL and MariaDB share a URL)."""
+    if seen is not engine:
+        raise EngineMismatchError(
+            f"profile {profile} is for {engine.value} but the server at {where} is "
+            f"{seen.value} ({version})",
+            hint=f"set engine: {seen.value} in the profile if this is the right database",
+        )
+
+
 def family_of(engine: Engine) -> Family:
     return _FAMILY_OF_ENGINE[engine]
 

@@ -46,7 +46,7 @@ from cloudtimeouts.live.path import (
     read_console,
 )
 from cloudtimeouts.live.read import read_session
-from cloudtimeouts.live.url import Endpoint, family_of, parse_database_url
+from cloudtimeouts.live.url import Endpoint, check_server_engine, profile_endpoint
 from cloudtimeouts.model import Finding
 
 if TYPE_CHECKING:
@@ -71,15 +71,8 @@ def observe(
     EngineMismatchError, DriverUnavailableError; none repeats the password.
     """
     from cloudtimeouts.django import requests_name
-    from cloudtimeouts.live import EngineMismatchError
 
-    endpoint = parse_database_url(database_url)
-    if endpoint.family != family_of(profile.engine):
-        raise EngineMismatchError(
-            f"profile {profile.name} is for {profile.engine.value} but the database URL is a "
-            f"{endpoint.family} URL ({endpoint.describe()})",
-            hint="pass the URL of the database this profile describes",
-        )
+    endpoint = profile_endpoint(profile.name, profile.engine, database_url)
     if endpoint.family == "postgres" and "application_name" not in endpoint.options:
         endpoint = replace(endpoint, options={**endpoint.options, "application_name": OBSERVER})
     budgets = budgets_of(profile)
@@ -87,13 +80,9 @@ def observe(
     with ExitStack() as stack:
         cursor = stack.enter_context(connected(endpoint))
         session, in_between = _reading(endpoint, lambda: _first_read(cursor, endpoint))
-        if session.engine is not profile.engine:
-            raise EngineMismatchError(
-                f"profile {profile.name} is for {profile.engine.value} but the server at "
-                f"{endpoint.describe()} is {session.engine.value} ({session.version})",
-                hint=f"set engine: {session.engine.value} in the profile if this is the right "
-                "database",
-            )
+        check_server_engine(
+            profile.name, profile.engine, session.engine, session.version, endpoint.describe()
+        )
         console, pooler, pooler_settings = None, None, None
         if endpoint.family == "postgres" and (in_between or declared_pooler(profile)):
             console, pooler, pooler_settings, said = _open_console(stack, endpoint)

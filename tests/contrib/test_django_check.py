@@ -17,6 +17,7 @@ import pytest
 import support.profiles as support
 from dbservers import DatabaseServer, set_mariadb, set_postgres
 from proofproject import run_django
+from workerproofs import FAILURES  # what Django really raises after the pause
 
 CONN_MAX_AGE = 3
 UNSAFE_IDLE_S = 1
@@ -24,21 +25,6 @@ SAFE_IDLE_S = 10
 PAUSE_S = 2.0  # > the unsafe idle timeout, < CONN_MAX_AGE: 1 s of slack on either side
 
 IDLE_PARAMETER = {"postgres": "idle_session_timeout", "mariadb": "wait_timeout"}
-
-# What really happens on the request after the pause (observed, then pinned down).
-FAILURES = {
-    "postgres": {
-        "error": "django.db.utils.OperationalError",
-        "message": "terminating connection due to idle-session timeout",
-        "cause": "psycopg.errors.IdleSessionTimeout",
-    },
-    "mariadb": {
-        "error": "django.db.utils.OperationalError",
-        "message": "(2006, \"MySQL server has gone away (ConnectionResetError(104, 'Connection "
-        "reset by peer'))\")",
-        "cause": "pymysql.err.OperationalError",
-    },
-}
 
 
 @pytest.fixture(params=["postgres", "mariadb"])
