@@ -1,6 +1,7 @@
 """Server logs from Cloud SQL (issue 19, item 3): `providers.gcp.logs.server_logs` against the Cloud
 SQL emulator's Cloud Logging `entries:list`, reached through ADC and CLOUDTIMEOUTS_GCP_ENDPOINT
-like any user of the tool (the `gcp` fixture: one fresh project per test on a shared server).
+like any user of the tool (the `gcp` fixture, a `GcpSandbox`: one fresh project per test on a
+shared server).
 
 The API facts the emulator serves are cited in `cloudtimeouts/sandbox/cloudsql/entries.py`
 (Cloud Logging API v2, entries.list; Cloud SQL's "View instance logs"); the tool's reading of
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GcpSandbox
 
 from cloudtimeouts.cloud import cloud
 from cloudtimeouts.diagnose import evidence as ev
@@ -50,12 +51,12 @@ def texts(file: LogFile) -> list[str]:
     return [json.loads(line)["textPayload"] for line in file.lines]
 
 
-def put(gcp: GcpSandbox, name: str, lines: list[str], start: datetime = HOUR) -> None:
+def put(gcp: Any, name: str, lines: list[str], start: datetime = HOUR) -> None:
     for index, line in enumerate(lines):
         gcp.fake.put_log(gcp.project, name, line, at=start + timedelta(seconds=index))
 
 
-def listed(gcp: GcpSandbox) -> list[dict[str, Any]]:
+def listed(gcp: Any) -> list[dict[str, Any]]:
     """The bodies of this test's entries.list calls."""
     bodies = [json.loads(r.body) for r in gcp.fake.requests if r.operation == "entries.list"]
     return [b for b in bodies if b.get("resourceNames") == [f"projects/{gcp.project}"]]
@@ -71,7 +72,7 @@ def test_the_gcp_cloud_names_its_log_fetch_through_its_face() -> None:
 
 # -- paging, order, since -------------------------------------------------------------------------
 def test_entries_come_whole_and_in_time_order_page_by_page(
-    gcp: GcpSandbox, monkeypatch: pytest.MonkeyPatch
+    gcp: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(logs, "PAGE_SIZE", 50)
     target = gcp.add("orders-db")
@@ -92,7 +93,7 @@ def test_entries_come_whole_and_in_time_order_page_by_page(
     assert {b["orderBy"] for b in bodies} == {"timestamp asc"}
 
 
-def test_since_leaves_out_entries_written_before_it(gcp: GcpSandbox) -> None:
+def test_since_leaves_out_entries_written_before_it(gcp: Any) -> None:
     target = gcp.add("orders-db")
     gcp.fake.put_log(gcp.project, "orders-db", "old", at=HOUR - timedelta(hours=2))
     gcp.fake.put_log(gcp.project, "orders-db", "new", at=HOUR + timedelta(minutes=5))
@@ -103,7 +104,7 @@ def test_since_leaves_out_entries_written_before_it(gcp: GcpSandbox) -> None:
     assert 'timestamp>="2026-12-07T10:00:00.000000Z"' in listed(gcp)[0]["filter"]
 
 
-def test_a_naive_since_is_utc(gcp: GcpSandbox) -> None:
+def test_a_naive_since_is_utc(gcp: Any) -> None:
     target = gcp.add("orders-db")
     gcp.fake.put_log(gcp.project, "orders-db", "old", at=HOUR - timedelta(minutes=1))
     gcp.fake.put_log(gcp.project, "orders-db", "new", at=HOUR + timedelta(minutes=1))
@@ -113,7 +114,7 @@ def test_a_naive_since_is_utc(gcp: GcpSandbox) -> None:
     assert texts(file) == ["new"]
 
 
-def test_only_the_targets_instance_is_read_not_its_neighbours(gcp: GcpSandbox) -> None:
+def test_only_the_targets_instance_is_read_not_its_neighbours(gcp: Any) -> None:
     target = gcp.add("orders-db")
     gcp.add("billing-db")
     gcp.fake.put_log(gcp.project, "billing-db", "neighbour", at=HOUR)
@@ -122,12 +123,10 @@ def test_only_the_targets_instance_is_read_not_its_neighbours(gcp: GcpSandbox) -
     (file,) = fetch(target)
 
     assert texts(file) == ["ours"]
-    assert (
-        f'resource.labels.database_id="{gcp.project}:orders-db"' in listed(gcp)[0]["filter"]
-    )
+    assert f'resource.labels.database_id="{gcp.project}:orders-db"' in listed(gcp)[0]["filter"]
 
 
-def test_a_mysql_instance_reads_mysql_err(gcp: GcpSandbox) -> None:
+def test_a_mysql_instance_reads_mysql_err(gcp: Any) -> None:
     target = gcp.add("orders-my", "MYSQL_8_0")
     gcp.fake.put_log(gcp.project, "orders-my", MYSQL_LINE, at=HOUR)
 
@@ -145,7 +144,7 @@ def test_a_mysql_instance_reads_mysql_err(gcp: GcpSandbox) -> None:
     ],
 )
 def test_each_line_is_read_by_diagnose_as_cloud_logging_evidence(
-    gcp: GcpSandbox, version: str, line: str, what: str
+    gcp: Any, version: str, line: str, what: str
 ) -> None:
     target = gcp.add("orders-db", version)
     gcp.fake.put_log(gcp.project, "orders-db", line, at=HOUR)
@@ -161,7 +160,7 @@ def test_each_line_is_read_by_diagnose_as_cloud_logging_evidence(
 
 
 # -- nothing there --------------------------------------------------------------------------------
-def test_no_entry_since_is_one_note_and_no_file(gcp: GcpSandbox) -> None:
+def test_no_entry_since_is_one_note_and_no_file(gcp: Any) -> None:
     target = gcp.add("orders-db")
     gcp.fake.put_log(gcp.project, "orders-db", "old", at=HOUR - timedelta(days=1))
 
@@ -175,7 +174,7 @@ def test_no_entry_since_is_one_note_and_no_file(gcp: GcpSandbox) -> None:
     ]
 
 
-def test_a_spent_budget_is_a_note_and_nothing_is_asked(gcp: GcpSandbox) -> None:
+def test_a_spent_budget_is_a_note_and_nothing_is_asked(gcp: Any) -> None:
     target = gcp.add("orders-db")
     gcp.fake.put_log(gcp.project, "orders-db", "a line", at=HOUR)
 
@@ -191,7 +190,7 @@ def test_a_spent_budget_is_a_note_and_nothing_is_asked(gcp: GcpSandbox) -> None:
 # -- faults and permissions ---------------------------------------------------------------------
 @pytest.mark.parametrize("fault", [Fault.THROTTLE, Fault.SERVER_ERROR, Fault.LOST_RESPONSE])
 def test_a_throttled_or_5xx_page_is_asked_again_and_the_log_comes_whole(
-    gcp: GcpSandbox, monkeypatch: pytest.MonkeyPatch, fault: Fault
+    gcp: Any, monkeypatch: pytest.MonkeyPatch, fault: Fault
 ) -> None:
     monkeypatch.setattr(logs, "PAGE_SIZE", 10)
     target = gcp.add("orders-db")
@@ -205,7 +204,7 @@ def test_a_throttled_or_5xx_page_is_asked_again_and_the_log_comes_whole(
     assert [operation for operation, _ in gcp.fake.faults.fired] == ["entries.list"]
 
 
-def test_throttling_past_the_retries_is_one_error_naming_the_call(gcp: GcpSandbox) -> None:
+def test_throttling_past_the_retries_is_one_error_naming_the_call(gcp: Any) -> None:
     target = gcp.add("orders-db")
     gcp.fake.put_log(gcp.project, "orders-db", "a line", at=HOUR)
     gcp.fake.faults.add(Fault.THROTTLE, operation="entries.list", rate=1.0)
@@ -220,7 +219,7 @@ def test_throttling_past_the_retries_is_one_error_naming_the_call(gcp: GcpSandbo
 
 
 def test_a_missing_permission_is_one_message_naming_roles_logging_viewer(
-    gcp: GcpSandbox,
+    gcp: Any,
 ) -> None:
     target = gcp.add("orders-db")
     gcp.fake.put_log(gcp.project, "orders-db", "a line", at=HOUR)
@@ -267,3 +266,34 @@ def test_the_emulator_refuses_a_filter_it_does_not_read_with_a_400(text: str) ->
         parse_filter(text)
 
     assert raised.value.code == 400
+
+
+# -- through the command --------------------------------------------------------------------------
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "incident"
+# the server's line the example application's error (10:15:20) followed, as Cloud SQL writes it
+CLOUDSQL_LINE = (
+    "2026-12-07 10:14:58.120 UTC [3131]: [1-1] db=orders,user=app "
+    "FATAL:  terminating connection due to idle-session timeout"
+)
+
+
+def test_diagnose_from_target_reads_the_instances_log_from_cloud_logging_and_names_the_cause(
+    gcp: Any, cli: Any, tmp_path: Path
+) -> None:
+    gcp.add("orders-db")
+    gcp.fake.put_log(gcp.project, "orders-db", CLOUDSQL_LINE, at=datetime.now(UTC))
+    profile = tmp_path / "orders.yaml"
+    profile.write_text(
+        (EXAMPLE / "orders.yaml").read_text()
+        + f"targets:\n  - {{provider: gcp, project: {gcp.project}, instance: orders-db}}\n"
+    )
+
+    found = cli("diagnose", profile, EXAMPLE / "app.log", "--from-target", "-o", "json")
+
+    assert found.exit_code == 3, found.stderr
+    document = json.loads(found.stdout)
+    (incident,) = document["incidents"]
+    assert incident["closed_by"] == "the server's idle_session_timeout"
+    assert incident["evidence"][-1] == (
+        f"{gcp.project}:orders-db:cloudsql.googleapis.com/postgres.log:1"
+    )
