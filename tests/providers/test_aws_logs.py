@@ -63,7 +63,8 @@ def test_the_aws_cloud_names_its_log_fetch_through_its_face_and_others_name_none
     from cloudtimeouts.providers import aws as face
 
     assert face.server_logs is logs.server_logs
-    assert cloud("gcp").logs is None and cloud("azure").logs is None
+    assert cloud("gcp").logs == "cloudtimeouts.providers.gcp:server_logs"
+    assert cloud("azure").logs is None
 
 
 # -- paging ---------------------------------------------------------------------------------------

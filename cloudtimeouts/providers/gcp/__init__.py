@@ -33,7 +33,8 @@ README's 60 s.
 
 The package: `adapter` (GcpAdapter, and its instances.list for a plan's first reads; the
 operations' budget), `clients` (credentials, the access token, the clients, their retries and
-time budgets), `errors` (what Google said, in one message, on the shared base).
+time budgets), `errors` (what Google said, in one message, on the shared base), `logs` (the
+instances' server logs, from Cloud Logging's entries.list, for `diagnose --from-target`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ _LAZY = {
     "engine_of_version": "adapter",
     "ENDPOINT_VARIABLE": "clients",
     "SCOPES": "clients",
+    "LOGGING_ENDPOINT_VARIABLE": "logs",
+    "server_logs": "logs",
 }
 __all__ = sorted(_LAZY)
 

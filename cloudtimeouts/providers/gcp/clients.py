@@ -1,5 +1,8 @@
 """Credentials, the access token, the three REST clients and the retries of their calls.
 
+`Signed` (credentials, one endpoint, the token before a call) also serves Cloud Logging's
+`entries.list` (`logs`).
+
 Credentials: Application Default Credentials, scope sqlservice.admin. The access token is fetched
 before each call when the one held is no longer valid, with its own timeout and retries
 (google-auth's default would wait 120 s, and a token failure would look like the API's).
@@ -64,21 +67,17 @@ def endpoint() -> str:
     return os.environ.get(ENDPOINT_VARIABLE) or PUBLIC_ENDPOINT
 
 
-class Clients:
-    """The three REST clients, sharing one set of credentials and one endpoint."""
+class Signed:
+    """Credentials and the one endpoint its calls go to, the access token fetched before a call.
 
-    def __init__(self, credentials: Credentials, endpoint: str | None) -> None:
-        options = {"api_endpoint": endpoint} if endpoint else None
-        common: dict[str, Any] = {
-            "credentials": credentials,
-            "transport": "rest",
-            "client_options": options,
-        }
+    Shared by the Cloud SQL Admin API's clients (`Clients`) and Cloud Logging's (`logs`), so
+    that both sign in the same way, within the same budget, and say a failure the same way
+    (`errors.translated` names `endpoint`, or `token_endpoint` while the token is fetched).
+    """
+
+    def __init__(self, credentials: Credentials, endpoint: str) -> None:
         self.credentials = credentials
-        self.endpoint = endpoint or PUBLIC_ENDPOINT
-        self.instances = sql.SqlInstancesServiceClient(**common)
-        self.operations = sql.SqlOperationsServiceClient(**common)
-        self.flags = sql.SqlFlagsServiceClient(**common)
+        self.endpoint = endpoint
         self._token_flights: Flights[None] = Flights()
         self._token_request = google.auth.transport.requests.Request()
         # target id -> the endpoint its current (or last) call went to, so that a target the
@@ -110,6 +109,22 @@ class Clients:
         request = functools.partial(self._token_request, timeout=SIGN_IN.read_s)
         refresh = functools.partial(self.credentials.refresh, request)
         _retry_within(SIGN_IN, _transient_token_error)(refresh)()
+
+
+class Clients(Signed):
+    """The three REST clients, sharing one set of credentials and one endpoint."""
+
+    def __init__(self, credentials: Credentials, endpoint: str | None) -> None:
+        super().__init__(credentials, endpoint or PUBLIC_ENDPOINT)
+        options = {"api_endpoint": endpoint} if endpoint else None
+        common: dict[str, Any] = {
+            "credentials": credentials,
+            "transport": "rest",
+            "client_options": options,
+        }
+        self.instances = sql.SqlInstancesServiceClient(**common)
+        self.operations = sql.SqlOperationsServiceClient(**common)
+        self.flags = sql.SqlFlagsServiceClient(**common)
 
 
 def default_clients() -> Clients:

@@ -20,6 +20,8 @@ CLOUD = Cloud(
     adapter="cloudtimeouts.providers.gcp:GcpAdapter",
     terraform="cloudtimeouts.providers.gcp.terraform:TERRAFORM",
     imports="cloudtimeouts.providers.gcp.imports:IMPORTS",
+    # Cloud Logging's entries.list (`logs`), through the face like the adapter
+    logs="cloudtimeouts.providers.gcp:server_logs",
     network={
         # Passthrough Network Load Balancers:
         # `BackendServiceConnectionTrackingPolicy.idleTimeoutSec`

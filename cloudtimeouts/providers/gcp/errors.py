@@ -31,7 +31,7 @@ from cloudtimeouts.providers.errors import (
     transport,
 )
 from cloudtimeouts.providers.errors import translate as shared_translate
-from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Clients, oauth_error_code
+from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Signed, oauth_error_code
 from cloudtimeouts.providers.gcp.target import GcpTarget
 from cloudtimeouts.providers.trust import (
     REQUESTS_VARIABLES,
@@ -45,7 +45,16 @@ PERMISSIONS = {
     "instances.list": "cloudsql.instances.list",
     "instances.patch": "cloudsql.instances.update",
     "operations.get": "cloudsql.instances.get",
+    # Cloud Logging's entries.list (the server logs): "Permission: logging.logEntries.list"
+    # (Cloud Logging API reference, entries.list, "Authorization scopes" and IAM; Cloud Logging
+    # "Access control with IAM": roles/logging.viewer has it)
+    "entries.list": "logging.logEntries.list",
 }
+# The predefined role that holds each call's permission (the same two pages), and the API to
+# enable when Google answers accessNotConfigured.
+_ROLES = {"entries.list": "roles/logging.viewer"}
+_SERVICES = {"entries.list": "logging.googleapis.com"}
+_API_NAMES = {"entries.list": "Cloud Logging API"}
 
 
 DIALECT = Dialect(
@@ -72,7 +81,7 @@ _TRANSPORT = (requests.RequestException, google.auth.exceptions.TransportError)
 def translated(
     target: GcpTarget,
     operation: str,
-    clients: Clients,
+    clients: Signed,
     suspects: tuple[str, ...] = (),
     *,
     token: bool = False,
@@ -85,7 +94,7 @@ def translated(
 
 
 def _call(
-    target: GcpTarget, operation: str, clients: Clients, suspects: tuple[str, ...], token: bool
+    target: GcpTarget, operation: str, clients: Signed, suspects: tuple[str, ...], token: bool
 ) -> tuple[Call, Classify]:
     where = clients.token_endpoint if token else clients.endpoint
     failed = f"{target.id}: {operation} {'not sent' if token else 'failed'}"
@@ -100,7 +109,7 @@ def classify(
     error: BaseException,
     target: GcpTarget,
     call: Call,
-    clients: Clients,
+    clients: Signed,
     suspects: tuple[str, ...] = (),
 ) -> Failure | None:
     """What the Google clients raised, by class and by Cloud SQL's `errors[0].reason`."""
@@ -140,19 +149,19 @@ def classify(
     return None
 
 
-def translate(target: GcpTarget, operation: str, clients: Clients, error: Exception) -> Exception:
+def translate(target: GcpTarget, operation: str, clients: Signed, error: Exception) -> Exception:
     """`translated` for an error caught earlier (one listing's failure, told to each target)."""
     call, classified = _call(target, operation, clients, (), False)
     return shared_translate(call, error, classified, DIALECT)
 
 
-def authorize(target: GcpTarget, operation: str, clients: Clients) -> None:
+def authorize(target: GcpTarget, operation: str, clients: Signed) -> None:
     """An access token before `operation`; its failures name the token endpoint."""
     with translated(target, operation, clients, token=True):
         clients.authorize()
 
 
-def _unreachable(error: BaseException, clients: Clients, *, retried: bool) -> Failure:
+def _unreachable(error: BaseException, clients: Signed, *, retried: bool) -> Failure:
     """The network failed: refused, reset, or silent (a timeout); the token request's included
     (google-auth's TransportError, raised from the requests error, names the token endpoint)."""
     where = None
@@ -188,8 +197,9 @@ def _api_failure(
     if isinstance(error, gexc.Forbidden) and reason == "accessNotConfigured":
         return answered(
             Kind.ANSWERED,
-            hint=f"enable the Cloud SQL Admin API: gcloud services enable sqladmin.googleapis.com "
-            f"--project {target.project}",
+            hint=f"enable the {_API_NAMES.get(operation, 'Cloud SQL Admin API')}: gcloud services "
+            f"enable {_SERVICES.get(operation, 'sqladmin.googleapis.com')} --project "
+            f"{target.project}",
         )
     if isinstance(error, gexc.Unauthorized):  # 401 (REST answers Unauthorized, not its
         # gRPC subclass Unauthenticated): the token itself was refused, not a permission
@@ -200,7 +210,7 @@ def _api_failure(
         return answered(
             Kind.DENIED,
             hint=f"the Application Default Credentials in use need {needed} on project "
-            f"{target.project} (roles/cloudsql.editor has it)",
+            f"{target.project} ({_ROLES.get(operation, 'roles/cloudsql.editor')} has it)",
         )
     if isinstance(error, gexc.NotFound) and reason == "instanceDoesNotExist":
         return answered(

@@ -7,7 +7,8 @@ client is patched.
 
 The package: `catalogue` (the flags, from ``data/flags.json``), `wire` (enums, errors, pages),
 `state` (instances, operations), `api` (the REST methods, an App for the shared
-`sandbox.loopback.LoopbackServer`), `oauth` (the token endpoint, apart). Usage::
+`sandbox.loopback.LoopbackServer`), `oauth` (the token endpoint, apart), `entries` (Cloud
+Logging's entries.list: the instances' server logs, `put_log`). Usage::
 
     with FakeCloudSql() as fake:
         fake.add_instance("acme-prod", "orders-db", "POSTGRES_16", flags={"statement_timeout": "0"})
@@ -21,11 +22,13 @@ The package: `catalogue` (the flags, from ``data/flags.json``), `wire` (enums, e
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cloudtimeouts.sandbox.cloudsql.api import CloudSqlApp
 from cloudtimeouts.sandbox.cloudsql.catalogue import Catalogue, FlagRow, flag_names
+from cloudtimeouts.sandbox.cloudsql.entries import LogEntries
 from cloudtimeouts.sandbox.cloudsql.oauth import TokenEndpoint
 from cloudtimeouts.sandbox.cloudsql.state import CloudSqlState
 from cloudtimeouts.sandbox.cloudsql.wire import ENUM_VALUES
@@ -42,7 +45,8 @@ class FakeCloudSql(Emulator):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._state = CloudSqlState()
         self._tokens = TokenEndpoint()
-        self.app = CloudSqlApp(self._state, self._tokens)
+        self._logs = LogEntries()
+        self.app = CloudSqlApp(self._state, self._tokens, self._logs)
         self.server = LoopbackServer(self.app, host=host, port=port, name="cloudsql")
 
     def _started(self) -> None:
@@ -161,3 +165,28 @@ class FakeCloudSql(Emulator):
     def operation_seconds(self, seconds: float) -> None:
         with self._state.lock:
             self._state.operation_seconds = seconds
+
+    # -- server logs (Cloud Logging) -----------------------------------------------------------
+    def put_log(
+        self,
+        project: str,
+        name: str,
+        text: str,
+        *,
+        at: datetime | None = None,
+        severity: str = "DEFAULT",
+    ) -> list[JSON]:
+        """Each line of `text` as one Cloud Logging entry of the instance's server log, as Cloud
+        SQL writes it (`entries`): postgres.log or mysql.err by the instance's
+        databaseVersion, its timestamp `at` (default now). Returns the entries. The instance
+        must exist (raises the API's 404 otherwise)."""
+        instance = self._state.get_instance(project, name)
+        engine = "postgres" if instance["databaseVersion"].startswith("POSTGRES") else "mysql"
+        region = str(instance.get("region", ""))
+        when = at or datetime.now(UTC)
+        return [
+            self._logs.put(
+                project, name, line, engine=engine, at=when, region=region, severity=severity
+            )
+            for line in text.splitlines()
+        ]

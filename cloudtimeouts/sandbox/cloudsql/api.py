@@ -5,7 +5,9 @@ Paths under both prefixes, ``/sql/v1beta4/`` and ``/v1/``, as in the reference
 Operation names are the API's method names: ``instances.get``, ``instances.list``,
 ``instances.patch``, ``operations.get``, ``operations.list``, ``flags.list``; the token endpoint
 answers ``oauth.token`` (``oauth.tokeninfo``, ``oauth.revoke``). Every API call needs a bearer
-token from the token endpoint (401 otherwise, in Google's shape).
+token from the token endpoint (401 otherwise, in Google's shape). Cloud Logging's
+``POST /v2/entries:list`` (``entries.list``: the instances' server logs, `entries`) is served at
+the same base URL.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cloudtimeouts.sandbox.cloudsql import entries
 from cloudtimeouts.sandbox.cloudsql.oauth import PATHS, TokenEndpoint
 from cloudtimeouts.sandbox.cloudsql.state import CloudSqlState
 from cloudtimeouts.sandbox.cloudsql.wire import (
@@ -30,6 +33,7 @@ __all__ = ["PREFIXES", "CloudSqlApp"]
 
 JSON = dict[str, Any]
 PREFIXES = ("/sql/v1beta4", "/v1")
+ENTRIES_LIST = "/v2/entries:list"  # Cloud Logging API v2, entries.list
 DEFAULT_PAGE_SIZE = 500  # UNVERIFIED: the reference gives no default for maxResults
 OPERATOR = "sandbox-user@cloudtimeouts.invalid"  # Operation.user: the caller's email
 # The IAM permission each method checks (Cloud SQL "Roles and permissions" page); flags.list
@@ -76,9 +80,12 @@ def _route(request: Request) -> _Route | None:
 class CloudSqlApp:
     """Names, answers and breaks Cloud SQL Admin API requests (see `sandbox.loopback.App`)."""
 
-    def __init__(self, state: CloudSqlState, tokens: TokenEndpoint) -> None:
+    def __init__(
+        self, state: CloudSqlState, tokens: TokenEndpoint, logs: entries.LogEntries
+    ) -> None:
         self.state = state
         self.tokens = tokens
+        self.logs = logs
         self.base_url = ""  # set once the server is listening: selfLinks point at it
         self.server_error_status = 503  # what Fault.SERVER_ERROR answers: 503 or 500
 
@@ -86,6 +93,8 @@ class CloudSqlApp:
     def operation(self, request: Request) -> str:
         if request.path in PATHS:
             return PATHS[request.path]
+        if request.path == ENTRIES_LIST:
+            return "entries.list"
         route = _route(request)
         return route.method if route else "unknown"
 
@@ -93,6 +102,8 @@ class CloudSqlApp:
         if request.path in PATHS:
             return self.tokens.handle(request)
         try:
+            if request.path == ENTRIES_LIST:
+                return self._list_entries(request)
             route = _route(request)
             if route is None:
                 raise ApiError(
@@ -111,11 +122,15 @@ class CloudSqlApp:
             return self.tokens.fault_response(fault)
         if fault is Fault.THROTTLE:
             # Message shape from a real 429 quoted in GoogleCloudPlatform/django-cloud-deploy#397.
+            service = (
+                "logging.googleapis.com"
+                if request.path == ENTRIES_LIST
+                else "sqladmin.googleapis.com"
+            )
             return ApiError(
                 429,
                 "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per "
-                "user' of service 'sqladmin.googleapis.com' for consumer "
-                "'project_number:000000000000'.",
+                f"user' of service '{service}' for consumer 'project_number:000000000000'.",
                 "rateLimitExceeded",
             ).response()
         if fault is Fault.SERVER_ERROR and self.server_error_status == 500:
@@ -158,6 +173,22 @@ class CloudSqlApp:
         page, token = _page(state.list_operations(route.project, instance), request.query)
         body = {"kind": "sql#operationsList", "items": [_operation(o, base, to_int) for o in page]}
         return body | ({"nextPageToken": token} if token else {})
+
+    def _list_entries(self, request: Request) -> Response:
+        """entries.list (`entries`): POST only, a bearer token, the permission on each project."""
+        if request.method != "POST":
+            raise ApiError(404, f"Method not found: {request.method} {request.path}", "notFound")
+        self._authenticate(request)
+        projects, answer = self.logs.list(_json_body(request))
+        with self.state.lock:
+            denied = [p for p in projects if (p, entries.PERMISSION) in self.state.denied]
+        if denied:
+            raise ApiError(
+                403,
+                f"Permission '{entries.PERMISSION}' denied on resource (or it may not exist).",
+                "forbidden",
+            )
+        return json_response(200, answer)
 
     def _authenticate(self, request: Request) -> None:
         scheme, _, token = request.header("authorization").partition(" ")
