@@ -136,8 +136,12 @@ def test_from_target_reads_the_instances_log_through_the_api_and_names_the_cause
 
 
 def test_from_target_with_a_cloud_that_has_no_log_api_says_how_to_export(
-    cli: Any, tmp_path: Path
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from cloudtimeouts import server_logs
+
+    # a cloud whose API serves no server log (each registered cloud's does today)
+    monkeypatch.setattr(server_logs, "load_server_logs", lambda provider: None)
     profile = tmp_path / "orders.yaml"
     profile.write_text(
         (EXAMPLE / "orders.yaml").read_text()

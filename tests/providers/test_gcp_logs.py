@@ -238,7 +238,7 @@ def test_a_missing_permission_is_one_message_naming_roles_logging_viewer(
 
 # -- the emulator's filter ------------------------------------------------------------------------
 def test_the_emulator_reads_the_tools_own_filter_shape() -> None:
-    target = GcpTarget(provider="gcp", project="acme", instance="orders-db")
+    target = GcpTarget(provider="gcp", project="acme-co", instance="orders-db")
 
     clauses = parse_filter(logs.log_filter(target, HOUR))
 
@@ -248,7 +248,7 @@ def test_the_emulator_reads_the_tools_own_filter_shape() -> None:
         ["logName", "logName"],
         ["timestamp"],
     ]
-    assert clauses[2][0].value == "projects/acme/logs/cloudsql.googleapis.com%2Fpostgres.log"
+    assert clauses[2][0].value == "projects/acme-co/logs/cloudsql.googleapis.com%2Fpostgres.log"
 
 
 @pytest.mark.parametrize(
