@@ -40,7 +40,7 @@ from cloudtimeouts.sandbox.azure.logs import (
     is_blob,
 )
 from cloudtimeouts.sandbox.azure.shapes import config_json, operation_json, server_json
-from cloudtimeouts.sandbox.azure.state import AzureState, ConfigState, ServerState
+from cloudtimeouts.sandbox.azure.state import FLAVOURS, AzureState, ConfigState, ServerState
 from cloudtimeouts.sandbox.loopback import Fault, Request, Response
 
 __all__ = ["ArmApp", "ArmSettings"]
@@ -261,6 +261,13 @@ class ArmApp:
     ) -> Response:
         sub, rg, name, rest = parts[1], parts[3], parts[7], parts[8:]
         lower = [s.lower() for s in rest]
+        if lower == ["logfiles"]:
+            # ARM checks the caller's role on the scope before the resource provider looks
+            # anything up: a refused caller learns nothing of what exists.
+            namespace = FLAVOURS[engine].namespace
+            scope = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}"
+            action = f"{namespace}/flexibleServers/logFiles/read"
+            authorize(self.settings.denied_actions, action, f"{scope}/flexibleServers/{name}")
         server = self.state.locate(sub, rg, name, engine, lower[0] if lower else None)
         method = request.method
         if not rest:
@@ -361,9 +368,7 @@ class ArmApp:
 
     def _log_files(self, request: Request, server: ServerState, version: str) -> Response:
         """Captured Logs / Log Files - List By Server (`logs`), behind the RBAC action
-        `{namespace}/flexibleServers/logFiles/read`."""
-        action = f"{server.flavour.namespace}/flexibleServers/logFiles/read"
-        authorize(request, self.settings.denied_actions, action, server.arm_id)
+        `{namespace}/flexibleServers/logFiles/read` (checked in `_server_route`)."""
         items = self.logs.listing(server, self._base_url())
         size = max(1, self.settings.page_size)
         start = int(request.query_value("$skipToken") or 0)

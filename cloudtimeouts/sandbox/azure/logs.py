@@ -234,7 +234,7 @@ def default_name(server: ServerState, modified: _dt.datetime) -> str:
     return f"mysql-error-{server.name}-{hour:%Y%m%d%H}.log"
 
 
-def authorize(request: Request, denied: set[str], action: str, scope: str) -> None:
+def authorize(denied: set[str], action: str, scope: str) -> None:
     """ARM's 403 AuthorizationFailed for an RBAC action the caller's role lacks (Azure RBAC,
     "Troubleshoot Azure RBAC": "The client '…' with object id '…' does not have authorization to
     perform action '…' over scope '…' or the scope is invalid.")."""
