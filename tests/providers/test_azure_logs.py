@@ -247,6 +247,24 @@ def test_a_download_throttled_past_the_retries_is_one_error_without_the_sas(
     assert fake.calls("logFiles.download") == logs.azure_clients.CALLS.attempts
 
 
+def test_a_download_reset_past_the_retries_is_one_error_without_the_signature(
+    fake: FakeAzure,
+) -> None:
+    name = fake.put_log(SUB, RG, "orders-pg", "a line", modified=HOUR)
+    fake.faults.add(Fault.RESET, operation="logFiles.download", rate=1.0)
+
+    (file,) = fetch()
+    with pytest.raises(ProviderAPIError) as raised:
+        list(file.lines)
+
+    said = raised.value.message
+    assert said.startswith(f"{target().id}: could not download the server log file {name}: ")
+    assert f"no usable answer from {fake.base_url}" in said
+    # urllib3 names the URL it gave up on: the signature is cut from it
+    assert "sig=…" in said
+    assert [part for part in said.split("sig=")[1:] if not part.startswith("…")] == []
+
+
 def test_a_listing_throttled_past_the_retries_is_one_error_naming_the_call(
     fake: FakeAzure,
 ) -> None:

@@ -42,6 +42,7 @@ itself needs no role (its URL carries a SAS).
 from __future__ import annotations
 
 import codecs
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ DENIED_HINT = (
 )
 NOT_SERVER_LOGS = frozenset({"slowlog", "upgradelogs"})  # `type`, compared in lower case
 CHUNK_BYTES = 64 * 1024
+# A SAS signature is a secret: urllib3 names the URL it gave up on, query string and all.
+_SIGNATURE = re.compile(r"(?i)\b(sig=)[^&\s'\")]+")
 # Answers of Azure Storage worth a retry (408, 429, 5xx: Azure SDK guidelines, "Retry policy").
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _EMPTY = {
@@ -249,7 +252,8 @@ def _lines(
                     return
     except requests.RequestException as error:
         kind = transport(error, silent=(requests.Timeout,))
-        failure = Failure(kind, type(error).__name__, first_line(error), retried=True)
+        said = _SIGNATURE.sub(r"\1…", first_line(error))
+        failure = Failure(kind, type(error).__name__, said, retried=True)
         raise error_for(call, failure, DIALECT) from None
     pending += decoder.decode(b"", final=True)
     if pending:
