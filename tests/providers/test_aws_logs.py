@@ -58,13 +58,13 @@ def read(files: list[LogFile]) -> dict[tuple[str, str], list[str]]:
 
 
 # -- the registry ---------------------------------------------------------------------------------
-def test_the_aws_cloud_names_its_log_fetch_through_its_face_and_others_name_none() -> None:
+def test_the_aws_cloud_names_its_log_fetch_through_its_face_as_the_others_do() -> None:
     assert cloud("aws").logs == "cloudtimeouts.providers.aws:server_logs"
     from cloudtimeouts.providers import aws as face
 
     assert face.server_logs is logs.server_logs
     assert cloud("gcp").logs == "cloudtimeouts.providers.gcp:server_logs"
-    assert cloud("azure").logs is None
+    assert cloud("azure").logs == "cloudtimeouts.providers.azure:server_logs"
 
 
 # -- paging ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from importlib import import_module
 from typing import Any
 
 # name -> the module that defines it
-_LAZY = {"AzureAdapter": "adapter", "ENDPOINT_VARIABLE": "errors"}
+_LAZY = {"AzureAdapter": "adapter", "ENDPOINT_VARIABLE": "errors", "server_logs": "logs"}
 __all__ = sorted(_LAZY)
 
 

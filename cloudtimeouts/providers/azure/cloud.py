@@ -61,6 +61,9 @@ CLOUD = Cloud(
     adapter="cloudtimeouts.providers.azure:AzureAdapter",
     terraform="cloudtimeouts.providers.azure.terraform:TERRAFORM",
     imports="cloudtimeouts.providers.azure.imports:IMPORTS",
+    # the server's log files (logFiles - List By Server, then each file's SAS URL: `logs`),
+    # through the face like the adapter
+    logs="cloudtimeouts.providers.azure:server_logs",
     # concepts-server-parameters, PostgreSQL 16 connection settings table: tcp_keepalives_idle
     # 120 s, tcp_keepalives_interval 30 s.
     defaults={"tcp_keepalives_idle": _s(120), "tcp_keepalives_interval": _s(30)},

@@ -70,11 +70,15 @@ def authority() -> str:
     return os.environ.get("AZURE_AUTHORITY_HOST") or PUBLIC_AUTHORITY
 
 
-def translated(target: AzureTarget, doing: str) -> AbstractContextManager[None]:
+def translated(
+    target: AzureTarget, doing: str, denied_hint: str | None = None
+) -> AbstractContextManager[None]:
     """SDK errors become one message: what we were doing on which server, what Azure said, and
-    which endpoint said it."""
+    which endpoint said it. `denied_hint` names the RBAC actions a refused call needs, where
+    they are not the configurations' (the server logs: `logs`)."""
     call = Call(target.id, doing, f"{target.id}: could not {doing}", arm_endpoint())
-    return translating(call, functools.partial(classify, where=call.where), DIALECT)
+    classifying = functools.partial(classify, where=call.where, denied_hint=denied_hint)
+    return translating(call, classifying, DIALECT)
 
 
 def set_aside(error: Exception) -> bool:
@@ -85,14 +89,14 @@ def set_aside(error: Exception) -> bool:
     return refused_or_garbled(classify(error, arm_endpoint()))
 
 
-def classify(error: BaseException, where: str) -> Failure | None:
+def classify(error: BaseException, where: str, denied_hint: str | None = None) -> Failure | None:
     """What azure-core or azure-identity raised, by class, HTTP status and ARM error code."""
     if isinstance(error, ClientAuthenticationError):  # includes CredentialUnavailableError
         return _sign_in_failure(error)
     if isinstance(error, DecodeError):  # an HttpResponseError whose body is not JSON
         return Failure(Kind.GARBLED, "DecodeError", first_line(error), status=error.status_code)
     if isinstance(error, HttpResponseError):
-        return _answered(error, where)
+        return _answered(error, where, denied_hint)
     if isinstance(error, ServiceRequestError | ServiceResponseError):
         # Request: not sent (refused, unreachable, TLS); response: sent, then reset or silent.
         # azure-core keeps the requests error it wraps (`inner_exception`), and requests keeps
@@ -105,7 +109,7 @@ def classify(error: BaseException, where: str) -> Failure | None:
     return None
 
 
-def _answered(error: HttpResponseError, where: str) -> Failure:
+def _answered(error: HttpResponseError, where: str, denied_hint: str | None = None) -> Failure:
     """ARM answered an error: its code and message (a status without them is said as such)."""
     status = error.status_code
     if status is not None and status < 400 and error.error is None:  # e.g. 200 for a 202
@@ -120,7 +124,7 @@ def _answered(error: HttpResponseError, where: str) -> Failure:
     message = getattr(getattr(error, "error", None), "message", None) or first_line(error)
     said = f"{code}: {message}"
     if status in _AUTH_STATUS:
-        hint = (
+        hint = denied_hint or (
             "the identity needs read and write access to the server's configurations "
             f"({NAMESPACES[Engine.POSTGRES]}/flexibleServers/configurations/* or "
             f"{NAMESPACES[Engine.MYSQL]}/…, e.g. the Contributor role on the server)"

@@ -31,8 +31,16 @@ from urllib.parse import quote
 from cloudtimeouts.sandbox.azure.access import ENGINE_OF, api_version, authenticate
 from cloudtimeouts.sandbox.azure.entra import EntraId
 from cloudtimeouts.sandbox.azure.errors import ArmError
+from cloudtimeouts.sandbox.azure.logs import (
+    BLOB_DOWNLOAD,
+    LIST_OPERATION,
+    LogStore,
+    authorize,
+    blob_fault,
+    is_blob,
+)
 from cloudtimeouts.sandbox.azure.shapes import config_json, operation_json, server_json
-from cloudtimeouts.sandbox.azure.state import AzureState, ConfigState, ServerState
+from cloudtimeouts.sandbox.azure.state import FLAVOURS, AzureState, ConfigState, ServerState
 from cloudtimeouts.sandbox.loopback import Fault, Request, Response
 
 __all__ = ["ArmApp", "ArmSettings"]
@@ -45,6 +53,7 @@ class ArmSettings(Protocol):
     page_size: int
     servers_page_size: int
     throttle_retry_after: int
+    denied_actions: set[str]  # RBAC actions the caller's role lacks: 403 AuthorizationFailed
 
 
 def _is_server_listing(p: list[str]) -> bool:
@@ -90,8 +99,10 @@ class ArmApp:
         entra: EntraId,
         base_url: Callable[[], str],
         settings: ArmSettings,
+        logs: LogStore,
     ) -> None:
         self.state = state
+        self.logs = logs
         self.entra = entra
         self._base_url = base_url
         self.settings = settings
@@ -101,6 +112,8 @@ class ArmApp:
         entra = self.entra.operation(request)
         if entra is not None:
             return entra
+        if is_blob(request):
+            return BLOB_DOWNLOAD if request.method == "GET" else "unknown"
         p = [part.lower() for part in _parts(request)]
         method = request.method
         if len(p) == 8 and p[0] == "subscriptions" and p[2] == "providers" and p[4] == "locations":
@@ -124,6 +137,7 @@ class ArmApp:
                 "configurations.put" if engine == "postgres" else "configurations.createOrUpdate"
             ),
             (("updateconfigurations",), "POST"): "configurations.batchUpdate",
+            (("logfiles",), "GET"): LIST_OPERATION,
         }
         shape = tuple(
             "*" if i == 1 and rest[0] == "configurations" else s for i, s in enumerate(rest)
@@ -133,6 +147,8 @@ class ArmApp:
     def handle(self, request: Request) -> Response:
         if request.operation in ("token", "openid-configuration"):
             return self.entra.handle(request)
+        if request.operation == BLOB_DOWNLOAD:
+            return self.logs.download(request)
         try:
             return self._arm(request)
         except ArmError as error:
@@ -144,6 +160,8 @@ class ArmApp:
     def fault_response(self, fault: Fault, request: Request) -> Response:
         if request.operation in ("token", "openid-configuration"):
             return self.entra.fault_response(fault, request)
+        if request.operation == BLOB_DOWNLOAD:
+            return blob_fault(fault, self.settings.throttle_retry_after)
         if fault is Fault.THROTTLE:
             # 429 + Retry-After (request-limits-and-throttling); the remaining-requests header is
             # 0 for the kind of request throttled. The message wording is UNVERIFIED.
@@ -243,6 +261,13 @@ class ArmApp:
     ) -> Response:
         sub, rg, name, rest = parts[1], parts[3], parts[7], parts[8:]
         lower = [s.lower() for s in rest]
+        if lower == ["logfiles"]:
+            # ARM checks the caller's role on the scope before the resource provider looks
+            # anything up: a refused caller learns nothing of what exists.
+            namespace = FLAVOURS[engine].namespace
+            scope = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}"
+            action = f"{namespace}/flexibleServers/logFiles/read"
+            authorize(self.settings.denied_actions, action, f"{scope}/flexibleServers/{name}")
         server = self.state.locate(sub, rg, name, engine, lower[0] if lower else None)
         method = request.method
         if not rest:
@@ -263,6 +288,10 @@ class ArmApp:
                 # (PUT) / Update (PATCH) -> 200|202. The fake always runs them as operations.
                 return self._update(server, rest[1], self._body(request), version)
             raise _method_not_allowed(method)
+        if lower == ["logfiles"]:
+            if method != "GET":
+                raise _method_not_allowed(method)
+            return self._log_files(request, server, version)
         if lower == ["updateconfigurations"] and engine == "mysql":
             if method != "POST":
                 raise _method_not_allowed(method)
@@ -336,6 +365,20 @@ class ArmApp:
             else:
                 result["nextLink"] = f"{base}&$skipToken={start + size}"
         return _json(200, result)
+
+    def _log_files(self, request: Request, server: ServerState, version: str) -> Response:
+        """Captured Logs / Log Files - List By Server (`logs`), behind the RBAC action
+        `{namespace}/flexibleServers/logFiles/read` (checked in `_server_route`)."""
+        items = self.logs.listing(server, self._base_url())
+        size = max(1, self.settings.page_size)
+        start = int(request.query_value("$skipToken") or 0)
+        body: dict[str, Any] = {"value": items[start : start + size]}
+        if start + size < len(items):
+            body["nextLink"] = (
+                f"{self._base_url()}{server.arm_id}/logFiles?api-version={quote(version)}"
+                f"&$skipToken={start + size}"
+            )
+        return _json(200, body)
 
     # -- writes ------------------------------------------------------------------------------------
     def _update(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cloudtimeouts.sandbox.azure.arm import ArmApp
 from cloudtimeouts.sandbox.azure.entra import EntraId
+from cloudtimeouts.sandbox.azure.logs import LogStore
 from cloudtimeouts.sandbox.azure.shapes import config_json, server_json
 from cloudtimeouts.sandbox.azure.state import AzureState
 from cloudtimeouts.sandbox.loopback import Emulator, LoopbackServer
@@ -61,6 +63,8 @@ class FakeAzure(Emulator):
         self.servers_page_size = 100  # Servers - List By Resource Group, per page
         self.throttle_retry_after = throttle_retry_after  # Retry-After of injected 429s
         self.state = AzureState(lro_polls_in_progress=lro_polls_in_progress)
+        self.logs = LogStore()  # the servers' log files (`put_log`)
+        self.denied_actions: set[str] = set()  # RBAC actions refused (`deny`)
         self.entra = EntraId(
             lambda: self.base_url,
             tenant_id=tenant_id or str(uuid.uuid4()),
@@ -71,7 +75,7 @@ class FakeAzure(Emulator):
         )
         self._tls = LoopbackTLS(hosts=(host,), common_name="cloudtimeouts fake Azure")
         self.server = LoopbackServer(
-            ArmApp(self.state, self.entra, lambda: self.base_url, self),
+            ArmApp(self.state, self.entra, lambda: self.base_url, self, self.logs),
             host=host,
             port=port,
             ssl_context=self._tls.context,
@@ -191,8 +195,10 @@ class FakeAzure(Emulator):
             return server_json(self.state.get(subscription_id, resource_group, name))
 
     def reset(self) -> None:
-        """Forget every server, operation, fault rule and recorded request."""
+        """Forget every server, log file, refusal, operation, fault rule and recorded request."""
         self.state.reset()
+        self.logs.reset()
+        self.denied_actions.clear()
         self.server.faults.clear()
         self.server.clear_requests()
 
@@ -236,3 +242,33 @@ class FakeAzure(Emulator):
         """
         with self.state.lock:
             self.state.failing_operations.append((code, message))
+
+    # ---- server logs and permissions -------------------------------------------------------------
+    def put_log(
+        self,
+        subscription_id: str,
+        resource_group: str,
+        server: str,
+        text: str,
+        *,
+        name: str | None = None,
+        modified: datetime | None = None,
+        kind: str | None = None,
+    ) -> str:
+        """Append `text` to one of the server's log files, as the service captures it; the file's
+        lastModifiedTime becomes `modified` (default now). `name` defaults to the hour's file
+        (`logs.default_name`), `kind` (`properties.type`) to the engine's server log type.
+        Returns the file's name. The server must exist (KeyError otherwise)."""
+        srv = self.state.get(subscription_id, resource_group, server)
+        return self.logs.put(srv, text, name, modified or datetime.now(UTC), kind)
+
+    def remove_log(self, subscription_id: str, resource_group: str, server: str, name: str) -> None:
+        """The file is gone, as the service removes one past ``logfiles.retention_days``: listed
+        no more, and its blob answers 404 BlobNotFound."""
+        self.logs.remove(self.state.get(subscription_id, resource_group, server), name)
+
+    def deny(self, action: str) -> None:
+        """The caller's role lacks this RBAC action (e.g.
+        ``Microsoft.DBforPostgreSQL/flexibleServers/logFiles/read``): ARM answers 403
+        AuthorizationFailed where a route checks it (the log file listings)."""
+        self.denied_actions.add(action)
