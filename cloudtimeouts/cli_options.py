@@ -320,7 +320,7 @@ FromTarget = Annotated[
     typer.Option(
         "--from-target",
         help="Also read the server logs of the profile's targets through their cloud's API "
-        "(RDS and Aurora, Cloud SQL).",
+        "(RDS and Aurora, Cloud SQL, Azure flexible servers).",
     ),
 ]
 Since = Annotated[

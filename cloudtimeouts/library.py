@@ -206,7 +206,7 @@ def diagnose(
     met. `logs` are files, globs or `-` (standard input, or `stdin`), gzip or not, application
     and server logs in any mix, read in one pass. `from_target` also reads the server logs of the
     profile's targets through their cloud's API (RDS and Aurora: every instance a target reaches;
-    Cloud SQL: its Cloud Logging entries),
+    Cloud SQL: its Cloud Logging entries; Azure: the flexible server's log files),
     those written in the last `since`, within `timeout` seconds; a cloud without such an API is a
     note. `window` is how long before an error its cause may be (default: the profile's longest
     finite budget plus its margin, at least a minute); `clock_offset` how far the application's
