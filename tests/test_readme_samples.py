@@ -8,9 +8,10 @@ README's own inputs. What is normalised, and why, is said where it is done; noth
 - the demo's "ready in N s" and its emulators' ports change on every run (the demo's sample is
   compared where the suite runs the demo: tests/test_packaging.py, with `demo_sample_lines`).
 
-Samples compared elsewhere: the `workers:` refusal (tests/test_workers.py). Not compared: the
-`import` sample (a profile written from a target, shown as written; tests/test_importer.py
-checks what import writes), and the sandbox's commands, which print nothing worth comparing.
+Samples compared elsewhere: the `workers:` refusal (tests/test_workers.py), `diagnose`'s
+(tests/diagnose/test_command.py). Not compared: the sandbox's commands, which print nothing worth
+comparing, and `observe`'s, a captured run on a live server whose ages, ports and version change
+from run to run (tests/live/test_observe.py checks what observe says on real servers).
 """
 
 from __future__ import annotations
@@ -144,3 +145,21 @@ def test_the_demos_times_are_the_measured_ones_with_their_command_and_machine() 
     assert f"the emulators ready in {shown} s" in said
     assert re.search(r"\d+ s in all in two runs \(`real \d+\.\d+`, `real \d+\.\d+`\)", said)
     assert "about 15 s" not in section
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def test_import_prints_the_readmes_profile(tmp_path: Path, aws: Any) -> None:
+    """On the RDS emulator holding what the README's import reads: orders-pg16 (postgres16) with
+    idle_in_transaction_session_timeout 10 min and statement_timeout 30 s set."""
+    aws.create_group(
+        "orders-pg16",
+        "postgres16",
+        {"idle_in_transaction_session_timeout": "600000", "statement_timeout": "30000"},
+    )
+    (block,) = [b for b in re.findall(r"^```\n(.*?)^```$", README, re.M | re.S)
+                if b.startswith("$ cloudtimeouts import ")]  # fmt: skip
+    command = block.splitlines()[0]
+    said = _run(*command.split()[2:], cwd=tmp_path, env={"AWS_DEFAULT_REGION": "eu-west-1"})
+    assert said.rstrip("\n") == _sample(block, command)
