@@ -22,6 +22,7 @@ timeout`, MySQL's 4031): they are explained even without a server log.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -188,7 +189,6 @@ def diagnose(
     *,
     window: timedelta | None = None,
     clock_offset: timedelta = timedelta(0),
-    inputs: Sequence[dict[str, Any]] = (),
 ) -> Diagnosis:
     """Every incident the evidence shows, each with its verdict (one pass over `evidence`)."""
     window = default_window(profile) if window is None else window
@@ -212,20 +212,12 @@ def diagnose(
         elif item.side != "app":
             counts[item.what] = counts.get(item.what, 0) + 1
     offline = judge_offline(profile)
-    used: set[int] = set()
+    causes = _Closures(closures)
     incidents = []
     for lines in sorted(errors, key=lambda group: (group[0].at is None, group[0].at)):
-        cause = _correlate(lines[0], closures, used, window)
+        cause = causes.cause_of(lines[0], window)
         incidents.append(_verdict(profile, offline, lines, cause, by_pid, window))
-    return Diagnosis(
-        profile.name,
-        window,
-        clock_offset,
-        tuple(incidents),
-        counts,
-        offline.refusals,
-        tuple(inputs),
-    )
+    return Diagnosis(profile.name, window, clock_offset, tuple(incidents), counts, offline.refusals)
 
 
 def _shifted(item: Evidence, offset: timedelta) -> Evidence:
@@ -248,27 +240,34 @@ def _family(item: Evidence) -> str:
     return "mysql" if item.what in _MYSQL_ERRORS else "postgres"
 
 
-def _correlate(
-    error: Evidence, closures: Sequence[Evidence], used: set[int], window: timedelta
-) -> Evidence | None:
-    """The latest closure of the error's engine in [error - window, error + SLOP], an unused one
-    first."""
-    if error.at is None:
-        return None
-    family = _family(error)
-    candidates = [
-        (index, closure)
-        for index, closure in enumerate(closures)
-        if closure.at is not None
-        and _CLOSURES[closure.what] in ("", family)
-        and error.at - window <= closure.at <= error.at + SLOP
-    ]
-    if not candidates:
-        return None
-    unused = [pair for pair in candidates if pair[0] not in used] or candidates
-    index, found = max(unused, key=lambda pair: pair[1].at)  # type: ignore[arg-type,return-value]
-    used.add(index)
-    return found
+class _Closures:
+    """The closure lines with a time, in time order, so that the ones in an error's window are
+    found by bisection (a log of many closed sessions and many errors stays linear-logarithmic);
+    `used` holds those already taken as an error's cause."""
+
+    def __init__(self, closures: Iterable[Evidence]) -> None:
+        self._lines = sorted((c for c in closures if c.at is not None), key=lambda c: c.at)  # type: ignore[arg-type,return-value]
+        self._times = [c.at for c in self._lines]
+        self._used: set[int] = set()
+
+    def cause_of(self, error: Evidence, window: timedelta) -> Evidence | None:
+        """The latest closure of the error's engine in [error - window, error + SLOP], one no
+        other error took first."""
+        if error.at is None:
+            return None
+        family = _family(error)
+        low = bisect_left(self._times, error.at - window)  # type: ignore[arg-type]
+        high = bisect_right(self._times, error.at + SLOP)  # type: ignore[arg-type]
+        latest = None  # walking back from the latest: the first unused one that fits wins
+        for index in range(high - 1, low - 1, -1):
+            if _CLOSURES[self._lines[index].what] not in ("", family):
+                continue
+            if index not in self._used:
+                self._used.add(index)
+                return self._lines[index]
+            if latest is None:
+                latest = index
+        return None if latest is None else self._lines[latest]
 
 
 def _verdict(
