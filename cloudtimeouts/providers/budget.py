@@ -14,6 +14,7 @@ The values are read when a client or a call is made, so that tests can shorten t
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 
@@ -38,3 +39,22 @@ class OperationBudget:
     timeout_s: float
     poll_s: float
     poll_max_s: float
+
+
+class LogsDeadline:
+    """The time all of one target's server-log calls may take (`diagnose --from-target`'s
+    `--timeout`), checked before each call, page or chunk; a call under way is bounded by the
+    client's own `CallBudget`, as a plan's are. A spent deadline ends the fetch with a note."""
+
+    clock = staticmethod(time.monotonic)
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._deadline = self.clock() + timeout
+
+    @property
+    def spent(self) -> bool:
+        return self.clock() >= self._deadline
+
+    def said(self) -> str:
+        return f"the {self.timeout:g} s allowed for the server logs was spent"

@@ -346,7 +346,7 @@ def test_a_budget_spent_mid_file_keeps_the_lines_read_and_reads_no_further_file(
 ) -> None:
     monkeypatch.setattr(logs, "LINES_PER_PORTION", 5)
     now = [0.0]
-    monkeypatch.setattr(logs._Budget, "clock", staticmethod(lambda: now[0]))
+    monkeypatch.setattr(logs.LogsDeadline, "clock", staticmethod(lambda: now[0]))
     pg_instance(aws)
     first = aws.put_log("orders-db", "\n".join(pg_lines(20)), written=HOUR)
     aws.put_log("orders-db", "later", written=HOUR + timedelta(hours=1))

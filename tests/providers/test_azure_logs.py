@@ -314,7 +314,7 @@ def test_a_budget_spent_before_a_file_reads_no_further_file(
     fake: FakeAzure, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [0.0]
-    monkeypatch.setattr(logs._Budget, "clock", staticmethod(lambda: now[0]))
+    monkeypatch.setattr(logs.LogsDeadline, "clock", staticmethod(lambda: now[0]))
     first = fake.put_log(SUB, RG, "orders-pg", "first", modified=HOUR)
     later = fake.put_log(SUB, RG, "orders-pg", "later", modified=HOUR + timedelta(hours=1))
 

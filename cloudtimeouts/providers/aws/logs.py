@@ -46,7 +46,6 @@ on `role_arn` when the target names one. A refusal is one message naming the per
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +57,7 @@ from cloudtimeouts.providers.aws.clients import Clients, SessionFactory
 from cloudtimeouts.providers.aws.errors import translated
 from cloudtimeouts.providers.aws.target import AwsTarget
 from cloudtimeouts.providers.base import LogFile
+from cloudtimeouts.providers.budget import LogsDeadline
 
 # Lines asked per portion: 5000 lines of up to ~200 bytes (RDS PostgreSQL's log_line_prefix
 # `%t:%r:%u@%d:[%p]:` and a message) stay under the 1 MB a portion may carry; longer lines make
@@ -68,24 +68,6 @@ ERROR_LOGS = "error/"
 # Answers that end one file or one instance, never the run: it was there when listed.
 _FILE_GONE = "DBLogFileNotFoundFault"
 _INSTANCE_GONE = frozenset({"DBInstanceNotFound", "DBInstanceNotReady", "InvalidDBInstanceState"})
-
-
-class _Budget:
-    """The time all of a target's calls may take (`timeout`), checked before each call: a call
-    under way is bounded by the client's own budget (`clients.CALLS`), as a plan's are."""
-
-    clock = staticmethod(time.monotonic)
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self._deadline = self.clock() + timeout
-
-    @property
-    def spent(self) -> bool:
-        return self.clock() >= self._deadline
-
-    def said(self) -> str:
-        return f"the {self.timeout:g} s allowed for the server logs was spent"
 
 
 def server_logs(
@@ -102,7 +84,7 @@ def server_logs(
     call fails (credentials, a permission, throttled or unanswered after the retries); an
     instance or a file that vanished since it was listed is a note (`LogFile.notes`).
     """
-    budget = _Budget(timeout)
+    budget = LogsDeadline(timeout)
     if target.rds_proxy:
         note = (
             f"{target.id}: an RDS Proxy writes no database log that DescribeDBLogFiles serves; "
@@ -173,7 +155,7 @@ def _listed(
 
 
 def _lines(
-    rds: Any, target: AwsTarget, instance: str, name: str, notes: list[str], budget: _Budget
+    rds: Any, target: AwsTarget, instance: str, name: str, notes: list[str], budget: LogsDeadline
 ) -> Iterator[str]:
     """The file's lines from its start, portion by portion (module docstring)."""
     marker, count, read = "0", LINES_PER_PORTION, 0

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,6 +61,7 @@ from cloudtimeouts.providers.azure.clients import Clients
 from cloudtimeouts.providers.azure.errors import DIALECT, NAMESPACES, translated
 from cloudtimeouts.providers.azure.target import AzureTarget
 from cloudtimeouts.providers.base import LogFile
+from cloudtimeouts.providers.budget import LogsDeadline
 from cloudtimeouts.providers.errors import Call, Failure, Kind, error_for, first_line, transport
 
 LIST_ACTION = "{namespace}/flexibleServers/logFiles/read"
@@ -90,25 +90,6 @@ _EMPTY = {
 }
 
 
-class _Budget:
-    """The time all of a target's calls may take (`timeout`), checked before each call and
-    between the chunks of a file: a call under way is bounded by the clients' own budget
-    (`clients.CALLS`), as a plan's are (the same rule as aws/logs)."""
-
-    clock = staticmethod(time.monotonic)
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self._deadline = self.clock() + timeout
-
-    @property
-    def spent(self) -> bool:
-        return self.clock() >= self._deadline
-
-    def said(self) -> str:
-        return f"the {self.timeout:g} s allowed for the server logs was spent"
-
-
 @dataclass(frozen=True, slots=True)
 class Listed:
     """One file of the listing, as both SDKs' models say it."""
@@ -129,7 +110,7 @@ def server_logs(
     listing fails (credentials, a permission, throttled or unanswered after the retries) or a
     download does after its retries; a file refused or gone is a note (`LogFile.notes`).
     """
-    budget = _Budget(timeout)
+    budget = LogsDeadline(timeout)
     after = since if since.tzinfo else since.replace(tzinfo=UTC)
     engine, listed = _listing(Clients(credential, poll_interval=0.0), target)
     server = target.server
@@ -224,7 +205,7 @@ def _lines(
     target: AzureTarget,
     file: Listed,
     notes: list[str],
-    budget: _Budget,
+    budget: LogsDeadline,
 ) -> Iterator[str]:
     """The file's lines from its start, streamed chunk by chunk (module docstring)."""
     if budget.spent:

@@ -44,7 +44,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +56,7 @@ from google.api_core import exceptions as gexc
 
 from cloudtimeouts.errors import ProviderAuthError
 from cloudtimeouts.providers.base import LogFile
+from cloudtimeouts.providers.budget import LogsDeadline
 from cloudtimeouts.providers.gcp import clients as gclients
 from cloudtimeouts.providers.gcp.clients import ENDPOINT_VARIABLE, Signed, read_options
 from cloudtimeouts.providers.gcp.errors import authorize, translated
@@ -118,24 +118,6 @@ def default_log_client() -> LogClient:
     return LogClient(credentials, logging_endpoint())
 
 
-class _Budget:
-    """The time all of a target's calls may take (`timeout`), checked before each page: a call
-    under way is bounded by its own budget (`clients.CALLS`), as a plan's are."""
-
-    clock = staticmethod(time.monotonic)
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self._deadline = self.clock() + timeout
-
-    @property
-    def spent(self) -> bool:
-        return self.clock() >= self._deadline
-
-    def said(self) -> str:
-        return f"the {self.timeout:g} s allowed for the server logs was spent"
-
-
 def log_filter(target: GcpTarget, since: datetime) -> str:
     """The Logging query of the instance's server log since `since` (module docstring): a log
     name is `projects/PROJECT/logs/` and the log id URL-encoded ("LogEntry", logName)."""
@@ -172,7 +154,7 @@ def server_logs(
     a note, and so is a spent budget.
     """
     after = since if since.tzinfo else since.replace(tzinfo=UTC)
-    budget = _Budget(timeout)
+    budget = LogsDeadline(timeout)
     client = _client(target, client_factory or default_log_client)
     notes: list[str] = []
     body: dict[str, Any] = {
@@ -212,7 +194,7 @@ def _entries(
     target: GcpTarget,
     client: LogClient,
     body: dict[str, Any],
-    budget: _Budget,
+    budget: LogsDeadline,
     notes: list[str],
 ) -> Iterator[dict[str, Any]]:
     """Every entry of every page; an empty page with a nextPageToken goes on (module
