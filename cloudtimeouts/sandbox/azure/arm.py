@@ -246,15 +246,8 @@ class ArmApp:
                     404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
                 )
             items = [server_json(s) for s in group if s.engine == engine]
-        size = self.settings.servers_page_size
-        start = int(request.query_value("$skipToken") or 0)
-        body: dict[str, Any] = {"value": items[start : start + size]}
-        if start + size < len(items):
-            body["nextLink"] = (
-                f"{self._base_url()}{request.path}?api-version={quote(version)}"
-                f"&$skipToken={start + size}"
-            )
-        return _json(200, body)
+        link = f"{self._base_url()}{request.path}?api-version={quote(version)}"
+        return _page(items, request, self.settings.servers_page_size, link)
 
     def _server_route(
         self, request: Request, parts: list[str], engine: str, version: str
@@ -370,15 +363,8 @@ class ArmApp:
         """Captured Logs / Log Files - List By Server (`logs`), behind the RBAC action
         `{namespace}/flexibleServers/logFiles/read` (checked in `_server_route`)."""
         items = self.logs.listing(server, self._base_url())
-        size = max(1, self.settings.page_size)
-        start = int(request.query_value("$skipToken") or 0)
-        body: dict[str, Any] = {"value": items[start : start + size]}
-        if start + size < len(items):
-            body["nextLink"] = (
-                f"{self._base_url()}{server.arm_id}/logFiles?api-version={quote(version)}"
-                f"&$skipToken={start + size}"
-            )
-        return _json(200, body)
+        link = f"{self._base_url()}{server.arm_id}/logFiles?api-version={quote(version)}"
+        return _page(items, request, max(1, self.settings.page_size), link)
 
     # -- writes ------------------------------------------------------------------------------------
     def _update(
@@ -468,3 +454,13 @@ class ArmApp:
             return _json(204)
         with self.state.lock:
             return _json(200, config_json(operation.server, operation.result))
+
+
+def _page(items: list[Any], request: Request, size: int, link: str) -> Response:
+    """One page of an ARM list: `value`, and a `nextLink` carrying `$skipToken` while more
+    remain (the list operations' `x-ms-pageable` shape)."""
+    start = int(request.query_value("$skipToken") or 0)
+    body: dict[str, Any] = {"value": items[start : start + size]}
+    if start + size < len(items):
+        body["nextLink"] = f"{link}&$skipToken={start + size}"
+    return _json(200, body)
