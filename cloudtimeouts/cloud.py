@@ -64,6 +64,29 @@ class Network:
 
 
 @dataclass(frozen=True, slots=True)
+class LogPrefix:
+    """How one cloud's PostgreSQL begins a server log line (its `log_line_prefix`), read by
+    `diagnose`: a regular expression for what stands between the line's time (`%t` or `%m`) and
+    its severity, with those of these named groups it has: `remote` (PostgreSQL's `%r`,
+    `host(port)`), `user`, `db`, `pid`, `pidhex` (the pid inside `%c`, in hex). `name` is the
+    format's name in the evidence (`Evidence.format`)."""
+
+    name: str
+    between: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogExport:
+    """One cloud's log export, one JSON entry a line (or one field a line, pretty-printed):
+    the server's line is its `text` field, the entry's time its `time` field. `name` is the
+    format's name in the evidence."""
+
+    name: str
+    text: str
+    time: str
+
+
+@dataclass(frozen=True, slots=True)
 class Cloud:
     """One cloud, as its provider package describes it (see the module docstring)."""
 
@@ -85,6 +108,9 @@ class Cloud:
     # "module:function" of its server-log fetch (`providers.base.ServerLogs`), imported by the
     # commands that read server logs only; None when the cloud offers none through its API
     logs: str | None = None
+    # how its databases' server logs look, for `diagnose` (its prefixes, its log export)
+    log_prefixes: tuple[LogPrefix, ...] = ()
+    log_exports: tuple[LogExport, ...] = ()
 
 
 @cache

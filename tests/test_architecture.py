@@ -79,10 +79,11 @@ def test_the_core_imports_no_sdk_and_nothing_from_providers_sandbox_or_cli(modul
     assert not {name for name in _ours(imported) if name.startswith(forbidden)}
 
 
-# The rooms that must hold for any cloud the same way: the core, reading, writing, rendering.
+# The rooms that must hold for any cloud the same way: the core, reading, writing, diagnose,
+# rendering.
 CLOUDLESS = sorted(
     CORE
-    | {name for room in ("reading", "writing") for name, _ in ROOMS[room]}
+    | {name for room in ("reading", "writing", "diagnose") for name, _ in ROOMS[room]}
     | {m for m in MODULES if m.startswith("cloudtimeouts.render")}
 )
 

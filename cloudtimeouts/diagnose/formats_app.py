@@ -29,7 +29,7 @@ The prefixes, and where each comes from:
   1234 5678 ...`), and `django.server`'s "[{server_time}] {message}" (`[07/Dec/2026 10:00:00]`).
 - `json`: a structured log, one JSON object a line: python-json-logger ("asctime", "message",
   "process", "exc_info"), structlog's JSONRenderer ("timestamp", "event", "exception"), or a
-  Cloud Logging entry's `jsonPayload` with those fields; the time is the entry's "timestamp",
+  log service's JSON entry carrying those fields; the time is the entry's "timestamp",
   "time", "@timestamp" or "asctime" (ISO 8601), the pid its "process" or "pid".
 - `python-logging`: any line starting with logging's default `asctime`
   (`2026-12-07 10:00:00,123`, logging.Formatter.default_time_format) or an ISO 8601 time, with

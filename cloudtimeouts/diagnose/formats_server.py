@@ -6,23 +6,11 @@ The formats, and where each shape comes from:
 - `postgres`: PostgreSQL's default `log_line_prefix = '%m [%p] '` (PostgreSQL documentation,
   runtime-config-logging, log_line_prefix; Debian's packages add `%q%u@%d `), and any other
   prefix that starts with a time and has a `[pid]` before the severity (the generic reader).
-- `rds-postgres`: `%t:%r:%u@%d:[%p]:`, the prefix RDS and Aurora PostgreSQL write (Amazon RDS
-  User Guide, "PostgreSQL database log files" and "Using pgBadger": `pgbadger -p
-  '%t:%r:%u@%d:[%p]:'`); `%r` is `host(port)`.
-- `azure-postgres`: `%t-%c-`, the default `log_line_prefix` of Azure Database for PostgreSQL
-  flexible server (Microsoft Learn, "Server parameters ... Reporting and Logging / What to Log",
-  log_line_prefix: default `%t-%c-`); `%c` is the session id, `<start time>.<pid>` in hex
-  (PostgreSQL documentation, log_line_prefix `%c`), so the pid is read from it.
-- `cloudsql-postgres`: the text Cloud SQL for PostgreSQL writes to its postgres.log,
-  `%m [%p]: [%l-1] db=%d,user=%u ` (as Cloud Logging shows it in `textPayload`). Google's
-  documentation does not print this prefix; it is the one a Cloud SQL user reported as the
-  instance's `log_line_prefix` (pgBadger issue 699, "Problems with GCP CloudSQL Postgresql
-  logs"), and pgBadger detects Cloud SQL logs by it.
-- `cloudsql-json`: a Cloud Logging entry exported as JSON (one object a line, `{"textPayload":
-  ..., "timestamp": ...}`, as `gcloud logging read --format=json` or a sink writes it; Google
-  Cloud, "LogEntry" reference: `textPayload`, `timestamp`), or the `"textPayload": "..."` line of
-  a pretty-printed export. The text inside is read as `cloudsql-postgres` or MySQL's error log;
-  the entry's own `timestamp` stands in when the text has none.
+- each cloud's own PostgreSQL prefix and log export (`cloud.LogPrefix`, `cloud.LogExport`,
+  each cited in the provider package that declares it, read through the registry): a prefix
+  stands between the line's time and its severity; an export is one JSON entry a line (or the
+  text field's line of a pretty-printed one) whose text is read as a PostgreSQL or MySQL line,
+  the entry's own time standing in when the text has none. `%r` is PostgreSQL's `host(port)`.
 - `mysql-error`: MySQL 8's error log, `2026-12-07T10:00:00.123456Z 12 [Note] [MY-010914]
   [Server] Aborted connection ...` (MySQL 8.0 Reference Manual, "Error Log Message Format": time,
   thread id, [label], [err_code], [subsystem], message). `pid` holds the thread (connection) id.
@@ -34,10 +22,9 @@ The formats, and where each shape comes from:
   "%s [%u] %s %s" as time, pid, level, message; src/util.c `log_socket_prefix` writes
   "%c-%p: %s/%s@%s:%d "; src/objects.c "closing because: %s (age=%us)"). `session` holds the age.
 
-No reader for a managed proxy's log: RDS Proxy's documentation lists no wording for a client
-closed by its IdleClientTimeout, and says its logs "are intended for human consumption ... The
-format and content of the logs is subject to change" (Amazon RDS User Guide, "Troubleshooting
-for RDS Proxy"). `evidence.PROXY_IDLE_CLIENT` stays unused until such wording is documented.
+No reader for a managed proxy's log: no provider documents the wording of a client its proxy
+closed for idleness, so `evidence.PROXY_IDLE_CLIENT` stays unused until one does (the provider
+packages' `logs` modules say where their proxies log).
 """
 
 from __future__ import annotations
@@ -46,8 +33,10 @@ import json
 import re
 from dataclasses import replace
 from datetime import timedelta, tzinfo
+from functools import cache
 from typing import Final
 
+from cloudtimeouts.cloud import LogExport, clouds
 from cloudtimeouts.diagnose import evidence as ev
 from cloudtimeouts.diagnose import formats as fm
 
@@ -56,29 +45,42 @@ _TS: Final = (
 )
 _SEVERITY: Final = r"(?P<sev>LOG|FATAL|ERROR|WARNING|PANIC|NOTICE|INFO|DEBUG\d?):\s+(?P<msg>.*)"
 
-_RDS: Final = re.compile(
-    _TS + r":(?P<remote>.*?):(?P<user>[^:@]*)@(?P<db>[^:]*):\[(?P<pid>\d+)\]:" + _SEVERITY
-)
-_AZURE: Final = re.compile(_TS + r"-(?P<start>[0-9a-f]+)\.(?P<pidhex>[0-9a-f]+)-" + _SEVERITY)
-_CLOUDSQL: Final = re.compile(
-    _TS + r" \[(?P<pid>\d+)\]: \[\d+-\d+\] db=(?P<db>[^,]*),user=(?P<user>\S*) " + _SEVERITY
-)
 _DEFAULT: Final = re.compile(_TS + r" \[(?P<pid>\d+)\] (?:(?P<user>\S*)@(?P<db>\S*) )?" + _SEVERITY)
 _GENERIC: Final = re.compile(
     _TS + r"(?:.*?\[(?P<pid>\d+)\])?[^\[]*?\b" + _SEVERITY.replace(r":\s+", r":  ")
 )
-_POSTGRES: Final = (
-    ("rds-postgres", _RDS),
-    ("azure-postgres", _AZURE),
-    ("cloudsql-postgres", _CLOUDSQL),
-    ("postgres", _DEFAULT),
-    ("postgres", _GENERIC),
-)
+
+
+@cache
+def _postgres() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Every PostgreSQL prefix, the clouds' own first (registered in the provider packages),
+    then PostgreSQL's default and the generic one."""
+    own = tuple(
+        (prefix.name, re.compile(_TS + prefix.between + _SEVERITY))
+        for described in clouds().values()
+        for prefix in described.log_prefixes
+    )
+    return (*own, ("postgres", _DEFAULT), ("postgres", _GENERIC))
+
+
+@cache
+def _exports() -> tuple[tuple[LogExport, re.Pattern[str]], ...]:
+    """Every cloud's log export, with the pattern of its text field's line when pretty-printed."""
+    return tuple(
+        (
+            export,
+            re.compile(rf'\s*"{re.escape(export.text)}"\s*:\s*(?P<text>"(?:[^"\\]|\\.)*")\s*,?\s*'),
+        )
+        for described in clouds().values()
+        for export in described.log_exports
+    )
+
+
 _DISCONNECTION: Final = re.compile(
     r"disconnection: session time: (?P<time>\S+) user=(?P<user>\S*) database=(?P<db>\S*)"
     r" host=(?P<host>\S*)(?: port=(?P<port>\d+))?"
 )
-_RDS_REMOTE: Final = re.compile(r"(?P<host>.*)\((?P<port>\d+)\)")
+_REMOTE: Final = re.compile(r"(?P<host>.*)\((?P<port>\d+)\)")  # PostgreSQL's %r: host(port)
 
 _MYSQL: Final = re.compile(
     r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?P<tz>Z|[+-]\d\d:\d\d) (?P<thread>\d+)"
@@ -103,7 +105,6 @@ _PGBOUNCER_LINE: Final = re.compile(
     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\]"
     r" (?:LOG|WARNING|ERROR|DEBUG|NOISE) [CS]-0x"
 )
-_TEXT_PAYLOAD: Final = re.compile(r'\s*"textPayload"\s*:\s*(?P<text>"(?:[^"\\]|\\.)*")\s*,?\s*')
 
 
 def _client(host: str | None, port: str | None) -> str | None:
@@ -116,7 +117,7 @@ def postgres(
     line: str, source: str, assumed: tzinfo, *, fmt: str | None = None
 ) -> ev.Evidence | None:
     """A PostgreSQL log line in one of the prefixes above, if its message is evidence."""
-    for name, pattern in _POSTGRES:
+    for name, pattern in _postgres():
         match = pattern.match(line)
         if match is None:
             continue
@@ -131,7 +132,7 @@ def postgres(
         user, database = fields.get("user") or None, fields.get("db") or None
         client = None
         if fields.get("remote"):
-            remote = _RDS_REMOTE.fullmatch(fields["remote"])
+            remote = _REMOTE.fullmatch(fields["remote"])
             client = _client(remote["host"], remote["port"]) if remote else fields["remote"]
         session: timedelta | None = None
         if what == ev.PG_DISCONNECTION:
@@ -206,33 +207,35 @@ def pgbouncer(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None:
     )
 
 
-def cloud_logging(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None:
-    """A Cloud Logging entry (a JSON object on one line, or the `"textPayload"` line of a
+def exported(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None:
+    """A cloud's log export entry (a JSON object on one line, or the text field's line of a
     pretty-printed export) whose text is a PostgreSQL or MySQL line we read."""
     stripped = line.lstrip()
-    stamp: str | None = None
-    if stripped.startswith("{"):
-        try:
-            entry = json.loads(stripped)
-        except ValueError:
+    for export, text_line in _exports():
+        stamp: object = None
+        if stripped.startswith("{"):
+            try:
+                entry = json.loads(stripped)
+            except ValueError:
+                return None
+            if not isinstance(entry, dict):
+                return None
+            text, stamp = entry.get(export.text), entry.get(export.time)
+        else:
+            match = text_line.fullmatch(line)
+            text = json.loads(match["text"]) if match else None
+        if not isinstance(text, str):
+            continue
+        text = text.rstrip("\n")
+        found = postgres(text, source, assumed, fmt=export.name) or mysql(
+            text, source, assumed, fmt=export.name
+        )
+        if found is None:
             return None
-        text = entry.get("textPayload") if isinstance(entry, dict) else None
-        stamp = entry.get("timestamp") if isinstance(entry, dict) else None
-    else:
-        match = _TEXT_PAYLOAD.fullmatch(line)
-        text = json.loads(match["text"]) if match else None
-    if not isinstance(text, str):
-        return None
-    text = text.rstrip("\n")
-    found = postgres(text, source, assumed, fmt="cloudsql-json") or mysql(
-        text, source, assumed, fmt="cloudsql-json"
-    )
-    if found is None:
-        return None
-    if found.at is None and isinstance(stamp, str):
-        when = fm.at(stamp.replace("Z", "+00:00"), None, assumed)
-        found = replace(found, at=when)
-    return found
+        if found.at is None and isinstance(stamp, str):
+            found = replace(found, at=fm.at(stamp.replace("Z", "+00:00"), None, assumed))
+        return found
+    return None
 
 
 def claims(line: str) -> bool:
@@ -244,7 +247,7 @@ def claims(line: str) -> bool:
 
 def shaped(line: str) -> bool:
     """Whether a line has a database-side prefix: never the log line a traceback belongs to."""
-    patterns = (*(p for _, p in _POSTGRES), _MYSQL, _MARIADB, _PGBOUNCER_LINE)
+    patterns = (*(p for _, p in _postgres()), _MYSQL, _MARIADB, _PGBOUNCER_LINE)
     return any(p.match(line) for p in patterns)
 
 
@@ -252,7 +255,7 @@ def server(line: str, source: str, assumed: tzinfo) -> ev.Evidence | None:
     """The first of the database side's readers that reads this line, or None."""
     head = line[:1]
     if head in ("{", " ", "\t", '"'):
-        return cloud_logging(line, source, assumed)
+        return exported(line, source, assumed)
     if "closing because:" in line:
         return pgbouncer(line, source, assumed)
     if "Aborted connection" in line:

@@ -6,7 +6,7 @@ Imports no SDK: the profile and the offline guard read it; the adapter is loaded
 from __future__ import annotations
 
 from cloudtimeouts.catalog import Engine, ParameterSpec, Role
-from cloudtimeouts.cloud import Cloud, Network, Platform
+from cloudtimeouts.cloud import Cloud, LogPrefix, Network, Platform
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.hops import HopKind, HopTimeout
 from cloudtimeouts.providers.aws.target import AURORA_MYSQL, AURORA_POSTGRESQL, AwsTarget
@@ -38,6 +38,12 @@ RDS_PROXY = HopKind(
     written_on="target",
     parameters={"idle_client_timeout": IDLE_CLIENT_TIMEOUT},
 )
+# RDS and Aurora PostgreSQL write `log_line_prefix = '%t:%r:%u@%d:[%p]:'` (Amazon RDS User Guide,
+# "PostgreSQL database log files" and "Using pgBadger": `pgbadger -p '%t:%r:%u@%d:[%p]:'`).
+RDS_POSTGRES_LOG = LogPrefix(
+    "rds-postgres", r":(?P<remote>.*?):(?P<user>[^:@]*)@(?P<db>[^:]*):\[(?P<pid>\d+)\]:"
+)
+
 
 CLOUD = Cloud(
     name="aws",
@@ -48,6 +54,7 @@ CLOUD = Cloud(
     imports="cloudtimeouts.providers.aws.imports:IMPORTS",
     # DescribeDBLogFiles and DownloadDBLogFilePortion (`logs`), through the face like the adapter
     logs="cloudtimeouts.providers.aws:server_logs",
+    log_prefixes=(RDS_POSTGRES_LOG,),
     # "Dead connection handling in PostgreSQL" (RDS User Guide,
     # Appendix.PostgreSQL.CommonDBATasks.DeadConnectionHandling): RDS sets tcp_keepalives_idle
     # 300 s and tcp_keepalives_interval 30 s. RDS MySQL keeps the engine's defaults (AWS blog "Best

@@ -6,7 +6,7 @@ Imports no SDK: the profile and the offline guard read it; the adapter is loaded
 from __future__ import annotations
 
 from cloudtimeouts.catalog import Engine, ParameterSpec, Role
-from cloudtimeouts.cloud import Cloud, Network
+from cloudtimeouts.cloud import Cloud, LogPrefix, Network
 from cloudtimeouts.durations import Duration, NativeUnit
 from cloudtimeouts.hops import PGBOUNCER_TIMEOUTS, HopKind
 from cloudtimeouts.providers.azure.target import AzureTarget
@@ -53,6 +53,12 @@ AZURE_PGBOUNCER = HopKind(
         "(kind: pgbouncer)"
     ),
 )
+# Azure Database for PostgreSQL flexible server's default `log_line_prefix` is `%t-%c-`
+# (Microsoft Learn, "Server parameters ... Reporting and Logging / What to Log",
+# log_line_prefix); `%c` is the session id, `<start time>.<pid>` in hex (PostgreSQL
+# documentation, log_line_prefix `%c`), so the pid is read from it.
+AZURE_POSTGRES_LOG = LogPrefix("azure-postgres", r"-(?P<start>[0-9a-f]+)\.(?P<pidhex>[0-9a-f]+)-")
+
 
 CLOUD = Cloud(
     name="azure",
@@ -64,6 +70,7 @@ CLOUD = Cloud(
     # the server's log files (logFiles - List By Server, then each file's SAS URL: `logs`),
     # through the face like the adapter
     logs="cloudtimeouts.providers.azure:server_logs",
+    log_prefixes=(AZURE_POSTGRES_LOG,),
     # concepts-server-parameters, PostgreSQL 16 connection settings table: tcp_keepalives_idle
     # 120 s, tcp_keepalives_interval 30 s.
     defaults={"tcp_keepalives_idle": _s(120), "tcp_keepalives_interval": _s(30)},

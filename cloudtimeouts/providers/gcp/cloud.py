@@ -9,9 +9,21 @@ and restart behaviour from flags.list at run time.
 from __future__ import annotations
 
 from cloudtimeouts.catalog import Engine
-from cloudtimeouts.cloud import Cloud, Network
+from cloudtimeouts.cloud import Cloud, LogExport, LogPrefix, Network
 from cloudtimeouts.durations import Duration
 from cloudtimeouts.providers.gcp.target import GcpTarget
+
+# Cloud SQL for PostgreSQL writes `%m [%p]: [%l-1] db=%d,user=%u ` to its postgres.log (as
+# Cloud Logging shows it in `textPayload`). Google's documentation does not print this prefix:
+# it is the one a Cloud SQL user reported as the instance's `log_line_prefix` (pgBadger issue
+# 699, "Problems with GCP CloudSQL Postgresql logs"), and pgBadger detects Cloud SQL logs by it.
+CLOUDSQL_POSTGRES_LOG = LogPrefix(
+    "cloudsql-postgres", r" \[(?P<pid>\d+)\]: \[\d+-\d+\] db=(?P<db>[^,]*),user=(?P<user>\S*) "
+)
+# Cloud Logging's export of an entry (`gcloud logging read --format=json`, a sink's JSON): the
+# server's line in `textPayload`, the entry's time in `timestamp` (Google Cloud, "LogEntry").
+CLOUD_LOGGING_EXPORT = LogExport("cloudsql-json", text="textPayload", time="timestamp")
+
 
 CLOUD = Cloud(
     name="gcp",
@@ -22,6 +34,8 @@ CLOUD = Cloud(
     imports="cloudtimeouts.providers.gcp.imports:IMPORTS",
     # Cloud Logging's entries.list (`logs`), through the face like the adapter
     logs="cloudtimeouts.providers.gcp:server_logs",
+    log_prefixes=(CLOUDSQL_POSTGRES_LOG,),
+    log_exports=(CLOUD_LOGGING_EXPORT,),
     network={
         # Passthrough Network Load Balancers:
         # `BackendServiceConnectionTrackingPolicy.idleTimeoutSec`
