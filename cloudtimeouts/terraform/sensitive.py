@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping
 
 from cloudtimeouts.budget import budgets_of, in_seconds
 from cloudtimeouts.durations import Duration, DurationError
+from cloudtimeouts.guard import judge
 from cloudtimeouts.model import KNOWN_AFTER_APPLY, Finding, ParameterState
 from cloudtimeouts.plan import TargetPlan
 from cloudtimeouts.targets import hosted_hops, managed
@@ -138,16 +139,8 @@ def _bound(planned: TargetPlan, label: str, in_transaction: bool, value: Duratio
     budget (Django's requests', then each worker's) that it does not exceed."""
     margin = planned.profile.guard.margin
     budgets = budgets_of(planned.profile)
-    budget = next(
-        (
-            budget
-            for budget in budgets
-            if (in_transaction or not budget.checked)  # a checked pool's is never refused
-            and (
-                (limit := budget.transaction if in_transaction else budget.session) is None
-                or not limit + margin < value
-            )
-        ),
+    budget = next(  # the guard's own comparison decides which budget refuses it
+        (b for b in budgets if judge(label, "", value, b, margin, "", in_transaction)),
         budgets[0],
     )
     limit = budget.transaction if in_transaction else budget.session
