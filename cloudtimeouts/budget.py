@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cloudtimeouts.durations import Duration
+from cloudtimeouts.workers import KINDS
 
 if TYPE_CHECKING:  # the guard's comparison needs no Pydantic: `verify` judges without a profile
     from cloudtimeouts.profile import DjangoSettings, Profile
@@ -158,8 +159,6 @@ def worker_budget(worker: Worker, requests: Budget) -> Budget:
     Inside a transaction: `max_gap_in_transaction`, else the request cycle's transaction budget
     (judged there already).
     """
-    from cloudtimeouts.workers import KINDS  # the table, not the profile's model
-
     kind = KINDS[worker.kind]
     named = f"worker {worker.name} ({worker.kind})"
     if worker.between == "kept":

@@ -47,6 +47,7 @@ from cloudtimeouts.errors import UnsafeProfileError
 from cloudtimeouts.offline import judge_offline
 from cloudtimeouts.printable import printable
 from cloudtimeouts.profile import Profile
+from cloudtimeouts.workers import KINDS
 
 Format = Literal["python", "dj-database-url", "json"]
 FORMATS: tuple[Format, ...] = ("python", "dj-database-url", "json")
@@ -262,8 +263,6 @@ def requests_name(profile: Profile) -> str:
 
 def workers_comment(profile: Profile, env_prefix: str) -> list[str]:
     """What each declared worker needs beside DATABASES: its glue and how to start it."""
-    from cloudtimeouts.workers import KINDS
-
     if not profile.workers:
         return []
     lines = ["", "# Workers outside the request cycle (the profile's workers:)."]

@@ -36,6 +36,7 @@ from cloudtimeouts.hops import kinds
 from cloudtimeouts.model import Finding
 from cloudtimeouts.offline import Judged, OfflineVerdict, judge_offline
 from cloudtimeouts.profile import Profile
+from cloudtimeouts.workers import KINDS
 
 MIN_WINDOW = timedelta(minutes=1)
 SLOP = timedelta(seconds=2)  # a closure logged this long after the error still counts
@@ -427,8 +428,6 @@ def _otherwise(
 
 def _worker_words(profile: Profile, error: Evidence) -> str:
     """An error logged by a task framework's worker: outside the request cycle."""
-    from cloudtimeouts.workers import KINDS
-
     kind = error.format if error.format in KINDS else None
     if kind is None:
         return (
