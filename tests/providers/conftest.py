@@ -92,8 +92,10 @@ def fake_azure() -> Iterator[FakeAzure]:
 
 
 @pytest.fixture
-def azure(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    """The fake's endpoint and service principal, reached the standard way (env + CA bundle)."""
+def azure(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+    """The fake's endpoint and service principal, reached the standard way (env + CA bundle).
+    The fake is the session's: reset before and after, so that no fault rule, refusal or server
+    a test left behind meets a later test of the same worker (one that uses `fake_azure` as is)."""
     for key, value in fake_azure.env().items():
         monkeypatch.setenv(key, value)
     # Operations here end at once: the CLI's adapters poll without the 5 s wait real ARM needs.
@@ -101,4 +103,5 @@ def azure(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
 
     monkeypatch.setattr(operations, "OPERATIONS", replace(operations.OPERATIONS, poll_s=0))
     fake_azure.reset()
-    return fake_azure
+    yield fake_azure
+    fake_azure.reset()
