@@ -67,7 +67,7 @@ def gcp(
     gcp_server: tuple[FakeCloudSql, Path],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory,
-) -> GcpSandbox:
+) -> Iterator[GcpSandbox]:
     """A fresh project on the shared fake, reached through ADC and CLOUDTIMEOUTS_GCP_ENDPOINT."""
     from cloudtimeouts.providers.gcp import adapter, clients
 
@@ -81,7 +81,8 @@ def gcp(
     monkeypatch.setattr(clients, "CALLS", replace(clients.CALLS, **short))
     monkeypatch.setattr(clients, "SIGN_IN", replace(clients.SIGN_IN, **short))
     monkeypatch.setattr(adapter, "OPERATIONS", replace(adapter.OPERATIONS, poll_s=0.01))
-    return GcpSandbox(fake, f"acme-{next(_projects)}", adc)
+    yield GcpSandbox(fake, f"acme-{next(_projects)}", adc)
+    fake.faults.clear()  # and none meets a later test that uses `gcp_server` as is
 
 
 @pytest.fixture(scope="session")
