@@ -149,7 +149,11 @@ def test_a_background_sandbox_ignores_ctrl_c_and_stops_with_the_stop_command(
     assert (tmp_path / "sandbox.pid").read_text().strip() == str(pid)
     variables = _exports(tmp_path / "sandbox.env")
     url = variables["CLOUDTIMEOUTS_GCP_ENDPOINT"]
-    out = (tmp_path / "out").read_text()
+    # the instructions are printed just after sandbox.env is written: wait for them too
+    deadline = time.monotonic() + 30
+    while "sandbox.off" not in (out := (tmp_path / "out").read_text()):
+        assert time.monotonic() < deadline, out
+        time.sleep(0.1)
     assert f"cloudtimeouts sandbox --stop --dir {tmp_path}" in out
     assert f"source {tmp_path / 'sandbox.off'}" in out
 
